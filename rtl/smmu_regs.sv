@@ -22,7 +22,7 @@ module smmu_regs #(
     parameter bit       TERM_MODEL  = 1'b1,
     parameter bit [1:0] ST_LEVEL    = 2'b00,
     // IDR1
-    parameter int       SIDSIZE     = 8,
+    parameter int       SIDSIZE     = 6,
     parameter int       SSIDSIZE    = 0,
     parameter int       PRIQS       = 7,
     parameter int       EVENTQS     = 7,
@@ -97,7 +97,6 @@ module smmu_regs #(
     // ---- writable masks -----------------------------------------------------------------
     localparam logic [31:0] CR0_MASK = {27'b0, ATS, 1'b1 /*CMDQEN*/, 1'b1 /*EVENTQEN*/,
                                         PRI, 1'b1 /*SMMUEN*/};
-    localparam logic [31:0] CR1_MASK = 32'h0000_0FFF;
     localparam logic [31:0] CR2_MASK = {29'b0, BTM /*PTM*/, 1'b1 /*RECINVSID*/, HYP /*E2H*/};
     localparam logic [31:0] GBPA_MASK = 32'h001F_3F1F;  // ABORT, INSTCFG, PRIVCFG, SHCFG,
                                                         // ALLOCCFG, MTCFG, MemAttr
@@ -114,6 +113,13 @@ module smmu_regs #(
     localparam logic [63:0] IRQ_CFG0_MASK = PA_MASK & ~64'h3;
     localparam logic [31:0] IRQ_CFG2_MASK = 32'h0000_003F;  // SH, MemAttr
     localparam logic [31:0] QPTR_MASK = 32'h000F_FFFF;      // index + wrap, up to 2^19 entries
+
+    // Effective queue sizes: LOG2SIZE reads back as written but is capped by IDR1 for use.
+    function automatic logic [31:0] qmask(input logic [4:0] log2size, input int qs);
+        logic [4:0] eff;
+        eff = (int'(log2size) > qs) ? 5'(qs) : log2size;
+        qmask = (32'h2 << eff) - 32'h1;
+    endfunction
 
     // ---- state --------------------------------------------------------------------------
     logic [31:0] cr0, cr1, cr2, gbpa, irq_ctrl, irq_ctrlack;
@@ -178,8 +184,11 @@ module smmu_regs #(
                         cr0 <= reg_wdata & CR0_MASK;
                         ack_timer <= 8'(CR0ACK_DELAY);
                     end
-                    CR1: if (smmu_off && cmdq_off && eventq_off && priq_off)
-                             cr1 <= reg_wdata & CR1_MASK;
+                    // TABLE_* attributes are guarded by SMMUEN, QUEUE_* by every queue enable.
+                    CR1: begin
+                        if (smmu_off) cr1[11:6] <= reg_wdata[11:6];
+                        if (cmdq_off && eventq_off && priq_off) cr1[5:0] <= reg_wdata[5:0];
+                    end
                     CR2: if (smmu_off) cr2 <= reg_wdata & CR2_MASK;
                     GBPA: if (!gbpa[31] && reg_wdata[31]) begin
                         gbpa <= (reg_wdata & GBPA_MASK) | 32'h8000_0000;
@@ -273,10 +282,11 @@ module smmu_regs #(
             CMDQ_BASE: reg_rdata = cmdq_base[31:0];
             CMDQ_BASE + 4: reg_rdata = cmdq_base[63:32];
             CMDQ_PROD: reg_rdata = cmdq_prod;
-            CMDQ_CONS: reg_rdata = cmdq_cons;
+            // Pointers the SMMU owns read as zero above their wrap bit.
+            CMDQ_CONS: reg_rdata = cmdq_cons & (qmask(cmdq_base[4:0], CMDQS) | 32'h7F00_0000);
             EVENTQ_BASE: reg_rdata = eventq_base[31:0];
             EVENTQ_BASE + 4: reg_rdata = eventq_base[63:32];
-            EVENTQ_PROD: reg_rdata = eventq_prod;
+            EVENTQ_PROD: reg_rdata = eventq_prod & (qmask(eventq_base[4:0], EVENTQS) | 32'h8000_0000);
             EVENTQ_CONS: reg_rdata = eventq_cons;
             EVENTQ_IRQ_CFG0: reg_rdata = eventq_irq_cfg0[31:0];
             EVENTQ_IRQ_CFG0 + 4: reg_rdata = eventq_irq_cfg0[63:32];
@@ -284,7 +294,7 @@ module smmu_regs #(
             EVENTQ_IRQ_CFG2: reg_rdata = eventq_irq_cfg2;
             PRIQ_BASE: reg_rdata = priq_base[31:0];
             PRIQ_BASE + 4: reg_rdata = priq_base[63:32];
-            PRIQ_PROD: reg_rdata = priq_prod;
+            PRIQ_PROD: reg_rdata = priq_prod & (qmask(priq_base[4:0], PRIQS) | 32'h8000_0000);
             PRIQ_CONS: reg_rdata = priq_cons;
             PRIQ_IRQ_CFG0: reg_rdata = priq_irq_cfg0[31:0];
             PRIQ_IRQ_CFG0 + 4: reg_rdata = priq_irq_cfg0[63:32];

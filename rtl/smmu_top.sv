@@ -17,7 +17,7 @@ module smmu_top #(
     parameter bit [1:0] STALL_MODEL = 2'b01,
     parameter bit       TERM_MODEL  = 1'b1,
     parameter bit [1:0] ST_LEVEL    = 2'b00,
-    parameter int       SIDSIZE     = 8,
+    parameter int       SIDSIZE     = 6,
     parameter int       SSIDSIZE    = 0,
     parameter int       PRIQS       = 7,
     parameter int       EVENTQS     = 7,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -189,7 +190,7 @@ def arch_struct(nbits: int):
             lo, width, addr_lo, en = meta
             specs.append(FieldSpec(f.name, lo, width, addr_lo, en))
         specs.sort(key=lambda s: s.lsb)
-        for a, b in zip(specs, specs[1:]):
+        for a, b in itertools.pairwise(specs):
             if a.msb >= b.lsb:
                 raise TypeError(f"{cls.__name__}: {a.name} overlaps {b.name}")
         if specs and specs[-1].msb >= nbits:

@@ -73,7 +73,7 @@ class FaultRange:
     on: FaultOn
 
     def matches(self, addr: int, length: int, is_write: bool) -> bool:
-        if ("w" if is_write else "r") not in self.on:
+        if length <= 0 or ("w" if is_write else "r") not in self.on:
             return False
         return self.start < addr + length and addr < self.end
 

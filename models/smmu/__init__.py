@@ -1,0 +1,1 @@
+"""Functional reference SMMUv3 (no timing): the scoreboard's predictor and a fast backend."""

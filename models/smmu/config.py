@@ -1,0 +1,108 @@
+"""The feature set of one SMMU instance, and the ID register values that advertise it.
+
+Field names are the IDR field names of the Arm spec; the RTL's top-level parameters carry the
+same names, so one SmmuConfig describes both the model and an RTL build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from models.arch import registers as R
+
+
+@dataclass(frozen=True)
+class SmmuConfig:
+    # IDR0
+    S1P: int = 0
+    COHACC: int = 1
+    BTM: int = 0
+    HTTU: int = 0
+    HYP: int = 0
+    ATS: int = 0
+    ASID16: int = 1
+    MSI: int = 0
+    SEV: int = 0
+    PRI: int = 0
+    CD2L: int = 0
+    STALL_MODEL: int = R.StallModel.TERMINATE_ONLY
+    TERM_MODEL: int = 1
+    ST_LEVEL: int = R.STLevel.LINEAR
+    # IDR1
+    SIDSIZE: int = 6  # 7 or more needs 2-level stream tables (ST_LEVEL)
+    SSIDSIZE: int = 0
+    PRIQS: int = 7
+    EVENTQS: int = 7
+    CMDQS: int = 8
+    # IDR3
+    HAD: int = 0
+    PPS: int = 0
+    RIL: int = 0
+    # IDR5
+    OAS: int = R.OAS.PA48
+    STALL_MAX: int = 0
+    # identification and IMPLEMENTATION DEFINED choices
+    IIDR: int = 0
+    AIDR: int = 0
+    GBPA_ABORT_RESET: int = 0
+
+    def __post_init__(self) -> None:
+        # Architectural limits of the IDR1 size fields (ref §1.3).
+        for name, hi in (("SIDSIZE", 32), ("SSIDSIZE", 20), ("PRIQS", 19), ("EVENTQS", 19),
+                         ("CMDQS", 19)):
+            v = getattr(self, name)
+            if not 0 <= v <= hi:
+                raise ValueError(f"SmmuConfig.{name}={v} outside 0..{hi}")
+        # Cross-field rules of the IDRs.
+        if self.SIDSIZE >= 7 and self.ST_LEVEL != R.STLevel.TWO_LEVEL:
+            raise ValueError("SmmuConfig: SIDSIZE >= 7 requires ST_LEVEL=TWO_LEVEL")
+        if self.PRI and not self.ATS:
+            raise ValueError("SmmuConfig: PRI requires ATS")
+        if self.HYP:
+            raise ValueError("SmmuConfig: HYP must be 0 without stage 2 (S2P=0)")
+        if self.STALL_MODEL not in R.StallModel._value2member_map_:
+            raise ValueError(f"SmmuConfig: STALL_MODEL={self.STALL_MODEL} is reserved")
+
+    @property
+    def pa_bits(self) -> int:
+        return R.OAS_BITS[R.OAS(self.OAS)]
+
+    def params(self) -> dict[str, int]:
+        return {f.name: int(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def replace(self, **kw: int) -> SmmuConfig:
+        return dataclasses.replace(self, **kw)
+
+    def idr(self) -> dict[str, int]:
+        """IDR0..5, IIDR and AIDR as the hardware must present them."""
+        return {
+            "IDR0": R.IDR0(
+                S1P=self.S1P, TTF=R.TTF.AARCH64, COHACC=self.COHACC, BTM=self.BTM,
+                HTTU=self.HTTU, HYP=self.HYP, ATS=self.ATS, ASID16=self.ASID16, MSI=self.MSI,
+                SEV=self.SEV, PRI=self.PRI, CD2L=self.CD2L, TTENDIAN=R.TTEndian.LITTLE,
+                STALL_MODEL=self.STALL_MODEL, TERM_MODEL=self.TERM_MODEL,
+                ST_LEVEL=self.ST_LEVEL).to_int(),
+            "IDR1": R.IDR1(SIDSIZE=self.SIDSIZE, SSIDSIZE=self.SSIDSIZE,
+                           PRIQS=self.PRIQS if self.PRI else 0, EVENTQS=self.EVENTQS,
+                           CMDQS=self.CMDQS).to_int(),
+            "IDR2": 0,
+            "IDR3": R.IDR3(HAD=self.HAD, PPS=self.PPS, RIL=self.RIL).to_int(),
+            "IDR4": 0,
+            "IDR5": R.IDR5(OAS=self.OAS, GRAN4K=1, STALL_MAX=self.STALL_MAX).to_int(),
+            "IIDR": self.IIDR,
+            "AIDR": self.AIDR,
+        }
+
+
+# What the RTL implements today: the register file, no translation stage yet.
+DEFAULT = SmmuConfig()
+
+# Every optional register-file feature on: exercises the feature-gated registers and the IDR
+# wiring of every parameter.
+FULL = SmmuConfig(
+    S1P=1, BTM=1, HTTU=R.HTTU.ACCESS_DIRTY, ATS=1, MSI=1, SEV=1, PRI=1, CD2L=1,
+    STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, TERM_MODEL=0, ST_LEVEL=R.STLevel.TWO_LEVEL,
+    SIDSIZE=16, SSIDSIZE=20, PRIQS=8, EVENTQS=9, CMDQS=10, HAD=1, PPS=1, RIL=1,
+    OAS=R.OAS.PA52, STALL_MAX=32, IIDR=0x5A10143B, AIDR=0x01, GBPA_ABORT_RESET=1,
+)

@@ -1,0 +1,22 @@
+"""The HDL parameter sets the RTL is built with, shared by the runner and the tests.
+
+Feature parameters come from ``models.smmu.config.SmmuConfig`` (same names as the IDR
+fields); the register tests derive the IDR values they expect from that object through
+``models.arch.registers``, never from the RTL, so a wrongly wired IDR field fails.
+"""
+
+from __future__ import annotations
+
+from models.smmu.config import DEFAULT, FULL, SmmuConfig
+
+CONFIGS: dict[str, SmmuConfig] = {"default": DEFAULT, "full": FULL}
+
+# RTL-only timing knobs (cycles), chosen differently per set so tests cannot depend on them.
+_TIMING: dict[str, dict[str, int]] = {
+    "default": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4},
+    "full": {"CR0ACK_DELAY": 7, "GBPA_DELAY": 2},
+}
+
+PARAM_SETS: dict[str, dict[str, int]] = {
+    name: {**cfg.params(), **_TIMING[name]} for name, cfg in CONFIGS.items()
+}
