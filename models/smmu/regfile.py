@@ -79,30 +79,37 @@ class RegisterFile:
         self.reset()
 
     # ---- state ---------------------------------------------------------------------------
+    # A completion is outstanding while an ACK differs from its control register, or while
+    # GBPA.Update is set; its eventual value is always known from the current state.
+    _ACKS = {"CR0ACK": "CR0", "IRQ_CTRLACK": "IRQ_CTRL"}
+
     def reset(self) -> None:
         self.v: dict[str, int] = {name: 0 for name in R.REGISTERS}
         self.v["GBPA"] = R.GBPA(SHCFG=0b01, ABORT=self.cfg.GBPA_ABORT_RESET).to_int()
-        # Values an in-flight completion moves to (lagging mode only).
-        self.pending: dict[str, int] = {}
         self.indeterminate: set[str] = set()
 
-    def _complete(self, name: str, new: int) -> None:
-        if self.lagging:
-            if name in self.pending:
-                # The earlier change may or may not have completed unseen.
-                self.indeterminate.add(name)
-            self.pending[name] = new
-        else:
-            self.v[name] = new
+    def _completion(self, name: str) -> int | None:
+        """The value a register moves to when its outstanding completion lands, if any."""
+        if name in self._ACKS and self.v[name] != self.v[self._ACKS[name]]:
+            return self.v[self._ACKS[name]]
+        if name == "GBPA" and self.v["GBPA"] & _UPDATE:
+            return self.v["GBPA"] & ~_UPDATE
+        return None
+
+    def _set_ctrl(self, ctrl: str, ack: str, value: int) -> None:
+        if self.lagging and self.v[ack] != self.v[ctrl]:
+            # The earlier change may or may not have been acknowledged unseen.
+            self.indeterminate.add(ack)
+        self.v[ctrl] = value
+        if not self.lagging:
+            self.v[ack] = value
 
     def _off(self, ctrl: str, ack: str, field_mask: int) -> bool | None:
         """A guard is open when the bit is clear in both; None when it depends on timing."""
         if self.v[ctrl] & field_mask:
             return False
-        if ack in self.indeterminate:
-            return None
-        if self.v[ack] & field_mask:
-            return None if self.pending.get(ack, self.v[ack]) & field_mask == 0 else False
+        if ack in self.indeterminate or self.v[ack] & field_mask:
+            return None  # the ACK is on its way to clear, or unknown
         return True
 
     def _guarded(self, name: str, guard: bool | None, new: int) -> None:
@@ -136,11 +143,9 @@ class RegisterFile:
             return (cur & ~m) | (data & m)
 
         if name == "CR0":
-            self.v["CR0"] = data & self.cr0_mask
-            self._complete("CR0ACK", self.v["CR0"])
+            self._set_ctrl("CR0", "CR0ACK", data & self.cr0_mask)
         elif name == "IRQ_CTRL":
-            self.v["IRQ_CTRL"] = data & self.irq_mask
-            self._complete("IRQ_CTRLACK", self.v["IRQ_CTRL"])
+            self._set_ctrl("IRQ_CTRL", "IRQ_CTRLACK", data & self.irq_mask)
         elif name == "CR1":
             table, queue = 0xFC0, 0x3F
             qoff = _all(cmdq, evtq, priq)
@@ -154,12 +159,11 @@ class RegisterFile:
         elif name == "CR2":
             self._guarded("CR2", smmu, data & self.cr2_mask)
         elif name == "GBPA":
-            busy = self.v["GBPA"] & _UPDATE
-            if busy and "GBPA" in self.pending:
-                self.indeterminate.add("GBPA")  # ignored only if the update is still running
-            elif not busy and data & _UPDATE:
-                self.v["GBPA"] = (data & self.gbpa_mask) | _UPDATE
-                self._complete("GBPA", data & self.gbpa_mask)
+            if self.v["GBPA"] & _UPDATE:
+                # Ignored while the update runs; it may have finished unseen.
+                self.indeterminate.add("GBPA")
+            elif data & _UPDATE:
+                self.v["GBPA"] = (data & self.gbpa_mask) | (_UPDATE if self.lagging else 0)
         elif name == "GERRORN":
             self.v["GERRORN"] = data & self.gerr_mask
         elif name == "STRTAB_BASE":
@@ -205,12 +209,12 @@ class RegisterFile:
             return Expect(self._idr[off])
         if name is None:
             return Expect(0)
-        if name in self.indeterminate:
+        if name in self.indeterminate or self._QBASE.get(name) in self.indeterminate:
             return Expect(0, any=True)
         if name.startswith("PRIQ") and not self.cfg.PRI:
             return Expect(0)
         val = self._visible(name, self.v[name])
-        alt = self.pending.get(name)
+        alt = self._completion(name)
         if alt is not None:
             alt = self._visible(name, alt)
         if hi:
@@ -229,13 +233,16 @@ class RegisterFile:
                 ((cur & ~0xFFFF_FFFF) | got)
             if self.width(name) == 32 or hi:
                 self.indeterminate.discard(name)
-            if self.pending.get(name) == self.v[name]:
-                del self.pending[name]
-        elif name in self.pending and exp.alt is not None and got == exp.alt:
-            self.v[name] = self.pending.pop(name)
+        elif exp.alt is not None and got == exp.alt and got != exp.value:
+            completion = self._completion(name)
+            assert completion is not None
+            self.v[name] = completion
         return exp
 
     # ---- helpers -------------------------------------------------------------------------
+    # SMMU-owned pointers and the base register whose LOG2SIZE bounds them.
+    _QBASE = {"CMDQ_CONS": "CMDQ_BASE", "EVENTQ_PROD": "EVENTQ_BASE", "PRIQ_PROD": "PRIQ_BASE"}
+
     def _visible(self, name: str, val: int) -> int:
         """Pointers the SMMU owns read as zero above their wrap bit."""
         qs = {"CMDQ_CONS": ("CMDQ_BASE", self.cfg.CMDQS),

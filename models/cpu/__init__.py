@@ -1,0 +1,1 @@
+"""The CPU side of a process: page tables, VMAs, ASIDs, and the CPU's own configuration."""

@@ -1,0 +1,35 @@
+"""The pyuvm environment: one agent per DUT port in use, the scoreboard, shared memory."""
+
+from __future__ import annotations
+
+import os
+
+import cocotb
+from pyuvm import ConfigDB, uvm_env
+
+from models.memory import FrameAllocator, PhysicalMemory
+from tb.bfm import SmmuBfm
+from tb.dut_config import CONFIGS
+from tb.reg_agent import RegAgent
+from tb.reg_predictor import RegPredictor
+
+# Where the software stack allocates tables and queues; device buffers live elsewhere.
+DMA_WINDOW = (0x4000_0000, 0x8000_0000)
+
+
+class SmmuEnv(uvm_env):
+    def build_phase(self) -> None:
+        params = os.environ.get("SMMU_PARAMS", "default")
+        self.seed = int(os.environ.get("SMMU_SEED", cocotb.RANDOM_SEED))
+        self.cfg = CONFIGS[params]
+        self.mem = PhysicalMemory(pa_bits=self.cfg.pa_bits)
+        self.dma = FrameAllocator(self.mem, *DMA_WINDOW)
+        self.bfm = SmmuBfm(cocotb.top, self.mem)
+        for key, val in (("SMMU_CONFIG", self.cfg), ("BFM", self.bfm), ("MEM", self.mem),
+                         ("DMA", self.dma), ("SEED", self.seed)):
+            ConfigDB().set(None, "*", key, val)
+        self.regs = RegAgent("regs", self)
+        self.predictor = RegPredictor("reg_predictor", self)
+
+    def connect_phase(self) -> None:
+        self.regs.ap.connect(self.predictor.analysis_export)

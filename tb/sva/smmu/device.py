@@ -1,0 +1,185 @@
+"""The SMMUv3 driver's device: probe and bring-up (Linux arm_smmu_device_probe/reset).
+
+Bring-up follows reference §1.6 step by step; every CR0 and IRQ_CTRL write is followed by
+polling its ACK register, and GBPA changes use the Update handshake.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from models.arch import registers as R
+from models.arch.ste import STE, StreamConfig
+from models.cpu.features import CpuFeatures
+from tb.sva.platform import Platform, mmio_write64, poll32
+from tb.sva.smmu.probe import SmmuFeatures, probe, sva_blockers
+
+log = logging.getLogger("sva.smmu")
+
+# Queue size caps of the v5-era driver (log2 entries).
+CMDQ_MAX_SHIFT = 8
+EVTQ_MAX_SHIFT = 7
+PRIQ_MAX_SHIFT = 8
+CMD_BYTES, EVT_BYTES, PRI_BYTES = 16, 32, 16
+STE_BYTES = 64
+
+_CACHE_WB, _SH_ISH = 1, 3
+
+
+@dataclass
+class Queue:
+    base: int = 0
+    shift: int = 0
+    entry_bytes: int = 0
+
+    @property
+    def size_bytes(self) -> int:
+        return self.entry_bytes << self.shift
+
+
+@dataclass
+class BringUpReport:
+    steps: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+class ArmSmmuV3:
+    """One SMMU as the driver sees it."""
+
+    def __init__(self, plat: Platform, cpu: CpuFeatures | None = None, *,
+                 disable_bypass: bool = True, poll_timeout_ns: float = 100_000.0) -> None:
+        self.plat = plat
+        self.cpu = cpu or CpuFeatures()
+        self.disable_bypass = disable_bypass
+        self.poll_timeout_ns = poll_timeout_ns
+        self.features: SmmuFeatures | None = None
+        self.strtab = Queue(entry_bytes=STE_BYTES)
+        self.cmdq = Queue(entry_bytes=CMD_BYTES)
+        self.evtq = Queue(entry_bytes=EVT_BYTES)
+        self.priq = Queue(entry_bytes=PRI_BYTES)
+
+    # ---- probe ---------------------------------------------------------------------------
+    async def probe(self) -> SmmuFeatures:
+        self.features = await probe(self.plat, self.cpu)
+        for r in self.features.refusals:
+            log.warning("Linux would refuse this SMMU: %s", r)
+        return self.features
+
+    def sva_blockers(self) -> list[str]:
+        assert self.features is not None, "probe() first"
+        return sva_blockers(self.features, self.cpu)
+
+    # ---- register helpers ----------------------------------------------------------------
+    async def _write_sync(self, reg: str, ack: str, value: int) -> None:
+        await self.plat.mmio_write32(R.OFFSETS[reg], value)
+        await poll32(self.plat, R.OFFSETS[ack], value, timeout_ns=self.poll_timeout_ns,
+                     what=f"{ack} acknowledging {reg}={value:#x}")
+
+    async def update_gbpa(self, set_bits: int, clr_bits: int) -> None:
+        off = R.OFFSETS["GBPA"]
+        upd = R.GBPA.field("Update").mask
+        what = "GBPA not responding to update"
+        reg = await poll32(self.plat, off, 0, upd, timeout_ns=self.poll_timeout_ns, what=what)
+        reg = (reg & ~clr_bits) | set_bits
+        await self.plat.mmio_write32(off, reg | upd)
+        await poll32(self.plat, off, 0, upd, timeout_ns=self.poll_timeout_ns, what=what)
+
+    # ---- tables and queues ---------------------------------------------------------------
+    def _alloc_queue(self, q: Queue, shift: int) -> None:
+        q.shift = shift
+        q.base = self.plat.dma.alloc(max(q.size_bytes, 32))
+
+    def init_strtab(self) -> None:
+        """Linear stream table with every STE aborting (or bypassing) unattached streams."""
+        assert self.features is not None
+        if self.features.has("2_LVL_STRTAB"):
+            raise NotImplementedError("2-level stream tables arrive with the translation "
+                                      "pipeline; this SMMU advertises them")
+        self._alloc_queue(self.strtab, self.features.sid_bits)
+        ste = STE(V=1, Config=StreamConfig.ABORT if self.disable_bypass else StreamConfig.BYPASS,
+                  SHCFG=0b01).to_bytes()
+        self.plat.mem.write(self.strtab.base, ste * (1 << self.strtab.shift), source="cpu")
+
+    def _queue_base(self, q: Queue, ra_name: str, layout: type) -> int:
+        return layout(ADDR=q.base, LOG2SIZE=q.shift, **{ra_name: 1}).to_int()
+
+    # ---- bring-up ------------------------------------------------------------------------
+    async def device_reset(self, *, bypass: bool = False,
+                           invalidate_caches: bool = True) -> BringUpReport:
+        """Linux arm_smmu_device_reset; ``invalidate_caches=False`` skips the command-queue
+        invalidation step for an SMMU that has no command consumer yet."""
+        if invalidate_caches:
+            raise NotImplementedError("command submission (CFGI_ALL, TLBI_NSNH_ALL, CMD_SYNC) "
+                                      "arrives with the command-queue consumer")
+        f = self.features or await self.probe()
+        rep = BringUpReport()
+        cr0 = R.CR0.field
+        if await self.plat.mmio_read32(R.OFFSETS["CR0"]) & cr0("SMMUEN").mask:
+            log.warning("SMMU currently enabled: resetting")
+            await self.update_gbpa(R.GBPA.field("ABORT").mask, 0)
+            rep.steps.append("GBPA.ABORT set before disabling")
+        await self._write_sync("CR0", "CR0ACK", 0)
+        rep.steps.append("CR0 = 0 (acknowledged)")
+
+        cr1 = R.CR1(QUEUE_IC=_CACHE_WB, QUEUE_OC=_CACHE_WB, QUEUE_SH=_SH_ISH,
+                    TABLE_IC=_CACHE_WB, TABLE_OC=_CACHE_WB, TABLE_SH=_SH_ISH).to_int()
+        await self.plat.mmio_write32(R.OFFSETS["CR1"], cr1)
+        cr2 = R.CR2(RECINVSID=1, E2H=int(f.has("E2H")), PTM=int(not f.has("BTM"))).to_int()
+        await self.plat.mmio_write32(R.OFFSETS["CR2"], cr2)
+        rep.steps.append(f"CR1 = {cr1:#x}, CR2 = {cr2:#x}")
+
+        self.init_strtab()
+        await mmio_write64(self.plat, R.OFFSETS["STRTAB_BASE"],
+                           R.STRTAB_BASE(ADDR=self.strtab.base, RA=1).to_int())
+        await self.plat.mmio_write32(R.OFFSETS["STRTAB_BASE_CFG"], R.STRTAB_BASE_CFG(
+            FMT=R.StrtabFmt.LINEAR, LOG2SIZE=self.strtab.shift).to_int())
+        rep.steps.append(f"stream table: linear, 2^{self.strtab.shift} STEs at "
+                         f"{self.strtab.base:#x}")
+
+        self._alloc_queue(self.cmdq, min(f.cmdq_shift, CMDQ_MAX_SHIFT))
+        await mmio_write64(self.plat, R.OFFSETS["CMDQ_BASE"],
+                           self._queue_base(self.cmdq, "RA", R.CMDQ_BASE))
+        await self.plat.mmio_write32(R.OFFSETS["CMDQ_PROD"], 0)
+        await self.plat.mmio_write32(R.OFFSETS["CMDQ_CONS"], 0)
+        enables = cr0("CMDQEN").mask
+        await self._write_sync("CR0", "CR0ACK", enables)
+        rep.steps.append(f"command queue: 2^{self.cmdq.shift} at {self.cmdq.base:#x}, enabled")
+        rep.skipped.append("CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC (no command consumer yet)")
+
+        self._alloc_queue(self.evtq, min(f.evtq_shift, EVTQ_MAX_SHIFT))
+        await mmio_write64(self.plat, R.OFFSETS["EVENTQ_BASE"],
+                           self._queue_base(self.evtq, "WA", R.EVENTQ_BASE))
+        await self.plat.mmio_write32(R.OFFSETS["EVENTQ_PROD"], 0)
+        await self.plat.mmio_write32(R.OFFSETS["EVENTQ_CONS"], 0)
+        enables |= cr0("EVENTQEN").mask
+        await self._write_sync("CR0", "CR0ACK", enables)
+        rep.steps.append(f"event queue: 2^{self.evtq.shift} at {self.evtq.base:#x}, enabled")
+
+        if f.has("PRI"):
+            self._alloc_queue(self.priq, min(f.priq_shift, PRIQ_MAX_SHIFT))
+            await mmio_write64(self.plat, R.OFFSETS["PRIQ_BASE"],
+                               self._queue_base(self.priq, "WA", R.PRIQ_BASE))
+            await self.plat.mmio_write32(R.OFFSETS["PRIQ_PROD"], 0)
+            await self.plat.mmio_write32(R.OFFSETS["PRIQ_CONS"], 0)
+            enables |= cr0("PRIQEN").mask
+            await self._write_sync("CR0", "CR0ACK", enables)
+            rep.steps.append(f"PRI queue: 2^{self.priq.shift} at {self.priq.base:#x}, enabled")
+        if f.has("ATS"):
+            enables |= cr0("ATSCHK").mask
+            await self._write_sync("CR0", "CR0ACK", enables)
+            rep.steps.append("ATSCHK enabled")
+
+        await self._write_sync("IRQ_CTRL", "IRQ_CTRLACK", 0)
+        irqs = R.IRQ_CTRL(GERROR_IRQEN=1, EVENTQ_IRQEN=1, PRIQ_IRQEN=int(f.has("PRI"))).to_int()
+        await self._write_sync("IRQ_CTRL", "IRQ_CTRLACK", irqs)
+        rep.steps.append(f"IRQ_CTRL = {irqs:#x} (acknowledged)")
+
+        if bypass:
+            await self.update_gbpa(0, R.GBPA.field("ABORT").mask)
+            rep.steps.append("SMMU left disabled, GBPA.ABORT cleared: global bypass")
+        else:
+            enables |= cr0("SMMUEN").mask
+            await self._write_sync("CR0", "CR0ACK", enables)
+            rep.steps.append(f"CR0 = {enables:#x}: SMMU enabled")
+        return rep
