@@ -85,7 +85,8 @@ def wave_file(sim: str, test_dir: Path) -> Path:
 
 
 def run(sim: str, testcase: str, seed: int, *, params: str = "default", waves: bool = False,
-        test_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> Path:
+        test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
+        log_file_name: str | None = None) -> Path:
     """Run one pyuvm test; returns its test directory. Raises SystemExit if the test failed."""
     bdir = build(sim, params, waves)
     tdir = test_dir or (bdir / f"{testcase}-s{seed}")
@@ -108,6 +109,7 @@ def run(sim: str, testcase: str, seed: int, *, params: str = "default", waves: b
         plusargs=plusargs,
         extra_env=env,
         timescale=("1ns", "1ps"),
+        log_file=(tdir / log_file_name) if log_file_name else None,
     )
     # A misspelt test name runs nothing and would otherwise pass.
     n_tests, n_failed = get_results(results)
@@ -126,7 +128,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--params", default="default", choices=sorted(PARAM_SETS))
     ap.add_argument("--waves", action="store_true")
     args = ap.parse_args(argv)
-    tdir = run(args.sim, args.test, args.seed, params=args.params, waves=args.waves)
+    tdir = build_dir(args.sim, args.params, args.waves) / f"{args.test}-s{args.seed}"
+    log = tdir / "sim.log"
+    try:
+        run(args.sim, args.test, args.seed, params=args.params, waves=args.waves,
+            test_dir=tdir, log_file_name="sim.log")
+    except (RuntimeError, SystemExit) as exc:
+        if log.exists():
+            sys.stderr.write("".join(log.read_text().splitlines(keepends=True)[-40:]))
+        print(f"FAILED: {exc}; full log: {log}", file=sys.stderr)
+        return 1
+    print(f"{args.test} passed on {args.sim} (seed {args.seed}); log: {log}")
     if args.waves:
         print(f"waves: {wave_file(args.sim, tdir)}")
     return 0

@@ -44,7 +44,7 @@ class SmmuFeatures:
             f"stream IDs: {self.sid_bits} bits, substream IDs: {self.ssid_bits} bits",
             f"ASIDs: {self.asid_bits} bits, VMIDs: {self.vmid_bits} bits",
             f"queues: cmdq 2^{self.cmdq_shift}, evtq 2^{self.evtq_shift}, "
-            f"priq 2^{self.priq_shift} entries",
+            + (f"priq 2^{self.priq_shift} entries" if "PRI" in self.flags else "no PRI queue"),
             f"output address size: {self.oas_bits} bits, page sizes: {pg or 'none'}",
         ]
 

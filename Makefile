@@ -1,0 +1,57 @@
+# SVA on an Arm SMMUv3, co-simulated. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+SIM    ?= verilator
+SEED   ?= 1
+PARAMS ?= default
+TEST   ?= BringUpTest
+# `make test` runs the suite on Verilator and the RTL once more on Icarus; naming SIM on the
+# command line (or in the environment) restricts the RTL items to that simulator.
+ifeq ($(origin SIM),file)
+SIMS ?= verilator icarus
+else
+SIMS ?= $(SIM)
+endif
+JOBS   ?= 2
+STAMP  := $(VENV)/.setup-done
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help setup sim test lint waves clean
+
+help: ## list the targets
+	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
+	@echo
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+	@echo
+	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full"
+	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
+
+$(STAMP): scripts/setup.sh requirements.txt
+	@bash scripts/setup.sh
+	@touch $@
+
+setup: $(STAMP) ## install the toolchain (Debian packages, .venv, verilator shim); idempotent
+
+sim: $(STAMP) ## bring the SMMU up on the RTL and print what the driver probed
+	@$(PY) -m tb.sim --sim $(SIM) --seed $(SEED)
+
+test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
+	@SIMS="$(SIMS)" $(PY) -m pytest -n $(JOBS) -q
+
+lint: $(STAMP) ## verilator --lint-only -Wall on rtl/, ruff on Python
+	verilator --lint-only -Wall --top-module smmu_top rtl/*.sv
+	$(PY) -m ruff check .
+
+waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
+	@$(PY) -m tb.runner --sim $(SIM) --test $(TEST) --seed $(SEED) --params $(PARAMS) --waves \
+	  | tail -n 1 | tee build/last-waves.txt
+	@f=$$(sed 's/^waves: //' build/last-waves.txt); \
+	  if [ -n "$$DISPLAY" ] && command -v gtkwave >/dev/null; then gtkwave "$$f" waves/smmu.gtkw & fi; \
+	  echo "open with: gtkwave $$f waves/smmu.gtkw"
+
+clean: ## remove build products (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

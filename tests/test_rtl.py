@@ -1,0 +1,38 @@
+"""The RTL under cocotb: one pytest item per (simulator, parameter set, pyuvm test, seed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tb.runner import build_dir, run
+from tests.conftest import seeds, sims
+
+# (parameter set, pyuvm test, random?)
+CASES = [
+    ("default", "RegResetTest", False),
+    ("default", "RegAccessTest", True),
+    ("default", "BringUpTest", False),
+    ("full", "RegResetTest", False),
+    ("full", "RegAccessTest", True),
+]
+
+ITEMS = [
+    pytest.param(sim, params, test, seed, id=f"{sim}-{params}-{test}-s{seed}")
+    for sim in sims()
+    for params, test, rnd in CASES
+    for seed in (seeds() if rnd else [1])
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize(("sim", "params", "test", "seed"), ITEMS)
+def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.FixtureRequest) -> None:
+    tdir = build_dir(sim, params) / re.sub(r"[^\w.-]", "_", request.node.name)
+    try:
+        run(sim, test, seed, params=params, test_dir=tdir)
+    except (RuntimeError, SystemExit) as exc:
+        pytest.fail(f"{test} on {sim} ({params}) failed with seed {seed}; rerun with "
+                    f"`make waves TEST={test} SEED={seed} SIM={sim} PARAMS={params}`; "
+                    f"log in {tdir}: {exc}")
