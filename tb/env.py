@@ -8,13 +8,11 @@ import cocotb
 from pyuvm import ConfigDB, uvm_env
 
 from models.memory import FrameAllocator, PhysicalMemory
+from tb.backend_model import DMA_WINDOW
 from tb.bfm import SmmuBfm
 from tb.dut_config import CONFIGS
 from tb.reg_agent import RegAgent
 from tb.reg_predictor import RegPredictor
-
-# Where the software stack allocates tables and queues; device buffers live elsewhere.
-DMA_WINDOW = (0x4000_0000, 0x8000_0000)
 
 
 class SmmuEnv(uvm_env):

@@ -22,17 +22,17 @@ Spec = tuple[int, int, int]
 Table = dict[str, Spec]
 
 
-def F(n: int, hi: int, lo: int) -> Spec:  # noqa: N802 - reads like the spec's dwN[hi:lo]
+def F(n: int, hi: int, lo: int) -> Spec:
     """Plain field at dwN[hi:lo]."""
     return (64 * n + lo, hi - lo + 1, 0)
 
 
-def A(n: int, hi: int, lo: int) -> Spec:  # noqa: N802
+def A(n: int, hi: int, lo: int) -> Spec:
     """Address field: address bits [hi:lo] stored at dwN[hi:lo]."""
     return (64 * n + lo, hi - lo + 1, lo)
 
 
-def ABS(hi: int, lo: int, *, addr: int = 0) -> Spec:  # noqa: N802
+def ABS(hi: int, lo: int, *, addr: int = 0) -> Spec:
     """Field given by the reference's absolute bit column."""
     return (lo, hi - lo + 1, addr)
 
@@ -300,7 +300,7 @@ def test_command_roundtrips(cls: type[ArchStruct], data: Any) -> None:
     _check_roundtrips(cls, data.draw(_raw(cls)))
 
 
-# -- enumerations and opcode defaults ---------------------------------------------------------------
+# -- enumerations and opcode defaults ------------------------------------------------------------
 def test_opcode_enum_matches_reference() -> None:
     assert {m.name: m.value for m in commands.Opcode} == OPCODES
 

@@ -16,6 +16,7 @@ CASES = [
     ("default", "BringUpTest", False),
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
+    ("mixed", "RegResetTest", False),
 ]
 
 ITEMS = [

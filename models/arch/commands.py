@@ -13,7 +13,7 @@ import enum
 from collections.abc import Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
-from models.arch.bitfield import ArchStruct, arch_struct, dw
+from models.arch.bitfield import ArchStruct, arch_struct, bits, dw
 from models.arch.priq import PriRespCode
 
 __all__ = [
@@ -370,7 +370,7 @@ class UnknownCommand(ArchStruct):
     """
 
     Opcode: int = dw(0, 7, 0, enum=Opcode)
-    Body: int = dw(0, 127, 8)  # bits [127:8] of the entry, right-aligned
+    Body: int = bits(127, 8)  # right-aligned
 
     @property
     def raw(self) -> int:

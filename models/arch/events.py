@@ -18,7 +18,7 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
-from models.arch.bitfield import ArchStruct, arch_struct, dw
+from models.arch.bitfield import ArchStruct, arch_struct, bits, dw
 
 __all__ = [
     "AnyEvent",
@@ -107,7 +107,7 @@ class ImpdefEvent(ArchStruct):
     """EventID 0xE0..0xEF: the contents are IMPLEMENTATION DEFINED, so nothing is reserved."""
 
     EventID: int = dw(0, 7, 0)
-    Payload: int = dw(0, 255, 8)  # bits [255:8], right-aligned
+    Payload: int = bits(255, 8)  # right-aligned
 
 
 @arch_struct(256)
@@ -115,7 +115,7 @@ class UnknownEvent(ArchStruct):
     """An EventID neither architected nor IMPDEF; ``problems()`` always names it."""
 
     EventID: int = dw(0, 7, 0, enum=EventID)
-    Payload: int = dw(0, 255, 8)
+    Payload: int = bits(255, 8)
 
 
 AnyEvent = Event | ImpdefEvent | UnknownEvent

@@ -106,3 +106,12 @@ FULL = SmmuConfig(
     SIDSIZE=16, SSIDSIZE=20, PRIQS=8, EVENTQS=9, CMDQS=10, HAD=1, PPS=1, RIL=1,
     OAS=R.OAS.PA52, STALL_MAX=32, IIDR=0x5A10143B, AIDR=0x01, GBPA_ABORT_RESET=1,
 )
+
+# IDR fields set so that neighbouring bits differ from each other and from DEFAULT/FULL:
+# with all three, a miswired or swapped IDR bit shows up in at least one reset-value check.
+MIXED = SmmuConfig(
+    S1P=1, COHACC=0, BTM=1, HTTU=R.HTTU.ACCESS, ATS=1, ASID16=0, MSI=1, SEV=0, PRI=1, CD2L=0,
+    STALL_MODEL=R.StallModel.STALL_FORCED, TERM_MODEL=1, ST_LEVEL=R.STLevel.TWO_LEVEL,
+    SIDSIZE=12, SSIDSIZE=7, PRIQS=5, EVENTQS=11, CMDQS=13, HAD=0, PPS=1, RIL=0,
+    OAS=R.OAS.PA40, STALL_MAX=5, IIDR=0x12345678, AIDR=0x00, GBPA_ABORT_RESET=0,
+)

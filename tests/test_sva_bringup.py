@@ -1,0 +1,126 @@
+"""The driver's probe and bring-up against the functional model (no simulator)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from models.arch import registers as R
+from models.arch.ste import STE, StreamConfig
+from models.cpu.features import CpuFeatures
+from models.smmu.config import DEFAULT, FULL, MIXED
+from tb.backend_model import ModelPlatform
+from tb.sva.platform import SmmuTimeout
+from tb.sva.smmu.device import ArmSmmuV3
+from tb.sva.smmu.probe import decode_features, sva_blockers
+
+
+def bring_up(cfg=DEFAULT, **kw):
+    plat = ModelPlatform(cfg)
+    smmu = ArmSmmuV3(plat, **{k: v for k, v in kw.items() if k == "disable_bypass"})
+    rep = asyncio.run(smmu.device_reset(bypass=kw.get("bypass", False),
+                                        invalidate_caches=False))
+    return plat, smmu, rep
+
+
+def test_bringup_leaves_linux_state():
+    plat, smmu, rep = bring_up()
+    v = plat.regs.v
+    assert v["CR0"] == v["CR0ACK"] == R.CR0(SMMUEN=1, EVENTQEN=1, CMDQEN=1).to_int()
+    assert v["IRQ_CTRLACK"] == R.IRQ_CTRL(GERROR_IRQEN=1, EVENTQ_IRQEN=1).to_int()
+    # CR1: inner-shareable write-back tables and queues.
+    assert v["CR1"] == (1 << 0) | (1 << 2) | (3 << 4) | (1 << 6) | (1 << 8) | (3 << 10)
+    # CR2: RECINVSID; PTM is RES0 without BTM, so Linux's PTM write does not stick.
+    assert v["CR2"] == 1 << 1
+    assert v["STRTAB_BASE"] == (1 << 62) | smmu.strtab.base
+    assert v["STRTAB_BASE_CFG"] == DEFAULT.SIDSIZE  # linear, LOG2SIZE = SIDSIZE
+    assert v["CMDQ_BASE"] == (1 << 62) | smmu.cmdq.base | 8
+    assert v["EVENTQ_BASE"] == (1 << 62) | smmu.evtq.base | 7
+    # Queues and the stream table are naturally aligned.
+    for q in (smmu.strtab, smmu.cmdq, smmu.evtq):
+        assert q.base % q.size_bytes == 0
+    assert rep.skipped and "CFGI_ALL" in rep.skipped[0]
+
+
+def test_order_of_enables_follows_linux():
+    plat, _, _ = bring_up()
+    cr0_writes = [val for op, off, val in plat.mmio_log if op == "w" and off == 0x20]
+    assert cr0_writes == [0, 0b1000, 0b1100, 0b1101]  # off, CMDQ, +EVENTQ, +SMMUEN
+    # Every CR0 write is followed by a read of CR0ACK before the next write.
+    log = plat.mmio_log
+    for i, (op, off, _) in enumerate(log):
+        if op == "w" and off == 0x20:
+            assert log[i + 1][:2] == ("r", 0x24)
+
+
+@pytest.mark.parametrize("disable_bypass, config", [(True, StreamConfig.ABORT),
+                                                     (False, StreamConfig.BYPASS)])
+def test_unattached_stes(disable_bypass, config):
+    plat, smmu, _ = bring_up(disable_bypass=disable_bypass)
+    for sid in range(1 << DEFAULT.SIDSIZE):
+        ste = STE.from_bytes(plat.mem.read(smmu.strtab.base + 64 * sid, 64))
+        assert (ste.V, ste.Config, ste.SHCFG) == (1, config, 0b01)
+
+
+def test_bypass_bringup_clears_gbpa_abort_and_leaves_smmu_off():
+    plat, _, _ = bring_up(DEFAULT.replace(GBPA_ABORT_RESET=1), bypass=True)
+    assert plat.regs.v["CR0"] & 1 == 0
+    assert plat.regs.v["GBPA"] & (1 << 20) == 0
+
+
+def test_reset_of_enabled_smmu_aborts_first():
+    plat = ModelPlatform(DEFAULT)
+    plat.regs.write(0x20, 1)  # firmware left the SMMU enabled
+    asyncio.run(ArmSmmuV3(plat).device_reset(invalidate_caches=False))
+    gbpa_writes = [val for op, off, val in plat.mmio_log if op == "w" and off == 0x44]
+    first_cr0 = next(i for i, e in enumerate(plat.mmio_log) if e[0] == "w" and e[1] == 0x20)
+    first_gbpa = next(i for i, e in enumerate(plat.mmio_log) if e[0] == "w" and e[1] == 0x44)
+    assert gbpa_writes[0] & (1 << 20) and gbpa_writes[0] & (1 << 31)
+    assert first_gbpa < first_cr0
+
+
+def test_ack_that_never_comes_times_out():
+    class Stuck(ModelPlatform):
+        async def mmio_read32(self, offset):
+            return 0xDEAD if offset == 0x24 else await super().mmio_read32(offset)
+
+    smmu = ArmSmmuV3(Stuck(DEFAULT), poll_timeout_ns=1000)
+    with pytest.raises(SmmuTimeout, match="CR0ACK"):
+        asyncio.run(smmu.device_reset(invalidate_caches=False))
+
+
+def test_command_step_is_refused_until_a_consumer_exists():
+    with pytest.raises(NotImplementedError, match="command"):
+        asyncio.run(ArmSmmuV3(ModelPlatform(DEFAULT)).device_reset())
+
+
+def test_probe_flags_from_idrs():
+    f = decode_features(FULL.idr())
+    assert {"2_LVL_STRTAB", "2_LVL_CDTAB", "PRI", "ATS", "SEV", "MSI", "BTM", "HA", "HD",
+            "COHERENCY", "STALLS", "TRANS_S1", "RANGE_INV", "TT_LE"} == f.flags
+    assert (f.sid_bits, f.ssid_bits, f.oas_bits, f.asid_bits) == (16, 20, 52, 16)
+    assert not f.refusals
+    m = decode_features(MIXED.idr())
+    assert {"STALLS", "STALL_FORCE", "HA", "TRANS_S1"} <= m.flags
+    assert "HD" not in m.flags and "COHERENCY" not in m.flags
+    assert m.asid_bits == 8 and m.oas_bits == 40
+    d = decode_features(DEFAULT.idr())
+    assert any("no translation" in r for r in d.refusals)
+
+
+def test_sva_blockers_compare_with_cpu():
+    f = decode_features(FULL.idr())
+    assert sva_blockers(f, CpuFeatures()) == []
+    m = decode_features(MIXED.idr())
+    reasons = " ".join(sva_blockers(m, CpuFeatures(parange=5, asid_bits=16)))
+    assert "COHACC" in reasons and "OAS 40" in reasons and "8-bit ASIDs" in reasons
+
+
+def test_reserved_idr_values_are_reported_not_fatal():
+    idr = dict(DEFAULT.idr())
+    idr["IDR0"] |= 0b11 << 24  # STALL_MODEL reserved
+    idr["IDR5"] = (idr["IDR5"] & ~7) | 7  # OAS reserved in this spec version
+    f = decode_features(idr)
+    assert any("STALL_MODEL" in r for r in f.refusals)
+    assert any("OAS" in r for r in f.refusals)
