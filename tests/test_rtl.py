@@ -32,7 +32,7 @@ ITEMS = [
 def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.FixtureRequest) -> None:
     tdir = build_dir(sim, params) / re.sub(r"[^\w.-]", "_", request.node.name)
     try:
-        run(sim, test, seed, params=params, test_dir=tdir)
+        run(sim, test, seed, params=params, test_dir=tdir, log_file_name="sim.log")
     except (RuntimeError, SystemExit) as exc:
         pytest.fail(f"{test} on {sim} ({params}) failed with seed {seed}; rerun with "
                     f"`make waves TEST={test} SEED={seed} SIM={sim} PARAMS={params}`; "
