@@ -41,8 +41,9 @@ sim: $(STAMP) ## bring the SMMU up on the RTL and print what the driver probed
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
 	@SIMS="$(SIMS)" $(PY) -m pytest -n $(JOBS) -q
 
-lint: $(STAMP) ## verilator --lint-only -Wall on rtl/, ruff on Python
+lint: $(STAMP) ## verilator --lint-only -Wall and an Icarus compile of rtl/, ruff on Python
 	verilator --lint-only -Wall --top-module smmu_top rtl/*.sv
+	iverilog -g2012 -Wall -o /dev/null -s smmu_top rtl/*.sv
 	$(PY) -m ruff check .
 
 waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
