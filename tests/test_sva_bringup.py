@@ -124,3 +124,13 @@ def test_reserved_idr_values_are_reported_not_fatal():
     f = decode_features(idr)
     assert any("STALL_MODEL" in r for r in f.refusals)
     assert any("OAS" in r for r in f.refusals)
+
+
+def test_pri_and_ats_bringup():
+    cfg = DEFAULT.replace(PRI=1, ATS=1, PRIQS=9)
+    plat, smmu, _ = bring_up(cfg)
+    cr0_writes = [val for op, off, val in plat.mmio_log if op == "w" and off == 0x20]
+    # off, CMDQ, +EVENTQ, +PRIQ, +ATSCHK, +SMMUEN
+    assert cr0_writes == [0, 0b1000, 0b1100, 0b1110, 0b11110, 0b11111]
+    assert plat.regs.v["PRIQ_BASE"] == (1 << 62) | smmu.priq.base | 8  # capped at 2^8 entries
+    assert plat.regs.v["IRQ_CTRLACK"] == 0b111

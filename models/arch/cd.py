@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 
 from models.arch.bitfield import ArchStruct, arch_struct, bits, dw
+from models.arch.registers import OAS as IPSize  # CD.IPS is encoded like IDR5.OAS
 
 __all__ = ["CD", "IPSize", "L1CD", "TG0Granule", "TG1Granule"]
 
@@ -34,22 +35,6 @@ class TG1Granule(enum.IntEnum):
     @property
     def size(self) -> int:
         return {0b01: 16 << 10, 0b10: 4 << 10, 0b11: 64 << 10}[self.value]
-
-
-class IPSize(enum.IntEnum):
-    """CD.IPS, same encoding as SMMU_IDR5.OAS; 0b111 is reserved."""
-
-    PA32 = 0
-    PA36 = 1
-    PA40 = 2
-    PA42 = 3
-    PA44 = 4
-    PA48 = 5
-    PA52 = 6
-
-    @property
-    def nbits(self) -> int:
-        return (32, 36, 40, 42, 44, 48, 52)[self.value]
 
 
 @arch_struct(512)

@@ -45,6 +45,8 @@ class STLevel(enum.IntEnum):
 
 
 class OAS(enum.IntEnum):
+    """IDR5.OAS; CD.IPS and STE.S2PS use the same encoding."""
+
     PA32 = 0
     PA36 = 1
     PA40 = 2
@@ -53,9 +55,12 @@ class OAS(enum.IntEnum):
     PA48 = 5
     PA52 = 6
 
+    @property
+    def nbits(self) -> int:
+        return (32, 36, 40, 42, 44, 48, 52)[self.value]
 
-OAS_BITS = {OAS.PA32: 32, OAS.PA36: 36, OAS.PA40: 40, OAS.PA42: 42, OAS.PA44: 44,
-            OAS.PA48: 48, OAS.PA52: 52}
+
+OAS_BITS = {o: o.nbits for o in OAS}
 
 
 class StrtabFmt(enum.IntEnum):

@@ -104,6 +104,17 @@ class ArmSmmuV3:
     def _queue_base(self, q: Queue, ra_name: str, layout: type) -> int:
         return layout(ADDR=q.base, LOG2SIZE=q.shift, **{ra_name: 1}).to_int()
 
+    async def _enable_output_queue(self, name: str, q: Queue, shift: int, enables: int) -> int:
+        """Allocate, program and enable the event or PRI queue; returns its CR0 enable bit."""
+        self._alloc_queue(q, shift)
+        await mmio_write64(self.plat, R.OFFSETS[f"{name}_BASE"],
+                           self._queue_base(q, "WA", R.EVENTQ_BASE))
+        await self.plat.mmio_write32(R.OFFSETS[f"{name}_PROD"], 0)
+        await self.plat.mmio_write32(R.OFFSETS[f"{name}_CONS"], 0)
+        bit = R.CR0.field(f"{name}EN").mask
+        await self._write_sync("CR0", "CR0ACK", enables | bit)
+        return bit
+
     # ---- bring-up ------------------------------------------------------------------------
     async def device_reset(self, *, bypass: bool = False,
                            invalidate_caches: bool = True) -> BringUpReport:
@@ -147,23 +158,12 @@ class ArmSmmuV3:
         rep.steps.append(f"command queue: 2^{self.cmdq.shift} at {self.cmdq.base:#x}, enabled")
         rep.skipped.append("CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC (no command consumer yet)")
 
-        self._alloc_queue(self.evtq, min(f.evtq_shift, EVTQ_MAX_SHIFT))
-        await mmio_write64(self.plat, R.OFFSETS["EVENTQ_BASE"],
-                           self._queue_base(self.evtq, "WA", R.EVENTQ_BASE))
-        await self.plat.mmio_write32(R.OFFSETS["EVENTQ_PROD"], 0)
-        await self.plat.mmio_write32(R.OFFSETS["EVENTQ_CONS"], 0)
-        enables |= cr0("EVENTQEN").mask
-        await self._write_sync("CR0", "CR0ACK", enables)
+        enables |= await self._enable_output_queue("EVENTQ", self.evtq,
+                                                    min(f.evtq_shift, EVTQ_MAX_SHIFT), enables)
         rep.steps.append(f"event queue: 2^{self.evtq.shift} at {self.evtq.base:#x}, enabled")
-
         if f.has("PRI"):
-            self._alloc_queue(self.priq, min(f.priq_shift, PRIQ_MAX_SHIFT))
-            await mmio_write64(self.plat, R.OFFSETS["PRIQ_BASE"],
-                               self._queue_base(self.priq, "WA", R.PRIQ_BASE))
-            await self.plat.mmio_write32(R.OFFSETS["PRIQ_PROD"], 0)
-            await self.plat.mmio_write32(R.OFFSETS["PRIQ_CONS"], 0)
-            enables |= cr0("PRIQEN").mask
-            await self._write_sync("CR0", "CR0ACK", enables)
+            enables |= await self._enable_output_queue("PRIQ", self.priq,
+                                                        min(f.priq_shift, PRIQ_MAX_SHIFT), enables)
             rep.steps.append(f"PRI queue: 2^{self.priq.shift} at {self.priq.base:#x}, enabled")
         if f.has("ATS"):
             enables |= cr0("ATSCHK").mask
