@@ -86,7 +86,7 @@ def wave_file(sim: str, test_dir: Path) -> Path:
 
 def run(sim: str, testcase: str, seed: int, *, params: str = "default", waves: bool = False,
         test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
-        log_file_name: str | None = None) -> Path:
+        log_file_name: str | None = None, test_module: str = TEST_MODULE) -> Path:
     """Run one pyuvm test; returns its test directory. Raises SystemExit if the test failed."""
     bdir = build(sim, params, waves)
     tdir = test_dir or (bdir / f"{testcase}-s{seed}")
@@ -100,7 +100,7 @@ def run(sim: str, testcase: str, seed: int, *, params: str = "default", waves: b
     results = get_runner(sim).test(
         hdl_toplevel=TOPLEVEL,
         hdl_toplevel_lang="verilog",
-        test_module=TEST_MODULE,
+        test_module=test_module,
         testcase=testcase,
         seed=seed,
         build_dir=bdir,
@@ -127,12 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--params", default="default", choices=sorted(PARAM_SETS))
     ap.add_argument("--waves", action="store_true")
+    ap.add_argument("--module", default=TEST_MODULE, help="cocotb test module")
     args = ap.parse_args(argv)
     tdir = build_dir(args.sim, args.params, args.waves) / f"{args.test}-s{args.seed}"
     log = tdir / "sim.log"
     try:
         run(args.sim, args.test, args.seed, params=args.params, waves=args.waves,
-            test_dir=tdir, log_file_name="sim.log")
+            test_dir=tdir, log_file_name="sim.log", test_module=args.module)
     except (RuntimeError, SystemExit) as exc:
         if log.exists():
             sys.stderr.write("".join(log.read_text().splitlines(keepends=True)[-40:]))

@@ -115,3 +115,11 @@ MIXED = SmmuConfig(
     SIDSIZE=12, SSIDSIZE=7, PRIQS=5, EVENTQS=11, CMDQS=13, HAD=0, PPS=1, RIL=0,
     OAS=R.OAS.PA40, STALL_MAX=5, IIDR=0x12345678, AIDR=0x00, GBPA_ABORT_RESET=0,
 )
+
+# The target of the translation pipeline (issue: translation pipeline): stage 1 with
+# substreams, 2-level stream and CD tables, terminate-only stall model with RAZ/WI
+# terminations. Becomes DEFAULT once the RTL implements it.
+XLATE = SmmuConfig(
+    S1P=1, CD2L=1, STALL_MODEL=R.StallModel.TERMINATE_ONLY, TERM_MODEL=0,
+    ST_LEVEL=R.STLevel.TWO_LEVEL, SIDSIZE=16, SSIDSIZE=16, CMDQS=8, EVENTQS=7,
+)
