@@ -90,9 +90,17 @@ def test_ack_that_never_comes_times_out():
         asyncio.run(smmu.device_reset(invalidate_caches=False))
 
 
-def test_command_step_is_refused_until_a_consumer_exists():
-    with pytest.raises(NotImplementedError, match="command"):
-        asyncio.run(ArmSmmuV3(ModelPlatform(DEFAULT)).device_reset())
+def test_two_level_stream_table():
+    cfg = DEFAULT.replace(ST_LEVEL=1, SIDSIZE=16)
+    plat, smmu, _ = bring_up(cfg)
+    base = R.STRTAB_BASE_CFG.from_int(plat.regs.v["STRTAB_BASE_CFG"])
+    assert (base.FMT, base.SPLIT, base.LOG2SIZE) == (R.StrtabFmt.TWO_LEVEL, 8, 16)
+    assert smmu.strtab.size_bytes == 256 * 8
+    assert plat.mem.read64(smmu.strtab.base + 8 * 0x12) == 0  # no leaf yet: Span=0
+    ste_pa = smmu.ste_addr(0x1234)
+    l1 = plat.mem.read64(smmu.strtab.base + 8 * 0x12)
+    assert l1 & 0x1F == 9 and ste_pa == (l1 & ~0x3F) + 0x34 * 64
+    assert STE.from_bytes(plat.mem.read(ste_pa, 64)).Config == StreamConfig.ABORT
 
 
 def test_probe_flags_from_idrs():

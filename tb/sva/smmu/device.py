@@ -10,9 +10,11 @@ import logging
 from dataclasses import dataclass, field
 
 from models.arch import registers as R
-from models.arch.ste import STE, StreamConfig
+from models.arch.commands import CmdTlbiEl2All, CmdTlbiNsnhAll, Command, cfgi_all
+from models.arch.ste import L1STD, STE, StreamConfig
 from models.cpu.features import CpuFeatures
 from tb.sva.platform import Platform, mmio_write64, poll32
+from tb.sva.smmu.cmdq import CommandQueue
 from tb.sva.smmu.probe import SmmuFeatures, probe, sva_blockers
 
 log = logging.getLogger("sva.smmu")
@@ -23,6 +25,9 @@ EVTQ_MAX_SHIFT = 7
 PRIQ_MAX_SHIFT = 8
 CMD_BYTES, EVT_BYTES, PRI_BYTES = 16, 32, 16
 STE_BYTES = 64
+L1STD_BYTES = 8
+STRTAB_SPLIT = 8          # Linux: 256 STEs (16 KiB) per leaf
+STRTAB_L1_MAX_BITS = 17   # Linux caps the L1 table at 2^17 descriptors
 
 _CACHE_WB, _SH_ISH = 1, 3
 
@@ -55,6 +60,7 @@ class ArmSmmuV3:
         self.poll_timeout_ns = poll_timeout_ns
         self.features: SmmuFeatures | None = None
         self.strtab = Queue(entry_bytes=STE_BYTES)
+        self.l2_tables: dict[int, int] | None = None  # 2-level: L1 index -> leaf PA
         self.cmdq = Queue(entry_bytes=CMD_BYTES)
         self.evtq = Queue(entry_bytes=EVT_BYTES)
         self.priq = Queue(entry_bytes=PRI_BYTES)
@@ -90,16 +96,51 @@ class ArmSmmuV3:
         q.shift = shift
         q.base = self.plat.dma.alloc(max(q.size_bytes, 32))
 
-    def init_strtab(self) -> None:
-        """Linear stream table with every STE aborting (or bypassing) unattached streams."""
-        assert self.features is not None
-        if self.features.has("2_LVL_STRTAB"):
-            raise NotImplementedError("2-level stream tables arrive with the translation "
-                                      "pipeline; this SMMU advertises them")
-        self._alloc_queue(self.strtab, self.features.sid_bits)
-        ste = STE(V=1, Config=StreamConfig.ABORT if self.disable_bypass else StreamConfig.BYPASS,
-                  SHCFG=0b01).to_bytes()
-        self.plat.mem.write(self.strtab.base, ste * (1 << self.strtab.shift), source="cpu")
+    def _unattached_ste(self) -> bytes:
+        cfg = StreamConfig.ABORT if self.disable_bypass else StreamConfig.BYPASS
+        return STE(V=1, Config=cfg, SHCFG=0b01).to_bytes()
+
+    def init_strtab(self) -> tuple[int, int]:
+        """The stream table as Linux sizes it; returns (STRTAB_BASE, STRTAB_BASE_CFG).
+
+        Linear: 2^SIDSIZE STEs, all aborting (or bypassing) unattached streams. 2-level:
+        SPLIT=8, an L1 table of min(2^17, 2^(SIDSIZE-8)) invalid descriptors; leaves of 256
+        STEs are allocated when a stream is first used (:meth:`init_l2`)."""
+        f = self.features
+        assert f is not None
+        if f.has("2_LVL_STRTAB"):
+            l1_bits = min(STRTAB_L1_MAX_BITS, f.sid_bits - STRTAB_SPLIT)
+            self.strtab = Queue(entry_bytes=L1STD_BYTES)
+            self._alloc_queue(self.strtab, l1_bits)
+            self.l2_tables = {}
+            cfg = R.STRTAB_BASE_CFG(FMT=R.StrtabFmt.TWO_LEVEL, SPLIT=STRTAB_SPLIT,
+                                    LOG2SIZE=l1_bits + STRTAB_SPLIT)
+        else:
+            self._alloc_queue(self.strtab, f.sid_bits)
+            self.plat.mem.write(self.strtab.base,
+                                self._unattached_ste() * (1 << self.strtab.shift), source="cpu")
+            cfg = R.STRTAB_BASE_CFG(FMT=R.StrtabFmt.LINEAR, LOG2SIZE=self.strtab.shift)
+        return R.STRTAB_BASE(ADDR=self.strtab.base, RA=1).to_int(), cfg.to_int()
+
+    def init_l2(self, sid: int) -> int:
+        """Allocate the leaf holding ``sid`` (Linux arm_smmu_init_l2_strtab); returns its PA."""
+        assert self.l2_tables is not None, "linear stream table has no leaves"
+        idx = sid >> STRTAB_SPLIT
+        if idx in self.l2_tables:
+            return self.l2_tables[idx]
+        n = 1 << STRTAB_SPLIT
+        leaf = self.plat.dma.alloc(n * STE_BYTES)
+        self.plat.mem.write(leaf, self._unattached_ste() * n, source="cpu")
+        desc = L1STD(Span=STRTAB_SPLIT + 1, L2Ptr=leaf).to_int()
+        self.plat.mem.write64(self.strtab.base + idx * L1STD_BYTES, desc, source="cpu")
+        self.l2_tables[idx] = leaf
+        return leaf
+
+    def ste_addr(self, sid: int) -> int:
+        if self.l2_tables is not None:
+            leaf = self.init_l2(sid)
+            return leaf + (sid & ((1 << STRTAB_SPLIT) - 1)) * STE_BYTES
+        return self.strtab.base + sid * STE_BYTES
 
     def _queue_base(self, q: Queue, ra_name: str, layout: type) -> int:
         return layout(ADDR=q.base, LOG2SIZE=q.shift, **{ra_name: 1}).to_int()
@@ -120,9 +161,6 @@ class ArmSmmuV3:
                            invalidate_caches: bool = True) -> BringUpReport:
         """Linux arm_smmu_device_reset; ``invalidate_caches=False`` skips the command-queue
         invalidation step for an SMMU that has no command consumer yet."""
-        if invalidate_caches:
-            raise NotImplementedError("command submission (CFGI_ALL, TLBI_NSNH_ALL, CMD_SYNC) "
-                                      "arrives with the command-queue consumer")
         f = self.features or await self.probe()
         rep = BringUpReport()
         cr0 = R.CR0.field
@@ -140,13 +178,11 @@ class ArmSmmuV3:
         await self.plat.mmio_write32(R.OFFSETS["CR2"], cr2)
         rep.steps.append(f"CR1 = {cr1:#x}, CR2 = {cr2:#x}")
 
-        self.init_strtab()
-        await mmio_write64(self.plat, R.OFFSETS["STRTAB_BASE"],
-                           R.STRTAB_BASE(ADDR=self.strtab.base, RA=1).to_int())
-        await self.plat.mmio_write32(R.OFFSETS["STRTAB_BASE_CFG"], R.STRTAB_BASE_CFG(
-            FMT=R.StrtabFmt.LINEAR, LOG2SIZE=self.strtab.shift).to_int())
-        rep.steps.append(f"stream table: linear, 2^{self.strtab.shift} STEs at "
-                         f"{self.strtab.base:#x}")
+        base, cfg = self.init_strtab()
+        await mmio_write64(self.plat, R.OFFSETS["STRTAB_BASE"], base)
+        await self.plat.mmio_write32(R.OFFSETS["STRTAB_BASE_CFG"], cfg)
+        kind = "2-level, 2^%d L1 descriptors" if f.has("2_LVL_STRTAB") else "linear, 2^%d STEs"
+        rep.steps.append(f"stream table: {kind % self.strtab.shift} at {self.strtab.base:#x}")
 
         self._alloc_queue(self.cmdq, min(f.cmdq_shift, CMDQ_MAX_SHIFT))
         await mmio_write64(self.plat, R.OFFSETS["CMDQ_BASE"],
@@ -156,7 +192,15 @@ class ArmSmmuV3:
         enables = cr0("CMDQEN").mask
         await self._write_sync("CR0", "CR0ACK", enables)
         rep.steps.append(f"command queue: 2^{self.cmdq.shift} at {self.cmdq.base:#x}, enabled")
-        rep.skipped.append("CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC (no command consumer yet)")
+        self.cmdq_drv = CommandQueue(self.plat, self.cmdq.base, self.cmdq.shift)
+        if invalidate_caches:
+            await self.cmdq_drv.issue([cfgi_all()])
+            tlbi: list[Command] = [CmdTlbiEl2All()] if f.has("HYP") else []
+            await self.cmdq_drv.issue([*tlbi, CmdTlbiNsnhAll()])
+            rep.steps.append("CFGI_ALL + SYNC, " + ("TLBI_EL2_ALL + " if tlbi else "")
+                             + "TLBI_NSNH_ALL + SYNC (consumed)")
+        else:
+            rep.skipped.append("CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC (no command consumer)")
 
         enables |= await self._enable_output_queue("EVENTQ", self.evtq,
                                                     min(f.evtq_shift, EVTQ_MAX_SHIFT), enables)
