@@ -19,14 +19,19 @@ JOBS   ?= 2
 STAMP  := $(VENV)/.setup-done
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup sim test lint waves clean
+BACKEND ?= rtl
+VECTORS ?= tests/vectors/handwritten.jsonl
+OUT     ?= build/replay/out.jsonl
+
+.PHONY: help setup sim test lint waves replay clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
 	@echo
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full"
+	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full|mixed|xlate"
+	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay)"
 	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
 
 $(STAMP): scripts/setup.sh requirements.txt
@@ -52,6 +57,9 @@ waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
 	@f=$$(sed 's/^waves: //' build/last-waves.txt); \
 	  if [ -n "$$DISPLAY" ] && command -v gtkwave >/dev/null; then gtkwave "$$f" waves/smmu.gtkw & fi; \
 	  echo "open with: gtkwave $$f waves/smmu.gtkw"
+
+replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results to OUT
+	@$(PY) -m tb.replay.cli $(VECTORS) $(OUT) --backend $(BACKEND) --sim $(SIM)
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

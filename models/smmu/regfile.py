@@ -239,6 +239,34 @@ class RegisterFile:
             self.v[name] = completion
         return exp
 
+    # ---- hardware-side updates ------------------------------------------------------------
+    # The SMMU's own engines (command consumer, event producer) own CMDQ_CONS (RD and ERR),
+    # EVENTQ_PROD (WR and OVFLG), PRIQ_PROD and GERROR; software writes to those are ignored
+    # or guarded above, so these are the only ways they change.
+    _HW_OWNED = frozenset({"CMDQ_CONS", "EVENTQ_PROD", "PRIQ_PROD", "GERROR"})
+
+    def hw_value(self, name: str) -> int:
+        """The stored value of a register, as the SMMU itself sees it."""
+        return self.v[name]
+
+    def hw_set(self, name: str, value: int) -> None:
+        """Update an SMMU-owned register (queue pointer owned by the SMMU, GERROR)."""
+        if name not in self._HW_OWNED:
+            raise ValueError(f"{name} is not updated by the SMMU")
+        self.v[name] = value & ((1 << self.width(name)) - 1)
+
+    def gerror_active(self) -> int:
+        """Bits of GERROR whose error is active (GERROR[n] != GERRORN[n])."""
+        return (self.v["GERROR"] ^ self.v["GERRORN"]) & self.gerr_mask
+
+    def hw_raise_gerror(self, field: str) -> bool:
+        """Toggle GERROR.<field> unless that error is already active; True if it toggled."""
+        mask = R.GERROR.field(field).mask & self.gerr_mask
+        if not mask or self.gerror_active() & mask:
+            return False
+        self.v["GERROR"] ^= mask
+        return True
+
     # ---- helpers -------------------------------------------------------------------------
     # SMMU-owned pointers and the base register whose LOG2SIZE bounds them.
     _QBASE = {"CMDQ_CONS": "CMDQ_BASE", "EVENTQ_PROD": "EVENTQ_BASE", "PRIQ_PROD": "PRIQ_BASE"}

@@ -1,0 +1,251 @@
+"""The SMMU's caches as an envelope: everything it *may* still hold, and what that permits.
+
+An SMMU may keep configuration and translations it fetched until software invalidates them
+(reference §5.2), so after a table changes without invalidation the hardware may legally answer
+from the old or the new contents. A single predicted answer cannot check such hardware; the set
+of all legal answers can. This module keeps that set's ingredients.
+
+What "may be cached" means here:
+
+* A structure becomes cacheable when a transaction whose outcome was *observed* (``commit``)
+  used it after fetching it from memory. Only valid structures are cacheable: a V=0 or ILLEGAL
+  STE/CD, an invalid L1STD/L1CD and every translation fault are never remembered, so fixing a
+  table makes the next transaction see the fix without invalidation (choice: the reference
+  does not require negative caching of invalid structures, and forbidding it keeps the
+  envelope tight). A valid STE of an aborting or bypassing stream *is* cacheable.
+* Keys are the architecture's: L1STD by the StreamID span it covers, STE by StreamID, L1CD and
+  CD by (StreamID, CD-table index), TLB leaves by ASID (or global, nG=0) and the VA block or
+  page they map, walk-cache (intermediate table) entries by ASID, level and VA prefix. Every
+  entry belongs to VMID 0 and the NS-EL1 StreamWorld (no stage 2, no Hyp).
+* A TLB leaf is cacheable once its walk passed the access-flag check (a permission fault does
+  not stop it being cached; an F_ACCESS or F_ADDR_SIZE does). Intermediate table descriptors
+  are cacheable once read and found valid, even if the walk faulted further down.
+* Several versions of one key may be held at once (different TLB entries, a refetch after a
+  change): a hit on any of them is legal until an invalidation removes the key.
+* Invalidations remove exactly what §5.2 requires (never more): invalidating less than the RTL
+  keeps the envelope sound, invalidating more would reject legal hardware.
+
+``predict`` enumerates every combination "cached copy or fresh fetch" at every cache point of
+the translation (:mod:`models.smmu.xlate` is the only implementation of the semantics; this
+module only chooses). ``commit`` records what the observed outcome implies may now be cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+from models.arch import commands as C
+from models.memory import PhysicalMemory
+from models.smmu.config import SmmuConfig
+from models.smmu.xlate import (
+    FRESH,
+    VA56,
+    Outcome,
+    TlbEntry,
+    TransReq,
+    XlateRegs,
+    level_shift,
+    translate,
+)
+
+__all__ = ["CacheEnvelope", "Fill", "UnpredictedOutcome"]
+
+Fill = tuple[str, Hashable, Any]
+CONFIG_KINDS = ("L1STD", "STE", "L1CD", "CD")
+MAX_RUNS = 4096  # a guard against a runaway enumeration, far above any test's needs
+
+
+class UnpredictedOutcome(ValueError):
+    """An observed outcome is not among those the architecture allows."""
+
+
+class _Path:
+    """One run through the cache points, replaying a prefix of choices then taking option 0."""
+
+    def __init__(self, env: CacheEnvelope, prefix: tuple[int, ...], fresh_first: bool) -> None:
+        self.env = env
+        self.choices = list(prefix)
+        self.arity: list[int] = []
+        self.fresh_first = fresh_first
+        self.fills: list[Fill] = []
+
+    def pick(self, kind: str, key: Hashable) -> Any:
+        cached = list(reversed(self.env.candidates(kind, key)))  # newest first
+        options = [FRESH, *cached] if self.fresh_first else [*cached, FRESH]
+        pos = len(self.arity)
+        if pos == len(self.choices):
+            self.choices.append(0)
+        self.arity.append(len(options))
+        return options[self.choices[pos]]
+
+    def fill(self, kind: str, key: Hashable, value: Any) -> None:
+        self.fills.append((kind, key, value))
+
+
+class CacheEnvelope:
+    """Cached STEs, CDs, L1 descriptors and TLB/walk entries the SMMU may still use."""
+
+    def __init__(self, cfg: SmmuConfig, mem: PhysicalMemory,
+                 regs: Callable[[], XlateRegs]) -> None:
+        self.cfg = cfg
+        self.mem = mem
+        self.regs = regs
+        self.config: dict[str, dict[Hashable, list[Any]]] = {k: {} for k in CONFIG_KINDS}
+        self.tlb: dict[tuple[int | None, int, int], list[TlbEntry]] = {}
+        self.walk: dict[tuple[int, int, int], list[int]] = {}
+
+    # ---- the cache contents ---------------------------------------------------------------
+    def candidates(self, kind: str, key: Hashable) -> list[Any]:
+        """Cached values that may stand in for a fetch at (kind, key), oldest first."""
+        if kind == "TLB":
+            asid, va56 = key  # type: ignore[misc]
+            out: list[Any] = []
+            for level in (1, 2, 3):
+                base = va56 & ~((1 << level_shift(level)) - 1)
+                for tag in (asid, None):
+                    out += self.tlb.get((tag, level, base), [])
+            return out
+        if kind == "WALK":
+            return list(self.walk.get(key, []))  # type: ignore[arg-type]
+        return list(self.config[kind].get(key, []))
+
+    def add(self, kind: str, key: Hashable, value: Any) -> None:
+        store: dict[Any, list[Any]] = (self.tlb if kind == "TLB" else self.walk
+                                       if kind == "WALK" else self.config[kind])
+        versions = store.setdefault(key, [])
+        if value in versions:
+            versions.remove(value)
+        versions.append(value)  # newest last
+
+    def clear(self) -> None:
+        for store in self.config.values():
+            store.clear()
+        self.tlb.clear()
+        self.walk.clear()
+
+    def __len__(self) -> int:
+        return (sum(len(v) for s in self.config.values() for v in s.values())
+                + sum(map(len, self.tlb.values())) + sum(map(len, self.walk.values())))
+
+    # ---- prediction -----------------------------------------------------------------------
+    def runs(self, req: TransReq, *, fresh_first: bool = False
+             ) -> Iterator[tuple[Outcome, list[Fill]]]:
+        """Every (outcome, cacheable fills) the combinations of cached copies can give."""
+        regs = self.regs()
+        stack: list[tuple[int, ...]] = [()]
+        n = 0
+        while stack:
+            prefix = stack.pop()
+            path = _Path(self, prefix, fresh_first)
+            outcome = translate(self.cfg, regs, self.mem, req, path)
+            n += 1
+            if n > MAX_RUNS:
+                raise RuntimeError(f"cache envelope: more than {MAX_RUNS} combinations")
+            # Push alternatives in reverse so the natural order (option 0 first) pops first.
+            alts = [(*path.choices[:i], alt)
+                    for i in range(len(prefix), len(path.arity))
+                    for alt in range(1, path.arity[i])]
+            stack.extend(reversed(alts))
+            yield outcome, path.fills
+
+    def predict(self, req: TransReq) -> list[Outcome]:
+        """All acceptable outcomes, without duplicates; the first uses the newest cached copies."""
+        seen: dict[Outcome, None] = {}
+        for outcome, _fills in self.runs(req):
+            seen.setdefault(outcome, None)
+        return list(seen)
+
+    def commit(self, req: TransReq, outcome: Outcome) -> None:
+        """Record an observed outcome: what it was produced from may be cached from now on."""
+        matched = False
+        for got, fills in self.runs(req):
+            if got == outcome:
+                matched = True
+                for fill in fills:
+                    self.add(*fill)
+        if not matched:
+            raise UnpredictedOutcome(f"{outcome!r} is not a legal outcome of {req}")
+
+    def resolve(self, req: TransReq, *, fresh_first: bool = False) -> Outcome:
+        """One deterministic outcome (newest cached copies, or fresh fetches), committed."""
+        outcome, fills = next(self.runs(req, fresh_first=fresh_first))
+        for fill in fills:
+            self.add(*fill)
+        return outcome
+
+    # ---- invalidation (§5.2) --------------------------------------------------------------
+    def invalidate(self, cmd: Any) -> None:
+        """Apply the cache effect of one decoded command (non-invalidations are ignored)."""
+        if isinstance(cmd, C.CmdCfgiSte):
+            self._drop_sids(cmd.StreamID, cmd.StreamID + 1, l1=not cmd.Leaf)
+        elif isinstance(cmd, C.CmdCfgiSteRange):
+            if cmd.Range >= 31:
+                for store in self.config.values():
+                    store.clear()
+            else:
+                lo = cmd.StreamID & ~((2 << cmd.Range) - 1)
+                self._drop_sids(lo, lo + (2 << cmd.Range), l1=True)
+        elif isinstance(cmd, C.CmdCfgiCd):
+            sid, ssid = cmd.StreamID, cmd.SubstreamID
+            self.config["CD"].pop((sid, ssid), None)
+            if not cmd.Leaf:
+                self._drop(self.config["L1CD"],
+                           lambda k: k[0] == sid and ssid >> k[2] == k[1])
+        elif isinstance(cmd, C.CmdCfgiCdAll):
+            sid = cmd.StreamID
+            for kind in ("CD", "L1CD"):
+                self._drop(self.config[kind], lambda k: k[0] == sid)
+        elif isinstance(cmd, C.CmdTlbiNsnhAll) or (isinstance(cmd, C.CmdTlbiNhAll)
+                                                   and cmd.VMID == 0):
+            self.tlb.clear()
+            self.walk.clear()
+        elif isinstance(cmd, C.CmdTlbiNhAsid) and cmd.VMID == 0:
+            asid = cmd.ASID
+            self._drop(self.tlb, lambda k: k[0] == asid)  # global entries stay
+            self._drop(self.walk, lambda k: k[0] == asid)
+        elif isinstance(cmd, (C.CmdTlbiNhVa, C.CmdTlbiNhVaa)) and cmd.VMID == 0:
+            self._tlbi_va(cmd)
+        # TLBI_EL2_* (Hyp only), stage-2 TLBIs, prefetches, ATC/PRI/stall commands and SYNC
+        # do not touch NS-EL1 stage-1 entries or configuration.
+
+    def _tlbi_va(self, cmd: C.CmdTlbiNhVa | C.CmdTlbiNhVaa) -> None:
+        lo = cmd.Addr & VA56
+        hi, ttl = lo + 1, 0
+        if self.cfg.RIL and cmd.TG:
+            granule = {1: 12, 2: 14, 3: 16}[cmd.TG]
+            hi = lo + (((cmd.NUM + 1) << cmd.SCALE) << granule)
+            ttl = cmd.TTL if cmd.TG == 1 else 0
+        asid = cmd.ASID if isinstance(cmd, C.CmdTlbiNhVa) else None
+
+        def leaf_hit(k: tuple[int | None, int, int]) -> bool:
+            tag, level, base = k
+            if asid is not None and tag not in (asid, None):
+                return False
+            if ttl and level != ttl:
+                return False  # a wrong level hint may leave the entry: keep it (envelope)
+            return base < hi and lo < base + (1 << level_shift(level))
+
+        def walk_hit(k: tuple[int, int, int]) -> bool:
+            tag, level, prefix = k
+            shift = level_shift(level)
+            return ((asid is None or tag == asid)
+                    and prefix << shift < hi and lo < (prefix + 1) << shift)
+
+        self._drop(self.tlb, leaf_hit)
+        if not cmd.Leaf:
+            self._drop(self.walk, walk_hit)
+
+    def _drop_sids(self, lo: int, hi: int, *, l1: bool) -> None:
+        """STEs of StreamIDs [lo, hi), the CDs and L1CDs cached through them, and L1STDs."""
+        self._drop(self.config["STE"], lambda sid: lo <= sid < hi)
+        for kind in ("CD", "L1CD"):
+            self._drop(self.config[kind], lambda k: lo <= k[0] < hi)
+        if l1:
+            self._drop(self.config["L1STD"],
+                       lambda k: k[0] << k[1] < hi and lo < (k[0] + 1) << k[1])
+
+    @staticmethod
+    def _drop(store: dict[Any, Any], hit: Callable[[Any], bool]) -> None:
+        for key in [k for k in store if hit(k)]:
+            del store[key]

@@ -1,0 +1,75 @@
+"""Event queue producer (reference §1.5, §6): the SMMU side of EVENTQ_PROD/CONS.
+
+The SMMU writes the 32-byte record at PROD, makes it visible, then advances PROD. A record
+that finds the queue full is discarded and EVENTQ_PROD.OVFLG toggles, unless an overflow is
+already pending (OVFLG != EVENTQ_CONS.OVACKFLG), so software sees one overflow per
+acknowledgement. An abort writing the record raises GERROR.EVENTQ_ABT_ERR and the record is
+lost (PROD does not move). Records produced while the queue (CR0ACK.EVENTQEN) or the SMMU
+is disabled are discarded: nobody is reading.
+
+Stall records are never produced (stalls are not implemented), so none is ever delayed.
+"""
+
+from __future__ import annotations
+
+from models.arch import registers as R
+from models.arch.events import Event
+from models.memory import ExternalAbort, PhysicalMemory
+from models.smmu.config import SmmuConfig
+from models.smmu.regfile import RegisterFile
+
+__all__ = ["EVENT_BYTES", "EventQueue"]
+
+EVENT_BYTES = 32
+
+
+class EventQueue:
+    def __init__(self, cfg: SmmuConfig, regs: RegisterFile, mem: PhysicalMemory) -> None:
+        self.cfg = cfg
+        self.regs = regs
+        self.mem = mem
+        self.written = 0  # records made visible
+        self.dropped = 0  # records discarded (disabled queue, overflow, abort)
+
+    def _log2size(self) -> int:
+        return min(R.EVENTQ_BASE.from_int(self.regs.hw_value("EVENTQ_BASE")).LOG2SIZE,
+                   self.cfg.EVENTQS)
+
+    def enabled(self) -> bool:
+        cr0 = R.CR0.from_int(self.regs.hw_value("CR0ACK"))
+        return bool(cr0.EVENTQEN and cr0.SMMUEN)
+
+    def write(self, event: Event) -> bool:
+        """Try to append one record; True if it became visible."""
+        if not self.enabled():
+            self.dropped += 1
+            return False
+        log2 = self._log2size()
+        prod = R.EVENTQ_PROD.from_int(self.regs.hw_value("EVENTQ_PROD"))
+        cons = R.EVENTQ_CONS.from_int(self.regs.hw_value("EVENTQ_CONS"))
+        if R.q_full(prod.WR, cons.RD, log2):
+            self.dropped += 1
+            if prod.OVFLG == cons.OVACKFLG:  # no overflow pending: signal this one
+                prod.OVFLG ^= 1
+                self.regs.hw_set("EVENTQ_PROD", prod.to_int())
+            return False
+        base = R.EVENTQ_BASE.from_int(self.regs.hw_value("EVENTQ_BASE")).ADDR
+        addr = base + R.q_index(prod.WR, log2) * EVENT_BYTES
+        try:
+            self.mem.write(addr, event.to_bytes(), source="smmu-evtq")
+        except (ExternalAbort, ValueError):
+            self.dropped += 1
+            self.regs.hw_raise_gerror("EVENTQ_ABT_ERR")
+            return False
+        prod.WR = R.q_inc(prod.WR, log2) & ((2 << log2) - 1)
+        self.regs.hw_set("EVENTQ_PROD", prod.to_int())
+        self.written += 1
+        return True
+
+    def irq_pending(self) -> bool:
+        """The wired event-queue interrupt: enabled and the queue is not empty."""
+        irq = R.IRQ_CTRL.from_int(self.regs.hw_value("IRQ_CTRLACK"))
+        log2 = self._log2size()
+        prod = R.EVENTQ_PROD.from_int(self.regs.hw_value("EVENTQ_PROD")).WR
+        cons = R.EVENTQ_CONS.from_int(self.regs.hw_value("EVENTQ_CONS")).RD
+        return bool(irq.EVENTQ_IRQEN) and not R.q_empty(prod, cons, log2)

@@ -1,0 +1,108 @@
+"""The functional reference SMMUv3: registers, queues, caches and translation, no timing.
+
+Two users:
+
+* the software stack, through the same 32-bit register interface as the RTL
+  (``mmio_read32``/``mmio_write32``) and the same memory; translations come from
+  ``translate``. By default the model behaves like a caching SMMU (``policy="cached"``: a
+  cached copy is used while one exists), so software that forgets an invalidation sees stale
+  translations here as it would on hardware; ``policy="fresh"`` always re-reads the tables.
+* the RTL scoreboard, through the predictor API: ``predict`` (every legal outcome given what
+  may be cached), ``commit`` (the outcome the RTL produced) and ``apply_command`` (a command
+  the RTL consumed; invalidations are held back until the following CMD_SYNC, because only
+  its completion guarantees them).
+
+The register file is non-lagging: CR0ACK/IRQ_CTRLACK follow at once. The engines run
+synchronously: commands are consumed on every CMDQ_PROD, GERRORN or CR0 write.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from models.arch import commands as C
+from models.arch import registers as R
+from models.memory import PhysicalMemory
+from models.smmu.caches import CacheEnvelope
+from models.smmu.cmdq import CommandQueue
+from models.smmu.config import SmmuConfig
+from models.smmu.evtq import EventQueue
+from models.smmu.regfile import RegisterFile
+from models.smmu.xlate import Outcome, TransReq, TransResp, XlateRegs
+
+__all__ = ["SmmuModel"]
+
+_KICK = {R.OFFSETS["CMDQ_PROD"], R.OFFSETS["GERRORN"], R.OFFSETS["CR0"]}
+
+
+class SmmuModel:
+    def __init__(self, cfg: SmmuConfig, mem: PhysicalMemory, *,
+                 policy: Literal["cached", "fresh"] = "cached", predictor: bool = False) -> None:
+        self.cfg = cfg
+        # predictor=True: the RTL owns the queues; the scoreboard feeds register writes and
+        # consumed commands (apply_command) and the model's own engines never run.
+        self.predictor = predictor
+        self.mem = mem
+        self.policy = policy
+        self.regs = RegisterFile(cfg)
+        self.caches = CacheEnvelope(cfg, mem, self.xlate_regs)
+        self.cmdq = CommandQueue(cfg, self.regs, mem, self.caches.invalidate)
+        self.evtq = EventQueue(cfg, self.regs, mem)
+        self._pending: list[Any] = []  # scoreboard-observed invalidations awaiting a SYNC
+
+    # ---- register interface ---------------------------------------------------------------
+    def mmio_read32(self, offset: int) -> int:
+        return self.regs.expect(offset).value
+
+    def mmio_write32(self, offset: int, value: int) -> None:
+        self.regs.write(offset, value)
+        if offset in _KICK and not self.predictor:
+            self.process_commands()
+
+    def xlate_regs(self) -> XlateRegs:
+        v = self.regs.hw_value
+        return XlateRegs.from_values(v("CR0ACK"), v("GBPA"), v("CR2"), v("STRTAB_BASE"),
+                                     v("STRTAB_BASE_CFG"))
+
+    # ---- engines --------------------------------------------------------------------------
+    def process_commands(self) -> int:
+        """Consume commands until the queue is empty or a command fails."""
+        return self.cmdq.process()
+
+    def translate(self, req: TransReq) -> TransResp:
+        """Translate one transaction deterministically and record its event, if any."""
+        outcome = self.caches.resolve(req, fresh_first=self.policy == "fresh")
+        if outcome.event is not None:
+            self.evtq.write(outcome.event)
+        return outcome.resp
+
+    # ---- interrupts (wired, level) --------------------------------------------------------
+    @property
+    def irq_eventq(self) -> bool:
+        return self.evtq.irq_pending()
+
+    @property
+    def irq_gerror(self) -> bool:
+        irq = R.IRQ_CTRL.from_int(self.regs.hw_value("IRQ_CTRLACK"))
+        return bool(irq.GERROR_IRQEN and self.regs.gerror_active())
+
+    @property
+    def cmd_sync_irqs(self) -> int:
+        """CMD_SYNCs completed with CS=SIG_IRQ (each one pulses the wired interrupt)."""
+        return self.cmdq.sync_irqs
+
+    # ---- predictor API (RTL scoreboard) ---------------------------------------------------
+    def predict(self, req: TransReq) -> list[Outcome]:
+        return self.caches.predict(req)
+
+    def commit(self, req: TransReq, outcome: Outcome) -> None:
+        self.caches.commit(req, outcome)
+
+    def apply_command(self, cmd: Any) -> None:
+        """A command the RTL consumed: its invalidation is certain once a CMD_SYNC completes."""
+        if isinstance(cmd, C.CmdSync):
+            for pending in self._pending:
+                self.caches.invalidate(pending)
+            self._pending.clear()
+        else:
+            self._pending.append(cmd)

@@ -1,0 +1,558 @@
+"""Translation semantics of the reference SMMUv3: stream table, substreams, CDs, stage-1 walk.
+
+Everything here is a pure function of (SmmuConfig, register snapshot, memory, request) plus a
+:class:`Lookup` that decides, at every point where the architecture lets the SMMU use a cached
+copy instead of memory, which copy is used. With :class:`NoCache` the result is "what the
+tables in memory say now"; :mod:`models.smmu.caches` drives the same code through every
+combination of cached copies to build the envelope of legal outcomes. Keeping a single
+implementation of the semantics is why the cache points are hooks rather than a second walker.
+
+Spec: reference §2 (STE), §3 (CD), §4 (stage-1 walk), §6 (event records), fault order §4.5.
+Choices where the reference is silent are marked "choice:" in comments.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from models.arch import registers as R
+from models.arch.cd import CD, L1CD, TG0Granule, TG1Granule
+from models.arch.events import Event, EventClass, EventID, make_event
+from models.arch.pgtable import (
+    BlockDescriptor,
+    PageDescriptor,
+    TableDescriptor,
+    decode_descriptor,
+)
+from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamWorld
+from models.memory import ExternalAbort, PhysicalMemory
+from models.smmu.config import SmmuConfig
+
+__all__ = [
+    "FRESH", "PERM_R", "PERM_W", "PERM_X", "Lookup", "NoCache", "Outcome", "Result",
+    "TRANSLATION_CLASS", "TlbEntry", "TransReq", "TransResp", "XlateRegs", "translate",
+]
+
+PERM_R, PERM_W, PERM_X = 1, 2, 4  # t_rsp_perm = {X, W, R}
+PORT_PA_BITS = 52  # width of t_rsp_pa
+VA56 = (1 << 56) - 1  # VA[55:0]: the address with the top byte removed, as TLBs key it
+TRANSLATION_CLASS = frozenset({EventID.F_TRANSLATION, EventID.F_ADDR_SIZE, EventID.F_ACCESS,
+                               EventID.F_PERMISSION})
+
+
+class Result(enum.IntEnum):
+    """t_rsp_result (docs/port-contract.md)."""
+
+    OK_TRANSLATED = 0
+    OK_BYPASS = 1
+    ABORT = 2
+    RAZ_WI = 3
+
+
+@dataclass(frozen=True)
+class TransReq:
+    """One translation request as the TBU port presents it."""
+
+    sid: int
+    ssv: int = 0
+    ssid: int = 0
+    addr: int = 0
+    rnw: int = 1
+    ind: int = 0
+    pnu: int = 0
+
+
+@dataclass(frozen=True)
+class TransResp:
+    result: Result
+    pa: int = 0
+    perm: int = 0
+    attr: int = 0
+    sh: int = 0
+    fault: int = 0  # EventID that terminated the transaction, recorded or not; 0 if none
+
+
+@dataclass(frozen=True, eq=False)
+class Outcome:
+    """A response plus the event record it writes (None when nothing is recorded)."""
+
+    resp: TransResp
+    event: Event | None = None
+
+    def key(self) -> tuple[TransResp, int | None]:
+        return self.resp, None if self.event is None else self.event.to_int()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Outcome) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:
+        ev = "" if self.event is None else f", event={EventID(self.event.EventID).name}"
+        r = self.resp
+        return (f"Outcome({r.result.name}, pa={r.pa:#x}, perm={r.perm:#o}, attr={r.attr:#04x}, "
+                f"sh={r.sh}, fault={r.fault:#x}{ev})")
+
+
+@dataclass(frozen=True)
+class XlateRegs:
+    """The register state a translation depends on (the values that took effect)."""
+
+    SMMUEN: int = 0
+    GBPA_ABORT: int = 0
+    RECINVSID: int = 0
+    STRTAB_BASE: int = 0  # the address (STRTAB_BASE.ADDR)
+    FMT: int = 0
+    SPLIT: int = 0
+    LOG2SIZE: int = 0
+
+    @classmethod
+    def from_values(cls, cr0ack: int, gbpa: int, cr2: int, strtab_base: int,
+                    strtab_cfg: int) -> XlateRegs:
+        cfg = R.STRTAB_BASE_CFG.from_int(strtab_cfg)
+        return cls(SMMUEN=R.CR0.from_int(cr0ack).SMMUEN, GBPA_ABORT=R.GBPA.from_int(gbpa).ABORT,
+                   RECINVSID=R.CR2.from_int(cr2).RECINVSID,
+                   STRTAB_BASE=R.STRTAB_BASE.from_int(strtab_base).ADDR,
+                   FMT=cfg.FMT, SPLIT=cfg.SPLIT, LOG2SIZE=cfg.LOG2SIZE)
+
+
+@dataclass(frozen=True)
+class TlbEntry:
+    """A cached stage-1 leaf: the descriptor plus the table attributes inherited above it.
+
+    CD-level controls (MAIR, WXN, PAN, AFFD, A/R) are applied from the CD in use at lookup,
+    not stored: choice (the architecture lets either be cached; storing less is simpler).
+    """
+
+    asid: int | None  # None: global entry (nG=0), matches every ASID
+    level: int
+    va: int  # VA[55:0] of the block/page base
+    oa: int
+    ap: int
+    uxn: int
+    pxn: int
+    sh: int
+    attr_indx: int
+    af: int
+    ap_table: int  # APTable bits accumulated (bit 0: no EL0, bit 1: no write)
+    uxn_table: int
+    pxn_table: int
+
+    @property
+    def size(self) -> int:
+        return 1 << level_shift(self.level)
+
+    def covers(self, va56: int) -> bool:
+        return self.va <= va56 < self.va + self.size
+
+
+FRESH: Any = type("Fresh", (), {"__repr__": lambda self: "FRESH"})()
+
+
+class Lookup(Protocol):
+    """Where cached copies may stand in for memory (reference §5.2 cache kinds).
+
+    ``pick`` returns one cached value for (kind, key) or :data:`FRESH` (fetch from memory);
+    ``fill`` reports a valid structure just fetched, which the SMMU may cache from now on.
+    Kinds: "L1STD" (l1 index, split), "STE" sid, "L1CD" (sid, l1 index, split),
+    "CD" (sid, cd index), "TLB" (asid, VA[55:0]), "WALK" (asid, level, VA prefix).
+    """
+
+    def pick(self, kind: str, key: Hashable) -> Any: ...
+    def fill(self, kind: str, key: Hashable, value: Any) -> None: ...
+
+
+class NoCache:
+    """Always fetch: the semantics of the tables as they are in memory now."""
+
+    def pick(self, kind: str, key: Hashable) -> Any:
+        return FRESH
+
+    def fill(self, kind: str, key: Hashable, value: Any) -> None:
+        pass
+
+
+def level_shift(level: int) -> int:
+    """log2 of the bytes one descriptor at ``level`` maps (4 KiB granule)."""
+    return 12 + 9 * (3 - level)
+
+
+# ---- internals ---------------------------------------------------------------------------
+class _Stop(Exception):
+    """Early termination of a translation with its outcome (internal control flow)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class _Abort(Exception):
+    def __init__(self, addr: int) -> None:
+        super().__init__()
+        self.addr = addr
+
+
+def _read(mem: PhysicalMemory, addr: int, n: int, limit: int) -> bytes:
+    """A table fetch; an address beyond the PA size or memory aborts like a bus error."""
+    if addr + n > limit:
+        raise _Abort(addr)
+    try:
+        return mem.read(addr, n, source="smmu")
+    except (ExternalAbort, ValueError):
+        raise _Abort(addr) from None
+
+
+@dataclass
+class _Ctx:
+    cfg: SmmuConfig
+    regs: XlateRegs
+    mem: PhysicalMemory
+    req: TransReq
+    look: Lookup
+    pnu: int = 0  # effective, after STE.PRIVCFG
+    ind: int = 0  # effective, after STE.INSTCFG
+
+    @property
+    def pa_limit(self) -> int:
+        return 1 << self.cfg.pa_bits
+
+    # -- outcomes --
+    def ids(self) -> dict[str, int]:
+        r = self.req
+        return {"StreamID": r.sid, "SSV": r.ssv, "SubstreamID": r.ssid if r.ssv else 0}
+
+    def config_fault(self, eid: EventID, record: bool = True, **fields: int) -> _Stop:
+        """Configuration-class termination: always an abort, recorded unless ``record`` is off."""
+        ev = make_event(eid, **{**self.ids(), **fields}) if record else None
+        return _Stop(Outcome(TransResp(Result.ABORT, fault=int(eid)), ev))
+
+    def xlate_fault(self, eid: EventID, cd: CD | None, **fields: int) -> _Stop:
+        """Translation-class fault: {A, R} of the CD (§3.2); without a CD, abort and record."""
+        r = self.req
+        ev = make_event(eid, **self.ids(), PnU=self.pnu, InD=self.ind, RnW=r.rnw,
+                        CLASS=fields.pop("CLASS", EventClass.IN), InputAddr=r.addr, **fields)
+        if cd is None or eid not in TRANSLATION_CLASS:
+            return _Stop(Outcome(TransResp(Result.ABORT, fault=int(eid)), ev))
+        # choice: CD.S=1 (stall) is never legal in the configs modelled; treated as R=1.
+        record = cd.R or cd.S
+        result = Result.ABORT if cd.A else Result.RAZ_WI
+        return _Stop(Outcome(TransResp(result, fault=int(eid)), ev if record else None))
+
+
+# ---- stream table (§2.4) -----------------------------------------------------------------
+def _fetch_ste(c: _Ctx) -> STE:
+    cfg, regs, sid = c.cfg, c.regs, c.req.sid
+    log2size = min(regs.LOG2SIZE, cfg.SIDSIZE)
+    if sid >> log2size:
+        raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
+    cached = c.look.pick("STE", sid)
+    if cached is not FRESH:
+        return STE.from_int(cached)
+    two_level = regs.FMT == R.StrtabFmt.TWO_LEVEL and cfg.ST_LEVEL == R.STLevel.TWO_LEVEL
+    if two_level:
+        # choice: a reserved SPLIT (not 6/8/10) behaves as the nearest smaller legal one.
+        split = max(s for s in (6, 8, 10) if s <= max(regs.SPLIT, 6))
+        l1_bytes = 8 << max(regs.LOG2SIZE - split, 0)
+        base = regs.STRTAB_BASE & ~(max(64, l1_bytes) - 1)
+        l1_key = (sid >> split, split)
+        raw = c.look.pick("L1STD", l1_key)
+        l1_addr = base + (sid >> split) * 8
+        if raw is FRESH:
+            try:
+                raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
+            except _Abort:
+                raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=l1_addr) from None
+            l1 = L1STD.from_int(raw)
+            if l1.Span == 0 or l1.Span > split + 1:
+                raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
+            c.look.fill("L1STD", l1_key, raw)
+        l1 = L1STD.from_int(raw)
+        l2_index = sid & ((1 << split) - 1)
+        if l2_index >> (l1.Span - 1):
+            raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
+        ste_addr = l1.L2Ptr + l2_index * 64
+    else:
+        # Linear (FMT reserved, or 2-level without ST_LEVEL support: choice, read as linear).
+        ste_addr = (regs.STRTAB_BASE & ~((64 << regs.LOG2SIZE) - 1)) + sid * 64
+    try:
+        data = _read(c.mem, ste_addr, 64, c.pa_limit)
+    except _Abort:
+        raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=ste_addr) from None
+    ste = STE.from_bytes(data)
+    if _ste_legal(c.cfg, ste):
+        c.look.fill("STE", sid, ste.to_int())
+    return ste
+
+
+def _ste_legal(cfg: SmmuConfig, ste: STE) -> bool:
+    """§2.6 ILLEGAL conditions for the features this SMMU implements (V=0 included)."""
+    if not ste.V:
+        return False
+    config = ste.Config
+    if not config & 0b100:
+        return True  # abort (and the reserved 0b001..0b011): other fields are ignored
+    if (config & 0b001 and not cfg.S1P) or config & 0b010:  # S2P is always 0 here
+        return False
+    if config & 0b001:
+        # EATS is ignored without ATS and treated as 0 in bypass; split-stage needs stage 2.
+        if cfg.ATS and ste.EATS in (0b10, 0b11):
+            return False
+        if ste.STRW not in (StreamWorld.NS_EL1, StreamWorld.EL2):
+            return False
+        if ste.STRW == StreamWorld.EL2 and not cfg.HYP:
+            return False
+        if ste.S1STALLD and cfg.STALL_MODEL != R.StallModel.STALL_AND_TERMINATE:
+            return False
+        if ste.S1CDMax > cfg.SSIDSIZE:
+            return False
+        if ste.S1CDMax and ste.S1Fmt != S1Format.LINEAR and (
+                not cfg.CD2L or ste.S1Fmt not in S1Format._value2member_map_):
+            return False
+        if ste.S1ContextPtr >> cfg.pa_bits:
+            return False
+    return True
+
+
+def _overrides(c: _Ctx, ste: STE) -> None:
+    """STE.PRIVCFG / INSTCFG (0b10 force unpriv/data, 0b11 force priv/instr; else incoming)."""
+    r = c.req
+    c.pnu = {0b10: 0, 0b11: 1}.get(ste.PRIVCFG, r.pnu)
+    ind = {0b10: 0, 0b11: 1}.get(ste.INSTCFG, r.ind)
+    c.ind = ind if r.rnw else 0  # writes are data accesses
+
+
+def _bypass(c: _Ctx) -> Outcome:
+    if c.req.addr >> c.cfg.pa_bits:
+        # choice: an input address beyond IAS (= OAS, AArch64 only) in bypass faults.
+        raise c.xlate_fault(EventID.F_ADDR_SIZE, None)
+    return Outcome(TransResp(Result.OK_BYPASS, pa=c.req.addr))
+
+
+# ---- substreams and CDs (§2.3, §3) -------------------------------------------------------
+def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
+    sid = c.req.sid
+    cached = c.look.pick("CD", (sid, index))
+    if cached is not FRESH:
+        cd = CD.from_int(cached)
+    else:
+        ptr = ste.S1ContextPtr
+        if ste.S1CDMax and ste.S1Fmt in (S1Format.TWO_LEVEL_4K, S1Format.TWO_LEVEL_64K):
+            split = 6 if ste.S1Fmt == S1Format.TWO_LEVEL_4K else 10
+            l1_key = (sid, index >> split, split)
+            raw = c.look.pick("L1CD", l1_key)
+            if raw is FRESH:
+                l1_addr = ptr + (index >> split) * 8
+                try:
+                    raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
+                except _Abort:
+                    raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=l1_addr) from None
+                l1 = L1CD.from_int(raw)
+                if not l1.V or l1.L2Ptr >> c.cfg.pa_bits:
+                    raise c.config_fault(EventID.C_BAD_SUBSTREAMID, SSV=0, SubstreamID=index)
+                c.look.fill("L1CD", l1_key, raw)
+            l2ptr = L1CD.from_int(raw).L2Ptr
+            if split == 10:
+                l2ptr &= ~0xFFFF  # choice: L2Ptr[15:12] RES0 for 64 KiB leaves, ignored
+            cd_addr = l2ptr + (index & ((1 << split) - 1)) * 64
+        else:
+            cd_addr = ptr + index * 64
+        try:
+            cd = CD.from_bytes(_read(c.mem, cd_addr, 64, c.pa_limit))
+        except _Abort:
+            raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=cd_addr) from None
+        if _cd_legal(c.cfg, ste, cd):
+            c.look.fill("CD", (sid, index), cd.to_int())
+    if not _cd_legal(c.cfg, ste, cd):
+        raise c.config_fault(EventID.C_BAD_CD)
+    return cd
+
+
+def _ips_bits(cfg: SmmuConfig, cd: CD) -> int:
+    """Effective IPS = min(CD.IPS, OAS); the reserved IPS 0b111 therefore means OAS."""
+    return R.OAS(min(cd.IPS, cfg.OAS)).nbits
+
+
+def _half(cd: CD, upper: int) -> tuple[int, int, int, int, int, int]:
+    """(TxSZ, granule is 4 KiB, TTBx, TBIx, EPDx, HADx) of the TTB0 or TTB1 half."""
+    if upper:
+        return (cd.T1SZ, int(cd.TG1 == TG1Granule.SZ_4K), cd.TTB1, cd.TBI1, cd.EPD1, cd.HAD1)
+    return (cd.T0SZ, int(cd.TG0 == TG0Granule.SZ_4K), cd.TTB0, cd.TBI0, cd.EPD0, cd.HAD0)
+
+
+def _cd_legal(cfg: SmmuConfig, ste: STE, cd: CD) -> bool:
+    """§3.5 and the {A,S} combinations of §3.2 for the features this SMMU implements."""
+    if not cd.V or not cd.AA64 or cd.ENDI:
+        return False
+    for upper in (0, 1):
+        txsz, is4k, ttb, _tbi, epd, _had = _half(cd, upper)
+        if epd:
+            continue  # values in a disabled TTBx do not count
+        if not is4k or not 16 <= txsz <= 39 or ttb >> _ips_bits(cfg, cd):
+            return False
+    if (cd.HA or cd.HD) and cfg.HTTU == R.HTTU.NONE:
+        return False
+    if cd.HD and cfg.HTTU == R.HTTU.ACCESS:
+        return False
+    if cd.ASID >> 8 and not cfg.ASID16:
+        return False
+    if not cd.A and cfg.TERM_MODEL:
+        return False
+    if cd.S and (cfg.STALL_MODEL == R.StallModel.TERMINATE_ONLY or ste.S1STALLD):
+        return False
+    return not (not cd.S and cfg.STALL_MODEL == R.StallModel.STALL_FORCED)
+
+
+# ---- stage-1 walk (§4) -------------------------------------------------------------------
+def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
+    """Table walk after a TLB miss; returns the leaf (not yet access/permission checked)."""
+    txsz, _is4k, ttb, _tbi, _epd, had = _half(cd, upper)
+    ips = _ips_bits(c.cfg, cd)
+    ia = 64 - txsz
+    level = 4 - (ia - 12 + 8) // 9  # start level: IA 40..48 -> 0, 31..39 -> 1, 22..30 -> 2
+    bits = ia - level_shift(level)
+    table = ttb & ~((8 << bits) - 1)
+    ap_table = uxn_table = pxn_table = 0
+    use_table_attrs = not (had and c.cfg.HAD)
+    while True:
+        shift = level_shift(level)
+        index = (va56 >> shift) & ((1 << bits) - 1)
+        desc_addr = table + index * 8
+        key = (cd.ASID, level, va56 >> shift)
+        raw = c.look.pick("WALK", key) if level < 3 else FRESH
+        fresh = raw is FRESH
+        if fresh:
+            try:
+                raw = int.from_bytes(_read(c.mem, desc_addr, 8, c.pa_limit), "little")
+            except _Abort:
+                raise c.xlate_fault(EventID.F_WALK_EABT, cd, CLASS=EventClass.TT,
+                                    FetchAddr=desc_addr) from None
+        desc = decode_descriptor(raw, level)
+        if isinstance(desc, TableDescriptor):
+            if desc.NextTableAddr >> ips:
+                raise c.xlate_fault(EventID.F_ADDR_SIZE, cd)
+            if fresh:
+                c.look.fill("WALK", key, raw)
+            if use_table_attrs:
+                ap_table |= desc.APTable
+                uxn_table |= desc.UXNTable
+                pxn_table |= desc.PXNTable
+            table = desc.NextTableAddr
+            level += 1
+            bits = 9
+            continue
+        if not isinstance(desc, (BlockDescriptor, PageDescriptor)):
+            raise c.xlate_fault(EventID.F_TRANSLATION, cd)  # invalid, L0 block, L3 0b01
+        if desc.OutputAddr >> ips:
+            raise c.xlate_fault(EventID.F_ADDR_SIZE, cd)
+        return TlbEntry(asid=cd.ASID if desc.nG else None, level=level,
+                        va=va56 & ~((1 << shift) - 1), oa=desc.OutputAddr, ap=desc.AP,
+                        uxn=desc.UXN, pxn=desc.PXN, sh=desc.SH, attr_indx=desc.AttrIndx,
+                        af=desc.AF, ap_table=ap_table, uxn_table=uxn_table,
+                        pxn_table=pxn_table)
+
+
+def permissions(cd: CD, e: TlbEntry, priv: int) -> int:
+    """{X, W, R} granted at the effective privilege (§4.3, VMSAv8-64 EL1&0 rules).
+
+    UWXN is an AArch32-only control and is ignored (choice, tables are AArch64 only).
+    """
+    ap = e.ap
+    if e.ap_table & 0b01:
+        ap &= ~0b01  # APTable[0]: no EL0 access below
+    if e.ap_table & 0b10:
+        ap |= 0b10  # APTable[1]: no write access below
+    el0_access = bool(ap & 0b01)
+    read_only = bool(ap & 0b10)
+    el0_writable = el0_access and not read_only
+    if priv:
+        r, w = True, not read_only
+        x = not (e.pxn or e.pxn_table or el0_writable)
+        if cd.PAN and el0_access:
+            r = w = False  # PAN: privileged data access to EL0-accessible memory faults
+        writable = not read_only
+    else:
+        r, w = el0_access, el0_writable
+        x = not (e.uxn or e.uxn_table)
+        writable = el0_writable
+    if cd.WXN and writable:
+        x = False
+    return (PERM_X if x else 0) | (PERM_W if w else 0) | (PERM_R if r else 0)
+
+
+def _stage1(c: _Ctx, cd: CD) -> Outcome:
+    addr = c.req.addr
+    upper = (addr >> 55) & 1
+    txsz, _is4k, _ttb, tbi, epd, _had = _half(cd, upper)
+    ia = 64 - txsz
+    top = 56 if tbi else 64
+    hi_bits = (addr >> ia) & ((1 << (top - ia)) - 1)
+    if hi_bits != (((1 << (top - ia)) - 1) if upper else 0):
+        raise c.xlate_fault(EventID.F_TRANSLATION, cd)
+    va56 = addr & VA56
+    hit = c.look.pick("TLB", (cd.ASID, va56))
+    if hit is FRESH:
+        if epd:
+            raise c.xlate_fault(EventID.F_TRANSLATION, cd)
+        entry = _walk(c, cd, va56, upper)
+    else:
+        entry = hit
+    if not entry.af and not cd.AFFD:
+        raise c.xlate_fault(EventID.F_ACCESS, cd)
+    if hit is FRESH:
+        c.look.fill("TLB", (entry.asid, entry.level, entry.va), entry)
+    perm = permissions(cd, entry, c.pnu)
+    need = PERM_W if not c.req.rnw else PERM_X if c.ind else PERM_R
+    if not perm & need:
+        raise c.xlate_fault(EventID.F_PERMISSION, cd)
+    pa = entry.oa | (va56 & (entry.size - 1))
+    attr = (cd.MAIR >> (8 * entry.attr_indx)) & 0xFF
+    return Outcome(TransResp(Result.OK_TRANSLATED, pa=pa, perm=perm, attr=attr, sh=entry.sh))
+
+
+def _translate(c: _Ctx) -> Outcome:
+    cfg, regs, req = c.cfg, c.regs, c.req
+    if not regs.SMMUEN:
+        if regs.GBPA_ABORT:
+            return Outcome(TransResp(Result.ABORT))
+        # choice: the port carries 52 bits; GBPA bypass makes no address-size check.
+        return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr & ((1 << PORT_PA_BITS) - 1)))
+    ste = _fetch_ste(c)
+    if not _ste_legal(cfg, ste):
+        raise c.config_fault(EventID.C_BAD_STE)
+    if not ste.Config & 0b100:
+        return Outcome(TransResp(Result.ABORT))  # Config abort/reserved: silent, no fault ID
+    _overrides(c, ste)
+    if not ste.Config & 0b001:  # stage 1 bypass (STE.Config = 0b100)
+        if req.ssv:
+            raise c.config_fault(EventID.C_BAD_SUBSTREAMID, SSV=0, SubstreamID=req.ssid)
+        return _bypass(c)
+    if req.ssv:
+        if not ste.S1CDMax or not cfg.SSIDSIZE or req.ssid >> ste.S1CDMax:
+            raise c.config_fault(EventID.C_BAD_SUBSTREAMID, SSV=0, SubstreamID=req.ssid)
+        if req.ssid == 0 and ste.S1DSS == S1DefaultSubstream.SSID0:
+            raise c.config_fault(EventID.F_STREAM_DISABLED, SSV=0, SubstreamID=0)
+        index = req.ssid
+    elif ste.S1CDMax:
+        if ste.S1DSS == S1DefaultSubstream.BYPASS:
+            return _bypass(c)
+        if ste.S1DSS != S1DefaultSubstream.SSID0:  # 0b00 terminate, 0b11 reserved (= 0b00)
+            raise c.config_fault(EventID.F_STREAM_DISABLED, SSV=0, SubstreamID=0)
+        index = 0
+    else:
+        index = 0
+    cd = _fetch_cd(c, ste, index)
+    return _stage1(c, cd)
+
+
+def translate(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, req: TransReq,
+              lookup: Lookup | None = None) -> Outcome:
+    """The outcome of one transaction; with ``lookup=None`` the tables are read as they are."""
+    c = _Ctx(cfg, regs, mem, req, lookup or NoCache(), pnu=req.pnu, ind=req.ind if req.rnw else 0)
+    try:
+        return _translate(c)
+    except _Stop as stop:
+        return stop.outcome

@@ -1,0 +1,126 @@
+"""Translation scoreboard: every RTL response and every event record against the model.
+
+The model (``models.smmu.smmu.SmmuModel``) predicts the set of outcomes the architecture
+allows for a request, given what the SMMU may still hold in its caches; the RTL's response
+must be one of them. The model learns the register state and the invalidation commands from
+the register agent, exactly as the RTL does: from register writes and from the command
+queue in memory. Event records are compared once they are architecturally visible (after a
+CMD_SYNC), as multisets, since concurrent walks may record in either order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pyuvm import ConfigDB, uvm_component, uvm_subscriber
+
+from models.arch import registers as R
+from models.arch.commands import decode_command
+from models.smmu.smmu import SmmuModel
+from models.smmu.xlate import TransReq, TransResp
+from tb.bfm import RESP_OKAY
+from tb.reg_agent import RegItem
+from tb.xlate_agent import TransItem
+
+_FIELDS_OK = ("result", "pa", "perm", "attr", "sh", "fault")
+
+
+def same(resp: TransResp, rsp: dict[str, int]) -> bool:
+    if int(resp.result) != rsp["result"]:
+        return False
+    if rsp["result"] == 0:
+        return all(int(getattr(resp, k)) == rsp[k] for k in _FIELDS_OK)
+    if rsp["result"] == 1:
+        return int(resp.pa) == rsp["pa"]
+    return int(resp.fault) == rsp["fault"]
+
+
+class _Tap(uvm_subscriber):
+    """Forwards one analysis stream to a scoreboard method."""
+
+    def set_sink(self, fn) -> None:
+        self.fn = fn
+
+    def write(self, item) -> None:
+        self.fn(item)
+
+
+class XlateScoreboard(uvm_component):
+    def build_phase(self) -> None:
+        self.cfg = ConfigDB().get(self, "", "SMMU_CONFIG")
+        self.mem = ConfigDB().get(self, "", "MEM")
+        self.seed = ConfigDB().get(self, "", "SEED")
+        self.model = SmmuModel(self.cfg, self.mem, predictor=True)
+        self.reg_tap = _Tap("reg_tap", self)
+        self.xlate_tap = _Tap("xlate_tap", self)
+        self.checked = 0
+        self.by_result: Counter[str] = Counter()
+        self.stale_accepted = 0
+        self.errors: list[str] = []
+        self.expected_events: Counter[int] = Counter()
+        self.events_checked = 0
+        self._cmdq_prod = 0
+
+    def connect_phase(self) -> None:
+        self.reg_tap.set_sink(self.on_reg)
+        self.xlate_tap.set_sink(self.on_trans)
+
+    def _error(self, msg: str) -> None:
+        self.errors.append(msg)
+        self.logger.error("%s (seed %s)", msg, self.seed)
+
+    # ---- register side: configuration and commands ------------------------------------
+    def on_reg(self, item: RegItem) -> None:
+        if not item.write or item.resp != RESP_OKAY or len(item.data) != 4 or item.addr % 4:
+            return
+        self.model.regs.write(item.addr, item.value)
+        if item.addr == R.OFFSETS["CMDQ_PROD"]:
+            self._consume_commands(item.value)
+
+    def _consume_commands(self, prod: int) -> None:
+        base = R.CMDQ_BASE.from_int(self.model.regs.v["CMDQ_BASE"])
+        shift = min(base.LOG2SIZE, self.cfg.CMDQS)
+        ptr = self._cmdq_prod
+        while not R.q_empty(ptr, prod, shift):
+            raw = self.mem.peek(base.ADDR + R.q_index(ptr, shift) * 16, 16)
+            self.model.apply_command(decode_command(raw))
+            ptr = R.q_inc(ptr, shift)
+        self._cmdq_prod = prod
+
+    # ---- translations --------------------------------------------------------------------
+    def on_trans(self, item: TransItem) -> None:
+        assert item.rsp is not None
+        req = TransReq(sid=item.sid, ssv=item.ssv, ssid=item.ssid, addr=item.addr,
+                       rnw=item.rnw, ind=item.ind, pnu=item.pnu)
+        outcomes = self.model.predict(req)
+        self.checked += 1
+        for i, oc in enumerate(outcomes):
+            if same(oc.resp, item.rsp):
+                self.model.commit(req, oc)
+                self.stale_accepted += i > 0
+                self.by_result[str(oc.resp.result.name)] += 1
+                if oc.event is not None:
+                    self.expected_events[oc.event.to_int()] += 1
+                return
+        allowed = "; ".join(str(o.resp) for o in outcomes)
+        self._error(f"{item}: not an allowed outcome; allowed: {allowed}")
+
+    def check_events(self, records: list) -> None:
+        """Compare the records drained since the last call with the predicted ones."""
+        got = Counter(r.to_int() for r in records)
+        self.events_checked += len(records)
+        missing = self.expected_events - got
+        extra = got - self.expected_events
+        self.expected_events = Counter()
+        for raw, n in extra.items():
+            self._error(f"unexpected event record x{n}: {raw:#066x}")
+        for raw, n in missing.items():
+            self._error(f"missing event record x{n}: {raw:#066x}")
+
+    def check_phase(self) -> None:
+        self.logger.info("translation scoreboard: %d responses checked %s, %d stale-cache "
+                         "outcomes accepted, %d event records checked, %d errors",
+                         self.checked, dict(self.by_result), self.stale_accepted,
+                         self.events_checked, len(self.errors))
+        assert not self.errors, f"{len(self.errors)} translation mismatches, first: " \
+                                f"{self.errors[0]} (seed {self.seed})"
