@@ -54,10 +54,27 @@ module smmu_regs #(
 
     // Global error bits raised by the engines (a toggle request per GERROR bit).
     input  logic [8:0]    gerror_raise,
+    // Hardware updates of the SMMU-owned queue pointers. The engines only write them while
+    // their queue is enabled, when software cannot (registers.md), so the two never collide.
+    input  logic          hw_cmdq_cons_we,
+    input  logic [31:0]   hw_cmdq_cons,     // RD[19:0] and ERR[30:24]
+    input  logic          hw_eventq_prod_we,
+    input  logic [31:0]   hw_eventq_prod,   // WR[19:0] and OVFLG[31]
 
     // Effective configuration for the engines
     output logic [31:0]   cr0_ack,
     output logic [31:0]   gbpa_q,
+    output logic [31:0]   cr2_q,
+    output logic [31:0]   irq_ctrlack_q,
+    output logic [63:0]   strtab_base_q,
+    output logic [31:0]   strtab_base_cfg_q,
+    output logic [63:0]   cmdq_base_q,
+    output logic [31:0]   cmdq_prod_q,
+    output logic [31:0]   cmdq_cons_q,
+    output logic [63:0]   eventq_base_q,
+    output logic [31:0]   eventq_prod_q,
+    output logic [31:0]   eventq_cons_q,
+    output logic [8:0]    gerror_active,    // GERROR ^ GERRORN: errors not yet acknowledged
     output logic          irq_gerror
 );
     // ---- offsets (page 0 unless noted) ------------------------------------------------
@@ -252,6 +269,11 @@ module smmu_regs #(
                     default: ;  // read-only, reserved or unmapped: write ignored
                 endcase
             end
+            // Hardware pointer updates come last: they happen only while the queue is
+            // enabled, when the software write paths above are closed.
+            if (hw_cmdq_cons_we) cmdq_cons <= hw_cmdq_cons & (QPTR_MASK | 32'h7F00_0000);
+            if (hw_eventq_prod_we)
+                eventq_prod <= hw_eventq_prod & (QPTR_MASK | 32'h8000_0000);
         end
     end
 
@@ -309,6 +331,17 @@ module smmu_regs #(
     end
 
     assign gbpa_q = gbpa;
+    assign cr2_q = cr2;
+    assign irq_ctrlack_q = irq_ctrlack;
+    assign strtab_base_q = strtab_base;
+    assign strtab_base_cfg_q = strtab_base_cfg;
+    assign cmdq_base_q = cmdq_base;
+    assign cmdq_prod_q = cmdq_prod;
+    assign cmdq_cons_q = cmdq_cons;
+    assign eventq_base_q = eventq_base;
+    assign eventq_prod_q = eventq_prod;
+    assign eventq_cons_q = eventq_cons;
+    assign gerror_active = gerror ^ gerrorn;
     // Wired, level-sensitive: asserted while any enabled global error is active.
     assign irq_gerror = irq_ctrlack[0] && ((gerror ^ gerrorn) != 9'h0);
 

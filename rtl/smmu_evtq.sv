@@ -1,0 +1,126 @@
+// Event queue producer (reference §1.5, §6).
+//
+// Records (32 bytes, already in their architectural layout) arrive through a small FIFO and
+// are written one at a time as a 4-beat burst at EVENTQ_BASE + PROD.index * 32. PROD is
+// advanced only after the write response came back OKAY, so software never sees an index
+// whose record is not in memory.
+//   - EVENTQEN not acknowledged: the record is discarded.
+//   - Queue full: the record is discarded and EVENTQ_PROD.OVFLG is toggled, unless an
+//     overflow is already pending (OVFLG != EVENTQ_CONS.OVACKFLG).
+//   - Write answered SLVERR/DECERR: the record is lost, PROD stays, GERROR.EVENTQ_ABT_ERR
+//     is raised; later records are written normally.
+// `idle` (FIFO empty, no write in progress) lets CMD_SYNC wait for records of transactions
+// that were terminated before it.
+module smmu_evtq #(
+    parameter int EVENTQS = 7,
+    parameter int DEPTH = 4,
+    parameter int M_ID_W = 4
+) (
+    input  logic              clk,
+    input  logic              rst_n,
+
+    input  logic              push_valid,
+    output logic              push_ready,
+    input  logic [255:0]      push_data,
+
+    input  logic              eventqen,
+    input  logic [63:0]       eventq_base,
+    input  logic [31:0]       eventq_prod,
+    input  logic [31:0]       eventq_cons,
+    output logic              prod_we,
+    output logic [31:0]       prod_wdata,
+    output logic              gerr_raise,
+    output logic              idle,
+
+    output logic [M_ID_W-1:0] m_axi_awid,
+    output logic [47:0]       m_axi_awaddr,
+    output logic [7:0]        m_axi_awlen,
+    output logic              m_axi_awvalid,
+    input  logic              m_axi_awready,
+    output logic [63:0]       m_axi_wdata,
+    output logic              m_axi_wlast,
+    output logic              m_axi_wvalid,
+    input  logic              m_axi_wready,
+    input  logic [1:0]        m_axi_bresp,
+    input  logic              m_axi_bvalid
+);
+    localparam int PW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+    localparam logic [1:0] S_IDLE = 2'd0, S_AW = 2'd1, S_W = 2'd2, S_B = 2'd3;
+
+    logic [255:0] fifo [DEPTH];
+    logic [PW-1:0] rp, wp;
+    logic [PW:0]   cnt;
+    logic [1:0]    st;
+    logic [1:0]    beat;
+
+    // Effective size and pointer arithmetic (index + wrap bit, modulo 2^(log2size+1)).
+    logic [4:0]  lg;
+    logic [19:0] pmask, prod_m, cons_m, prod_next;
+    logic        full, ovf_pending;
+    always @(*) begin
+        lg = (int'(eventq_base[4:0]) > EVENTQS) ? 5'(EVENTQS) : eventq_base[4:0];
+        pmask = (20'h2 << lg) - 20'h1;
+        prod_m = eventq_prod[19:0] & pmask;
+        cons_m = eventq_cons[19:0] & pmask;
+        prod_next = (prod_m + 20'h1) & pmask;
+        full = ((prod_m ^ cons_m) == (20'h1 << lg));
+        ovf_pending = (eventq_prod[31] != eventq_cons[31]);
+    end
+    wire [19:0] idx = prod_m & ~(20'h1 << lg);
+
+    wire          have = (cnt != '0);
+    wire [255:0]  head = fifo[rp];
+    // decision for the record at the head, taken in S_IDLE
+    wire          drop = have && (st == S_IDLE) && (!eventqen || full);
+    wire          pop = drop || (st == S_B && m_axi_bvalid);
+
+    assign push_ready = (cnt != (PW+1)'(DEPTH));
+
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            rp <= '0; wp <= '0; cnt <= '0; st <= S_IDLE; beat <= '0;
+            for (int i = 0; i < DEPTH; i++) fifo[i] <= '0;
+        end else begin
+            if (push_valid && push_ready) begin
+                fifo[wp] <= push_data;
+                wp <= (wp == PW'(DEPTH - 1)) ? '0 : wp + PW'(1);
+            end
+            if (pop) rp <= (rp == PW'(DEPTH - 1)) ? '0 : rp + PW'(1);
+            case ({push_valid && push_ready, pop})
+                2'b10: cnt <= cnt + (PW+1)'(1);
+                2'b01: cnt <= cnt - (PW+1)'(1);
+                default: ;
+            endcase
+            case (st)
+                S_IDLE: if (have && eventqen && !full) st <= S_AW;
+                S_AW: if (m_axi_awready) begin st <= S_W; beat <= 2'd0; end
+                S_W: if (m_axi_wready) begin
+                    beat <= beat + 2'd1;
+                    if (beat == 2'd3) st <= S_B;
+                end
+                S_B: if (m_axi_bvalid) st <= S_IDLE;
+                default: st <= S_IDLE;
+            endcase
+        end
+    end
+
+    assign m_axi_awid = '0;
+    assign m_axi_awaddr = {eventq_base[47:5], 5'h0} + {23'h0, idx, 5'h0};
+    assign m_axi_awlen = 8'd3;
+    assign m_axi_awvalid = (st == S_AW);
+    assign m_axi_wdata = head[{beat, 6'h0} +: 64];
+    assign m_axi_wlast = (beat == 2'd3);
+    assign m_axi_wvalid = (st == S_W);
+
+    wire b_ok = (st == S_B) && m_axi_bvalid && !m_axi_bresp[1];
+    wire ovf = drop && eventqen && full && !ovf_pending;
+    assign prod_we = b_ok || ovf;
+    assign prod_wdata = b_ok ? {eventq_prod[31], 11'h0, prod_next}
+                             : {!eventq_prod[31], 11'h0, prod_m};
+    assign gerr_raise = (st == S_B) && m_axi_bvalid && m_axi_bresp[1];
+    assign idle = !have && (st == S_IDLE);
+
+    // verilator lint_off UNUSEDSIGNAL
+    wire unused = ^{eventq_base[63:48], eventq_prod[30:20], eventq_cons[30:20], m_axi_bresp[0]};
+    // verilator lint_on UNUSEDSIGNAL
+endmodule

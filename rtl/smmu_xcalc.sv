@@ -1,0 +1,164 @@
+// Translation outcome of one request, purely combinational.
+//
+// One instance sits in the hit path (inputs: the request in stage 1, the context-cache entry
+// and the IOTLB entry it hit) and one in every walk engine (inputs: the engine's request, the
+// context it fetched or was handed, and the leaf it walked or the fault it found). Sharing the
+// module keeps the permission model and the event-record layout in one place, so a hit and a
+// walk of the same translation can never disagree.
+//
+// Priority, as the architecture orders faults (reference §4.5):
+//   context kind (abort / bypass / configuration fault)
+//   -> input range (TxSZ, TBI, TTB1 region, EPD0)          F_TRANSLATION
+//   -> a fault the walk found (x_fault)                      F_WALK_EABT / F_TRANSLATION /
+//                                                            F_ADDR_SIZE / F_ACCESS
+//   -> no leaf yet: `miss` (the hit path hands the request to a walk engine)
+//   -> permission check on the leaf                          F_PERMISSION
+// Translation-class faults (0x10..0x13) obey CD.A (abort or RAZ/WI) and CD.R (record);
+// every other fault aborts, and is recorded when x_record says so (C_BAD_STREAMID depends on
+// CR2.RECINVSID; everything else is always recorded).
+module smmu_xcalc (
+    // request
+    input  logic [63:0] addr,
+    input  logic        rnw,
+    input  logic        ind,
+    input  logic        pnu,
+    input  logic [31:0] sid,
+    input  logic        ssv,
+    input  logic [19:0] ssid,
+    // context: kind 0 abort (silent), 1 bypass, 2 stage-1 translate, 3 configuration fault
+    input  logic [1:0]  c_kind,
+    input  logic [1:0]  c_privcfg,
+    input  logic [1:0]  c_instcfg,
+    input  logic [5:0]  c_t0sz,
+    input  logic        c_tbi0,
+    input  logic        c_epd0,
+    input  logic        c_wxn,
+    input  logic        c_pan,
+    input  logic        c_a,
+    input  logic        c_r,
+    input  logic [63:0] c_mair,
+    // leaf (IOTLB entry or walk result); l_size 0: 4 KiB, 1: 2 MiB, 2: 1 GiB
+    input  logic        l_hit,
+    input  logic [35:0] l_oa,        // OA[47:12]
+    input  logic [1:0]  l_size,
+    input  logic [2:0]  l_attrindx,
+    input  logic [1:0]  l_sh,
+    input  logic        l_ro,        // AP[2] | APTable[1]
+    input  logic        l_el0,       // AP[1] & !APTable[0]
+    input  logic        l_uxn,       // UXN | UXNTable
+    input  logic        l_pxn,       // PXN | PXNTable
+    // fault found by an engine
+    input  logic [7:0]  x_fault,
+    input  logic        x_record,
+    input  logic [48:0] x_fetch,     // FetchAddr[51:3]
+    // outcome
+    output logic        miss,
+    output logic        range_fault,
+    output logic [1:0]  result,
+    output logic [51:0] pa,
+    output logic [2:0]  perm,
+    output logic [7:0]  attr,
+    output logic [1:0]  sh,
+    output logic [7:0]  fault,
+    output logic        evt_valid,
+    output logic [255:0] evt
+);
+    localparam logic [1:0] RES_OK = 2'd0, RES_BYPASS = 2'd1, RES_ABORT = 2'd2, RES_RAZWI = 2'd3;
+    localparam logic [7:0] F_TRANSLATION = 8'h10, F_PERMISSION = 8'h13;
+
+    logic        e_pnu, e_ind;
+    logic [63:0] hi_mask;
+    logic        p_r, p_w, p_x, priv_w, el0_w, allowed;
+    logic [7:0]  f;
+    logic        f_xlat;
+    logic [63:0] dw0, dw1, dw2, dw3;
+
+    always @(*) begin
+        // STE.PRIVCFG / INSTCFG: 0b1x forces the value x, anything else uses the incoming one.
+        e_pnu = c_privcfg[1] ? c_privcfg[0] : pnu;
+        e_ind = c_instcfg[1] ? c_instcfg[0] : ind;
+
+        // Input range of the TTB0 half: VA[63:IA] (VA[55:IA] with TBI0) must be zero. A set
+        // VA[55] selects TTB1, which this SMMU never walks (EPD1 is required, docs/rtl.md),
+        // so it lands here too.
+        hi_mask = ~((64'h1 << (7'd64 - {1'b0, c_t0sz})) - 64'h1);
+        if (c_tbi0) hi_mask[63:56] = 8'h0;
+        range_fault = (c_kind == 2'd2) && (((addr & hi_mask) != 64'h0) || c_epd0);
+
+        // Permissions at each exception level (VMSAv8-64 EL1&0, reference §4.3).
+        priv_w = !l_ro;
+        el0_w = l_el0 && !l_ro;
+        if (e_pnu) begin
+            p_r = !(c_pan && l_el0);
+            p_w = priv_w && !(c_pan && l_el0);
+            p_x = !l_pxn && !el0_w && !(c_wxn && priv_w);
+        end else begin
+            p_r = l_el0;
+            p_w = el0_w;
+            p_x = !l_uxn && !(c_wxn && el0_w);
+        end
+        if (!rnw) allowed = p_w;
+        else if (e_ind) allowed = p_x;
+        else allowed = p_r;
+
+        miss = 1'b0;
+        result = RES_ABORT;
+        pa = 52'h0;
+        perm = 3'b000;
+        attr = 8'h0;
+        sh = 2'b00;
+        f = 8'h0;
+        f_xlat = 1'b0;
+        case (c_kind)
+            2'd0: ;  // STE.Config abort or GBPA.ABORT: silent, no fault ID
+            2'd1: begin
+                result = RES_BYPASS;
+                pa = addr[51:0];
+            end
+            2'd3: f = x_fault;
+            default: begin
+                if (range_fault) f = F_TRANSLATION;
+                else if (x_fault != 8'h0) f = x_fault;
+                else if (!l_hit) miss = 1'b1;
+                else if (!allowed) f = F_PERMISSION;
+                else begin
+                    result = RES_OK;
+                    case (l_size)
+                        2'd1: pa = {4'h0, l_oa[35:9], addr[20:0]};
+                        2'd2: pa = {4'h0, l_oa[35:18], addr[29:0]};
+                        default: pa = {4'h0, l_oa, addr[11:0]};
+                    endcase
+                    perm = {p_x, p_w, p_r};
+                    attr = c_mair[{l_attrindx, 3'b000} +: 8];
+                    sh = l_sh;
+                end
+                f_xlat = (f[7:4] == 4'h1);
+            end
+        endcase
+        if (f != 8'h0) result = (f_xlat && !c_a) ? RES_RAZWI : RES_ABORT;
+        fault = f;
+        evt_valid = (f != 8'h0) && (f_xlat ? c_r : x_record);
+
+        // Event record (reference §6.1), fields per event ID (§6.2).
+        dw0 = {sid, (ssv ? ssid : 20'h0), ssv, 3'b000, f};
+        dw1 = 64'h0;
+        dw2 = 64'h0;
+        dw3 = 64'h0;
+        case (f)
+            8'h06: dw0 = {sid, 24'h0, f};                     // F_STREAM_DISABLED: SID only
+            8'h08: dw0 = {sid, ssid, 4'h0, f};                // C_BAD_SUBSTREAMID: SSID, no SSV
+            8'h03, 8'h09: dw3 = {12'h0, x_fetch, 3'b000};     // F_STE_FETCH, F_CD_FETCH
+            8'h0B: begin                                      // F_WALK_EABT: CLASS=TT
+                dw1 = {22'h0, 2'b01, 4'b0000, rnw, e_ind, e_pnu, 33'h0};
+                dw2 = addr;
+                dw3 = {12'h0, x_fetch, 3'b000};
+            end
+            8'h10, 8'h11, 8'h12, 8'h13: begin                 // translation class: CLASS=IN
+                dw1 = {22'h0, 2'b10, 4'b0000, rnw, e_ind, e_pnu, 33'h0};
+                dw2 = addr;
+            end
+            default: ;
+        endcase
+        evt = {dw3, dw2, dw1, dw0};
+    end
+endmodule
