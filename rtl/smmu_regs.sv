@@ -7,7 +7,7 @@
 // stored and read as zero.
 module smmu_regs #(
     // IDR0
-    parameter int S1P = 0,
+    parameter int S1P = 1,
     parameter int COHACC = 1,
     parameter int BTM = 0,
     parameter int HTTU = 0,
@@ -17,13 +17,13 @@ module smmu_regs #(
     parameter int MSI = 0,
     parameter int SEV = 0,
     parameter int PRI = 0,
-    parameter int CD2L = 0,
+    parameter int CD2L = 1,
     parameter int STALL_MODEL = 1,
-    parameter int TERM_MODEL = 1,
-    parameter int ST_LEVEL = 0,
+    parameter int TERM_MODEL = 0,
+    parameter int ST_LEVEL = 1,
     // IDR1
-    parameter int SIDSIZE = 6,
-    parameter int SSIDSIZE = 0,
+    parameter int SIDSIZE = 16,
+    parameter int SSIDSIZE = 16,
     parameter int PRIQS = 7,
     parameter int EVENTQS = 7,
     parameter int CMDQS = 8,

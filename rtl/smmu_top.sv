@@ -4,7 +4,7 @@
 //   - t_req_* / t_rsp_*: translation port (TBU side)
 //   - irq_*:    wired interrupts
 module smmu_top #(
-    parameter int S1P = 0,
+    parameter int S1P = 1,
     parameter int COHACC = 1,
     parameter int BTM = 0,
     parameter int HTTU = 0,
@@ -14,12 +14,12 @@ module smmu_top #(
     parameter int MSI = 0,
     parameter int SEV = 0,
     parameter int PRI = 0,
-    parameter int CD2L = 0,
+    parameter int CD2L = 1,
     parameter int STALL_MODEL = 1,
-    parameter int TERM_MODEL = 1,
-    parameter int ST_LEVEL = 0,
-    parameter int SIDSIZE = 6,
-    parameter int SSIDSIZE = 0,
+    parameter int TERM_MODEL = 0,
+    parameter int ST_LEVEL = 1,
+    parameter int SIDSIZE = 16,
+    parameter int SSIDSIZE = 16,
     parameter int PRIQS = 7,
     parameter int EVENTQS = 7,
     parameter int CMDQS = 8,

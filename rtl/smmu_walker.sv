@@ -203,10 +203,10 @@ module smmu_walker #(
     logic [7:0]        xc_attr, xc_fault;
     logic [255:0]      xc_evt;
 
-    smmu_xcalc u_xc (
+    smmu_xcalc #(.PA_BITS(PA_BITS)) u_xc (
         .addr(q_addr), .rnw(q_rnw), .ind(q_ind), .pnu(q_pnu), .sid(q_sid), .ssv(q_ssv),
         .ssid(q_ssid),
-        .c_kind(k_kind), .c_privcfg(k_privcfg), .c_instcfg(k_instcfg), .c_t0sz(k_t0sz),
+        .c_kind(k_kind), .c_chk_ias(1'b1), .c_privcfg(k_privcfg), .c_instcfg(k_instcfg), .c_t0sz(k_t0sz),
         .c_tbi0(k_tbi0), .c_epd0(k_epd0), .c_wxn(k_wxn), .c_pan(k_pan), .c_a(k_a), .c_r(k_r),
         .c_mair(k_mair),
         .l_hit(l_hit), .l_oa(l_oa), .l_size(l_size), .l_attrindx(l_attrindx), .l_sh(l_sh),

@@ -16,7 +16,9 @@
 // Translation-class faults (0x10..0x13) obey CD.A (abort or RAZ/WI) and CD.R (record);
 // every other fault aborts, and is recorded when x_record says so (C_BAD_STREAMID depends on
 // CR2.RECINVSID; everything else is always recorded).
-module smmu_xcalc (
+module smmu_xcalc #(
+    parameter int PA_BITS = 48  // IAS = OAS for AArch64: the bypass input-address limit
+) (
     // request
     input  logic [63:0] addr,
     input  logic        rnw,
@@ -27,6 +29,7 @@ module smmu_xcalc (
     input  logic [19:0] ssid,
     // context: kind 0 abort (silent), 1 bypass, 2 stage-1 translate, 3 configuration fault
     input  logic [1:0]  c_kind,
+    input  logic        c_chk_ias,  // bypass by STE/S1DSS (not GBPA): input limited to IAS
     input  logic [1:0]  c_privcfg,
     input  logic [1:0]  c_instcfg,
     input  logic [5:0]  c_t0sz,
@@ -64,7 +67,7 @@ module smmu_xcalc (
     output logic [255:0] evt
 );
     localparam logic [1:0] RES_OK = 2'd0, RES_BYPASS = 2'd1, RES_ABORT = 2'd2, RES_RAZWI = 2'd3;
-    localparam logic [7:0] F_TRANSLATION = 8'h10, F_PERMISSION = 8'h13;
+    localparam logic [7:0] F_TRANSLATION = 8'h10, F_ADDR_SIZE = 8'h11, F_PERMISSION = 8'h13;
 
     logic        e_pnu, e_ind;
     logic [63:0] hi_mask;
@@ -75,8 +78,9 @@ module smmu_xcalc (
 
     always @(*) begin
         // STE.PRIVCFG / INSTCFG: 0b1x forces the value x, anything else uses the incoming one.
+        // INSTCFG only affects reads: a write is always a data access.
         e_pnu = c_privcfg[1] ? c_privcfg[0] : pnu;
-        e_ind = c_instcfg[1] ? c_instcfg[0] : ind;
+        e_ind = rnw && (c_instcfg[1] ? c_instcfg[0] : ind);
 
         // Input range of the TTB0 half: VA[63:IA] (VA[55:IA] with TBI0) must be zero. A set
         // VA[55] selects TTB1, which this SMMU never walks (EPD1 is required, docs/rtl.md),
@@ -112,8 +116,13 @@ module smmu_xcalc (
         case (c_kind)
             2'd0: ;  // STE.Config abort or GBPA.ABORT: silent, no fault ID
             2'd1: begin
-                result = RES_BYPASS;
-                pa = addr[51:0];
+                // Stage 1 bypassed by the STE: an input address beyond IAS (= OAS) is a stage-1
+                // Address Size fault; it has no CD, so it aborts and is recorded.
+                if (c_chk_ias && (addr >> PA_BITS) != 64'h0) f = F_ADDR_SIZE;
+                else begin
+                    result = RES_BYPASS;
+                    pa = addr[51:0];
+                end
             end
             2'd3: f = x_fault;
             default: begin
@@ -137,7 +146,7 @@ module smmu_xcalc (
         endcase
         if (f != 8'h0) result = (f_xlat && !c_a) ? RES_RAZWI : RES_ABORT;
         fault = f;
-        evt_valid = (f != 8'h0) && (f_xlat ? c_r : x_record);
+        evt_valid = (f != 8'h0) && ((c_kind == 2'd1) || (f_xlat ? c_r : x_record));
 
         // Event record (reference §6.1), fields per event ID (§6.2).
         dw0 = {sid, (ssv ? ssid : 20'h0), ssv, 3'b000, f};

@@ -92,6 +92,8 @@ module smmu_xlate #(
     input  logic [1:0]           r_resp,
     input  logic                 r_last
 );
+    localparam int PA_BITS = (OAS == 0) ? 32 : (OAS == 1) ? 36 : (OAS == 2) ? 40 :
+                             (OAS == 3) ? 42 : (OAS == 4) ? 44 : (OAS == 5) ? 48 : 52;
     // Invalidation operations (smmu_cmdq drives them)
     localparam logic [2:0] INV_CFG_SID = 3'd1, INV_CFG_CD = 3'd2, INV_TLB_ALL = 3'd3,
                            INV_TLB_ASID = 3'd4, INV_TLB_VA = 3'd5, INV_TLB_VAA = 3'd6;
@@ -196,10 +198,11 @@ module smmu_xlate #(
     logic [7:0]   fx_attr, fx_fault;
     logic [255:0] fx_evt;
 
-    smmu_xcalc u_hit (
+    smmu_xcalc #(.PA_BITS(PA_BITS)) u_hit (
         .addr(s1_addr), .rnw(s1_rnw), .ind(s1_ind), .pnu(s1_pnu), .sid(s1_sid),
         .ssv(s1_ssv), .ssid(s1_ssid),
-        .c_kind(f_kind), .c_privcfg(cc_privcfg[c_sel]), .c_instcfg(cc_instcfg[c_sel]),
+        .c_kind(f_kind), .c_chk_ias(smmuen), .c_privcfg(cc_privcfg[c_sel]),
+        .c_instcfg(cc_instcfg[c_sel]),
         .c_t0sz(cc_t0sz[c_sel]), .c_tbi0(cc_tbi0[c_sel]), .c_epd0(cc_epd0[c_sel]),
         .c_wxn(cc_wxn[c_sel]), .c_pan(cc_pan[c_sel]), .c_a(cc_a[c_sel]), .c_r(cc_r[c_sel]),
         .c_mair(cc_mair[c_sel]),

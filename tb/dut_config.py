@@ -7,16 +7,15 @@ fields); the register tests derive the IDR values they expect from that object t
 
 from __future__ import annotations
 
-from models.smmu.config import DEFAULT, FULL, MIXED, XLATE, SmmuConfig
+from models.smmu.config import DEFAULT, FULL, MIXED, SmmuConfig
 
-CONFIGS: dict[str, SmmuConfig] = {"default": DEFAULT, "full": FULL, "mixed": MIXED, "xlate": XLATE}
+CONFIGS: dict[str, SmmuConfig] = {"default": DEFAULT, "full": FULL, "mixed": MIXED}
 
 # RTL-only timing knobs (cycles), chosen differently per set so tests cannot depend on them.
 _TIMING: dict[str, dict[str, int]] = {
     "default": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4},
     "full": {"CR0ACK_DELAY": 7, "GBPA_DELAY": 2},
     "mixed": {"CR0ACK_DELAY": 1, "GBPA_DELAY": 9},
-    "xlate": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4},
 }
 
 PARAM_SETS: dict[str, dict[str, int]] = {

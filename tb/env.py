@@ -10,9 +10,12 @@ from pyuvm import ConfigDB, uvm_env
 from models.memory import FrameAllocator, PhysicalMemory
 from tb.backend_model import DMA_WINDOW
 from tb.bfm import SmmuBfm
+from tb.bfm_xlate import XlateBfm
 from tb.dut_config import CONFIGS
 from tb.reg_agent import RegAgent
 from tb.reg_predictor import RegPredictor
+from tb.xlate_agent import XlateAgent
+from tb.xlate_scoreboard import XlateScoreboard
 
 
 class SmmuEnv(uvm_env):
@@ -26,8 +29,16 @@ class SmmuEnv(uvm_env):
         for key, val in (("SMMU_CONFIG", self.cfg), ("BFM", self.bfm), ("MEM", self.mem),
                          ("DMA", self.dma), ("SEED", self.seed)):
             ConfigDB().set(None, "*", key, val)
+        self.xbfm = XlateBfm(cocotb.top)
+        ConfigDB().set(None, "*", "XBFM", self.xbfm)
+        ConfigDB().set(None, "*", "TAG_W", len(cocotb.top.t_req_tag))
         self.regs = RegAgent("regs", self)
         self.predictor = RegPredictor("reg_predictor", self)
+        self.xlate = XlateAgent("xlate", self)
+        self.scoreboard = XlateScoreboard("xlate_scoreboard", self)
+        ConfigDB().set(None, "*", "XLATE_SB", self.scoreboard)
 
     def connect_phase(self) -> None:
         self.regs.ap.connect(self.predictor.analysis_export)
+        self.regs.ap.connect(self.scoreboard.reg_tap.analysis_export)
+        self.xlate.ap.connect(self.scoreboard.xlate_tap.analysis_export)

@@ -150,4 +150,4 @@ class BringUpSeq(RegSeqBase):
         self.platform = plat
         self.smmu = ArmSmmuV3(plat)
         await self.smmu.probe()
-        self.report = await self.smmu.device_reset(bypass=self.bypass, invalidate_caches=False)
+        self.report = await self.smmu.device_reset(bypass=self.bypass)

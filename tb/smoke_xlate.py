@@ -1,11 +1,11 @@
-"""Directed smoke tests of the translation RTL (the `xlate` parameter set).
+"""Directed smoke tests of the translation RTL (the default parameter set).
 
 Plain cocotb tests, written by the RTL side while building rtl/: each one sets up tables in
 memory with the models/arch encoders, programs the SMMU through the register port and checks
 translations against values derived by hand from the reference (docs/port-contract.md,
 /work/shared/reference/smmuv3.md). Run one with
 
-    .venv/bin/python -m tb.runner --sim verilator --params xlate --module tb.smoke_xlate \
+    .venv/bin/python -m tb.runner --sim verilator --module tb.smoke_xlate \
         --test <name>
 
 The pyuvm scoreboard against models/smmu comes later; these tests are the RTL's own checks.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyuvm
@@ -13,6 +14,7 @@ from models.arch import registers as R
 from models.arch.ste import STE, StreamConfig
 from tb.env import SmmuEnv
 from tb.sequences import BringUpSeq, RegRandomSeq, RegResetSeq
+from tb.xlate_sequences import XlateRandomSeq
 
 
 class SmmuBaseTest(uvm_test):
@@ -107,3 +109,18 @@ class BringUpTest(SmmuBaseTest):
             "cycles": self.env.bfm.cycle(),
         }
         Path("report.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+@pyuvm.test()
+class XlateRandomTest(SmmuBaseTest):
+    """Random worlds and traffic; every response and event record against the model."""
+
+    async def sequences(self, seqr) -> None:
+        n = int(os.environ.get("SMMU_TRANSLATIONS", "2000"))
+        self.seq = XlateRandomSeq("xlate_random", translations=n)
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        sb = self.env.scoreboard
+        self.logger.info("random translation run: %s", self.seq.stats)
+        assert sb.checked >= self.seq.translations

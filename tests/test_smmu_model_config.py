@@ -9,7 +9,7 @@ from models.arch import registers as R
 from models.arch.cd import L1CD
 from models.arch.events import EventID, make_event
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig, StreamWorld
-from models.smmu.config import XLATE
+from models.smmu.config import DEFAULT
 from models.smmu.xlate import Result
 from tests.test_smmu_model_helpers import Bench
 
@@ -46,7 +46,7 @@ def test_sid_beyond_log2size(recinvsid: int) -> None:
 
 
 def test_log2size_capped_by_sidsize() -> None:
-    cfg = XLATE.replace(SIDSIZE=6, ST_LEVEL=R.STLevel.LINEAR)
+    cfg = DEFAULT.replace(SIDSIZE=6, ST_LEVEL=R.STLevel.LINEAR)
     b = Bench(cfg, log2size=8)
     b.write_ste(64, STE(V=1, Config=StreamConfig.BYPASS))  # inside LOG2SIZE, beyond SIDSIZE
     b.write_ste(63, STE(V=1, Config=StreamConfig.BYPASS))
@@ -92,17 +92,17 @@ def test_ste_config_abort_is_silent(config: int) -> None:
 
 
 ILLEGAL_STES = {
-    "V=0": (XLATE, {"V": 0, "Config": StreamConfig.BYPASS}),
-    "stage2 without S2P": (XLATE, {"Config": StreamConfig.S2_TRANS}),
-    "nested without S2P": (XLATE, {"Config": StreamConfig.NESTED}),
-    "S1CDMax>SSIDSIZE": (XLATE, {"S1CDMax": 17}),
-    "S1Fmt without CD2L": (XLATE.replace(CD2L=0), {"S1CDMax": 4, "S1Fmt": 1}),
-    "S1Fmt reserved": (XLATE, {"S1CDMax": 4, "S1Fmt": 0b11}),
-    "S1STALLD with terminate-only": (XLATE, {"S1STALLD": 1}),
-    "STRW=EL2 without Hyp": (XLATE, {"STRW": StreamWorld.EL2}),
-    "STRW reserved": (XLATE, {"STRW": 0b11}),
-    "EATS reserved": (XLATE.replace(ATS=1), {"EATS": 0b11}),
-    "EATS split-stage": (XLATE.replace(ATS=1), {"EATS": 0b10}),
+    "V=0": (DEFAULT, {"V": 0, "Config": StreamConfig.BYPASS}),
+    "stage2 without S2P": (DEFAULT, {"Config": StreamConfig.S2_TRANS}),
+    "nested without S2P": (DEFAULT, {"Config": StreamConfig.NESTED}),
+    "S1CDMax>SSIDSIZE": (DEFAULT, {"S1CDMax": 17}),
+    "S1Fmt without CD2L": (DEFAULT.replace(CD2L=0), {"S1CDMax": 4, "S1Fmt": 1}),
+    "S1Fmt reserved": (DEFAULT, {"S1CDMax": 4, "S1Fmt": 0b11}),
+    "S1STALLD with terminate-only": (DEFAULT, {"S1STALLD": 1}),
+    "STRW=EL2 without Hyp": (DEFAULT, {"STRW": StreamWorld.EL2}),
+    "STRW reserved": (DEFAULT, {"STRW": 0b11}),
+    "EATS reserved": (DEFAULT.replace(ATS=1), {"EATS": 0b11}),
+    "EATS split-stage": (DEFAULT.replace(ATS=1), {"EATS": 0b10}),
 }
 
 
@@ -206,22 +206,22 @@ def test_two_level_cd(fmt: int, split: int) -> None:
 
 # ---- 9. CD validity -------------------------------------------------------------------------
 ILLEGAL_CDS = {
-    "V=0": (XLATE, {"V": 0}),
-    "TG0 reserved": (XLATE, {"TG0": 0b11}),
-    "TG0 64K unsupported": (XLATE, {"TG0": 0b01}),
-    "TG0 16K unsupported": (XLATE, {"TG0": 0b10}),
-    "AA64=0": (XLATE, {"AA64": 0}),
-    "T0SZ 15": (XLATE, {"T0SZ": 15}),
-    "T0SZ 40": (XLATE, {"T0SZ": 40}),
-    "ENDI": (XLATE, {"ENDI": 1}),
-    "TTB0 beyond IPS": (XLATE, {"IPS": R.OAS.PA32, "TTB0": 1 << 32}),
-    "TTB0 beyond OAS": (XLATE.replace(OAS=R.OAS.PA40), {"TTB0": 1 << 40}),
-    "HA without HTTU": (XLATE, {"HA": 1}),
-    "HD without HTTU": (XLATE, {"HA": 1, "HD": 1}),
-    "ASID16 off": (XLATE.replace(ASID16=0), {"ASID": 0x100}),
-    "A=0 with TERM_MODEL=1": (XLATE.replace(TERM_MODEL=1), {"A": 0}),
-    "S=1 terminate-only": (XLATE, {"S": 1}),
-    "TTB1 enabled bad TG1": (XLATE, {"EPD1": 0, "TG1": 0b00, "T1SZ": 16}),
+    "V=0": (DEFAULT, {"V": 0}),
+    "TG0 reserved": (DEFAULT, {"TG0": 0b11}),
+    "TG0 64K unsupported": (DEFAULT, {"TG0": 0b01}),
+    "TG0 16K unsupported": (DEFAULT, {"TG0": 0b10}),
+    "AA64=0": (DEFAULT, {"AA64": 0}),
+    "T0SZ 15": (DEFAULT, {"T0SZ": 15}),
+    "T0SZ 40": (DEFAULT, {"T0SZ": 40}),
+    "ENDI": (DEFAULT, {"ENDI": 1}),
+    "TTB0 beyond IPS": (DEFAULT, {"IPS": R.OAS.PA32, "TTB0": 1 << 32}),
+    "TTB0 beyond OAS": (DEFAULT.replace(OAS=R.OAS.PA40), {"TTB0": 1 << 40}),
+    "HA without HTTU": (DEFAULT, {"HA": 1}),
+    "HD without HTTU": (DEFAULT, {"HA": 1, "HD": 1}),
+    "ASID16 off": (DEFAULT.replace(ASID16=0), {"ASID": 0x100}),
+    "A=0 with TERM_MODEL=1": (DEFAULT.replace(TERM_MODEL=1), {"A": 0}),
+    "S=1 terminate-only": (DEFAULT, {"S": 1}),
+    "TTB1 enabled bad TG1": (DEFAULT, {"EPD1": 0, "TG1": 0b00, "T1SZ": 16}),
 }
 
 

@@ -22,7 +22,7 @@ from models.arch.pgtable import (
 )
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, StreamConfig
 from models.memory import FrameAllocator, PhysicalMemory
-from models.smmu.config import XLATE, SmmuConfig
+from models.smmu.config import DEFAULT, SmmuConfig
 from models.smmu.smmu import SmmuModel
 from models.smmu.xlate import TransReq, TransResp
 
@@ -86,7 +86,7 @@ class PageTable:
 class Bench:
     """An enabled SMMU model with a stream table, command and event queues."""
 
-    def __init__(self, cfg: SmmuConfig = XLATE, *, two_level: bool = False, split: int = 8,
+    def __init__(self, cfg: SmmuConfig = DEFAULT, *, two_level: bool = False, split: int = 8,
                  log2size: int | None = None, recinvsid: int = 1, cmdq_log2: int = 4,
                  evtq_log2: int = 4, policy: str = "cached", enable: bool = True) -> None:
         self.cfg = cfg

@@ -7,7 +7,7 @@ import pytest
 from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.ste import STE, StreamConfig
-from models.smmu.config import XLATE
+from models.smmu.config import DEFAULT
 from tests.test_smmu_model_helpers import Bench
 
 CMDQ_ERR = R.GERROR(CMDQ_ERR=1).to_int()
@@ -22,19 +22,19 @@ def ack_gerror(b: Bench) -> None:
 
 
 ILLEGAL = {
-    "unknown opcode": (XLATE, C.UnknownCommand(Opcode=0x07)),
-    "SYNC CS=0b11": (XLATE, C.CmdSync(CS=0b11)),
+    "unknown opcode": (DEFAULT, C.UnknownCommand(Opcode=0x07)),
+    "SYNC CS=0b11": (DEFAULT, C.CmdSync(CS=0b11)),
     "reserved bit (SSV on CFGI_CD)": (
-        XLATE, (C.CmdCfgiCd(StreamID=1).to_int() | 1 << 11).to_bytes(16, "little")),
-    "SSec=1": (XLATE, C.CmdCfgiSte(StreamID=1, SSec=1)),
-    "RESUME terminate-only": (XLATE, C.CmdResume(StreamID=1, STAG=3)),
-    "STALL_TERM terminate-only": (XLATE, C.CmdStallTerm(StreamID=1)),
-    "PRI_RESP without PRI": (XLATE, C.CmdPriResp(StreamID=1, Resp=2)),
-    "PRI_RESP Resp=0b11": (XLATE.replace(ATS=1, PRI=1), C.CmdPriResp(StreamID=1, Resp=3)),
-    "ATC_INV without ATS": (XLATE, C.CmdAtcInv(StreamID=1, Size=52)),
-    "TLBI_EL2_ALL without Hyp": (XLATE, C.CmdTlbiEl2All()),
-    "TLBI_S12_VMALL without S2": (XLATE, C.CmdTlbiS12Vmall()),
-    "CFGI_CD without S1": (XLATE.replace(S1P=0), C.CmdCfgiCd(StreamID=1)),
+        DEFAULT, (C.CmdCfgiCd(StreamID=1).to_int() | 1 << 11).to_bytes(16, "little")),
+    "SSec=1": (DEFAULT, C.CmdCfgiSte(StreamID=1, SSec=1)),
+    "RESUME terminate-only": (DEFAULT, C.CmdResume(StreamID=1, STAG=3)),
+    "STALL_TERM terminate-only": (DEFAULT, C.CmdStallTerm(StreamID=1)),
+    "PRI_RESP without PRI": (DEFAULT, C.CmdPriResp(StreamID=1, Resp=2)),
+    "PRI_RESP Resp=0b11": (DEFAULT.replace(ATS=1, PRI=1), C.CmdPriResp(StreamID=1, Resp=3)),
+    "ATC_INV without ATS": (DEFAULT, C.CmdAtcInv(StreamID=1, Size=52)),
+    "TLBI_EL2_ALL without Hyp": (DEFAULT, C.CmdTlbiEl2All()),
+    "TLBI_S12_VMALL without S2": (DEFAULT, C.CmdTlbiS12Vmall()),
+    "CFGI_CD without S1": (DEFAULT.replace(S1P=0), C.CmdCfgiCd(StreamID=1)),
 }
 
 
@@ -56,7 +56,7 @@ def test_cerror_ill_and_recovery(name: str) -> None:
 
 
 def test_legal_feature_commands() -> None:
-    b = Bench(XLATE.replace(ATS=1, PRI=1, STALL_MODEL=R.StallModel.STALL_AND_TERMINATE))
+    b = Bench(DEFAULT.replace(ATS=1, PRI=1, STALL_MODEL=R.StallModel.STALL_AND_TERMINATE))
     b.cmd(C.CmdPriResp(StreamID=1, Resp=2), C.CmdAtcInv(StreamID=1, Size=52),
           C.CmdResume(StreamID=1, STAG=2), C.CmdStallTerm(StreamID=1),
           C.CmdPrefetchConfig(StreamID=1), C.CmdPrefetchAddr(StreamID=1, Addr=0x1000),
@@ -86,7 +86,7 @@ def test_error_toggles_once_per_acknowledgement() -> None:
 
 
 def test_sync_msi_into_the_sync_slot() -> None:
-    b = Bench(XLATE.replace(MSI=1))
+    b = Bench(DEFAULT.replace(MSI=1))
     slot = b.cmdq + 16 * 1  # the SYNC will be entry 1
     b.cmd(C.CmdCfgiSte(StreamID=0),
           C.CmdSync(CS=C.SyncCS.SIG_IRQ, MSIData=0, MSIAddr=slot))

@@ -8,7 +8,7 @@ from models.arch import registers as R
 from models.arch.events import EventClass, EventID, make_event
 from models.arch.pgtable import AccessPerm, Shareability
 from models.arch.ste import StreamWorld
-from models.smmu.config import XLATE
+from models.smmu.config import DEFAULT
 from models.smmu.xlate import PERM_R, PERM_W, PERM_X, Result
 from tests.test_smmu_model_helpers import Bench, PageTable
 
@@ -16,7 +16,7 @@ OK, ABORT, RAZ = Result.OK_TRANSLATED, Result.ABORT, Result.RAZ_WI
 SID = 4
 
 
-def setup(t0sz: int = 16, cfg=XLATE, ste: dict | None = None, **cd: int
+def setup(t0sz: int = 16, cfg=DEFAULT, ste: dict | None = None, **cd: int
           ) -> tuple[Bench, PageTable]:
     b = Bench(cfg)
     pt = b.pt(t0sz)
@@ -121,7 +121,7 @@ def test_output_address_beyond_ips() -> None:
 
 
 def test_effective_ips_is_min_with_oas() -> None:
-    b, pt = setup(cfg=XLATE.replace(OAS=R.OAS.PA40), IPS=R.OAS.PA48)
+    b, pt = setup(cfg=DEFAULT.replace(OAS=R.OAS.PA40), IPS=R.OAS.PA48)
     pt.map(0x1000, 1 << 40)
     pt.map(0x2000, (1 << 40) - 0x1000)
     assert b.xlate(SID, 0x1000).fault == EventID.F_ADDR_SIZE

@@ -15,8 +15,11 @@ from tb.sva.platform import SmmuTimeout
 from tb.sva.smmu.device import ArmSmmuV3
 from tb.sva.smmu.probe import decode_features, sva_blockers
 
+# Linear stream table with 64 STEs: small enough to check every entry.
+LINEAR = DEFAULT.replace(ST_LEVEL=0, SIDSIZE=6)
 
-def bring_up(cfg=DEFAULT, **kw):
+
+def bring_up(cfg=LINEAR, **kw):
     plat = ModelPlatform(cfg)
     smmu = ArmSmmuV3(plat, **{k: v for k, v in kw.items() if k == "disable_bypass"})
     rep = asyncio.run(smmu.device_reset(bypass=kw.get("bypass", False)))
@@ -33,7 +36,7 @@ def test_bringup_leaves_linux_state():
     # CR2: RECINVSID; PTM is RES0 without BTM, so Linux's PTM write does not stick.
     assert v["CR2"] == 1 << 1
     assert v["STRTAB_BASE"] == (1 << 62) | smmu.strtab.base
-    assert v["STRTAB_BASE_CFG"] == DEFAULT.SIDSIZE  # linear, LOG2SIZE = SIDSIZE
+    assert v["STRTAB_BASE_CFG"] == LINEAR.SIDSIZE  # linear, LOG2SIZE = SIDSIZE
     assert v["CMDQ_BASE"] == (1 << 62) | smmu.cmdq.base | 8
     assert v["EVENTQ_BASE"] == (1 << 62) | smmu.evtq.base | 7
     # Queues and the stream table are naturally aligned.
@@ -61,19 +64,19 @@ def test_order_of_enables_follows_linux():
                                                      (False, StreamConfig.BYPASS)])
 def test_unattached_stes(disable_bypass, config):
     plat, smmu, _ = bring_up(disable_bypass=disable_bypass)
-    for sid in range(1 << DEFAULT.SIDSIZE):
+    for sid in range(1 << LINEAR.SIDSIZE):
         ste = STE.from_bytes(plat.mem.read(smmu.strtab.base + 64 * sid, 64))
         assert (ste.V, ste.Config, ste.SHCFG) == (1, config, 0b01)
 
 
 def test_bypass_bringup_clears_gbpa_abort_and_leaves_smmu_off():
-    plat, _, _ = bring_up(DEFAULT.replace(GBPA_ABORT_RESET=1), bypass=True)
+    plat, _, _ = bring_up(LINEAR.replace(GBPA_ABORT_RESET=1), bypass=True)
     assert plat.regs.v["CR0"] & 1 == 0
     assert plat.regs.v["GBPA"] & (1 << 20) == 0
 
 
 def test_reset_of_enabled_smmu_aborts_first():
-    plat = ModelPlatform(DEFAULT)
+    plat = ModelPlatform(LINEAR)
     plat.regs.write(0x20, 1)  # firmware left the SMMU enabled
     asyncio.run(ArmSmmuV3(plat).device_reset(invalidate_caches=False))
     gbpa_writes = [val for op, off, val in plat.mmio_log if op == "w" and off == 0x44]
@@ -88,14 +91,13 @@ def test_ack_that_never_comes_times_out():
         async def mmio_read32(self, offset):
             return 0xDEAD if offset == 0x24 else await super().mmio_read32(offset)
 
-    smmu = ArmSmmuV3(Stuck(DEFAULT), poll_timeout_ns=1000)
+    smmu = ArmSmmuV3(Stuck(LINEAR), poll_timeout_ns=1000)
     with pytest.raises(SmmuTimeout, match="CR0ACK"):
         asyncio.run(smmu.device_reset())
 
 
 def test_two_level_stream_table():
-    cfg = DEFAULT.replace(ST_LEVEL=1, SIDSIZE=16)
-    plat, smmu, _ = bring_up(cfg)
+    plat, smmu, _ = bring_up(DEFAULT)
     base = R.STRTAB_BASE_CFG.from_int(plat.regs.v["STRTAB_BASE_CFG"])
     assert (base.FMT, base.SPLIT, base.LOG2SIZE) == (R.StrtabFmt.TWO_LEVEL, 8, 16)
     assert smmu.strtab.size_bytes == 256 * 8
@@ -116,8 +118,9 @@ def test_probe_flags_from_idrs():
     assert {"STALLS", "STALL_FORCE", "HA", "TRANS_S1"} <= m.flags
     assert "HD" not in m.flags and "COHERENCY" not in m.flags
     assert m.asid_bits == 8 and m.oas_bits == 40
-    d = decode_features(DEFAULT.idr())
+    d = decode_features(DEFAULT.replace(S1P=0).idr())
     assert any("no translation" in r for r in d.refusals)
+    assert not decode_features(DEFAULT.idr()).refusals
 
 
 def test_sva_blockers_compare_with_cpu():
@@ -129,7 +132,7 @@ def test_sva_blockers_compare_with_cpu():
 
 
 def test_reserved_idr_values_are_reported_not_fatal():
-    idr = dict(DEFAULT.idr())
+    idr = dict(LINEAR.idr())
     idr["IDR0"] |= 0b11 << 24  # STALL_MODEL reserved
     idr["IDR5"] = (idr["IDR5"] & ~7) | 7  # OAS reserved in this spec version
     f = decode_features(idr)
@@ -138,7 +141,7 @@ def test_reserved_idr_values_are_reported_not_fatal():
 
 
 def test_pri_and_ats_bringup():
-    cfg = DEFAULT.replace(PRI=1, ATS=1, PRIQS=9)
+    cfg = LINEAR.replace(PRI=1, ATS=1, PRIQS=9)
     plat, smmu, _ = bring_up(cfg)
     cr0_writes = [val for op, off, val in plat.mmio_log if op == "w" and off == 0x20]
     # off, CMDQ, +EVENTQ, +PRIQ, +ATSCHK, +SMMUEN

@@ -9,7 +9,7 @@ import pytest
 from models.arch import registers as R
 from models.arch.commands import CmdCfgiSte, CmdSync, CmdTlbiNhAsid, UnknownCommand
 from models.arch.events import EventID
-from models.smmu.config import XLATE
+from models.smmu.config import DEFAULT
 from models.smmu.xlate import TransReq
 from tb.backend_model import ModelPlatform
 from tb.sva.platform import SmmuTimeout
@@ -17,7 +17,7 @@ from tb.sva.smmu.device import ArmSmmuV3
 from tb.sva.smmu.evtq import EventQueue
 
 
-def up(cfg=XLATE):
+def up(cfg=DEFAULT):
     plat = ModelPlatform(cfg)
     smmu = ArmSmmuV3(plat)
     asyncio.run(smmu.device_reset())

@@ -158,14 +158,13 @@ class CacheEnvelope:
 
     def commit(self, req: TransReq, outcome: Outcome) -> None:
         """Record an observed outcome: what it was produced from may be cached from now on."""
-        matched = False
-        for got, fills in self.runs(req):
-            if got == outcome:
-                matched = True
-                for fill in fills:
-                    self.add(*fill)
+        # Collect first: adding while the enumeration runs would change the choices it replays.
+        fills = [f for got, run_fills in self.runs(req) if got == outcome for f in run_fills]
+        matched = any(got == outcome for got, _ in self.runs(req))
         if not matched:
             raise UnpredictedOutcome(f"{outcome!r} is not a legal outcome of {req}")
+        for fill in fills:
+            self.add(*fill)
 
     def resolve(self, req: TransReq, *, fresh_first: bool = False) -> Outcome:
         """One deterministic outcome (newest cached copies, or fresh fetches), committed."""

@@ -15,7 +15,7 @@ from models.arch import registers as R
 @dataclass(frozen=True)
 class SmmuConfig:
     # IDR0
-    S1P: int = 0
+    S1P: int = 1
     COHACC: int = 1
     BTM: int = 0
     HTTU: int = 0
@@ -25,13 +25,13 @@ class SmmuConfig:
     MSI: int = 0
     SEV: int = 0
     PRI: int = 0
-    CD2L: int = 0
+    CD2L: int = 1
     STALL_MODEL: int = R.StallModel.TERMINATE_ONLY
-    TERM_MODEL: int = 1
-    ST_LEVEL: int = R.STLevel.LINEAR
+    TERM_MODEL: int = 0  # CD.A selects abort or RAZ/WI
+    ST_LEVEL: int = R.STLevel.TWO_LEVEL
     # IDR1
-    SIDSIZE: int = 6  # 7 or more needs 2-level stream tables (ST_LEVEL)
-    SSIDSIZE: int = 0
+    SIDSIZE: int = 16  # 7 or more needs 2-level stream tables (ST_LEVEL)
+    SSIDSIZE: int = 16
     PRIQS: int = 7
     EVENTQS: int = 7
     CMDQS: int = 8
@@ -95,7 +95,8 @@ class SmmuConfig:
         }
 
 
-# What the RTL implements today: the register file, no translation stage yet.
+# What the RTL implements today: stage 1 with substreams, 2-level stream and CD tables,
+# terminate-only stall model with RAZ/WI terminations; no HTTU, BTM, ATS, PRI or MSI yet.
 DEFAULT = SmmuConfig()
 
 # Every optional register-file feature on: exercises the feature-gated registers and the IDR
@@ -114,12 +115,4 @@ MIXED = SmmuConfig(
     STALL_MODEL=R.StallModel.STALL_FORCED, TERM_MODEL=1, ST_LEVEL=R.STLevel.TWO_LEVEL,
     SIDSIZE=12, SSIDSIZE=7, PRIQS=5, EVENTQS=11, CMDQS=13, HAD=0, PPS=1, RIL=0,
     OAS=R.OAS.PA40, STALL_MAX=5, IIDR=0x12345678, AIDR=0x00, GBPA_ABORT_RESET=0,
-)
-
-# The target of the translation pipeline (issue: translation pipeline): stage 1 with
-# substreams, 2-level stream and CD tables, terminate-only stall model with RAZ/WI
-# terminations. Becomes DEFAULT once the RTL implements it.
-XLATE = SmmuConfig(
-    S1P=1, CD2L=1, STALL_MODEL=R.StallModel.TERMINATE_ONLY, TERM_MODEL=0,
-    ST_LEVEL=R.STLevel.TWO_LEVEL, SIDSIZE=16, SSIDSIZE=16, CMDQS=8, EVENTQS=7,
 )

@@ -14,12 +14,12 @@ from tb.replay.vectors import VectorError, load
 
 async def _run_model(vectors, out: Path) -> None:
     from models.memory import FrameAllocator
-    from models.smmu.config import XLATE
+    from models.smmu.config import DEFAULT
     from tb.backend_model import ModelPlatform
     from tb.replay.harness import Replay
     from tb.replay.vectors import HARNESS_WINDOW
 
-    plat = ModelPlatform(XLATE, dma_window=HARNESS_WINDOW)
+    plat = ModelPlatform(DEFAULT, dma_window=HARNESS_WINDOW)
     assert isinstance(plat.dma, FrameAllocator)
     rep = Replay(plat, plat.translate)
     await rep.start()
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     else:
         from tb.runner import build_dir, run
-        tdir = build_dir(args.sim, "xlate") / "ReplayTest"
+        tdir = build_dir(args.sim, "default") / "ReplayTest"
         try:
-            run(args.sim, "ReplayTest", 1, params="xlate", test_dir=tdir,
+            run(args.sim, "ReplayTest", 1, params="default", test_dir=tdir,
                 log_file_name="sim.log",
                 extra_env={"REPLAY_VECTORS": str(args.vectors.resolve()),
                            "REPLAY_OUT": str(args.out.resolve())})

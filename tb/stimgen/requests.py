@@ -1,0 +1,391 @@
+"""Translation-port requests aimed at what a World holds (port contract: t_req_*).
+
+The generator does not predict results; it only chooses *which* path a request exercises.
+Each request carries a ``kind`` label (not compared, not part of the port) so coverage can be
+counted: ``category`` or ``category/detail``.
+
+Most traffic goes to mapped pages of the stream's own context, and a share repeats recent
+addresses, possibly through another stream or SSID with the same ASID, so the TLB sees hits.
+Addresses that could alias another context's global (nG=0) entry are never sent: the result
+would depend on TLB contents, which the reference cannot know.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
+
+from models.arch.ste import S1DefaultSubstream
+from tb.stimgen.contexts import Context
+from tb.stimgen.geometry import PAGE
+
+if TYPE_CHECKING:
+    from tb.stimgen.world import Route, World
+
+__all__ = ["CATEGORIES", "Req", "RequestState", "RequestWeights", "random_request"]
+
+# (sid, ssv, ssid, addr, context whose TLB entries the lookup may use, or None)
+_Target = tuple[int, int, int, int, Context | None]
+
+
+@dataclass(frozen=True)
+class Req:
+    """One translation request; rnw=0 (write) implies ind=0."""
+
+    sid: int
+    ssv: int
+    ssid: int
+    addr: int
+    rnw: int
+    ind: int
+    pnu: int
+    kind: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.rnw and self.ind:
+            raise ValueError("a write (RnW=0) cannot be an instruction fetch (InD=1)")
+        if not 0 <= self.addr < 1 << 64:
+            raise ValueError(f"address {self.addr:#x} is not a 64-bit value")
+
+    @property
+    def category(self) -> str:
+        return self.kind.split("/", 1)[0]
+
+
+@dataclass
+class RequestWeights:
+    """Relative weight of each request category, and the access-type mix."""
+
+    mapped: float = 40  # inside a leaf of the route's context
+    repeat: float = 14  # a recent address again: TLB hits, also via other SIDs/SSIDs
+    hole: float = 8  # at a deliberately faulting descriptor (invalid, reserved, eabt, size)
+    unmapped: float = 5  # no descriptor, or one a mutation removed
+    above_ia: float = 4  # VA[55:IA] non-zero, top byte 0 or not
+    tbi: float = 6  # mapped VA with a non-zero top byte (TBI0=1 translates, 0 faults)
+    upper_half: float = 3  # VA[55]=1: the TTB1 half, disabled by EPD1=1
+    bad_sid: float = 5  # no STE, beyond LOG2SIZE, invalid/reserved/aborting L1STD, span
+    ssid_out_of_range: float = 4  # SSV=1, SSID >= 2^S1CDMax (incl. S1CDMax=0)
+    ssv0: float = 4  # SSV=0 on a stream with S1CDMax>0: S1DSS decides
+    ssid0_dss: float = 2  # SSV=1, SSID=0 with S1DSS=SSID0 (reserved for non-PASID traffic)
+    ssid_no_cd: float = 3  # SSID in range, but no CD / L1CD invalid or aborting
+    other_stream: float = 6  # bypass, abort, reserved Config, V=0, ILLEGAL, CD fetch abort
+    p_read: float = 0.6
+    p_instr: float = 0.25  # of reads
+    p_priv: float = 0.5
+    p_bad_route: float = 0.1  # mapped traffic through a CD/STE path that faults first
+
+    def categories(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if not f.name.startswith("p_")}
+
+
+CATEGORIES = tuple(RequestWeights().categories())
+
+
+@dataclass
+class RequestState:
+    """Recently used (route key, VA) pairs, for repeats; lives in the World."""
+
+    recent: deque[tuple[int, int, int, int, int]] = field(
+        default_factory=lambda: deque(maxlen=48))  # sid, ssv, ssid, asid, va
+
+
+def random_request(world: World, rng: random.Random,
+                   weights: RequestWeights | None = None) -> Req:
+    """A request of a category drawn by ``weights``; impossible categories fall back to
+    ``mapped``, then ``bad_sid``."""
+    w = weights or RequestWeights()
+    cats = w.categories()
+    names = [n for n in cats if cats[n] > 0]
+    cat = rng.choices(names, [cats[n] for n in names])[0]
+    for name in (cat, "mapped", "bad_sid"):
+        for _ in range(8):
+            got = _GENERATORS[name](world, rng, w)
+            if got is None:
+                break
+            label, (sid, ssv, ssid, addr, ctx) = got
+            if ctx is not None and world.foreign_global(ctx, addr):
+                continue
+            if name in ("mapped", "repeat") and ctx is not None:
+                world.request_state.recent.append((sid, ssv, ssid, ctx.asid, addr & ~(PAGE - 1)))
+            rnw = int(rng.random() < w.p_read)
+            ind = int(bool(rnw) and rng.random() < w.p_instr)
+            return Req(sid, ssv, ssid, addr, rnw, ind, int(rng.random() < w.p_priv), label)
+    sid = rng.randrange(1 << world.cfg.SIDSIZE)  # nothing to aim at: any SID
+    return Req(sid, 0, 0, rng.getrandbits(48), 1, 0, 1, "bad_sid/any")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _in_record(rng: random.Random, va: int, size: int) -> int:
+    """An address inside [va, va+size): mostly its first pages, so entries get reused."""
+    pages = size // PAGE
+    page = rng.randrange(min(4, pages)) if rng.random() < 0.6 else rng.randrange(pages)
+    return va + page * PAGE + rng.randrange(PAGE)
+
+
+def _routes(world: World, rng: random.Random, w: RequestWeights, need) -> list[Route]:
+    """Routes whose context satisfies ``need``; good ones unless a bad one is wanted."""
+    rs = [r for r in world.routes() if need(world.context_of(r))]
+    good = [r for r in rs if r.ok]
+    bad = [r for r in rs if not r.ok]
+    return bad if bad and (not good or rng.random() < w.p_bad_route) else good
+
+
+def _leaf_target(world: World, rng: random.Random, w: RequestWeights,
+                 kind: str) -> tuple[Route, Context, int] | None:
+    """A route plus an address in one of its context's leaves (kind=leaves) or holes."""
+    def has(c: Context) -> bool:
+        return bool(c.pt.leaves if kind == "leaves" else c.pt.holes) and c.kind != "ttb_eabt"
+
+    rs = _routes(world, rng, w, has)
+    if not rs:
+        return None
+    r = rng.choice(rs)
+    ctx = world.context_of(r)
+    recs = list((ctx.pt.leaves if kind == "leaves" else ctx.pt.holes).values())
+    rec = rng.choice(recs)
+    return r, ctx, _in_record(rng, rec.va, rec.size)
+
+
+def _labelled(label: str, r: Route, addr: int, ctx: Context | None) -> tuple[str, _Target]:
+    return label, (r.sid, r.ssv, r.ssid, addr, ctx)
+
+
+# -- categories ------------------------------------------------------------------------------
+def _mapped(world: World, rng: random.Random, w: RequestWeights):
+    got = _leaf_target(world, rng, w, "leaves")
+    if got is None:
+        return None
+    r, ctx, addr = got
+    return _labelled("mapped" if r.ok else "mapped/bad_route", r, addr, ctx)
+
+
+def _repeat(world: World, rng: random.Random, w: RequestWeights):
+    recent = world.request_state.recent
+    if not recent:
+        return None
+    sid, ssv, ssid, asid, page = rng.choice(list(recent))
+    addr = page + rng.randrange(PAGE)
+    if rng.random() < 0.5:  # the same ASID through another stream or substream
+        same = [r for r in world.routes() if r.ok and world.context_of(r).asid == asid]
+        if same:
+            r = rng.choice(same)
+            return _labelled("repeat/other_route", r, addr, world.context_of(r))
+    ctx = next((c for c in world.contexts if c.asid == asid), None)
+    return "repeat", (sid, ssv, ssid, addr, ctx)
+
+
+def _hole(world: World, rng: random.Random, w: RequestWeights):
+    got = _leaf_target(world, rng, w, "holes")
+    if got is None:
+        return None
+    r, ctx, addr = got
+    kind = next(h.kind for h in ctx.pt.holes.values() if h.va <= addr < h.va + h.size)
+    return _labelled(f"hole/{kind}", r, addr, ctx)
+
+
+def _unmapped(world: World, rng: random.Random, w: RequestWeights):
+    rs = _routes(world, rng, w, lambda c: c.kind == "normal")
+    if not rs:
+        return None
+    r = rng.choice(rs)
+    ctx = world.context_of(r)
+    retired = world.retired.get(ctx.index, [])
+    if retired and rng.random() < 0.5:
+        return _labelled("unmapped/retired", r, rng.choice(retired) + rng.randrange(PAGE), ctx)
+    for _ in range(8):
+        va = rng.randrange(1 << ctx.ia)
+        if not any(rec.va <= va < rec.va + rec.size
+                   for rec in (*ctx.pt.leaves.values(), *ctx.pt.holes.values())):
+            return _labelled("unmapped", r, va, ctx)
+    return None
+
+
+def _mapped_or_random(world: World, rng: random.Random, w: RequestWeights,
+                      need=lambda c: True) -> tuple[Route, Context, int] | None:
+    got = _leaf_target(world, rng, w, "leaves")
+    if got is not None and need(got[1]):
+        return got
+    rs = _routes(world, rng, w, need)
+    if not rs:
+        return None
+    r = rng.choice(rs)
+    ctx = world.context_of(r)
+    return r, ctx, rng.randrange(1 << ctx.ia)
+
+
+def _above_ia(world: World, rng: random.Random, w: RequestWeights):
+    got = _mapped_or_random(world, rng, w)
+    if got is None:
+        return None
+    r, ctx, va = got
+    high = rng.randrange(1, 1 << (55 - ctx.ia)) << ctx.ia
+    top = rng.randrange(1, 256) << 56 if rng.random() < 0.3 else 0
+    return _labelled("above_ia" + ("/top_byte" if top else ""), r, va | high | top, ctx)
+
+
+def _tbi(world: World, rng: random.Random, w: RequestWeights):
+    want = rng.randrange(2)
+    got = _leaf_target(world, rng, w, "leaves")
+    for _ in range(4):  # prefer the TBI0 setting drawn, so both halves are covered
+        if got is not None and got[1].template.TBI0 == want:
+            break
+        got = _leaf_target(world, rng, w, "leaves")
+    if got is None:
+        return None
+    r, ctx, va = got
+    addr = va | rng.randrange(1, 256) << 56
+    return _labelled(f"tbi/tbi0={ctx.template.TBI0}", r, addr, ctx)
+
+
+def _upper_half(world: World, rng: random.Random, w: RequestWeights):
+    got = _mapped_or_random(world, rng, w)
+    if got is None:
+        return None
+    r, ctx, va = got
+    # sign-extended like a kernel VA, or VA[55]=1 under a random top byte
+    sign_ext = rng.random() < 0.5
+    addr = va | 0x1FF << 55 if sign_ext else va | 1 << 55 | rng.randrange(256) << 56
+    return _labelled("upper_half", r, addr & ((1 << 64) - 1), ctx)
+
+
+def _any_addr(world: World, rng: random.Random) -> int:
+    leaves = [lf for c in world.contexts for lf in c.pt.leaves.values()]
+    if leaves and rng.random() < 0.7:
+        lf = rng.choice(leaves)
+        return _in_record(rng, lf.va, lf.size)
+    return rng.getrandbits(rng.choice((32, 48, 64)))
+
+
+def _any_ssid(world: World, rng: random.Random) -> tuple[int, int]:
+    if world.cfg.SSIDSIZE and rng.random() < 0.5:
+        return 1, rng.randrange(1 << world.cfg.SSIDSIZE)
+    return 0, 0
+
+
+def _bad_sid(world: World, rng: random.Random, w: RequestWeights):
+    st = world.strtab
+    sidsize = world.cfg.SIDSIZE
+    options: list[tuple[str, int]] = []
+    if st.log2size < sidsize:
+        options.append(("beyond_log2size", rng.randrange(1 << st.log2size, 1 << sidsize)))
+    pool = [s for s in world.sid_pool() if s not in world.streams]
+    if pool:
+        options.append(("no_ste", rng.choice(pool)))
+    if st.two_level:
+        mask = (1 << st.split) - 1
+        for _ in range(4):
+            idx = rng.randrange(st.n_l1)
+            e = st.l1.get(idx)
+            if e is None or e.span == 0 or e.kind in ("reserved", "eabt"):
+                sid = idx << st.split | rng.randrange(mask + 1)
+                options.append((st.sid_status(sid), sid))
+                break
+        small = [e for e in st.l1.values() if 0 < e.span <= st.split]
+        if small:
+            e = rng.choice(small)
+            low = rng.randrange(1 << (e.span - 1), mask + 1)
+            options.append(("beyond_span", e.index << st.split | low))
+    bad_streams = [s for s in world.streams if st.sid_status(s) != "ok"]
+    if bad_streams:  # streams hidden by an L1STD mutation
+        sid = rng.choice(bad_streams)
+        options.append((st.sid_status(sid), sid))
+    if not options:
+        return None
+    detail, sid = rng.choice(options)
+    ssv, ssid = _any_ssid(world, rng)
+    return f"bad_sid/{detail}", (sid, ssv, ssid, _any_addr(world, rng), None)
+
+
+def _translate_streams(world: World, pred=lambda s: True) -> list:
+    return [s for _, s in sorted(world.streams.items())
+            if s.kind == "translate" and s.cdt is not None
+            and world.strtab.sid_status(s.sid) == "ok" and pred(s)]
+
+
+def _ssid_out_of_range(world: World, rng: random.Random, w: RequestWeights):
+    ssidsize = world.cfg.SSIDSIZE
+    sts = _translate_streams(world, lambda s: s.cdt.s1cdmax < ssidsize or s.cdt.s1cdmax == 0)
+    if not sts:
+        return None
+    s = rng.choice(sts)
+    lo = 1 << s.cdt.s1cdmax if s.cdt.s1cdmax else 0
+    hi = 1 << ssidsize  # SSIDs wider than IDR1.SSIDSIZE cannot be presented
+    ssid = rng.randrange(lo, hi) if rng.random() < 0.7 else min(lo, hi - 1)
+    detail = "s1cdmax0" if s.cdt.s1cdmax == 0 else "ssid_ge_max"
+    return f"ssid_out_of_range/{detail}", (s.sid, 1, ssid, _any_addr(world, rng), None)
+
+
+def _ssv0(world: World, rng: random.Random, w: RequestWeights):
+    sts = _translate_streams(world, lambda s: s.cdt.s1cdmax > 0)
+    if not sts:
+        return None
+    s = rng.choice(sts)
+    dss = s.ste.S1DSS
+    slot = s.cdt.slots.get(0)
+    ctx = None
+    if dss == S1DefaultSubstream.SSID0 and slot is not None:
+        ctx = world.contexts[slot.ctx]
+        leaves = list(ctx.pt.leaves.values())
+        if leaves:
+            lf = rng.choice(leaves)
+            addr = _in_record(rng, lf.va, lf.size)
+        else:
+            addr = rng.randrange(1 << ctx.ia)
+    else:
+        addr = _any_addr(world, rng)
+    name = {0: "terminate", 1: "bypass", 2: "ssid0", 3: "reserved"}[dss]
+    return f"ssv0/{name}", (s.sid, 0, 0, addr, ctx)
+
+
+def _ssid0_dss(world: World, rng: random.Random, w: RequestWeights):
+    sts = _translate_streams(
+        world, lambda s: s.cdt.s1cdmax > 0 and s.ste.S1DSS == S1DefaultSubstream.SSID0)
+    if not sts:
+        return None
+    s = rng.choice(sts)
+    return "ssid0_dss", (s.sid, 1, 0, _any_addr(world, rng), None)
+
+
+def _ssid_no_cd(world: World, rng: random.Random, w: RequestWeights):
+    sts = _translate_streams(world, lambda s: s.cdt.s1cdmax > 0)
+    if not sts:
+        return None
+    s = rng.choice(sts)
+    cdt = s.cdt
+    bad_l1 = [e for e in cdt.l1.values() if e.kind != "ok" or not e.valid]
+    if bad_l1 and rng.random() < 0.5:
+        e = rng.choice(bad_l1)
+        ssid = (e.index << cdt.leaf_bits | rng.randrange(1 << cdt.leaf_bits)) \
+            & ((1 << cdt.s1cdmax) - 1)
+        return f"ssid_no_cd/{cdt.ssid_status(ssid)}", (s.sid, 1, ssid, _any_addr(world, rng),
+                                                      None)
+    for _ in range(8):
+        ssid = rng.randrange(1, 1 << cdt.s1cdmax)
+        if ssid not in cdt.slots:
+            return f"ssid_no_cd/{cdt.ssid_status(ssid)}", (s.sid, 1, ssid,
+                                                          _any_addr(world, rng), None)
+    return None
+
+
+def _other_stream(world: World, rng: random.Random, w: RequestWeights):
+    sts = [s for _, s in sorted(world.streams.items()) if s.kind != "translate"]
+    if not sts:
+        return None
+    s = rng.choice(sts)
+    ssv, ssid = _any_ssid(world, rng)
+    if s.cdt is not None and s.cdt.slots and rng.random() < 0.6:
+        slot = rng.choice(list(s.cdt.slots.values()))
+        ssv, ssid = (0, 0) if s.cdt.s1cdmax == 0 else (1, slot.ssid)
+    return f"other_stream/{s.kind}", (s.sid, ssv, ssid, _any_addr(world, rng), None)
+
+
+_GENERATORS = {
+    "mapped": _mapped, "repeat": _repeat, "hole": _hole, "unmapped": _unmapped,
+    "above_ia": _above_ia, "tbi": _tbi, "upper_half": _upper_half, "bad_sid": _bad_sid,
+    "ssid_out_of_range": _ssid_out_of_range, "ssv0": _ssv0, "ssid0_dss": _ssid0_dss,
+    "ssid_no_cd": _ssid_no_cd, "other_stream": _other_stream,
+}
+assert set(_GENERATORS) == set(CATEGORIES)
