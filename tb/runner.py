@@ -89,12 +89,13 @@ def wave_file(sim: str, test_dir: Path) -> Path:
     return test_dir / ("dump.fst" if sim == "verilator" else f"{TOPLEVEL}.fst")
 
 
-def run(sim: str, testcase: str, seed: int, *, params: str = "default", waves: bool = False,
+def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", waves: bool = False,
         test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
         log_file_name: str | None = None, test_module: str = TEST_MODULE) -> Path:
-    """Run one pyuvm test; returns its test directory. Raises SystemExit if the test failed."""
+    """Run one pyuvm test (or, with ``testcase=None``, every test of ``test_module``); returns
+    the test directory. Raises RuntimeError when a test failed or none ran."""
     bdir = build(sim, params, waves)
-    tdir = test_dir or (bdir / f"{testcase}-s{seed}")
+    tdir = test_dir or (bdir / f"{testcase or test_module}-s{seed}")
     tdir.mkdir(parents=True, exist_ok=True)
     plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
     # cocotb derives a per-test seed from COCOTB_RANDOM_SEED; SMMU_SEED is the seed our
@@ -119,9 +120,10 @@ def run(sim: str, testcase: str, seed: int, *, params: str = "default", waves: b
     # A misspelt test name runs nothing and would otherwise pass.
     n_tests, n_failed = get_results(results)
     if n_tests == 0:
-        raise RuntimeError(f"no cocotb test named {testcase!r} ran ({sim}, see {tdir})")
+        raise RuntimeError(f"no cocotb test {testcase or test_module!r} ran ({sim}, see {tdir})")
     if n_failed:
-        raise RuntimeError(f"{testcase} failed on {sim} with seed {seed} (log in {tdir})")
+        raise RuntimeError(f"{n_failed} of {n_tests} tests of {testcase or test_module} failed "
+                           f"on {sim} with seed {seed} (log in {tdir})")
     return tdir
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -14,10 +15,13 @@ CASES = [
     ("default", "RegResetTest", False),
     ("default", "RegAccessTest", True),
     ("default", "BringUpTest", False),
+    ("default", "XlateRandomTest", True),
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
 ]
+# Translations per random translation run (TRANSLATIONS=N overrides).
+TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
 
 ITEMS = [
     pytest.param(sim, params, test, seed, id=f"{sim}-{params}-{test}-s{seed}")
@@ -32,8 +36,20 @@ ITEMS = [
 def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.FixtureRequest) -> None:
     tdir = build_dir(sim, params) / re.sub(r"[^\w.-]", "_", request.node.name)
     try:
-        run(sim, test, seed, params=params, test_dir=tdir, log_file_name="sim.log")
+        run(sim, test, seed, params=params, test_dir=tdir, log_file_name="sim.log",
+            extra_env={"SMMU_TRANSLATIONS": str(TRANSLATIONS)})
     except (RuntimeError, SystemExit) as exc:
         pytest.fail(f"{test} on {sim} ({params}) failed with seed {seed}; rerun with "
                     f"`make waves TEST={test} SEED={seed} SIM={sim} PARAMS={params}`; "
                     f"log in {tdir}: {exc}")
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("sim", sims())
+def test_rtl_directed_smoke(sim: str) -> None:
+    """tb/smoke_xlate.py: directed translation tests with hand-derived expectations."""
+    tdir = build_dir(sim, "default") / "smoke"
+    try:
+        run(sim, None, 1, test_dir=tdir, log_file_name="sim.log", test_module="tb.smoke_xlate")
+    except (RuntimeError, SystemExit) as exc:
+        pytest.fail(f"directed smoke tests failed on {sim}: {exc}")
