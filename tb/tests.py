@@ -13,8 +13,11 @@ from pyuvm import ConfigDB, uvm_test
 from models.arch import registers as R
 from models.arch.ste import STE, StreamConfig
 from tb.env import SmmuEnv
+from tb.replay.harness import Replay
+from tb.replay.vectors import HARNESS_WINDOW, load
 from tb.sequences import BringUpSeq, RegRandomSeq, RegResetSeq
-from tb.xlate_sequences import XlateRandomSeq
+from tb.xlate_agent import TransItem
+from tb.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 
 
 class SmmuBaseTest(uvm_test):
@@ -124,3 +127,29 @@ class XlateRandomTest(SmmuBaseTest):
         sb = self.env.scoreboard
         self.logger.info("random translation run: %s", self.seq.stats)
         assert sb.checked >= self.seq.translations
+
+
+@pyuvm.test()
+class ReplayTest(SmmuBaseTest):
+    """`make replay BACKEND=rtl`: translation vectors through the software stack on the RTL;
+    the scoreboard checks every response against the model on the way."""
+
+    async def sequences(self, seqr) -> None:
+        vectors = load(Path(os.environ["REPLAY_VECTORS"]))
+        out = Path(os.environ["REPLAY_OUT"])
+        holder = RegSeqHolder("sw")
+        await holder.start_session(seqr, dma_window=HARNESS_WINDOW)
+        xseqr = ConfigDB().get(None, "", "XLATE_SEQR")
+
+        async def translate(sid, ssv, ssid, va, rnw, ind, pnu):
+            seq = XlateBurstSeq("one", [TransItem(sid=sid, ssv=ssv, ssid=ssid, addr=va, rnw=rnw,
+                                                  ind=ind, pnu=pnu)])
+            await seq.start(xseqr)
+            return seq.items[0].rsp
+
+        rep = Replay(holder.session.plat, translate)
+        await rep.start()
+        with out.open("w") as fh:
+            for v in vectors:
+                fh.write(json.dumps(await rep.run(v)) + "\n")
+        holder.release()

@@ -16,6 +16,7 @@ from pyuvm import ConfigDB, uvm_sequence
 
 from models.arch import registers as R
 from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
+from models.memory import FrameAllocator
 from tb.platform_cocotb import CocotbPlatform
 from tb.stimgen.world import World
 from tb.sva.smmu.device import ArmSmmuV3
@@ -29,10 +30,11 @@ WORLD_WINDOW = (0x1_0000_0000, 0x1_4000_0000)
 class SmmuSession:
     """The software stack's handle on the DUT, shared by the sequences of one test."""
 
-    def __init__(self, reg_seq: uvm_sequence) -> None:
-        self.plat = CocotbPlatform(reg_seq, ConfigDB().get(None, "", "BFM"),
-                                   ConfigDB().get(None, "", "MEM"),
-                                   ConfigDB().get(None, "", "DMA"))
+    def __init__(self, reg_seq: uvm_sequence,
+                 dma_window: tuple[int, int] | None = None) -> None:
+        mem = ConfigDB().get(None, "", "MEM")
+        dma = FrameAllocator(mem, *dma_window) if dma_window else ConfigDB().get(None, "", "DMA")
+        self.plat = CocotbPlatform(reg_seq, ConfigDB().get(None, "", "BFM"), mem, dma)
         self.smmu = ArmSmmuV3(self.plat)
         self.evtq: EventQueue | None = None
 
@@ -93,7 +95,7 @@ class XlateRandomSeq(uvm_sequence):
         mem = ConfigDB().get(None, "", "MEM")
         dut = ConfigDB().get(None, "", "BFM").dut
 
-        holder = _RegSeqHolder("sw")
+        holder = RegSeqHolder("sw")
         await holder.start_session(reg_seqr)
         sess = holder.session
         await sess.bring_up()
@@ -124,18 +126,19 @@ class XlateRandomSeq(uvm_sequence):
         holder.release()
 
 
-class _RegSeqHolder(uvm_sequence):
+class RegSeqHolder(uvm_sequence):
     """A register-agent sequence that stays open so the software stack can use it as its
     MMIO path while other sequences run on the translation agent."""
 
-    async def start_session(self, seqr) -> None:
+    async def start_session(self, seqr, dma_window: tuple[int, int] | None = None) -> None:
+        self._dma_window = dma_window
         self._ready = Event()
         self._done = Event()
         cocotb.start_soon(self.start(seqr))
         await self._ready.wait()
 
     async def body(self) -> None:
-        self.session = SmmuSession(self)
+        self.session = SmmuSession(self, self._dma_window)
         self._ready.set()
         await self._done.wait()
 

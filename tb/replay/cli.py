@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     else:
         from tb.runner import build_dir, run
-        tdir = build_dir(args.sim, "default") / "ReplayTest"
+        tdir = build_dir(args.sim, "default") / f"ReplayTest-{args.out.stem}"
         try:
             run(args.sim, "ReplayTest", 1, params="default", test_dir=tdir,
                 log_file_name="sim.log",

@@ -96,6 +96,9 @@ class Replay:
         for r in v.requests:
             rsp = await self.translate(v.sid, int(v.ssid is not None), v.ssid or 0, r.va,
                                        r.rnw, r.ind, r.pnu)
+            # The record of a terminated transaction is only guaranteed visible once a
+            # CMD_SYNC issued after it completes (reference §5.3).
+            await self.smmu.cmdq_drv.sync()
             results.append(result_json(rsp, await self.evtq.drain()))
         writes = {f"{a.addr:#x}": a.data.hex() for a in mem.take_log()
                   if a.op in ("w", "cas") and a.source == "smmu"
