@@ -23,7 +23,7 @@ BACKEND ?= rtl
 VECTORS ?= tests/vectors/handwritten.jsonl
 OUT     ?= build/replay/out.jsonl
 
-.PHONY: help setup sim test lint waves replay clean
+.PHONY: help setup sim test lint waves replay bench clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
@@ -60,6 +60,9 @@ waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
 
 replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results to OUT
 	@$(PY) -m tb.replay.cli $(VECTORS) $(OUT) --backend $(BACKEND) --sim $(SIM)
+
+bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
+	@$(PY) -m tb.bench
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

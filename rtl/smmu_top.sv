@@ -35,7 +35,7 @@ module smmu_top #(
     parameter int GBPA_DELAY = 4,
     parameter int M_ID_W = 4,
     parameter int TAG_W = 8,
-    parameter int N_WALK = 4,      // miss engines = walks in flight (< 2^M_ID_W)
+    parameter int N_WALK = 8,      // miss engines = walks in flight (< 2^M_ID_W)
     parameter int CTX_N = 8,       // configuration-cache entries (resolved STE + CD)
     parameter int TLB_N = 16,      // IOTLB entries
     parameter int EVTQ_FIFO = 4    // event records buffered before the event queue

@@ -23,7 +23,7 @@ CLK_PERIOD_NS = 10
 class MemoryTarget:
     """cocotbext-axi target over PhysicalMemory; an injected fault becomes SLVERR."""
 
-    def __init__(self, mem: PhysicalMemory, source: str = "smmu") -> None:
+    def __init__(self, mem: PhysicalMemory, source: str = "smmu-rtl") -> None:
         self.mem = mem
         self.source = source
 
@@ -54,6 +54,10 @@ class SmmuBfm:
                                   reset_active_level=False)
         self.memport = AxiSlave(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
                                 reset_active_level=False, target=MemoryTarget(mem))
+        # cocotbext-axi queues only 2 read addresses by default, which would cap the walks
+        # in flight at the memory model rather than in the RTL.
+        self.memport.read_if.ar_channel.queue_occupancy_limit = 32
+        self.memport.read_if.r_channel.queue_occupancy_limit = 32
 
     async def reset(self, cycles: int = 5) -> None:
         self.dut.rst_n.value = 0

@@ -11,11 +11,12 @@ from models.smmu.config import DEFAULT, FULL, MIXED, SmmuConfig
 
 CONFIGS: dict[str, SmmuConfig] = {"default": DEFAULT, "full": FULL, "mixed": MIXED}
 
-# RTL-only timing knobs (cycles), chosen differently per set so tests cannot depend on them.
+# RTL-only knobs (ACK delays in cycles, miss engines), chosen differently per set so tests
+# cannot depend on them.
 _TIMING: dict[str, dict[str, int]] = {
-    "default": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4},
-    "full": {"CR0ACK_DELAY": 7, "GBPA_DELAY": 2},
-    "mixed": {"CR0ACK_DELAY": 1, "GBPA_DELAY": 9},
+    "default": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4, "N_WALK": 8},
+    "full": {"CR0ACK_DELAY": 7, "GBPA_DELAY": 2, "N_WALK": 4},
+    "mixed": {"CR0ACK_DELAY": 1, "GBPA_DELAY": 9, "N_WALK": 2},
 }
 
 PARAM_SETS: dict[str, dict[str, int]] = {

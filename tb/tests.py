@@ -12,6 +12,7 @@ from pyuvm import ConfigDB, uvm_test
 
 from models.arch import registers as R
 from models.arch.ste import STE, StreamConfig
+from tb.bench_seq import BenchSeq
 from tb.env import SmmuEnv
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
@@ -153,3 +154,15 @@ class ReplayTest(SmmuBaseTest):
             for v in vectors:
                 fh.write(json.dumps(await rep.run(v)) + "\n")
         holder.release()
+
+
+@pyuvm.test()
+class BenchTest(SmmuBaseTest):
+    """`make bench`: cycle counts and co-simulation speed; writes bench.json in its directory."""
+
+    async def sequences(self, seqr) -> None:
+        self.seq = BenchSeq("bench")
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        Path("bench.json").write_text(json.dumps(self.seq.result.figures, indent=2) + "\n")

@@ -78,8 +78,11 @@ class XlateRandomSeq(uvm_sequence):
     """Random worlds, random traffic, random table changes with (or without) invalidation."""
 
     def __init__(self, name: str = "xlate_random", *, translations: int = 2000,
-                 burst: tuple[int, int] = (1, 24), mutate_every: int = 3) -> None:
+                 burst: tuple[int, int] = (1, 24), mutate_every: int = 3,
+                 session: SmmuSession | None = None, world: World | None = None) -> None:
         super().__init__(name)
+        self.session = session
+        self.world = world
         self.translations = translations
         self.burst = burst
         self.mutate_every = mutate_every
@@ -95,11 +98,13 @@ class XlateRandomSeq(uvm_sequence):
         mem = ConfigDB().get(None, "", "MEM")
         dut = ConfigDB().get(None, "", "BFM").dut
 
-        holder = RegSeqHolder("sw")
-        await holder.start_session(reg_seqr)
-        sess = holder.session
-        await sess.bring_up()
-        world = World(rng, mem, cfg, window=WORLD_WINDOW)
+        holder = None
+        if self.session is None:
+            holder = RegSeqHolder("sw")
+            await holder.start_session(reg_seqr)
+            await holder.session.bring_up()
+        sess = self.session or holder.session
+        world = self.world or World(rng, mem, cfg, window=WORLD_WINDOW)
         await sess.install_world(world, recinvsid=rng.random() < 0.7)
 
         sent = 0
@@ -123,7 +128,8 @@ class XlateRandomSeq(uvm_sequence):
                 sb.check_events(await sess.evtq.drain())
             if rng.random() < 0.05:
                 await ClockCycles(dut.clk, rng.randint(1, 20))
-        holder.release()
+        if holder is not None:
+            holder.release()
 
 
 class RegSeqHolder(uvm_sequence):

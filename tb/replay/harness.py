@@ -101,7 +101,7 @@ class Replay:
             await self.smmu.cmdq_drv.sync()
             results.append(result_json(rsp, await self.evtq.drain()))
         writes = {f"{a.addr:#x}": a.data.hex() for a in mem.take_log()
-                  if a.op in ("w", "cas") and a.source == "smmu"
+                  if a.op in ("w", "cas") and (a.source or "").startswith("smmu")
                   and not HARNESS_WINDOW[0] <= a.addr < HARNESS_WINDOW[1]}
         mem.disable_log()
 
