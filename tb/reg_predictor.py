@@ -68,6 +68,7 @@ class RegPredictor(uvm_subscriber):
         if item.write:
             self.writes_seen += 1
             self.model.write(item.addr, item.value)
+            self._engines_may_move()
             return
         if name is not None:
             verdict = self._hw_owned(name, item.value)
@@ -93,6 +94,18 @@ class RegPredictor(uvm_subscriber):
     _RAISABLE = R.GERROR(CMDQ_ERR=1, EVENTQ_ABT_ERR=1, PRIQ_ABT_ERR=1, MSI_CMDQ_ABT_ERR=1,
                          MSI_EVENTQ_ABT_ERR=1, MSI_PRIQ_ABT_ERR=1, MSI_GERROR_ABT_ERR=1,
                          SFM_ERR=1).to_int()
+
+    def _engines_may_move(self) -> None:
+        """After a write: if the command consumer may now run with commands pending, what it
+        does to CMDQ_CONS and GERROR is unknown until read, even if it is disabled again
+        before then."""
+        v = self.model.v
+        shift = min(v["CMDQ_BASE"] & 0x1F, self.model.cfg.CMDQS)
+        pending = not R.q_empty(v["CMDQ_PROD"], v["CMDQ_CONS"], shift)
+        halted = "GERROR" not in self.model.indeterminate and \
+            (v["GERROR"] ^ v["GERRORN"]) & R.GERROR.field("CMDQ_ERR").mask
+        if self._engine_on("CMDQEN") and pending and not halted:
+            self.model.indeterminate.update(("CMDQ_CONS", "GERROR"))
 
     def _engine_on(self, bit: str) -> bool:
         v = self.model.v

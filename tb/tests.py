@@ -91,11 +91,17 @@ class BringUpTest(SmmuBaseTest):
         assert base.ADDR == smmu.strtab.base and base.RA == 1
         cfg = R.STRTAB_BASE_CFG.from_int(model.v["STRTAB_BASE_CFG"])
         assert cfg.LOG2SIZE == f.sid_bits
-        # Every STE aborts unattached streams (disable_bypass) until a domain is attached.
+        # Unattached streams abort (disable_bypass): a linear table holds aborting STEs, a
+        # 2-level one only invalid L1 descriptors until a stream's leaf is needed.
         mem = self.env.mem
-        for sid in (0, (1 << f.sid_bits) - 1):
-            ste = STE.from_bytes(mem.read(smmu.strtab.base + 64 * sid, 64))
-            assert (ste.V, ste.Config) == (1, StreamConfig.ABORT), (sid, ste)
+        if smmu.l2_tables is None:
+            for sid in (0, (1 << f.sid_bits) - 1):
+                ste = STE.from_bytes(mem.read(smmu.strtab.base + 64 * sid, 64))
+                assert (ste.V, ste.Config) == (1, StreamConfig.ABORT), (sid, ste)
+        else:
+            assert cfg.FMT == R.StrtabFmt.TWO_LEVEL and cfg.SPLIT == 8
+            for i in (0, (1 << smmu.strtab.shift) - 1):
+                assert mem.read64(smmu.strtab.base + 8 * i) == 0, i
         self.logger.info("probed: %s", "; ".join(f.summary()))
         for step in rep.steps:
             self.logger.info("bring-up: %s", step)

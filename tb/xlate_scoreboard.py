@@ -92,7 +92,8 @@ class XlateScoreboard(uvm_component):
         assert item.rsp is not None
         req = TransReq(sid=item.sid, ssv=item.ssv, ssid=item.ssid, addr=item.addr,
                        rnw=item.rnw, ind=item.ind, pnu=item.pnu)
-        outcomes = self.model.predict(req)
+        runs = self.model.predict_runs(req)
+        outcomes = list(dict.fromkeys(oc for oc, _ in runs))
         self.checked += 1
         matching = [oc for oc in outcomes if same(oc.resp, item.rsp)]
         if not matching:
@@ -102,8 +103,7 @@ class XlateScoreboard(uvm_component):
         # Cached and fresh copies may agree on the response yet differ in the record (e.g. a
         # stale CD.R): any of their records, or none where one of them records nothing, is
         # acceptable, and the model may hold every one of them from now on.
-        for oc in matching:
-            self.model.commit(req, oc)
+        self.model.commit_runs(req, runs, matching)
         self.stale_accepted += outcomes.index(matching[0]) > 0
         self.by_result[str(matching[0].resp.result.name)] += 1
         options = frozenset(oc.event.to_int() if oc.event is not None else None

@@ -158,11 +158,16 @@ class CacheEnvelope:
 
     def commit(self, req: TransReq, outcome: Outcome) -> None:
         """Record an observed outcome: what it was produced from may be cached from now on."""
-        # Collect first: adding while the enumeration runs would change the choices it replays.
-        fills = [f for got, run_fills in self.runs(req) if got == outcome for f in run_fills]
-        matched = any(got == outcome for got, _ in self.runs(req))
-        if not matched:
-            raise UnpredictedOutcome(f"{outcome!r} is not a legal outcome of {req}")
+        self.commit_runs(req, list(self.runs(req)), [outcome])
+
+    def commit_runs(self, req: TransReq, runs: list[tuple[Outcome, list[Fill]]],
+                    outcomes: list[Outcome]) -> None:
+        """``commit`` for outcomes observed against runs already enumerated (by the caller's
+        prediction), so the enumeration is not repeated. Fills are collected before any is
+        added: adding while enumerating would change the choices being replayed."""
+        fills = [f for got, run_fills in runs if got in outcomes for f in run_fills]
+        if not any(got in outcomes for got, _ in runs):
+            raise UnpredictedOutcome(f"{outcomes!r} are not legal outcomes of {req}")
         for fill in fills:
             self.add(*fill)
 

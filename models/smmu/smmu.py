@@ -98,6 +98,14 @@ class SmmuModel:
     def commit(self, req: TransReq, outcome: Outcome) -> None:
         self.caches.commit(req, outcome)
 
+    def predict_runs(self, req: TransReq) -> list[tuple[Outcome, list[Any]]]:
+        """Every (outcome, cacheable fills) the caches allow; pass to ``commit_runs``."""
+        return list(self.caches.runs(req))
+
+    def commit_runs(self, req: TransReq, runs: list[tuple[Outcome, list[Any]]],
+                    outcomes: list[Outcome]) -> None:
+        self.caches.commit_runs(req, runs, outcomes)
+
     def apply_command(self, cmd: Any) -> None:
         """A command the RTL consumed: its invalidation is certain once a CMD_SYNC completes."""
         if isinstance(cmd, C.CmdSync):

@@ -14,6 +14,7 @@ Choices where the reference is silent are marked "choice:" in comments.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -196,6 +197,18 @@ class _Abort(Exception):
         self.addr = addr
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _dec(cls: type, raw: int) -> Any:
+    """Decode a structure once per distinct value: the prediction replays the same walks
+    many times. The decoded objects are shared, so nothing here may modify them."""
+    return cls.from_int(raw)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _desc(raw: int, level: int) -> Any:
+    return decode_descriptor(raw, level)
+
+
 def _read(mem: PhysicalMemory, addr: int, n: int, limit: int) -> bytes:
     """A table fetch; an address beyond the PA size or memory aborts like a bus error."""
     if addr + n > limit:
@@ -251,7 +264,7 @@ def _fetch_ste(c: _Ctx) -> STE:
         raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
     cached = c.look.pick("STE", sid)
     if cached is not FRESH:
-        return STE.from_int(cached)
+        return _dec(STE, cached)
     two_level = regs.FMT == R.StrtabFmt.TWO_LEVEL and cfg.ST_LEVEL == R.STLevel.TWO_LEVEL
     if two_level:
         # choice: a reserved SPLIT (not 6/8/10) behaves as the nearest smaller legal one.
@@ -266,11 +279,11 @@ def _fetch_ste(c: _Ctx) -> STE:
                 raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
             except _Abort:
                 raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=l1_addr) from None
-            l1 = L1STD.from_int(raw)
+            l1 = _dec(L1STD, raw)
             if l1.Span == 0 or l1.Span > split + 1:
                 raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
             c.look.fill("L1STD", l1_key, raw)
-        l1 = L1STD.from_int(raw)
+        l1 = _dec(L1STD, raw)
         l2_index = sid & ((1 << split) - 1)
         if l2_index >> (l1.Span - 1):
             raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
@@ -282,7 +295,7 @@ def _fetch_ste(c: _Ctx) -> STE:
         data = _read(c.mem, ste_addr, 64, c.pa_limit)
     except _Abort:
         raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=ste_addr) from None
-    ste = STE.from_bytes(data)
+    ste = _dec(STE, int.from_bytes(data, "little"))
     if _ste_legal(c.cfg, ste):
         c.look.fill("STE", sid, ste.to_int())
     return ste
@@ -337,7 +350,7 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
     sid = c.req.sid
     cached = c.look.pick("CD", (sid, index))
     if cached is not FRESH:
-        cd = CD.from_int(cached)
+        cd = _dec(CD, cached)
     else:
         ptr = ste.S1ContextPtr
         if ste.S1CDMax and ste.S1Fmt in (S1Format.TWO_LEVEL_4K, S1Format.TWO_LEVEL_64K):
@@ -350,18 +363,18 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
                     raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
                 except _Abort:
                     raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=l1_addr) from None
-                l1 = L1CD.from_int(raw)
+                l1 = _dec(L1CD, raw)
                 if not l1.V or l1.L2Ptr >> c.cfg.pa_bits:
                     raise c.config_fault(EventID.C_BAD_SUBSTREAMID, SSV=0, SubstreamID=index)
                 c.look.fill("L1CD", l1_key, raw)
-            l2ptr = L1CD.from_int(raw).L2Ptr
+            l2ptr = _dec(L1CD, raw).L2Ptr
             if split == 10:
                 l2ptr &= ~0xFFFF  # choice: L2Ptr[15:12] RES0 for 64 KiB leaves, ignored
             cd_addr = l2ptr + (index & ((1 << split) - 1)) * 64
         else:
             cd_addr = ptr + index * 64
         try:
-            cd = CD.from_bytes(_read(c.mem, cd_addr, 64, c.pa_limit))
+            cd = _dec(CD, int.from_bytes(_read(c.mem, cd_addr, 64, c.pa_limit), "little"))
         except _Abort:
             raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=cd_addr) from None
         if _cd_legal(c.cfg, ste, cd):
@@ -430,7 +443,7 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
             except _Abort:
                 raise c.xlate_fault(EventID.F_WALK_EABT, cd, CLASS=EventClass.TT,
                                     FetchAddr=desc_addr) from None
-        desc = decode_descriptor(raw, level)
+        desc = _desc(raw, level)
         if isinstance(desc, TableDescriptor):
             if desc.NextTableAddr >> ips:
                 raise c.xlate_fault(EventID.F_ADDR_SIZE, cd)
