@@ -8,7 +8,7 @@
 //     invalidation is still running, and the event queue has written every record it
 //     holds), then signals (SIG_IRQ: a one-cycle pulse on irq_cmdq_sync) and only then
 //     advances CONS past itself.
-//   - PREFETCH_*, TLBI_EL2_* (no EL2 StreamWorld here) are accepted without effect.
+//   - PREFETCH_* are accepted without effect; TLBI_EL2_* are ILLEGAL without IDR0.Hyp.
 //   - Errors (§5.6): CERROR_ILL for unknown opcodes, SSec=1, SYNC with CS=0b11, and commands
 //     of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
 //     command, CONS.ERR takes the code, GERROR.CMDQ_ERR is raised and consumption stops
@@ -18,7 +18,8 @@ module smmu_cmdq #(
     parameter int ATS = 0,
     parameter int PRI = 0,
     parameter int STALL_MODEL = 1,
-    parameter int ASID16 = 1
+    parameter int ASID16 = 1,
+    parameter int HYP = 0
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -101,7 +102,7 @@ module smmu_cmdq #(
             8'h11: begin d_inv = 1'b1; d_op = INV_TLB_ASID; end
             8'h12: begin d_inv = 1'b1; d_op = INV_TLB_VA; end
             8'h13: begin d_inv = 1'b1; d_op = INV_TLB_VAA; end
-            8'h20, 8'h21, 8'h22, 8'h23: ;                              // TLBI_EL2_*: no EL2
+            8'h20, 8'h21, 8'h22, 8'h23: d_ill = (HYP == 0);            // TLBI_EL2_*: need Hyp
             8'h28, 8'h2A: d_ill = 1'b1;                                // stage-2 TLBI: S2P=0
             8'h40: d_ill = (ATS == 0);                                 // ATC_INV
             8'h41: d_ill = (PRI == 0);                                 // PRI_RESP

@@ -207,7 +207,8 @@ module smmu_top #(
 
     // ---- command queue --------------------------------------------------------------------
     smmu_cmdq #(
-        .CMDQS(CMDQS), .ATS(ATS), .PRI(PRI), .STALL_MODEL(STALL_MODEL), .ASID16(ASID16)
+        .CMDQS(CMDQS), .ATS(ATS), .PRI(PRI), .STALL_MODEL(STALL_MODEL), .ASID16(ASID16),
+        .HYP(HYP)
     ) u_cmdq (
         .clk, .rst_n,
         .cmdqen(cr0_ack[3]), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),
