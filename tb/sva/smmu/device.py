@@ -10,10 +10,18 @@ import logging
 from dataclasses import dataclass, field
 
 from models.arch import registers as R
-from models.arch.commands import CmdTlbiEl2All, CmdTlbiNsnhAll, Command, cfgi_all
-from models.arch.ste import L1STD, STE, StreamConfig
+from models.arch.commands import (
+    CmdCfgiSte,
+    CmdPrefetchConfig,
+    CmdTlbiEl2All,
+    CmdTlbiNsnhAll,
+    Command,
+    cfgi_all,
+)
+from models.arch.ste import L1STD, STE, S1DefaultSubstream, StreamConfig, StreamWorld
 from models.cpu.features import CpuFeatures
 from tb.sva.platform import Platform, mmio_write64, poll32
+from tb.sva.smmu.cd import CdTable
 from tb.sva.smmu.cmdq import CommandQueue
 from tb.sva.smmu.probe import SmmuFeatures, probe, sva_blockers
 
@@ -135,6 +143,32 @@ class ArmSmmuV3:
         self.plat.mem.write64(self.strtab.base + idx * L1STD_BYTES, desc, source="cpu")
         self.l2_tables[idx] = leaf
         return leaf
+
+    async def write_ste(self, sid: int, ste: STE) -> None:
+        """Linux's STE update protocol (reference §2.5): the SMMU reads the 8 words in no
+        defined order and dw0 holds V and Config, so dw1..3 go first and are invalidated,
+        then dw0 is written in one 64-bit store, invalidated again, and a prefetch hints the
+        SMMU to reload it."""
+        addr = self.ste_addr(sid)
+        words = ste.to_words()
+        for i in range(1, 8):
+            self.plat.mem.write64(addr + 8 * i, words[i], source="cpu")
+        await self.cmdq_drv.issue([CmdCfgiSte(StreamID=sid, Leaf=1)])
+        self.plat.mem.write64(addr, words[0], source="cpu")
+        await self.cmdq_drv.issue([CmdCfgiSte(StreamID=sid, Leaf=1)])
+        await self.cmdq_drv.issue([CmdPrefetchConfig(StreamID=sid)], sync=False)
+
+    def s1_ste(self, cd: CdTable, *, stall_master: bool = False, ats: bool = False,
+               ppar: bool = False) -> STE:
+        """The STE of a stage-1 domain (reference §2.5), for a master with a CD table."""
+        f = self.features
+        assert f is not None
+        return STE(V=1, Config=StreamConfig.S1_TRANS, S1Fmt=cd.s1fmt, S1ContextPtr=cd.base,
+                   S1CDMax=cd.s1cdmax, S1DSS=S1DefaultSubstream.SSID0, S1CIR=1, S1COR=1,
+                   S1CSH=3, STRW=StreamWorld.EL2 if f.has("E2H") else StreamWorld.NS_EL1,
+                   S1STALLD=int(f.has("STALLS") and not f.has("STALL_FORCE")
+                                and not stall_master),
+                   EATS=int(ats), PPAR=int(ppar))
 
     def ste_addr(self, sid: int) -> int:
         if self.l2_tables is not None:
