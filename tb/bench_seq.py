@@ -20,6 +20,7 @@ from models.arch import registers as R
 from models.arch.cd import CD
 from models.arch.commands import CmdSync, CmdTlbiNhAsid, CmdTlbiNsnhAll, SyncCS, cfgi_all
 from models.memory import FrameAllocator
+from models.smmu.xlate import TransReq
 from tb.dut_config import PARAM_SETS
 from tb.stimgen.directed import context_cd, install_ste, s1_ste, single_stream
 from tb.stimgen.pagetable import PageTable, leaf_descriptor
@@ -31,17 +32,6 @@ from tb.xlate_sequences import WORLD_WINDOW, RegSeqHolder, XlateBurstSeq, XlateR
 T0SZ_BY_LEVEL = {0: 16, 1: 25, 2: 34}
 PAGES = 64
 VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
-
-
-@dataclass
-class Req:
-    sid: int
-    ssv: int = 0
-    ssid: int = 0
-    addr: int = 0
-    rnw: int = 1
-    ind: int = 0
-    pnu: int = 0
 
 
 @dataclass
@@ -118,10 +108,10 @@ class BenchSeq(uvm_sequence):
         f = self.result.figures
 
         # Hit stream: prime one page, then back-to-back hits on it.
-        await self._burst([Req(sid=0, addr=VA_BASE)])
+        await self._burst([TransReq(sid=0, addr=VA_BASE)])
         n = 256
         t0 = time.perf_counter()
-        items = await self._burst([Req(sid=0, addr=VA_BASE + 8 * i) for i in range(n)])
+        items = await self._burst([TransReq(sid=0, addr=VA_BASE + 8 * i) for i in range(n)])
         wall = time.perf_counter() - t0
         acc = [self.accept_by_tag[it.tag] for it in items]
         lat = [it.t_done - a for it, a in zip(items, acc, strict=True)]
@@ -141,7 +131,7 @@ class BenchSeq(uvm_sequence):
                 await self._invalidate(config=(kind == "cold"))
                 mem.enable_log()
                 mem.take_log()
-                (it,) = await self._burst([Req(sid=level, addr=VA_BASE)])
+                (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
                 assert it.rsp is not None and it.rsp["result"] == 0, f"level {level}: {it}"
                 reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
                 mem.disable_log()
@@ -153,7 +143,7 @@ class BenchSeq(uvm_sequence):
         # Walks in flight: 16 misses to distinct pages at once, configuration cached.
         await self._invalidate(config=False)
         self.max_reads_out = 0
-        items = await self._burst([Req(sid=0, addr=VA_BASE + i * 4096) for i in range(16)])
+        items = await self._burst([TransReq(sid=0, addr=VA_BASE + i * 4096) for i in range(16)])
         f["walks_in_flight_max"] = self.max_reads_out
         f["miss_burst_16_cycles"] = items[-1].t_done - self.accept_by_tag[items[0].tag]
 
@@ -161,9 +151,9 @@ class BenchSeq(uvm_sequence):
         # every hit must come back before the first miss does.
         walkers = PARAM_SETS[os.environ.get("SMMU_PARAMS", "default")]["N_WALK"]
         await self._invalidate(config=False)
-        await self._burst([Req(sid=0, addr=VA_BASE)])
-        mix = [Req(sid=0, addr=VA_BASE + (i + 1) * 4096) for i in range(walkers)] + \
-              [Req(sid=0, addr=VA_BASE + 16 * i) for i in range(8)]
+        await self._burst([TransReq(sid=0, addr=VA_BASE)])
+        mix = [TransReq(sid=0, addr=VA_BASE + (i + 1) * 4096) for i in range(walkers)] + \
+              [TransReq(sid=0, addr=VA_BASE + 16 * i) for i in range(8)]
         items = await self._burst(mix)
         last_hit = max(it.t_done for it in items[walkers:])
         first_miss = min(it.t_done for it in items[:walkers])
