@@ -3,12 +3,15 @@
 Plain cocotb tests, written by the RTL side while building rtl/: each one sets up tables in
 memory with the models/arch encoders, programs the SMMU through the register port and checks
 translations against values derived by hand from the reference (docs/port-contract.md,
-/work/shared/reference/smmuv3.md). Run one with
+the architecture reference). Run one with
 
     .venv/bin/python -m tb.runner --sim verilator --module tb.smoke_xlate \
         --test <name>
 
-The pyuvm scoreboard against models/smmu comes later; these tests are the RTL's own checks.
+They drive the ports with their own small signal-level helpers and program the SMMU without
+the software stack (tb/sva) on purpose: the pyuvm agents, the stack and the model-based
+scoreboard are checked by these expectations too, so a bug shared by them cannot hide here.
+`tests/test_rtl.py::test_rtl_directed_smoke` runs them all on both simulators.
 """
 
 from __future__ import annotations
