@@ -144,6 +144,10 @@ class ArmSmmuV3:
         self.l2_tables[idx] = leaf
         return leaf
 
+    def unattached_ste(self) -> STE:
+        """The STE of a stream with no domain: abort (disable_bypass) or bypass."""
+        return STE.from_bytes(self._unattached_ste())
+
     async def write_ste(self, sid: int, ste: STE) -> None:
         """Linux's STE update protocol (reference §2.5): the SMMU reads the 8 words in no
         defined order and dw0 holds V and Config, so dw1..3 go first and are invalidated,

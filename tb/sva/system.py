@@ -1,0 +1,52 @@
+"""A whole system for SVA scenarios: one SMMU with its driver, CPUs with their ASID allocator,
+and processes whose pages live in the same physical memory the SMMU walks.
+"""
+
+from __future__ import annotations
+
+from models.cpu.asid import AsidAllocator
+from models.cpu.features import CpuFeatures
+from models.cpu.mm import MM
+from models.memory import FrameAllocator
+from tb.sva.platform import Platform
+from tb.sva.smmu.driver import ArmSmmuDriver
+from tb.sva.smmu.master import Master
+
+__all__ = ["PROCESS_WINDOW", "SvaSystem"]
+
+# Process page tables and pages: outside the platform's DMA window.
+PROCESS_WINDOW = (0x1_0000_0000, 0x1_4000_0000)
+
+
+class SvaSystem:
+    def __init__(self, drv: ArmSmmuDriver, cpu: CpuFeatures,
+                 window: tuple[int, int] = PROCESS_WINDOW) -> None:
+        self.drv = drv
+        self.plat: Platform = drv.plat
+        self.cpu = cpu
+        self.cpu_asids: AsidAllocator = drv.cpu_asids
+        self.frames = FrameAllocator(self.plat.mem, *window)
+
+    @classmethod
+    async def create(cls, plat: Platform, cpu: CpuFeatures | None = None) -> SvaSystem:
+        cpu = cpu or CpuFeatures()
+        drv = await ArmSmmuDriver.probe(plat, cpu, AsidAllocator(cpu))
+        return cls(drv, cpu)
+
+    def process(self, name: str = "mm", cpu: int | None = 0) -> MM:
+        """A new process; ``cpu`` runs it once (so it has an ASID), None leaves it unscheduled."""
+        mm = MM(self.plat.mem, self.frames, features=self.cpu, name=name)
+        if cpu is not None:
+            self.cpu_asids.switch_mm(cpu, mm)
+        return mm
+
+    async def master(self, name: str, sids: list[int], pasid_bits: int = 20, *,
+                     sva: bool = False, **kw: bool) -> Master:
+        """A master added to the SMMU, attached to a fresh DMA domain (as the DMA API's default
+        domain would be), with SVA enabled if asked (without IOPF: not modelled yet)."""
+        m = Master(name, sids, pasid_bits=pasid_bits, **kw)
+        self.drv.add_device(m)
+        await self.drv.domain_alloc().attach_dev(m)
+        if sva:
+            self.drv.dev_enable_sva(m, without_iopf=True)
+        return m
