@@ -51,6 +51,7 @@ module smmu_cmdq #(
     output logic [19:0] inv_ssid,
     output logic [15:0] inv_asid,
     output logic [35:0] inv_va,
+    output logic        inv_leaf,       // TLBI_NH_VA/VAA Leaf: the walk cache may stay
     input  logic        sync_busy,
     output logic        irq_cmdq_sync
 );
@@ -164,6 +165,7 @@ module smmu_cmdq #(
     assign inv_ssid = c0[31:12];
     assign inv_asid = (ASID16 != 0) ? c0[63:48] : {8'h0, c0[55:48]};
     assign inv_va = c1[47:12];
+    assign inv_leaf = c1[0];
 
     wire sync_done = (st == S_SYNC) && !sync_busy;
     assign irq_cmdq_sync = sync_done && (c0[13:12] == 2'b01);
@@ -173,8 +175,7 @@ module smmu_cmdq #(
                         : {1'b0, cmdq_cons[30:24], 4'h0, cons_next};
     assign gerr_raise = (st == S_EXEC) && (rerr || d_ill);
 
-    // Leaf (dw1[0]) only matters for walk caches, and TLBI ranges (NUM/SCALE/TG/TTL) need
-    // IDR3.RIL; the remaining command bits are not used.
+    // TLBI ranges (NUM/SCALE/TG/TTL) need IDR3.RIL; the remaining command bits are not used.
     // verilator lint_off UNUSEDSIGNAL
     wire unused = ^{c0[11], c0[9:8], c1[63:48], c1[11:5], cmdq_base[63:48],
                     cmdq_prod[31:20], cmdq_cons[31], cmdq_cons[23:20], r_resp[0]};

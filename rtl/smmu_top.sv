@@ -38,6 +38,7 @@ module smmu_top #(
     parameter int N_WALK = 8,      // miss engines = walks in flight (< 2^M_ID_W)
     parameter int CTX_N = 8,       // configuration-cache entries (resolved STE + CD)
     parameter int TLB_N = 16,      // IOTLB entries
+    parameter int WALK_N = 16,     // walk-cache entries (cached table-descriptor chains); 0: none
     parameter int EVTQ_FIFO = 4    // event records buffered before the event queue
 ) (
     input  logic              clk,
@@ -177,6 +178,7 @@ module smmu_top #(
     logic [19:0]          inv_ssid;
     logic [15:0]          inv_asid;
     logic [35:0]          inv_va;
+    logic                 inv_leaf;
     logic                 evt_valid, evt_ready;
     logic [255:0]         evt;
     logic [NREQ-1:0]      rq_valid, rq_ready, rs_valid;
@@ -184,7 +186,8 @@ module smmu_top #(
     logic [NREQ*8-1:0]    rq_len;
 
     smmu_xlate #(
-        .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .S1P(S1P),
+        .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N),
+        .S1P(S1P),
         .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .TERM_MODEL(TERM_MODEL),
         .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .OAS(OAS),
         .HTTU(HTTU), .ASID16(ASID16), .HYP(HYP), .ATS(ATS), .HAD(HAD)
@@ -197,7 +200,7 @@ module smmu_top #(
         .smmuen(cr0_ack[0]), .gbpa_abort(gbpa_q[20]), .recinvsid(cr2_q[1]),
         .strtab_base({strtab_base_q[47:6], 6'h0}), .strtab_cfg(strtab_base_cfg_q),
         .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,
-        .sync_busy(sync_busy_x),
+        .inv_leaf, .sync_busy(sync_busy_x),
         .evt_valid, .evt_ready, .evt,
         .ar_valid(rq_valid[N_WALK-1:0]), .ar_ready(rq_ready[N_WALK-1:0]),
         .ar_addr(rq_addr[N_WALK*48-1:0]), .ar_len(rq_len[N_WALK*8-1:0]),
@@ -219,6 +222,7 @@ module smmu_top #(
         .r_valid(rs_valid[N_WALK]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
         .r_last(m_axi_rlast),
         .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,
+        .inv_leaf,
         // a SYNC also waits for the event records of transactions already terminated
         .sync_busy(sync_busy_x || !evtq_idle),
         .irq_cmdq_sync

@@ -8,6 +8,13 @@
 // Several engines run in parallel (smmu_xlate, parameter N_WALK); each owns one AXI read ID,
 // so it has at most one read outstanding and needs no reordering.
 //
+// Walk cache (smmu_xlate, parameter WALK_N): in WINIT the engine asks the shared walk-cache
+// lookup port for the deepest cached table descriptor on the way to its VA (key: ASID, start
+// level, VA bits above the level). On a hit it continues the walk at the next level from the
+// cached next-table address, with the cached (raw, accumulated) APTable/UXNTable/PXNTable;
+// a 4-level walk with levels 0-2 cached reads one descriptor. In DONE it offers the deepest
+// table descriptor it read itself (with the chain's accumulated attributes) as a fill.
+//
 // Invalidation: `inv` pulses whenever the command queue invalidates anything. An engine that
 // is busy at that moment may hold data fetched before the invalidation, so it becomes
 // `stale`: it still answers its request (the translation was in flight before the
@@ -27,7 +34,8 @@ module smmu_walker #(
     parameter int ASID16 = 1,
     parameter int HYP = 0,
     parameter int ATS = 0,
-    parameter int HAD = 0
+    parameter int HAD = 0,
+    parameter int WALK_N = 16       // walk-cache entries in smmu_xlate (0: never looks up)
 ) (
     input  logic              clk,
     input  logic              rst_n,
@@ -68,6 +76,33 @@ module smmu_walker #(
 
     input  logic              inv,
     output logic              busy_stale,
+
+    // Walk-cache lookup (WINIT; shared port, the engine waits for wl_gnt)
+    output logic              wl_req,
+    input  logic              wl_gnt,
+    output logic [15:0]       wl_asid,
+    output logic [1:0]        wl_slvl,       // start level of this walk
+    output logic [26:0]       wl_va,         // VA[47:21]
+    output logic [2:0]        wl_ips,        // effective IPS: the cached chain must fit it
+    input  logic              wl_hit,
+    input  logic [1:0]        wl_lvl,        // level of the cached table descriptor (0..2)
+    input  logic [35:0]       wl_table,      // its NextTableAddr[47:12]
+    input  logic [1:0]        wl_ap,         // APTable of the chain (ORed, raw)
+    input  logic              wl_uxn,
+    input  logic              wl_pxn,
+    input  logic [15:0]       wl_hi,         // NextTableAddr[47:32] of the chain (ORed)
+    // Walk-cache fill (DONE)
+    output logic              wf_valid,
+    input  logic              wf_ready,
+    output logic [15:0]       wf_asid,
+    output logic [1:0]        wf_slvl,
+    output logic [1:0]        wf_lvl,
+    output logic [26:0]       wf_va,
+    output logic [35:0]       wf_table,
+    output logic [1:0]        wf_ap,
+    output logic              wf_uxn,
+    output logic              wf_pxn,
+    output logic [15:0]       wf_hi,
 
     // Memory reads (one outstanding)
     output logic              ar_valid,
@@ -183,6 +218,14 @@ module smmu_walker #(
     logic [1:0]        lvl;
     logic [1:0]        aptab;          // accumulated APTable: [1] no write, [0] no EL0
     logic              pxnt, uxnt;
+    // walk-cache view of the walk: raw table attributes and NextTableAddr[47:32] ORed over
+    // the chain, and the deepest table descriptor read from memory (the fill)
+    logic [1:0]        r_ap;
+    logic              r_uxn, r_pxn;
+    logic [15:0]       r_hi;
+    logic              wfill_need;
+    logic [1:0]        wfl_lvl;
+    logic [35:0]       wfl_table;
     // outcome
     logic              l_hit, l_global, l_ro, l_el0, l_uxn, l_pxn;
     logic [35:0]       l_oa;
@@ -193,7 +236,7 @@ module smmu_walker #(
     logic [48:0]       x_fetch;
     logic              cfill_need;
     logic              stale;
-    logic              rsp_done, evt_done, cf_done, tf_done;
+    logic              rsp_done, evt_done, cf_done, tf_done, wf_done;
 
     // ---- outcome of the request (same module as the hit path) --------------------------
     logic              xc_miss, xc_range, xc_evt_valid;
@@ -398,6 +441,8 @@ module smmu_walker #(
     logic [5:0]  w_shift;
     logic [6:0]  w_tbits;
     logic [47:0] w_addr;
+    logic [1:0]  h_lvl;            // first level to read after a walk-cache hit
+    logic [47:0] h_addr;
     always @(*) begin
         w_lvl = (k_t0sz <= 6'd24) ? 2'd0 : (k_t0sz <= 6'd33) ? 2'd1 : 2'd2;
         w_shift = 6'd39 - 6'd9 * {4'h0, w_lvl};
@@ -405,6 +450,10 @@ module smmu_walker #(
         w_tbits = (7'd64 - {1'b0, k_t0sz}) - {1'b0, w_shift} + 7'd3;
         w_addr = ({k_ttb0, 4'h0} & ~((48'h1 << w_tbits) - 48'h1)) |
                  {36'h0, 9'((q_addr[47:0] >> w_shift) & 48'h1FF), 3'h0};
+        h_lvl = wl_lvl + 2'd1;
+        h_addr = {wl_table, 12'h0} |
+                 {36'h0, 9'((q_addr[47:0] >> (6'd39 - 6'd9 * {4'h0, h_lvl})) & 48'h1FF),
+                  3'h0};
     end
 
     // ---- sequencing ---------------------------------------------------------------------
@@ -419,6 +468,8 @@ module smmu_walker #(
             k_ttb0 <= '0; k_cdidx <= '0; k_s1fmt <= '0;
             rd_addr <= '0; rd_len <= '0; beat <= '0; d0 <= '0; d1 <= '0; d2 <= '0; d3 <= '0;
             rerr <= 1'b0; lvl <= '0; aptab <= '0; pxnt <= 1'b0; uxnt <= 1'b0;
+            r_ap <= '0; r_uxn <= 1'b0; r_pxn <= 1'b0; r_hi <= '0; wfill_need <= 1'b0;
+            wfl_lvl <= '0; wfl_table <= '0; wf_done <= 1'b0;
             l_hit <= 1'b0; l_global <= 1'b0; l_ro <= 1'b0; l_el0 <= 1'b0; l_uxn <= 1'b0;
             l_pxn <= 1'b0; l_oa <= '0; l_size <= '0; l_sh <= '0; l_attrindx <= '0;
             x_fault <= '0; x_record <= 1'b0; x_fetch <= '0; cfill_need <= 1'b0;
@@ -441,6 +492,7 @@ module smmu_walker #(
                     cfill_need <= 1'b0;
                     stale <= inv;  // an invalidation in the dispatch cycle already counts
                     rsp_done <= 1'b0; evt_done <= 1'b0; cf_done <= 1'b0; tf_done <= 1'b0;
+                    wf_done <= 1'b0; wfill_need <= 1'b0;
                     if (s_ctx_hit) st <= S_WINIT;
                     else begin
                         // Stream table lookup (reference §2.4)
@@ -511,6 +563,15 @@ module smmu_walker #(
                             pxnt <= pxnt | d0[59];
                             uxnt <= uxnt | d0[60];
                         end
+                        // a valid table descriptor within IPS: cacheable (even if the walk
+                        // faults further down)
+                        r_ap <= r_ap | d0[62:61];
+                        r_pxn <= r_pxn | d0[59];
+                        r_uxn <= r_uxn | d0[60];
+                        r_hi <= r_hi | d0[47:32];
+                        wfill_need <= 1'b1;
+                        wfl_lvl <= lvl;
+                        wfl_table <= d0[47:12];
                     end
                     if (dc_leaf) begin
                         l_hit <= 1'b1;
@@ -547,13 +608,24 @@ module smmu_walker #(
                 end
                 S_WINIT: begin
                     if (xc_range) st <= S_DONE;  // F_TRANSLATION from the input range
-                    else begin
-                        lvl <= w_lvl;
-                        aptab <= 2'b00; pxnt <= 1'b0; uxnt <= 1'b0;
-                        rd_addr <= w_addr;
+                    else if (WALK_N == 0 || wl_gnt) begin
                         rd_len <= 2'd0;
                         ph <= PH_WALK;
                         st <= S_AR;
+                        if (WALK_N != 0 && wl_hit) begin
+                            // continue below the cached table descriptor
+                            lvl <= h_lvl;
+                            rd_addr <= h_addr;
+                            aptab <= k_had0 ? 2'b00 : wl_ap;
+                            pxnt <= !k_had0 && wl_pxn;
+                            uxnt <= !k_had0 && wl_uxn;
+                            r_ap <= wl_ap; r_pxn <= wl_pxn; r_uxn <= wl_uxn; r_hi <= wl_hi;
+                        end else begin
+                            lvl <= w_lvl;
+                            rd_addr <= w_addr;
+                            aptab <= 2'b00; pxnt <= 1'b0; uxnt <= 1'b0;
+                            r_ap <= 2'b00; r_pxn <= 1'b0; r_uxn <= 1'b0; r_hi <= '0;
+                        end
                     end
                 end
                 S_DONE: begin
@@ -561,9 +633,10 @@ module smmu_walker #(
                     if (evt_valid && evt_ready) evt_done <= 1'b1;
                     if (cf_valid && cf_ready) cf_done <= 1'b1;
                     if (tf_valid && tf_ready) tf_done <= 1'b1;
+                    if (wf_valid && wf_ready) wf_done <= 1'b1;
                     if ((rsp_done || (rsp_valid && rsp_ready)) &&
                         (!evt_valid || evt_ready) && (!cf_valid || cf_ready) &&
-                        (!tf_valid || tf_ready)) st <= S_IDLE;
+                        (!tf_valid || tf_ready) && (!wf_valid || wf_ready)) st <= S_IDLE;
                 end
                 default: st <= S_IDLE;
             endcase
@@ -624,6 +697,23 @@ module smmu_walker #(
     assign tf_el0 = l_el0;
     assign tf_uxn = l_uxn;
     assign tf_pxn = l_pxn;
+
+    assign wl_req = (st == S_WINIT) && !xc_range;
+    assign wl_asid = k_asid;
+    assign wl_slvl = w_lvl;
+    assign wl_va = q_addr[47:21];
+    assign wl_ips = k_ips;
+
+    assign wf_valid = (WALK_N != 0) && (st == S_DONE) && !wf_done && wfill_need && !stale;
+    assign wf_asid = k_asid;
+    assign wf_slvl = w_lvl;
+    assign wf_lvl = wfl_lvl;
+    assign wf_va = q_addr[47:21];
+    assign wf_table = wfl_table;
+    assign wf_ap = r_ap;
+    assign wf_uxn = r_uxn;
+    assign wf_pxn = r_pxn;
+    assign wf_hi = r_hi;
 
     // d2 (STE/CD dw2) is read as part of the 32-byte burst but carries nothing used here;
     // xc_miss cannot be set in DONE (every path ends with a leaf or a fault).

@@ -15,13 +15,24 @@
 //
 // Engines finish out of order; their responses share the response FIFO with the hit path
 // (engines first, lowest index first), their records share the event port, their fills share
-// one context-cache write port and one IOTLB write port per cycle. A cycle with an
-// invalidation accepts no fill: the filling engine turns stale at the same edge.
+// one context-cache write port, one IOTLB write port and one walk-cache write port per cycle.
+// A cycle with an invalidation accepts no fill: the filling engine turns stale at the same
+// edge.
+//
+// Walk cache (WALK_N entries, 0: none): each entry is a chain of valid table descriptors from
+// the start level down to level `lvl` (0..2) for one VA region, tagged like the model's
+// WALK entries: ASID (never global), the level, VA[47:shift(lvl)], plus the walk's start
+// level (a chain is only reused by walks starting at the same level). It holds the last
+// descriptor's NextTableAddr, the raw APTable/UXNTable/PXNTable ORed over the chain and the
+// ORed NextTableAddr[47:32] of the chain (a walk with a smaller IPS must not use it). Engines
+// look it up in WINIT through one shared port (lowest engine first, deepest entry wins) and
+// fill it in DONE. It is not on the hit path.
 module smmu_xlate #(
     parameter int TAG_W = 8,
     parameter int N_WALK = 4,
     parameter int CTX_N = 8,
     parameter int TLB_N = 16,
+    parameter int WALK_N = 16,
     parameter int S1P = 1,
     parameter int CD2L = 1,
     parameter int STALL_MODEL = 1,
@@ -75,6 +86,7 @@ module smmu_xlate #(
     input  logic [19:0]          inv_ssid,
     input  logic [15:0]          inv_asid,
     input  logic [35:0]          inv_va,
+    input  logic                 inv_leaf,      // TLBI_NH_VA/VAA Leaf=1: walk cache stays
     output logic                 sync_busy,     // a stale engine is still running
 
     // Event records
@@ -100,6 +112,8 @@ module smmu_xlate #(
     localparam int CI_W = (CTX_N > 1) ? $clog2(CTX_N) : 1;
     localparam int TI_W = (TLB_N > 1) ? $clog2(TLB_N) : 1;
     localparam int WI_W = (N_WALK > 1) ? $clog2(N_WALK) : 1;
+    localparam int WN = (WALK_N > 0) ? WALK_N : 1;   // array size (WALK_N = 0: never valid)
+    localparam int KI_W = (WN > 1) ? $clog2(WN) : 1;
     localparam int RSP_W = TAG_W + 2 + 52 + 3 + 8 + 2 + 8;
 
     // ---- stage 1 --------------------------------------------------------------------------
@@ -149,6 +163,40 @@ module smmu_xlate #(
     logic        tt_uxn [TLB_N];
     logic        tt_pxn [TLB_N];
     logic [TI_W-1:0] t_rr;
+
+    // ---- walk cache ------------------------------------------------------------------------
+    logic        kv [WN];
+    logic [15:0] kk_asid [WN];
+    logic [1:0]  kk_slvl [WN];
+    logic [1:0]  kk_lvl [WN];
+    logic [26:0] kk_va [WN];        // VA[47:21], bits below the level's span zero
+    logic [35:0] kk_table [WN];
+    logic [1:0]  kk_ap [WN];
+    logic        kk_uxn [WN];
+    logic        kk_pxn [WN];
+    logic [15:0] kk_hi [WN];
+    logic [KI_W-1:0] k_rr;
+
+    // VA[47:21] bits that name the region a level-`l` table descriptor maps
+    function automatic logic [26:0] lvl_mask(input logic [1:0] l);
+        case (l)
+            2'd0: lvl_mask = {9'h1FF, 18'h0};
+            2'd1: lvl_mask = {18'h3_FFFF, 9'h0};
+            default: lvl_mask = {27{1'b1}};
+        endcase
+    endfunction
+
+    // NextTableAddr[47:32] bits beyond an effective IPS
+    function automatic logic [15:0] ips_hi_mask(input logic [2:0] ips);
+        case (ips)
+            3'd0: ips_hi_mask = 16'hFFFF;   // 32 bits
+            3'd1: ips_hi_mask = 16'hFFF0;   // 36
+            3'd2: ips_hi_mask = 16'hFF00;   // 40
+            3'd3: ips_hi_mask = 16'hFC00;   // 42
+            3'd4: ips_hi_mask = 16'hF000;   // 44
+            default: ips_hi_mask = 16'h0000;
+        endcase
+    endfunction
 
     function automatic logic [35:0] va_mask(input logic [1:0] size);
         case (size)
@@ -219,6 +267,23 @@ module smmu_xlate #(
     logic [N_WALK-1:0]  w_idle, w_start, w_stale;
     logic [N_WALK-1:0]  w_rsp_valid, w_rsp_ready, w_evt_valid, w_evt_ready;
     logic [N_WALK-1:0]  w_cf_valid, w_cf_ready, w_tf_valid, w_tf_ready;
+    logic [N_WALK-1:0]  w_wl_req, w_wl_gnt, w_wf_valid, w_wf_ready;
+    // walk-cache lookups and fills
+    logic [15:0] wl_asid [N_WALK];
+    logic [1:0]  wl_slvl [N_WALK];
+    logic [26:0] wl_va [N_WALK];
+    logic [2:0]  wl_ips [N_WALK];
+    logic [15:0] wk_asid [N_WALK];
+    logic [1:0]  wk_slvl [N_WALK];
+    logic [1:0]  wk_lvl [N_WALK];
+    logic [26:0] wk_va [N_WALK];
+    logic [35:0] wk_table [N_WALK];
+    logic [1:0]  wk_ap [N_WALK];
+    logic        wk_uxn [N_WALK];
+    logic        wk_pxn [N_WALK];
+    logic [15:0] wk_hi [N_WALK];
+    logic            kl_hit;
+    logic [KI_W-1:0] kl_sel;
     logic [RSP_W-1:0]   w_rsp [N_WALK];
     logic [255:0]       w_evt [N_WALK];
     // context fills
@@ -265,7 +330,7 @@ module smmu_xlate #(
             .TAG_W(TAG_W), .S1P(S1P), .CD2L(CD2L), .STALL_MODEL(STALL_MODEL),
             .TERM_MODEL(TERM_MODEL), .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE),
             .SSIDSIZE(SSIDSIZE), .OAS(OAS), .HTTU(HTTU), .ASID16(ASID16), .HYP(HYP),
-            .ATS(ATS), .HAD(HAD)
+            .ATS(ATS), .HAD(HAD), .WALK_N(WALK_N)
         ) u_w (
             .clk, .rst_n,
             .start(w_start[g]), .idle(w_idle[g]),
@@ -279,6 +344,15 @@ module smmu_xlate #(
             .s_mair(cc_mair[c_sel]), .s_ttb0(cc_ttb0[c_sel]),
             .strtab_base, .strtab_cfg, .recinvsid,
             .inv(inv_valid), .busy_stale(w_stale[g]),
+            .wl_req(w_wl_req[g]), .wl_gnt(w_wl_gnt[g]), .wl_asid(wl_asid[g]),
+            .wl_slvl(wl_slvl[g]), .wl_va(wl_va[g]), .wl_ips(wl_ips[g]),
+            .wl_hit(kl_hit), .wl_lvl(kk_lvl[kl_sel]), .wl_table(kk_table[kl_sel]),
+            .wl_ap(kk_ap[kl_sel]), .wl_uxn(kk_uxn[kl_sel]), .wl_pxn(kk_pxn[kl_sel]),
+            .wl_hi(kk_hi[kl_sel]),
+            .wf_valid(w_wf_valid[g]), .wf_ready(w_wf_ready[g]), .wf_asid(wk_asid[g]),
+            .wf_slvl(wk_slvl[g]), .wf_lvl(wk_lvl[g]), .wf_va(wk_va[g]),
+            .wf_table(wk_table[g]), .wf_ap(wk_ap[g]), .wf_uxn(wk_uxn[g]), .wf_pxn(wk_pxn[g]),
+            .wf_hi(wk_hi[g]),
             .ar_valid(ar_valid[g]), .ar_ready(ar_ready[g]), .ar_addr(ar_addr[g*48 +: 48]),
             .ar_len(ar_len[g*8 +: 8]),
             .r_valid(r_valid[g]), .r_data, .r_resp, .r_last,
@@ -302,20 +376,43 @@ module smmu_xlate #(
     end
 
     // ---- arbitration (fixed priority, lowest engine first) --------------------------------
-    logic              any_idle, w_rsp_any, w_evt_any, w_cf_any, w_tf_any;
-    logic [WI_W-1:0]   idle_sel, rsp_sel, evt_sel, cf_sel, tf_sel;
+    logic              any_idle, w_rsp_any, w_evt_any, w_cf_any, w_tf_any, w_wl_any, w_wf_any;
+    logic [WI_W-1:0]   idle_sel, rsp_sel, evt_sel, cf_sel, tf_sel, wl_sel, wf_sel;
     always @(*) begin
         any_idle = 1'b0; idle_sel = '0;
         w_rsp_any = 1'b0; rsp_sel = '0;
         w_evt_any = 1'b0; evt_sel = '0;
         w_cf_any = 1'b0; cf_sel = '0;
         w_tf_any = 1'b0; tf_sel = '0;
+        w_wl_any = 1'b0; wl_sel = '0;
+        w_wf_any = 1'b0; wf_sel = '0;
         for (int i = N_WALK - 1; i >= 0; i--) begin
             if (w_idle[i]) begin any_idle = 1'b1; idle_sel = WI_W'(i); end
             if (w_rsp_valid[i]) begin w_rsp_any = 1'b1; rsp_sel = WI_W'(i); end
             if (w_evt_valid[i]) begin w_evt_any = 1'b1; evt_sel = WI_W'(i); end
             if (w_cf_valid[i]) begin w_cf_any = 1'b1; cf_sel = WI_W'(i); end
             if (w_tf_valid[i]) begin w_tf_any = 1'b1; tf_sel = WI_W'(i); end
+            if (w_wl_req[i]) begin w_wl_any = 1'b1; wl_sel = WI_W'(i); end
+            if (w_wf_valid[i]) begin w_wf_any = 1'b1; wf_sel = WI_W'(i); end
+        end
+    end
+
+    // ---- walk-cache lookup (one engine per cycle; the deepest matching chain) ------------
+    logic [1:0] kl_lvl;
+    always @(*) begin
+        kl_hit = 1'b0;
+        kl_sel = '0;
+        kl_lvl = '0;
+        for (int k = 0; k < WN; k++) begin
+            if (WALK_N != 0 && kv[k] && kk_asid[k] == wl_asid[wl_sel] &&
+                kk_slvl[k] == wl_slvl[wl_sel] &&
+                ((kk_va[k] ^ wl_va[wl_sel]) & lvl_mask(kk_lvl[k])) == 27'h0 &&
+                (kk_hi[k] & ips_hi_mask(wl_ips[wl_sel])) == 16'h0 &&
+                (!kl_hit || kk_lvl[k] > kl_lvl)) begin
+                kl_hit = 1'b1;
+                kl_sel = KI_W'(k);
+                kl_lvl = kk_lvl[k];
+            end
         end
     end
 
@@ -346,6 +443,8 @@ module smmu_xlate #(
             w_evt_ready[i] = evt_ready && (evt_sel == WI_W'(i));
             w_cf_ready[i] = !inv_valid && (cf_sel == WI_W'(i));
             w_tf_ready[i] = !inv_valid && (tf_sel == WI_W'(i));
+            w_wl_gnt[i] = w_wl_any && (wl_sel == WI_W'(i));
+            w_wf_ready[i] = !inv_valid && (wf_sel == WI_W'(i));
         end
     end
 
@@ -392,6 +491,9 @@ module smmu_xlate #(
     logic [CI_W-1:0] cf_idx;
     logic [TI_W-1:0] tf_idx;
     logic            cf_found, tf_found;
+    logic            wf_do, wf_found;
+    logic [KI_W-1:0] wf_idx;
+    logic [26:0]     wf_key;
     always @(*) begin
         cf_do = w_cf_any && !inv_valid;
         tf_do = w_tf_any && !inv_valid;
@@ -405,12 +507,29 @@ module smmu_xlate #(
         tf_found = 1'b0; tf_idx = t_rr;
         for (int j = TLB_N - 1; j >= 0; j--)
             if (!tv[j]) begin tf_found = 1'b1; tf_idx = TI_W'(j); end
+        // walk cache: same key (ASID, start level, level, region) else free else round robin
+        wf_do = (WALK_N != 0) && w_wf_any && !inv_valid;
+        wf_key = wk_va[wf_sel] & lvl_mask(wk_lvl[wf_sel]);
+        wf_found = 1'b0; wf_idx = k_rr;
+        for (int k = WN - 1; k >= 0; k--)
+            if (!kv[k]) begin wf_found = 1'b1; wf_idx = KI_W'(k); end
+        for (int k = WN - 1; k >= 0; k--)
+            if (kv[k] && kk_asid[k] == wk_asid[wf_sel] && kk_slvl[k] == wk_slvl[wf_sel] &&
+                kk_lvl[k] == wk_lvl[wf_sel] && kk_va[k] == wf_key) begin
+                wf_found = 1'b1; wf_idx = KI_W'(k);
+            end
     end
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             c_rr <= '0;
             t_rr <= '0;
+            k_rr <= '0;
+            for (int k = 0; k < WN; k++) begin
+                kv[k] <= 1'b0; kk_asid[k] <= '0; kk_slvl[k] <= '0; kk_lvl[k] <= '0;
+                kk_va[k] <= '0; kk_table[k] <= '0; kk_ap[k] <= '0; kk_uxn[k] <= 1'b0;
+                kk_pxn[k] <= 1'b0; kk_hi[k] <= '0;
+            end
             // Everything is reset, not only the valid bits, so no X ever leaves a cache.
             for (int i = 0; i < CTX_N; i++) begin
                 cv[i] <= 1'b0; ck_sid[i] <= '0; ck_ssv[i] <= 1'b0; ck_ssid[i] <= '0;
@@ -465,7 +584,39 @@ module smmu_xlate #(
                 tt_pxn[tf_idx] <= wt_pxn[tf_sel];
                 if (!tf_found) t_rr <= t_rr + TI_W'(1);
             end
+            if (wf_do) begin
+                kv[wf_idx] <= 1'b1;
+                kk_asid[wf_idx] <= wk_asid[wf_sel];
+                kk_slvl[wf_idx] <= wk_slvl[wf_sel];
+                kk_lvl[wf_idx] <= wk_lvl[wf_sel];
+                kk_va[wf_idx] <= wf_key;
+                kk_table[wf_idx] <= wk_table[wf_sel];
+                kk_ap[wf_idx] <= wk_ap[wf_sel];
+                kk_uxn[wf_idx] <= wk_uxn[wf_sel];
+                kk_pxn[wf_idx] <= wk_pxn[wf_sel];
+                kk_hi[wf_idx] <= wk_hi[wf_sel];
+                if (!wf_found) k_rr <= (k_rr == KI_W'(WN - 1)) ? '0 : k_rr + KI_W'(1);
+            end
             if (inv_valid) begin
+                // Walk cache (reference §5.2, models/smmu/caches.py): a chain depends on every
+                // descriptor from its start level down, so a VA invalidation with Leaf=0 drops
+                // it when the VA lies in the region of the chain's first (start-level)
+                // descriptor; Leaf=1 keeps it. Entries are never global. CFGI_* leave it.
+                for (int k = 0; k < WN; k++) begin
+                    case (inv_op)
+                        INV_TLB_ALL: kv[k] <= 1'b0;
+                        INV_TLB_ASID: if (kk_asid[k] == inv_asid) kv[k] <= 1'b0;
+                        INV_TLB_VA:
+                            if (!inv_leaf && kk_asid[k] == inv_asid &&
+                                ((kk_va[k] ^ inv_va[35:9]) & lvl_mask(kk_slvl[k])) == 27'h0)
+                                kv[k] <= 1'b0;
+                        INV_TLB_VAA:
+                            if (!inv_leaf &&
+                                ((kk_va[k] ^ inv_va[35:9]) & lvl_mask(kk_slvl[k])) == 27'h0)
+                                kv[k] <= 1'b0;
+                        default: ;
+                    endcase
+                end
                 for (int i = 0; i < CTX_N; i++) begin
                     case (inv_op)
                         INV_CFG_SID:
