@@ -17,11 +17,17 @@ from pyuvm import ConfigDB, uvm_sequence
 from models.arch import registers as R
 from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
 from models.memory import FrameAllocator
+from models.smmu.xlate import TransReq
 from tb.platform_cocotb import CocotbPlatform
+from tb.stimgen.mutations import MutationWeights
 from tb.stimgen.world import World
 from tb.sva.smmu.device import ArmSmmuV3
 from tb.sva.smmu.evtq import EventQueue
 from tb.xlate_agent import TransItem
+
+# Table-descriptor removals are what exercise walk-cache invalidation: more of them than the
+# generator's default mix.
+MUTATIONS = MutationWeights(unmap_table=15)
 
 # The generator's tables live here, clear of the driver's DMA window.
 WORLD_WINDOW = (0x1_0000_0000, 0x1_4000_0000)
@@ -115,12 +121,17 @@ class XlateRandomSeq(uvm_sequence):
             sent += n
             self.stats["bursts"] += 1
             if self.stats["bursts"] % self.mutate_every == 0:
-                mut = world.mutate(rng)
+                mut = world.mutate(rng, MUTATIONS)
                 self.stats["mutations"] += 1
                 if mut.invalidated:
                     await sess.smmu.cmdq_drv.issue(list(mut.commands))
                 else:
                     self.stats["uninvalidated"] += 1
+                probes = _probe_reqs(world, mut, rng)
+                if probes:
+                    # Straight at what changed: where a stale cached copy would show.
+                    await XlateBurstSeq("probe", probes).start(xseqr)
+                    sent += len(probes)
             if self.stats["bursts"] % 4 == 0 or sent >= self.translations:
                 # Records of completed transactions are visible once a CMD_SYNC completes.
                 await sess.smmu.cmdq_drv.sync()
@@ -130,6 +141,20 @@ class XlateRandomSeq(uvm_sequence):
                 await ClockCycles(dut.clk, rng.randint(1, 20))
         if holder is not None:
             holder.release()
+
+
+def _probe_reqs(world: World, mut, rng: random.Random) -> list[TransReq]:
+    """Requests through up to two healthy routes whose context uses the changed ASID, at the
+    changed VA and its neighbours."""
+    if mut.asid is None or mut.va is None:
+        return []
+    routes = [r for r in world.routes() if r.ok and world.context_of(r).asid == mut.asid]
+    out = []
+    for r in rng.sample(routes, min(2, len(routes))):
+        for k in range(3):
+            out.append(TransReq(sid=r.sid, ssv=r.ssv, ssid=r.ssid, addr=mut.va + k * 0x1000,
+                                rnw=int(rng.random() < 0.7), pnu=rng.randint(0, 1)))
+    return out
 
 
 class RegSeqHolder(uvm_sequence):

@@ -266,7 +266,19 @@ def _unmap_table(world: World, rng: random.Random, w: MutationWeights, rec: _Rec
     rec.touch(parent_entry, 8)
     gone = ctx.pt.drop_table(table)
     world.retired.setdefault(ctx.index, []).extend(lf.va for lf in gone)
-    cmd: C.Command = C.CmdTlbiNhAll(VMID=0) if rng.random() < 0.6 else C.CmdTlbiNsnhAll()
+    # Every invalidation that must drop cached table descriptors (walk caches) for the
+    # region: by VA with Leaf=0 (other VAs under the table may legally stay cached), by
+    # ASID, or everything.
+    pick = rng.random()
+    cmd: C.Command
+    if pick < 0.3:
+        cmd = C.CmdTlbiNhVa(ASID=ctx.asid, Addr=base, Leaf=0)
+    elif pick < 0.55:
+        cmd = C.CmdTlbiNhAsid(ASID=ctx.asid)
+    elif pick < 0.8:
+        cmd = C.CmdTlbiNhAll(VMID=0)
+    else:
+        cmd = C.CmdTlbiNsnhAll()
     return _Change("unmap_table", f"context {ctx.index} L{level} table at VA {base:#x} "
                    f"({len(gone)} leaves)", [cmd], asid=ctx.asid, va=base)
 
