@@ -18,7 +18,14 @@ from pyuvm import ConfigDB, uvm_sequence
 
 from models.arch import registers as R
 from models.arch.cd import CD
-from models.arch.commands import CmdSync, CmdTlbiNhAsid, CmdTlbiNsnhAll, SyncCS, cfgi_all
+from models.arch.commands import (
+    CmdSync,
+    CmdTlbiNhAsid,
+    CmdTlbiNhVa,
+    CmdTlbiNsnhAll,
+    SyncCS,
+    cfgi_all,
+)
 from models.memory import FrameAllocator
 from models.smmu.xlate import TransReq
 from tb.dut_config import PARAM_SETS
@@ -31,6 +38,7 @@ from tb.xlate_sequences import WORLD_WINDOW, RegSeqHolder, XlateBurstSeq, XlateR
 
 T0SZ_BY_LEVEL = {0: 16, 1: 25, 2: 34}
 PAGES = 64
+FAR_STRIDE = 1 << 30
 VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
 
 
@@ -90,10 +98,13 @@ class BenchSeq(uvm_sequence):
                     cocotb.start_soon(self._watch_reads())]
 
         # One stream per start level, 64 pages each, one CD (SSID 0, S1CDMax 0).
+        # Level-0 stream: PAGES pages in one 2 MiB region, and one page in each of 8 other
+        # 1 GiB regions (misses there share no table below level 0 with the first region).
+        far = tuple((VA_BASE + (j + 1) * FAR_STRIDE, 0xA000_0000 + j * 4096) for j in range(8))
         setup = single_stream(mem, WORLD_WINDOW, sid=0, asid=1, t0sz=T0SZ_BY_LEVEL[0],
                               log2size=4,
                               mappings=tuple((VA_BASE + i * 4096, 0x8000_0000 + i * 4096)
-                                             for i in range(PAGES)), AP=0b01)
+                                             for i in range(PAGES)) + far, AP=0b01)
         alloc: FrameAllocator = setup.alloc
         for level in (1, 2):
             table = PageTable(mem, alloc, T0SZ_BY_LEVEL[level])
@@ -147,12 +158,25 @@ class BenchSeq(uvm_sequence):
         f["walks_in_flight_max"] = self.max_reads_out
         f["miss_burst_16_cycles"] = items[-1].t_done - self.accept_by_tag[items[0].tag]
 
-        # Hits under misses: as many misses as there are walkers, then 8 hits behind them;
-        # every hit must come back before the first miss does.
+        # Walk cache: a miss next to a primed page, after a Leaf=1 TLBI that keeps the
+        # cached table descriptors.
+        await self._invalidate(config=False)
+        await self._burst([TransReq(sid=0, addr=VA_BASE)])
+        await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
+        mem.enable_log()
+        mem.take_log()
+        (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + 4096)])
+        reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
+        mem.disable_log()
+        f["miss_walk_cached"] = {"cycles": it.t_done - self.accept_by_tag[it.tag],
+                                 "read_beats": reads}
+
+        # Hits under misses: as many misses as there are walkers (to pages in other 1 GiB
+        # regions), then 8 hits behind them; every hit must come back before the first miss.
         walkers = PARAM_SETS[os.environ.get("SMMU_PARAMS", "default")]["N_WALK"]
         await self._invalidate(config=False)
         await self._burst([TransReq(sid=0, addr=VA_BASE)])
-        mix = [TransReq(sid=0, addr=VA_BASE + (i + 1) * 4096) for i in range(walkers)] + \
+        mix = [TransReq(sid=0, addr=va) for va, _ in far[:walkers]] + \
               [TransReq(sid=0, addr=VA_BASE + 16 * i) for i in range(8)]
         items = await self._burst(mix)
         last_hit = max(it.t_done for it in items[walkers:])

@@ -20,6 +20,16 @@ CASES = [
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
+    # SVA scenarios with DMA engines (tb/sva_scenarios.py), every access isolation-checked
+    ("default", "SvaMultiProcessDmaTest", False),
+    ("default", "SvaMunmapDuringDmaTest", False),
+    ("default", "SvaAsidCollisionTest", False),
+    ("default", "SvaBindTwiceTest", False),
+    ("default", "SvaTwoDevicesOneMmTest", False),
+    ("default", "SvaPasidReuseTest", False),
+    ("default", "SvaMmExitBeforeUnbindTest", False),
+    ("default", "SvaAsidRolloverTest", False),
+    ("default", "SvaFlagshipTest", False),
 ]
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
@@ -46,14 +56,15 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
 
 
 @pytest.mark.rtl
+@pytest.mark.parametrize("module", ["tb.smoke_xlate", "tb.smoke_walkcache"])
 @pytest.mark.parametrize("sim", sims())
-def test_rtl_directed_smoke(sim: str) -> None:
-    """tb/smoke_xlate.py: directed translation tests with hand-derived expectations."""
-    tdir = build_dir(sim, "default") / "smoke"
+def test_rtl_directed_smoke(sim: str, module: str) -> None:
+    """Directed translation tests with hand-derived expectations (every test of the module)."""
+    tdir = build_dir(sim, "default") / module.rsplit(".", 1)[1]
     try:
-        run(sim, None, 1, test_dir=tdir, log_file_name="sim.log", test_module="tb.smoke_xlate")
+        run(sim, None, 1, test_dir=tdir, log_file_name="sim.log", test_module=module)
     except (RuntimeError, SystemExit) as exc:
-        pytest.fail(f"directed smoke tests failed on {sim}: {exc}")
+        pytest.fail(f"directed tests {module} failed on {sim}: {exc}")
 
 
 @pytest.mark.rtl
