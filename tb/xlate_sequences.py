@@ -20,6 +20,7 @@ from models.memory import FrameAllocator
 from models.smmu.xlate import TransReq
 from tb.platform_cocotb import CocotbPlatform
 from tb.stimgen.mutations import MutationWeights
+from tb.stimgen.requests import RequestWeights
 from tb.stimgen.world import World
 from tb.sva.smmu.device import ArmSmmuV3
 from tb.sva.smmu.evtq import EventQueue
@@ -28,6 +29,9 @@ from tb.xlate_agent import TransItem
 # Table-descriptor removals are what exercise walk-cache invalidation: more of them than the
 # generator's default mix.
 MUTATIONS = MutationWeights(unmap_table=15)
+# Translations that succeed exercise the IOTLB and walk cache; the generator's default mix
+# leans towards faults.
+REQUESTS = RequestWeights(mapped=55, repeat=30)
 
 # The generator's tables live here, clear of the driver's DMA window.
 WORLD_WINDOW = (0x1_0000_0000, 0x1_4000_0000)
@@ -116,7 +120,8 @@ class XlateRandomSeq(uvm_sequence):
         sent = 0
         while sent < self.translations:
             n = min(rng.randint(*self.burst), self.translations - sent)
-            burst = XlateBurstSeq("burst", [world.random_request(rng) for _ in range(n)])
+            burst = XlateBurstSeq("burst", [world.random_request(rng, REQUESTS)
+                                            for _ in range(n)])
             await burst.start(xseqr)
             sent += n
             self.stats["bursts"] += 1
