@@ -31,7 +31,7 @@ help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
 	@echo
 	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full|mixed|xlate"
-	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay)"
+	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay, make sim)"
 	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
 
 $(STAMP): scripts/setup.sh requirements.txt
@@ -40,8 +40,8 @@ $(STAMP): scripts/setup.sh requirements.txt
 
 setup: $(STAMP) ## install the toolchain (Debian packages, .venv, verilator shim); idempotent
 
-sim: $(STAMP) ## bring the SMMU up on the RTL and print what the driver probed
-	@$(PY) -m tb.sim --sim $(SIM) --seed $(SEED)
+sim: $(STAMP) ## the flagship SVA scenario on BACKEND=rtl|model: bind, DMA, munmap, unbind
+	@$(PY) -m tb.sim --sim $(SIM) --seed $(SEED) --backend $(BACKEND)
 
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
 	@SIMS="$(SIMS)" $(PY) -m pytest -n $(JOBS) -q

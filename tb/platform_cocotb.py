@@ -1,10 +1,19 @@
 """The software stack's Platform on the RTL: MMIO as register-agent sequence items.
 
 Every access the driver makes therefore passes the register scoreboard.
+
+Synchronous callers (the mmu notifiers that munmap, mprotect or exit call with PTEs already
+changed) cannot await: they must run in a thread started by :func:`cpu_call` (cocotb's
+``bridge``), and :meth:`CocotbPlatform.block_on` then runs the driver's coroutine in the
+simulator (cocotb's ``resume``) while that thread waits, as Linux blocks in CMD_SYNC.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from cocotb.task import bridge, resume
 from cocotb.triggers import Timer
 from pyuvm import uvm_sequence
 
@@ -12,9 +21,26 @@ from models.memory import FrameAllocator, PhysicalMemory
 from tb.bfm import RESP_OKAY, SmmuBfm
 from tb.reg_agent import RegItem
 
+T = TypeVar("T")
+
 
 class MmioError(Exception):
     pass
+
+
+class NotInCpuThread(RuntimeError):
+    """A synchronous mmu-notifier path ran on the simulator's own thread."""
+
+
+async def _awaited(coro: Coroutine[Any, Any, T]) -> T:
+    return await coro
+
+
+async def cpu_call(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """Run a CPU-side operation that may call mmu notifiers (munmap, mprotect, exit,
+    migrate_page, MAP_FIXED mmap) in a bridged thread, so the notifiers can block on the
+    driver's commands while the simulation runs on; returns what ``fn`` returns."""
+    return await bridge(fn)(*args, **kw)
 
 
 class CocotbPlatform:
@@ -45,3 +71,16 @@ class CocotbPlatform:
 
     async def sleep_ns(self, ns: float) -> None:
         await Timer(max(1, round(ns)), unit="ns")
+
+    def block_on(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Complete ``coro`` in the simulator and return its result; only from a thread that
+        :func:`cpu_call` started (``tb.sva.blocking.run_sync`` calls this)."""
+        try:
+            return resume(_awaited)(coro)
+        except RuntimeError as exc:
+            if "unrecognized thread" not in str(exc):
+                raise
+            coro.close()
+            raise NotInCpuThread(
+                "an mmu notifier needed the SMMU from the simulator's thread: run the CPU "
+                "operation with `await tb.platform_cocotb.cpu_call(fn, *args)`") from exc

@@ -17,6 +17,8 @@ from tb.env import SmmuEnv
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
 from tb.sequences import BringUpSeq, RegRandomSeq, RegResetSeq
+from tb.sva_scenarios import SCENARIOS
+from tb.sva_sequences import SvaScenarioSeq
 from tb.xlate_agent import TransItem
 from tb.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 
@@ -172,3 +174,90 @@ class BenchTest(SmmuBaseTest):
 
     def check_phase(self) -> None:
         Path("bench.json").write_text(json.dumps(self.seq.result.figures, indent=2) + "\n")
+
+
+class SvaScenarioTest(SmmuBaseTest):
+    """One scenario of tb/sva_scenarios.py on the RTL: processes bound to DMA engines, every
+    translation checked by the scoreboard, every DMA access by the isolation checker."""
+
+    scenario = ""
+
+    async def sequences(self, seqr) -> None:
+        fn, cpu = SCENARIOS[self.scenario]
+        self.seq = SvaScenarioSeq(self.scenario, fn, cpu)
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        b = self.seq.bench
+        assert b is not None, "the scenario did not start"
+        b.finish()
+        s = b.summary()
+        self.logger.info("%s: %s; isolation %s; scoreboard checked %d translations",
+                         self.scenario, self.seq.result, s["isolation"],
+                         self.env.scoreboard.checked)
+        assert self.env.scoreboard.checked >= s["translations"] > 0
+
+
+@pyuvm.test()
+class SvaMultiProcessDmaTest(SvaScenarioTest):
+    scenario = "multi_process_dma"
+
+
+@pyuvm.test()
+class SvaMunmapDuringDmaTest(SvaScenarioTest):
+    scenario = "munmap_during_dma"
+
+
+@pyuvm.test()
+class SvaAsidCollisionTest(SvaScenarioTest):
+    scenario = "asid_collision"
+
+
+@pyuvm.test()
+class SvaBindTwiceTest(SvaScenarioTest):
+    scenario = "bind_twice"
+
+
+@pyuvm.test()
+class SvaTwoDevicesOneMmTest(SvaScenarioTest):
+    scenario = "two_devices_one_mm"
+
+
+@pyuvm.test()
+class SvaPasidReuseTest(SvaScenarioTest):
+    scenario = "pasid_reuse"
+
+
+@pyuvm.test()
+class SvaMmExitBeforeUnbindTest(SvaScenarioTest):
+    scenario = "mm_exit_before_unbind"
+
+
+@pyuvm.test()
+class SvaAsidRolloverTest(SvaScenarioTest):
+    scenario = "asid_rollover"
+
+
+@pyuvm.test()
+class SvaFlagshipTest(SvaScenarioTest):
+    """`make sim`: the flagship scenario; writes report.json in its directory."""
+
+    scenario = "flagship"
+
+    def check_phase(self) -> None:
+        super().check_phase()
+        b, sb = self.seq.bench, self.env.scoreboard
+        assert b is not None and self.seq.backend is not None
+        lat = self.seq.backend.latency
+        n = sum(lat.values())
+        report = {
+            **b.report(), "scenario": self.seq.result,
+            "scoreboard": {"checked": sb.checked, "by_result": dict(sb.by_result),
+                           "stale_accepted": sb.stale_accepted,
+                           "events_checked": sb.events_checked, "errors": len(sb.errors)},
+            "latency": {"mean": round(sum(k * v for k, v in lat.items()) / max(n, 1), 1),
+                        "min": min(lat, default=0), "max": max(lat, default=0)},
+            "mmio_accesses": self.seq.backend.plat.mmio_count,
+            "reads_checked": self.env.predictor.reads_checked,
+        }
+        Path("report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -14,7 +14,7 @@ from models.cpu.asid import AsidAllocator
 from models.cpu.features import CpuFeatures
 from tb.sva.platform import Platform
 from tb.sva.smmu.asid import AsidMap
-from tb.sva.smmu.device import ArmSmmuV3
+from tb.sva.smmu.device import ArmSmmuV3, BringUpReport
 from tb.sva.smmu.domain import ArmSmmuDomain
 from tb.sva.smmu.master import Master, StreamMap
 from tb.sva.smmu.probe import SmmuFeatures
@@ -39,6 +39,7 @@ class ArmSmmuDriver:
         self.streams = StreamMap(self.features.sid_bits, self.features.ssid_bits,
                                  self.features.has("2_LVL_CDTAB"))
         self.sva = sva or IommuSva()
+        self.bringup: BringUpReport | None = None  # what probe's device_reset did
 
     @classmethod
     async def probe(cls, plat: Platform, cpu: CpuFeatures | None = None,
@@ -46,8 +47,10 @@ class ArmSmmuDriver:
         """arm_smmu_device_probe: probe and bring up the SMMU, then wrap it."""
         cpu = cpu or CpuFeatures()
         smmu = ArmSmmuV3(plat, cpu)
-        await smmu.device_reset()
-        return cls(smmu, cpu_asids or AsidAllocator(cpu), **kw)  # type: ignore[arg-type]
+        report = await smmu.device_reset()
+        drv = cls(smmu, cpu_asids or AsidAllocator(cpu), **kw)  # type: ignore[arg-type]
+        drv.bringup = report
+        return drv
 
     # ---- masters (arm_smmu_add_device / arm_smmu_remove_device, later probe/release) -----
     def add_device(self, master: Master) -> None:

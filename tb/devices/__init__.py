@@ -1,0 +1,1 @@
+"""Device models on the SMMU's translation port (transaction level, backend-agnostic)."""
