@@ -122,6 +122,7 @@ module smmu_top #(
     output logic [7:0]        t_rsp_attr,
     output logic [1:0]        t_rsp_sh,
     output logic [7:0]        t_rsp_fault,
+    output logic              t_rsp_walked,
 
     // Wired interrupts
     output logic              irq_eventq,
@@ -196,7 +197,7 @@ module smmu_top #(
         .t_req_valid, .t_req_ready, .t_req_tag, .t_req_sid, .t_req_ssv, .t_req_ssid,
         .t_req_addr, .t_req_rnw, .t_req_ind, .t_req_pnu,
         .t_rsp_valid, .t_rsp_ready, .t_rsp_tag, .t_rsp_result, .t_rsp_pa, .t_rsp_perm,
-        .t_rsp_attr, .t_rsp_sh, .t_rsp_fault,
+        .t_rsp_attr, .t_rsp_sh, .t_rsp_fault, .t_rsp_walked,
         .smmuen(cr0_ack[0]), .gbpa_abort(gbpa_q[20]), .recinvsid(cr2_q[1]),
         .strtab_base({strtab_base_q[47:6], 6'h0}), .strtab_cfg(strtab_base_cfg_q),
         .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,

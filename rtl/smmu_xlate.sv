@@ -70,6 +70,7 @@ module smmu_xlate #(
     output logic [7:0]           t_rsp_attr,
     output logic [1:0]           t_rsp_sh,
     output logic [7:0]           t_rsp_fault,
+    output logic                 t_rsp_walked,  // served by a miss engine, not the hit path
 
     // Configuration
     input  logic                 smmuen,
@@ -417,7 +418,8 @@ module smmu_xlate #(
     end
 
     // ---- response FIFO (2 entries) --------------------------------------------------------
-    logic [RSP_W-1:0] rq0, rq1;
+    // Each entry carries one more bit than a response: whether a miss engine produced it.
+    logic [RSP_W:0] rq0, rq1;
     logic [1:0]       rq_n;
     wire              rq_space = (rq_n != 2'd2);
     wire              rq_pop = t_rsp_valid && t_rsp_ready;
@@ -430,9 +432,9 @@ module smmu_xlate #(
                                         (!front_evt || (evt_ready && !w_evt_any))));
     wire front_push = s1_v && s1_adv && !need_walk;
     wire eng_push = rq_space && w_rsp_any;
-    wire [RSP_W-1:0] push_data = eng_push ? w_rsp[rsp_sel]
-                                          : {s1_tag, fx_result, fx_pa, fx_perm, fx_attr,
-                                             fx_sh, fx_fault};
+    wire [RSP_W:0] push_data = eng_push ? {w_rsp[rsp_sel], 1'b1}
+                                        : {s1_tag, fx_result, fx_pa, fx_perm, fx_attr,
+                                           fx_sh, fx_fault, 1'b0};
     wire do_push = eng_push || front_push;
 
     assign t_req_ready = !s1_v || s1_adv;
@@ -453,7 +455,7 @@ module smmu_xlate #(
 
     assign t_rsp_valid = (rq_n != 2'd0);
     assign {t_rsp_tag, t_rsp_result, t_rsp_pa, t_rsp_perm, t_rsp_attr, t_rsp_sh,
-            t_rsp_fault} = rq0;
+            t_rsp_fault, t_rsp_walked} = rq0;
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin

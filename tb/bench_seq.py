@@ -125,6 +125,8 @@ class BenchSeq(uvm_sequence):
         items = await self._burst([TransReq(sid=0, addr=VA_BASE + 8 * i) for i in range(n)])
         wall = time.perf_counter() - t0
         acc = [self.accept_by_tag[it.tag] for it in items]
+        assert all(it.rsp is not None and not it.rsp["walked"] for it in items), \
+            "a hit was reported as served by a miss engine"
         lat = [it.t_done - a for it, a in zip(items, acc, strict=True)]
         # Sustained rate: responses per cycle from the first to the last response.
         f["hit_throughput_per_cycle"] = round(n / (items[-1].t_done - items[0].t_done + 1), 3)
@@ -144,6 +146,7 @@ class BenchSeq(uvm_sequence):
                 mem.take_log()
                 (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
                 assert it.rsp is not None and it.rsp["result"] == 0, f"level {level}: {it}"
+                assert it.rsp["walked"], f"a miss was reported as a hit: {it}"
                 reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
                 mem.disable_log()
                 row[kind] = {"cycles": it.t_done - self.accept_by_tag[it.tag],

@@ -19,7 +19,7 @@ TReqBus, TReqTransaction, TReqSource, TReqSink, TReqMonitor = define_stream(
 TRspBus, TRspTransaction, TRspSource, TRspSink, TRspMonitor = define_stream(
     "TRsp",
     signals=["rsp_tag", "rsp_result", "rsp_pa", "rsp_perm", "rsp_attr", "rsp_sh", "rsp_fault",
-             "rsp_valid", "rsp_ready"],
+             "rsp_walked", "rsp_valid", "rsp_ready"],
 )
 
 

@@ -75,9 +75,13 @@ def print_summary(rep: dict[str, Any], where: str) -> None:
         print(f"    scoreboard: {sb['checked']} responses checked against the model "
               f"({_kv(sb['by_result'])}), {sb['stale_accepted']} stale-cache outcomes "
               f"accepted, {sb['events_checked']} event records checked, {sb['errors']} errors")
-        lat = rep["latency"]
-        print(f"    translation latency: min {lat['min']}, mean {lat['mean']}, max {lat['max']} "
-              f"cycles (IOTLB hit rate not observable on the port)")
+        lat, served = rep["latency"], rep["served"]
+        ok = sum(served.values())
+        print(f"    IOTLB hit rate: {served.get('iotlb', 0)}/{ok} successful translations "
+              f"({100 * served.get('iotlb', 0) / max(ok, 1):.0f}%) served by the hit path, "
+              f"the rest by a walk")
+        print(f"    translation latency (queued to response): min {lat['min']}, mean "
+              f"{lat['mean']}, max {lat['max']} cycles")
     print(f"    events: {_kv(rep['events'])}")
     print(f"    commands: {_kv(rep['commands'])}")
     iso = rep["isolation"]

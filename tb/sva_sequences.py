@@ -35,6 +35,8 @@ class RtlBackend:
         self.sb = ConfigDB().get(None, "", "XLATE_SB")
         self.bfm = ConfigDB().get(None, "", "BFM")
         self.latency: Counter[int] = Counter()
+        # Successful translations by where they came from: the IOTLB (hit path) or a walk.
+        self.served: Counter[str] = Counter()
 
     async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
                         pnu: int) -> dict[str, int]:
@@ -44,6 +46,8 @@ class RtlBackend:
         it = seq.items[0]
         assert it.rsp is not None
         self.latency[it.latency] += 1
+        if it.rsp["result"] == 0:
+            self.served["walk" if it.rsp["walked"] else "iotlb"] += 1
         return it.rsp
 
     async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any:

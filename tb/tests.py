@@ -257,6 +257,7 @@ class SvaFlagshipTest(SvaScenarioTest):
                            "events_checked": sb.events_checked, "errors": len(sb.errors)},
             "latency": {"mean": round(sum(k * v for k, v in lat.items()) / max(n, 1), 1),
                         "min": min(lat, default=0), "max": max(lat, default=0)},
+            "served": dict(self.seq.backend.served),
             "mmio_accesses": self.seq.backend.plat.mmio_count,
             "reads_checked": self.env.predictor.reads_checked,
         }
