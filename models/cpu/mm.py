@@ -159,6 +159,17 @@ def _level_shift(level: int) -> int:
     return 12 + 9 * (3 - level)
 
 
+
+def _slots(table: int, level: int, base: int, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(descriptor address, VA it maps) of the entries of ``table`` that overlap
+    ``[start, end)``; ``base`` is the VA the table starts at."""
+    span = 1 << _level_shift(level)
+    first = max(0, (start - base) // span)
+    last = min(PTRS_PER_TABLE, -(-(end - base) // span))
+    for i in range(first, last):
+        yield table + 8 * i, base + i * span
+
+
 class MM:
     """A process address space (struct mm_struct) backed by page tables in ``mem``.
 
@@ -460,11 +471,7 @@ class MM:
 
     def _iter_table(self, table: int, level: int, base: int, start: int,
                     end: int) -> Iterator[tuple[int, int, int]]:
-        span = 1 << _level_shift(level)
-        first = max(0, (start - base) // span)
-        last = min(PTRS_PER_TABLE, -(-(end - base) // span))
-        for i in range(first, last):
-            slot, va = table + 8 * i, base + i * span
+        for slot, va in _slots(table, level, base, start, end):
             raw = self.mem.read64(slot, source=CPU)
             if level == LEVELS - 1:
                 if pte_present(raw):
@@ -491,11 +498,7 @@ class MM:
     def _clear_table(self, table: int, level: int, base: int, start: int, end: int,
                      pages: list[int], tables: list[int], touched: list[int]) -> bool:
         """Clear within one table; returns True if the table ended up empty."""
-        span = 1 << _level_shift(level)
-        first = max(0, (start - base) // span)
-        last = min(PTRS_PER_TABLE, -(-(end - base) // span))
-        for i in range(first, last):
-            slot, va = table + 8 * i, base + i * span
+        for slot, va in _slots(table, level, base, start, end):
             raw = self.mem.read64(slot, source=CPU)
             if level == LEVELS - 1:
                 if pte_present(raw):
