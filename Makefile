@@ -16,6 +16,7 @@ else
 SIMS ?= $(SIM)
 endif
 JOBS   ?= 2
+TRANSLATIONS ?= 20000
 STAMP  := $(VENV)/.setup-done
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -30,9 +31,10 @@ help: ## list the targets
 	@echo
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full|mixed|xlate"
+	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full|mixed"
 	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay, make sim)"
 	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
+	@echo "             TRANSLATIONS=N (per random translation run, default 20000)"
 
 $(STAMP): scripts/setup.sh requirements.txt
 	@bash scripts/setup.sh
@@ -44,7 +46,7 @@ sim: $(STAMP) ## the flagship SVA scenario on BACKEND=rtl|model: bind, DMA, munm
 	@$(PY) -m tb.sim --sim $(SIM) --seed $(SEED) --backend $(BACKEND)
 
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
-	@SIMS="$(SIMS)" $(PY) -m pytest -n $(JOBS) -q
+	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) -q
 
 lint: $(STAMP) ## verilator --lint-only -Wall and an Icarus compile of rtl/, ruff on Python
 	verilator --lint-only -Wall --top-module smmu_top rtl/*.sv
@@ -52,7 +54,7 @@ lint: $(STAMP) ## verilator --lint-only -Wall and an Icarus compile of rtl/, ruf
 	$(PY) -m ruff check .
 
 waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
-	@$(PY) -m tb.runner --sim $(SIM) --test $(TEST) --seed $(SEED) --params $(PARAMS) --waves \
+	@SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.runner --sim $(SIM) --test $(TEST) --seed $(SEED) --params $(PARAMS) --waves \
 	  | tail -n 1 | tee build/last-waves.txt
 	@f=$$(sed 's/^waves: //' build/last-waves.txt); \
 	  if [ -n "$$DISPLAY" ] && command -v gtkwave >/dev/null; then gtkwave "$$f" waves/smmu.gtkw & fi; \

@@ -128,7 +128,7 @@ class XlateRandomTest(SmmuBaseTest):
     """Random worlds and traffic; every response and event record against the model."""
 
     async def sequences(self, seqr) -> None:
-        n = int(os.environ.get("SMMU_TRANSLATIONS", "2000"))
+        n = int(os.environ.get("SMMU_TRANSLATIONS", "20000"))
         self.seq = XlateRandomSeq("xlate_random", translations=n)
         await self.seq.start()
 

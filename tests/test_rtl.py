@@ -50,8 +50,11 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
         run(sim, test, seed, params=params, test_dir=tdir, log_file_name="sim.log",
             extra_env={"SMMU_TRANSLATIONS": str(TRANSLATIONS)})
     except (RuntimeError, SystemExit) as exc:
+        rerun = f"make waves TEST={test} SEED={seed} SIM={sim} PARAMS={params}"
+        if test == "XlateRandomTest":
+            rerun += f" TRANSLATIONS={TRANSLATIONS}"
         pytest.fail(f"{test} on {sim} ({params}) failed with seed {seed}; rerun with "
-                    f"`make waves TEST={test} SEED={seed} SIM={sim} PARAMS={params}`; "
+                    f"`{rerun}`; "
                     f"log in {tdir}: {exc}")
 
 
