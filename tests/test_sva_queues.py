@@ -79,3 +79,25 @@ def test_event_queue_drain_and_overflow():
     prod = plat.regs.hw_value("EVENTQ_PROD")
     cons = plat.regs.hw_value("EVENTQ_CONS")
     assert (prod ^ cons) >> 31 == 0  # OVACKFLG == OVFLG
+
+
+def test_gerror_handler_reports_and_acknowledges_an_event_queue_abort():
+    plat, smmu = up()
+    plat.mem.add_fault(smmu.evtq.base, smmu.evtq.base + smmu.evtq.size_bytes, on="w")
+    plat.model.translate(TransReq(sid=0xFF00, addr=0x1000))  # a record that cannot be written
+    assert asyncio.run(smmu.handle_gerror()) == ["EVENTQ_ABT_ERR"]
+    assert plat.regs.hw_value("GERROR") == plat.regs.hw_value("GERRORN") != 0
+    assert asyncio.run(smmu.handle_gerror()) == []  # nothing active any more
+
+
+def test_gerror_handler_repairs_the_command_queue():
+    plat, smmu = up()
+    q = smmu.cmdq_drv
+    plat.mem.write(q._slot(q.prod), UnknownCommand.from_int(0x7F).to_bytes())
+    q.prod = R.q_inc(q.prod, q.shift)
+    asyncio.run(smmu.plat.mmio_write32(R.OFFSETS["CMDQ_PROD"], q.prod))
+    assert plat.regs.hw_value("CMDQ_CONS") != q.prod  # stopped on the bad command
+    assert asyncio.run(smmu.handle_gerror()) == ["CMDQ_ERR"]
+    assert q.stats.errors == {"CERROR_ILL": 1}
+    asyncio.run(q.sync())  # the repaired slot is consumed, the queue runs again
+    assert plat.regs.hw_value("CMDQ_CONS") & ((2 << q.shift) - 1) == q.prod

@@ -118,15 +118,19 @@ class CommandQueue:
         bit = R.GERROR.field("CMDQ_ERR").mask
         if not (gerror ^ gerrorn) & bit:
             return False
+        self.skip_err(cons)
+        await self.plat.mmio_write32(R.OFFSETS["GERRORN"], gerrorn ^ bit)
+        return True
+
+    def skip_err(self, cons: int) -> None:
+        """Linux arm_smmu_cmdq_skip_err: repair the queue at CONS before the error is
+        acknowledged; an aborted fetch or an ATC timeout is simply retried."""
         err = R.CMDQ_CONS.from_int(cons).ERR
         name = R.CmdqErr(err).name if err in R.CmdqErr._value2member_map_ else f"ERR_{err:#x}"
         self.stats.errors[name] = self.stats.errors.get(name, 0) + 1
         slot = self._slot(cons & ((2 << self.shift) - 1))
         bad = decode_command(self.plat.mem.read(slot, CMD_BYTES, source="cpu"))
         log.error("command queue error %s at CONS=%#x: %s", name, cons, bad)
-        if err == R.CmdqErr.CERROR_ILL or err not in (R.CmdqErr.CERROR_ABT,
-                                                      R.CmdqErr.CERROR_ATC_INV_SYNC):
+        if err not in (R.CmdqErr.CERROR_ABT, R.CmdqErr.CERROR_ATC_INV_SYNC):
             # Skip the offending command by turning it into a harmless CMD_SYNC.
             self.plat.mem.write(slot, CmdSync(CS=SyncCS.SIG_NONE).to_bytes(), source="cpu")
-        await self.plat.mmio_write32(R.OFFSETS["GERRORN"], gerrorn ^ bit)
-        return True

@@ -38,6 +38,7 @@ STRTAB_SPLIT = 8          # Linux: 256 STEs (16 KiB) per leaf
 STRTAB_L1_MAX_BITS = 17   # Linux caps the L1 table at 2^17 descriptors
 
 _CACHE_WB, _SH_ISH = 1, 3
+GERROR_ERR_MASK = 0x1FD  # Linux: every GERROR bit it knows (bit 1 is reserved)
 
 
 @dataclass
@@ -83,6 +84,26 @@ class ArmSmmuV3:
     def sva_blockers(self) -> list[str]:
         assert self.features is not None, "probe() first"
         return sva_blockers(self.features, self.cpu)
+
+    # ---- global errors -------------------------------------------------------------------
+    async def handle_gerror(self) -> list[str]:
+        """Linux arm_smmu_gerror_handler: report every active global error, repair the
+        command queue if it stopped, disable the SMMU on Service Failure Mode, then
+        acknowledge everything by writing GERROR back to GERRORN. Returns the active errors."""
+        gerror = await self.plat.mmio_read32(R.OFFSETS["GERROR"])
+        gerrorn = await self.plat.mmio_read32(R.OFFSETS["GERRORN"])
+        active = R.GERROR.from_int((gerror ^ gerrorn) & GERROR_ERR_MASK)
+        names = [k for k, v in active.as_dict().items() if v]
+        for name in names:
+            log.error("global error %s", name)
+        if active.SFM_ERR:
+            log.error("device has entered Service Failure Mode: disabling it")
+            await self._write_sync("CR0", "CR0ACK", 0)
+        if active.CMDQ_ERR:
+            self.cmdq_drv.skip_err(await self.plat.mmio_read32(R.OFFSETS["CMDQ_CONS"]))
+        if names:
+            await self.plat.mmio_write32(R.OFFSETS["GERRORN"], gerror)
+        return names
 
     # ---- register helpers ----------------------------------------------------------------
     async def _write_sync(self, reg: str, ack: str, value: int) -> None:
