@@ -9,8 +9,9 @@
 //     holds), then signals (SIG_IRQ: a one-cycle pulse on irq_cmdq_sync) and only then
 //     advances CONS past itself.
 //   - PREFETCH_* are accepted without effect; TLBI_EL2_* are ILLEGAL without IDR0.Hyp.
-//   - Errors (§5.6): CERROR_ILL for unknown opcodes, SSec=1, SYNC with CS=0b11, and commands
-//     of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
+//   - Errors (§5.6): CERROR_ILL for unknown opcodes, reserved bits set (any bit outside the
+//     opcode's fields, per-opcode masks below), reserved field values (SYNC CS=0b11,
+//     PRI_RESP Resp=0b11), SSec=1, and commands of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
 //     command, CONS.ERR takes the code, GERROR.CMDQ_ERR is raised and consumption stops
 //     until software acknowledges it through GERRORN; then the command at CONS is refetched.
 module smmu_cmdq #(
@@ -79,41 +80,101 @@ module smmu_cmdq #(
     wire [19:0] idx = cons_m & ~(20'h1 << lg);
 
     // ---- decode ---------------------------------------------------------------------------
-    logic       d_ill, d_inv, d_sync;
+    // d_m0/d_m1: the bits of dw0/dw1 that the command defines (opcode and fields, reference
+    // §5 / models/arch/commands.py); any other bit set is reserved and makes it ILLEGAL.
+    logic       d_ill, d_inv, d_sync, d_rsv;
     logic [2:0] d_op;
     logic [31:0] d_mask;
+    logic [63:0] d_m0, d_m1;
     always @(*) begin
         d_ill = 1'b0;
         d_inv = 1'b0;
         d_sync = 1'b0;
         d_op = 3'd0;
         d_mask = 32'hFFFF_FFFF;
+        d_m0 = '1;
+        d_m1 = '1;
         case (c0[7:0])
-            8'h01, 8'h02: ;                                            // PREFETCH_*
-            8'h03: begin d_inv = 1'b1; d_op = INV_CFG_SID; end         // CFGI_STE
+            8'h01: begin d_m0 = 64'hFFFF_FFFF_FFFF_FCFF; d_m1 = 64'h0; end   // PREFETCH_CONFIG
+            8'h02: begin                                               // PREFETCH_ADDR
+                d_m0 = 64'hFFFF_FFFF_FFFF_FCFF; d_m1 = 64'hFFFF_FFFF_FFFF_F01F;
+            end
+            8'h03: begin                                               // CFGI_STE
+                d_inv = 1'b1; d_op = INV_CFG_SID;
+                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h1;
+            end
             8'h04: begin                                               // CFGI_STE_RANGE / ALL
                 d_inv = 1'b1; d_op = INV_CFG_SID;
                 d_mask = 32'(~((33'h2 << c1[4:0]) - 33'h1));
+                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h1F;
             end
-            8'h05: begin d_inv = 1'b1; d_op = INV_CFG_CD; end          // CFGI_CD
-            8'h06: begin d_inv = 1'b1; d_op = INV_CFG_SID; end         // CFGI_CD_ALL
+            8'h05: begin                                               // CFGI_CD
+                d_inv = 1'b1; d_op = INV_CFG_CD;
+                d_m0 = 64'hFFFF_FFFF_FFFF_F4FF; d_m1 = 64'h1;
+            end
+            8'h06: begin                                               // CFGI_CD_ALL
+                d_inv = 1'b1; d_op = INV_CFG_SID;
+                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h0;
+            end
             // TLBI_NH_*: there is no stage 2, so every entry has VMID 0 and the VMID field
             // does not narrow the invalidation (over-invalidation is always allowed).
-            8'h10, 8'h30: begin d_inv = 1'b1; d_op = INV_TLB_ALL; end  // NH_ALL, NSNH_ALL
-            8'h11: begin d_inv = 1'b1; d_op = INV_TLB_ASID; end
-            8'h12: begin d_inv = 1'b1; d_op = INV_TLB_VA; end
-            8'h13: begin d_inv = 1'b1; d_op = INV_TLB_VAA; end
-            8'h20, 8'h21, 8'h22, 8'h23: d_ill = (HYP == 0);            // TLBI_EL2_*: need Hyp
+            8'h10: begin                                               // TLBI_NH_ALL
+                d_inv = 1'b1; d_op = INV_TLB_ALL;
+                d_m0 = 64'h0000_FFFF_0000_00FF; d_m1 = 64'h0;
+            end
+            8'h30: begin                                               // TLBI_NSNH_ALL
+                d_inv = 1'b1; d_op = INV_TLB_ALL;
+                d_m0 = 64'h0000_0000_0000_00FF; d_m1 = 64'h0;
+            end
+            8'h11: begin                                               // TLBI_NH_ASID
+                d_inv = 1'b1; d_op = INV_TLB_ASID;
+                d_m0 = 64'hFFFF_FFFF_0000_00FF; d_m1 = 64'h0;
+            end
+            8'h12: begin                                               // TLBI_NH_VA
+                d_inv = 1'b1; d_op = INV_TLB_VA;
+                d_m0 = 64'hFFFF_FFFF_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
+            end
+            8'h13: begin                                               // TLBI_NH_VAA
+                d_inv = 1'b1; d_op = INV_TLB_VAA;
+                d_m0 = 64'h0000_FFFF_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
+            end
+            // TLBI_EL2_*: need Hyp
+            8'h20: begin d_ill = (HYP == 0); d_m0 = 64'h0000_0000_0000_00FF; d_m1 = 64'h0; end
+            8'h21: begin d_ill = (HYP == 0); d_m0 = 64'hFFFF_0000_0000_00FF; d_m1 = 64'h0; end
+            8'h22: begin
+                d_ill = (HYP == 0);
+                d_m0 = 64'hFFFF_0000_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
+            end
+            8'h23: begin
+                d_ill = (HYP == 0);
+                d_m0 = 64'h0000_0000_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
+            end
             8'h28, 8'h2A: d_ill = 1'b1;                                // stage-2 TLBI: S2P=0
-            8'h40: d_ill = (ATS == 0);                                 // ATC_INV
-            8'h41: d_ill = (PRI == 0);                                 // PRI_RESP
-            8'h44, 8'h45: d_ill = (STALL_MODEL == 1);                  // RESUME, STALL_TERM
-            8'h46: begin                                               // CMD_SYNC
+            8'h40: begin                                               // ATC_INV
+                d_ill = (ATS == 0);
+                d_m0 = 64'hFFFF_FFFF_FFFF_FAFF; d_m1 = 64'hFFFF_FFFF_FFFF_F03F;
+            end
+            8'h41: begin                                               // PRI_RESP, Resp=0b11
+                d_ill = (PRI == 0) || (c1[13:12] == 2'b11);
+                d_m0 = 64'hFFFF_FFFF_FFFF_F8FF; d_m1 = 64'h31FF;
+            end
+            8'h44: begin                                               // RESUME
+                d_ill = (STALL_MODEL == 1);
+                d_m0 = 64'hFFFF_FFFF_0000_34FF; d_m1 = 64'hFFFF;
+            end
+            8'h45: begin                                               // STALL_TERM
+                d_ill = (STALL_MODEL == 1);
+                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h0;
+            end
+            8'h46: begin                                               // CMD_SYNC, CS=0b11
                 d_ill = (c0[13:12] == 2'b11);
                 d_sync = 1'b1;
+                d_m0 = 64'hFFFF_FFFF_0FC0_30FF; d_m1 = 64'h000F_FFFF_FFFF_FFFC;
             end
             default: d_ill = 1'b1;
         endcase
+        d_rsv = |(c0 & ~d_m0) || |(c1 & ~d_m1);
+        if (d_rsv) d_ill = 1'b1;                                       // reserved bits set
         if (c0[10]) d_ill = 1'b1;                                      // SSec: Non-secure queue
     end
 
@@ -175,9 +236,10 @@ module smmu_cmdq #(
                         : {1'b0, cmdq_cons[30:24], 4'h0, cons_next};
     assign gerr_raise = (st == S_EXEC) && (rerr || d_ill);
 
-    // TLBI ranges (NUM/SCALE/TG/TTL) need IDR3.RIL; the remaining command bits are not used.
+    // TLBI ranges (NUM/SCALE/TG/TTL) need IDR3.RIL; the remaining command bits are only
+    // checked against the reserved masks.
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{c0[11], c0[9:8], c1[63:48], c1[11:5], cmdq_base[63:48],
+    wire unused = ^{cmdq_base[63:48],
                     cmdq_prod[31:20], cmdq_cons[31], cmdq_cons[23:20], r_resp[0]};
     // verilator lint_on UNUSEDSIGNAL
 endmodule

@@ -59,7 +59,7 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("module", ["tb.smoke_xlate", "tb.smoke_walkcache"])
+@pytest.mark.parametrize("module", ["tb.smoke_xlate", "tb.smoke_walkcache", "tb.smoke_cmd_ill"])
 @pytest.mark.parametrize("sim", sims())
 def test_rtl_directed_smoke(sim: str, module: str) -> None:
     """Directed translation tests with hand-derived expectations (every test of the module)."""
