@@ -24,7 +24,7 @@ BACKEND ?= rtl
 VECTORS ?= tests/vectors/handwritten.jsonl
 OUT     ?= build/replay/out.jsonl
 
-.PHONY: help setup sim test lint waves replay bench clean
+.PHONY: help setup sim test lint waves replay bench cov clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
@@ -65,6 +65,9 @@ replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results
 
 bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
 	@$(PY) -m tb.bench
+
+cov: $(STAMP) ## functional coverage of the random register and translation tests -> build/cov/
+	@SIM=$(SIM) SEEDS=$(or $(SEEDS),2) SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cov
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

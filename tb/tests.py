@@ -44,6 +44,8 @@ class SmmuBaseTest(uvm_test):
         cov = coverage_db["smmu.regs.access"]
         self.logger.info("register access coverage: %d/%d bins (%.1f%%)", cov.coverage, cov.size,
                  cov.cover_percentage)
+        # For `make cov`: everything sampled in this run, in the simulation's directory.
+        coverage_db.export_to_yaml("coverage.yml")
 
 
 @pyuvm.test()

@@ -173,7 +173,7 @@ def test_everything_decodes_aligned_in_window(seed: int) -> None:
 def test_nasty_structures_appear_across_seeds() -> None:
     holes, streams, cds, l1cd = Counter(), Counter(), Counter(), Counter()
     globals_ = 0
-    for seed in range(12):
+    for seed in range(24):
         w = make(seed)
         holes.update(h.kind for c in w.contexts for h in c.pt.holes.values())
         streams.update(s.kind for s in w.streams.values())

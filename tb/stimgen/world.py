@@ -62,7 +62,7 @@ class WorldKnobs:
     p_ignored_s1fmt: float = 0.1  # non-zero S1Fmt with S1CDMax=0 (ignored by the SMMU)
     p_shared_cdt: float = 0.1  # a stream reuses another stream's CD table
     l1cd_kinds: dict[str, float] = field(default_factory=lambda: {
-        "ok": 85, "v0": 7, "eabt": 5, "v0_noleaf": 3})
+        "ok": 80, "v0": 7, "eabt": 10, "v0_noleaf": 3})
     cd_kinds: dict[str, float] = field(default_factory=lambda: {
         "ok": 85, "v0": 5, "illegal": 10})
     cd_illegal_exclude: tuple[str, ...] = ()  # e.g. ("t0sz",): reasons not to draw
@@ -202,9 +202,12 @@ class World:
             hi = sidsize - 1 if sidsize > split and rng.random() < 0.8 else sidsize
             st = StreamTable(self.mem, self.alloc, two_level=True,
                              log2size=rng.randint(split, hi), split=split)
-            n_used = rng.randint(1, min(5, st.n_l1))
+            n_used = rng.randint(min(2, st.n_l1), min(5, st.n_l1))
+            # One full leaf to translate through, and (when there is room) one L1STD that
+            # aborts, so F_STE_FETCH exists in every 2-level world.
             for n, idx in enumerate(sorted(rng.sample(range(st.n_l1), n_used))):
-                self._add_l1std(rng, st, idx, "full" if n == 0 else _pick(rng, k.l1std_kinds))
+                kind = "full" if n == 0 else "eabt" if n == 1 else _pick(rng, k.l1std_kinds)
+                self._add_l1std(rng, st, idx, kind)
             return st
         lo = min(5, sidsize)
         hi = max(lo, min(sidsize, k.linear_max_log2size))
@@ -244,9 +247,12 @@ class World:
         # The first two reachable SIDs become the coverage streams: one with substreams and
         # S1DSS=SSID0 (so SSV=0/1 and SSID 0 cases exist), one with a single CD.
         sids.sort(key=lambda s: self.strtab.sid_status(s) != "ok")
+        # The third reachable SID fetches its CD from aborting memory (F_CD_FETCH).
         for n, sid in enumerate(sids):
-            forced = n if n < 2 and self.strtab.sid_status(sid) == "ok" else None
-            kind = "translate" if forced is not None else _pick(rng, self.knobs.stream_kinds)
+            ok = self.strtab.sid_status(sid) == "ok"
+            forced = n if n < 2 and ok else None
+            kind = ("translate" if forced is not None else "cd_eabt" if n == 2 and ok
+                    else _pick(rng, self.knobs.stream_kinds))
             self._add_stream(rng, sid, kind, forced)
 
     def _random_s1cdmax(self, rng: random.Random) -> int:
