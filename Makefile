@@ -49,8 +49,9 @@ test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and 
 	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) -q
 
 lint: $(STAMP) ## verilator --lint-only -Wall and an Icarus compile of rtl/, ruff on Python
-	verilator --lint-only -Wall --top-module smmu_top rtl/*.sv
-	iverilog -g2012 -Wall -o /dev/null -s smmu_top rtl/*.sv
+	$(PY) -m models.arch.svpkg --check
+	verilator --lint-only -Wall --top-module smmu_top -f rtl/files.f
+	iverilog -g2012 -Wall -o /dev/null -s smmu_top -c rtl/files.f
 	$(PY) -m ruff check .
 
 waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file

@@ -43,7 +43,10 @@ if _PCH_FIX not in os.environ.get("MAKEFLAGS", ""):
 
 
 def rtl_sources() -> list[Path]:
-    return sorted(RTL_DIR.glob("*.sv"))
+    """The RTL in compile order (packages first), from rtl/files.f (paths from the repo root)."""
+    lines = (RTL_DIR / "files.f").read_text().splitlines()
+    return [RTL_DIR.parent / ln.strip() for ln in lines
+            if ln.strip() and not ln.strip().startswith("//")]
 
 
 def build_dir(sim: str, params: str = "default", waves: bool = False) -> Path:

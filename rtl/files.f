@@ -1,0 +1,12 @@
+// RTL sources in compile order: packages first, then modules. Paths are relative to the
+// repository root. Used by `make lint` (verilator -f, iverilog -c) and tb/runner.py.
+rtl/smmu_arch_pkg.sv
+rtl/smmu_axil_slave.sv
+rtl/smmu_cmdq.sv
+rtl/smmu_evtq.sv
+rtl/smmu_rd_arb.sv
+rtl/smmu_regs.sv
+rtl/smmu_top.sv
+rtl/smmu_walker.sv
+rtl/smmu_xcalc.sv
+rtl/smmu_xlate.sv
