@@ -444,6 +444,8 @@ package smmu_arch_pkg;
     localparam logic [31:0] EVENTQ_CONS_FIELDS = 32'h800F_FFFF;
 
     // ---- stream table: STE, L1STD (models/arch/ste.py) ---------------------------------------
+    localparam int STE_NBITS = 512;
+    localparam int STE_SIZE_LOG2 = 6;
     localparam int STE_V_LSB = 0;
     localparam int STE_V_W = 1;
     localparam int STE_CONFIG_LSB = 1;
@@ -538,6 +540,8 @@ package smmu_arch_pkg;
     localparam int STE_S2TTB_LSB = 196;
     localparam int STE_S2TTB_W = 48;
     localparam int STE_S2TTB_ADDR_LO = 4;
+    localparam int L1STD_NBITS = 64;
+    localparam int L1STD_SIZE_LOG2 = 3;
     localparam int L1STD_SPAN_LSB = 0;
     localparam int L1STD_SPAN_W = 5;
     localparam logic [63:0] L1STD_SPAN_MASK = 64'h0000_0000_0000_001F;
@@ -547,6 +551,8 @@ package smmu_arch_pkg;
     localparam logic [63:0] L1STD_L2PTR_MASK = 64'h000F_FFFF_FFFF_FFC0;
 
     // ---- context descriptors: CD, L1CD (models/arch/cd.py) -----------------------------------
+    localparam int CD_NBITS = 512;
+    localparam int CD_SIZE_LOG2 = 6;
     localparam int CD_T0SZ_LSB = 0;
     localparam int CD_T0SZ_W = 6;
     localparam int CD_TG0_LSB = 6;
@@ -631,6 +637,8 @@ package smmu_arch_pkg;
     localparam int CD_MAIR_W = 64;
     localparam int CD_AMAIR_LSB = 256;
     localparam int CD_AMAIR_W = 64;
+    localparam int L1CD_NBITS = 64;
+    localparam int L1CD_SIZE_LOG2 = 3;
     localparam int L1CD_V_LSB = 0;
     localparam int L1CD_V_W = 1;
     localparam logic [63:0] L1CD_V_MASK = 64'h0000_0000_0000_0001;
@@ -640,7 +648,9 @@ package smmu_arch_pkg;
     localparam logic [63:0] L1CD_L2PTR_MASK = 64'h000F_FFFF_FFFF_F000;
 
     // ---- commands (models/arch/commands.py) --------------------------------------------------
-    // field positions shared by every command that has the field (128-bit entry)
+    localparam int CMD_NBITS = 128;
+    localparam int CMD_SIZE_LOG2 = 4;
+    // field positions shared by every command that has the field
     localparam int CMD_OPCODE_LSB = 0;
     localparam int CMD_OPCODE_W = 8;
     localparam int CMD_SSEC_LSB = 10;
@@ -726,6 +736,8 @@ package smmu_arch_pkg;
 
     // ---- event records (models/arch/events.py) -----------------------------------------------
     // common layout; IPA (translation faults) and FetchAddr (fetch aborts) share dw3
+    localparam int EVENT_NBITS = 256;
+    localparam int EVENT_SIZE_LOG2 = 5;
     localparam int EVENT_EVENTID_LSB = 0;
     localparam int EVENT_EVENTID_W = 8;
     localparam int EVENT_SSV_LSB = 11;
@@ -760,6 +772,8 @@ package smmu_arch_pkg;
     localparam int EVENT_FETCHADDR_ADDR_LO = 3;
 
     // ---- stage-1 translation table descriptors, 4 KiB granule (models/arch/pgtable.py) -------
+    localparam int DESC_NBITS = 64;
+    localparam int DESC_SIZE_LOG2 = 3;
     localparam int DESC_TABLE_VALID_LSB = 0;
     localparam int DESC_TABLE_VALID_W = 1;
     localparam logic [63:0] DESC_TABLE_VALID_MASK = 64'h0000_0000_0000_0001;

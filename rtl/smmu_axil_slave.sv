@@ -7,6 +7,8 @@
 //     64-bit registers are accessed as two aligned 32-bit halves).
 // Aligned accesses to unmapped offsets are OKAY, read as zero and ignore writes: that is
 // decided by the register file, which sees only good accesses.
+`default_nettype none
+
 module smmu_axil_slave #(
     parameter int AW = 17
 ) (
@@ -121,3 +123,5 @@ module smmu_axil_slave #(
     // programming interface, and Secure accesses to Non-secure registers behave the same.
     wire unused_prot = ^{s_axil_awprot, s_axil_arprot};
 endmodule
+
+`default_nettype wire

@@ -14,7 +14,13 @@
 //     PRI_RESP Resp=0b11), SSec=1, and commands of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
 //     command, CONS.ERR takes the code, GERROR.CMDQ_ERR is raised and consumption stops
 //     until software acknowledges it through GERRORN; then the command at CONS is refetched.
-module smmu_cmdq #(
+// Opcodes, field positions and the defined bits of each command: smmu_arch_pkg (generated
+// from models/arch/commands.py).
+`default_nettype none
+
+module smmu_cmdq
+    import smmu_arch_pkg::*;
+#(
     parameter int CMDQS = 8,
     parameter int ATS = 0,
     parameter int PRI = 0,
@@ -60,122 +66,116 @@ module smmu_cmdq #(
                            INV_TLB_ASID = 3'd4, INV_TLB_VA = 3'd5, INV_TLB_VAA = 3'd6;
     localparam logic [2:0] S_IDLE = 3'd0, S_AR = 3'd1, S_R = 3'd2, S_EXEC = 3'd3,
                            S_SYNC = 3'd4, S_HALT = 3'd5;
-    localparam logic [6:0] CERROR_ILL = 7'h01, CERROR_ABT = 7'h02;
 
     logic [2:0]  st;
     logic [63:0] c0, c1;
     logic        beat, rerr, seen_err;
+    wire [CMD_NBITS-1:0] cmd = {c1, c0};
 
     // Effective size: LOG2SIZE capped at IDR1.CMDQS. A pointer is index + wrap bit, so it
     // counts modulo 2^(log2size+1).
-    logic [4:0]  lg;
-    logic [19:0] pmask, prod_m, cons_m, cons_next;
+    localparam int QP_W = CMDQ_PROD_WR_W;
+    localparam int LG_W = CMDQ_BASE_LOG2SIZE_W;
+    logic [LG_W-1:0] lg, log2size;
+    logic [QP_W-1:0] pmask, prod_m, cons_m, cons_next;
     always @(*) begin
-        lg = (int'(cmdq_base[4:0]) > CMDQS) ? 5'(CMDQS) : cmdq_base[4:0];
-        pmask = (20'h2 << lg) - 20'h1;
-        prod_m = cmdq_prod[19:0] & pmask;
-        cons_m = cmdq_cons[19:0] & pmask;
-        cons_next = (cons_m + 20'h1) & pmask;
+        log2size = cmdq_base[CMDQ_BASE_LOG2SIZE_LSB +: LG_W];
+        lg = (int'(log2size) > CMDQS) ? LG_W'(CMDQS) : log2size;
+        pmask = (QP_W'(2) << lg) - QP_W'(1);
+        prod_m = cmdq_prod[CMDQ_PROD_WR_LSB +: QP_W] & pmask;
+        cons_m = cmdq_cons[CMDQ_CONS_RD_LSB +: QP_W] & pmask;
+        cons_next = (cons_m + QP_W'(1)) & pmask;
     end
-    wire [19:0] idx = cons_m & ~(20'h1 << lg);
+    wire [QP_W-1:0] idx = cons_m & ~(QP_W'(1) << lg);
 
     // ---- decode ---------------------------------------------------------------------------
-    // d_m0/d_m1: the bits of dw0/dw1 that the command defines (opcode and fields, reference
-    // §5 / models/arch/commands.py); any other bit set is reserved and makes it ILLEGAL.
+    // d_def: the bits the command defines (opcode and fields, reference §5 /
+    // models/arch/commands.py); any other bit set is reserved and makes it ILLEGAL.
     logic       d_ill, d_inv, d_sync, d_rsv;
     logic [2:0] d_op;
     logic [31:0] d_mask;
-    logic [63:0] d_m0, d_m1;
+    logic [CMD_NBITS-1:0] d_def;
     always @(*) begin
         d_ill = 1'b0;
         d_inv = 1'b0;
         d_sync = 1'b0;
         d_op = 3'd0;
         d_mask = 32'hFFFF_FFFF;
-        d_m0 = '1;
-        d_m1 = '1;
-        case (c0[7:0])
-            8'h01: begin d_m0 = 64'hFFFF_FFFF_FFFF_FCFF; d_m1 = 64'h0; end   // PREFETCH_CONFIG
-            8'h02: begin                                               // PREFETCH_ADDR
-                d_m0 = 64'hFFFF_FFFF_FFFF_FCFF; d_m1 = 64'hFFFF_FFFF_FFFF_F01F;
-            end
-            8'h03: begin                                               // CFGI_STE
+        d_def = '1;
+        case (cmd[CMD_OPCODE_LSB +: CMD_OPCODE_W])
+            OPCODE_PREFETCH_CONFIG: d_def = CMD_DEFINED_PREFETCH_CONFIG;
+            OPCODE_PREFETCH_ADDR: d_def = CMD_DEFINED_PREFETCH_ADDR;
+            OPCODE_CFGI_STE: begin
                 d_inv = 1'b1; d_op = INV_CFG_SID;
-                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h1;
+                d_def = CMD_DEFINED_CFGI_STE;
             end
-            8'h04: begin                                               // CFGI_STE_RANGE / ALL
+            OPCODE_CFGI_STE_RANGE: begin                               // also CFGI_ALL
                 d_inv = 1'b1; d_op = INV_CFG_SID;
-                d_mask = 32'(~((33'h2 << c1[4:0]) - 33'h1));
-                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h1F;
+                d_mask = 32'(~((33'h2 << cmd[CMD_RANGE_LSB +: CMD_RANGE_W]) - 33'h1));
+                d_def = CMD_DEFINED_CFGI_STE_RANGE;
             end
-            8'h05: begin                                               // CFGI_CD
+            OPCODE_CFGI_CD: begin
                 d_inv = 1'b1; d_op = INV_CFG_CD;
-                d_m0 = 64'hFFFF_FFFF_FFFF_F4FF; d_m1 = 64'h1;
+                d_def = CMD_DEFINED_CFGI_CD;
             end
-            8'h06: begin                                               // CFGI_CD_ALL
+            OPCODE_CFGI_CD_ALL: begin
                 d_inv = 1'b1; d_op = INV_CFG_SID;
-                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h0;
+                d_def = CMD_DEFINED_CFGI_CD_ALL;
             end
             // TLBI_NH_*: there is no stage 2, so every entry has VMID 0 and the VMID field
             // does not narrow the invalidation (over-invalidation is always allowed).
-            8'h10: begin                                               // TLBI_NH_ALL
+            OPCODE_TLBI_NH_ALL: begin
                 d_inv = 1'b1; d_op = INV_TLB_ALL;
-                d_m0 = 64'h0000_FFFF_0000_00FF; d_m1 = 64'h0;
+                d_def = CMD_DEFINED_TLBI_NH_ALL;
             end
-            8'h30: begin                                               // TLBI_NSNH_ALL
+            OPCODE_TLBI_NSNH_ALL: begin
                 d_inv = 1'b1; d_op = INV_TLB_ALL;
-                d_m0 = 64'h0000_0000_0000_00FF; d_m1 = 64'h0;
+                d_def = CMD_DEFINED_TLBI_NSNH_ALL;
             end
-            8'h11: begin                                               // TLBI_NH_ASID
+            OPCODE_TLBI_NH_ASID: begin
                 d_inv = 1'b1; d_op = INV_TLB_ASID;
-                d_m0 = 64'hFFFF_FFFF_0000_00FF; d_m1 = 64'h0;
+                d_def = CMD_DEFINED_TLBI_NH_ASID;
             end
-            8'h12: begin                                               // TLBI_NH_VA
+            OPCODE_TLBI_NH_VA: begin
                 d_inv = 1'b1; d_op = INV_TLB_VA;
-                d_m0 = 64'hFFFF_FFFF_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
+                d_def = CMD_DEFINED_TLBI_NH_VA;
             end
-            8'h13: begin                                               // TLBI_NH_VAA
+            OPCODE_TLBI_NH_VAA: begin
                 d_inv = 1'b1; d_op = INV_TLB_VAA;
-                d_m0 = 64'h0000_FFFF_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
+                d_def = CMD_DEFINED_TLBI_NH_VAA;
             end
             // TLBI_EL2_*: need Hyp
-            8'h20: begin d_ill = (HYP == 0); d_m0 = 64'h0000_0000_0000_00FF; d_m1 = 64'h0; end
-            8'h21: begin d_ill = (HYP == 0); d_m0 = 64'hFFFF_0000_0000_00FF; d_m1 = 64'h0; end
-            8'h22: begin
-                d_ill = (HYP == 0);
-                d_m0 = 64'hFFFF_0000_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
-            end
-            8'h23: begin
-                d_ill = (HYP == 0);
-                d_m0 = 64'h0000_0000_01F1_F0FF; d_m1 = 64'hFFFF_FFFF_FFFF_FF01;
-            end
-            8'h28, 8'h2A: d_ill = 1'b1;                                // stage-2 TLBI: S2P=0
-            8'h40: begin                                               // ATC_INV
+            OPCODE_TLBI_EL2_ALL: begin d_ill = (HYP == 0); d_def = CMD_DEFINED_TLBI_EL2_ALL; end
+            OPCODE_TLBI_EL2_ASID: begin d_ill = (HYP == 0); d_def = CMD_DEFINED_TLBI_EL2_ASID; end
+            OPCODE_TLBI_EL2_VA: begin d_ill = (HYP == 0); d_def = CMD_DEFINED_TLBI_EL2_VA; end
+            OPCODE_TLBI_EL2_VAA: begin d_ill = (HYP == 0); d_def = CMD_DEFINED_TLBI_EL2_VAA; end
+            OPCODE_TLBI_S12_VMALL, OPCODE_TLBI_S2_IPA: d_ill = 1'b1;  // stage-2 TLBI: S2P=0
+            OPCODE_ATC_INV: begin
                 d_ill = (ATS == 0);
-                d_m0 = 64'hFFFF_FFFF_FFFF_FAFF; d_m1 = 64'hFFFF_FFFF_FFFF_F03F;
+                d_def = CMD_DEFINED_ATC_INV;
             end
-            8'h41: begin                                               // PRI_RESP, Resp=0b11
-                d_ill = (PRI == 0) || (c1[13:12] == 2'b11);
-                d_m0 = 64'hFFFF_FFFF_FFFF_F8FF; d_m1 = 64'h31FF;
+            OPCODE_PRI_RESP: begin                                     // and a reserved Resp
+                d_ill = (PRI == 0) || !PRI_RESP_CODE_VALID[cmd[CMD_RESP_LSB +: CMD_RESP_W]];
+                d_def = CMD_DEFINED_PRI_RESP;
             end
-            8'h44: begin                                               // RESUME
-                d_ill = (STALL_MODEL == 1);
-                d_m0 = 64'hFFFF_FFFF_0000_34FF; d_m1 = 64'hFFFF;
+            OPCODE_RESUME: begin
+                d_ill = (STALL_MODEL == int'(STALL_MODEL_TERMINATE_ONLY));
+                d_def = CMD_DEFINED_RESUME;
             end
-            8'h45: begin                                               // STALL_TERM
-                d_ill = (STALL_MODEL == 1);
-                d_m0 = 64'hFFFF_FFFF_0000_04FF; d_m1 = 64'h0;
+            OPCODE_STALL_TERM: begin
+                d_ill = (STALL_MODEL == int'(STALL_MODEL_TERMINATE_ONLY));
+                d_def = CMD_DEFINED_STALL_TERM;
             end
-            8'h46: begin                                               // CMD_SYNC, CS=0b11
-                d_ill = (c0[13:12] == 2'b11);
+            OPCODE_SYNC: begin                                         // and a reserved CS
+                d_ill = !SYNC_CS_VALID[cmd[CMD_CS_LSB +: CMD_CS_W]];
                 d_sync = 1'b1;
-                d_m0 = 64'hFFFF_FFFF_0FC0_30FF; d_m1 = 64'h000F_FFFF_FFFF_FFFC;
+                d_def = CMD_DEFINED_SYNC;
             end
             default: d_ill = 1'b1;
         endcase
-        d_rsv = |(c0 & ~d_m0) || |(c1 & ~d_m1);
+        d_rsv = |(cmd & ~d_def);
         if (d_rsv) d_ill = 1'b1;                                       // reserved bits set
-        if (c0[10]) d_ill = 1'b1;                                      // SSec: Non-secure queue
+        if (cmd[CMD_SSEC_LSB]) d_ill = 1'b1;                           // SSec: Non-secure queue
     end
 
     always_ff @(posedge clk or negedge rst_n) begin
@@ -215,31 +215,35 @@ module smmu_cmdq #(
     end
 
     assign ar_valid = (st == S_AR);
-    assign ar_addr = {cmdq_base[47:5], 5'h0} + {24'h0, idx, 4'h0};
-    assign ar_len = 8'd1;
+    assign ar_addr = 48'(cmdq_base & CMDQ_BASE_ADDR_MASK) + (48'(idx) << CMD_SIZE_LOG2);
+    assign ar_len = 8'd1;                                   // two 64-bit beats
 
     wire exec_ok = (st == S_EXEC) && !rerr && !d_ill;
     assign inv_valid = exec_ok && d_inv;
     assign inv_op = d_op;
-    assign inv_sid = c0[63:32];
+    assign inv_sid = cmd[CMD_STREAMID_LSB +: CMD_STREAMID_W];
     assign inv_sid_mask = d_mask;
-    assign inv_ssid = c0[31:12];
-    assign inv_asid = (ASID16 != 0) ? c0[63:48] : {8'h0, c0[55:48]};
-    assign inv_va = c1[47:12];
-    assign inv_leaf = c1[0];
+    assign inv_ssid = cmd[CMD_SUBSTREAMID_LSB +: CMD_SUBSTREAMID_W];
+    assign inv_asid = (ASID16 != 0) ? cmd[CMD_ASID_LSB +: CMD_ASID_W]
+                                    : {8'h0, cmd[CMD_ASID_LSB +: 8]};   // 8-bit ASIDs
+    assign inv_va = cmd[CMD_ADDR_LSB +: 48 - CMD_ADDR_ADDR_LO];          // VA[47:12]
+    assign inv_leaf = cmd[CMD_LEAF_LSB];
 
     wire sync_done = (st == S_SYNC) && !sync_busy;
-    assign irq_cmdq_sync = sync_done && (c0[13:12] == 2'b01);
+    assign irq_cmdq_sync = sync_done && (cmd[CMD_CS_LSB +: CMD_CS_W] == SYNC_CS_SIG_IRQ);
     assign cons_we = (exec_ok && !d_sync) || sync_done || ((st == S_EXEC) && (rerr || d_ill));
     assign cons_wdata = ((st == S_EXEC) && (rerr || d_ill))
-                        ? {1'b0, rerr ? CERROR_ABT : CERROR_ILL, 4'h0, cons_m}
-                        : {1'b0, cmdq_cons[30:24], 4'h0, cons_next};
+                        ? ((32'(rerr ? CMDQ_ERR_CERROR_ABT : CMDQ_ERR_CERROR_ILL)
+                            << CMDQ_CONS_ERR_LSB) | (32'(cons_m) << CMDQ_CONS_RD_LSB))
+                        : ((cmdq_cons & CMDQ_CONS_ERR_MASK) |
+                           (32'(cons_next) << CMDQ_CONS_RD_LSB));
     assign gerr_raise = (st == S_EXEC) && (rerr || d_ill);
 
     // TLBI ranges (NUM/SCALE/TG/TTL) need IDR3.RIL; the remaining command bits are only
     // checked against the reserved masks.
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{cmdq_base[63:48],
-                    cmdq_prod[31:20], cmdq_cons[31], cmdq_cons[23:20], r_resp[0]};
+    wire unused = ^{cmdq_base, cmdq_prod, cmdq_cons, r_resp[0]};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
+
+`default_nettype wire

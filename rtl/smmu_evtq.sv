@@ -11,7 +11,11 @@
 //     is raised; later records are written normally.
 // `idle` (FIFO empty, no write in progress) lets CMD_SYNC wait for records of transactions
 // that were terminated before it.
-module smmu_evtq #(
+`default_nettype none
+
+module smmu_evtq
+    import smmu_arch_pkg::*;
+#(
     parameter int EVENTQS = 7,
     parameter int DEPTH = 4,
     parameter int M_ID_W = 4
@@ -21,7 +25,7 @@ module smmu_evtq #(
 
     input  logic              push_valid,
     output logic              push_ready,
-    input  logic [255:0]      push_data,
+    input  logic [EVENT_NBITS-1:0] push_data,
 
     input  logic              eventqen,
     input  logic [63:0]       eventq_base,
@@ -47,29 +51,32 @@ module smmu_evtq #(
     localparam int PW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam logic [1:0] S_IDLE = 2'd0, S_AW = 2'd1, S_W = 2'd2, S_B = 2'd3;
 
-    logic [255:0] fifo [DEPTH];
+    logic [EVENT_NBITS-1:0] fifo [DEPTH];
     logic [PW-1:0] rp, wp;
     logic [PW:0]   cnt;
     logic [1:0]    st;
     logic [1:0]    beat;
 
     // Effective size and pointer arithmetic (index + wrap bit, modulo 2^(log2size+1)).
-    logic [4:0]  lg;
-    logic [19:0] pmask, prod_m, cons_m, prod_next;
-    logic        full, ovf_pending;
+    localparam int QP_W = EVENTQ_PROD_WR_W;
+    localparam int LG_W = EVENTQ_BASE_LOG2SIZE_W;
+    logic [LG_W-1:0] lg, log2size;
+    logic [QP_W-1:0] pmask, prod_m, cons_m, prod_next;
+    logic            full, ovf_pending;
     always @(*) begin
-        lg = (int'(eventq_base[4:0]) > EVENTQS) ? 5'(EVENTQS) : eventq_base[4:0];
-        pmask = (20'h2 << lg) - 20'h1;
-        prod_m = eventq_prod[19:0] & pmask;
-        cons_m = eventq_cons[19:0] & pmask;
-        prod_next = (prod_m + 20'h1) & pmask;
-        full = ((prod_m ^ cons_m) == (20'h1 << lg));
-        ovf_pending = (eventq_prod[31] != eventq_cons[31]);
+        log2size = eventq_base[EVENTQ_BASE_LOG2SIZE_LSB +: LG_W];
+        lg = (int'(log2size) > EVENTQS) ? LG_W'(EVENTQS) : log2size;
+        pmask = (QP_W'(2) << lg) - QP_W'(1);
+        prod_m = eventq_prod[EVENTQ_PROD_WR_LSB +: QP_W] & pmask;
+        cons_m = eventq_cons[EVENTQ_CONS_RD_LSB +: QP_W] & pmask;
+        prod_next = (prod_m + QP_W'(1)) & pmask;
+        full = ((prod_m ^ cons_m) == (QP_W'(1) << lg));
+        ovf_pending = (eventq_prod[EVENTQ_PROD_OVFLG_LSB] != eventq_cons[EVENTQ_CONS_OVACKFLG_LSB]);
     end
-    wire [19:0] idx = prod_m & ~(20'h1 << lg);
+    wire [QP_W-1:0] idx = prod_m & ~(QP_W'(1) << lg);
 
     wire          have = (cnt != '0);
-    wire [255:0]  head = fifo[rp];
+    wire [EVENT_NBITS-1:0] head = fifo[rp];
     // decision for the record at the head, taken in S_IDLE
     wire          drop = have && (st == S_IDLE) && (!eventqen || full);
     wire          pop = drop || (st == S_B && m_axi_bvalid);
@@ -105,7 +112,7 @@ module smmu_evtq #(
     end
 
     assign m_axi_awid = '0;
-    assign m_axi_awaddr = {eventq_base[47:5], 5'h0} + {23'h0, idx, 5'h0};
+    assign m_axi_awaddr = 48'(eventq_base & EVENTQ_BASE_ADDR_MASK) + (48'(idx) << EVENT_SIZE_LOG2);
     assign m_axi_awlen = 8'd3;
     assign m_axi_awvalid = (st == S_AW);
     assign m_axi_wdata = head[{beat, 6'h0} +: 64];
@@ -115,12 +122,16 @@ module smmu_evtq #(
     wire b_ok = (st == S_B) && m_axi_bvalid && !m_axi_bresp[1];
     wire ovf = drop && eventqen && full && !ovf_pending;
     assign prod_we = b_ok || ovf;
-    assign prod_wdata = b_ok ? {eventq_prod[31], 11'h0, prod_next}
-                             : {!eventq_prod[31], 11'h0, prod_m};
+    assign prod_wdata = b_ok ? ((eventq_prod & EVENTQ_PROD_OVFLG_MASK) |
+                                (32'(prod_next) << EVENTQ_PROD_WR_LSB))
+                             : ((~eventq_prod & EVENTQ_PROD_OVFLG_MASK) |
+                                (32'(prod_m) << EVENTQ_PROD_WR_LSB));
     assign gerr_raise = (st == S_B) && m_axi_bvalid && m_axi_bresp[1];
     assign idle = !have && (st == S_IDLE);
 
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{eventq_base[63:48], eventq_prod[30:20], eventq_cons[30:20], m_axi_bresp[0]};
+    wire unused = ^{eventq_base, eventq_prod, eventq_cons, m_axi_bresp[0]};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
+
+`default_nettype wire

@@ -6,6 +6,8 @@
 // address into it (the winner sees `req_ready` in that cycle), and it is offered on
 // m_axi_ar* until the interconnect takes it. Round robin, so no engine can starve another.
 // RREADY is always high: every requester buffers the beats of its one read.
+`default_nettype none
+
 module smmu_rd_arb #(
     parameter int NREQ = 5,
     parameter int M_ID_W = 4
@@ -67,3 +69,5 @@ module smmu_rd_arb #(
         end
     end
 endmodule
+
+`default_nettype wire

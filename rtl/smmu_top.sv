@@ -3,7 +3,12 @@
 //   - m_axi_*:  AXI4 memory master, 64-bit data, 48-bit addresses (tables, queues, walks)
 //   - t_req_* / t_rsp_*: translation port (TBU side)
 //   - irq_*:    wired interrupts
-module smmu_top #(
+// Register offsets and fields: smmu_arch_pkg (generated from models/arch).
+`default_nettype none
+
+module smmu_top
+    import smmu_arch_pkg::*;
+#(
     parameter int S1P = 1,
     parameter int COHACC = 1,
     parameter int BTM = 0,
@@ -45,7 +50,7 @@ module smmu_top #(
     input  logic              rst_n,
 
     // Register port (AXI4-Lite slave)
-    input  logic [16:0]       s_axil_awaddr,
+    input  logic [REG_OFF_W-1:0] s_axil_awaddr,
     input  logic [2:0]        s_axil_awprot,
     input  logic              s_axil_awvalid,
     output logic              s_axil_awready,
@@ -56,7 +61,7 @@ module smmu_top #(
     output logic [1:0]        s_axil_bresp,
     output logic              s_axil_bvalid,
     input  logic              s_axil_bready,
-    input  logic [16:0]       s_axil_araddr,
+    input  logic [REG_OFF_W-1:0] s_axil_araddr,
     input  logic [2:0]        s_axil_arprot,
     input  logic              s_axil_arvalid,
     output logic              s_axil_arready,
@@ -131,16 +136,16 @@ module smmu_top #(
     output logic              irq_gerror
 );
     logic        reg_wr, reg_rd;
-    logic [16:0] reg_waddr, reg_raddr;
+    logic [REG_OFF_W-1:0] reg_waddr, reg_raddr;
     logic [31:0] reg_wdata, reg_rdata;
     logic [31:0] cr0_ack, gbpa_q, cr2_q, irq_ctrlack_q, strtab_base_cfg_q;
     logic [31:0] cmdq_prod_q, cmdq_cons_q, eventq_prod_q, eventq_cons_q;
     logic [63:0] strtab_base_q, cmdq_base_q, eventq_base_q;
-    logic [8:0]  gerror_active;
+    logic [GERROR_SFM_ERR_LSB:0] gerror_active, gerror_raise;
     logic        cq_cons_we, eq_prod_we, cq_gerr, eq_gerr;
     logic [31:0] cq_cons_wdata, eq_prod_wdata;
 
-    smmu_axil_slave #(.AW(17)) u_axil (
+    smmu_axil_slave #(.AW(REG_OFF_W)) u_axil (
         .clk, .rst_n,
         .s_axil_awaddr, .s_axil_awprot, .s_axil_awvalid, .s_axil_awready,
         .s_axil_wdata, .s_axil_wstrb, .s_axil_wvalid, .s_axil_wready,
@@ -157,18 +162,24 @@ module smmu_top #(
         .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .PRIQS(PRIQS), .EVENTQS(EVENTQS),
         .CMDQS(CMDQS), .HAD(HAD), .PPS(PPS), .RIL(RIL), .OAS(OAS), .STALL_MAX(STALL_MAX),
         .IIDR(IIDR), .AIDR(AIDR), .GBPA_ABORT_RESET(GBPA_ABORT_RESET),
-        .CR0ACK_DELAY(CR0ACK_DELAY), .GBPA_DELAY(GBPA_DELAY), .AW(17)
+        .CR0ACK_DELAY(CR0ACK_DELAY), .GBPA_DELAY(GBPA_DELAY), .AW(REG_OFF_W)
     ) u_regs (
         .clk, .rst_n,
         .reg_wr, .reg_waddr, .reg_wdata, .reg_rd, .reg_raddr, .reg_rdata,
-        // GERROR bits: CMDQ_ERR[0], EVENTQ_ABT_ERR[2]
-        .gerror_raise({6'h0, eq_gerr, 1'b0, cq_gerr}),
+        .gerror_raise,
         .hw_cmdq_cons_we(cq_cons_we), .hw_cmdq_cons(cq_cons_wdata),
         .hw_eventq_prod_we(eq_prod_we), .hw_eventq_prod(eq_prod_wdata),
         .cr0_ack, .gbpa_q, .cr2_q, .irq_ctrlack_q, .strtab_base_q, .strtab_base_cfg_q,
         .cmdq_base_q, .cmdq_prod_q, .cmdq_cons_q, .eventq_base_q, .eventq_prod_q,
         .eventq_cons_q, .gerror_active, .irq_gerror
     );
+
+    // GERROR bits raised by the engines: CMDQ_ERR (command queue), EVENTQ_ABT_ERR (event queue)
+    always @(*) begin
+        gerror_raise = '0;
+        gerror_raise[GERROR_CMDQ_ERR_LSB] = cq_gerr;
+        gerror_raise[GERROR_EVENTQ_ABT_ERR_LSB] = eq_gerr;
+    end
 
     // ---- translation unit -----------------------------------------------------------------
     localparam int NREQ = N_WALK + 1;   // read requesters: engines 0..N_WALK-1, then cmdq
@@ -181,7 +192,7 @@ module smmu_top #(
     logic [35:0]          inv_va;
     logic                 inv_leaf;
     logic                 evt_valid, evt_ready;
-    logic [255:0]         evt;
+    logic [EVENT_NBITS-1:0] evt;
     logic [NREQ-1:0]      rq_valid, rq_ready, rs_valid;
     logic [NREQ*48-1:0]   rq_addr;
     logic [NREQ*8-1:0]    rq_len;
@@ -198,8 +209,9 @@ module smmu_top #(
         .t_req_addr, .t_req_rnw, .t_req_ind, .t_req_pnu,
         .t_rsp_valid, .t_rsp_ready, .t_rsp_tag, .t_rsp_result, .t_rsp_pa, .t_rsp_perm,
         .t_rsp_attr, .t_rsp_sh, .t_rsp_fault, .t_rsp_walked,
-        .smmuen(cr0_ack[0]), .gbpa_abort(gbpa_q[20]), .recinvsid(cr2_q[1]),
-        .strtab_base({strtab_base_q[47:6], 6'h0}), .strtab_cfg(strtab_base_cfg_q),
+        .smmuen(cr0_ack[CR0_SMMUEN_LSB]), .gbpa_abort(gbpa_q[GBPA_ABORT_LSB]),
+        .recinvsid(cr2_q[CR2_RECINVSID_LSB]),
+        .strtab_base(48'(strtab_base_q & STRTAB_BASE_ADDR_MASK)), .strtab_cfg(strtab_base_cfg_q),
         .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,
         .inv_leaf, .sync_busy(sync_busy_x),
         .evt_valid, .evt_ready, .evt,
@@ -215,8 +227,8 @@ module smmu_top #(
         .HYP(HYP)
     ) u_cmdq (
         .clk, .rst_n,
-        .cmdqen(cr0_ack[3]), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),
-        .cmdq_cons(cmdq_cons_q), .err_active(gerror_active[0]),
+        .cmdqen(cr0_ack[CR0_CMDQEN_LSB]), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),
+        .cmdq_cons(cmdq_cons_q), .err_active(gerror_active[GERROR_CMDQ_ERR_LSB]),
         .cons_we(cq_cons_we), .cons_wdata(cq_cons_wdata), .gerr_raise(cq_gerr),
         .ar_valid(rq_valid[N_WALK]), .ar_ready(rq_ready[N_WALK]),
         .ar_addr(rq_addr[N_WALK*48 +: 48]), .ar_len(rq_len[N_WALK*8 +: 8]),
@@ -234,7 +246,8 @@ module smmu_top #(
     smmu_evtq #(.EVENTQS(EVENTQS), .DEPTH(EVTQ_FIFO), .M_ID_W(M_ID_W)) u_evtq (
         .clk, .rst_n,
         .push_valid(evt_valid), .push_ready(evt_ready), .push_data(evt),
-        .eventqen(cr0_ack[2]), .eventq_base(eventq_base_q), .eventq_prod(eventq_prod_q),
+        .eventqen(cr0_ack[CR0_EVENTQEN_LSB]), .eventq_base(eventq_base_q),
+        .eventq_prod(eventq_prod_q),
         .eventq_cons(eventq_cons_q), .prod_we(eq_prod_we), .prod_wdata(eq_prod_wdata),
         .gerr_raise(eq_gerr), .idle(evtq_idle),
         .m_axi_awid, .m_axi_awaddr(awaddr_e), .m_axi_awlen, .m_axi_awvalid, .m_axi_awready,
@@ -270,19 +283,25 @@ module smmu_top #(
 
     // Wired, level-sensitive: asserted while the event queue holds records software has not
     // consumed (PROD != CONS) or an overflow is not yet acknowledged, and IRQ_CTRLACK enables it.
-    assign irq_eventq = irq_ctrlack_q[2] &&
-                        (((eventq_prod_q[19:0] ^ eventq_cons_q[19:0]) & qmask_e) != 20'h0 ||
-                         eventq_prod_q[31] != eventq_cons_q[31]);
-    logic [19:0] qmask_e;
+    localparam int QP_W = EVENTQ_PROD_WR_W;      // queue pointer: index and wrap bit
+    localparam int LG_W = EVENTQ_BASE_LOG2SIZE_W;
+    wire [LG_W-1:0] eq_log2size = eventq_base_q[EVENTQ_BASE_LOG2SIZE_LSB +: LG_W];
+    assign irq_eventq = irq_ctrlack_q[IRQ_CTRL_EVENTQ_IRQEN_LSB] &&
+                        (((eventq_prod_q[EVENTQ_PROD_WR_LSB +: QP_W] ^
+                           eventq_cons_q[EVENTQ_CONS_RD_LSB +: QP_W]) & qmask_e) != '0 ||
+                         eventq_prod_q[EVENTQ_PROD_OVFLG_LSB] !=
+                         eventq_cons_q[EVENTQ_CONS_OVACKFLG_LSB]);
+    logic [QP_W-1:0] qmask_e;
     always @(*) begin
-        qmask_e = (20'h2 << ((int'(eventq_base_q[4:0]) > EVENTQS) ? 5'(EVENTQS)
-                                                                   : eventq_base_q[4:0]))
-                  - 20'h1;
+        qmask_e = (QP_W'(2) << ((int'(eq_log2size) > EVENTQS) ? LG_W'(EVENTQS) : eq_log2size))
+                  - QP_W'(1);
     end
     assign irq_priq = 1'b0;
 
     // verilator lint_off UNUSEDSIGNAL
     wire unused = ^{m_axi_bid, reg_rd, cr0_ack, gbpa_q, cr2_q, irq_ctrlack_q, strtab_base_q,
-                    gerror_active[8:1]};
+                    gerror_active};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
+
+`default_nettype wire

@@ -20,7 +20,14 @@
 // `stale`: it still answers its request (the translation was in flight before the
 // invalidation, which the architecture allows) but it drops its cache fills, and CMD_SYNC
 // waits for every stale engine to finish (`busy_stale`).
-module smmu_walker #(
+//
+// Field positions and encodings of the L1STD, STE, L1CD, CD and translation table descriptors
+// and the event IDs come from smmu_arch_pkg (generated from models/arch).
+`default_nettype none
+
+module smmu_walker
+    import smmu_arch_pkg::*;
+#(
     parameter int TAG_W = 8,
     parameter int S1P = 1,
     parameter int CD2L = 1,
@@ -127,7 +134,7 @@ module smmu_walker #(
     // Event record
     output logic              evt_valid,
     input  logic              evt_ready,
-    output logic [255:0]      evt,
+    output logic [EVENT_NBITS-1:0] evt,
     // Context-cache fill (key: sid/ssv/ssid; fields as s_*)
     output logic              cf_valid,
     input  logic              cf_ready,
@@ -170,23 +177,20 @@ module smmu_walker #(
                            S_WINIT = 3'd4, S_DONE = 3'd5;
     localparam logic [2:0] PH_L1STD = 3'd0, PH_STE = 3'd1, PH_L1CD = 3'd2, PH_CD = 3'd3,
                            PH_WALK = 3'd4;
-    localparam logic [7:0] C_BAD_STREAMID = 8'h02, F_STE_FETCH = 8'h03, C_BAD_STE = 8'h04,
-                           F_STREAM_DISABLED = 8'h06, C_BAD_SUBSTREAMID = 8'h08,
-                           F_CD_FETCH = 8'h09, C_BAD_CD = 8'h0A, F_WALK_EABT = 8'h0B,
-                           F_TRANSLATION = 8'h10, F_ADDR_SIZE = 8'h11, F_ACCESS = 8'h12;
-    localparam int PA_BITS = (OAS == 0) ? 32 : (OAS == 1) ? 36 : (OAS == 2) ? 40 :
-                             (OAS == 3) ? 42 : (OAS == 4) ? 44 : 48;
+    localparam int ADDR_W = 48;     // the address path (memory port) is 48 bits wide
 
-    function automatic int ips_bits(input logic [2:0] code);
-        case (code)
-            3'd0: ips_bits = 32;
-            3'd1: ips_bits = 36;
-            3'd2: ips_bits = 40;
-            3'd3: ips_bits = 42;
-            3'd4: ips_bits = 44;
-            default: ips_bits = 48;
-        endcase
+    // Address bits of an IPS / OAS code, at most the address path.
+    function automatic int ips_bits(input logic [CD_IPS_W-1:0] code);
+        ips_bits = (oas_bits(code) < ADDR_W) ? oas_bits(code) : ADDR_W;
     endfunction
+    // (Icarus 11: a constant function may not call a package function, hence no ips_bits here)
+    localparam int PA_BITS = (oas_bits(CD_IPS_W'(OAS)) < ADDR_W) ? oas_bits(CD_IPS_W'(OAS))
+                                                                 : ADDR_W;
+
+    // STE.Config bits: Config[2] set = not abort; then stage 1 and stage 2 enables.
+    localparam logic [STE_CONFIG_W-1:0] CFG_EN = STREAM_CONFIG_BYPASS;
+    localparam logic [STE_CONFIG_W-1:0] CFG_S1 = STREAM_CONFIG_S1_TRANS & ~STREAM_CONFIG_BYPASS;
+    localparam logic [STE_CONFIG_W-1:0] CFG_S2 = STREAM_CONFIG_S2_TRANS & ~STREAM_CONFIG_BYPASS;
 
     // ---- state --------------------------------------------------------------------------
     logic [2:0]        st, ph;
@@ -233,7 +237,7 @@ module smmu_walker #(
     logic [2:0]        l_attrindx;
     logic [7:0]        x_fault;
     logic              x_record;
-    logic [48:0]       x_fetch;
+    logic [EVENT_FETCHADDR_W-1:0] x_fetch;
     logic              cfill_need;
     logic              stale;
     logic              rsp_done, evt_done, cf_done, tf_done, wf_done;
@@ -244,7 +248,7 @@ module smmu_walker #(
     logic [51:0]       xc_pa;
     logic [2:0]        xc_perm;
     logic [7:0]        xc_attr, xc_fault;
-    logic [255:0]      xc_evt;
+    logic [EVENT_NBITS-1:0] xc_evt;
 
     smmu_xcalc #(.PA_BITS(PA_BITS)) u_xc (
         .addr(q_addr), .rnw(q_rnw), .ind(q_ind), .pnu(q_pnu), .sid(q_sid), .ssv(q_ssv),
@@ -274,56 +278,89 @@ module smmu_walker #(
     logic [19:0] dc_cdidx;
 
     // helpers
+    // the 32 bytes just read: STE or CD dw0..dw3 (L1STD, L1CD and descriptors use dw0 only)
+    wire [4*64-1:0] blk = {d3, d2, d1, d0};
     logic [3:0]  split;
     logic [5:0]  st_log2;
     logic [31:0] sid_lo;
-    logic [4:0]  span;
-    logic [2:0]  cfg;
-    logic [4:0]  cdmax;
-    logic [1:0]  s1dss;
+    logic [L1STD_SPAN_W-1:0] span;
+    logic [STE_CONFIG_W-1:0] cfg;
+    logic        cfg_en, cfg_s1, cfg_s2;
+    logic [STE_S1CDMAX_W-1:0] cdmax;
+    logic [STE_S1FMT_W-1:0] s1fmt;
+    logic [STE_S1DSS_W-1:0] s1dss;
+    logic [STE_STRW_W-1:0] strw;
+    logic [47:0] ste_cdptr, l1std_ptr, l1cd_ptr, tbl_addr;
+    logic [CD_IPS_W-1:0] cd_ips;
+    logic [CD_T0SZ_W-1:0] cd_t0sz;
     logic        ste_illegal, cd_illegal;
     logic [47:0] oa48;
     logic [3:0]  cdsplit;
+    logic [19:0] cd_lo;           // CD index within its leaf table
     logic [1:0]  lvl_n;
     logic [8:0]  idx_n;
     int          ipsb, pab;
 
     always @(*) begin
-        split = (strtab_cfg[10:6] == 5'd8) ? 4'd8 : (strtab_cfg[10:6] == 5'd10) ? 4'd10 : 4'd6;
-        st_log2 = (int'(strtab_cfg[5:0]) > SIDSIZE) ? 6'(SIDSIZE) : strtab_cfg[5:0];
+        // STRTAB_BASE_CFG.SPLIT: 6, 8 or 10 (anything else behaves as 6)
+        split = (strtab_cfg[STRTAB_BASE_CFG_SPLIT_LSB +: STRTAB_BASE_CFG_SPLIT_W] == 5'd8) ? 4'd8 :
+                (strtab_cfg[STRTAB_BASE_CFG_SPLIT_LSB +: STRTAB_BASE_CFG_SPLIT_W] == 5'd10) ? 4'd10
+                                                                                          : 4'd6;
+        st_log2 = (int'(strtab_cfg[STRTAB_BASE_CFG_LOG2SIZE_LSB +: STRTAB_BASE_CFG_LOG2SIZE_W])
+                   > SIDSIZE) ? 6'(SIDSIZE)
+                              : strtab_cfg[STRTAB_BASE_CFG_LOG2SIZE_LSB +:
+                                           STRTAB_BASE_CFG_LOG2SIZE_W];
         sid_lo = q_sid & ((32'h1 << split) - 32'h1);
-        span = d0[4:0];
-        cfg = d0[3:1];
-        cdmax = d0[63:59];
-        s1dss = d1[1:0];
-        cdsplit = (k_s1fmt == 2'b01) ? 4'd6 : 4'd10;
+        span = blk[L1STD_SPAN_LSB +: L1STD_SPAN_W];
+        cfg = blk[STE_CONFIG_LSB +: STE_CONFIG_W];
+        cfg_en = |(cfg & CFG_EN);
+        cfg_s1 = |(cfg & CFG_S1);
+        cfg_s2 = |(cfg & CFG_S2);
+        cdmax = blk[STE_S1CDMAX_LSB +: STE_S1CDMAX_W];
+        s1fmt = blk[STE_S1FMT_LSB +: STE_S1FMT_W];
+        s1dss = blk[STE_S1DSS_LSB +: STE_S1DSS_W];
+        strw = blk[STE_STRW_LSB +: STE_STRW_W];
+        ste_cdptr = 48'(blk[STE_S1CONTEXTPTR_LSB +: STE_S1CONTEXTPTR_W]) << STE_S1CONTEXTPTR_ADDR_LO;
+        l1std_ptr = 48'(blk[L1STD_L2PTR_LSB +: L1STD_L2PTR_W]) << L1STD_L2PTR_ADDR_LO;
+        l1cd_ptr = 48'(blk[L1CD_L2PTR_LSB +: L1CD_L2PTR_W]) << L1CD_L2PTR_ADDR_LO;
+        tbl_addr = 48'(blk[DESC_TABLE_NEXTTABLEADDR_LSB +: DESC_TABLE_NEXTTABLEADDR_W])
+                   << DESC_TABLE_NEXTTABLEADDR_ADDR_LO;
+        cd_ips = blk[CD_IPS_LSB +: CD_IPS_W];
+        cd_t0sz = blk[CD_T0SZ_LSB +: CD_T0SZ_W];
+        // CDs per leaf table: 4 KiB / 64 KiB of 64-byte CDs
+        cdsplit = (k_s1fmt == S1_FORMAT_TWO_LEVEL_4K) ? 4'd6 : 4'd10;
+        cd_lo = k_cdidx & ((20'h1 << cdsplit) - 20'h1);
         ipsb = ips_bits(k_ips);
         pab = PA_BITS;
         lvl_n = lvl + 2'd1;
         idx_n = 9'((q_addr[47:0] >> (6'd39 - 6'd9 * {4'h0, lvl_n})) & 48'h1FF);
 
         // STE checks for the implemented features (reference §2.2, §2.6)
-        ste_illegal = (cfg[1] != 1'b0)                                   // stage 2: S2P=0
-                    || (cfg[0] && S1P == 0)
-                    || (cfg[0] && (int'(cdmax) > SSIDSIZE))
-                    || (cfg[0] && cdmax != 5'd0 && d0[5:4] != 2'b00 && CD2L == 0)
-                    || (cfg[0] && d1[27] && STALL_MODEL != 0)            // S1STALLD
-                    || (cfg[0] && (d1[31:30] == 2'b01 || d1[31:30] == 2'b11 ||
-                                   (d1[31:30] == 2'b10 && HYP == 0)))    // STRW
-                    || (cfg[0] && ATS != 0 && d1[29:28] == 2'b11);       // EATS
+        ste_illegal = cfg_s2                                             // stage 2: S2P=0
+                    || (cfg_s1 && S1P == 0)
+                    || (cfg_s1 && (int'(cdmax) > SSIDSIZE))
+                    || (cfg_s1 && cdmax != '0 && s1fmt != S1_FORMAT_LINEAR && CD2L == 0)
+                    || (cfg_s1 && blk[STE_S1STALLD_LSB] &&
+                        STALL_MODEL != int'(STALL_MODEL_STALL_AND_TERMINATE))
+                    || (cfg_s1 && (!STREAM_WORLD_VALID[strw] ||
+                                   (strw == STREAM_WORLD_EL2 && HYP == 0)))
+                    || (cfg_s1 && ATS != 0 &&
+                        !ATS_MODE_VALID[blk[STE_EATS_LSB +: STE_EATS_W]]);
         // CD checks (reference §3.5); values in a disabled TTB0 (EPD0=1) do not count
-        cd_illegal = !d0[41]                                             // AA64
-                   || d0[15]                                             // ENDI: LE only
-                   || (HTTU == 0 && (d0[43] || d0[42]))                  // HA / HD
-                   || (HTTU == 1 && d0[42])
-                   || (ASID16 == 0 && d0[63:56] != 8'h0)
-                   || (TERM_MODEL != 0 && !d0[46])                       // A=0
-                   || (STALL_MODEL == 1 && d0[44])                       // S=1
-                   || (STALL_MODEL == 2 && !d0[44])
-                   || (!d0[14] && (d0[7:6] != 2'b00                      // TG0: 4 KiB only
-                                   || d0[5:0] < 6'd16 || d0[5:0] > 6'd39
-                                   || ((d1[51:4] >> (ips_bits((d0[34:32] > 3'(OAS)) ?
-                                        3'(OAS) : d0[34:32]) - 4)) != 48'h0)));
+        cd_illegal = !blk[CD_AA64_LSB]
+                   || blk[CD_ENDI_LSB]                                   // little-endian only
+                   || (HTTU == int'(HTTU_NONE) && (blk[CD_HA_LSB] || blk[CD_HD_LSB]))
+                   || (HTTU == int'(HTTU_ACCESS) && blk[CD_HD_LSB])
+                   || (ASID16 == 0 && blk[CD_ASID_LSB + 8 +: CD_ASID_W - 8] != '0)
+                   || (TERM_MODEL != 0 && !blk[CD_A_LSB])
+                   || (STALL_MODEL == int'(STALL_MODEL_TERMINATE_ONLY) && blk[CD_S_LSB])
+                   || (STALL_MODEL == int'(STALL_MODEL_STALL_FORCED) && !blk[CD_S_LSB])
+                   || (!blk[CD_EPD0_LSB] &&
+                       (blk[CD_TG0_LSB +: CD_TG0_W] != TG0_GRANULE_SZ_4K  // 4 KiB only
+                        || cd_t0sz < 6'd16 || cd_t0sz > 6'd39
+                        || ((blk[CD_TTB0_LSB +: CD_TTB0_W] >>
+                             (ips_bits((cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips)
+                              - CD_TTB0_ADDR_LO)) != '0)));
 
         dc_fault = 8'h0;
         dc_record = 1'b1;
@@ -339,50 +376,51 @@ module smmu_walker #(
         oa48 = 48'h0;
         case (ph)
             PH_L1STD: begin
-                if (rerr) dc_fault = F_STE_FETCH;
+                if (rerr) dc_fault = EVENT_ID_F_STE_FETCH;
                 else if (span == 5'd0 || span > 5'(split) + 5'd1 ||
                          (sid_lo >> (span - 5'd1)) != 32'h0) begin
-                    dc_fault = C_BAD_STREAMID;
+                    dc_fault = EVENT_ID_C_BAD_STREAMID;
                     dc_record = recinvsid;
                 end else begin
                     dc_read = 1'b1;
-                    dc_addr = {d0[47:6], 6'h0} + {10'h0, sid_lo[31:0], 6'h0};
+                    dc_addr = l1std_ptr + (48'(sid_lo) << STE_SIZE_LOG2);
                     dc_len = 2'd3;
                     dc_ph = PH_STE;
                 end
                 dc_done = !dc_read;
             end
             PH_STE: begin
-                if (rerr) dc_fault = F_STE_FETCH;
-                else if (!d0[0]) dc_fault = C_BAD_STE;
-                else if (!cfg[2]) dc_kind = 2'd0;                        // abort, no event
-                else if (ste_illegal) dc_fault = C_BAD_STE;
-                else if (!cfg[0]) begin                                  // bypass
-                    if (q_ssv) dc_fault = C_BAD_SUBSTREAMID;
+                if (rerr) dc_fault = EVENT_ID_F_STE_FETCH;
+                else if (!blk[STE_V_LSB]) dc_fault = EVENT_ID_C_BAD_STE;
+                else if (!cfg_en) dc_kind = 2'd0;                        // abort, no event
+                else if (ste_illegal) dc_fault = EVENT_ID_C_BAD_STE;
+                else if (!cfg_s1) begin                                  // bypass
+                    if (q_ssv) dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
                     else dc_kind = 2'd1;
                 end else if (q_ssv) begin
                     if (SSIDSIZE == 0 || cdmax == 5'd0 || (q_ssid >> cdmax) != 20'h0)
-                        dc_fault = C_BAD_SUBSTREAMID;
-                    else if (s1dss == 2'b10 && q_ssid == 20'h0)
-                        dc_fault = F_STREAM_DISABLED;
+                        dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
+                    else if (s1dss == S1_DEFAULT_SUBSTREAM_SSID0 && q_ssid == 20'h0)
+                        dc_fault = EVENT_ID_F_STREAM_DISABLED;
                     else dc_read = 1'b1;
                 end else if (cdmax != 5'd0) begin
-                    if (s1dss == 2'b01) dc_kind = 2'd1;                   // S1 bypass
-                    else if (s1dss == 2'b10) dc_read = 1'b1;              // CD 0
-                    else dc_fault = F_STREAM_DISABLED;
+                    if (s1dss == S1_DEFAULT_SUBSTREAM_BYPASS) dc_kind = 2'd1;  // S1 bypass
+                    else if (s1dss == S1_DEFAULT_SUBSTREAM_SSID0) dc_read = 1'b1;  // CD 0
+                    else dc_fault = EVENT_ID_F_STREAM_DISABLED;
                 end else dc_read = 1'b1;
                 if (dc_read) begin
                     if (cdmax == 5'd0) begin
-                        dc_addr = {d0[47:6], 6'h0};
+                        dc_addr = ste_cdptr;
                         dc_len = 2'd3;
                         dc_ph = PH_CD;
-                    end else if (CD2L != 0 && (d0[5:4] == 2'b01 || d0[5:4] == 2'b10)) begin
-                        dc_addr = {d0[47:6], 6'h0} +
-                                  {25'h0, (dc_cdidx >> ((d0[5:4] == 2'b01) ? 6 : 10)), 3'h0};
+                    end else if (CD2L != 0 && (s1fmt == S1_FORMAT_TWO_LEVEL_4K ||
+                                               s1fmt == S1_FORMAT_TWO_LEVEL_64K)) begin
+                        dc_addr = ste_cdptr + (48'(dc_cdidx >> ((s1fmt == S1_FORMAT_TWO_LEVEL_4K)
+                                                                ? 6 : 10)) << L1CD_SIZE_LOG2);
                         dc_len = 2'd0;
                         dc_ph = PH_L1CD;
                     end else begin
-                        dc_addr = {d0[47:6], 6'h0} + {22'h0, dc_cdidx, 6'h0};
+                        dc_addr = ste_cdptr + (48'(dc_cdidx) << CD_SIZE_LOG2);
                         dc_len = 2'd3;
                         dc_ph = PH_CD;
                     end
@@ -390,45 +428,52 @@ module smmu_walker #(
                 dc_done = !dc_read;
             end
             PH_L1CD: begin
-                if (rerr) dc_fault = F_CD_FETCH;
-                else if (!d0[0] || (d0[51:12] >> (pab - 12)) != 40'h0)
-                    dc_fault = C_BAD_SUBSTREAMID;
+                if (rerr) dc_fault = EVENT_ID_F_CD_FETCH;
+                else if (!blk[L1CD_V_LSB] || (blk[L1CD_L2PTR_LSB +: L1CD_L2PTR_W] >>
+                                              (pab - L1CD_L2PTR_ADDR_LO)) != '0)
+                    dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
                 else begin
                     dc_read = 1'b1;
-                    dc_addr = {d0[47:12], 12'h0} +
-                              {22'h0, k_cdidx & ((20'h1 << cdsplit) - 20'h1), 6'h0};
+                    dc_addr = l1cd_ptr + (48'(cd_lo) << CD_SIZE_LOG2);
                     dc_len = 2'd3;
                     dc_ph = PH_CD;
                 end
                 dc_done = !dc_read;
             end
             PH_CD: begin
-                if (rerr) dc_fault = F_CD_FETCH;
-                else if (!d0[31] || cd_illegal) dc_fault = C_BAD_CD;
+                if (rerr) dc_fault = EVENT_ID_F_CD_FETCH;
+                else if (!blk[CD_V_LSB] || cd_illegal) dc_fault = EVENT_ID_C_BAD_CD;
                 dc_done = (dc_fault != 8'h0);
                 dc_winit = !dc_done;
                 dc_kind = 2'd2;
             end
             default: begin  // PH_WALK: d0 is the descriptor at level lvl
                 dc_kind = 2'd2;
-                if (rerr) dc_fault = F_WALK_EABT;
-                else if (!d0[0] || (!d0[1] && (lvl == 2'd0 || lvl == 2'd3)))
-                    dc_fault = F_TRANSLATION;
-                else if (d0[1] && lvl != 2'd3) begin                     // table
-                    if ((d0[47:12] >> (ipsb - 12)) != 36'h0) dc_fault = F_ADDR_SIZE;
+                if (rerr) dc_fault = EVENT_ID_F_WALK_EABT;
+                else if (!d0[DESC_TABLE_VALID_LSB] ||
+                         (!d0[DESC_TABLE_TYPE_LSB] && (lvl == 2'd0 || lvl == 2'd3)))
+                    dc_fault = EVENT_ID_F_TRANSLATION;
+                else if (d0[DESC_TABLE_TYPE_LSB] && lvl != 2'd3) begin   // table
+                    if ((d0[DESC_TABLE_NEXTTABLEADDR_LSB +: DESC_TABLE_NEXTTABLEADDR_W] >>
+                         (ipsb - DESC_TABLE_NEXTTABLEADDR_ADDR_LO)) != '0)
+                        dc_fault = EVENT_ID_F_ADDR_SIZE;
                     else begin
                         dc_read = 1'b1;
-                        dc_addr = {d0[47:12], 12'h0} | {36'h0, idx_n, 3'h0};
+                        dc_addr = tbl_addr | (48'(idx_n) << DESC_SIZE_LOG2);
                         dc_ph = PH_WALK;
                     end
                 end else begin                                           // block or page
                     case (lvl)
-                        2'd1: oa48 = {d0[47:30], 30'h0};
-                        2'd2: oa48 = {d0[47:21], 21'h0};
-                        default: oa48 = {d0[47:12], 12'h0};
+                        2'd1: oa48 = 48'(d0[DESC_L1BLOCK_OUTPUTADDR_LSB +: DESC_L1BLOCK_OUTPUTADDR_W])
+                                     << DESC_L1BLOCK_OUTPUTADDR_ADDR_LO;
+                        2'd2: oa48 = 48'(d0[DESC_L2BLOCK_OUTPUTADDR_LSB +: DESC_L2BLOCK_OUTPUTADDR_W])
+                                     << DESC_L2BLOCK_OUTPUTADDR_ADDR_LO;
+                        default: oa48 = 48'(d0[DESC_PAGE_OUTPUTADDR_LSB +: DESC_PAGE_OUTPUTADDR_W])
+                                        << DESC_PAGE_OUTPUTADDR_ADDR_LO;
                     endcase
-                    if ((oa48 >> ipsb) != 48'h0) dc_fault = F_ADDR_SIZE;
-                    else if (!d0[10] && !k_affd) dc_fault = F_ACCESS;    // AF, no HTTU
+                    if ((oa48 >> ipsb) != 48'h0) dc_fault = EVENT_ID_F_ADDR_SIZE;
+                    else if (!d0[DESC_LEAF_AF_LSB] && !k_affd)
+                        dc_fault = EVENT_ID_F_ACCESS;                    // AF, no HTTU
                     else dc_leaf = 1'b1;
                 end
                 dc_done = !dc_read;
@@ -448,12 +493,12 @@ module smmu_walker #(
         w_shift = 6'd39 - 6'd9 * {4'h0, w_lvl};
         // log2 of the first table's size in bytes: (IA - shift) index bits, 8-byte entries
         w_tbits = (7'd64 - {1'b0, k_t0sz}) - {1'b0, w_shift} + 7'd3;
-        w_addr = ({k_ttb0, 4'h0} & ~((48'h1 << w_tbits) - 48'h1)) |
-                 {36'h0, 9'((q_addr[47:0] >> w_shift) & 48'h1FF), 3'h0};
+        w_addr = ((48'(k_ttb0) << CD_TTB0_ADDR_LO) & ~((48'h1 << w_tbits) - 48'h1)) |
+                 (48'(9'((q_addr[47:0] >> w_shift) & 48'h1FF)) << DESC_SIZE_LOG2);
         h_lvl = wl_lvl + 2'd1;
         h_addr = {wl_table, 12'h0} |
-                 {36'h0, 9'((q_addr[47:0] >> (6'd39 - 6'd9 * {4'h0, h_lvl})) & 48'h1FF),
-                  3'h0};
+                 (48'(9'((q_addr[47:0] >> (6'd39 - 6'd9 * {4'h0, h_lvl})) & 48'h1FF))
+                  << DESC_SIZE_LOG2);
     end
 
     // ---- sequencing ---------------------------------------------------------------------
@@ -498,17 +543,18 @@ module smmu_walker #(
                         // Stream table lookup (reference §2.4)
                         if ((s_sid >> st_log2) != 32'h0) begin
                             k_kind <= 2'd3;
-                            x_fault <= C_BAD_STREAMID;
+                            x_fault <= EVENT_ID_C_BAD_STREAMID;
                             x_record <= recinvsid;
                             st <= S_DONE;
-                        end else if (ST_LEVEL != 0 && strtab_cfg[17:16] == 2'b01) begin
-                            rd_addr <= strtab_base +
-                                       {13'h0, (s_sid >> split), 3'h0};
+                        end else if (ST_LEVEL != int'(ST_LEVEL_LINEAR) &&
+                                     strtab_cfg[STRTAB_BASE_CFG_FMT_LSB +: STRTAB_BASE_CFG_FMT_W]
+                                     == STRTAB_FMT_TWO_LEVEL) begin
+                            rd_addr <= strtab_base + (48'(s_sid >> split) << L1STD_SIZE_LOG2);
                             rd_len <= 2'd0;
                             ph <= PH_L1STD;
                             st <= S_AR;
                         end else begin
-                            rd_addr <= strtab_base + {10'h0, s_sid, 6'h0};
+                            rd_addr <= strtab_base + (48'(s_sid) << STE_SIZE_LOG2);
                             rd_len <= 2'd3;
                             ph <= PH_STE;
                             st <= S_AR;
@@ -535,60 +581,62 @@ module smmu_walker #(
                 S_PROC: begin
                     // capture what the next steps need from the structure just read
                     if (ph == PH_STE && !rerr) begin
-                        k_privcfg <= d1[49:48];
-                        k_instcfg <= d1[51:50];
-                        k_s1fmt <= d0[5:4];
+                        k_privcfg <= blk[STE_PRIVCFG_LSB +: STE_PRIVCFG_W];
+                        k_instcfg <= blk[STE_INSTCFG_LSB +: STE_INSTCFG_W];
+                        k_s1fmt <= s1fmt;
                         k_cdidx <= dc_cdidx;
                     end
                     if (ph == PH_CD && !rerr) begin
-                        k_t0sz <= d0[5:0];
-                        k_epd0 <= d0[14];
-                        k_ips <= (d0[34:32] > 3'(OAS)) ? 3'(OAS) : d0[34:32];
-                        k_affd <= d0[35];
-                        k_wxn <= d0[36];
-                        k_tbi0 <= d0[38];
-                        k_pan <= d0[40];
-                        k_r <= d0[45];
-                        k_a <= d0[46];
-                        k_asid <= (ASID16 != 0) ? d0[63:48] : {8'h0, d0[55:48]};
-                        k_had0 <= (HAD != 0) ? d1[1] : 1'b0;
-                        k_ttb0 <= d1[47:4];
-                        k_mair <= d3;
+                        k_t0sz <= cd_t0sz;
+                        k_epd0 <= blk[CD_EPD0_LSB];
+                        k_ips <= (cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips;
+                        k_affd <= blk[CD_AFFD_LSB];
+                        k_wxn <= blk[CD_WXN_LSB];
+                        k_tbi0 <= blk[CD_TBI0_LSB];
+                        k_pan <= blk[CD_PAN_LSB];
+                        k_r <= blk[CD_R_LSB];
+                        k_a <= blk[CD_A_LSB];
+                        k_asid <= (ASID16 != 0) ? blk[CD_ASID_LSB +: CD_ASID_W]
+                                                : {8'h0, blk[CD_ASID_LSB +: 8]};  // 8-bit ASIDs
+                        k_had0 <= (HAD != 0) ? blk[CD_HAD0_LSB] : 1'b0;
+                        k_ttb0 <= blk[CD_TTB0_LSB +: ADDR_W - CD_TTB0_ADDR_LO];   // TTB0[47:4]
+                        k_mair <= blk[CD_MAIR_LSB +: CD_MAIR_W];
                     end
                     if (ph == PH_WALK && dc_read) begin
                         lvl <= lvl_n;
                         // hierarchical attributes, unless CD.HAD0 disables them
                         if (!k_had0) begin
-                            aptab <= aptab | d0[62:61];
-                            pxnt <= pxnt | d0[59];
-                            uxnt <= uxnt | d0[60];
+                            aptab <= aptab | d0[DESC_TABLE_APTABLE_LSB +: DESC_TABLE_APTABLE_W];
+                            pxnt <= pxnt | d0[DESC_TABLE_PXNTABLE_LSB];
+                            uxnt <= uxnt | d0[DESC_TABLE_UXNTABLE_LSB];
                         end
                         // a valid table descriptor within IPS: cacheable (even if the walk
                         // faults further down)
-                        r_ap <= r_ap | d0[62:61];
-                        r_pxn <= r_pxn | d0[59];
-                        r_uxn <= r_uxn | d0[60];
-                        r_hi <= r_hi | d0[47:32];
+                        r_ap <= r_ap | d0[DESC_TABLE_APTABLE_LSB +: DESC_TABLE_APTABLE_W];
+                        r_pxn <= r_pxn | d0[DESC_TABLE_PXNTABLE_LSB];
+                        r_uxn <= r_uxn | d0[DESC_TABLE_UXNTABLE_LSB];
+                        r_hi <= r_hi | tbl_addr[47:32];
                         wfill_need <= 1'b1;
                         wfl_lvl <= lvl;
-                        wfl_table <= d0[47:12];
+                        wfl_table <= tbl_addr[47:12];
                     end
                     if (dc_leaf) begin
+                        // AP[2]: read-only, AP[1]: EL0 access
                         l_hit <= 1'b1;
-                        l_global <= !d0[11];
-                        l_ro <= d0[7] | aptab[1];
-                        l_el0 <= d0[6] & !aptab[0];
-                        l_uxn <= d0[54] | uxnt;
-                        l_pxn <= d0[53] | pxnt;
-                        l_attrindx <= d0[4:2];
-                        l_sh <= d0[9:8];
+                        l_global <= !d0[DESC_LEAF_NG_LSB];
+                        l_ro <= d0[DESC_LEAF_AP_LSB + 1] | aptab[1];
+                        l_el0 <= d0[DESC_LEAF_AP_LSB] & !aptab[0];
+                        l_uxn <= d0[DESC_LEAF_UXN_LSB] | uxnt;
+                        l_pxn <= d0[DESC_LEAF_PXN_LSB] | pxnt;
+                        l_attrindx <= d0[DESC_LEAF_ATTRINDX_LSB +: DESC_LEAF_ATTRINDX_W];
+                        l_sh <= d0[DESC_LEAF_SH_LSB +: DESC_LEAF_SH_W];
                         l_size <= (lvl == 2'd1) ? 2'd2 : (lvl == 2'd2) ? 2'd1 : 2'd0;
                         l_oa <= oa48[47:12];
                     end
                     if (dc_fault != 8'h0) begin
                         x_fault <= dc_fault;
                         x_record <= dc_record;
-                        x_fetch <= {1'b0, rd_addr[47:0]} >> 3;
+                        x_fetch <= EVENT_FETCHADDR_W'(rd_addr >> EVENT_FETCHADDR_ADDR_LO);
                         if (ph != PH_WALK) k_kind <= 2'd3;
                     end else if (ph == PH_STE && dc_kind != 2'd3) begin
                         k_kind <= dc_kind;
@@ -715,10 +763,11 @@ module smmu_walker #(
     assign wf_pxn = r_pxn;
     assign wf_hi = r_hi;
 
-    // d2 (STE/CD dw2) is read as part of the 32-byte burst but carries nothing used here;
+    // The STE/CD burst (blk) carries fields not used here (dw2 entirely);
     // xc_miss cannot be set in DONE (every path ends with a leaf or a fault).
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{d2, xc_miss, ctx_hit, d1[63:52], d1[3:2], strtab_cfg[31:18],
-                    strtab_cfg[15:11], r_resp[0]};
+    wire unused = ^{blk, xc_miss, ctx_hit, strtab_cfg, r_resp[0]};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
+
+`default_nettype wire

@@ -13,10 +13,15 @@
 //                                                            F_ADDR_SIZE / F_ACCESS
 //   -> no leaf yet: `miss` (the hit path hands the request to a walk engine)
 //   -> permission check on the leaf                          F_PERMISSION
-// Translation-class faults (0x10..0x13) obey CD.A (abort or RAZ/WI) and CD.R (record);
-// every other fault aborts, and is recorded when x_record says so (C_BAD_STREAMID depends on
-// CR2.RECINVSID; everything else is always recorded).
-module smmu_xcalc #(
+// Translation-class faults (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION) obey CD.A
+// (abort or RAZ/WI) and CD.R (record); every other fault aborts, and is recorded when x_record
+// says so (C_BAD_STREAMID depends on CR2.RECINVSID; everything else is always recorded).
+// Event IDs and the record layout: smmu_arch_pkg (generated from models/arch/events.py).
+`default_nettype none
+
+module smmu_xcalc
+    import smmu_arch_pkg::*;
+#(
     parameter int PA_BITS = 48  // IAS = OAS for AArch64: the bypass input-address limit
 ) (
     // request
@@ -53,7 +58,7 @@ module smmu_xcalc #(
     // fault found by an engine
     input  logic [7:0]  x_fault,
     input  logic        x_record,
-    input  logic [48:0] x_fetch,     // FetchAddr[51:3]
+    input  logic [EVENT_FETCHADDR_W-1:0] x_fetch,  // FetchAddr
     // outcome
     output logic        miss,
     output logic        range_fault,
@@ -64,17 +69,15 @@ module smmu_xcalc #(
     output logic [1:0]  sh,
     output logic [7:0]  fault,
     output logic        evt_valid,
-    output logic [255:0] evt
+    output logic [EVENT_NBITS-1:0] evt
 );
     localparam logic [1:0] RES_OK = 2'd0, RES_BYPASS = 2'd1, RES_ABORT = 2'd2, RES_RAZWI = 2'd3;
-    localparam logic [7:0] F_TRANSLATION = 8'h10, F_ADDR_SIZE = 8'h11, F_PERMISSION = 8'h13;
 
     logic        e_pnu, e_ind;
     logic [63:0] hi_mask;
     logic        p_r, p_w, p_x, priv_w, el0_w, allowed;
     logic [7:0]  f;
     logic        f_xlat;
-    logic [63:0] dw0, dw1, dw2, dw3;
 
     always @(*) begin
         // STE.PRIVCFG / INSTCFG: 0b1x forces the value x, anything else uses the incoming one.
@@ -118,7 +121,7 @@ module smmu_xcalc #(
             2'd1: begin
                 // Stage 1 bypassed by the STE: an input address beyond IAS (= OAS) is a stage-1
                 // Address Size fault; it has no CD, so it aborts and is recorded.
-                if (c_chk_ias && (addr >> PA_BITS) != 64'h0) f = F_ADDR_SIZE;
+                if (c_chk_ias && (addr >> PA_BITS) != 64'h0) f = EVENT_ID_F_ADDR_SIZE;
                 else begin
                     result = RES_BYPASS;
                     pa = addr[51:0];
@@ -126,10 +129,10 @@ module smmu_xcalc #(
             end
             2'd3: f = x_fault;
             default: begin
-                if (range_fault) f = F_TRANSLATION;
+                if (range_fault) f = EVENT_ID_F_TRANSLATION;
                 else if (x_fault != 8'h0) f = x_fault;
                 else if (!l_hit) miss = 1'b1;
-                else if (!allowed) f = F_PERMISSION;
+                else if (!allowed) f = EVENT_ID_F_PERMISSION;
                 else begin
                     result = RES_OK;
                     case (l_size)
@@ -141,7 +144,8 @@ module smmu_xcalc #(
                     attr = c_mair[{l_attrindx, 3'b000} +: 8];
                     sh = l_sh;
                 end
-                f_xlat = (f[7:4] == 4'h1);
+                f_xlat = (f == EVENT_ID_F_TRANSLATION) || (f == EVENT_ID_F_ADDR_SIZE) ||
+                         (f == EVENT_ID_F_ACCESS) || (f == EVENT_ID_F_PERMISSION);
             end
         endcase
         if (f != 8'h0) result = (f_xlat && !c_a) ? RES_RAZWI : RES_ABORT;
@@ -149,25 +153,40 @@ module smmu_xcalc #(
         evt_valid = (f != 8'h0) && ((c_kind == 2'd1) || (f_xlat ? c_r : x_record));
 
         // Event record (reference §6.1), fields per event ID (§6.2).
-        dw0 = {sid, (ssv ? ssid : 20'h0), ssv, 3'b000, f};
-        dw1 = 64'h0;
-        dw2 = 64'h0;
-        dw3 = 64'h0;
+        evt = '0;
+        evt[EVENT_EVENTID_LSB +: EVENT_EVENTID_W] = f;
+        evt[EVENT_STREAMID_LSB +: EVENT_STREAMID_W] = sid;
         case (f)
-            8'h06: dw0 = {sid, 24'h0, f};                     // F_STREAM_DISABLED: SID only
-            8'h08: dw0 = {sid, ssid, 4'h0, f};                // C_BAD_SUBSTREAMID: SSID, no SSV
-            8'h03, 8'h09: dw3 = {12'h0, x_fetch, 3'b000};     // F_STE_FETCH, F_CD_FETCH
-            8'h0B: begin                                      // F_WALK_EABT: CLASS=TT
-                dw1 = {22'h0, 2'b01, 4'b0000, rnw, e_ind, e_pnu, 33'h0};
-                dw2 = addr;
-                dw3 = {12'h0, x_fetch, 3'b000};
+            EVENT_ID_F_STREAM_DISABLED: ;                     // StreamID only
+            EVENT_ID_C_BAD_SUBSTREAMID:                       // the SubstreamID, no SSV
+                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = ssid;
+            default: begin
+                evt[EVENT_SSV_LSB] = ssv;
+                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = ssv ? ssid : 20'h0;
             end
-            8'h10, 8'h11, 8'h12, 8'h13: begin                 // translation class: CLASS=IN
-                dw1 = {22'h0, 2'b10, 4'b0000, rnw, e_ind, e_pnu, 33'h0};
-                dw2 = addr;
+        endcase
+        case (f)
+            EVENT_ID_F_STE_FETCH, EVENT_ID_F_CD_FETCH:
+                evt[EVENT_FETCHADDR_LSB +: EVENT_FETCHADDR_W] = x_fetch;
+            EVENT_ID_F_WALK_EABT: begin
+                evt[EVENT_CLASS_LSB +: EVENT_CLASS_W] = EVENT_CLASS_TT;
+                evt[EVENT_RNW_LSB] = rnw;
+                evt[EVENT_IND_LSB] = e_ind;
+                evt[EVENT_PNU_LSB] = e_pnu;
+                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = addr;
+                evt[EVENT_FETCHADDR_LSB +: EVENT_FETCHADDR_W] = x_fetch;
+            end
+            EVENT_ID_F_TRANSLATION, EVENT_ID_F_ADDR_SIZE, EVENT_ID_F_ACCESS,
+            EVENT_ID_F_PERMISSION: begin
+                evt[EVENT_CLASS_LSB +: EVENT_CLASS_W] = EVENT_CLASS_IN;
+                evt[EVENT_RNW_LSB] = rnw;
+                evt[EVENT_IND_LSB] = e_ind;
+                evt[EVENT_PNU_LSB] = e_pnu;
+                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = addr;
             end
             default: ;
         endcase
-        evt = {dw3, dw2, dw1, dw0};
     end
 endmodule
+
+`default_nettype wire

@@ -27,7 +27,11 @@
 // ORed NextTableAddr[47:32] of the chain (a walk with a smaller IPS must not use it). Engines
 // look it up in WINIT through one shared port (lowest engine first, deepest entry wins) and
 // fill it in DONE. It is not on the hit path.
-module smmu_xlate #(
+`default_nettype none
+
+module smmu_xlate
+    import smmu_arch_pkg::*;
+#(
     parameter int TAG_W = 8,
     parameter int N_WALK = 4,
     parameter int CTX_N = 8,
@@ -93,7 +97,7 @@ module smmu_xlate #(
     // Event records
     output logic                 evt_valid,
     input  logic                 evt_ready,
-    output logic [255:0]         evt,
+    output logic [EVENT_NBITS-1:0] evt,
 
     // Memory reads, one port per engine (flattened; the top arbitrates)
     output logic [N_WALK-1:0]    ar_valid,
@@ -105,8 +109,7 @@ module smmu_xlate #(
     input  logic [1:0]           r_resp,
     input  logic                 r_last
 );
-    localparam int PA_BITS = (OAS == 0) ? 32 : (OAS == 1) ? 36 : (OAS == 2) ? 40 :
-                             (OAS == 3) ? 42 : (OAS == 4) ? 44 : (OAS == 5) ? 48 : 52;
+    localparam int PA_BITS = oas_bits(IDR5_OAS_W'(OAS));
     // Invalidation operations (smmu_cmdq drives them)
     localparam logic [2:0] INV_CFG_SID = 3'd1, INV_CFG_CD = 3'd2, INV_TLB_ALL = 3'd3,
                            INV_TLB_ASID = 3'd4, INV_TLB_VA = 3'd5, INV_TLB_VAA = 3'd6;
@@ -187,16 +190,9 @@ module smmu_xlate #(
         endcase
     endfunction
 
-    // NextTableAddr[47:32] bits beyond an effective IPS
-    function automatic logic [15:0] ips_hi_mask(input logic [2:0] ips);
-        case (ips)
-            3'd0: ips_hi_mask = 16'hFFFF;   // 32 bits
-            3'd1: ips_hi_mask = 16'hFFF0;   // 36
-            3'd2: ips_hi_mask = 16'hFF00;   // 40
-            3'd3: ips_hi_mask = 16'hFC00;   // 42
-            3'd4: ips_hi_mask = 16'hF000;   // 44
-            default: ips_hi_mask = 16'h0000;
-        endcase
+    // NextTableAddr[47:32] bits beyond an effective IPS (none beyond 48 bits)
+    function automatic logic [15:0] ips_hi_mask(input logic [CD_IPS_W-1:0] ips);
+        ips_hi_mask = (oas_bits(ips) >= 48) ? 16'h0000 : (16'hFFFF << (oas_bits(ips) - 32));
     endfunction
 
     function automatic logic [35:0] va_mask(input logic [1:0] size);
@@ -245,7 +241,7 @@ module smmu_xlate #(
     logic [51:0]  fx_pa;
     logic [2:0]   fx_perm;
     logic [7:0]   fx_attr, fx_fault;
-    logic [255:0] fx_evt;
+    logic [EVENT_NBITS-1:0] fx_evt;
 
     smmu_xcalc #(.PA_BITS(PA_BITS)) u_hit (
         .addr(s1_addr), .rnw(s1_rnw), .ind(s1_ind), .pnu(s1_pnu), .sid(s1_sid),
@@ -258,7 +254,7 @@ module smmu_xlate #(
         .l_hit(l_hit), .l_oa(tt_oa[l_sel]), .l_size(tt_size[l_sel]),
         .l_attrindx(tt_attrindx[l_sel]), .l_sh(tt_sh[l_sel]), .l_ro(tt_ro[l_sel]),
         .l_el0(tt_el0[l_sel]), .l_uxn(tt_uxn[l_sel]), .l_pxn(tt_pxn[l_sel]),
-        .x_fault(8'h0), .x_record(1'b0), .x_fetch(49'h0),
+        .x_fault(8'h0), .x_record(1'b0), .x_fetch(EVENT_FETCHADDR_W'(0)),
         .miss(fx_miss), .range_fault(fx_range), .result(fx_result), .pa(fx_pa),
         .perm(fx_perm), .attr(fx_attr), .sh(fx_sh), .fault(fx_fault),
         .evt_valid(fx_evt_valid), .evt(fx_evt)
@@ -286,7 +282,7 @@ module smmu_xlate #(
     logic            kl_hit;
     logic [KI_W-1:0] kl_sel;
     logic [RSP_W-1:0]   w_rsp [N_WALK];
-    logic [255:0]       w_evt [N_WALK];
+    logic [EVENT_NBITS-1:0] w_evt [N_WALK];
     // context fills
     logic [31:0] wc_sid [N_WALK];
     logic        wc_ssv [N_WALK];
@@ -654,3 +650,5 @@ module smmu_xlate #(
     wire unused = ^{fx_range};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
+
+`default_nettype wire

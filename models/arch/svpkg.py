@@ -15,6 +15,8 @@ Naming (all upper case):
   ``DESC_TABLE_``, ``DESC_LEAF_``; command fields are ``CMD_``). ``_ADDR_LO`` is the address
   bit stored at ``_LSB`` for fields that hold an address. ``_MASK`` is given for structures of
   at most 64 bits, ``<LAYOUT>_FIELDS`` is the mask of every defined bit of a register.
+- ``<STRUCT>_NBITS`` and ``<STRUCT>_SIZE_LOG2`` (log2 of the size in bytes) of the in-memory
+  structures (``STE``, ``L1STD``, ``CD``, ``L1CD``, ``CMD``, ``EVENT``, ``DESC``).
 - ``<ENUM>_<MEMBER>``: enumerated field values (``STREAM_CONFIG_BYPASS``, ``EVENT_ID_C_BAD_STE``,
   ``OPCODE_SYNC``...), ``<ENUM>_VALID``: bit v set when v is an enumerated value (for
   fields of at most 4 bits; any other value is reserved).
@@ -127,7 +129,18 @@ class _Pkg:
                 raise ValueError(f"{spec.enum.__name__} used by fields of {known} and "
                                  f"{spec.width} bits")
 
-    def layout(self, prefix: str, cls: type[ArchStruct], *, skip: Iterable[str] = ()) -> None:
+    def size(self, prefix: str, nbits: int) -> None:
+        """<PREFIX>_NBITS and <PREFIX>_SIZE_LOG2 (log2 of the size in bytes) of a structure."""
+        nbytes = nbits // 8
+        if nbits % 8 or nbytes & (nbytes - 1):
+            raise ValueError(f"{prefix}: {nbits} bits is not a power-of-two number of bytes")
+        self.int_(f"{prefix}_NBITS", nbits)
+        self.int_(f"{prefix}_SIZE_LOG2", nbytes.bit_length() - 1)
+
+    def layout(self, prefix: str, cls: type[ArchStruct], *, skip: Iterable[str] = (),
+               size: bool = True) -> None:
+        if size:
+            self.size(prefix, cls.NBITS)
         skipped = set(skip)
         for spec in cls.FIELDS:
             if spec.name not in skipped:
@@ -165,7 +178,7 @@ def _registers(pkg: _Pkg) -> None:
     for layout in sorted(users, key=lambda c: min(REGISTERS[n].offset for n in users[c])):
         name = layout.__name__
         pkg.comment(f"{name}: layout of {', '.join(users[layout])}")
-        pkg.layout(name, layout)
+        pkg.layout(name, layout, size=False)
         pkg.bits(f"{name}_FIELDS", layout.NBITS, field_mask(layout.FIELDS))
 
 
@@ -186,7 +199,9 @@ def _commands(pkg: _Pkg) -> None:
     for cls in COMMAND_CLASSES.values():
         for s in cls.FIELDS:
             places.setdefault(s.name, set()).add((s.lsb, s.width, s.addr_lo))
-    pkg.comment("field positions shared by every command that has the field (128-bit entry)")
+    (nbits,) = {cls.NBITS for cls in COMMAND_CLASSES.values()}
+    pkg.size("CMD", nbits)
+    pkg.comment("field positions shared by every command that has the field")
     done: set[str] = set()
     for op in sorted(COMMAND_CLASSES):
         cls = COMMAND_CLASSES[op]
@@ -211,19 +226,20 @@ def _events(pkg: _Pkg) -> None:
     pkg.layout("EVENT", Event)
     common = {s.name for s in Event.FIELDS}
     for cls in (TranslationEvent, FetchEvent):
-        pkg.layout("EVENT", cls, skip=common)
+        pkg.layout("EVENT", cls, skip=common, size=False)
 
 
 def _descriptors(pkg: _Pkg) -> None:
     pkg.section("stage-1 translation table descriptors, 4 KiB granule (models/arch/pgtable.py)")
-    pkg.layout("DESC_TABLE", TableDescriptor)
+    pkg.size("DESC", TableDescriptor.NBITS)
+    pkg.layout("DESC_TABLE", TableDescriptor, size=False)
     pkg.comment("block and page descriptors share every field but OutputAddr")
     out = "OutputAddr"
     leaf = [(s.name, s.lsb, s.width) for s in PageDescriptor.FIELDS if s.name != out]
     for cls in (L1BlockDescriptor, L2BlockDescriptor):
         if [(s.name, s.lsb, s.width) for s in cls.FIELDS if s.name != out] != leaf:
             raise ValueError(f"{cls.__name__}: leaf fields differ from PageDescriptor's")
-    pkg.layout("DESC_LEAF", PageDescriptor, skip=(out,))
+    pkg.layout("DESC_LEAF", PageDescriptor, skip=(out,), size=False)
     for prefix, cls in (("DESC_L1BLOCK", L1BlockDescriptor), ("DESC_L2BLOCK", L2BlockDescriptor),
                         ("DESC_PAGE", PageDescriptor)):
         pkg.field(prefix, cls.field(out), cls.NBITS)
