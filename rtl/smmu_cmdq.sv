@@ -20,6 +20,7 @@
 
 module smmu_cmdq
     import smmu_arch_pkg::*;
+    import smmu_types_pkg::*;
 #(
     parameter int CMDQS = 8,
     parameter int ATS = 0,
@@ -50,20 +51,12 @@ module smmu_cmdq
     input  logic [1:0]  r_resp,
     input  logic        r_last,
 
-    // invalidations (see smmu_xlate for the encodings)
+    // invalidations (smmu_types_pkg inv_t)
     output logic        inv_valid,
-    output logic [2:0]  inv_op,
-    output logic [31:0] inv_sid,
-    output logic [31:0] inv_sid_mask,
-    output logic [19:0] inv_ssid,
-    output logic [15:0] inv_asid,
-    output logic [35:0] inv_va,
-    output logic        inv_leaf,       // TLBI_NH_VA/VAA Leaf: the walk cache may stay
+    output inv_t        inv,
     input  logic        sync_busy,
     output logic        irq_cmdq_sync
 );
-    localparam logic [2:0] INV_CFG_SID = 3'd1, INV_CFG_CD = 3'd2, INV_TLB_ALL = 3'd3,
-                           INV_TLB_ASID = 3'd4, INV_TLB_VA = 3'd5, INV_TLB_VAA = 3'd6;
     localparam logic [2:0] S_IDLE = 3'd0, S_AR = 3'd1, S_R = 3'd2, S_EXEC = 3'd3,
                            S_SYNC = 3'd4, S_HALT = 3'd5;
 
@@ -220,14 +213,14 @@ module smmu_cmdq
 
     wire exec_ok = (st == S_EXEC) && !rerr && !d_ill;
     assign inv_valid = exec_ok && d_inv;
-    assign inv_op = d_op;
-    assign inv_sid = cmd[CMD_STREAMID_LSB +: CMD_STREAMID_W];
-    assign inv_sid_mask = d_mask;
-    assign inv_ssid = cmd[CMD_SUBSTREAMID_LSB +: CMD_SUBSTREAMID_W];
-    assign inv_asid = (ASID16 != 0) ? cmd[CMD_ASID_LSB +: CMD_ASID_W]
+    assign inv.op = d_op;
+    assign inv.sid = cmd[CMD_STREAMID_LSB +: CMD_STREAMID_W];
+    assign inv.sid_mask = d_mask;
+    assign inv.ssid = cmd[CMD_SUBSTREAMID_LSB +: CMD_SUBSTREAMID_W];
+    assign inv.asid = (ASID16 != 0) ? cmd[CMD_ASID_LSB +: CMD_ASID_W]
                                     : {8'h0, cmd[CMD_ASID_LSB +: 8]};   // 8-bit ASIDs
-    assign inv_va = cmd[CMD_ADDR_LSB +: 48 - CMD_ADDR_ADDR_LO];          // VA[47:12]
-    assign inv_leaf = cmd[CMD_LEAF_LSB];
+    assign inv.va = cmd[CMD_ADDR_LSB +: 48 - CMD_ADDR_ADDR_LO];          // VA[47:12]
+    assign inv.leaf = cmd[CMD_LEAF_LSB];
 
     wire sync_done = (st == S_SYNC) && !sync_busy;
     assign irq_cmdq_sync = sync_done && (cmd[CMD_CS_LSB +: CMD_CS_W] == SYNC_CS_SIG_IRQ);

@@ -8,6 +8,7 @@
 
 module smmu_top
     import smmu_arch_pkg::*;
+    import smmu_types_pkg::*;
 #(
     parameter int S1P = 1,
     parameter int COHACC = 1,
@@ -185,17 +186,29 @@ module smmu_top
     localparam int NREQ = N_WALK + 1;   // read requesters: engines 0..N_WALK-1, then cmdq
 
     logic                 inv_valid, sync_busy_x, evtq_idle;
-    logic [2:0]           inv_op;
-    logic [31:0]          inv_sid, inv_sid_mask;
-    logic [19:0]          inv_ssid;
-    logic [15:0]          inv_asid;
-    logic [35:0]          inv_va;
-    logic                 inv_leaf;
+    inv_t                 inv;
+    xreq_t                x_req;
+    xrsp_t                x_rsp;
     logic                 evt_valid, evt_ready;
     logic [EVENT_NBITS-1:0] evt;
     logic [NREQ-1:0]      rq_valid, rq_ready, rs_valid;
     logic [NREQ*48-1:0]   rq_addr;
     logic [NREQ*8-1:0]    rq_len;
+
+    // the translation port's fields as the request and response records
+    assign x_req.sid = t_req_sid;
+    assign x_req.ssv = t_req_ssv;
+    assign x_req.ssid = t_req_ssid;
+    assign x_req.addr = t_req_addr;
+    assign x_req.rnw = t_req_rnw;
+    assign x_req.ind = t_req_ind;
+    assign x_req.pnu = t_req_pnu;
+    assign t_rsp_result = x_rsp.result;
+    assign t_rsp_pa = x_rsp.pa;
+    assign t_rsp_perm = x_rsp.perm;
+    assign t_rsp_attr = x_rsp.attr;
+    assign t_rsp_sh = x_rsp.sh;
+    assign t_rsp_fault = x_rsp.fault;
 
     smmu_xlate #(
         .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N),
@@ -205,15 +218,12 @@ module smmu_top
         .HTTU(HTTU), .ASID16(ASID16), .HYP(HYP), .ATS(ATS), .HAD(HAD)
     ) u_xlate (
         .clk, .rst_n,
-        .t_req_valid, .t_req_ready, .t_req_tag, .t_req_sid, .t_req_ssv, .t_req_ssid,
-        .t_req_addr, .t_req_rnw, .t_req_ind, .t_req_pnu,
-        .t_rsp_valid, .t_rsp_ready, .t_rsp_tag, .t_rsp_result, .t_rsp_pa, .t_rsp_perm,
-        .t_rsp_attr, .t_rsp_sh, .t_rsp_fault, .t_rsp_walked,
+        .t_req_valid, .t_req_ready, .t_req_tag, .t_req(x_req),
+        .t_rsp_valid, .t_rsp_ready, .t_rsp_tag, .t_rsp(x_rsp), .t_rsp_walked,
         .smmuen(cr0_ack[CR0_SMMUEN_LSB]), .gbpa_abort(gbpa_q[GBPA_ABORT_LSB]),
         .recinvsid(cr2_q[CR2_RECINVSID_LSB]),
         .strtab_base(48'(strtab_base_q & STRTAB_BASE_ADDR_MASK)), .strtab_cfg(strtab_base_cfg_q),
-        .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,
-        .inv_leaf, .sync_busy(sync_busy_x),
+        .inv_valid, .inv, .sync_busy(sync_busy_x),
         .evt_valid, .evt_ready, .evt,
         .ar_valid(rq_valid[N_WALK-1:0]), .ar_ready(rq_ready[N_WALK-1:0]),
         .ar_addr(rq_addr[N_WALK*48-1:0]), .ar_len(rq_len[N_WALK*8-1:0]),
@@ -234,8 +244,7 @@ module smmu_top
         .ar_addr(rq_addr[N_WALK*48 +: 48]), .ar_len(rq_len[N_WALK*8 +: 8]),
         .r_valid(rs_valid[N_WALK]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
         .r_last(m_axi_rlast),
-        .inv_valid, .inv_op, .inv_sid, .inv_sid_mask, .inv_ssid, .inv_asid, .inv_va,
-        .inv_leaf,
+        .inv_valid, .inv,
         // a SYNC also waits for the event records of transactions already terminated
         .sync_busy(sync_busy_x || !evtq_idle),
         .irq_cmdq_sync

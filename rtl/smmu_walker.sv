@@ -27,6 +27,7 @@
 
 module smmu_walker
     import smmu_arch_pkg::*;
+    import smmu_types_pkg::*;
 #(
     parameter int TAG_W = 8,
     parameter int S1P = 1,
@@ -47,34 +48,13 @@ module smmu_walker
     input  logic              clk,
     input  logic              rst_n,
 
-    // Start (accepted when idle)
+    // Start (accepted when idle): the request and what the hit path found
     input  logic              start,
     output logic              idle,
     input  logic [TAG_W-1:0]  s_tag,
-    input  logic [31:0]       s_sid,
-    input  logic              s_ssv,
-    input  logic [19:0]       s_ssid,
-    input  logic [63:0]       s_addr,
-    input  logic              s_rnw,
-    input  logic              s_ind,
-    input  logic              s_pnu,
-    input  logic              s_ctx_hit,     // context below comes from the context cache
-    input  logic [1:0]        s_kind,
-    input  logic [1:0]        s_privcfg,
-    input  logic [1:0]        s_instcfg,
-    input  logic [15:0]       s_asid,
-    input  logic [5:0]        s_t0sz,
-    input  logic              s_tbi0,
-    input  logic              s_epd0,
-    input  logic [2:0]        s_ips,
-    input  logic              s_affd,
-    input  logic              s_wxn,
-    input  logic              s_pan,
-    input  logic              s_a,
-    input  logic              s_r,
-    input  logic              s_had0,
-    input  logic [63:0]       s_mair,
-    input  logic [43:0]       s_ttb0,        // TTB0[47:4]
+    input  xreq_t             s_req,
+    input  logic              s_ctx_hit,     // s_ctx comes from the configuration cache
+    input  ctx_t              s_ctx,
 
     // Configuration registers
     input  logic [47:0]       strtab_base,
@@ -87,29 +67,13 @@ module smmu_walker
     // Walk-cache lookup (WINIT; shared port, the engine waits for wl_gnt)
     output logic              wl_req,
     input  logic              wl_gnt,
-    output logic [15:0]       wl_asid,
-    output logic [1:0]        wl_slvl,       // start level of this walk
-    output logic [26:0]       wl_va,         // VA[47:21]
-    output logic [2:0]        wl_ips,        // effective IPS: the cached chain must fit it
+    output walk_req_t         wl,
     input  logic              wl_hit,
-    input  logic [1:0]        wl_lvl,        // level of the cached table descriptor (0..2)
-    input  logic [35:0]       wl_table,      // its NextTableAddr[47:12]
-    input  logic [1:0]        wl_ap,         // APTable of the chain (ORed, raw)
-    input  logic              wl_uxn,
-    input  logic              wl_pxn,
-    input  logic [15:0]       wl_hi,         // NextTableAddr[47:32] of the chain (ORed)
+    input  walk_chain_t       wl_chain,      // the deepest cached chain on the way to the VA
     // Walk-cache fill (DONE)
     output logic              wf_valid,
     input  logic              wf_ready,
-    output logic [15:0]       wf_asid,
-    output logic [1:0]        wf_slvl,
-    output logic [1:0]        wf_lvl,
-    output logic [26:0]       wf_va,
-    output logic [35:0]       wf_table,
-    output logic [1:0]        wf_ap,
-    output logic              wf_uxn,
-    output logic              wf_pxn,
-    output logic [15:0]       wf_hi,
+    output walk_entry_t       wf,
 
     // Memory reads (one outstanding)
     output logic              ar_valid,
@@ -125,53 +89,19 @@ module smmu_walker
     output logic              rsp_valid,
     input  logic              rsp_ready,
     output logic [TAG_W-1:0]  rsp_tag,
-    output logic [1:0]        rsp_result,
-    output logic [51:0]       rsp_pa,
-    output logic [2:0]        rsp_perm,
-    output logic [7:0]        rsp_attr,
-    output logic [1:0]        rsp_sh,
-    output logic [7:0]        rsp_fault,
+    output xrsp_t             rsp,
     // Event record
     output logic              evt_valid,
     input  logic              evt_ready,
     output logic [EVENT_NBITS-1:0] evt,
-    // Context-cache fill (key: sid/ssv/ssid; fields as s_*)
+    // Configuration-cache fill
     output logic              cf_valid,
     input  logic              cf_ready,
-    output logic [31:0]       cf_sid,
-    output logic              cf_ssv,
-    output logic [19:0]       cf_ssid,
-    output logic [19:0]       cf_cdidx,
-    output logic [1:0]        cf_kind,
-    output logic [1:0]        cf_privcfg,
-    output logic [1:0]        cf_instcfg,
-    output logic [15:0]       cf_asid,
-    output logic [5:0]        cf_t0sz,
-    output logic              cf_tbi0,
-    output logic              cf_epd0,
-    output logic [2:0]        cf_ips,
-    output logic              cf_affd,
-    output logic              cf_wxn,
-    output logic              cf_pan,
-    output logic              cf_a,
-    output logic              cf_r,
-    output logic              cf_had0,
-    output logic [63:0]       cf_mair,
-    output logic [43:0]       cf_ttb0,
+    output ctx_entry_t        cf,
     // IOTLB fill
     output logic              tf_valid,
     input  logic              tf_ready,
-    output logic [15:0]       tf_asid,
-    output logic              tf_global,
-    output logic [1:0]        tf_size,
-    output logic [35:0]       tf_va,         // VA[47:12]
-    output logic [35:0]       tf_oa,         // OA[47:12]
-    output logic [2:0]        tf_attrindx,
-    output logic [1:0]        tf_sh,
-    output logic              tf_ro,
-    output logic              tf_el0,
-    output logic              tf_uxn,
-    output logic              tf_pxn
+    output tlb_entry_t        tf
 );
     localparam logic [2:0] S_IDLE = 3'd0, S_AR = 3'd1, S_R = 3'd2, S_PROC = 3'd3,
                            S_WINIT = 3'd4, S_DONE = 3'd5;
@@ -195,20 +125,9 @@ module smmu_walker
     // ---- state --------------------------------------------------------------------------
     logic [2:0]        st, ph;
     logic [TAG_W-1:0]  q_tag;
-    logic [31:0]       q_sid;
-    logic              q_ssv;
-    logic [19:0]       q_ssid;
-    logic [63:0]       q_addr;
-    logic              q_rnw, q_ind, q_pnu;
+    xreq_t             q;              // the request
     logic              ctx_hit;
-    // context
-    logic [1:0]        k_kind, k_privcfg, k_instcfg;
-    logic [15:0]       k_asid;
-    logic [5:0]        k_t0sz;
-    logic              k_tbi0, k_epd0, k_affd, k_wxn, k_pan, k_a, k_r, k_had0;
-    logic [2:0]        k_ips;
-    logic [63:0]       k_mair;
-    logic [43:0]       k_ttb0;
+    ctx_t              k;              // its context
     logic [19:0]       k_cdidx;
     // STE fields needed for the CD fetch
     logic [1:0]        k_s1fmt;
@@ -231,10 +150,8 @@ module smmu_walker
     logic [1:0]        wfl_lvl;
     logic [35:0]       wfl_table;
     // outcome
-    logic              l_hit, l_global, l_ro, l_el0, l_uxn, l_pxn;
-    logic [35:0]       l_oa;
-    logic [1:0]        l_size, l_sh;
-    logic [2:0]        l_attrindx;
+    logic              l_hit, l_global;
+    leaf_t             lf;             // the leaf walked
     logic [7:0]        x_fault;
     logic              x_record;
     logic [EVENT_FETCHADDR_W-1:0] x_fetch;
@@ -244,23 +161,17 @@ module smmu_walker
 
     // ---- outcome of the request (same module as the hit path) --------------------------
     logic              xc_miss, xc_range, xc_evt_valid;
-    logic [1:0]        xc_result, xc_sh;
-    logic [51:0]       xc_pa;
-    logic [2:0]        xc_perm;
-    logic [7:0]        xc_attr, xc_fault;
+    xrsp_t             xc_rsp;
     logic [EVENT_NBITS-1:0] xc_evt;
 
     smmu_xcalc #(.PA_BITS(PA_BITS)) u_xc (
-        .addr(q_addr), .rnw(q_rnw), .ind(q_ind), .pnu(q_pnu), .sid(q_sid), .ssv(q_ssv),
-        .ssid(q_ssid),
-        .c_kind(k_kind), .c_chk_ias(1'b1), .c_privcfg(k_privcfg), .c_instcfg(k_instcfg), .c_t0sz(k_t0sz),
-        .c_tbi0(k_tbi0), .c_epd0(k_epd0), .c_wxn(k_wxn), .c_pan(k_pan), .c_a(k_a), .c_r(k_r),
-        .c_mair(k_mair),
-        .l_hit(l_hit), .l_oa(l_oa), .l_size(l_size), .l_attrindx(l_attrindx), .l_sh(l_sh),
-        .l_ro(l_ro), .l_el0(l_el0), .l_uxn(l_uxn), .l_pxn(l_pxn),
+        .req(q),
+        .c_kind(k.kind), .c_chk_ias(1'b1), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
+        .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0), .c_wxn(k.wxn), .c_pan(k.pan),
+        .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
+        .l_hit(l_hit), .leaf(lf),
         .x_fault(x_fault), .x_record(x_record), .x_fetch(x_fetch),
-        .miss(xc_miss), .range_fault(xc_range), .result(xc_result), .pa(xc_pa),
-        .perm(xc_perm), .attr(xc_attr), .sh(xc_sh), .fault(xc_fault),
+        .miss(xc_miss), .range_fault(xc_range), .rsp(xc_rsp),
         .evt_valid(xc_evt_valid), .evt(xc_evt)
     );
 
@@ -273,7 +184,7 @@ module smmu_walker
     logic [47:0] dc_addr;
     logic [1:0]  dc_len;
     logic [2:0]  dc_ph;
-    logic [1:0]  dc_kind;         // context kind found in an STE (abort / bypass / translate)
+    logic [1:0]  dc_kind;         // CTX_*: what an STE resolved to (abort / bypass / translate)
     logic        dc_leaf;
     logic [19:0] dc_cdidx;
 
@@ -310,7 +221,7 @@ module smmu_walker
                    > SIDSIZE) ? 6'(SIDSIZE)
                               : strtab_cfg[STRTAB_BASE_CFG_LOG2SIZE_LSB +:
                                            STRTAB_BASE_CFG_LOG2SIZE_W];
-        sid_lo = q_sid & ((32'h1 << split) - 32'h1);
+        sid_lo = q.sid & ((32'h1 << split) - 32'h1);
         span = blk[L1STD_SPAN_LSB +: L1STD_SPAN_W];
         cfg = blk[STE_CONFIG_LSB +: STE_CONFIG_W];
         cfg_en = |(cfg & CFG_EN);
@@ -330,10 +241,10 @@ module smmu_walker
         // CDs per leaf table: 4 KiB / 64 KiB of 64-byte CDs
         cdsplit = (k_s1fmt == S1_FORMAT_TWO_LEVEL_4K) ? 4'd6 : 4'd10;
         cd_lo = k_cdidx & ((20'h1 << cdsplit) - 20'h1);
-        ipsb = ips_bits(k_ips);
+        ipsb = ips_bits(k.ips);
         pab = PA_BITS;
         lvl_n = lvl + 2'd1;
-        idx_n = 9'((q_addr[47:0] >> (6'd39 - 6'd9 * {4'h0, lvl_n})) & 48'h1FF);
+        idx_n = 9'((q.addr[47:0] >> (6'd39 - 6'd9 * {4'h0, lvl_n})) & 48'h1FF);
 
         // STE checks for the implemented features (reference §2.2, §2.6)
         ste_illegal = cfg_s2                                             // stage 2: S2P=0
@@ -370,9 +281,9 @@ module smmu_walker
         dc_addr = 48'h0;
         dc_len = 2'd0;
         dc_ph = ph;
-        dc_kind = 2'd3;
+        dc_kind = CTX_FAULT;
         dc_leaf = 1'b0;
-        dc_cdidx = q_ssv ? q_ssid : 20'h0;
+        dc_cdidx = q.ssv ? q.ssid : 20'h0;
         oa48 = 48'h0;
         case (ph)
             PH_L1STD: begin
@@ -392,19 +303,19 @@ module smmu_walker
             PH_STE: begin
                 if (rerr) dc_fault = EVENT_ID_F_STE_FETCH;
                 else if (!blk[STE_V_LSB]) dc_fault = EVENT_ID_C_BAD_STE;
-                else if (!cfg_en) dc_kind = 2'd0;                        // abort, no event
+                else if (!cfg_en) dc_kind = CTX_ABORT;                        // abort, no event
                 else if (ste_illegal) dc_fault = EVENT_ID_C_BAD_STE;
                 else if (!cfg_s1) begin                                  // bypass
-                    if (q_ssv) dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
-                    else dc_kind = 2'd1;
-                end else if (q_ssv) begin
-                    if (SSIDSIZE == 0 || cdmax == 5'd0 || (q_ssid >> cdmax) != 20'h0)
+                    if (q.ssv) dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
+                    else dc_kind = CTX_BYPASS;
+                end else if (q.ssv) begin
+                    if (SSIDSIZE == 0 || cdmax == 5'd0 || (q.ssid >> cdmax) != 20'h0)
                         dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
-                    else if (s1dss == S1_DEFAULT_SUBSTREAM_SSID0 && q_ssid == 20'h0)
+                    else if (s1dss == S1_DEFAULT_SUBSTREAM_SSID0 && q.ssid == 20'h0)
                         dc_fault = EVENT_ID_F_STREAM_DISABLED;
                     else dc_read = 1'b1;
                 end else if (cdmax != 5'd0) begin
-                    if (s1dss == S1_DEFAULT_SUBSTREAM_BYPASS) dc_kind = 2'd1;  // S1 bypass
+                    if (s1dss == S1_DEFAULT_SUBSTREAM_BYPASS) dc_kind = CTX_BYPASS;  // S1 bypass
                     else if (s1dss == S1_DEFAULT_SUBSTREAM_SSID0) dc_read = 1'b1;  // CD 0
                     else dc_fault = EVENT_ID_F_STREAM_DISABLED;
                 end else dc_read = 1'b1;
@@ -445,10 +356,10 @@ module smmu_walker
                 else if (!blk[CD_V_LSB] || cd_illegal) dc_fault = EVENT_ID_C_BAD_CD;
                 dc_done = (dc_fault != 8'h0);
                 dc_winit = !dc_done;
-                dc_kind = 2'd2;
+                dc_kind = CTX_TRANSLATE;
             end
             default: begin  // PH_WALK: d0 is the descriptor at level lvl
-                dc_kind = 2'd2;
+                dc_kind = CTX_TRANSLATE;
                 if (rerr) dc_fault = EVENT_ID_F_WALK_EABT;
                 else if (!d0[DESC_TABLE_VALID_LSB] ||
                          (!d0[DESC_TABLE_TYPE_LSB] && (lvl == 2'd0 || lvl == 2'd3)))
@@ -472,7 +383,7 @@ module smmu_walker
                                         << DESC_PAGE_OUTPUTADDR_ADDR_LO;
                     endcase
                     if ((oa48 >> ipsb) != 48'h0) dc_fault = EVENT_ID_F_ADDR_SIZE;
-                    else if (!d0[DESC_LEAF_AF_LSB] && !k_affd)
+                    else if (!d0[DESC_LEAF_AF_LSB] && !k.affd)
                         dc_fault = EVENT_ID_F_ACCESS;                    // AF, no HTTU
                     else dc_leaf = 1'b1;
                 end
@@ -489,15 +400,15 @@ module smmu_walker
     logic [1:0]  h_lvl;            // first level to read after a walk-cache hit
     logic [47:0] h_addr;
     always @(*) begin
-        w_lvl = (k_t0sz <= 6'd24) ? 2'd0 : (k_t0sz <= 6'd33) ? 2'd1 : 2'd2;
+        w_lvl = (k.t0sz <= 6'd24) ? 2'd0 : (k.t0sz <= 6'd33) ? 2'd1 : 2'd2;
         w_shift = 6'd39 - 6'd9 * {4'h0, w_lvl};
         // log2 of the first table's size in bytes: (IA - shift) index bits, 8-byte entries
-        w_tbits = (7'd64 - {1'b0, k_t0sz}) - {1'b0, w_shift} + 7'd3;
-        w_addr = ((48'(k_ttb0) << CD_TTB0_ADDR_LO) & ~((48'h1 << w_tbits) - 48'h1)) |
-                 (48'(9'((q_addr[47:0] >> w_shift) & 48'h1FF)) << DESC_SIZE_LOG2);
-        h_lvl = wl_lvl + 2'd1;
-        h_addr = {wl_table, 12'h0} |
-                 (48'(9'((q_addr[47:0] >> (6'd39 - 6'd9 * {4'h0, h_lvl})) & 48'h1FF))
+        w_tbits = (7'd64 - {1'b0, k.t0sz}) - {1'b0, w_shift} + 7'd3;
+        w_addr = ((48'(k.ttb0) << CD_TTB0_ADDR_LO) & ~((48'h1 << w_tbits) - 48'h1)) |
+                 (48'(9'((q.addr[47:0] >> w_shift) & 48'h1FF)) << DESC_SIZE_LOG2);
+        h_lvl = wl_chain.lvl + 2'd1;
+        h_addr = {wl_chain.tbl, 12'h0} |
+                 (48'(9'((q.addr[47:0] >> (6'd39 - 6'd9 * {4'h0, h_lvl})) & 48'h1FF))
                   << DESC_SIZE_LOG2);
     end
 
@@ -505,18 +416,13 @@ module smmu_walker
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             st <= S_IDLE; ph <= PH_L1STD;
-            q_tag <= '0; q_sid <= '0; q_ssv <= 1'b0; q_ssid <= '0; q_addr <= '0;
-            q_rnw <= 1'b0; q_ind <= 1'b0; q_pnu <= 1'b0; ctx_hit <= 1'b0;
-            k_kind <= '0; k_privcfg <= '0; k_instcfg <= '0; k_asid <= '0; k_t0sz <= '0;
-            k_tbi0 <= 1'b0; k_epd0 <= 1'b0; k_affd <= 1'b0; k_wxn <= 1'b0; k_pan <= 1'b0;
-            k_a <= 1'b0; k_r <= 1'b0; k_had0 <= 1'b0; k_ips <= '0; k_mair <= '0;
-            k_ttb0 <= '0; k_cdidx <= '0; k_s1fmt <= '0;
+            q_tag <= '0; q <= '0; ctx_hit <= 1'b0;
+            k <= '0; k_cdidx <= '0; k_s1fmt <= '0;
             rd_addr <= '0; rd_len <= '0; beat <= '0; d0 <= '0; d1 <= '0; d2 <= '0; d3 <= '0;
             rerr <= 1'b0; lvl <= '0; aptab <= '0; pxnt <= 1'b0; uxnt <= 1'b0;
             r_ap <= '0; r_uxn <= 1'b0; r_pxn <= 1'b0; r_hi <= '0; wfill_need <= 1'b0;
             wfl_lvl <= '0; wfl_table <= '0; wf_done <= 1'b0;
-            l_hit <= 1'b0; l_global <= 1'b0; l_ro <= 1'b0; l_el0 <= 1'b0; l_uxn <= 1'b0;
-            l_pxn <= 1'b0; l_oa <= '0; l_size <= '0; l_sh <= '0; l_attrindx <= '0;
+            l_hit <= 1'b0; l_global <= 1'b0; lf <= '0;
             x_fault <= '0; x_record <= 1'b0; x_fetch <= '0; cfill_need <= 1'b0;
             stale <= 1'b0; rsp_done <= 1'b0; evt_done <= 1'b0; cf_done <= 1'b0;
             tf_done <= 1'b0;
@@ -524,15 +430,10 @@ module smmu_walker
             if (inv && st != S_IDLE) stale <= 1'b1;
             case (st)
                 S_IDLE: if (start) begin
-                    q_tag <= s_tag; q_sid <= s_sid; q_ssv <= s_ssv; q_ssid <= s_ssid;
-                    q_addr <= s_addr; q_rnw <= s_rnw; q_ind <= s_ind; q_pnu <= s_pnu;
+                    q_tag <= s_tag; q <= s_req;
                     ctx_hit <= s_ctx_hit;
-                    k_kind <= s_kind; k_privcfg <= s_privcfg; k_instcfg <= s_instcfg;
-                    k_asid <= s_asid; k_t0sz <= s_t0sz; k_tbi0 <= s_tbi0; k_epd0 <= s_epd0;
-                    k_ips <= s_ips; k_affd <= s_affd; k_wxn <= s_wxn; k_pan <= s_pan;
-                    k_a <= s_a; k_r <= s_r; k_had0 <= s_had0; k_mair <= s_mair;
-                    k_ttb0 <= s_ttb0;
-                    k_cdidx <= s_ssv ? s_ssid : 20'h0;
+                    k <= s_ctx;
+                    k_cdidx <= s_req.ssv ? s_req.ssid : 20'h0;
                     l_hit <= 1'b0; x_fault <= 8'h0; x_record <= 1'b0; x_fetch <= '0;
                     cfill_need <= 1'b0;
                     stale <= inv;  // an invalidation in the dispatch cycle already counts
@@ -541,20 +442,20 @@ module smmu_walker
                     if (s_ctx_hit) st <= S_WINIT;
                     else begin
                         // Stream table lookup (reference §2.4)
-                        if ((s_sid >> st_log2) != 32'h0) begin
-                            k_kind <= 2'd3;
+                        if ((s_req.sid >> st_log2) != 32'h0) begin
+                            k.kind <= CTX_FAULT;
                             x_fault <= EVENT_ID_C_BAD_STREAMID;
                             x_record <= recinvsid;
                             st <= S_DONE;
                         end else if (ST_LEVEL != int'(ST_LEVEL_LINEAR) &&
                                      strtab_cfg[STRTAB_BASE_CFG_FMT_LSB +: STRTAB_BASE_CFG_FMT_W]
                                      == STRTAB_FMT_TWO_LEVEL) begin
-                            rd_addr <= strtab_base + (48'(s_sid >> split) << L1STD_SIZE_LOG2);
+                            rd_addr <= strtab_base + (48'(s_req.sid >> split) << L1STD_SIZE_LOG2);
                             rd_len <= 2'd0;
                             ph <= PH_L1STD;
                             st <= S_AR;
                         end else begin
-                            rd_addr <= strtab_base + (48'(s_sid) << STE_SIZE_LOG2);
+                            rd_addr <= strtab_base + (48'(s_req.sid) << STE_SIZE_LOG2);
                             rd_len <= 2'd3;
                             ph <= PH_STE;
                             st <= S_AR;
@@ -581,31 +482,31 @@ module smmu_walker
                 S_PROC: begin
                     // capture what the next steps need from the structure just read
                     if (ph == PH_STE && !rerr) begin
-                        k_privcfg <= blk[STE_PRIVCFG_LSB +: STE_PRIVCFG_W];
-                        k_instcfg <= blk[STE_INSTCFG_LSB +: STE_INSTCFG_W];
+                        k.privcfg <= blk[STE_PRIVCFG_LSB +: STE_PRIVCFG_W];
+                        k.instcfg <= blk[STE_INSTCFG_LSB +: STE_INSTCFG_W];
                         k_s1fmt <= s1fmt;
                         k_cdidx <= dc_cdidx;
                     end
                     if (ph == PH_CD && !rerr) begin
-                        k_t0sz <= cd_t0sz;
-                        k_epd0 <= blk[CD_EPD0_LSB];
-                        k_ips <= (cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips;
-                        k_affd <= blk[CD_AFFD_LSB];
-                        k_wxn <= blk[CD_WXN_LSB];
-                        k_tbi0 <= blk[CD_TBI0_LSB];
-                        k_pan <= blk[CD_PAN_LSB];
-                        k_r <= blk[CD_R_LSB];
-                        k_a <= blk[CD_A_LSB];
-                        k_asid <= (ASID16 != 0) ? blk[CD_ASID_LSB +: CD_ASID_W]
+                        k.t0sz <= cd_t0sz;
+                        k.epd0 <= blk[CD_EPD0_LSB];
+                        k.ips <= (cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips;
+                        k.affd <= blk[CD_AFFD_LSB];
+                        k.wxn <= blk[CD_WXN_LSB];
+                        k.tbi0 <= blk[CD_TBI0_LSB];
+                        k.pan <= blk[CD_PAN_LSB];
+                        k.r <= blk[CD_R_LSB];
+                        k.a <= blk[CD_A_LSB];
+                        k.asid <= (ASID16 != 0) ? blk[CD_ASID_LSB +: CD_ASID_W]
                                                 : {8'h0, blk[CD_ASID_LSB +: 8]};  // 8-bit ASIDs
-                        k_had0 <= (HAD != 0) ? blk[CD_HAD0_LSB] : 1'b0;
-                        k_ttb0 <= blk[CD_TTB0_LSB +: ADDR_W - CD_TTB0_ADDR_LO];   // TTB0[47:4]
-                        k_mair <= blk[CD_MAIR_LSB +: CD_MAIR_W];
+                        k.had0 <= (HAD != 0) ? blk[CD_HAD0_LSB] : 1'b0;
+                        k.ttb0 <= blk[CD_TTB0_LSB +: ADDR_W - CD_TTB0_ADDR_LO];   // TTB0[47:4]
+                        k.mair <= blk[CD_MAIR_LSB +: CD_MAIR_W];
                     end
                     if (ph == PH_WALK && dc_read) begin
                         lvl <= lvl_n;
                         // hierarchical attributes, unless CD.HAD0 disables them
-                        if (!k_had0) begin
+                        if (!k.had0) begin
                             aptab <= aptab | d0[DESC_TABLE_APTABLE_LSB +: DESC_TABLE_APTABLE_W];
                             pxnt <= pxnt | d0[DESC_TABLE_PXNTABLE_LSB];
                             uxnt <= uxnt | d0[DESC_TABLE_UXNTABLE_LSB];
@@ -624,26 +525,26 @@ module smmu_walker
                         // AP[2]: read-only, AP[1]: EL0 access
                         l_hit <= 1'b1;
                         l_global <= !d0[DESC_LEAF_NG_LSB];
-                        l_ro <= d0[DESC_LEAF_AP_LSB + 1] | aptab[1];
-                        l_el0 <= d0[DESC_LEAF_AP_LSB] & !aptab[0];
-                        l_uxn <= d0[DESC_LEAF_UXN_LSB] | uxnt;
-                        l_pxn <= d0[DESC_LEAF_PXN_LSB] | pxnt;
-                        l_attrindx <= d0[DESC_LEAF_ATTRINDX_LSB +: DESC_LEAF_ATTRINDX_W];
-                        l_sh <= d0[DESC_LEAF_SH_LSB +: DESC_LEAF_SH_W];
-                        l_size <= (lvl == 2'd1) ? 2'd2 : (lvl == 2'd2) ? 2'd1 : 2'd0;
-                        l_oa <= oa48[47:12];
+                        lf.ro <= d0[DESC_LEAF_AP_LSB + 1] | aptab[1];
+                        lf.el0 <= d0[DESC_LEAF_AP_LSB] & !aptab[0];
+                        lf.uxn <= d0[DESC_LEAF_UXN_LSB] | uxnt;
+                        lf.pxn <= d0[DESC_LEAF_PXN_LSB] | pxnt;
+                        lf.attrindx <= d0[DESC_LEAF_ATTRINDX_LSB +: DESC_LEAF_ATTRINDX_W];
+                        lf.sh <= d0[DESC_LEAF_SH_LSB +: DESC_LEAF_SH_W];
+                        lf.size <= (lvl == 2'd1) ? SIZE_1G : (lvl == 2'd2) ? SIZE_2M : SIZE_4K;
+                        lf.oa <= oa48[47:12];
                     end
                     if (dc_fault != 8'h0) begin
                         x_fault <= dc_fault;
                         x_record <= dc_record;
                         x_fetch <= EVENT_FETCHADDR_W'(rd_addr >> EVENT_FETCHADDR_ADDR_LO);
-                        if (ph != PH_WALK) k_kind <= 2'd3;
-                    end else if (ph == PH_STE && dc_kind != 2'd3) begin
-                        k_kind <= dc_kind;
+                        if (ph != PH_WALK) k.kind <= CTX_FAULT;
+                    end else if (ph == PH_STE && dc_kind != CTX_FAULT) begin
+                        k.kind <= dc_kind;
                         cfill_need <= 1'b1;
                     end
                     if (ph == PH_CD && dc_winit) begin
-                        k_kind <= 2'd2;
+                        k.kind <= CTX_TRANSLATE;
                         cfill_need <= 1'b1;
                     end
                     if (dc_read) begin
@@ -664,10 +565,10 @@ module smmu_walker
                             // continue below the cached table descriptor
                             lvl <= h_lvl;
                             rd_addr <= h_addr;
-                            aptab <= k_had0 ? 2'b00 : wl_ap;
-                            pxnt <= !k_had0 && wl_pxn;
-                            uxnt <= !k_had0 && wl_uxn;
-                            r_ap <= wl_ap; r_pxn <= wl_pxn; r_uxn <= wl_uxn; r_hi <= wl_hi;
+                            aptab <= k.had0 ? 2'b00 : wl_chain.ap;
+                            pxnt <= !k.had0 && wl_chain.pxn;
+                            uxnt <= !k.had0 && wl_chain.uxn;
+                            r_ap <= wl_chain.ap; r_pxn <= wl_chain.pxn; r_uxn <= wl_chain.uxn; r_hi <= wl_chain.hi;
                         end else begin
                             lvl <= w_lvl;
                             rd_addr <= w_addr;
@@ -700,68 +601,45 @@ module smmu_walker
 
     assign rsp_valid = (st == S_DONE) && !rsp_done;
     assign rsp_tag = q_tag;
-    assign rsp_result = xc_result;
-    assign rsp_pa = xc_pa;
-    assign rsp_perm = xc_perm;
-    assign rsp_attr = xc_attr;
-    assign rsp_sh = xc_sh;
-    assign rsp_fault = xc_fault;
+    assign rsp = xc_rsp;
 
     assign evt_valid = (st == S_DONE) && !evt_done && xc_evt_valid;
     assign evt = xc_evt;
 
     // Fills are dropped once stale: their data may predate an invalidation.
     assign cf_valid = (st == S_DONE) && !cf_done && cfill_need && !stale;
-    assign cf_sid = q_sid;
-    assign cf_ssv = q_ssv;
-    assign cf_ssid = q_ssv ? q_ssid : 20'h0;
-    assign cf_cdidx = k_cdidx;
-    assign cf_kind = k_kind;
-    assign cf_privcfg = k_privcfg;
-    assign cf_instcfg = k_instcfg;
-    assign cf_asid = k_asid;
-    assign cf_t0sz = k_t0sz;
-    assign cf_tbi0 = k_tbi0;
-    assign cf_epd0 = k_epd0;
-    assign cf_ips = k_ips;
-    assign cf_affd = k_affd;
-    assign cf_wxn = k_wxn;
-    assign cf_pan = k_pan;
-    assign cf_a = k_a;
-    assign cf_r = k_r;
-    assign cf_had0 = k_had0;
-    assign cf_mair = k_mair;
-    assign cf_ttb0 = k_ttb0;
+    ctx_key_t cf_key;
+    assign cf_key.sid = q.sid;
+    assign cf_key.ssv = q.ssv;
+    assign cf_key.ssid = q.ssv ? q.ssid : 20'h0;
+    assign cf.key = cf_key;
+    assign cf.cdidx = k_cdidx;
+    assign cf.ctx = k;
 
     assign tf_valid = (st == S_DONE) && !tf_done && l_hit && !stale;
-    assign tf_asid = k_asid;
-    assign tf_global = l_global;
-    assign tf_size = l_size;
-    assign tf_va = q_addr[47:12];
-    assign tf_oa = l_oa;
-    assign tf_attrindx = l_attrindx;
-    assign tf_sh = l_sh;
-    assign tf_ro = l_ro;
-    assign tf_el0 = l_el0;
-    assign tf_uxn = l_uxn;
-    assign tf_pxn = l_pxn;
+    assign tf.asid = k.asid;
+    assign tf.gbl = l_global;
+    assign tf.va = q.addr[47:12];
+    assign tf.leaf = lf;
 
     assign wl_req = (st == S_WINIT) && !xc_range;
-    assign wl_asid = k_asid;
-    assign wl_slvl = w_lvl;
-    assign wl_va = q_addr[47:21];
-    assign wl_ips = k_ips;
+    assign wl.asid = k.asid;
+    assign wl.slvl = w_lvl;
+    assign wl.va = q.addr[47:21];
+    assign wl.ips = k.ips;
 
     assign wf_valid = (WALK_N != 0) && (st == S_DONE) && !wf_done && wfill_need && !stale;
-    assign wf_asid = k_asid;
-    assign wf_slvl = w_lvl;
-    assign wf_lvl = wfl_lvl;
-    assign wf_va = q_addr[47:21];
-    assign wf_table = wfl_table;
-    assign wf_ap = r_ap;
-    assign wf_uxn = r_uxn;
-    assign wf_pxn = r_pxn;
-    assign wf_hi = r_hi;
+    assign wf.asid = k.asid;
+    assign wf.slvl = w_lvl;
+    assign wf.va = q.addr[47:21];
+    walk_chain_t wf_chain;
+    assign wf_chain.lvl = wfl_lvl;
+    assign wf_chain.tbl = wfl_table;
+    assign wf_chain.ap = r_ap;
+    assign wf_chain.uxn = r_uxn;
+    assign wf_chain.pxn = r_pxn;
+    assign wf_chain.hi = r_hi;
+    assign wf.chain = wf_chain;
 
     // The STE/CD burst (blk) carries fields not used here (dw2 entirely);
     // xc_miss cannot be set in DONE (every path ends with a leaf or a fault).

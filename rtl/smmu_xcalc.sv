@@ -21,18 +21,12 @@
 
 module smmu_xcalc
     import smmu_arch_pkg::*;
+    import smmu_types_pkg::*;
 #(
     parameter int PA_BITS = 48  // IAS = OAS for AArch64: the bypass input-address limit
 ) (
-    // request
-    input  logic [63:0] addr,
-    input  logic        rnw,
-    input  logic        ind,
-    input  logic        pnu,
-    input  logic [31:0] sid,
-    input  logic        ssv,
-    input  logic [19:0] ssid,
-    // context: kind 0 abort (silent), 1 bypass, 2 stage-1 translate, 3 configuration fault
+    input  xreq_t       req,
+    // context: c_kind is CTX_* (abort: silent, bypass, stage-1 translate, configuration fault)
     input  logic [1:0]  c_kind,
     input  logic        c_chk_ias,  // bypass by STE/S1DSS (not GBPA): input limited to IAS
     input  logic [1:0]  c_privcfg,
@@ -45,16 +39,9 @@ module smmu_xcalc
     input  logic        c_a,
     input  logic        c_r,
     input  logic [63:0] c_mair,
-    // leaf (IOTLB entry or walk result); l_size 0: 4 KiB, 1: 2 MiB, 2: 1 GiB
+    // leaf (IOTLB entry or walk result)
     input  logic        l_hit,
-    input  logic [35:0] l_oa,        // OA[47:12]
-    input  logic [1:0]  l_size,
-    input  logic [2:0]  l_attrindx,
-    input  logic [1:0]  l_sh,
-    input  logic        l_ro,        // AP[2] | APTable[1]
-    input  logic        l_el0,       // AP[1] & !APTable[0]
-    input  logic        l_uxn,       // UXN | UXNTable
-    input  logic        l_pxn,       // PXN | PXNTable
+    input  leaf_t       leaf,
     // fault found by an engine
     input  logic [7:0]  x_fault,
     input  logic        x_record,
@@ -62,16 +49,14 @@ module smmu_xcalc
     // outcome
     output logic        miss,
     output logic        range_fault,
-    output logic [1:0]  result,
-    output logic [51:0] pa,
-    output logic [2:0]  perm,
-    output logic [7:0]  attr,
-    output logic [1:0]  sh,
-    output logic [7:0]  fault,
+    output xrsp_t       rsp,
     output logic        evt_valid,
     output logic [EVENT_NBITS-1:0] evt
 );
-    localparam logic [1:0] RES_OK = 2'd0, RES_BYPASS = 2'd1, RES_ABORT = 2'd2, RES_RAZWI = 2'd3;
+    logic [1:0]  result, sh;
+    logic [51:0] pa;
+    logic [2:0]  perm;
+    logic [7:0]  attr, fault;
 
     logic        e_pnu, e_ind;
     logic [63:0] hi_mask;
@@ -82,29 +67,29 @@ module smmu_xcalc
     always @(*) begin
         // STE.PRIVCFG / INSTCFG: 0b1x forces the value x, anything else uses the incoming one.
         // INSTCFG only affects reads: a write is always a data access.
-        e_pnu = c_privcfg[1] ? c_privcfg[0] : pnu;
-        e_ind = rnw && (c_instcfg[1] ? c_instcfg[0] : ind);
+        e_pnu = c_privcfg[1] ? c_privcfg[0] : req.pnu;
+        e_ind = req.rnw && (c_instcfg[1] ? c_instcfg[0] : req.ind);
 
         // Input range of the TTB0 half: VA[63:IA] (VA[55:IA] with TBI0) must be zero. A set
         // VA[55] selects TTB1, which this SMMU never walks (EPD1 is required, docs/rtl.md),
         // so it lands here too.
         hi_mask = ~((64'h1 << (7'd64 - {1'b0, c_t0sz})) - 64'h1);
         if (c_tbi0) hi_mask[63:56] = 8'h0;
-        range_fault = (c_kind == 2'd2) && (((addr & hi_mask) != 64'h0) || c_epd0);
+        range_fault = (c_kind == CTX_TRANSLATE) && (((req.addr & hi_mask) != 64'h0) || c_epd0);
 
         // Permissions at each exception level (VMSAv8-64 EL1&0, reference §4.3).
-        priv_w = !l_ro;
-        el0_w = l_el0 && !l_ro;
+        priv_w = !leaf.ro;
+        el0_w = leaf.el0 && !leaf.ro;
         if (e_pnu) begin
-            p_r = !(c_pan && l_el0);
-            p_w = priv_w && !(c_pan && l_el0);
-            p_x = !l_pxn && !el0_w && !(c_wxn && priv_w);
+            p_r = !(c_pan && leaf.el0);
+            p_w = priv_w && !(c_pan && leaf.el0);
+            p_x = !leaf.pxn && !el0_w && !(c_wxn && priv_w);
         end else begin
-            p_r = l_el0;
+            p_r = leaf.el0;
             p_w = el0_w;
-            p_x = !l_uxn && !(c_wxn && el0_w);
+            p_x = !leaf.uxn && !(c_wxn && el0_w);
         end
-        if (!rnw) allowed = p_w;
+        if (!req.rnw) allowed = p_w;
         else if (e_ind) allowed = p_x;
         else allowed = p_r;
 
@@ -117,17 +102,17 @@ module smmu_xcalc
         f = 8'h0;
         f_xlat = 1'b0;
         case (c_kind)
-            2'd0: ;  // STE.Config abort or GBPA.ABORT: silent, no fault ID
-            2'd1: begin
+            CTX_ABORT: ;  // STE.Config abort or GBPA.ABORT: silent, no fault ID
+            CTX_BYPASS: begin
                 // Stage 1 bypassed by the STE: an input address beyond IAS (= OAS) is a stage-1
                 // Address Size fault; it has no CD, so it aborts and is recorded.
-                if (c_chk_ias && (addr >> PA_BITS) != 64'h0) f = EVENT_ID_F_ADDR_SIZE;
+                if (c_chk_ias && (req.addr >> PA_BITS) != 64'h0) f = EVENT_ID_F_ADDR_SIZE;
                 else begin
                     result = RES_BYPASS;
-                    pa = addr[51:0];
+                    pa = req.addr[51:0];
                 end
             end
-            2'd3: f = x_fault;
+            CTX_FAULT: f = x_fault;
             default: begin
                 if (range_fault) f = EVENT_ID_F_TRANSLATION;
                 else if (x_fault != 8'h0) f = x_fault;
@@ -135,14 +120,14 @@ module smmu_xcalc
                 else if (!allowed) f = EVENT_ID_F_PERMISSION;
                 else begin
                     result = RES_OK;
-                    case (l_size)
-                        2'd1: pa = {4'h0, l_oa[35:9], addr[20:0]};
-                        2'd2: pa = {4'h0, l_oa[35:18], addr[29:0]};
-                        default: pa = {4'h0, l_oa, addr[11:0]};
+                    case (leaf.size)
+                        SIZE_2M: pa = {4'h0, leaf.oa[35:9], req.addr[20:0]};
+                        SIZE_1G: pa = {4'h0, leaf.oa[35:18], req.addr[29:0]};
+                        default: pa = {4'h0, leaf.oa, req.addr[11:0]};
                     endcase
                     perm = {p_x, p_w, p_r};
-                    attr = c_mair[{l_attrindx, 3'b000} +: 8];
-                    sh = l_sh;
+                    attr = c_mair[{leaf.attrindx, 3'b000} +: 8];
+                    sh = leaf.sh;
                 end
                 f_xlat = (f == EVENT_ID_F_TRANSLATION) || (f == EVENT_ID_F_ADDR_SIZE) ||
                          (f == EVENT_ID_F_ACCESS) || (f == EVENT_ID_F_PERMISSION);
@@ -150,19 +135,19 @@ module smmu_xcalc
         endcase
         if (f != 8'h0) result = (f_xlat && !c_a) ? RES_RAZWI : RES_ABORT;
         fault = f;
-        evt_valid = (f != 8'h0) && ((c_kind == 2'd1) || (f_xlat ? c_r : x_record));
+        evt_valid = (f != 8'h0) && ((c_kind == CTX_BYPASS) || (f_xlat ? c_r : x_record));
 
         // Event record (reference §6.1), fields per event ID (§6.2).
         evt = '0;
         evt[EVENT_EVENTID_LSB +: EVENT_EVENTID_W] = f;
-        evt[EVENT_STREAMID_LSB +: EVENT_STREAMID_W] = sid;
+        evt[EVENT_STREAMID_LSB +: EVENT_STREAMID_W] = req.sid;
         case (f)
             EVENT_ID_F_STREAM_DISABLED: ;                     // StreamID only
             EVENT_ID_C_BAD_SUBSTREAMID:                       // the SubstreamID, no SSV
-                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = ssid;
+                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = req.ssid;
             default: begin
-                evt[EVENT_SSV_LSB] = ssv;
-                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = ssv ? ssid : 20'h0;
+                evt[EVENT_SSV_LSB] = req.ssv;
+                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = req.ssv ? req.ssid : 20'h0;
             end
         endcase
         case (f)
@@ -170,23 +155,30 @@ module smmu_xcalc
                 evt[EVENT_FETCHADDR_LSB +: EVENT_FETCHADDR_W] = x_fetch;
             EVENT_ID_F_WALK_EABT: begin
                 evt[EVENT_CLASS_LSB +: EVENT_CLASS_W] = EVENT_CLASS_TT;
-                evt[EVENT_RNW_LSB] = rnw;
+                evt[EVENT_RNW_LSB] = req.rnw;
                 evt[EVENT_IND_LSB] = e_ind;
                 evt[EVENT_PNU_LSB] = e_pnu;
-                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = addr;
+                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = req.addr;
                 evt[EVENT_FETCHADDR_LSB +: EVENT_FETCHADDR_W] = x_fetch;
             end
             EVENT_ID_F_TRANSLATION, EVENT_ID_F_ADDR_SIZE, EVENT_ID_F_ACCESS,
             EVENT_ID_F_PERMISSION: begin
                 evt[EVENT_CLASS_LSB +: EVENT_CLASS_W] = EVENT_CLASS_IN;
-                evt[EVENT_RNW_LSB] = rnw;
+                evt[EVENT_RNW_LSB] = req.rnw;
                 evt[EVENT_IND_LSB] = e_ind;
                 evt[EVENT_PNU_LSB] = e_pnu;
-                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = addr;
+                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = req.addr;
             end
             default: ;
         endcase
     end
+
+    assign rsp.result = result;
+    assign rsp.pa = pa;
+    assign rsp.perm = perm;
+    assign rsp.attr = attr;
+    assign rsp.sh = sh;
+    assign rsp.fault = fault;
 endmodule
 
 `default_nettype wire
