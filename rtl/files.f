@@ -3,11 +3,14 @@
 rtl/smmu_arch_pkg.sv
 rtl/smmu_types_pkg.sv
 rtl/smmu_axil_slave.sv
+rtl/smmu_cfg_cache.sv
 rtl/smmu_cmdq.sv
 rtl/smmu_evtq.sv
+rtl/smmu_iotlb.sv
 rtl/smmu_rd_arb.sv
 rtl/smmu_regs.sv
 rtl/smmu_top.sv
+rtl/smmu_walk_cache.sv
 rtl/smmu_walker.sv
 rtl/smmu_xcalc.sv
 rtl/smmu_xlate.sv

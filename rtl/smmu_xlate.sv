@@ -1,10 +1,12 @@
-// Translation unit: the TBU-side port, the hit path, the configuration cache, the IOTLB and
-// N_WALK miss engines (smmu_walker).
+// Translation unit: the TBU-side port, stage 1 (the hit path), N_WALK miss engines
+// (smmu_walker), the response FIFO, and the arbitration of what the engines produce. The
+// caches are modules of their own: smmu_cfg_cache (configuration cache), smmu_iotlb and
+// smmu_walk_cache.
 //
 // Hit path, per cycle (docs/rtl.md):
 //   cycle 0  t_req handshake; the request is registered into stage 1 (s1).
-//   cycle 1  s1 looks up the context cache (key StreamID, SSV, SubstreamID) and, with the
-//            context's ASID, the IOTLB; smmu_xcalc turns (request, context, leaf) into the
+//   cycle 1  s1 looks up the configuration cache (key StreamID, SSV, SubstreamID) and, with
+//            the context's ASID, the IOTLB; smmu_xcalc turns (request, context, leaf) into the
 //            outcome. A complete outcome is pushed into the 2-entry response FIFO at the end
 //            of the cycle (and its event record into the event queue); anything else is
 //            handed to an idle miss engine.
@@ -15,18 +17,10 @@
 //
 // Engines finish out of order; their responses share the response FIFO with the hit path
 // (engines first, lowest index first), their records share the event port, their fills share
-// one context-cache write port, one IOTLB write port and one walk-cache write port per cycle.
-// A cycle with an invalidation accepts no fill: the filling engine turns stale at the same
-// edge.
-//
-// Walk cache (WALK_N entries, 0: none): each entry is a chain of valid table descriptors from
-// the start level down to level `lvl` (0..2) for one VA region, tagged like the model's
-// WALK entries: ASID (never global), the level, VA[47:shift(lvl)], plus the walk's start
-// level (a chain is only reused by walks starting at the same level). It holds the last
-// descriptor's NextTableAddr, the raw APTable/UXNTable/PXNTable ORed over the chain and the
-// ORed NextTableAddr[47:32] of the chain (a walk with a smaller IPS must not use it). Engines
-// look it up in WINIT through one shared port (lowest engine first, deepest entry wins) and
-// fill it in DONE. It is not on the hit path.
+// one configuration-cache, one IOTLB and one walk-cache fill port per cycle (lowest engine
+// first). A cycle with an invalidation accepts no fill: the filling engine turns stale at the
+// same edge. Engines look the walk cache up in WINIT through one shared port (lowest engine
+// first) and fill it in DONE; it is not on the hit path.
 `default_nettype none
 
 module smmu_xlate
@@ -94,40 +88,13 @@ module smmu_xlate
     input  logic                 r_last
 );
     localparam int PA_BITS = oas_bits(IDR5_OAS_W'(OAS));
-    localparam int CI_W = (CTX_N > 1) ? $clog2(CTX_N) : 1;
-    localparam int TI_W = (TLB_N > 1) ? $clog2(TLB_N) : 1;
     localparam int WI_W = (N_WALK > 1) ? $clog2(N_WALK) : 1;
-    localparam int WN = (WALK_N > 0) ? WALK_N : 1;   // array size (WALK_N = 0: never valid)
-    localparam int KI_W = (WN > 1) ? $clog2(WN) : 1;
     localparam int RSP_W = TAG_W + $bits(xrsp_t);
 
     // ---- stage 1 --------------------------------------------------------------------------
     logic             s1_v;
     logic [TAG_W-1:0] s1_tag;
     xreq_t            s1;
-
-    // VA[47:21] bits that name the region a level-`l` table descriptor maps
-    function automatic logic [26:0] lvl_mask(input logic [1:0] l);
-        case (l)
-            2'd0: lvl_mask = {9'h1FF, 18'h0};
-            2'd1: lvl_mask = {18'h3_FFFF, 9'h0};
-            default: lvl_mask = {27{1'b1}};
-        endcase
-    endfunction
-
-    // NextTableAddr[47:32] bits beyond an effective IPS (none beyond 48 bits)
-    function automatic logic [15:0] ips_hi_mask(input logic [CD_IPS_W-1:0] ips);
-        ips_hi_mask = (oas_bits(ips) >= 48) ? 16'h0000 : (16'hFFFF << (oas_bits(ips) - 32));
-    endfunction
-
-    // VA[47:12] bits that name the page, block or section of a leaf of size `size`
-    function automatic logic [35:0] va_mask(input logic [1:0] size);
-        case (size)
-            SIZE_2M: va_mask = {27'h7FF_FFFF, 9'h0};
-            SIZE_1G: va_mask = {18'h3_FFFF, 18'h0};
-            default: va_mask = {36{1'b1}};
-        endcase
-    endfunction
 
     // ---- engines and their arbitration (fixed priority, lowest engine first) -------------
     logic [N_WALK-1:0]  w_idle, w_start, w_stale;
@@ -162,262 +129,42 @@ module smmu_xlate
         end
     end
 
-    // The winning engine's fill or lookup (whole array elements: Icarus 11 cannot select a
-    // member of an array element).
-    ctx_entry_t  cf_in;
-    tlb_entry_t  tf_in;
-    walk_req_t   wl_in;
-    walk_entry_t wf_in;
-    assign cf_in = wc[cf_sel];
-    assign tf_in = wt[tf_sel];
-    assign wl_in = wl[wl_sel];
-    assign wf_in = wk[wf_sel];
+    // ---- caches ---------------------------------------------------------------------------
+    // Each offers one fill port; the lowest engine with a fill uses it (cf_sel, tf_sel,
+    // wf_sel), and no cache accepts a fill in a cycle with an invalidation.
+    logic        c_hit, l_hit, kl_hit;
+    logic        cf_ready, tf_ready, wf_ready;
+    ctx_t        c_ctx;
+    leaf_t       l_leaf;
+    walk_chain_t kl_chain;
+    ctx_key_t    s1_key;
+    assign s1_key.sid = s1.sid;
+    assign s1_key.ssv = s1.ssv;
+    assign s1_key.ssid = s1.ssid;
 
-    // ---- configuration cache: CTX_N entries, fully associative ---------------------------
-    logic            cv [CTX_N];
-    ctx_entry_t      ce [CTX_N];
-    logic [CI_W-1:0] c_rr;
-    logic            c_hit;
-    logic [CI_W-1:0] c_sel;
-    ctx_t            c_ctx;
-    logic            cf_do, cf_found;
-    logic [CI_W-1:0] cf_idx;
-    logic [CTX_N-1:0] c_inv;
-    // entries copied out of the array; not every field of each copy is used
-    // verilator lint_off UNUSEDSIGNAL
-    ctx_entry_t      c_e, c_s, c_f, c_i;
-    // verilator lint_on UNUSEDSIGNAL
+    // configuration cache: looked up by stage 1
+    smmu_cfg_cache #(.CTX_N(CTX_N)) u_cfg (
+        .clk, .rst_n,
+        .lk_key(s1_key), .lk_hit(c_hit), .lk_ctx(c_ctx),
+        .fill_valid(w_cf_any), .fill_ready(cf_ready), .fill(wc[cf_sel]),
+        .inv_valid, .inv
+    );
 
-    // lookup: key StreamID, SSV, SubstreamID (the SubstreamID only with SSV)
-    always @(*) begin
-        c_hit = 1'b0;
-        c_sel = '0;
-        for (int i = CTX_N - 1; i >= 0; i--) begin
-            c_e = ce[i];
-            if (cv[i] && c_e.key.sid == s1.sid && c_e.key.ssv == s1.ssv &&
-                (!s1.ssv || c_e.key.ssid == s1.ssid)) begin
-                c_hit = 1'b1;
-                c_sel = CI_W'(i);
-            end
-        end
-        c_s = ce[c_sel];
-        c_ctx = c_s.ctx;
-    end
+    // IOTLB: looked up by stage 1 with the ASID of its context
+    smmu_iotlb #(.TLB_N(TLB_N)) u_tlb (
+        .clk, .rst_n,
+        .lk_asid(c_ctx.asid), .lk_va(s1.addr[47:12]), .lk_hit(l_hit), .lk_leaf(l_leaf),
+        .fill_valid(w_tf_any), .fill_ready(tf_ready), .fill(wt[tf_sel]),
+        .inv_valid, .inv
+    );
 
-    // fill: an entry with the same key, else a free one, else round robin
-    always @(*) begin
-        cf_do = w_cf_any && !inv_valid;
-        cf_found = 1'b0; cf_idx = c_rr;
-        for (int i = CTX_N - 1; i >= 0; i--)
-            if (!cv[i]) begin cf_found = 1'b1; cf_idx = CI_W'(i); end
-        for (int i = CTX_N - 1; i >= 0; i--) begin
-            c_f = ce[i];
-            if (cv[i] && c_f.key == cf_in.key) begin cf_found = 1'b1; cf_idx = CI_W'(i); end
-        end
-    end
-
-    // invalidation: CFGI_STE/_RANGE/_ALL/_CD_ALL by StreamID (range), CFGI_CD by CD index
-    always @(*) begin
-        for (int i = 0; i < CTX_N; i++) begin
-            c_i = ce[i];
-            case (inv.op)
-                INV_CFG_SID: c_inv[i] = ((c_i.key.sid ^ inv.sid) & inv.sid_mask) == 32'h0;
-                INV_CFG_CD: c_inv[i] = c_i.key.sid == inv.sid && c_i.cdidx == inv.ssid;
-                default: c_inv[i] = 1'b0;
-            endcase
-        end
-    end
-
-    always_ff @(posedge clk or negedge rst_n) begin
-        if (!rst_n) begin
-            c_rr <= '0;
-            // Everything is reset, not only the valid bits, so no X ever leaves a cache.
-            for (int i = 0; i < CTX_N; i++) begin
-                cv[i] <= 1'b0;
-                ce[i] <= '0;
-            end
-        end else begin
-            if (cf_do) begin
-                cv[cf_idx] <= 1'b1;
-                ce[cf_idx] <= cf_in;
-                if (!cf_found) c_rr <= c_rr + CI_W'(1);
-            end
-            if (inv_valid)
-                for (int i = 0; i < CTX_N; i++)
-                    if (c_inv[i]) cv[i] <= 1'b0;
-        end
-    end
-
-    // ---- IOTLB: TLB_N leaves, fully associative --------------------------------------------
-    logic            tv [TLB_N];
-    tlb_entry_t      te [TLB_N];
-    logic [TI_W-1:0] t_rr;
-    logic            l_hit;
-    logic [TI_W-1:0] l_sel;
-    leaf_t           l_leaf;
-    logic [15:0]     f_asid;
-    logic            tf_do, tf_found;
-    logic [TI_W-1:0] tf_idx;
-    tlb_entry_t      tf_new;
-    logic [TLB_N-1:0] t_inv;
-    // verilator lint_off UNUSEDSIGNAL
-    tlb_entry_t      t_e, t_s, t_i;
-    // verilator lint_on UNUSEDSIGNAL
-
-    // lookup: valid, global or the context's ASID, VA[47:12] under the entry's size
-    assign f_asid = c_ctx.asid;
-    always @(*) begin
-        l_hit = 1'b0;
-        l_sel = '0;
-        for (int j = TLB_N - 1; j >= 0; j--) begin
-            t_e = te[j];
-            if (tv[j] && (t_e.gbl || t_e.asid == f_asid) &&
-                ((t_e.va ^ s1.addr[47:12]) & va_mask(t_e.leaf.size)) == 36'h0) begin
-                l_hit = 1'b1;
-                l_sel = TI_W'(j);
-            end
-        end
-        t_s = te[l_sel];
-        l_leaf = t_s.leaf;
-    end
-
-    // fill: a free entry, else round robin; VA bits below the leaf's size are cleared
-    always @(*) begin
-        tf_do = w_tf_any && !inv_valid;
-        tf_found = 1'b0; tf_idx = t_rr;
-        for (int j = TLB_N - 1; j >= 0; j--)
-            if (!tv[j]) begin tf_found = 1'b1; tf_idx = TI_W'(j); end
-        tf_new = tf_in;
-        tf_new.va = tf_in.va & va_mask(tf_in.leaf.size);
-    end
-
-    // invalidation: TLBI_NH_ALL/NSNH_ALL all, NH_ASID non-global of the ASID, NH_VA the VA
-    // with the ASID or global, NH_VAA the VA with any ASID
-    always @(*) begin
-        for (int j = 0; j < TLB_N; j++) begin
-            t_i = te[j];
-            case (inv.op)
-                INV_TLB_ALL: t_inv[j] = 1'b1;
-                INV_TLB_ASID: t_inv[j] = !t_i.gbl && t_i.asid == inv.asid;
-                INV_TLB_VA: t_inv[j] = (t_i.gbl || t_i.asid == inv.asid) &&
-                                       ((t_i.va ^ inv.va) & va_mask(t_i.leaf.size)) == 36'h0;
-                INV_TLB_VAA: t_inv[j] = ((t_i.va ^ inv.va) & va_mask(t_i.leaf.size)) == 36'h0;
-                default: t_inv[j] = 1'b0;
-            endcase
-        end
-    end
-
-    always_ff @(posedge clk or negedge rst_n) begin
-        if (!rst_n) begin
-            t_rr <= '0;
-            for (int j = 0; j < TLB_N; j++) begin
-                tv[j] <= 1'b0;
-                te[j] <= '0;
-            end
-        end else begin
-            if (tf_do) begin
-                tv[tf_idx] <= 1'b1;
-                te[tf_idx] <= tf_new;
-                if (!tf_found) t_rr <= t_rr + TI_W'(1);
-            end
-            if (inv_valid)
-                for (int j = 0; j < TLB_N; j++)
-                    if (t_inv[j]) tv[j] <= 1'b0;
-        end
-    end
-
-    // ---- walk cache: WALK_N chains, fully associative (engines only) ----------------------
-    logic            kv [WN];
-    walk_entry_t     ke [WN];
-    logic [KI_W-1:0] k_rr;
-    logic            kl_hit;
-    logic [KI_W-1:0] kl_sel;
-    logic [1:0]      kl_lvl;
-    walk_chain_t     kl_chain;
-    logic            wf_do, wf_found;
-    logic [KI_W-1:0] wf_idx;
-    logic [26:0]     wf_key;
-    walk_entry_t     wf_new;
-    logic [WN-1:0]   k_inv;
-    // verilator lint_off UNUSEDSIGNAL
-    walk_entry_t     k_e, k_s, k_f, k_i;
-    // verilator lint_on UNUSEDSIGNAL
-
-    // lookup (one engine per cycle): the deepest matching chain
-    always @(*) begin
-        kl_hit = 1'b0;
-        kl_sel = '0;
-        kl_lvl = '0;
-        for (int k = 0; k < WN; k++) begin
-            k_e = ke[k];
-            if (WALK_N != 0 && kv[k] && k_e.asid == wl_in.asid && k_e.slvl == wl_in.slvl &&
-                ((k_e.va ^ wl_in.va) & lvl_mask(k_e.chain.lvl)) == 27'h0 &&
-                (k_e.chain.hi & ips_hi_mask(wl_in.ips)) == 16'h0 &&
-                (!kl_hit || k_e.chain.lvl > kl_lvl)) begin
-                kl_hit = 1'b1;
-                kl_sel = KI_W'(k);
-                kl_lvl = k_e.chain.lvl;
-            end
-        end
-        k_s = ke[kl_sel];
-        kl_chain = k_s.chain;
-    end
-
-    // fill: same key (ASID, start level, level, region) else free else round robin
-    always @(*) begin
-        wf_do = (WALK_N != 0) && w_wf_any && !inv_valid;
-        wf_key = wf_in.va & lvl_mask(wf_in.chain.lvl);
-        wf_found = 1'b0; wf_idx = k_rr;
-        for (int k = WN - 1; k >= 0; k--)
-            if (!kv[k]) begin wf_found = 1'b1; wf_idx = KI_W'(k); end
-        for (int k = WN - 1; k >= 0; k--) begin
-            k_f = ke[k];
-            if (kv[k] && k_f.asid == wf_in.asid && k_f.slvl == wf_in.slvl &&
-                k_f.chain.lvl == wf_in.chain.lvl && k_f.va == wf_key) begin
-                wf_found = 1'b1; wf_idx = KI_W'(k);
-            end
-        end
-        wf_new = wf_in;
-        wf_new.va = wf_key;
-    end
-
-    // Invalidation (reference §5.2, models/smmu/caches.py): a chain depends on every
-    // descriptor from its start level down, so a VA invalidation with Leaf=0 drops it when
-    // the VA lies in the region of the chain's first (start-level) descriptor; Leaf=1 keeps
-    // it. Entries are never global. CFGI_* leave it.
-    always @(*) begin
-        for (int k = 0; k < WN; k++) begin
-            k_i = ke[k];
-            case (inv.op)
-                INV_TLB_ALL: k_inv[k] = 1'b1;
-                INV_TLB_ASID: k_inv[k] = k_i.asid == inv.asid;
-                INV_TLB_VA: k_inv[k] = !inv.leaf && k_i.asid == inv.asid &&
-                                       ((k_i.va ^ inv.va[35:9]) & lvl_mask(k_i.slvl)) == 27'h0;
-                INV_TLB_VAA: k_inv[k] = !inv.leaf &&
-                                        ((k_i.va ^ inv.va[35:9]) & lvl_mask(k_i.slvl)) == 27'h0;
-                default: k_inv[k] = 1'b0;
-            endcase
-        end
-    end
-
-    always_ff @(posedge clk or negedge rst_n) begin
-        if (!rst_n) begin
-            k_rr <= '0;
-            for (int k = 0; k < WN; k++) begin
-                kv[k] <= 1'b0;
-                ke[k] <= '0;
-            end
-        end else begin
-            if (wf_do) begin
-                kv[wf_idx] <= 1'b1;
-                ke[wf_idx] <= wf_new;
-                if (!wf_found) k_rr <= (k_rr == KI_W'(WN - 1)) ? '0 : k_rr + KI_W'(1);
-            end
-            if (inv_valid)
-                for (int k = 0; k < WN; k++)
-                    if (k_inv[k]) kv[k] <= 1'b0;
-        end
-    end
+    // walk cache: looked up by the engine granted this cycle (wl_sel), engines only
+    smmu_walk_cache #(.WALK_N(WALK_N)) u_walkc (
+        .clk, .rst_n,
+        .lk(wl[wl_sel]), .lk_hit(kl_hit), .lk_chain(kl_chain),
+        .fill_valid(w_wf_any), .fill_ready(wf_ready), .fill(wk[wf_sel]),
+        .inv_valid, .inv
+    );
 
     // ---- hit path: outcome of s1 ----------------------------------------------------------
     logic [1:0]   f_kind;
@@ -497,10 +244,10 @@ module smmu_xlate
             w_start[i] = s1_adv && need_walk && (idle_sel == WI_W'(i));
             w_rsp_ready[i] = eng_push && (rsp_sel == WI_W'(i));
             w_evt_ready[i] = evt_ready && (evt_sel == WI_W'(i));
-            w_cf_ready[i] = !inv_valid && (cf_sel == WI_W'(i));
-            w_tf_ready[i] = !inv_valid && (tf_sel == WI_W'(i));
+            w_cf_ready[i] = cf_ready && (cf_sel == WI_W'(i));
+            w_tf_ready[i] = tf_ready && (tf_sel == WI_W'(i));
             w_wl_gnt[i] = w_wl_any && (wl_sel == WI_W'(i));
-            w_wf_ready[i] = !inv_valid && (wf_sel == WI_W'(i));
+            w_wf_ready[i] = wf_ready && (wf_sel == WI_W'(i));
         end
     end
 

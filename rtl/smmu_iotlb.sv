@@ -1,0 +1,134 @@
+// IOTLB: TLB_N leaves, fully associative, one lookup per cycle (docs/rtl.md).
+//
+// An entry is a leaf at its size (4 KiB, 2 MiB, 1 GiB) for one ASID (or global, nG = 0),
+// with the permissions already merged with the table attributes (unless HAD0).
+//   - Lookup, combinational: the lowest valid entry that is global or of lk_asid and whose
+//     VA[47:12] matches under its size. The hit path looks up stage 1's request every cycle
+//     with the ASID of its configuration-cache context.
+//   - Fill, at the clock edge: the lowest free entry, else the round-robin pointer (which
+//     then advances); the VA bits below the leaf's size are cleared. No fill in a cycle with
+//     an invalidation (fill_ready is low).
+//   - Invalidation, at the clock edge of inv_valid: TLBI_NH_ALL/NSNH_ALL every entry,
+//     TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries covering the VA
+//     with the ASID or global, TLBI_NH_VAA the entries covering the VA.
+`default_nettype none
+
+module smmu_iotlb
+    import smmu_arch_pkg::*;
+    import smmu_types_pkg::*;
+#(
+    parameter int TLB_N = 16
+) (
+    input  logic                 clk,
+    input  logic                 rst_n,
+
+    // lookup
+    input  logic [CD_ASID_W-1:0] lk_asid,
+    input  logic [35:0]          lk_va,       // VA[47:12]
+    output logic                 lk_hit,
+    output leaf_t                lk_leaf,     // the hit entry's leaf (entry 0's without a hit)
+
+    // fill
+    input  logic                 fill_valid,
+    output logic                 fill_ready,
+    input  tlb_entry_t           fill,
+
+    // invalidation
+    input  logic                 inv_valid,
+    input  inv_t                 inv
+);
+    localparam int TI_W = (TLB_N > 1) ? $clog2(TLB_N) : 1;
+
+    // VA[47:12] bits that name the page, block or section of a leaf of size `size`
+    function automatic logic [35:0] va_mask(input logic [1:0] size);
+        case (size)
+            SIZE_2M: va_mask = {27'h7FF_FFFF, 9'h0};
+            SIZE_1G: va_mask = {18'h3_FFFF, 18'h0};
+            default: va_mask = {36{1'b1}};
+        endcase
+    endfunction
+
+    logic            tv [TLB_N];
+    tlb_entry_t      te [TLB_N];
+    logic [TI_W-1:0] t_rr;          // round-robin replacement pointer
+    logic [TI_W-1:0] l_sel;
+    logic            tf_do, tf_found;
+    logic [TI_W-1:0] tf_idx;
+    tlb_entry_t      tf_new;
+    logic [TLB_N-1:0] t_inv;
+    // Entries are copied out of the array whole (Icarus 11 cannot select a member of an
+    // array element); not every field of each copy is used.
+    // verilator lint_off UNUSEDSIGNAL
+    tlb_entry_t      t_e, t_s, t_i;
+    // verilator lint_on UNUSEDSIGNAL
+
+    // lookup: valid, global or the ASID, VA[47:12] under the entry's size
+    always @(*) begin
+        lk_hit = 1'b0;
+        l_sel = '0;
+        for (int j = TLB_N - 1; j >= 0; j--) begin
+            t_e = te[j];
+            if (tv[j] && (t_e.gbl || t_e.asid == lk_asid) &&
+                ((t_e.va ^ lk_va) & va_mask(t_e.leaf.size)) == 36'h0) begin
+                lk_hit = 1'b1;
+                l_sel = TI_W'(j);
+            end
+        end
+        t_s = te[l_sel];
+        lk_leaf = t_s.leaf;
+    end
+
+    // fill: a free entry, else round robin; VA bits below the leaf's size are cleared
+    assign fill_ready = !inv_valid;
+    always @(*) begin
+        tf_do = fill_valid && !inv_valid;
+        tf_found = 1'b0; tf_idx = t_rr;
+        for (int j = TLB_N - 1; j >= 0; j--)
+            if (!tv[j]) begin tf_found = 1'b1; tf_idx = TI_W'(j); end
+        tf_new = fill;
+        tf_new.va = fill.va & va_mask(fill.leaf.size);
+    end
+
+    // invalidation
+    always @(*) begin
+        for (int j = 0; j < TLB_N; j++) begin
+            t_i = te[j];
+            case (inv.op)
+                INV_TLB_ALL: t_inv[j] = 1'b1;
+                INV_TLB_ASID: t_inv[j] = !t_i.gbl && t_i.asid == inv.asid;
+                INV_TLB_VA: t_inv[j] = (t_i.gbl || t_i.asid == inv.asid) &&
+                                       ((t_i.va ^ inv.va) & va_mask(t_i.leaf.size)) == 36'h0;
+                INV_TLB_VAA: t_inv[j] = ((t_i.va ^ inv.va) & va_mask(t_i.leaf.size)) == 36'h0;
+                default: t_inv[j] = 1'b0;
+            endcase
+        end
+    end
+
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            t_rr <= '0;
+            // Everything is reset, not only the valid bits, so no X ever leaves the cache.
+            for (int j = 0; j < TLB_N; j++) begin
+                tv[j] <= 1'b0;
+                te[j] <= '0;
+            end
+        end else begin
+            if (tf_do) begin
+                tv[tf_idx] <= 1'b1;
+                te[tf_idx] <= tf_new;
+                if (!tf_found) t_rr <= t_rr + TI_W'(1);
+            end
+            if (inv_valid)
+                for (int j = 0; j < TLB_N; j++)
+                    if (t_inv[j]) tv[j] <= 1'b0;
+        end
+    end
+
+    // The configuration-cache fields of an invalidation, and Leaf (the IOTLB drops leaves
+    // either way), are for the other caches.
+    // verilator lint_off UNUSEDSIGNAL
+    wire unused = ^{inv.sid, inv.sid_mask, inv.ssid, inv.leaf};
+    // verilator lint_on UNUSEDSIGNAL
+endmodule
+
+`default_nettype wire
