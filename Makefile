@@ -48,7 +48,7 @@ sim: $(STAMP) ## the flagship SVA scenario on BACKEND=rtl|model: bind, DMA, munm
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
 	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) -q
 
-lint: $(STAMP) ## verilator --lint-only -Wall and an Icarus compile of rtl/, ruff on Python
+lint: $(STAMP) ## generated RTL package current, verilator -Wall and Icarus on rtl/files.f, ruff
 	$(PY) -m models.arch.svpkg --check
 	verilator --lint-only -Wall --top-module smmu_top -f rtl/files.f
 	iverilog -g2012 -Wall -o /dev/null -s smmu_top -c rtl/files.f
