@@ -10,7 +10,7 @@ from models.arch import registers as R
 from models.arch.ste import STE, StreamConfig
 from models.cpu.features import CpuFeatures
 from models.smmu.config import DEFAULT, FULL, MIXED
-from tb.backend_model import ModelPlatform
+from tb.platform.model import ModelPlatform
 from tb.sva.platform import SmmuTimeout
 from tb.sva.smmu.device import ArmSmmuV3
 from tb.sva.smmu.probe import decode_features, sva_blockers

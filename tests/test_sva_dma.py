@@ -9,10 +9,11 @@ import pytest
 
 from models.arch.events import EventID
 from models.smmu.config import DEFAULT
-from tb.backend_model import ModelPlatform
 from tb.devices.dma import PAGE, Status
 from tb.devices.dma import Descriptor as D
-from tb.sva_scenarios import SCENARIOS, ModelBackend, SvaBench
+from tb.platform.model import ModelPlatform
+from tb.scenarios.harness import ModelBackend, SvaBench
+from tb.scenarios.scenarios import SCENARIOS
 
 
 def bench(cpu=None) -> SvaBench:

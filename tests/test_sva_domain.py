@@ -17,7 +17,7 @@ from models.arch.ste import STE, S1DefaultSubstream, S1Format, StreamConfig
 from models.cpu.features import CpuFeatures
 from models.smmu.config import DEFAULT
 from models.smmu.xlate import Result, TransReq, TransResp
-from tb.backend_model import ModelPlatform
+from tb.platform.model import ModelPlatform
 from tb.sva.iopgtable import (
     ARM_LPAE_MAIR,
     IOMMU_CACHE,

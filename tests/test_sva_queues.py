@@ -11,7 +11,7 @@ from models.arch.commands import CmdCfgiSte, CmdSync, CmdTlbiNhAsid, UnknownComm
 from models.arch.events import EventID
 from models.smmu.config import DEFAULT
 from models.smmu.xlate import TransReq
-from tb.backend_model import ModelPlatform
+from tb.platform.model import ModelPlatform
 from tb.sva.platform import SmmuTimeout
 from tb.sva.smmu.device import ArmSmmuV3
 from tb.sva.smmu.evtq import EventQueue

@@ -13,7 +13,7 @@ import sys
 import yaml
 from cocotb_coverage.coverage import merge_coverage
 
-from tb.runner import ROOT, build_dir, run
+from tb.cli.runner import ROOT, build_dir, run
 
 OUT = ROOT / "build" / "cov" / "coverage.yml"
 TESTS = ("RegAccessTest", "XlateRandomTest")

@@ -11,13 +11,14 @@ import cocotb
 from cocotb.queue import Queue
 from cocotb.triggers import Event
 from pyuvm import (
-    ConfigDB,
     uvm_agent,
     uvm_analysis_port,
     uvm_driver,
     uvm_sequence_item,
     uvm_sequencer,
 )
+
+from tb.env.config import env_cfg
 
 RESULT_NAMES = {0: "OK_TRANSLATED", 1: "OK_BYPASS", 2: "ABORT", 3: "RAZ_WI"}
 
@@ -59,9 +60,9 @@ class TransItem(uvm_sequence_item):
 class XlateDriver(uvm_driver):
     def build_phase(self) -> None:
         self.ap = uvm_analysis_port("ap", self)
-        self.bfm = ConfigDB().get(self, "", "XBFM")
-        self.clock = ConfigDB().get(self, "", "BFM")
-        self.tag_w = ConfigDB().get(self, "", "TAG_W")
+        self.bfm = env_cfg(self).xbfm
+        self.clock = env_cfg(self).bfm
+        self.tag_w = env_cfg(self).tag_w
         self.inflight: dict[int, TransItem] = {}
         self.free: Queue[int] = Queue()
         for t in range(1 << self.tag_w):
@@ -99,7 +100,7 @@ class XlateAgent(uvm_agent):
     def build_phase(self) -> None:
         self.seqr = uvm_sequencer("seqr", self)
         self.driver = XlateDriver("driver", self)
-        ConfigDB().set(None, "*", "XLATE_SEQR", self.seqr)
+        env_cfg(self).xlate_seqr = self.seqr
 
     def connect_phase(self) -> None:
         self.driver.seq_item_port.connect(self.seqr.seq_item_export)

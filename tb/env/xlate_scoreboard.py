@@ -12,43 +12,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from cocotb_coverage.coverage import CoverCross, CoverPoint
-from pyuvm import ConfigDB, uvm_component, uvm_subscriber
+from pyuvm import uvm_component, uvm_subscriber
 
 from models.arch import registers as R
 from models.arch.commands import decode_command
 from models.smmu.smmu import SmmuModel
 from models.smmu.xlate import TransReq, TransResp
-from tb.bfm import RESP_OKAY
-from tb.reg_agent import RegItem
-from tb.xlate_agent import TransItem
+from tb.agents.reg_agent import RegItem
+from tb.agents.xlate_agent import TransItem
+from tb.bfm.smmu_bfm import RESP_OKAY
+from tb.env.config import env_cfg
 
 _FIELDS_OK = ("result", "pa", "perm", "attr", "sh", "fault")
-
-# Functional coverage of the checked translations (`make cov` reports it).
-RESULTS = ["OK_TRANSLATED", "OK_BYPASS", "ABORT", "RAZ_WI"]
-FAULTS = {0: "none", 0x02: "C_BAD_STREAMID", 0x03: "F_STE_FETCH", 0x04: "C_BAD_STE",
-          0x06: "F_STREAM_DISABLED", 0x08: "C_BAD_SUBSTREAMID", 0x09: "F_CD_FETCH",
-          0x0A: "C_BAD_CD", 0x0B: "F_WALK_EABT", 0x10: "F_TRANSLATION", 0x11: "F_ADDR_SIZE",
-          0x12: "F_ACCESS", 0x13: "F_PERMISSION"}
-ACCESSES = ["read-user", "read-priv", "exec-user", "exec-priv", "write-user", "write-priv"]
-
-
-def _access(item: TransItem) -> str:
-    kind = "write" if not item.rnw else "exec" if item.ind else "read"
-    return f"{kind}-{'priv' if item.pnu else 'user'}"
-
-
-@CoverPoint("smmu.xlate.result", xf=lambda res, item: res, bins=RESULTS)
-@CoverPoint("smmu.xlate.fault", xf=lambda res, item: FAULTS.get(item.rsp["fault"], "other"),
-            bins=list(FAULTS.values()))
-@CoverPoint("smmu.xlate.access", xf=lambda res, item: _access(item), bins=ACCESSES)
-@CoverPoint("smmu.xlate.served", xf=lambda res, item: "walk" if item.rsp["walked"] else "hit",
-            bins=["hit", "walk"])
-@CoverCross("smmu.xlate.result_x_access", items=["smmu.xlate.result", "smmu.xlate.access"])
-def _sample(res: str, item: TransItem) -> None:
-    """One checked response."""
-
 
 def same(resp: TransResp, rsp: dict[str, int]) -> bool:
     if int(resp.result) != rsp["result"]:
@@ -72,9 +47,9 @@ class _Tap(uvm_subscriber):
 
 class XlateScoreboard(uvm_component):
     def build_phase(self) -> None:
-        self.cfg = ConfigDB().get(self, "", "SMMU_CONFIG")
-        self.mem = ConfigDB().get(self, "", "MEM")
-        self.seed = ConfigDB().get(self, "", "SEED")
+        self.cfg = env_cfg(self).smmu
+        self.mem = env_cfg(self).mem
+        self.seed = env_cfg(self).seed
         self.model = SmmuModel(self.cfg, self.mem, predictor=True)
         self.reg_tap = _Tap("reg_tap", self)
         self.xlate_tap = _Tap("xlate_tap", self)
@@ -131,7 +106,6 @@ class XlateScoreboard(uvm_component):
         self.model.commit_runs(req, runs, matching)
         self.stale_accepted += outcomes.index(matching[0]) > 0
         self.by_result[str(matching[0].resp.result.name)] += 1
-        _sample(matching[0].resp.result.name, item)
         options = frozenset(oc.event.to_int() if oc.event is not None else None
                             for oc in matching)
         if options != {None}:

@@ -73,6 +73,24 @@ class SmmuBfm:
         """Simulated clock cycles since time zero."""
         return int(self.now_ns() // CLK_PERIOD_NS)
 
+    async def clocks(self, n: int) -> None:
+        await ClockCycles(self.dut.clk, n)
+
+    async def edge(self) -> None:
+        await RisingEdge(self.dut.clk)
+
+    def irq(self, name: str) -> int:
+        """Level of the wired interrupt output irq_<name>."""
+        return int(getattr(self.dut, f"irq_{name}").value)
+
+    def peek(self, path: str) -> int:
+        """An internal RTL signal by hierarchical path below the top (e.g. u_regs.cmdq_cons),
+        for measurements that need state no port shows."""
+        h = self.dut
+        for part in path.split("."):
+            h = getattr(h, part)
+        return int(h.value)
+
     async def read32(self, addr: int) -> tuple[int, int]:
         r = await self.regs.read(addr, 4)
         return int.from_bytes(r.data, "little"), int(r.resp)

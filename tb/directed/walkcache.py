@@ -8,24 +8,11 @@ read counts come from the walk geometry (4 levels, STE + CD = 2 reads), not from
 from __future__ import annotations
 
 import cocotb
-from cocotb.triggers import RisingEdge
 
 from models.arch import commands as C
 from models.arch.pgtable import PageDescriptor, TableDescriptor
-from tb.smoke_xlate import OK, basic, check
-
-
-class ArCount:
-    def __init__(self, dut):
-        self.dut, self.n, self.addrs = dut, 0, []
-        cocotb.start_soon(self.run())
-
-    async def run(self):
-        while True:
-            await RisingEdge(self.dut.clk)
-            if int(self.dut.m_axi_arvalid.value) and int(self.dut.m_axi_arready.value):
-                self.n += 1
-                self.addrs.append(int(self.dut.m_axi_araddr.value))
+from tb.bfm.monitors import MemReadMonitor
+from tb.directed.harness import OK, basic, check
 
 
 def l2_entry(s, ttb, va):
@@ -45,7 +32,7 @@ async def reads_of(s, ar, tag, va, sid=1):
 @cocotb.test()
 async def wc_hit_and_invalidation(dut):
     s, ttb = await basic(dut)
-    ar = ArCount(dut)
+    ar = MemReadMonitor(dut)
     base = 0x0000_7F12_3440_0000  # 2 MiB aligned
     pas = {}
     for i in range(12):

@@ -6,7 +6,7 @@ once. One test directory per run, so results and wave files never collide.
 
 Command line (used by the Makefile)::
 
-    python -m tb.runner --sim verilator --test BringUpTest --seed 1 [--waves] [--params full]
+    python -m tb.cli.runner --sim verilator --test BringUpTest --seed 1 [--waves] [--params full]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from cocotb_tools.runner import get_results, get_runner
 
 from tb.dut_config import PARAM_SETS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RTL_DIR = ROOT / "rtl"
 BUILD_ROOT = ROOT / "build" / "sim"
 TOPLEVEL = "smmu_top"
@@ -31,7 +31,7 @@ TEST_MODULE = "tb.tests"
 SIMULATORS = ("verilator", "icarus")
 
 # The verilator shim lives beside the venv's python (made by `make setup`); put it on PATH
-# so a bare `pytest` or `python -m tb.runner` finds it without an activated venv.
+# so a bare `pytest` or `python -m tb.cli.runner` finds it without an activated venv.
 _VENV_BIN = str(Path(sys.executable).parent)
 if _VENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _VENV_BIN + os.pathsep + os.environ.get("PATH", "")

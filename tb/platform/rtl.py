@@ -18,8 +18,8 @@ from cocotb.triggers import Timer
 from pyuvm import uvm_sequence
 
 from models.memory import FrameAllocator, PhysicalMemory
-from tb.bfm import RESP_OKAY, SmmuBfm
-from tb.reg_agent import RegItem
+from tb.agents.reg_agent import RegItem
+from tb.bfm.smmu_bfm import RESP_OKAY, SmmuBfm
 
 T = TypeVar("T")
 
@@ -83,4 +83,4 @@ class CocotbPlatform:
             coro.close()
             raise NotInCpuThread(
                 "an mmu notifier needed the SMMU from the simulator's thread: run the CPU "
-                "operation with `await tb.platform_cocotb.cpu_call(fn, *args)`") from exc
+                "operation with `await tb.platform.rtl.cpu_call(fn, *args)`") from exc

@@ -5,278 +5,44 @@ memory with the models/arch encoders, programs the SMMU through the register por
 translations against values derived by hand from the reference (docs/port-contract.md,
 the architecture reference). Run one with
 
-    .venv/bin/python -m tb.runner --sim verilator --module tb.smoke_xlate \
+    .venv/bin/python -m tb.cli.runner --sim verilator --module tb.directed.xlate \
         --test <name>
 
-They drive the ports with their own small signal-level helpers and program the SMMU without
-the software stack (tb/sva) on purpose: the pyuvm agents, the stack and the model-based
-scoreboard are checked by these expectations too, so a bug shared by them cannot hide here.
+The harness (tb/directed/harness.py) programs the SMMU without the software stack and drives
+the translation port with tb/bfm/xlate_port.py.
 `tests/test_rtl.py::test_rtl_directed_smoke` runs them all on both simulators.
 """
 
 from __future__ import annotations
 
 import cocotb
-from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 
 from models.arch import commands as C
 from models.arch import registers as R
-from models.arch.cd import CD, L1CD
-from models.arch.events import EventID, decode_event
+from models.arch.cd import L1CD
+from models.arch.events import EventID
 from models.arch.pgtable import (
-    L1BlockDescriptor,
-    L2BlockDescriptor,
     PageDescriptor,
-    TableDescriptor,
 )
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig
-from models.memory import PhysicalMemory
-from tb.bfm import SmmuBfm
-
-OK, BYPASS, ABORT, RAZWI = 0, 1, 2, 3
-MAIR = 0x0000_0000_0044_FF04  # attr0 Device-nGnRE, attr1 Normal WB, attr2 Normal NC
-
-# Physical memory map of the tests
-STRTAB = 0x0010_0000
-CMDQ = 0x0020_0000
-EVTQ = 0x0021_0000
-CDTAB = 0x0030_0000
-PT_POOL = 0x0100_0000
-
-
-class XPort:
-    """Drives the translation request port and collects responses by tag.
-
-    Inputs change on the falling edge; a handshake is "valid and ready seen at a falling
-    edge" (t_req_ready and t_rsp_valid are functions of registered state only, so they are
-    stable there) and completes at the following rising edge.
-    """
-
-    def __init__(self, dut) -> None:
-        self.dut = dut
-        for name in ("t_req_valid", "t_req_tag", "t_req_sid", "t_req_ssv", "t_req_ssid",
-                     "t_req_addr", "t_req_rnw", "t_req_ind", "t_req_pnu"):
-            getattr(dut, name).value = 0
-        dut.t_rsp_ready.value = 1
-        self.rsps: dict[int, dict] = {}
-        self.order: list[int] = []
-        self.edge = 0
-        self.accepted: dict[int, int] = {}
-        cocotb.start_soon(self._monitor())
-
-    async def _monitor(self) -> None:
-        dut = self.dut
-        while True:
-            await FallingEdge(dut.clk)
-            self.edge += 1
-            v = dut.t_rsp_valid.value
-            if not v.is_resolvable:  # before reset on Icarus
-                continue
-            if int(v) and int(dut.t_rsp_ready.value):
-                tag = int(dut.t_rsp_tag.value)
-                self.rsps[tag] = {
-                    "result": int(dut.t_rsp_result.value), "pa": int(dut.t_rsp_pa.value),
-                    "perm": int(dut.t_rsp_perm.value), "attr": int(dut.t_rsp_attr.value),
-                    "sh": int(dut.t_rsp_sh.value), "fault": int(dut.t_rsp_fault.value),
-                    "edge": self.edge,
-                }
-                self.order.append(tag)
-
-    async def send(self, reqs: list[dict]) -> None:
-        """Issue requests back to back (one per cycle when the SMMU is ready)."""
-        dut = self.dut
-        await FallingEdge(dut.clk)
-        for r in reqs:
-            dut.t_req_valid.value = 1
-            dut.t_req_tag.value = r["tag"]
-            dut.t_req_sid.value = r.get("sid", 0)
-            dut.t_req_ssv.value = int("ssid" in r)
-            dut.t_req_ssid.value = r.get("ssid", 0)
-            dut.t_req_addr.value = r["addr"]
-            dut.t_req_rnw.value = int(r.get("rnw", 1))
-            dut.t_req_ind.value = int(r.get("ind", 0))
-            dut.t_req_pnu.value = int(r.get("pnu", 0))
-            self.rsps.pop(r["tag"], None)
-            while True:
-                ready = int(dut.t_req_ready.value)
-                # the monitor counts this falling edge too (it runs first or after: same edge)
-                edge = self.edge
-                await FallingEdge(dut.clk)
-                if ready:
-                    self.accepted[r["tag"]] = edge
-                    break
-        dut.t_req_valid.value = 0
-
-    async def wait(self, tags, timeout: int = 2000) -> None:
-        for _ in range(timeout):
-            if all(t in self.rsps for t in tags):
-                return
-            await RisingEdge(self.dut.clk)
-        missing = [t for t in tags if t not in self.rsps]
-        raise AssertionError(f"no response for tags {missing}")
-
-    async def xlate(self, tag: int = 1, **req) -> dict:
-        await self.send([{"tag": tag, **req}])
-        await self.wait([tag])
-        return self.rsps[tag]
+from tb.bfm.monitors import IrqPulseMonitor
+from tb.directed.harness import (
+    ABORT,
+    BYPASS,
+    CDTAB,
+    CMDQ,
+    EVTQ,
+    OK,
+    RAZWI,
+    STRTAB,
+    Soft,
+    basic,
+    cd,
+    check,
+    s1_ste,
+)
 
 
-class Soft:
-    """Just enough of a driver to program the SMMU for one test."""
-
-    def __init__(self, dut) -> None:
-        self.dut = dut
-        self.mem = PhysicalMemory(48)
-        self.bfm = SmmuBfm(dut, self.mem)
-        self.x = XPort(dut)
-        self.pt_next = PT_POOL
-        self.cmdq_log2 = 4
-        self.evtq_log2 = 4
-        self.cmd_prod = 0
-        self.evt_cons = 0
-
-    # -- registers ----------------------------------------------------------------------------
-    async def w32(self, name: str, v: int) -> None:
-        assert await self.bfm.write(R.OFFSETS[name], v.to_bytes(4, "little")) == 0
-
-    async def w64(self, name: str, v: int) -> None:
-        await self.w32(name, v & 0xFFFF_FFFF)
-        assert await self.bfm.write(R.OFFSETS[name] + 4, (v >> 32).to_bytes(4, "little")) == 0
-
-    async def r32(self, name: str) -> int:
-        v, resp = await self.bfm.read32(R.OFFSETS[name])
-        assert resp == 0
-        return v
-
-    async def poll(self, name: str, want: int, mask: int = 0xFFFF_FFFF, n: int = 200) -> int:
-        for _ in range(n):
-            v = await self.r32(name)
-            if v & mask == want:
-                return v
-        raise AssertionError(f"{name} never reached {want:#x} (last {v:#x})")
-
-    async def start(self, *, strtab_cfg: int | None = None, recinvsid: int = 1,
-                    smmuen: int = 1) -> None:
-        await self.bfm.reset()
-        await self.w64("STRTAB_BASE", STRTAB)
-        if strtab_cfg is None:
-            strtab_cfg = R.STRTAB_BASE_CFG(LOG2SIZE=6).to_int()
-        await self.w32("STRTAB_BASE_CFG", strtab_cfg)
-        await self.w64("CMDQ_BASE", CMDQ | self.cmdq_log2)
-        await self.w64("EVENTQ_BASE", EVTQ | self.evtq_log2)
-        await self.w32("CR2", recinvsid << 1)
-        await self.w32("IRQ_CTRL", 0x5)
-        cr0 = 0b1100 | smmuen
-        await self.w32("CR0", cr0)
-        await self.poll("CR0ACK", cr0)
-        await self.poll("IRQ_CTRLACK", 0x5)
-
-    # -- commands -------------------------------------------------------------------------------
-    async def cmds(self, *cmds, wait: bool = True) -> None:
-        n = 1 << self.cmdq_log2
-        for c in cmds:
-            idx = self.cmd_prod & (n - 1)
-            self.mem.write(CMDQ + 16 * idx, c.to_bytes())
-            self.cmd_prod = (self.cmd_prod + 1) & (2 * n - 1)
-        await self.w32("CMDQ_PROD", self.cmd_prod)
-        if wait:
-            await self.poll("CMDQ_CONS", self.cmd_prod, mask=2 * n - 1)
-
-    async def sync(self, *cmds) -> None:
-        await self.cmds(*cmds, C.CmdSync())
-
-    # -- events ---------------------------------------------------------------------------------
-    async def events(self, expect: int = 0) -> list:
-        """Every record the SMMU produced since the last call (and consume them).
-
-        Records are written after the response that reports the fault, so wait (a bounded
-        number of register reads) until `expect` records are visible.
-        """
-        n = 1 << self.evtq_log2
-        for _ in range(50):
-            prod = await self.r32("EVENTQ_PROD")
-            if ((prod - self.evt_cons) & (2 * n - 1)) >= expect:
-                break
-        out = []
-        while (self.evt_cons & (2 * n - 1)) != (prod & (2 * n - 1)):
-            idx = self.evt_cons & (n - 1)
-            out.append(decode_event(self.mem.read(EVTQ + 32 * idx, 32)))
-            self.evt_cons = (self.evt_cons + 1) & (2 * n - 1)
-        await self.w32("EVENTQ_CONS", self.evt_cons | (prod & 0x8000_0000))
-        return out
-
-    # -- tables ---------------------------------------------------------------------------------
-    def alloc(self, size: int = 4096) -> int:
-        pa = self.pt_next
-        self.pt_next += max(size, 4096)
-        self.mem.write(pa, bytes(size))
-        return pa
-
-    def ste(self, sid: int, ste: STE, base: int = STRTAB) -> None:
-        self.mem.write(base + 64 * sid, ste.to_bytes())
-
-    def map(self, ttb: int, va: int, pa: int, *, level: int = 3, start: int = 0,
-            **attrs) -> None:
-        """Install a leaf for va at `level` (1: 1 GiB block, 2: 2 MiB block, 3: page)."""
-        table = ttb
-        for lvl in range(start, level):
-            shift = 39 - 9 * lvl
-            idx = (va >> shift) & 0x1FF
-            a = table + 8 * idx
-            d = self.mem.read64(a)
-            if not d & 1:
-                nxt = self.alloc()
-                d = TableDescriptor(Valid=1, NextTableAddr=nxt).to_int()
-                self.mem.write64(a, d)
-            table = d & 0x0000_FFFF_FFFF_F000
-        shift = 39 - 9 * level
-        a = table + 8 * ((va >> shift) & 0x1FF)
-        fields = {"Valid": 1, "AF": 1, "SH": 3, "AttrIndx": 1, "AP": 0b01, **attrs}
-        cls = {1: L1BlockDescriptor, 2: L2BlockDescriptor, 3: PageDescriptor}[level]
-        self.mem.write64(a, cls(OutputAddr=pa, **fields).to_int())
-
-    def leaf_addr(self, ttb: int, va: int, level: int = 3, start: int = 0) -> int:
-        table = ttb
-        for lvl in range(start, level):
-            d = self.mem.read64(table + 8 * ((va >> (39 - 9 * lvl)) & 0x1FF))
-            table = d & 0x0000_FFFF_FFFF_F000
-        return table + 8 * ((va >> (39 - 9 * level)) & 0x1FF)
-
-
-def cd(ttb: int, asid: int = 1, **kw) -> CD:
-    fields = {"V": 1, "T0SZ": 16, "TG0": 0, "IR0": 1, "OR0": 1, "SH0": 3, "EPD1": 1,
-              "IPS": 5, "AA64": 1, "R": 1, "A": 1, "ASID": asid, "TTB0": ttb, "MAIR": MAIR}
-    fields.update(kw)
-    return CD(**fields)
-
-
-def s1_ste(ctx: int, **kw) -> STE:
-    fields = {"V": 1, "Config": StreamConfig.S1_TRANS, "S1ContextPtr": ctx, "S1CIR": 1,
-              "S1COR": 1, "S1CSH": 3}
-    fields.update(kw)
-    return STE(**fields)
-
-
-async def basic(dut, **kw):
-    """SMMU on, linear stream table, SID 1 with a single CD (ASID 1) over a 4-level table."""
-    s = Soft(dut)
-    ttb = s.alloc()
-    s.mem.write(CDTAB, cd(ttb).to_bytes())
-    s.ste(1, s1_ste(CDTAB))
-    await s.start(**kw)
-    return s, ttb
-
-
-def check(rsp: dict, result: int, pa: int | None = None, fault: int = 0, **kw) -> None:
-    assert rsp["result"] == result, rsp
-    assert rsp["fault"] == fault, rsp
-    if pa is not None:
-        assert rsp["pa"] == pa, (hex(rsp["pa"]), hex(pa))
-    for k, v in kw.items():
-        assert rsp[k] == v, (k, rsp)
-
-
-# ---------------------------------------------------------------------------------------------
 @cocotb.test()
 async def gbpa_bypass_abort(dut):
     """SMMUEN=0: GBPA.ABORT=0 passes addresses through, ABORT=1 aborts without an event."""
@@ -543,14 +309,7 @@ async def two_level_tables(dut):
 async def commands_invalidate_and_sync(dut):
     """Cached translations stay until TLBI + SYNC; CFGI_STE/CD; SIG_IRQ pulse; nG/ASID."""
     s, ttb = await basic(dut)
-    pulses = []
-
-    async def count_irq():
-        while True:
-            await RisingEdge(dut.clk)
-            if dut.irq_cmdq_sync.value.is_resolvable and int(dut.irq_cmdq_sync.value):
-                pulses.append(s.bfm.cycle())
-    cocotb.start_soon(count_irq())
+    pulses = IrqPulseMonitor(dut, "cmdq_sync", s.bfm.cycle).cycles
     va = 0x4000_0000
     s.map(ttb, va, 0x1_0000_0000, nG=1)
     s.map(ttb, va + 0x1000, 0x1_0000_1000, nG=0)       # global
@@ -581,7 +340,7 @@ async def commands_invalidate_and_sync(dut):
     # SIG_IRQ SYNC: exactly one pulse
     n = len(pulses)
     await s.cmds(C.CmdSync(CS=C.SyncCS.SIG_IRQ))
-    await ClockCycles(dut.clk, 2)
+    await s.bfm.clocks(2)
     assert len(pulses) == n + 1, pulses
 
 
@@ -593,12 +352,12 @@ async def command_errors(dut):
     await s.poll("CMDQ_CONS", (1 << 24) | 1)           # ERR = CERROR_ILL, RD at the bad one
     g = await s.r32("GERROR")
     assert g & 1, g
-    assert int(dut.irq_gerror.value) == 1
+    assert s.bfm.irq("gerror") == 1
     # software replaces the command with a SYNC and acknowledges
     s.mem.write(CMDQ + 16, C.CmdSync().to_bytes())
     await s.w32("GERRORN", g)
     await s.poll("CMDQ_CONS", 3, mask=0xFFFFF)
-    assert int(dut.irq_gerror.value) == 0
+    assert s.bfm.irq("gerror") == 0
     # a command fetch abort
     s.mem.add_fault(CMDQ + 16 * 3, CMDQ + 16 * 4, on="r")
     await s.cmds(C.CmdSync(), wait=False)
@@ -619,13 +378,13 @@ async def event_queue_overflow(dut):
     await s.w64("EVENTQ_BASE", EVTQ | 1)
     await s.w32("CR0", 0b1101)
     await s.poll("CR0ACK", 0b1101)
-    assert int(dut.irq_eventq.value) == 0
+    assert s.bfm.irq("eventq") == 0
     for i in range(4):
         check(await s.x.xlate(addr=0x1000 * (i + 1), sid=1), ABORT, fault=0x10)
-    await ClockCycles(dut.clk, 40)
+    await s.bfm.clocks(40)
     prod = await s.r32("EVENTQ_PROD")
     assert prod == (1 << 31) | 2, hex(prod)             # full (wrap set, index 0), overflow
-    assert int(dut.irq_eventq.value) == 1
+    assert s.bfm.irq("eventq") == 1
     ev = await s.events(2)
     assert [e.InputAddr for e in ev] == [0x1000, 0x2000], ev
     # acknowledged by events(): OVACKFLG = OVFLG; new records flow again

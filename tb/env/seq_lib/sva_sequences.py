@@ -16,14 +16,15 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import cocotb
-from cocotb.triggers import ClockCycles
-from pyuvm import ConfigDB, uvm_sequence
+from pyuvm import uvm_sequence
 
 from models.cpu.features import CpuFeatures
-from tb.platform_cocotb import CocotbPlatform, cpu_call
-from tb.sva_scenarios import Scenario, SvaBench
-from tb.xlate_agent import TransItem
-from tb.xlate_sequences import RegSeqHolder, XlateBurstSeq
+from tb.agents.xlate_agent import TransItem
+from tb.env.config import env_cfg
+from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
+from tb.platform.rtl import CocotbPlatform, cpu_call
+from tb.scenarios.harness import SvaBench
+from tb.scenarios.scenarios import Scenario
 
 
 class RtlBackend:
@@ -31,9 +32,9 @@ class RtlBackend:
 
     def __init__(self, plat: CocotbPlatform) -> None:
         self.plat = plat
-        self.xseqr = ConfigDB().get(None, "", "XLATE_SEQR")
-        self.sb = ConfigDB().get(None, "", "XLATE_SB")
-        self.bfm = ConfigDB().get(None, "", "BFM")
+        self.xseqr = env_cfg().xlate_seqr
+        self.sb = env_cfg().xlate_sb
+        self.bfm = env_cfg().bfm
         self.latency: Counter[int] = Counter()
         # Successful translations by where they came from: the IOTLB (hit path) or a walk.
         self.served: Counter[str] = Counter()
@@ -58,7 +59,7 @@ class RtlBackend:
         return [await t for t in tasks]
 
     async def pause(self, cycles: int = 1) -> None:
-        await ClockCycles(self.bfm.dut.clk, cycles)
+        await self.bfm.clocks(cycles)
 
     def check_events(self, records: list[Any]) -> None:
         self.sb.check_events(records)
@@ -81,10 +82,10 @@ class SvaScenarioSeq(uvm_sequence):
 
     async def body(self) -> None:
         holder = RegSeqHolder("sw")
-        await holder.start_session(ConfigDB().get(None, "", "REG_SEQR"))
+        await holder.start_session(env_cfg().reg_seqr)
         self.backend = RtlBackend(holder.session.plat)
         self.bench = await SvaBench.create(self.backend, self.cpu,
-                                           seed=ConfigDB().get(None, "", "SEED"))
+                                           seed=env_cfg().seed)
         self.result = await self.scenario(self.bench)
         self.bench.finish()
         holder.release()

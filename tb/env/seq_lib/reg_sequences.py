@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import random
 
-from pyuvm import ConfigDB, uvm_sequence
+from pyuvm import uvm_sequence
 
 from models.arch import registers as R
-from tb.platform_cocotb import CocotbPlatform
-from tb.reg_agent import RegItem
+from tb.agents.reg_agent import RegItem
+from tb.env.config import env_cfg
+from tb.platform.rtl import CocotbPlatform
 from tb.sva.smmu.device import ArmSmmuV3, BringUpReport
 
 # Offsets that must read as zero and ignore writes: holes in page 0 and page 1, the page-0
@@ -88,7 +89,7 @@ class RegRandomSeq(RegSeqBase):
         return rng.getrandbits(32)
 
     async def body(self) -> None:
-        rng = random.Random(ConfigDB().get(None, "", "SEED"))
+        rng = random.Random(env_cfg().seed)
         offs = all_offsets()
         cr0, ack = R.OFFSETS["CR0"], R.OFFSETS["CR0ACK"]
         irq, irqack = R.OFFSETS["IRQ_CTRL"], R.OFFSETS["IRQ_CTRLACK"]
@@ -145,8 +146,8 @@ class BringUpSeq(RegSeqBase):
         self.platform: CocotbPlatform | None = None
 
     async def body(self) -> None:
-        plat = CocotbPlatform(self, ConfigDB().get(None, "", "BFM"),
-                              ConfigDB().get(None, "", "MEM"), ConfigDB().get(None, "", "DMA"))
+        plat = CocotbPlatform(self, env_cfg().bfm,
+                              env_cfg().mem, env_cfg().dma)
         self.platform = plat
         self.smmu = ArmSmmuV3(plat)
         await self.smmu.probe()

@@ -11,7 +11,7 @@ here from the field layout of ``models.arch.commands`` (a bit no field of the op
 reserved; SSec=1, SYNC CS=0b11 and PRI_RESP Resp=0b11 are reserved values on this queue).
 Run one with
 
-    .venv/bin/python -m tb.runner --sim verilator --module tb.smoke_cmd_ill --test <name>
+    .venv/bin/python -m tb.cli.runner --sim verilator --module tb.directed.cmd_ill --test <name>
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ from __future__ import annotations
 import os
 
 import cocotb
-from cocotb.triggers import ClockCycles
 
 from models.arch import commands as C
 from models.arch import registers as R
 from models.memory import PhysicalMemory
 from models.smmu.cmdq import CommandQueue
 from models.smmu.regfile import RegisterFile
+from tb.directed.harness import CMDQ, basic
 from tb.dut_config import CONFIGS
-from tb.smoke_xlate import CMDQ, basic
 
 CFG = CONFIGS[os.environ.get("SMMU_PARAMS", "default")]
 MODEL = CommandQueue(CFG, RegisterFile(CFG), PhysicalMemory(48), lambda _cmd: None)
@@ -125,15 +124,15 @@ async def submit(s, raw: int) -> bool:
     # halted on it: CONS on the command, ERR = CERROR_ILL, GERROR.CMDQ_ERR toggled
     assert cons.RD & (2 * n - 1) == idx, (hex(cons.RD), idx)
     assert cons.ERR == R.CmdqErr.CERROR_ILL, cons
-    assert int(s.dut.irq_gerror.value) == 1
-    await ClockCycles(s.dut.clk, 20)
+    assert s.bfm.irq("gerror") == 1
+    await s.bfm.clocks(20)
     assert (await s.r32("CMDQ_CONS")) & (2 * n - 1) == idx, "CONS moved past an error"
     # software replaces it with a CMD_SYNC and acknowledges; the queue then drains
     s.mem.write(CMDQ + 16 * (idx & (n - 1)), C.CmdSync().to_bytes())
     await s.w32("GERRORN", g)
     await s.poll("CMDQ_CONS", s.cmd_prod, mask=2 * n - 1)
     assert (await s.r32("GERROR")) & CMDQ_ERR == (await s.r32("GERRORN")) & CMDQ_ERR
-    assert int(s.dut.irq_gerror.value) == 0
+    assert s.bfm.irq("gerror") == 0
     return True
 
 

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from tb.runner import ROOT, SIMULATORS, build_dir, run
+from tb.cli.runner import ROOT, SIMULATORS, build_dir, run
 
 OUT = ROOT / "build" / "bench" / "bench.json"
 TARGETS = {"hit_throughput_per_cycle": ">= 1.0", "hit_latency_cycles.max": "<= 2",

@@ -19,16 +19,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tb.runner import BUILD_ROOT, SIMULATORS, build, run
+from tb.cli.runner import BUILD_ROOT, SIMULATORS, build, run
 
 TEST = "SvaFlagshipTest"
 REPORT = BUILD_ROOT / "report.json"
 
 
 def run_model(seed: int) -> dict[str, Any]:
-    from tb.backend_model import ModelPlatform
     from tb.dut_config import CONFIGS
-    from tb.sva_scenarios import ModelBackend, SvaBench, flagship
+    from tb.platform.model import ModelPlatform
+    from tb.scenarios.harness import ModelBackend, SvaBench
+    from tb.scenarios.scenarios import flagship
 
     async def go() -> dict[str, Any]:
         b = await SvaBench.create(ModelBackend(ModelPlatform(CONFIGS["default"])), seed=seed)
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  wall time {wall:.1f} s; report: {REPORT}"
           + (f"; log: {tdir / 'sim.log'}" if tdir else ""))
     if args.waves and tdir is not None:
-        from tb.runner import wave_file
+        from tb.cli.runner import wave_file
         print(f"  waves: {wave_file(args.sim, tdir)}")
     return 0
 

@@ -1,19 +1,20 @@
 """Register-port agent: transactions on the AXI4-Lite slave, driven through SmmuBfm.
 
 The driver is the agent's observation point: each completed item (address, data, response)
-is published on the agent's analysis port for the predictor and coverage.
+is published on the agent's analysis port for the register scoreboard and coverage.
 """
 
 from __future__ import annotations
 
 from pyuvm import (
-    ConfigDB,
     uvm_agent,
     uvm_analysis_port,
     uvm_driver,
     uvm_sequence_item,
     uvm_sequencer,
 )
+
+from tb.env.config import env_cfg
 
 
 class RegItem(uvm_sequence_item):
@@ -51,7 +52,7 @@ class RegItem(uvm_sequence_item):
 class RegDriver(uvm_driver):
     def build_phase(self) -> None:
         self.ap = uvm_analysis_port("ap", self)
-        self.bfm = ConfigDB().get(self, "", "BFM")
+        self.bfm = env_cfg(self).bfm
 
     async def run_phase(self) -> None:
         while True:
@@ -69,7 +70,7 @@ class RegAgent(uvm_agent):
     def build_phase(self) -> None:
         self.seqr = uvm_sequencer("seqr", self)
         self.driver = RegDriver("driver", self)
-        ConfigDB().set(None, "*", "REG_SEQR", self.seqr)
+        env_cfg(self).reg_seqr = self.seqr
 
     def connect_phase(self) -> None:
         self.driver.seq_item_port.connect(self.seqr.seq_item_export)

@@ -6,27 +6,13 @@ The expected values come from ``models.smmu.regfile`` (architecture) and
 
 from __future__ import annotations
 
-from cocotb_coverage.coverage import CoverPoint
-from pyuvm import ConfigDB, uvm_subscriber
+from pyuvm import uvm_subscriber
 
 from models.arch import registers as R
 from models.smmu.regfile import RegisterFile
-from tb.bfm import RESP_OKAY, RESP_SLVERR
-from tb.reg_agent import RegItem
-
-_NAMES = sorted(R.REGISTERS)
-
-
-@CoverPoint("smmu.regs.access", xf=lambda name, op: (name, op),
-            bins=[(n, op) for n in _NAMES for op in ("read", "write")])
-def _sample_access(name: str, op: str) -> None:
-    """Which registers were read and written (one bin per register and direction)."""
-
-
-@CoverPoint("smmu.regs.bad_access", xf=lambda kind: kind,
-            bins=["misaligned_read", "misaligned_write", "partial_write", "unmapped"])
-def _sample_bad(kind: str) -> None:
-    """The ways an access can miss a register."""
+from tb.agents.reg_agent import RegItem
+from tb.bfm.smmu_bfm import RESP_OKAY, RESP_SLVERR
+from tb.env.config import env_cfg
 
 
 def expected_resp(item: RegItem) -> int:
@@ -37,10 +23,10 @@ def expected_resp(item: RegItem) -> int:
     return RESP_OKAY
 
 
-class RegPredictor(uvm_subscriber):
+class RegScoreboard(uvm_subscriber):
     def build_phase(self) -> None:
-        self.model = RegisterFile(ConfigDB().get(self, "", "SMMU_CONFIG"), lagging=True)
-        self.seed = ConfigDB().get(self, "", "SEED")
+        self.model = RegisterFile(env_cfg(self).smmu, lagging=True)
+        self.seed = env_cfg(self).seed
         self.reads_checked = 0
         self.reads_loose = 0  # checked against "any" (an outcome that depends on timing)
         self.reads_hw = 0     # registers an engine owns, checked for monotonic progress
@@ -58,13 +44,7 @@ class RegPredictor(uvm_subscriber):
             return
         name, _hi = self.model._name(item.addr)
         if want != RESP_OKAY:
-            _sample_bad("misaligned_" + ("write" if item.write else "read") if item.addr % 4
-                        else "partial_write")
             return
-        if name is None:
-            _sample_bad("unmapped")
-        else:
-            _sample_access(name, "write" if item.write else "read")
         if item.write:
             self.writes_seen += 1
             self.model.write(item.addr, item.value)

@@ -12,9 +12,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-import cocotb
-from cocotb.triggers import RisingEdge
-from pyuvm import ConfigDB, uvm_sequence
+from pyuvm import uvm_sequence
 
 from models.arch import registers as R
 from models.arch.cd import CD
@@ -28,13 +26,15 @@ from models.arch.commands import (
 )
 from models.memory import FrameAllocator
 from models.smmu.xlate import TransReq
+from tb.agents.xlate_agent import TransItem
+from tb.bfm.monitors import MemReadMonitor, XlateReqMonitor
 from tb.dut_config import PARAM_SETS
+from tb.env.config import env_cfg
+from tb.env.seq_lib.xlate_sequences import WORLD_WINDOW, RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 from tb.stimgen.directed import context_cd, install_ste, s1_ste, single_stream
 from tb.stimgen.pagetable import PageTable, leaf_descriptor
 from tb.stimgen.streams import CdTable
 from tb.stimgen.world import World
-from tb.xlate_agent import TransItem
-from tb.xlate_sequences import WORLD_WINDOW, RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 
 T0SZ_BY_LEVEL = {0: 16, 1: 25, 2: 34}
 PAGES = 64
@@ -58,44 +58,22 @@ class BenchSeq(uvm_sequence):
         await seq.start(self.xseqr)
         return seq.items
 
-    async def _watch_requests(self) -> None:
-        """Accept cycle of every request: the cycle its valid/ready handshake completed."""
-        dut = self.dut
-        while True:
-            await RisingEdge(dut.clk)
-            if dut.t_req_valid.value and dut.t_req_ready.value:
-                self.accept_by_tag[int(dut.t_req_tag.value)] = self.bfm.cycle()
-
-    async def _watch_reads(self) -> None:
-        """Outstanding memory-port reads, sampled every cycle (walks in flight)."""
-        dut = self.dut
-        while True:
-            await RisingEdge(dut.clk)
-            if dut.m_axi_arvalid.value and dut.m_axi_arready.value:
-                self.reads_out += 1
-            if dut.m_axi_rvalid.value and dut.m_axi_rready.value and dut.m_axi_rlast.value:
-                self.reads_out -= 1
-            self.max_reads_out = max(self.max_reads_out, self.reads_out)
-
     async def _invalidate(self, *, config: bool) -> None:
         cmds = ([cfgi_all()] if config else []) + [CmdTlbiNsnhAll()]
         await self.sess.smmu.cmdq_drv.issue(cmds)
 
     # ---- measurements ---------------------------------------------------------------------
     async def body(self) -> None:
-        self.dut = ConfigDB().get(None, "", "BFM").dut
-        self.bfm = ConfigDB().get(None, "", "BFM")
-        self.xseqr = ConfigDB().get(None, "", "XLATE_SEQR")
-        mem = ConfigDB().get(None, "", "MEM")
+        self.bfm = env_cfg().bfm
+        self.xseqr = env_cfg().xlate_seqr
+        mem = env_cfg().mem
         holder = RegSeqHolder("sw")
-        await holder.start_session(ConfigDB().get(None, "", "REG_SEQR"))
+        await holder.start_session(env_cfg().reg_seqr)
         self.sess = holder.session
         await self.sess.bring_up()
-        self.accept_by_tag: dict[int, int] = {}
-        self.reads_out = 0
-        self.max_reads_out = 0
-        watchers = [cocotb.start_soon(self._watch_requests()),
-                    cocotb.start_soon(self._watch_reads())]
+        reqs = XlateReqMonitor(self.bfm.dut, self.bfm.cycle)
+        self.accept_by_tag = reqs.accept_by_tag
+        self.reads = MemReadMonitor(self.bfm.dut)
 
         # One stream per start level, 64 pages each, one CD (SSID 0, S1CDMax 0).
         # Level-0 stream: PAGES pages in one 2 MiB region, and one page in each of 8 other
@@ -156,9 +134,9 @@ class BenchSeq(uvm_sequence):
 
         # Walks in flight: 16 misses to distinct pages at once, configuration cached.
         await self._invalidate(config=False)
-        self.max_reads_out = 0
+        self.reads.max_outstanding = 0
         items = await self._burst([TransReq(sid=0, addr=VA_BASE + i * 4096) for i in range(16)])
-        f["walks_in_flight_max"] = self.max_reads_out
+        f["walks_in_flight_max"] = self.reads.max_outstanding
         f["miss_burst_16_cycles"] = items[-1].t_done - self.accept_by_tag[items[0].tag]
 
         # Walk cache: a miss next to a primed page, after a Leaf=1 TLBI that keeps the
@@ -194,18 +172,18 @@ class BenchSeq(uvm_sequence):
             q.prod = R.q_inc(q.prod, q.shift)
         await self.sess.plat.mmio_write32(R.OFFSETS["CMDQ_PROD"], q.prod)
         start = self.bfm.cycle()
-        while (int(self.dut.u_regs.cmdq_cons.value) & ((2 << q.shift) - 1)) != q.prod:
-            await RisingEdge(self.dut.clk)
+        while (self.bfm.peek("u_regs.cmdq_cons") & ((2 << q.shift) - 1)) != q.prod:
+            await self.bfm.edge()
         f["cmd_sync_after_tlbi_cycles"] = self.bfm.cycle() - start
         await q.sync()  # keep the driver's view of CONS consistent
 
         # Co-simulation speed with the full scoreboard: random traffic.
-        world = World(random.Random(1), mem, ConfigDB().get(None, "", "SMMU_CONFIG"),
+        world = World(random.Random(1), mem, env_cfg().smmu,
                       window=(0x1_8000_0000, 0x1_C000_0000))
         seq = XlateRandomSeq("speed", translations=1000, world=world, session=self.sess)
         t0 = time.perf_counter()
         await seq.start()
         f["random_translations_per_s"] = round(1000 / (time.perf_counter() - t0))
-        for w in watchers:
-            w.cancel()
+        reqs.stop()
+        self.reads.stop()
         holder.release()

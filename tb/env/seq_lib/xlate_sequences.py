@@ -11,20 +11,21 @@ from __future__ import annotations
 import random
 
 import cocotb
-from cocotb.triggers import ClockCycles, Event
-from pyuvm import ConfigDB, uvm_sequence
+from cocotb.triggers import Event
+from pyuvm import uvm_sequence
 
 from models.arch import registers as R
 from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
 from models.memory import FrameAllocator
 from models.smmu.xlate import TransReq
-from tb.platform_cocotb import CocotbPlatform
+from tb.agents.xlate_agent import TransItem
+from tb.env.config import env_cfg
+from tb.platform.rtl import CocotbPlatform
 from tb.stimgen.mutations import MutationWeights
 from tb.stimgen.requests import RequestWeights
 from tb.stimgen.world import World
 from tb.sva.smmu.device import ArmSmmuV3
 from tb.sva.smmu.evtq import EventQueue
-from tb.xlate_agent import TransItem
 
 # Table-descriptor removals are what exercise walk-cache invalidation: more of them than the
 # generator's default mix.
@@ -42,9 +43,9 @@ class SmmuSession:
 
     def __init__(self, reg_seq: uvm_sequence,
                  dma_window: tuple[int, int] | None = None) -> None:
-        mem = ConfigDB().get(None, "", "MEM")
-        dma = FrameAllocator(mem, *dma_window) if dma_window else ConfigDB().get(None, "", "DMA")
-        self.plat = CocotbPlatform(reg_seq, ConfigDB().get(None, "", "BFM"), mem, dma)
+        mem = env_cfg().mem
+        dma = FrameAllocator(mem, *dma_window) if dma_window else env_cfg().dma
+        self.plat = CocotbPlatform(reg_seq, env_cfg().bfm, mem, dma)
         self.smmu = ArmSmmuV3(self.plat)
         self.evtq: EventQueue | None = None
 
@@ -99,14 +100,14 @@ class XlateRandomSeq(uvm_sequence):
         self.stats: dict[str, int] = {"bursts": 0, "mutations": 0, "uninvalidated": 0}
 
     async def body(self) -> None:
-        seed = ConfigDB().get(None, "", "SEED")
+        seed = env_cfg().seed
         rng = random.Random(seed)
-        reg_seqr = ConfigDB().get(None, "", "REG_SEQR")
-        xseqr = ConfigDB().get(None, "", "XLATE_SEQR")
-        sb = ConfigDB().get(None, "", "XLATE_SB")
-        cfg = ConfigDB().get(None, "", "SMMU_CONFIG")
-        mem = ConfigDB().get(None, "", "MEM")
-        dut = ConfigDB().get(None, "", "BFM").dut
+        reg_seqr = env_cfg().reg_seqr
+        xseqr = env_cfg().xlate_seqr
+        sb = env_cfg().xlate_sb
+        cfg = env_cfg().smmu
+        mem = env_cfg().mem
+        bfm = env_cfg().bfm
 
         holder = None
         if self.session is None:
@@ -143,7 +144,7 @@ class XlateRandomSeq(uvm_sequence):
                 assert sess.evtq is not None
                 sb.check_events(await sess.evtq.drain())
             if rng.random() < 0.05:
-                await ClockCycles(dut.clk, rng.randint(1, 20))
+                await bfm.clocks(rng.randint(1, 20))
         if holder is not None:
             holder.release()
 
