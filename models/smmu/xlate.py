@@ -22,6 +22,19 @@ from typing import Any, Protocol
 from models.arch import registers as R
 from models.arch.cd import CD, L1CD, TG0Granule, TG1Granule
 from models.arch.events import Event, EventClass, EventID, make_event
+from models.arch.geometry import (
+    DESC_BYTES,
+    ENTRIES,
+    LAST_LEVEL,
+    TXSZ_MAX,
+    TXSZ_MIN,
+    align_down,
+    input_bits,
+    level_shift,
+    level_size,
+    start_level,
+    table_entries,
+)
 from models.arch.pgtable import (
     BlockDescriptor,
     PageDescriptor,
@@ -145,7 +158,7 @@ class TlbEntry:
 
     @property
     def size(self) -> int:
-        return 1 << level_shift(self.level)
+        return level_size(self.level)
 
     def covers(self, va56: int) -> bool:
         return self.va <= va56 < self.va + self.size
@@ -175,11 +188,6 @@ class NoCache:
 
     def fill(self, kind: str, key: Hashable, value: Any) -> None:
         pass
-
-
-def level_shift(level: int) -> int:
-    """log2 of the bytes one descriptor at ``level`` maps (4 KiB granule)."""
-    return 12 + 9 * (3 - level)
 
 
 # ---- internals ---------------------------------------------------------------------------
@@ -404,7 +412,7 @@ def _cd_legal(cfg: SmmuConfig, ste: STE, cd: CD) -> bool:
         txsz, is4k, ttb, _tbi, epd, _had = _half(cd, upper)
         if epd:
             continue  # values in a disabled TTBx do not count
-        if not is4k or not 16 <= txsz <= 39 or ttb >> _ips_bits(cfg, cd):
+        if not is4k or not TXSZ_MIN <= txsz <= TXSZ_MAX or ttb >> _ips_bits(cfg, cd):
             return False
     if (cd.HA or cd.HD) and cfg.HTTU == R.HTTU.NONE:
         return False
@@ -424,22 +432,21 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
     """Table walk after a TLB miss; returns the leaf (not yet access/permission checked)."""
     txsz, _is4k, ttb, _tbi, _epd, had = _half(cd, upper)
     ips = _ips_bits(c.cfg, cd)
-    ia = 64 - txsz
-    level = 4 - (ia - 12 + 8) // 9  # start level: IA 40..48 -> 0, 31..39 -> 1, 22..30 -> 2
-    bits = ia - level_shift(level)
-    table = ttb & ~((8 << bits) - 1)
+    level = start_level(txsz)
+    entries = table_entries(level, txsz)
+    table = align_down(ttb, entries * DESC_BYTES)  # the first table is aligned to its size
     ap_table = uxn_table = pxn_table = 0
     use_table_attrs = not (had and c.cfg.HAD)
     while True:
         shift = level_shift(level)
-        index = (va56 >> shift) & ((1 << bits) - 1)
-        desc_addr = table + index * 8
+        index = (va56 >> shift) & (entries - 1)
+        desc_addr = table + index * DESC_BYTES
         key = (cd.ASID, level, va56 >> shift)
-        raw = c.look.pick("WALK", key) if level < 3 else FRESH
+        raw = c.look.pick("WALK", key) if level < LAST_LEVEL else FRESH
         fresh = raw is FRESH
         if fresh:
             try:
-                raw = int.from_bytes(_read(c.mem, desc_addr, 8, c.pa_limit), "little")
+                raw = int.from_bytes(_read(c.mem, desc_addr, DESC_BYTES, c.pa_limit), "little")
             except _Abort:
                 raise c.xlate_fault(EventID.F_WALK_EABT, cd, CLASS=EventClass.TT,
                                     FetchAddr=desc_addr) from None
@@ -455,14 +462,14 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
                 pxn_table |= desc.PXNTable
             table = desc.NextTableAddr
             level += 1
-            bits = 9
+            entries = ENTRIES
             continue
         if not isinstance(desc, (BlockDescriptor, PageDescriptor)):
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)  # invalid, L0 block, L3 0b01
         if desc.OutputAddr >> ips:
             raise c.xlate_fault(EventID.F_ADDR_SIZE, cd)
         return TlbEntry(asid=cd.ASID if desc.nG else None, level=level,
-                        va=va56 & ~((1 << shift) - 1), oa=desc.OutputAddr, ap=desc.AP,
+                        va=align_down(va56, 1 << shift), oa=desc.OutputAddr, ap=desc.AP,
                         uxn=desc.UXN, pxn=desc.PXN, sh=desc.SH, attr_indx=desc.AttrIndx,
                         af=desc.AF, ap_table=ap_table, uxn_table=uxn_table,
                         pxn_table=pxn_table)
@@ -500,7 +507,7 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     addr = c.req.addr
     upper = (addr >> 55) & 1
     txsz, _is4k, _ttb, tbi, epd, _had = _half(cd, upper)
-    ia = 64 - txsz
+    ia = input_bits(txsz)
     top = 56 if tbi else 64
     hi_bits = (addr >> ia) & ((1 << (top - ia)) - 1)
     if hi_bits != (((1 << (top - ia)) - 1) if upper else 0):

@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from models.arch.events import EventID
+from models.arch.geometry import PAGE
 from models.memory import PhysicalMemory
 
-PAGE = 0x1000
 OK_TRANSLATED, ABORT = 0, 2
 
 # translate(sid, ssv, ssid, va, rnw, ind, pnu) -> response dict (docs/port-contract.md fields)

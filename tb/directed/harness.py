@@ -12,6 +12,7 @@ from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.cd import CD
 from models.arch.events import decode_event
+from models.arch.geometry import PAGE, desc_addr
 from models.arch.pgtable import (
     L1BlockDescriptor,
     L2BlockDescriptor,
@@ -119,9 +120,9 @@ class Soft:
         return out
 
     # -- tables ---------------------------------------------------------------------------------
-    def alloc(self, size: int = 4096) -> int:
+    def alloc(self, size: int = PAGE) -> int:
         pa = self.pt_next
-        self.pt_next += max(size, 4096)
+        self.pt_next += max(size, PAGE)
         self.mem.write(pa, bytes(size))
         return pa
 
@@ -133,17 +134,14 @@ class Soft:
         """Install a leaf for va at `level` (1: 1 GiB block, 2: 2 MiB block, 3: page)."""
         table = ttb
         for lvl in range(start, level):
-            shift = 39 - 9 * lvl
-            idx = (va >> shift) & 0x1FF
-            a = table + 8 * idx
+            a = desc_addr(table, va, lvl)
             d = self.mem.read64(a)
             if not d & 1:
                 nxt = self.alloc()
                 d = TableDescriptor(Valid=1, NextTableAddr=nxt).to_int()
                 self.mem.write64(a, d)
-            table = d & 0x0000_FFFF_FFFF_F000
-        shift = 39 - 9 * level
-        a = table + 8 * ((va >> shift) & 0x1FF)
+            table = TableDescriptor.from_int(d).NextTableAddr
+        a = desc_addr(table, va, level)
         fields = {"Valid": 1, "AF": 1, "SH": 3, "AttrIndx": 1, "AP": 0b01, **attrs}
         cls = {1: L1BlockDescriptor, 2: L2BlockDescriptor, 3: PageDescriptor}[level]
         self.mem.write64(a, cls(OutputAddr=pa, **fields).to_int())
@@ -151,9 +149,9 @@ class Soft:
     def leaf_addr(self, ttb: int, va: int, level: int = 3, start: int = 0) -> int:
         table = ttb
         for lvl in range(start, level):
-            d = self.mem.read64(table + 8 * ((va >> (39 - 9 * lvl)) & 0x1FF))
-            table = d & 0x0000_FFFF_FFFF_F000
-        return table + 8 * ((va >> (39 - 9 * level)) & 0x1FF)
+            d = self.mem.read64(desc_addr(table, va, lvl))
+            table = TableDescriptor.from_int(d).NextTableAddr
+        return desc_addr(table, va, level)
 
 
 def cd(ttb: int, asid: int = 1, **kw) -> CD:

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from models.arch import commands as C
+from models.arch.geometry import PAGE, level_size
 from models.arch.pgtable import PTE_NG
 from models.arch.ste import STE, StreamConfig
 from tb.stimgen.contexts import cd_for, new_leaf_raw, pick_va, table_attrs
-from tb.stimgen.geometry import PAGE, level_size
 from tb.stimgen.pagetable import Leaf
 
 if TYPE_CHECKING:

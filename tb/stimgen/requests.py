@@ -17,9 +17,9 @@ from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
+from models.arch.geometry import PAGE
 from models.arch.ste import S1DefaultSubstream
 from tb.stimgen.contexts import Context
-from tb.stimgen.geometry import PAGE
 
 if TYPE_CHECKING:
     from tb.stimgen.world import Route, World

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 
 from models.arch.cd import L1CD
+from models.arch.geometry import PAGE
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig, StreamWorld
 from models.memory import FaultRange, FrameAllocator, PhysicalMemory
 from models.smmu.config import SmmuConfig
@@ -27,7 +28,6 @@ from tb.stimgen.contexts import (
     populate,
     random_context_cd,
 )
-from tb.stimgen.geometry import PAGE
 from tb.stimgen.mutations import Mutation, MutationWeights, mutate
 from tb.stimgen.pagetable import PageTable
 from tb.stimgen.requests import Req, RequestState, RequestWeights, random_request
