@@ -20,7 +20,7 @@ __all__ = [
 
 GRANULE_SHIFT = 12
 GRANULE = PAGE = 1 << GRANULE_SHIFT  # bytes of a translation granule, a table, a page
-DESC_BYTES = TableDescriptor.NBITS // 8  # every descriptor is 64 bits
+DESC_BYTES = TableDescriptor.SIZE  # every descriptor is 64 bits
 ENTRIES = GRANULE // DESC_BYTES  # descriptors in a full table
 LEVEL_BITS = ENTRIES.bit_length() - 1  # VA bits one level resolves
 LEVELS = 4  # lookup levels 0..3

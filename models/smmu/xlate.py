@@ -277,14 +277,14 @@ def _fetch_ste(c: _Ctx) -> STE:
     if two_level:
         # choice: a reserved SPLIT (not 6/8/10) behaves as the nearest smaller legal one.
         split = max(s for s in (6, 8, 10) if s <= max(regs.SPLIT, 6))
-        l1_bytes = 8 << max(regs.LOG2SIZE - split, 0)
+        l1_bytes = L1STD.SIZE << max(regs.LOG2SIZE - split, 0)
         base = regs.STRTAB_BASE & ~(max(64, l1_bytes) - 1)
         l1_key = (sid >> split, split)
         raw = c.look.pick("L1STD", l1_key)
-        l1_addr = base + (sid >> split) * 8
+        l1_addr = base + (sid >> split) * L1STD.SIZE
         if raw is FRESH:
             try:
-                raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
+                raw = int.from_bytes(_read(c.mem, l1_addr, L1STD.SIZE, c.pa_limit), "little")
             except _Abort:
                 raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=l1_addr) from None
             l1 = _dec(L1STD, raw)
@@ -295,12 +295,12 @@ def _fetch_ste(c: _Ctx) -> STE:
         l2_index = sid & ((1 << split) - 1)
         if l2_index >> (l1.Span - 1):
             raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
-        ste_addr = l1.L2Ptr + l2_index * 64
+        ste_addr = l1.L2Ptr + l2_index * STE.SIZE
     else:
         # Linear (FMT reserved, or 2-level without ST_LEVEL support: choice, read as linear).
-        ste_addr = (regs.STRTAB_BASE & ~((64 << regs.LOG2SIZE) - 1)) + sid * 64
+        ste_addr = (regs.STRTAB_BASE & ~((STE.SIZE << regs.LOG2SIZE) - 1)) + sid * STE.SIZE
     try:
-        data = _read(c.mem, ste_addr, 64, c.pa_limit)
+        data = _read(c.mem, ste_addr, STE.SIZE, c.pa_limit)
     except _Abort:
         raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=ste_addr) from None
     ste = _dec(STE, int.from_bytes(data, "little"))
@@ -366,9 +366,9 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
             l1_key = (sid, index >> split, split)
             raw = c.look.pick("L1CD", l1_key)
             if raw is FRESH:
-                l1_addr = ptr + (index >> split) * 8
+                l1_addr = ptr + (index >> split) * L1CD.SIZE
                 try:
-                    raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
+                    raw = int.from_bytes(_read(c.mem, l1_addr, L1CD.SIZE, c.pa_limit), "little")
                 except _Abort:
                     raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=l1_addr) from None
                 l1 = _dec(L1CD, raw)
@@ -378,11 +378,11 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
             l2ptr = _dec(L1CD, raw).L2Ptr
             if split == 10:
                 l2ptr &= ~0xFFFF  # choice: L2Ptr[15:12] RES0 for 64 KiB leaves, ignored
-            cd_addr = l2ptr + (index & ((1 << split) - 1)) * 64
+            cd_addr = l2ptr + (index & ((1 << split) - 1)) * CD.SIZE
         else:
-            cd_addr = ptr + index * 64
+            cd_addr = ptr + index * CD.SIZE
         try:
-            cd = _dec(CD, int.from_bytes(_read(c.mem, cd_addr, 64, c.pa_limit), "little"))
+            cd = _dec(CD, int.from_bytes(_read(c.mem, cd_addr, CD.SIZE, c.pa_limit), "little"))
         except _Abort:
             raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=cd_addr) from None
         if _cd_legal(c.cfg, ste, cd):

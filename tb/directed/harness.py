@@ -11,7 +11,7 @@ from __future__ import annotations
 from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.cd import CD
-from models.arch.events import decode_event
+from models.arch.events import Event, decode_event
 from models.arch.geometry import PAGE, desc_addr
 from models.arch.pgtable import (
     L1BlockDescriptor,
@@ -90,7 +90,7 @@ class Soft:
         n = 1 << self.cmdq_log2
         for c in cmds:
             idx = self.cmd_prod & (n - 1)
-            self.mem.write(CMDQ + 16 * idx, c.to_bytes())
+            self.mem.write(CMDQ + C.Command.SIZE * idx, c.to_bytes())
             self.cmd_prod = (self.cmd_prod + 1) & (2 * n - 1)
         await self.w32("CMDQ_PROD", self.cmd_prod)
         if wait:
@@ -114,7 +114,7 @@ class Soft:
         out = []
         while (self.evt_cons & (2 * n - 1)) != (prod & (2 * n - 1)):
             idx = self.evt_cons & (n - 1)
-            out.append(decode_event(self.mem.read(EVTQ + 32 * idx, 32)))
+            out.append(decode_event(self.mem.read(EVTQ + Event.SIZE * idx, Event.SIZE)))
             self.evt_cons = (self.evt_cons + 1) & (2 * n - 1)
         await self.w32("EVENTQ_CONS", self.evt_cons | (prod & 0x8000_0000))
         return out
@@ -127,7 +127,7 @@ class Soft:
         return pa
 
     def ste(self, sid: int, ste: STE, base: int = STRTAB) -> None:
-        self.mem.write(base + 64 * sid, ste.to_bytes())
+        self.mem.write(base + STE.SIZE * sid, ste.to_bytes())
 
     def map(self, ttb: int, va: int, pa: int, *, level: int = 3, start: int = 0,
             **attrs) -> None:

@@ -15,7 +15,7 @@ from collections import Counter
 from pyuvm import uvm_component, uvm_subscriber
 
 from models.arch import registers as R
-from models.arch.commands import decode_command
+from models.arch.commands import Command, decode_command
 from models.smmu.smmu import SmmuModel
 from models.smmu.xlate import TransReq, TransResp
 from tb.agents.reg_agent import RegItem
@@ -82,7 +82,7 @@ class XlateScoreboard(uvm_component):
         shift = min(base.LOG2SIZE, self.cfg.CMDQS)
         ptr = self._cmdq_prod
         while not R.q_empty(ptr, prod, shift):
-            raw = self.mem.peek(base.ADDR + R.q_index(ptr, shift) * 16, 16)
+            raw = self.mem.peek(base.ADDR + R.q_index(ptr, shift) * Command.SIZE, Command.SIZE)
             self.model.apply_command(decode_command(raw))
             ptr = R.q_inc(ptr, shift)
         self._cmdq_prod = prod

@@ -81,10 +81,10 @@ class Replay:
         mem = self.plat.mem
         for pa, word in v.memory.items():
             mem.write64(pa, word, source="cpu")
-        cd_table = self.plat.dma.alloc(64 << s1cdmax)
+        cd_table = self.plat.dma.alloc(CD.SIZE << s1cdmax)
         cd: CD = build_cd(v)
         if (v.ssid or 0) >> s1cdmax == 0:  # an SSID beyond the table is the SMMU's to reject
-            mem.write(cd_table + 64 * (v.ssid or 0), cd.to_bytes(), source="cpu")
+            mem.write(cd_table + CD.SIZE * (v.ssid or 0), cd.to_bytes(), source="cpu")
         ste_pa = self.smmu.ste_addr(v.sid)
         ste: STE = build_ste(v, cd_table, s1cdmax)
         mem.write(ste_pa, ste.to_bytes(), source="cpu")
