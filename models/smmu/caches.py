@@ -39,12 +39,12 @@ from models.arch import commands as C
 from models.arch.geometry import align_down, level_shift, level_size
 from models.memory import PhysicalMemory
 from models.smmu.config import SmmuConfig
+from models.smmu.port import TransReq
 from models.smmu.xlate import (
     FRESH,
     VA56,
     Outcome,
     TlbEntry,
-    TransReq,
     XlateRegs,
     translate,
 )

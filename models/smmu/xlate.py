@@ -13,7 +13,6 @@ Choices where the reference is silent are marked "choice:" in comments.
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -44,49 +43,17 @@ from models.arch.pgtable import (
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamWorld
 from models.memory import ExternalAbort, PhysicalMemory
 from models.smmu.config import SmmuConfig
+from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
 
 __all__ = [
-    "FRESH", "PERM_R", "PERM_W", "PERM_X", "Lookup", "NoCache", "Outcome", "Result",
-    "TRANSLATION_CLASS", "TlbEntry", "TransReq", "TransResp", "XlateRegs", "translate",
+    "FRESH", "Lookup", "NoCache", "Outcome", "TRANSLATION_CLASS", "TlbEntry", "XlateRegs",
+    "translate",
 ]
 
-PERM_R, PERM_W, PERM_X = 1, 2, 4  # t_rsp_perm = {X, W, R}
 PORT_PA_BITS = 52  # width of t_rsp_pa
 VA56 = (1 << 56) - 1  # VA[55:0]: the address with the top byte removed, as TLBs key it
 TRANSLATION_CLASS = frozenset({EventID.F_TRANSLATION, EventID.F_ADDR_SIZE, EventID.F_ACCESS,
                                EventID.F_PERMISSION})
-
-
-class Result(enum.IntEnum):
-    """t_rsp_result (docs/port-contract.md)."""
-
-    OK_TRANSLATED = 0
-    OK_BYPASS = 1
-    ABORT = 2
-    RAZ_WI = 3
-
-
-@dataclass(frozen=True)
-class TransReq:
-    """One translation request as the TBU port presents it."""
-
-    sid: int
-    ssv: int = 0
-    ssid: int = 0
-    addr: int = 0
-    rnw: int = 1
-    ind: int = 0
-    pnu: int = 0
-
-
-@dataclass(frozen=True)
-class TransResp:
-    result: Result
-    pa: int = 0
-    perm: int = 0
-    attr: int = 0
-    sh: int = 0
-    fault: int = 0  # EventID that terminated the transaction, recorded or not; 0 if none
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,10 +21,11 @@ from models.arch.pgtable import (
 )
 from models.arch.ste import STE, StreamConfig
 from models.memory import PhysicalMemory
+from models.smmu.port import Result
 from tb.bfm.smmu_bfm import SmmuBfm
 from tb.bfm.xlate_port import XPort
 
-OK, BYPASS, ABORT, RAZWI = 0, 1, 2, 3
+OK, BYPASS, ABORT, RAZWI = Result.OK_TRANSLATED, Result.OK_BYPASS, Result.ABORT, Result.RAZ_WI
 MAIR = 0x0000_0000_0044_FF04  # attr0 Device-nGnRE, attr1 Normal WB, attr2 Normal NC
 
 # Physical memory map of the tests

@@ -26,7 +26,7 @@ from models.arch.commands import (
 )
 from models.arch.geometry import PAGE, level_size
 from models.memory import FrameAllocator
-from models.smmu.xlate import TransReq
+from models.smmu.port import Result, TransReq
 from tb.agents.xlate_agent import TransItem
 from tb.bfm.monitors import MemReadMonitor, XlateReqMonitor
 from tb.dut_config import PARAM_SETS
@@ -124,7 +124,8 @@ class BenchSeq(uvm_sequence):
                 mem.enable_log()
                 mem.take_log()
                 (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
-                assert it.rsp is not None and it.rsp["result"] == 0, f"level {level}: {it}"
+                assert it.rsp is not None, f"level {level}: {it}"
+                assert it.rsp["result"] == Result.OK_TRANSLATED, f"level {level}: {it}"
                 assert it.rsp["walked"], f"a miss was reported as a hit: {it}"
                 reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
                 mem.disable_log()

@@ -18,7 +18,7 @@ from models.arch import registers as R
 from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
 from models.arch.geometry import PAGE
 from models.memory import FrameAllocator
-from models.smmu.xlate import TransReq
+from models.smmu.port import TransReq
 from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
 from tb.platform.rtl import CocotbPlatform
