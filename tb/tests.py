@@ -11,7 +11,7 @@ from cocotb_coverage.coverage import coverage_db
 from pyuvm import uvm_test
 
 from models.arch import registers as R
-from models.arch.ste import STE, StreamConfig
+from models.arch.ste import L1STD, STE, StreamConfig
 from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
 from tb.env.env import SmmuEnv
@@ -101,12 +101,12 @@ class BringUpTest(SmmuBaseTest):
         mem = self.env.mem
         if smmu.l2_tables is None:
             for sid in (0, (1 << f.sid_bits) - 1):
-                ste = STE.from_bytes(mem.read(smmu.strtab.base + 64 * sid, 64))
+                ste = STE.from_bytes(mem.read(smmu.strtab.base + STE.SIZE * sid, STE.SIZE))
                 assert (ste.V, ste.Config) == (1, StreamConfig.ABORT), (sid, ste)
         else:
             assert cfg.FMT == R.StrtabFmt.TWO_LEVEL and cfg.SPLIT == 8
             for i in (0, (1 << smmu.strtab.shift) - 1):
-                assert mem.read64(smmu.strtab.base + 8 * i) == 0, i
+                assert mem.read64(smmu.strtab.base + L1STD.SIZE * i) == 0, i
         self.logger.info("probed: %s", "; ".join(f.summary()))
         for step in rep.steps:
             self.logger.info("bring-up: %s", step)

@@ -9,7 +9,7 @@ from models.arch.commands import CmdCfgiCd, CmdCfgiSte, CmdPrefetchConfig
 from models.arch.events import EventID
 from models.arch.ste import S1Format
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import Result, TransReq
+from models.smmu.port import Result, TransReq
 from tb.platform.model import ModelPlatform
 from tb.stimgen.pagetable import PageTable, leaf_descriptor
 from tb.sva.smmu.cd import QUIET, CdTable, ContextDesc

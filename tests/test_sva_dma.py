@@ -8,9 +8,10 @@ import asyncio
 import pytest
 
 from models.arch.events import EventID
+from models.arch.geometry import PAGE
 from models.smmu.config import DEFAULT
-from tb.devices.dma import PAGE, Status
 from tb.devices.dma import Descriptor as D
+from tb.devices.dma import Status
 from tb.platform.model import ModelPlatform
 from tb.scenarios.harness import ModelBackend, SvaBench
 from tb.scenarios.scenarios import SCENARIOS

@@ -16,7 +16,7 @@ from models.arch.pgtable import PTE_NG
 from models.arch.ste import STE, S1DefaultSubstream, S1Format, StreamConfig
 from models.cpu.features import CpuFeatures
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import Result, TransReq, TransResp
+from models.smmu.port import Result, TransReq, TransResp
 from tb.platform.model import ModelPlatform
 from tb.sva.iopgtable import (
     ARM_LPAE_MAIR,

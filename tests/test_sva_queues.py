@@ -10,7 +10,7 @@ from models.arch import registers as R
 from models.arch.commands import CmdCfgiSte, CmdSync, CmdTlbiNhAsid, UnknownCommand
 from models.arch.events import EventID
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import TransReq
+from models.smmu.port import TransReq
 from tb.platform.model import ModelPlatform
 from tb.sva.platform import SmmuTimeout
 from tb.sva.smmu.device import ArmSmmuV3

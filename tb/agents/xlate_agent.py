@@ -18,12 +18,15 @@ from pyuvm import (
     uvm_sequencer,
 )
 
+from models.smmu.port import REQ_FIELDS, TransReq, result_name
 from tb.env.config import env_cfg
-
-RESULT_NAMES = {0: "OK_TRANSLATED", 1: "OK_BYPASS", 2: "ABORT", 3: "RAZ_WI"}
 
 
 class TransItem(uvm_sequence_item):
+    """A request's fields (:class:`TransReq`'s names) and, once answered, ``rsp``: the
+    response's t_rsp_* values keyed as the BFM returns them (models.smmu.port.RESP_FIELDS,
+    plus ``tag`` and ``walked``)."""
+
     def __init__(self, name: str = "trans", *, sid: int = 0, ssv: int = 0, ssid: int = 0,
                  addr: int = 0, rnw: int = 1, ind: int = 0, pnu: int = 0) -> None:
         super().__init__(name)
@@ -37,9 +40,12 @@ class TransItem(uvm_sequence_item):
 
     @classmethod
     def of(cls, req) -> TransItem:
-        """From any object with the request fields (e.g. a stimulus generator's Req)."""
-        return cls(sid=req.sid, ssv=req.ssv, ssid=req.ssid, addr=req.addr, rnw=req.rnw,
-                   ind=req.ind, pnu=req.pnu)
+        """From any object with the request fields (a TransReq, a stimulus generator's Req)."""
+        return cls(**{k: getattr(req, k) for k in REQ_FIELDS})
+
+    @property
+    def req(self) -> TransReq:
+        return TransReq(**{k: getattr(self, k) for k in REQ_FIELDS})
 
     @property
     def latency(self) -> int:
@@ -51,7 +57,7 @@ class TransItem(uvm_sequence_item):
              f"va={self.addr:#018x} {acc}")
         if self.rsp is not None:
             r = self.rsp
-            s += (f" -> {RESULT_NAMES.get(r['result'], r['result'])} pa={r['pa']:#x} "
+            s += (f" -> {result_name(r['result'])} pa={r['pa']:#x} "
                   f"perm={r['perm']:03b} attr={r['attr']:#04x} sh={r['sh']} "
                   f"fault={r['fault']:#04x}")
         return s

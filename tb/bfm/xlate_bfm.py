@@ -11,15 +11,18 @@ from collections.abc import Iterator
 
 from cocotbext.axi.stream import define_stream
 
+from models.smmu.port import REQ_FIELDS, RESP_FIELDS
+
+# t_req_* and t_rsp_* (docs/port-contract.md); t_rsp_walked (IOTLB hit or walk) is not a
+# field of the model's response.
 TReqBus, TReqTransaction, TReqSource, TReqSink, TReqMonitor = define_stream(
     "TReq",
-    signals=["req_tag", "req_sid", "req_ssv", "req_ssid", "req_addr", "req_rnw", "req_ind",
-             "req_pnu", "req_valid", "req_ready"],
+    signals=["req_tag", *(f"req_{k}" for k in REQ_FIELDS), "req_valid", "req_ready"],
 )
 TRspBus, TRspTransaction, TRspSource, TRspSink, TRspMonitor = define_stream(
     "TRsp",
-    signals=["rsp_tag", "rsp_result", "rsp_pa", "rsp_perm", "rsp_attr", "rsp_sh", "rsp_fault",
-             "rsp_walked", "rsp_valid", "rsp_ready"],
+    signals=["rsp_tag", *(f"rsp_{k}" for k in RESP_FIELDS), "rsp_walked", "rsp_valid",
+             "rsp_ready"],
 )
 
 

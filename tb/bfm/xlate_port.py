@@ -9,6 +9,8 @@ from __future__ import annotations
 import cocotb
 from cocotb.triggers import FallingEdge, RisingEdge
 
+from models.smmu.port import RESP_FIELDS
+
 
 class XPort:
     """Drives the translation request port and collects responses by tag.
@@ -40,12 +42,8 @@ class XPort:
                 continue
             if int(v) and int(dut.t_rsp_ready.value):
                 tag = int(dut.t_rsp_tag.value)
-                self.rsps[tag] = {
-                    "result": int(dut.t_rsp_result.value), "pa": int(dut.t_rsp_pa.value),
-                    "perm": int(dut.t_rsp_perm.value), "attr": int(dut.t_rsp_attr.value),
-                    "sh": int(dut.t_rsp_sh.value), "fault": int(dut.t_rsp_fault.value),
-                    "edge": self.edge,
-                }
+                self.rsps[tag] = {k: int(getattr(dut, f"t_rsp_{k}").value) for k in RESP_FIELDS}
+                self.rsps[tag]["edge"] = self.edge
                 self.order.append(tag)
 
     async def send(self, reqs: list[dict]) -> None:

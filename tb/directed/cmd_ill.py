@@ -32,7 +32,7 @@ CFG = CONFIGS[os.environ.get("SMMU_PARAMS", "default")]
 MODEL = CommandQueue(CFG, RegisterFile(CFG), PhysicalMemory(48), lambda _cmd: None)
 SSEC = 1 << 10
 CMDQ_ERR = R.GERROR.field("CMDQ_ERR").mask
-ALL = (1 << 128) - 1
+ALL = (1 << C.Command.NBITS) - 1
 
 
 def layout_mask(op: int) -> int:
@@ -71,7 +71,7 @@ def expect_illegal(raw: int) -> bool:
 
 
 def model_illegal(raw: int) -> bool:
-    return MODEL.illegal(C.decode_command(raw.to_bytes(16, "little")))
+    return MODEL.illegal(C.decode_command(raw.to_bytes(C.Command.SIZE, "little")))
 
 
 def full_legal(op: int) -> int:
@@ -102,7 +102,7 @@ class Raw:
         self.value = value
 
     def to_bytes(self) -> bytes:
-        return self.value.to_bytes(16, "little")
+        return self.value.to_bytes(C.Command.SIZE, "little")
 
 
 async def submit(s, raw: int) -> bool:
@@ -128,7 +128,7 @@ async def submit(s, raw: int) -> bool:
     await s.bfm.clocks(20)
     assert (await s.r32("CMDQ_CONS")) & (2 * n - 1) == idx, "CONS moved past an error"
     # software replaces it with a CMD_SYNC and acknowledges; the queue then drains
-    s.mem.write(CMDQ + 16 * (idx & (n - 1)), C.CmdSync().to_bytes())
+    s.mem.write(CMDQ + C.Command.SIZE * (idx & (n - 1)), C.CmdSync().to_bytes())
     await s.w32("GERRORN", g)
     await s.poll("CMDQ_CONS", s.cmd_prod, mask=2 * n - 1)
     assert (await s.r32("GERROR")) & CMDQ_ERR == (await s.r32("GERRORN")) & CMDQ_ERR

@@ -11,7 +11,8 @@ from __future__ import annotations
 from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.cd import CD
-from models.arch.events import decode_event
+from models.arch.events import Event, decode_event
+from models.arch.geometry import PAGE, desc_addr
 from models.arch.pgtable import (
     L1BlockDescriptor,
     L2BlockDescriptor,
@@ -20,10 +21,11 @@ from models.arch.pgtable import (
 )
 from models.arch.ste import STE, StreamConfig
 from models.memory import PhysicalMemory
+from models.smmu.port import Result
 from tb.bfm.smmu_bfm import SmmuBfm
 from tb.bfm.xlate_port import XPort
 
-OK, BYPASS, ABORT, RAZWI = 0, 1, 2, 3
+OK, BYPASS, ABORT, RAZWI = Result.OK_TRANSLATED, Result.OK_BYPASS, Result.ABORT, Result.RAZ_WI
 MAIR = 0x0000_0000_0044_FF04  # attr0 Device-nGnRE, attr1 Normal WB, attr2 Normal NC
 
 # Physical memory map of the tests
@@ -89,7 +91,7 @@ class Soft:
         n = 1 << self.cmdq_log2
         for c in cmds:
             idx = self.cmd_prod & (n - 1)
-            self.mem.write(CMDQ + 16 * idx, c.to_bytes())
+            self.mem.write(CMDQ + C.Command.SIZE * idx, c.to_bytes())
             self.cmd_prod = (self.cmd_prod + 1) & (2 * n - 1)
         await self.w32("CMDQ_PROD", self.cmd_prod)
         if wait:
@@ -113,37 +115,34 @@ class Soft:
         out = []
         while (self.evt_cons & (2 * n - 1)) != (prod & (2 * n - 1)):
             idx = self.evt_cons & (n - 1)
-            out.append(decode_event(self.mem.read(EVTQ + 32 * idx, 32)))
+            out.append(decode_event(self.mem.read(EVTQ + Event.SIZE * idx, Event.SIZE)))
             self.evt_cons = (self.evt_cons + 1) & (2 * n - 1)
         await self.w32("EVENTQ_CONS", self.evt_cons | (prod & 0x8000_0000))
         return out
 
     # -- tables ---------------------------------------------------------------------------------
-    def alloc(self, size: int = 4096) -> int:
+    def alloc(self, size: int = PAGE) -> int:
         pa = self.pt_next
-        self.pt_next += max(size, 4096)
+        self.pt_next += max(size, PAGE)
         self.mem.write(pa, bytes(size))
         return pa
 
     def ste(self, sid: int, ste: STE, base: int = STRTAB) -> None:
-        self.mem.write(base + 64 * sid, ste.to_bytes())
+        self.mem.write(base + STE.SIZE * sid, ste.to_bytes())
 
     def map(self, ttb: int, va: int, pa: int, *, level: int = 3, start: int = 0,
             **attrs) -> None:
         """Install a leaf for va at `level` (1: 1 GiB block, 2: 2 MiB block, 3: page)."""
         table = ttb
         for lvl in range(start, level):
-            shift = 39 - 9 * lvl
-            idx = (va >> shift) & 0x1FF
-            a = table + 8 * idx
+            a = desc_addr(table, va, lvl)
             d = self.mem.read64(a)
             if not d & 1:
                 nxt = self.alloc()
                 d = TableDescriptor(Valid=1, NextTableAddr=nxt).to_int()
                 self.mem.write64(a, d)
-            table = d & 0x0000_FFFF_FFFF_F000
-        shift = 39 - 9 * level
-        a = table + 8 * ((va >> shift) & 0x1FF)
+            table = TableDescriptor.from_int(d).NextTableAddr
+        a = desc_addr(table, va, level)
         fields = {"Valid": 1, "AF": 1, "SH": 3, "AttrIndx": 1, "AP": 0b01, **attrs}
         cls = {1: L1BlockDescriptor, 2: L2BlockDescriptor, 3: PageDescriptor}[level]
         self.mem.write64(a, cls(OutputAddr=pa, **fields).to_int())
@@ -151,9 +150,9 @@ class Soft:
     def leaf_addr(self, ttb: int, va: int, level: int = 3, start: int = 0) -> int:
         table = ttb
         for lvl in range(start, level):
-            d = self.mem.read64(table + 8 * ((va >> (39 - 9 * lvl)) & 0x1FF))
-            table = d & 0x0000_FFFF_FFFF_F000
-        return table + 8 * ((va >> (39 - 9 * level)) & 0x1FF)
+            d = self.mem.read64(desc_addr(table, va, lvl))
+            table = TableDescriptor.from_int(d).NextTableAddr
+        return desc_addr(table, va, level)
 
 
 def cd(ttb: int, asid: int = 1, **kw) -> CD:

@@ -16,11 +16,7 @@ from tb.directed.harness import OK, basic, check
 
 
 def l2_entry(s, ttb, va):
-    table = ttb
-    for lvl in range(0, 2):
-        d = s.mem.read64(table + 8 * ((va >> (39 - 9 * lvl)) & 0x1FF))
-        table = d & 0x0000_FFFF_FFFF_F000
-    return table + 8 * ((va >> 21) & 0x1FF)
+    return s.leaf_addr(ttb, va, level=2)
 
 
 async def reads_of(s, ar, tag, va, sid=1):

@@ -10,6 +10,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 from pyuvm import uvm_subscriber
 
 from models.arch import registers as R
+from models.smmu.port import Result
 from models.smmu.regfile import RegisterFile
 from tb.agents.reg_agent import RegItem
 from tb.agents.xlate_agent import TransItem
@@ -46,7 +47,7 @@ class RegCoverage(uvm_subscriber):
             _sample_access(name, "write" if item.write else "read")
 
 
-RESULTS = ["OK_TRANSLATED", "OK_BYPASS", "ABORT", "RAZ_WI"]
+RESULTS = [r.name for r in Result]
 FAULTS = {0: "none", 0x02: "C_BAD_STREAMID", 0x03: "F_STE_FETCH", 0x04: "C_BAD_STE",
           0x06: "F_STREAM_DISABLED", 0x08: "C_BAD_SUBSTREAMID", 0x09: "F_CD_FETCH",
           0x0A: "C_BAD_CD", 0x0B: "F_WALK_EABT", 0x10: "F_TRANSLATION", 0x11: "F_ADDR_SIZE",
@@ -75,4 +76,4 @@ class XlateCoverage(uvm_subscriber):
 
     def write(self, item: TransItem) -> None:
         assert item.rsp is not None
-        _sample(RESULTS[item.rsp["result"]], item)
+        _sample(Result(item.rsp["result"]).name, item)

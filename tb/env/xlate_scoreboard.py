@@ -15,22 +15,23 @@ from collections import Counter
 from pyuvm import uvm_component, uvm_subscriber
 
 from models.arch import registers as R
-from models.arch.commands import decode_command
+from models.arch.commands import Command, decode_command
+from models.smmu.port import RESP_FIELDS, Result, TransResp
 from models.smmu.smmu import SmmuModel
-from models.smmu.xlate import TransReq, TransResp
 from tb.agents.reg_agent import RegItem
 from tb.agents.xlate_agent import TransItem
 from tb.bfm.smmu_bfm import RESP_OKAY
 from tb.env.config import env_cfg
 
-_FIELDS_OK = ("result", "pa", "perm", "attr", "sh", "fault")
 
 def same(resp: TransResp, rsp: dict[str, int]) -> bool:
+    """Whether the RTL's response fields agree with a model response where they mean something:
+    every field of a translation, the PA of a bypass, the fault of a termination."""
     if int(resp.result) != rsp["result"]:
         return False
-    if rsp["result"] == 0:
-        return all(int(getattr(resp, k)) == rsp[k] for k in _FIELDS_OK)
-    if rsp["result"] == 1:
+    if rsp["result"] == Result.OK_TRANSLATED:
+        return all(int(getattr(resp, k)) == rsp[k] for k in RESP_FIELDS)
+    if rsp["result"] == Result.OK_BYPASS:
         return int(resp.pa) == rsp["pa"]
     return int(resp.fault) == rsp["fault"]
 
@@ -82,7 +83,7 @@ class XlateScoreboard(uvm_component):
         shift = min(base.LOG2SIZE, self.cfg.CMDQS)
         ptr = self._cmdq_prod
         while not R.q_empty(ptr, prod, shift):
-            raw = self.mem.peek(base.ADDR + R.q_index(ptr, shift) * 16, 16)
+            raw = self.mem.peek(base.ADDR + R.q_index(ptr, shift) * Command.SIZE, Command.SIZE)
             self.model.apply_command(decode_command(raw))
             ptr = R.q_inc(ptr, shift)
         self._cmdq_prod = prod
@@ -90,8 +91,7 @@ class XlateScoreboard(uvm_component):
     # ---- translations --------------------------------------------------------------------
     def on_trans(self, item: TransItem) -> None:
         assert item.rsp is not None
-        req = TransReq(sid=item.sid, ssv=item.ssv, ssid=item.ssid, addr=item.addr,
-                       rnw=item.rnw, ind=item.ind, pnu=item.pnu)
+        req = item.req
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs))
         self.checked += 1

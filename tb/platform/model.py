@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from models.memory import FrameAllocator, PhysicalMemory
 from models.smmu.config import SmmuConfig
+from models.smmu.port import TransReq
 from models.smmu.smmu import SmmuModel
-from models.smmu.xlate import TransReq
 
 # Where the software stack allocates tables and queues; device buffers live elsewhere.
 DMA_WINDOW = (0x4000_0000, 0x8000_0000)
@@ -45,5 +45,4 @@ class ModelPlatform:
         """One transaction on the model's translation port (docs/port-contract.md fields)."""
         r = self.model.translate(TransReq(sid=sid, ssv=ssv, ssid=ssid, addr=va, rnw=rnw,
                                           ind=ind, pnu=pnu))
-        return {"result": int(r.result), "pa": r.pa, "perm": r.perm, "attr": r.attr,
-                "sh": r.sh, "fault": r.fault}
+        return r.fields()

@@ -17,10 +17,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from models.arch.events import EventID
+from models.arch.geometry import PAGE
 from models.cpu.features import CpuFeatures
 from models.cpu.mm import MM
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
-from tb.devices.dma import PAGE, Completion, DmaEngine, Status
+from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.isolation import IsolationChecker
 from tb.sva.iommu_sva import IommuBond, sva_bind_device, sva_get_pasid, sva_unbind_device
 from tb.sva.platform import Platform

@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from models.arch.events import EventID
+from models.arch.geometry import PAGE
 from models.cpu.features import CpuFeatures
-from tb.devices.dma import PAGE, Completion, DmaEngine, Status
+from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.dma import Descriptor as D
 from tb.scenarios.harness import (
     SvaBench,

@@ -24,8 +24,9 @@ from models.arch.commands import (
     SyncCS,
     cfgi_all,
 )
+from models.arch.geometry import PAGE, level_size
 from models.memory import FrameAllocator
-from models.smmu.xlate import TransReq
+from models.smmu.port import Result, TransReq
 from tb.agents.xlate_agent import TransItem
 from tb.bfm.monitors import MemReadMonitor, XlateReqMonitor
 from tb.dut_config import PARAM_SETS
@@ -38,7 +39,7 @@ from tb.stimgen.world import World
 
 T0SZ_BY_LEVEL = {0: 16, 1: 25, 2: 34}
 PAGES = 64
-FAR_STRIDE = 1 << 30
+FAR_STRIDE = level_size(1)  # one level-1 entry: 1 GiB
 VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
 
 
@@ -78,17 +79,17 @@ class BenchSeq(uvm_sequence):
         # One stream per start level, 64 pages each, one CD (SSID 0, S1CDMax 0).
         # Level-0 stream: PAGES pages in one 2 MiB region, and one page in each of 8 other
         # 1 GiB regions (misses there share no table below level 0 with the first region).
-        far = tuple((VA_BASE + (j + 1) * FAR_STRIDE, 0xA000_0000 + j * 4096) for j in range(8))
+        far = tuple((VA_BASE + (j + 1) * FAR_STRIDE, 0xA000_0000 + j * PAGE) for j in range(8))
         setup = single_stream(mem, WORLD_WINDOW, sid=0, asid=1, t0sz=T0SZ_BY_LEVEL[0],
                               log2size=4,
-                              mappings=tuple((VA_BASE + i * 4096, 0x8000_0000 + i * 4096)
+                              mappings=tuple((VA_BASE + i * PAGE, 0x8000_0000 + i * PAGE)
                                              for i in range(PAGES)) + far, AP=0b01)
         alloc: FrameAllocator = setup.alloc
         for level in (1, 2):
             table = PageTable(mem, alloc, T0SZ_BY_LEVEL[level])
             for i in range(PAGES):
-                table.map(VA_BASE + i * 4096, 3,
-                          leaf_descriptor(3, 0x9000_0000 + i * 4096, AP=0b01))
+                table.map(VA_BASE + i * PAGE, 3,
+                          leaf_descriptor(3, 0x9000_0000 + i * PAGE, AP=0b01))
             cdt = CdTable(mem, alloc, 0, 0)
             cd: CD = context_cd(table, asid=1 + level)
             cdt.write_cd(0, cd, 0, True)
@@ -123,7 +124,8 @@ class BenchSeq(uvm_sequence):
                 mem.enable_log()
                 mem.take_log()
                 (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
-                assert it.rsp is not None and it.rsp["result"] == 0, f"level {level}: {it}"
+                assert it.rsp is not None, f"level {level}: {it}"
+                assert it.rsp["result"] == Result.OK_TRANSLATED, f"level {level}: {it}"
                 assert it.rsp["walked"], f"a miss was reported as a hit: {it}"
                 reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
                 mem.disable_log()
@@ -135,7 +137,7 @@ class BenchSeq(uvm_sequence):
         # Walks in flight: 16 misses to distinct pages at once, configuration cached.
         await self._invalidate(config=False)
         self.reads.max_outstanding = 0
-        items = await self._burst([TransReq(sid=0, addr=VA_BASE + i * 4096) for i in range(16)])
+        items = await self._burst([TransReq(sid=0, addr=VA_BASE + i * PAGE) for i in range(16)])
         f["walks_in_flight_max"] = self.reads.max_outstanding
         f["miss_burst_16_cycles"] = items[-1].t_done - self.accept_by_tag[items[0].tag]
 
@@ -146,7 +148,7 @@ class BenchSeq(uvm_sequence):
         await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
         mem.enable_log()
         mem.take_log()
-        (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + 4096)])
+        (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE)])
         reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
         mem.disable_log()
         f["miss_walk_cached"] = {"cycles": it.t_done - self.accept_by_tag[it.tag],

@@ -19,6 +19,7 @@ import cocotb
 from pyuvm import uvm_sequence
 
 from models.cpu.features import CpuFeatures
+from models.smmu.port import Result
 from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
@@ -47,7 +48,7 @@ class RtlBackend:
         it = seq.items[0]
         assert it.rsp is not None
         self.latency[it.latency] += 1
-        if it.rsp["result"] == 0:
+        if it.rsp["result"] == Result.OK_TRANSLATED:
             self.served["walk" if it.rsp["walked"] else "iotlb"] += 1
         return it.rsp
 

@@ -16,8 +16,9 @@ from pyuvm import uvm_sequence
 
 from models.arch import registers as R
 from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
+from models.arch.geometry import PAGE
 from models.memory import FrameAllocator
-from models.smmu.xlate import TransReq
+from models.smmu.port import TransReq
 from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
 from tb.platform.rtl import CocotbPlatform
@@ -158,7 +159,7 @@ def _probe_reqs(world: World, mut, rng: random.Random) -> list[TransReq]:
     out = []
     for r in rng.sample(routes, min(2, len(routes))):
         for k in range(3):
-            out.append(TransReq(sid=r.sid, ssv=r.ssv, ssid=r.ssid, addr=mut.va + k * 0x1000,
+            out.append(TransReq(sid=r.sid, ssv=r.ssv, ssid=r.ssid, addr=mut.va + k * PAGE,
                                 rnw=int(rng.random() < 0.7), pnu=rng.randint(0, 1)))
     return out
 

@@ -18,8 +18,8 @@ from models.arch.ste import S1Format
 from tb.sva.platform import Platform
 from tb.sva.smmu.cmdq import CommandQueue
 
-CD_BYTES = 64
-L1CD_BYTES = 8
+CD_BYTES = CD.SIZE
+L1CD_BYTES = L1CD.SIZE
 L2_BITS = 10               # CTXDESC_SPLIT: 1024 CDs (64 KiB) per leaf
 _DW0_ASID = CD.field("ASID")
 

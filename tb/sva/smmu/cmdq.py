@@ -19,7 +19,7 @@ from tb.sva.platform import Platform, SmmuTimeout
 
 log = logging.getLogger("sva.smmu.cmdq")
 
-CMD_BYTES = 16
+CMD_BYTES = Command.SIZE
 BATCH_MAX = 64  # Linux CMDQ_BATCH_ENTRIES on 64-bit
 
 

@@ -18,6 +18,8 @@ from models.arch.commands import (
     Command,
     cfgi_all,
 )
+from models.arch.events import Event
+from models.arch.priq import PriEntry
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, StreamConfig, StreamWorld
 from models.cpu.features import CpuFeatures
 from tb.sva.platform import Platform, mmio_write64, poll32
@@ -31,9 +33,9 @@ log = logging.getLogger("sva.smmu")
 CMDQ_MAX_SHIFT = 8
 EVTQ_MAX_SHIFT = 7
 PRIQ_MAX_SHIFT = 8
-CMD_BYTES, EVT_BYTES, PRI_BYTES = 16, 32, 16
-STE_BYTES = 64
-L1STD_BYTES = 8
+CMD_BYTES, EVT_BYTES, PRI_BYTES = Command.SIZE, Event.SIZE, PriEntry.SIZE
+STE_BYTES = STE.SIZE
+L1STD_BYTES = L1STD.SIZE
 STRTAB_SPLIT = 8          # Linux: 256 STEs (16 KiB) per leaf
 STRTAB_L1_MAX_BITS = 17   # Linux caps the L1 table at 2^17 descriptors
 

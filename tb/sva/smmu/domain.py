@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from models.arch.geometry import GRANULE
 from tb.sva.iopgtable import ArmLpaeS1Pgtable, IoPgtableCfg, IotlbGather
 from tb.sva.smmu.asid import AsidOwner
 from tb.sva.smmu.cd import CdTable, ContextDesc
@@ -145,7 +146,7 @@ class ArmSmmuDomain:
     async def tlb_inv_range(self, iova: int, size: int, *, leaf: bool) -> None:
         """arm_smmu_tlb_inv_range_domain for SSID 0."""
         drv, _ = self._ready()
-        cmds = tlbi_va_cmds(drv.smmu, self.asid, iova, size, 4096, leaf)
+        cmds = tlbi_va_cmds(drv.smmu, self.asid, iova, size, GRANULE, leaf)
         cmds += atc_inv_cmds(self.ats_sids(), 0, iova, size)
         await drv.smmu.cmdq_drv.issue(cmds)
 

@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass, field
 
 from models.arch import registers as R
-from models.arch.events import AnyEvent, decode_event
+from models.arch.events import AnyEvent, Event, decode_event
 from tb.sva.platform import Platform
 
 log = logging.getLogger("sva.smmu.evtq")
 
-EVT_BYTES = 32
+EVT_BYTES = Event.SIZE
 _OVF = R.EVENTQ_PROD.field("OVFLG").mask
 
 

@@ -18,13 +18,13 @@ from models.arch.commands import (
     CmdTlbiNhVa,
     Command,
 )
-from models.memory import PAGE_SIZE
+from models.arch.geometry import ENTRIES
 from tb.sva.smmu.device import ArmSmmuV3
 
 __all__ = ["CMDQ_MAX_TLBI_OPS", "ATC_INV_SIZE_ALL", "tlbi_asid_cmd", "tlbi_va_cmds",
            "arm_smmu_tlb_inv_asid", "arm_smmu_tlb_inv_range_asid", "atc_inv_cmd"]
 
-CMDQ_MAX_TLBI_OPS = 1 << (PAGE_SIZE.bit_length() - 1 - 3)  # 512 for 4 KiB pages
+CMDQ_MAX_TLBI_OPS = ENTRIES  # 1 << (PAGE_SHIFT - 3): 512 for 4 KiB pages
 ATC_INV_SIZE_ALL = 52
 
 
