@@ -10,6 +10,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 from pyuvm import uvm_subscriber
 
 from models.arch import registers as R
+from models.arch.events import EventID
 from models.smmu.port import Result
 from models.smmu.regfile import RegisterFile
 from tb.agents.reg_agent import RegItem
@@ -48,10 +49,11 @@ class RegCoverage(uvm_subscriber):
 
 
 RESULTS = [r.name for r in Result]
-FAULTS = {0: "none", 0x02: "C_BAD_STREAMID", 0x03: "F_STE_FETCH", 0x04: "C_BAD_STE",
-          0x06: "F_STREAM_DISABLED", 0x08: "C_BAD_SUBSTREAMID", 0x09: "F_CD_FETCH",
-          0x0A: "C_BAD_CD", 0x0B: "F_WALK_EABT", 0x10: "F_TRANSLATION", 0x11: "F_ADDR_SIZE",
-          0x12: "F_ACCESS", 0x13: "F_PERMISSION"}
+# The faults a translation can end with (t_rsp_fault), one bin each.
+FAULTS = {0: "none", **{int(e): e.name for e in (
+    EventID.C_BAD_STREAMID, EventID.F_STE_FETCH, EventID.C_BAD_STE, EventID.F_STREAM_DISABLED,
+    EventID.C_BAD_SUBSTREAMID, EventID.F_CD_FETCH, EventID.C_BAD_CD, EventID.F_WALK_EABT,
+    EventID.F_TRANSLATION, EventID.F_ADDR_SIZE, EventID.F_ACCESS, EventID.F_PERMISSION)}}
 ACCESSES = ["read-user", "read-priv", "exec-user", "exec-priv", "write-user", "write-priv"]
 
 
