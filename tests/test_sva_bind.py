@@ -11,9 +11,9 @@ from models.cpu.features import CpuFeatures
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from models.smmu.config import DEFAULT
 from models.smmu.xlate import Result
+from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu_sva import SvaError, sva_bind_device, sva_get_pasid, sva_unbind_device
 from tb.sva.iopgtable import IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE
-from tb.sva.smmu.master import Master
 from tests.test_sva_domain import Rig
 
 RW = PROT_READ | PROT_WRITE

@@ -15,9 +15,9 @@ from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
 from models.arch.events import EventID
 from models.arch.ste import STE, StreamConfig
 from tb.replay.vectors import HARNESS_WINDOW, Vector, VectorError, build_cd, build_ste, s1cdmax_for
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 from tb.sva.platform import Platform
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.evtq import EventQueue
 
 RESULT_NAMES = ("OK_TRANSLATED", "OK_BYPASS", "ABORT", "RAZ_WI")
 MAX_S1CDMAX = 10  # the CD table is linear: 64 KiB at most

@@ -31,9 +31,9 @@ from models.cpu.notifier import (
     mmu_notifier_put,
     mmu_notifier_synchronize,
 )
+from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.blocking import run_sync
 from tb.sva.ioasid import IoasidSet
-from tb.sva.smmu.master import Master
 
 if TYPE_CHECKING:
     from tb.sva.platform import Platform
@@ -252,14 +252,14 @@ class IommuSva:
 # ---- the device driver's API (iommu_sva_bind_device & co) -----------------------------------
 async def iommu_sva_bind_device(master: Master, mm: MM, drvdata: Any = None) -> IommuBond:
     """Bind ``mm`` to ``master``; returns the handle (the same one for a repeated bind)."""
-    from tb.sva.smmu.sva import arm_smmu_sva_bind
+    from tb.sva.arm.arm_smmu_v3.arm_smmu_v3_sva import arm_smmu_sva_bind
 
     return await arm_smmu_sva_bind(master, mm, drvdata)
 
 
 async def iommu_sva_unbind_device(handle: IommuBond) -> None:
     """Drop one bind; the last one tears the bond down (DMA must have stopped)."""
-    from tb.sva.smmu.sva import arm_smmu_sva_unbind
+    from tb.sva.arm.arm_smmu_v3.arm_smmu_v3_sva import arm_smmu_sva_unbind
 
     await arm_smmu_sva_unbind(handle)
 

@@ -8,9 +8,9 @@ from models.cpu.asid import AsidAllocator
 from models.cpu.features import CpuFeatures
 from models.cpu.mm import MM
 from models.memory import FrameAllocator
+from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
+from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.platform import Platform
-from tb.sva.smmu.driver import ArmSmmuDriver
-from tb.sva.smmu.master import Master
 
 __all__ = ["PROCESS_WINDOW", "SvaSystem"]
 

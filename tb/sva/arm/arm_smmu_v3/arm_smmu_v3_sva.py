@@ -21,19 +21,19 @@ from typing import Any
 
 from models.cpu.mm import MM
 from models.memory import PAGE_SIZE
-from tb.sva.iommu_sva import IommuBond, SvaError
-from tb.sva.smmu.asid import AsidError, AsidOwner
-from tb.sva.smmu.cd import QUIET, CdTable, ContextDesc
-from tb.sva.smmu.domain import ArmSmmuDomain
-from tb.sva.smmu.driver import ArmSmmuDriver
-from tb.sva.smmu.master import Master
-from tb.sva.smmu.tlb import (
+from tb.sva.arm.arm_smmu_v3.asid import AsidError, AsidOwner
+from tb.sva.arm.arm_smmu_v3.cd import QUIET, CdTable, ContextDesc
+from tb.sva.arm.arm_smmu_v3.domain import ArmSmmuDomain
+from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
+from tb.sva.arm.arm_smmu_v3.master import Master
+from tb.sva.arm.arm_smmu_v3.tlb import (
     CMDQ_MAX_TLBI_OPS,
     arm_smmu_tlb_inv_asid,
     atc_inv_cmds,
     tlbi_asid_cmd,
     tlbi_va_cmds,
 )
+from tb.sva.iommu_sva import IommuBond, SvaError
 
 __all__ = [
     "ARM_SMMU_MM_OPS", "ArmSmmuMmOps",

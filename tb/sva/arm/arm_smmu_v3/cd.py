@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from models.arch.cd import CD, L1CD
 from models.arch.commands import CmdCfgiCd, Command
 from models.arch.ste import S1Format
+from tb.sva.arm.arm_smmu_v3.cmdq import CommandQueue
 from tb.sva.platform import Platform
-from tb.sva.smmu.cmdq import CommandQueue
 
 CD_BYTES = 64
 L1CD_BYTES = 8

@@ -19,7 +19,7 @@ from models.arch.commands import (
     Command,
 )
 from models.memory import PAGE_SIZE
-from tb.sva.smmu.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
 
 __all__ = ["CMDQ_MAX_TLBI_OPS", "ATC_INV_SIZE_ALL", "tlbi_asid_cmd", "tlbi_va_cmds",
            "arm_smmu_tlb_inv_asid", "arm_smmu_tlb_inv_range_asid", "atc_inv_cmd"]

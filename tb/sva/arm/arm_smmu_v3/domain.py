@@ -12,18 +12,18 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from tb.sva.iopgtable import ArmLpaeS1Pgtable, IoPgtableCfg, IotlbGather
-from tb.sva.smmu.asid import AsidOwner
-from tb.sva.smmu.cd import CdTable, ContextDesc
-from tb.sva.smmu.master import Master
-from tb.sva.smmu.tlb import (
+from tb.sva.arm.arm_smmu_v3.asid import AsidOwner
+from tb.sva.arm.arm_smmu_v3.cd import CdTable, ContextDesc
+from tb.sva.arm.arm_smmu_v3.master import Master
+from tb.sva.arm.arm_smmu_v3.tlb import (
     arm_smmu_tlb_inv_asid,
     atc_inv_cmds,
     tlbi_va_cmds,
 )
+from tb.sva.iopgtable import ArmLpaeS1Pgtable, IoPgtableCfg, IotlbGather
 
 if TYPE_CHECKING:
-    from tb.sva.smmu.driver import ArmSmmuDriver
+    from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
 
 __all__ = ["ArmSmmuDomain", "DomainError"]
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from models.cpu.asid import AsidAllocator
 from models.cpu.features import CpuFeatures
+from tb.sva.arm.arm_smmu_v3.asid import AsidMap
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3, BringUpReport
+from tb.sva.arm.arm_smmu_v3.domain import ArmSmmuDomain
+from tb.sva.arm.arm_smmu_v3.master import Master, StreamMap
+from tb.sva.arm.arm_smmu_v3.probe import SmmuFeatures
 from tb.sva.platform import Platform
-from tb.sva.smmu.asid import AsidMap
-from tb.sva.smmu.device import ArmSmmuV3, BringUpReport
-from tb.sva.smmu.domain import ArmSmmuDomain
-from tb.sva.smmu.master import Master, StreamMap
-from tb.sva.smmu.probe import SmmuFeatures
 
 if TYPE_CHECKING:
     from tb.sva.iommu_sva import IommuSva
@@ -88,7 +88,7 @@ class ArmSmmuDriver:
 
     # ---- iommu_dev_{has,enable,disable}_feature(dev, IOMMU_DEV_FEAT_SVA) -----------------
     def dev_sva_blockers(self, master: Master, *, without_iopf: bool = False) -> list[str]:
-        from tb.sva.smmu.sva import arm_smmu_master_sva_blockers
+        from tb.sva.arm.arm_smmu_v3.arm_smmu_v3_sva import arm_smmu_master_sva_blockers
 
         return arm_smmu_master_sva_blockers(self, master, without_iopf=without_iopf)
 
@@ -96,11 +96,11 @@ class ArmSmmuDriver:
         return not self.dev_sva_blockers(master, without_iopf=without_iopf)
 
     def dev_enable_sva(self, master: Master, *, without_iopf: bool = False) -> None:
-        from tb.sva.smmu.sva import arm_smmu_master_enable_sva
+        from tb.sva.arm.arm_smmu_v3.arm_smmu_v3_sva import arm_smmu_master_enable_sva
 
         arm_smmu_master_enable_sva(self, master, without_iopf=without_iopf)
 
     def dev_disable_sva(self, master: Master) -> None:
-        from tb.sva.smmu.sva import arm_smmu_master_disable_sva
+        from tb.sva.arm.arm_smmu_v3.arm_smmu_v3_sva import arm_smmu_master_disable_sva
 
         arm_smmu_master_disable_sva(self, master)

@@ -20,10 +20,10 @@ from models.arch.commands import (
 )
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, StreamConfig, StreamWorld
 from models.cpu.features import CpuFeatures
+from tb.sva.arm.arm_smmu_v3.cd import CdTable
+from tb.sva.arm.arm_smmu_v3.cmdq import CommandQueue
+from tb.sva.arm.arm_smmu_v3.probe import SmmuFeatures, probe, sva_blockers
 from tb.sva.platform import Platform, mmio_write64, poll32
-from tb.sva.smmu.cd import CdTable
-from tb.sva.smmu.cmdq import CommandQueue
-from tb.sva.smmu.probe import SmmuFeatures, probe, sva_blockers
 
 log = logging.getLogger("sva.smmu")
 
