@@ -10,10 +10,10 @@ for SSID-less traffic (S1DSS=SSID0), and PASIDs 1.. hold shared (SVA) contexts.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 from tb.sva.arm.arm_smmu_v3.asid import AsidOwner
 from tb.sva.arm.arm_smmu_v3.cd import CdTable, ContextDesc
+from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver, dev_to_smmu
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.arm.arm_smmu_v3.tlb import (
     arm_smmu_tlb_inv_asid,
@@ -21,9 +21,6 @@ from tb.sva.arm.arm_smmu_v3.tlb import (
     tlbi_va_cmds,
 )
 from tb.sva.iopgtable import ArmLpaeS1Pgtable, IoPgtableCfg, IotlbGather
-
-if TYPE_CHECKING:
-    from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
 
 __all__ = ["ArmSmmuDomain", "DomainError"]
 
@@ -64,7 +61,6 @@ class ArmSmmuDomain:
             ias=48, oas=f.oas_bits, coherent_walk=f.has("COHERENCY")))
         cfg = self.pgtbl.cfg
         self.asid_owner = drv.asids.alloc_private(rewrite=self._set_asid)
-        self.asid_owner.data["domain"] = self
         self.cd = ContextDesc(asid=self.asid_owner.asid, ttbr=cfg.ttbr, tcr=cfg.tcr,
                               mair=cfg.mair, shared=False)
         self.cdtab = CdTable(drv.plat, drv.smmu.cmdq_drv, self.s1cdmax,
@@ -80,7 +76,7 @@ class ArmSmmuDomain:
     # ---- attach / detach -----------------------------------------------------------------
     async def attach_dev(self, master: Master) -> None:
         """arm_smmu_attach_dev."""
-        drv: ArmSmmuDriver | None = master.data.get("smmu")
+        drv = dev_to_smmu(master)
         if drv is None:
             raise DomainError(f"{master.name}: not added to an SMMU (add_device first)")
         if master.sva_enabled:
