@@ -2,6 +2,8 @@
 IOMMU driver provides, the per-device IOMMU state, and the device-facing calls that dispatch
 to the driver.
 
+Mirrors: drivers/iommu/iommu.c and include/linux/iommu.h.
+
 The core imports no driver. A driver registers its :class:`IommuOps` in a device's
 :class:`DevIommu` when it probes the device (Linux: arm_smmu_probe_device, with dev->iommu set
 up by the core); every later call reaches the driver through ``dev.iommu.ops``.

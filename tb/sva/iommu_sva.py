@@ -1,5 +1,8 @@
 """The iommu-sva core (v5 iommu-sva.c, reference §8.1, §8.3, §8.7, §8.8).
 
+Mirrors: drivers/iommu/iommu-sva.c of the v5 SVA series (mainline: iommu-sva.c,
+iommu-sva-lib.c before it), with iommu_sva_bind_device & co of iommu.c.
+
 Objects and refcounts:
 - :class:`IoMm`: one per mm, *is* the mm's mmu notifier (mmu_notifier_get with this core's
   ops); holds the PASID, the IOMMU driver's ops and shared context, and the bonds.
@@ -14,7 +17,8 @@ with -EOVERFLOW (later mainline; v5 did not check). Unbind runs in the order of 
 the PASID last, so it can be reused only after the CD is gone and the TLB invalidated.
 
 The device driver's contract (not checkable here): it stopped DMA on the PASID before unbind.
-IOPF is not modelled yet, so the fault-queue flush of unbind step 2 is a hook that does nothing.
+IOPF is not modelled yet, so the fault-queue flush of unbind step 2 is a hook that does nothing
+(io_pgfault.py will fill it: see the package docstring).
 Locking: Linux holds iommu_sva_lock across bind/unbind; callers here must not run two binds
 or unbinds concurrently (single-threaded use, as in the tests).
 """

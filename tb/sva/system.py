@@ -1,5 +1,7 @@
 """A whole system for SVA scenarios: one SMMU with its driver, CPUs with their ASID allocator,
 and processes whose pages live in the same physical memory the SMMU walks.
+
+Mirrors: nothing in Linux (model infrastructure: the machine the kernel runs on).
 """
 
 from __future__ import annotations

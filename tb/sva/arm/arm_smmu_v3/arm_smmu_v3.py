@@ -1,6 +1,9 @@
 """The SMMUv3 driver's entry points (Linux arm-smmu-v3.c): ``arm_smmu_ops``, the iommu_ops
 the core calls, and arm_smmu_device_probe.
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_ops, arm_smmu_dev_*_feature,
+arm_smmu_device_probe).
+
 This module sits on top of the package: the ops table reaches the SVA file
 (:mod:`.arm_smmu_v3_sva`, Linux arm-smmu-v3-sva.c) and the domains (:mod:`.domain`), which
 both import the per-SMMU state (:mod:`.driver`); the state reaches them only through this

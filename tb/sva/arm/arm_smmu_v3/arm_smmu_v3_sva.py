@@ -1,5 +1,7 @@
 """The SMMUv3 driver's SVA ops (v5 arm-smmu-v3-sva, with later mainline's invalidation).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c.
+
 - Feature check and per-master enable (reference §8.2, §8.9). A master needs PASIDs
   (ssid_bits > 0) and IOPF capability (stall or PRI). IOPF is not modelled yet, so
   ``without_iopf=True`` lets tests enable SVA on a master that can do neither; its DMA then

@@ -1,5 +1,8 @@
 """The SMMU's ASID space, shared by private DMA domains and process address spaces.
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_asid_xa, arm_smmu_ctx_desc)
+and arm-smmu-v3-sva.c (arm_smmu_share_asid).
+
 Linux keeps one map (arm_smmu_asid_xa) from ASID to context descriptor. A process's ASID is
 chosen by the CPU's allocator, not by the SMMU driver, so binding a process may find its ASID
 already used by a private domain: the driver then moves the private domain to a fresh ASID

@@ -1,5 +1,8 @@
 """The SMMUv3 driver's device: probe and bring-up (Linux arm_smmu_device_probe/reset).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_device_reset, arm_smmu_init_strtab,
+arm_smmu_write_strtab_ent, arm_smmu_gerror_handler).
+
 Bring-up follows reference §1.6 step by step; every CR0 and IRQ_CTRL write is followed by
 polling its ACK register, and GBPA changes use the Update handshake.
 """

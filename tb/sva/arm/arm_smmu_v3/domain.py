@@ -1,5 +1,8 @@
 """Stage-1 DMA domains (Linux struct arm_smmu_domain, ARM_SMMU_DOMAIN_S1).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_domain_finalise, arm_smmu_attach_dev,
+arm_smmu_map/unmap, arm_smmu_domain_free).
+
 A domain owns an io-pgtable, a private ASID (ASET=1 CD) and a CD table shared by its
 masters. Like Linux, the domain is finalised at its first attach (arm_smmu_domain_finalise):
 only then is the SMMU known, and the CD table is sized by that master's ssid_bits, so every

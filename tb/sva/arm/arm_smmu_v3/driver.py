@@ -2,6 +2,9 @@
 arm-smmu-v3.h): the StreamID map of its masters, the ASID map, the iommu-sva core it binds
 through, and its iommu_ops; with arm_smmu_probe_device/release_device from arm-smmu-v3.c.
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h (struct arm_smmu_device) and arm-smmu-v3.c
+(arm_smmu_probe_device, arm_smmu_release_device).
+
 Probing a master registers the driver in the master's ``iommu`` (struct dev_iommu): its ops,
 and this driver as the private data. The ops table is built by
 :mod:`~tb.sva.arm.arm_smmu_v3.arm_smmu_v3` and handed to the constructor: it reaches the SVA

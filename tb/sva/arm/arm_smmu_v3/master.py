@@ -1,5 +1,8 @@
 """Masters (devices behind the SMMU) and the StreamID -> master map (reference §8.12).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h (struct arm_smmu_master) and arm-smmu-v3.c
+(arm_smmu_insert_master, arm_smmu_find_master).
+
 A master owns one or more StreamIDs; event and PRI handlers find the device that caused a
 record through this map, so a StreamID may belong to one master only.
 """
