@@ -12,9 +12,9 @@ from models.arch.events import EventID
 from models.smmu.config import DEFAULT
 from models.smmu.port import TransReq
 from tb.platform.model import ModelPlatform
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 from tb.sva.platform import SmmuTimeout
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.evtq import EventQueue
 
 
 def up(cfg=DEFAULT):

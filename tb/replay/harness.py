@@ -16,9 +16,9 @@ from models.arch.events import EventID
 from models.arch.ste import STE, StreamConfig
 from models.smmu.port import Result, perm_str
 from tb.replay.vectors import HARNESS_WINDOW, Vector, VectorError, build_cd, build_ste, s1cdmax_for
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 from tb.sva.platform import Platform
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.evtq import EventQueue
 
 MAX_S1CDMAX = 10  # the CD table is linear: 64 KiB at most
 _ADDR_FIELDS = ("InputAddr", "IPA", "FetchAddr")

@@ -23,10 +23,10 @@ from models.cpu.mm import MM
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.isolation import IsolationChecker
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
+from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu_sva import IommuBond, sva_bind_device, sva_get_pasid, sva_unbind_device
 from tb.sva.platform import Platform
-from tb.sva.smmu.evtq import EventQueue
-from tb.sva.smmu.master import Master
 from tb.sva.system import SvaSystem
 
 RW = PROT_READ | PROT_WRITE

@@ -1,5 +1,7 @@
 """io-pgtable: the page table a DMA (non-SVA) domain owns (Linux io-pgtable-arm, ARM_64_LPAE_S1).
 
+Mirrors: drivers/iommu/io-pgtable-arm.c (and struct io_pgtable_cfg of include/linux/io-pgtable.h).
+
 AArch64 stage-1 tables, 4 KiB granule, 48-bit input (T0SZ=16: walks start at level 0), built
 in DMA memory by the driver and walked by the SMMU through CD 0. Only 4 KiB pages are mapped
 (no blocks, so no block splitting on unmap); empty tables are never freed before the table as

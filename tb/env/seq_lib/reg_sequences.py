@@ -13,7 +13,7 @@ from models.arch import registers as R
 from tb.agents.reg_agent import RegItem
 from tb.env.config import env_cfg
 from tb.platform.rtl import CocotbPlatform
-from tb.sva.smmu.device import ArmSmmuV3, BringUpReport
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3, BringUpReport
 
 # Offsets that must read as zero and ignore writes: holes in page 0 and page 1, the page-0
 # offsets of the page-1-only queue pointers, and the last word of each page.

@@ -25,8 +25,8 @@ from tb.platform.rtl import CocotbPlatform
 from tb.stimgen.mutations import MutationWeights
 from tb.stimgen.requests import RequestWeights
 from tb.stimgen.world import World
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.evtq import EventQueue
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 
 # Table-descriptor removals are what exercise walk-cache invalidation: more of them than the
 # generator's default mix.

@@ -1,5 +1,7 @@
 """The SMMUv3 driver's SVA ops (v5 arm-smmu-v3-sva, with later mainline's invalidation).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c.
+
 - Feature check and per-master enable (reference §8.2, §8.9). A master needs PASIDs
   (ssid_bits > 0) and IOPF capability (stall or PRI). IOPF is not modelled yet, so
   ``without_iopf=True`` lets tests enable SVA on a master that can do neither; its DMA then
@@ -17,26 +19,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from models.cpu.mm import MM
 from models.memory import PAGE_SIZE
-from tb.sva.iommu_sva import IommuBond, SvaError
-from tb.sva.smmu.asid import AsidError, AsidOwner
-from tb.sva.smmu.cd import QUIET, CdTable, ContextDesc
-from tb.sva.smmu.domain import ArmSmmuDomain
-from tb.sva.smmu.driver import ArmSmmuDriver
-from tb.sva.smmu.master import Master
-from tb.sva.smmu.tlb import (
+from tb.sva.arm.arm_smmu_v3.asid import AsidError, AsidOwner
+from tb.sva.arm.arm_smmu_v3.cd import QUIET, CdTable, ContextDesc
+from tb.sva.arm.arm_smmu_v3.domain import ArmSmmuDomain
+from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver, dev_to_smmu
+from tb.sva.arm.arm_smmu_v3.master import Master, dev_to_master
+from tb.sva.arm.arm_smmu_v3.tlb import (
     CMDQ_MAX_TLBI_OPS,
     arm_smmu_tlb_inv_asid,
     atc_inv_cmds,
     tlbi_asid_cmd,
     tlbi_va_cmds,
 )
+from tb.sva.iommu import Device
+from tb.sva.iommu_sva import IommuBond, SvaError
 
 __all__ = [
-    "ARM_SMMU_MM_OPS", "ArmSmmuMmOps",
+    "ARM_SMMU_MM_OPS", "ArmSmmuMmOps", "ArmSmmuSharedCd",
     "arm_smmu_alloc_shared_cd", "arm_smmu_free_shared_cd",
     "arm_smmu_master_disable_sva", "arm_smmu_master_enable_sva",
     "arm_smmu_master_sva_blockers", "arm_smmu_sva_bind", "arm_smmu_sva_unbind",
@@ -59,7 +63,7 @@ def arm_smmu_master_sva_blockers(drv: ArmSmmuDriver, master: Master, *,
 def arm_smmu_master_enable_sva(drv: ArmSmmuDriver, master: Master, *,
                                without_iopf: bool = False) -> None:
     """iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_SVA)."""
-    if master.data.get("smmu") is not drv:
+    if dev_to_smmu(master) is not drv:
         raise SvaError(f"{master.name}: not a master of this SMMU (-ENODEV)")
     blockers = arm_smmu_master_sva_blockers(drv, master, without_iopf=without_iopf)
     if blockers:
@@ -68,7 +72,8 @@ def arm_smmu_master_enable_sva(drv: ArmSmmuDriver, master: Master, *,
         raise SvaError(f"{master.name}: SVA already enabled (-EBUSY)")
     drv.sva.enable(master, 1, min(MAX_PASID, (1 << master.ssid_bits) - 1))
     master.sva_enabled = True
-    master.data["sva_without_iopf"] = without_iopf
+    assert master.iommu is not None
+    master.iommu.sva_without_iopf = without_iopf
 
 
 def arm_smmu_master_disable_sva(drv: ArmSmmuDriver, master: Master) -> None:
@@ -77,7 +82,16 @@ def arm_smmu_master_disable_sva(drv: ArmSmmuDriver, master: Master) -> None:
 
 
 # ---- the shared context of an mm -------------------------------------------------------------
-async def arm_smmu_alloc_shared_cd(drv: ArmSmmuDriver, mm: MM) -> AsidOwner:
+@dataclass(eq=False, kw_only=True)
+class ArmSmmuSharedCd(AsidOwner):
+    """The ASID map's entry for an mm (Linux: the arm_smmu_ctx_desc arm_smmu_alloc_shared_cd
+    returns): the CD every bound domain installs, and the driver whose maps hold the ASID."""
+
+    cd: ContextDesc
+    drv: ArmSmmuDriver
+
+
+async def arm_smmu_alloc_shared_cd(drv: ArmSmmuDriver, mm: MM) -> ArmSmmuSharedCd:
     """Pin the mm's CPU ASID and make it this mm's ASID in the SMMU too."""
     asid = drv.cpu_asids.mm_context_get(mm)
     if not asid:
@@ -90,6 +104,7 @@ async def arm_smmu_alloc_shared_cd(drv: ArmSmmuDriver, mm: MM) -> AsidOwner:
         raise SvaError(f"{mm.name}: {e} (-EBUSY)") from e
     if existing is not None:  # same mm already has a shared context: its pin suffices
         drv.cpu_asids.mm_context_put(mm)
+        assert isinstance(existing, ArmSmmuSharedCd)
         return existing
     assert mm.pgd is not None
     tcr = {k: v for k, v in mm.tcr_fields().items() if k != "AA64"}  # CdTable sets AA64
@@ -97,50 +112,52 @@ async def arm_smmu_alloc_shared_cd(drv: ArmSmmuDriver, mm: MM) -> AsidOwner:
         if drv.features.has(bit):
             tcr[bit] = 1
     cd = ContextDesc(asid=asid, ttbr=mm.pgd, tcr=tcr, mair=mm.mair, shared=True)
-    owner = AsidOwner(asid=asid, mm=mm, data={"cd": cd, "drv": drv})
+    owner = ArmSmmuSharedCd(asid=asid, mm=mm, cd=cd, drv=drv)
     drv.asids.insert(owner)
     return owner
 
 
-def arm_smmu_free_shared_cd(ctx: AsidOwner) -> None:
+def arm_smmu_free_shared_cd(ctx: ArmSmmuSharedCd) -> None:
     """Drop a reference; the last one erases the ASID and unpins it on the CPU."""
     ctx.refs -= 1
     if ctx.refs:
         return
-    drv: ArmSmmuDriver = ctx.data["drv"]
+    drv = ctx.drv
     drv.asids.erase(ctx.asid)
     drv.cpu_asids.mm_context_put(ctx.mm)
 
 
 # ---- io_mm ops ------------------------------------------------------------------------------
-def _drv(master: Master) -> ArmSmmuDriver:
-    drv = master.data.get("smmu")
+def _drv(dev: Device) -> ArmSmmuDriver:
+    drv = dev_to_smmu(dev)
     if drv is None:
-        raise SvaError(f"{master.name}: not behind an SMMU (-ENODEV)")
-    assert isinstance(drv, ArmSmmuDriver)
+        raise SvaError(f"{dev.name}: not behind an SMMU (-ENODEV)")
     return drv
 
 
-def _cdtab(master: Master) -> CdTable:
-    domain = master.domain
+def _cdtab(dev: Device) -> CdTable:
+    domain = dev.domain
     assert isinstance(domain, ArmSmmuDomain) and domain.cdtab is not None
     return domain.cdtab
 
 
 class ArmSmmuMmOps:
-    async def alloc(self, master: Master, mm: MM) -> AsidOwner:
-        return await arm_smmu_alloc_shared_cd(_drv(master), mm)
+    """The driver's io_mm ops (iommu_sva.IoMmOps); ``ctx`` is the mm's ArmSmmuSharedCd."""
+
+    async def alloc(self, dev: Device, mm: MM) -> ArmSmmuSharedCd:
+        return await arm_smmu_alloc_shared_cd(_drv(dev), mm)
 
     def free(self, ctx: Any) -> None:
         arm_smmu_free_shared_cd(ctx)
 
-    async def attach(self, master: Master, pasid: int, ctx: Any, attach_domain: bool) -> None:
+    async def attach(self, dev: Device, pasid: int, ctx: Any, attach_domain: bool) -> None:
         """CD tables are per domain: only the domain's first bond for the mm writes it."""
         if attach_domain:
-            await _cdtab(master).write(pasid, ctx.data["cd"])
+            await _cdtab(dev).write(pasid, ctx.cd)
 
-    async def detach(self, master: Master, pasid: int, ctx: Any, detach_domain: bool,
+    async def detach(self, dev: Device, pasid: int, ctx: Any, detach_domain: bool,
                      cleared: bool) -> None:
+        master = dev_to_master(dev)
         drv = _drv(master)
         domain = master.domain
         assert isinstance(domain, ArmSmmuDomain)
@@ -166,7 +183,7 @@ class ArmSmmuMmOps:
         groups: dict[int, tuple[ArmSmmuDriver, list[Master]]] = {}
         for bond in bonds:
             drv = _drv(bond.master)
-            groups.setdefault(id(drv), (drv, []))[1].append(bond.master)
+            groups.setdefault(id(drv), (drv, []))[1].append(dev_to_master(bond.master))
         for drv, masters in groups.values():
             if size:
                 cmds = tlbi_va_cmds(drv.smmu, ctx.asid, start, size, PAGE_SIZE, leaf=False)
@@ -177,8 +194,9 @@ class ArmSmmuMmOps:
                     cmds += atc_inv_cmds(m.sids, pasid, start, size)
             await drv.smmu.cmdq_drv.issue(cmds)
 
-    async def clear(self, master: Master, pasid: int, ctx: Any) -> None:
+    async def clear(self, dev: Device, pasid: int, ctx: Any) -> None:
         """The mm exited with the bond live: quiet CD, then drop every cached translation."""
+        master = dev_to_master(dev)
         drv = _drv(master)
         await _cdtab(master).write(pasid, QUIET)  # case 4: V=1, EPD0=1, R=0, S=0
         cmds = [tlbi_asid_cmd(drv.smmu, ctx.asid)]

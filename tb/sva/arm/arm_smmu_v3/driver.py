@@ -1,5 +1,15 @@
-"""The SMMUv3 driver's per-SMMU state around the device (Linux struct arm_smmu_device):
-the StreamID map of its masters, the ASID map, and the iommu_ops the core calls.
+"""The SMMUv3 driver's per-SMMU state around the device (Linux struct arm_smmu_device, in
+arm-smmu-v3.h): the StreamID map of its masters, the ASID map, the iommu-sva core it binds
+through, and its iommu_ops; with arm_smmu_probe_device/release_device from arm-smmu-v3.c.
+
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h (struct arm_smmu_device) and arm-smmu-v3.c
+(arm_smmu_probe_device, arm_smmu_release_device).
+
+Probing a master registers the driver in the master's ``iommu`` (struct dev_iommu): its ops,
+and this driver as the private data. The ops table is built by
+:mod:`~tb.sva.arm.arm_smmu_v3.arm_smmu_v3` and handed to the constructor: it reaches the SVA
+file and the domains, which import this module, so this module imports neither of them and
+reaches them through the table.
 
 Linux keeps the ASID map global (arm_smmu_asid_xa); pass one :class:`AsidMap` to every
 driver instance when modelling several SMMUs. ``cpu_asids`` is the CPU's ASID allocator,
@@ -8,28 +18,25 @@ which the SVA code pins ASIDs with.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
 from models.cpu.asid import AsidAllocator
-from models.cpu.features import CpuFeatures
+from tb.sva.arm.arm_smmu_v3.asid import AsidMap
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3, BringUpReport
+from tb.sva.arm.arm_smmu_v3.master import Master, StreamMap
+from tb.sva.arm.arm_smmu_v3.probe import SmmuFeatures
+from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, Device, DevIommu, IommuOps, dev_iommu_priv_get
+from tb.sva.iommu_sva import IommuSva
 from tb.sva.platform import Platform
-from tb.sva.smmu.asid import AsidMap
-from tb.sva.smmu.device import ArmSmmuV3, BringUpReport
-from tb.sva.smmu.domain import ArmSmmuDomain
-from tb.sva.smmu.master import Master, StreamMap
-from tb.sva.smmu.probe import SmmuFeatures
 
-if TYPE_CHECKING:
-    from tb.sva.iommu_sva import IommuSva
-
-__all__ = ["ArmSmmuDriver"]
+__all__ = ["ArmSmmuDriver", "dev_to_smmu"]
 
 
 class ArmSmmuDriver:
-    def __init__(self, smmu: ArmSmmuV3, cpu_asids: AsidAllocator, *,
+    def __init__(self, smmu: ArmSmmuV3, cpu_asids: AsidAllocator,
+                 ops: Callable[[ArmSmmuDriver], IommuOps], *,
                  asid_map: AsidMap | None = None, sva: IommuSva | None = None) -> None:
-        from tb.sva.iommu_sva import IommuSva
-
         assert smmu.features is not None, "probe/device_reset the SMMU first"
         self.smmu = smmu
         self.plat: Platform = smmu.plat
@@ -39,23 +46,13 @@ class ArmSmmuDriver:
         self.streams = StreamMap(self.features.sid_bits, self.features.ssid_bits,
                                  self.features.has("2_LVL_CDTAB"))
         self.sva = sva or IommuSva()
+        self.ops: IommuOps = ops(self)  # arm_smmu_ops, bound to this SMMU
         self.bringup: BringUpReport | None = None  # what probe's device_reset did
-
-    @classmethod
-    async def probe(cls, plat: Platform, cpu: CpuFeatures | None = None,
-                    cpu_asids: AsidAllocator | None = None, **kw: object) -> ArmSmmuDriver:
-        """arm_smmu_device_probe: probe and bring up the SMMU, then wrap it."""
-        cpu = cpu or CpuFeatures()
-        smmu = ArmSmmuV3(plat, cpu)
-        report = await smmu.device_reset()
-        drv = cls(smmu, cpu_asids or AsidAllocator(cpu), **kw)  # type: ignore[arg-type]
-        drv.bringup = report
-        return drv
 
     # ---- masters (arm_smmu_add_device / arm_smmu_remove_device, later probe/release) -----
     def add_device(self, master: Master) -> None:
         self.streams.add(master)
-        master.data["smmu"] = self
+        master.iommu = DevIommu(ops=self.ops, priv=self)
         if self.smmu.l2_tables is not None:
             for sid in master.sids:
                 self.smmu.init_l2(sid)
@@ -66,13 +63,14 @@ class ArmSmmuDriver:
         if master.domain is not None:
             await master.domain.detach_dev(master)
         self.streams.remove(master)
-        master.data.pop("smmu", None)
+        master.iommu = None
 
     probe_device = add_device
     release_device = remove_device
 
-    def domain_alloc(self) -> ArmSmmuDomain:
-        return ArmSmmuDomain()
+    def domain_alloc(self) -> Any:
+        """An ArmSmmuDomain (arm_smmu_domain_alloc, through the ops)."""
+        return self.ops.domain_alloc()
 
     # ---- per-master capabilities ---------------------------------------------------------
     def master_stall_enabled(self, master: Master) -> bool:
@@ -86,21 +84,22 @@ class ArmSmmuDriver:
     def master_iopf_capable(self, master: Master) -> bool:
         return self.master_stall_enabled(master) or (master.pri and self.features.has("PRI"))
 
-    # ---- iommu_dev_{has,enable,disable}_feature(dev, IOMMU_DEV_FEAT_SVA) -----------------
+    # ---- iommu_dev_{has,enable,disable}_feature(dev, IOMMU_DEV_FEAT_SVA), through the ops -
     def dev_sva_blockers(self, master: Master, *, without_iopf: bool = False) -> list[str]:
-        from tb.sva.smmu.sva import arm_smmu_master_sva_blockers
-
-        return arm_smmu_master_sva_blockers(self, master, without_iopf=without_iopf)
+        return self.ops.dev_feat_blockers(master, IOMMU_DEV_FEAT_SVA, without_iopf=without_iopf)
 
     def dev_has_feature_sva(self, master: Master, *, without_iopf: bool = False) -> bool:
-        return not self.dev_sva_blockers(master, without_iopf=without_iopf)
+        return self.ops.dev_has_feat(master, IOMMU_DEV_FEAT_SVA, without_iopf=without_iopf)
 
     def dev_enable_sva(self, master: Master, *, without_iopf: bool = False) -> None:
-        from tb.sva.smmu.sva import arm_smmu_master_enable_sva
-
-        arm_smmu_master_enable_sva(self, master, without_iopf=without_iopf)
+        self.ops.dev_enable_feat(master, IOMMU_DEV_FEAT_SVA, without_iopf=without_iopf)
 
     def dev_disable_sva(self, master: Master) -> None:
-        from tb.sva.smmu.sva import arm_smmu_master_disable_sva
+        self.ops.dev_disable_feat(master, IOMMU_DEV_FEAT_SVA)
 
-        arm_smmu_master_disable_sva(self, master)
+
+def dev_to_smmu(dev: Device) -> ArmSmmuDriver | None:
+    """The driver that probed ``dev`` (Linux: dev_iommu_priv_get(dev)->smmu), or None."""
+    drv = dev_iommu_priv_get(dev)
+    assert drv is None or isinstance(drv, ArmSmmuDriver)
+    return drv

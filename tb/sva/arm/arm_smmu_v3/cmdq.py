@@ -1,5 +1,8 @@
 """The driver's command queue: batching, CMD_SYNC completion, command-error recovery.
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_cmdq_issue_cmdlist,
+arm_smmu_cmdq_skip_err).
+
 Follows the Linux arm-smmu-v3 driver in its single-threaded form: commands are written at the
 software-owned PROD, published with one CMDQ_PROD write per batch, and a batch that needs
 completion ends with a CMD_SYNC whose consumption is polled on CMDQ_CONS (the "CS=SEV, poll

@@ -1,5 +1,8 @@
 """The SMMUv3 driver's device: probe and bring-up (Linux arm_smmu_device_probe/reset).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_device_reset, arm_smmu_init_strtab,
+arm_smmu_write_strtab_ent, arm_smmu_gerror_handler).
+
 Bring-up follows reference §1.6 step by step; every CR0 and IRQ_CTRL write is followed by
 polling its ACK register, and GBPA changes use the Update handshake.
 """
@@ -22,10 +25,10 @@ from models.arch.events import Event
 from models.arch.priq import PriEntry
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, StreamConfig, StreamWorld
 from models.cpu.features import CpuFeatures
+from tb.sva.arm.arm_smmu_v3.cd import CdTable
+from tb.sva.arm.arm_smmu_v3.cmdq import CommandQueue
+from tb.sva.arm.arm_smmu_v3.probe import SmmuFeatures, probe, sva_blockers
 from tb.sva.platform import Platform, mmio_write64, poll32
-from tb.sva.smmu.cd import CdTable
-from tb.sva.smmu.cmdq import CommandQueue
-from tb.sva.smmu.probe import SmmuFeatures, probe, sva_blockers
 
 log = logging.getLogger("sva.smmu")
 

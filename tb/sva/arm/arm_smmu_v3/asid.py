@@ -1,5 +1,8 @@
 """The SMMU's ASID space, shared by private DMA domains and process address spaces.
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_asid_xa, arm_smmu_ctx_desc)
+and arm-smmu-v3-sva.c (arm_smmu_share_asid).
+
 Linux keeps one map (arm_smmu_asid_xa) from ASID to context descriptor. A process's ASID is
 chosen by the CPU's allocator, not by the SMMU driver, so binding a process may find its ASID
 already used by a private domain: the driver then moves the private domain to a fresh ASID
@@ -10,7 +13,7 @@ already used by a private domain: the driver then moves the private domain to a 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -20,14 +23,15 @@ class AsidError(Exception):
 
 @dataclass
 class AsidOwner:
-    """One user of an ASID: a private domain, or the shared context of one mm."""
+    """One user of an ASID (Linux struct arm_smmu_ctx_desc, the arm_smmu_asid_xa entry): a
+    private domain, or the shared context of one mm (the SVA file's ArmSmmuSharedCd)."""
 
     asid: int
     mm: Any = None               # None: a private domain
     refs: int = 1
-    # Rewrites the owner's CDs with its (new) ASID: set by private domains.
+    # Rewrites the owner's CDs with its (new) ASID: set by private domains, whose method it
+    # is (it stands for Linux's container_of from the ctx_desc to its domain).
     rewrite: Callable[[int], Awaitable[None]] | None = None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 class AsidMap:

@@ -1,5 +1,7 @@
 """TLB and ATC invalidation as the driver issues it (Linux arm_smmu_tlb_inv_*, atc_inv_*).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_tlb_inv_*, arm_smmu_atc_inv_*).
+
 Without range invalidation (IDR3.RIL=0) a range becomes one TLBI_NH_VA per granule; callers
 that know better (the SVA notifier above CMDQ_MAX_TLBI_OPS pages) use TLBI_NH_ASID. With
 FEAT_E2H the EL2 forms are used. Every helper ends with CMD_SYNC unless told otherwise.
@@ -19,7 +21,7 @@ from models.arch.commands import (
     Command,
 )
 from models.arch.geometry import ENTRIES
-from tb.sva.smmu.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
 
 __all__ = ["CMDQ_MAX_TLBI_OPS", "ATC_INV_SIZE_ALL", "tlbi_asid_cmd", "tlbi_va_cmds",
            "arm_smmu_tlb_inv_asid", "arm_smmu_tlb_inv_range_asid", "atc_inv_cmd"]

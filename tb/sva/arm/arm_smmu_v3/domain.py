@@ -1,5 +1,8 @@
 """Stage-1 DMA domains (Linux struct arm_smmu_domain, ARM_SMMU_DOMAIN_S1).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_domain_finalise, arm_smmu_attach_dev,
+arm_smmu_map/unmap, arm_smmu_domain_free).
+
 A domain owns an io-pgtable, a private ASID (ASET=1 CD) and a CD table shared by its
 masters. Like Linux, the domain is finalised at its first attach (arm_smmu_domain_finalise):
 only then is the SMMU known, and the CD table is sized by that master's ssid_bits, so every
@@ -10,21 +13,18 @@ for SSID-less traffic (S1DSS=SSID0), and PASIDs 1.. hold shared (SVA) contexts.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 from models.arch.geometry import GRANULE
-from tb.sva.iopgtable import ArmLpaeS1Pgtable, IoPgtableCfg, IotlbGather
-from tb.sva.smmu.asid import AsidOwner
-from tb.sva.smmu.cd import CdTable, ContextDesc
-from tb.sva.smmu.master import Master
-from tb.sva.smmu.tlb import (
+from tb.sva.arm.arm_smmu_v3.asid import AsidOwner
+from tb.sva.arm.arm_smmu_v3.cd import CdTable, ContextDesc
+from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver, dev_to_smmu
+from tb.sva.arm.arm_smmu_v3.master import Master
+from tb.sva.arm.arm_smmu_v3.tlb import (
     arm_smmu_tlb_inv_asid,
     atc_inv_cmds,
     tlbi_va_cmds,
 )
-
-if TYPE_CHECKING:
-    from tb.sva.smmu.driver import ArmSmmuDriver
+from tb.sva.iopgtable import ArmLpaeS1Pgtable, IoPgtableCfg, IotlbGather
 
 __all__ = ["ArmSmmuDomain", "DomainError"]
 
@@ -65,7 +65,6 @@ class ArmSmmuDomain:
             ias=48, oas=f.oas_bits, coherent_walk=f.has("COHERENCY")))
         cfg = self.pgtbl.cfg
         self.asid_owner = drv.asids.alloc_private(rewrite=self._set_asid)
-        self.asid_owner.data["domain"] = self
         self.cd = ContextDesc(asid=self.asid_owner.asid, ttbr=cfg.ttbr, tcr=cfg.tcr,
                               mair=cfg.mair, shared=False)
         self.cdtab = CdTable(drv.plat, drv.smmu.cmdq_drv, self.s1cdmax,
@@ -81,7 +80,7 @@ class ArmSmmuDomain:
     # ---- attach / detach -----------------------------------------------------------------
     async def attach_dev(self, master: Master) -> None:
         """arm_smmu_attach_dev."""
-        drv: ArmSmmuDriver | None = master.data.get("smmu")
+        drv = dev_to_smmu(master)
         if drv is None:
             raise DomainError(f"{master.name}: not added to an SMMU (add_device first)")
         if master.sva_enabled:

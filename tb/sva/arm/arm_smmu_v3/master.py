@@ -1,13 +1,18 @@
 """Masters (devices behind the SMMU) and the StreamID -> master map (reference §8.12).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h (struct arm_smmu_master) and arm-smmu-v3.c
+(arm_smmu_insert_master, arm_smmu_find_master).
+
 A master owns one or more StreamIDs; event and PRI handlers find the device that caused a
 record through this map, so a StreamID may belong to one master only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from tb.sva.iommu import Device, DevIommu
 
 CTXDESC_LINEAR_MAX_BITS = 10  # without 2-level CD tables Linux caps substreams at 1024
 
@@ -23,7 +28,14 @@ class Master:
     ssid_bits: int = 0         # what the SMMU will use: set by StreamMap.add
     domain: Any = None
     sva_enabled: bool = False
-    data: dict[str, Any] = field(default_factory=dict)
+    iommu: DevIommu | None = None  # dev->iommu: set by the driver's probe_device
+
+
+def dev_to_master(dev: Device) -> Master:
+    """The master a device handed to the driver's ops is (Linux: dev_iommu_priv_get(dev)):
+    in this model the device and its arm_smmu_master are one object."""
+    assert isinstance(dev, Master), f"{dev.name}: not an SMMUv3 master"
+    return dev
 
 
 class StreamMap:

@@ -1,5 +1,8 @@
 """Probe: turn the ID registers into driver features (Linux arm_smmu_device_hw_probe).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_device_hw_probe) and
+arm-smmu-v3-sva.c (arm_smmu_sva_supported).
+
 The outcome is data, not an exception: ``refusals`` lists what would make Linux refuse to
 probe this SMMU, so an incomplete RTL can still be brought up and inspected.
 """

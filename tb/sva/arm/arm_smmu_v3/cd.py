@@ -1,5 +1,8 @@
 """Context-descriptor tables and the CD update protocol (Linux arm_smmu_write_ctx_desc).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_alloc_cd_tables, arm_smmu_get_cd_ptr,
+arm_smmu_write_ctx_desc).
+
 One table per stage-1 domain. Linear when the SMMU has no 2-level CD support or the domain
 needs at most 1024 contexts; otherwise 64 KiB leaves of 1024 CDs, allocated on the first CD
 written in their range. Every update follows reference §3.4: the SMMU reads a CD in no
@@ -15,8 +18,8 @@ from dataclasses import dataclass
 from models.arch.cd import CD, L1CD
 from models.arch.commands import CmdCfgiCd, Command
 from models.arch.ste import S1Format
+from tb.sva.arm.arm_smmu_v3.cmdq import CommandQueue
 from tb.sva.platform import Platform
-from tb.sva.smmu.cmdq import CommandQueue
 
 CD_BYTES = CD.SIZE
 L1CD_BYTES = L1CD.SIZE

@@ -1,5 +1,7 @@
 """The driver's event queue consumer (Linux arm_smmu_evtq_thread, single-threaded).
 
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_evtq_thread).
+
 Reads every record between CONS and PROD, decodes it, then publishes CONS with OVACKFLG
 copied from PROD.OVFLG so that an overflow is acknowledged once the queue was drained.
 """
