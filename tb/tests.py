@@ -180,7 +180,7 @@ class BenchTest(SmmuBaseTest):
 
 
 class SvaScenarioTest(SmmuBaseTest):
-    """One scenario of tb/sva_scenarios.py on the RTL: processes bound to DMA engines, every
+    """One scenario of tb/scenarios/scenarios.py on the RTL: processes bound to DMA engines, every
     translation checked by the scoreboard, every DMA access by the isolation checker."""
 
     scenario = ""

@@ -20,7 +20,7 @@ CASES = [
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
-    # SVA scenarios with DMA engines (tb/sva_scenarios.py), every access isolation-checked
+    # SVA scenarios with DMA engines (tb/scenarios/scenarios.py), every access isolation-checked
     ("default", "SvaMultiProcessDmaTest", False),
     ("default", "SvaMunmapDuringDmaTest", False),
     ("default", "SvaAsidCollisionTest", False),

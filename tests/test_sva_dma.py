@@ -1,5 +1,5 @@
 """DMA engines and the isolation checker on the functional model: the scenarios of
-tb/sva_scenarios.py (the same ones the RTL runs) without a simulator."""
+tb/scenarios/scenarios.py (the same ones the RTL runs) without a simulator."""
 
 from __future__ import annotations
 

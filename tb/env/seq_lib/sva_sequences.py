@@ -1,6 +1,6 @@
 """SVA scenarios on the RTL as pyuvm virtual sequences.
 
-:class:`RtlBackend` gives the backend-agnostic scenarios of tb/sva_scenarios.py the RTL:
+:class:`RtlBackend` gives the backend-agnostic scenarios of tb/scenarios/scenarios.py the RTL:
 every DMA translation is a sequence item on the translation agent (so the scoreboard checks
 each response against the model), CPU operations that call mmu notifiers run in a bridged
 thread (``cpu_call``) whose notifier blocks on the driver's commands
