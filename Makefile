@@ -43,7 +43,7 @@ $(STAMP): scripts/setup.sh requirements.txt
 setup: $(STAMP) ## install the toolchain (Debian packages, .venv, verilator shim); idempotent
 
 sim: $(STAMP) ## the flagship SVA scenario on BACKEND=rtl|model: bind, DMA, munmap, unbind
-	@$(PY) -m tb.sim --sim $(SIM) --seed $(SEED) --backend $(BACKEND)
+	@$(PY) -m tb.cli.sim --sim $(SIM) --seed $(SEED) --backend $(BACKEND)
 
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
 	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) -q
@@ -55,7 +55,7 @@ lint: $(STAMP) ## generated RTL package current, verilator -Wall and Icarus on r
 	$(PY) -m ruff check .
 
 waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
-	@SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.runner --sim $(SIM) --test $(TEST) --seed $(SEED) --params $(PARAMS) --waves \
+	@SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.runner --sim $(SIM) --test $(TEST) --seed $(SEED) --params $(PARAMS) --waves \
 	  | tail -n 1 | tee build/last-waves.txt
 	@f=$$(sed 's/^waves: //' build/last-waves.txt); \
 	  if [ -n "$$DISPLAY" ] && command -v gtkwave >/dev/null; then gtkwave "$$f" waves/smmu.gtkw & fi; \
@@ -65,10 +65,10 @@ replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results
 	@$(PY) -m tb.replay.cli $(VECTORS) $(OUT) --backend $(BACKEND) --sim $(SIM)
 
 bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
-	@$(PY) -m tb.bench
+	@$(PY) -m tb.cli.bench
 
 cov: $(STAMP) ## functional coverage of the random register and translation tests -> build/cov/
-	@SIM=$(SIM) SEEDS=$(or $(SEEDS),2) SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cov
+	@SIM=$(SIM) SEEDS=$(or $(SEEDS),2) SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.cov
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

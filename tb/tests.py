@@ -8,19 +8,20 @@ from pathlib import Path
 
 import pyuvm
 from cocotb_coverage.coverage import coverage_db
-from pyuvm import ConfigDB, uvm_test
+from pyuvm import uvm_test
 
 from models.arch import registers as R
-from models.arch.ste import STE, StreamConfig
-from tb.bench_seq import BenchSeq
-from tb.env import SmmuEnv
+from models.arch.ste import L1STD, STE, StreamConfig
+from tb.agents.xlate_agent import TransItem
+from tb.env.config import env_cfg
+from tb.env.env import SmmuEnv
+from tb.env.seq_lib.bench_sequences import BenchSeq
+from tb.env.seq_lib.reg_sequences import BringUpSeq, RegRandomSeq, RegResetSeq
+from tb.env.seq_lib.sva_sequences import SvaScenarioSeq
+from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
-from tb.sequences import BringUpSeq, RegRandomSeq, RegResetSeq
-from tb.sva_scenarios import SCENARIOS
-from tb.sva_sequences import SvaScenarioSeq
-from tb.xlate_agent import TransItem
-from tb.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
+from tb.scenarios.scenarios import SCENARIOS
 
 
 class SmmuBaseTest(uvm_test):
@@ -34,7 +35,7 @@ class SmmuBaseTest(uvm_test):
         self.logger.info("seed %d (rerun: make waves TEST=%s SEED=%d), configuration %s",
                  self.env.seed, type(self).__name__, self.env.seed, self.env.cfg)
         await self.env.bfm.reset()
-        await self.sequences(ConfigDB().get(None, "", "REG_SEQR"))
+        await self.sequences(env_cfg().reg_seqr)
         self.drop_objection()
 
     async def sequences(self, seqr) -> None:
@@ -57,7 +58,7 @@ class RegResetTest(SmmuBaseTest):
 
     def check_phase(self) -> None:
         # Everything in the map plus the holes, each read once.
-        assert self.env.predictor.reads_checked >= len(R.REGISTERS) + 20
+        assert self.env.reg_sb.reads_checked >= len(R.REGISTERS) + 20
 
 
 @pyuvm.test()
@@ -69,7 +70,7 @@ class RegAccessTest(SmmuBaseTest):
         await RegRandomSeq("random", ops=1500).start(seqr)
 
     def check_phase(self) -> None:
-        assert self.env.predictor.reads_checked > 1500
+        assert self.env.reg_sb.reads_checked > 1500
         cov = coverage_db["smmu.regs.bad_access"]
         assert cov.coverage == cov.size, "every kind of malformed access was exercised"
 
@@ -83,7 +84,7 @@ class BringUpTest(SmmuBaseTest):
         await self.seq.start(seqr)
 
     def check_phase(self) -> None:
-        smmu, rep, model = self.seq.smmu, self.seq.report, self.env.predictor.model
+        smmu, rep, model = self.seq.smmu, self.seq.report, self.env.reg_sb.model
         assert smmu is not None and rep is not None
         f = smmu.features
         assert f is not None and f.idr["IDR0"] == model.idr("IDR0")
@@ -100,12 +101,12 @@ class BringUpTest(SmmuBaseTest):
         mem = self.env.mem
         if smmu.l2_tables is None:
             for sid in (0, (1 << f.sid_bits) - 1):
-                ste = STE.from_bytes(mem.read(smmu.strtab.base + 64 * sid, 64))
+                ste = STE.from_bytes(mem.read(smmu.strtab.base + STE.SIZE * sid, STE.SIZE))
                 assert (ste.V, ste.Config) == (1, StreamConfig.ABORT), (sid, ste)
         else:
             assert cfg.FMT == R.StrtabFmt.TWO_LEVEL and cfg.SPLIT == 8
             for i in (0, (1 << smmu.strtab.shift) - 1):
-                assert mem.read64(smmu.strtab.base + 8 * i) == 0, i
+                assert mem.read64(smmu.strtab.base + L1STD.SIZE * i) == 0, i
         self.logger.info("probed: %s", "; ".join(f.summary()))
         for step in rep.steps:
             self.logger.info("bring-up: %s", step)
@@ -119,7 +120,7 @@ class BringUpTest(SmmuBaseTest):
             "features": sorted(f.flags), "summary": f.summary(), "refusals": f.refusals,
             "sva_blockers": blockers, "bringup_steps": rep.steps, "skipped": rep.skipped,
             "mmio_accesses": self.seq.platform.mmio_count,
-            "reads_checked": self.env.predictor.reads_checked,
+            "reads_checked": self.env.reg_sb.reads_checked,
             "cycles": self.env.bfm.cycle(),
         }
         Path("report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -150,7 +151,7 @@ class ReplayTest(SmmuBaseTest):
         out = Path(os.environ["REPLAY_OUT"])
         holder = RegSeqHolder("sw")
         await holder.start_session(seqr, dma_window=HARNESS_WINDOW)
-        xseqr = ConfigDB().get(None, "", "XLATE_SEQR")
+        xseqr = env_cfg().xlate_seqr
 
         async def translate(sid, ssv, ssid, va, rnw, ind, pnu):
             seq = XlateBurstSeq("one", [TransItem(sid=sid, ssv=ssv, ssid=ssid, addr=va, rnw=rnw,
@@ -179,7 +180,7 @@ class BenchTest(SmmuBaseTest):
 
 
 class SvaScenarioTest(SmmuBaseTest):
-    """One scenario of tb/sva_scenarios.py on the RTL: processes bound to DMA engines, every
+    """One scenario of tb/scenarios/scenarios.py on the RTL: processes bound to DMA engines, every
     translation checked by the scoreboard, every DMA access by the isolation checker."""
 
     scenario = ""
@@ -261,6 +262,6 @@ class SvaFlagshipTest(SvaScenarioTest):
                         "min": min(lat, default=0), "max": max(lat, default=0)},
             "served": dict(self.seq.backend.served),
             "mmio_accesses": self.seq.backend.plat.mmio_count,
-            "reads_checked": self.env.predictor.reads_checked,
+            "reads_checked": self.env.reg_sb.reads_checked,
         }
         Path("report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tb.runner import build_dir, run
+from tb.cli.runner import build_dir, run
 from tests.conftest import seeds, sims
 
 # (parameter set, pyuvm test, random?)
@@ -20,7 +20,7 @@ CASES = [
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
-    # SVA scenarios with DMA engines (tb/sva_scenarios.py), every access isolation-checked
+    # SVA scenarios with DMA engines (tb/scenarios/scenarios.py), every access isolation-checked
     ("default", "SvaMultiProcessDmaTest", False),
     ("default", "SvaMunmapDuringDmaTest", False),
     ("default", "SvaAsidCollisionTest", False),
@@ -59,7 +59,8 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("module", ["tb.smoke_xlate", "tb.smoke_walkcache", "tb.smoke_cmd_ill"])
+@pytest.mark.parametrize(
+    "module", ["tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill"])
 @pytest.mark.parametrize("sim", sims())
 def test_rtl_directed_smoke(sim: str, module: str) -> None:
     """Directed translation tests with hand-derived expectations (every test of the module)."""

@@ -8,7 +8,8 @@ from models.arch import commands as C
 from models.arch.events import EventID
 from models.arch.ste import STE, StreamConfig
 from models.smmu.caches import UnpredictedOutcome
-from models.smmu.xlate import Outcome, Result, TransReq, TransResp
+from models.smmu.port import Result, TransReq, TransResp
+from models.smmu.xlate import Outcome
 from tests.test_smmu_model_helpers import ASID, Bench, PageTable
 
 SID = 3

@@ -10,7 +10,7 @@ from models.arch.cd import L1CD
 from models.arch.events import EventID, make_event
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig, StreamWorld
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import Result
+from models.smmu.port import Result
 from tests.test_smmu_model_helpers import Bench
 
 ABORT, BYPASS, OK, RAZ = Result.ABORT, Result.OK_BYPASS, Result.OK_TRANSLATED, Result.RAZ_WI

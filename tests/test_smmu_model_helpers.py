@@ -23,8 +23,8 @@ from models.arch.pgtable import (
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, StreamConfig
 from models.memory import FrameAllocator, PhysicalMemory
 from models.smmu.config import DEFAULT, SmmuConfig
+from models.smmu.port import TransReq, TransResp
 from models.smmu.smmu import SmmuModel
-from models.smmu.xlate import TransReq, TransResp
 
 OFF = R.OFFSETS
 MAIR = 0x0000_00FF_4404_00FF  # Attr0 0xFF, Attr1 0x00, Attr2 0x04, Attr3 0x44, Attr4 0xFF

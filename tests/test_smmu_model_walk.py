@@ -9,7 +9,7 @@ from models.arch.events import EventClass, EventID, make_event
 from models.arch.pgtable import AccessPerm, Shareability
 from models.arch.ste import StreamWorld
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import PERM_R, PERM_W, PERM_X, Result
+from models.smmu.port import PERM_R, PERM_W, PERM_X, Result
 from tests.test_smmu_model_helpers import Bench, PageTable
 
 OK, ABORT, RAZ = Result.OK_TRANSLATED, Result.ABORT, Result.RAZ_WI

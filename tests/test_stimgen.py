@@ -15,13 +15,13 @@ import pytest
 from models.arch import commands as C
 from models.arch import pgtable as pt
 from models.arch.cd import CD, L1CD, IPSize
+from models.arch.geometry import input_bits, level_shift, start_level, table_entries
 from models.arch.registers import STRTAB_BASE, STRTAB_BASE_CFG, StallModel, STLevel, StrtabFmt
 from models.arch.ste import L1STD, STE, StreamConfig
 from models.memory import PhysicalMemory
 from models.smmu.config import SmmuConfig
 from tb.stimgen import CATEGORIES, MUTATION_KINDS, World, single_stream
 from tb.stimgen.contexts import ASID_FIELDS
-from tb.stimgen.geometry import input_bits, level_shift, start_level, table_entries
 
 # The translation pipeline's feature set (SmmuConfig's XLATE, now DEFAULT), spelled out so
 # the test does not depend on which named configuration carries it.

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tb.sva.smmu.asid import AsidError, AsidMap, AsidOwner
+from tb.sva.arm.arm_smmu_v3.asid import AsidError, AsidMap, AsidOwner
 
 
 def test_private_allocation_skips_zero_and_used():

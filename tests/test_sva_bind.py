@@ -10,10 +10,10 @@ from models.arch.events import EventID
 from models.cpu.features import CpuFeatures
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import Result
+from models.smmu.port import Result
+from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu_sva import SvaError, sva_bind_device, sva_get_pasid, sva_unbind_device
 from tb.sva.iopgtable import IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE
-from tb.sva.smmu.master import Master
 from tests.test_sva_domain import Rig
 
 RW = PROT_READ | PROT_WRITE
@@ -152,7 +152,7 @@ def test_bind_twice_returns_the_same_handle():
     va = mm.mmap(None, PAGE, RW)
     mm.write(va, b"x")
     h1, h2 = bind(rig, m, mm), bind(rig, m, mm)
-    assert h1 is h2 and h1.refs == 2 and m.data["sva_param"].nr_bonds == 1
+    assert h1 is h2 and h1.refs == 2 and m.iommu.sva_param.nr_bonds == 1
     assert len(mm.notifier_subscriptions) == 1 and h1.io_mm.users == 1
     unbind(rig, h1)
     assert rig.xlate(0x10, va, ssid=1).result == Result.OK_TRANSLATED
@@ -217,7 +217,7 @@ def test_second_device_with_too_few_pasid_bits_is_refused():
     assert sva_get_pasid(h) == 2
     with pytest.raises(SvaError, match="EOVERFLOW"):
         bind(rig, small, mms[1])
-    assert h.io_mm.users == 1 and small.data["sva_param"].nr_bonds == 0
+    assert h.io_mm.users == 1 and small.iommu.sva_param.nr_bonds == 0
     assert sva_get_pasid(bind(rig, small, mms[0])) == 1
 
 
@@ -312,7 +312,7 @@ def test_enable_sva_requirements():
     with pytest.raises(SvaError, match="not enabled"):
         bind(rig, plain, mm)
     rig.drv.dev_enable_sva(plain, without_iopf=True)
-    assert plain.data["sva_param"].max_pasid == (1 << 16) - 1  # min(SSIDSIZE, PASID bits)
+    assert plain.iommu.sva_param.max_pasid == (1 << 16) - 1  # min(SSIDSIZE, PASID bits)
     h = bind(rig, plain, mm)
     with pytest.raises(SvaError, match="EBUSY"):
         rig.drv.dev_disable_sva(plain)

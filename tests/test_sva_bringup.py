@@ -10,10 +10,10 @@ from models.arch import registers as R
 from models.arch.ste import STE, StreamConfig
 from models.cpu.features import CpuFeatures
 from models.smmu.config import DEFAULT, FULL, MIXED
-from tb.backend_model import ModelPlatform
+from tb.platform.model import ModelPlatform
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.probe import decode_features, sva_blockers
 from tb.sva.platform import SmmuTimeout
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.probe import decode_features, sva_blockers
 
 # Linear stream table with 64 STEs: small enough to check every entry.
 LINEAR = DEFAULT.replace(ST_LEVEL=0, SIDSIZE=6)

@@ -9,12 +9,12 @@ from models.arch.commands import CmdCfgiCd, CmdCfgiSte, CmdPrefetchConfig
 from models.arch.events import EventID
 from models.arch.ste import S1Format
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import Result, TransReq
-from tb.backend_model import ModelPlatform
+from models.smmu.port import Result, TransReq
+from tb.platform.model import ModelPlatform
 from tb.stimgen.pagetable import PageTable, leaf_descriptor
-from tb.sva.smmu.cd import QUIET, CdTable, ContextDesc
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.evtq import EventQueue
+from tb.sva.arm.arm_smmu_v3.cd import QUIET, CdTable, ContextDesc
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 
 SID = 0x1234
 VA, PA = 0x7F00_0000_1000, 0x8_1234_5000

@@ -1,5 +1,5 @@
 """DMA engines and the isolation checker on the functional model: the scenarios of
-tb/sva_scenarios.py (the same ones the RTL runs) without a simulator."""
+tb/scenarios/scenarios.py (the same ones the RTL runs) without a simulator."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import asyncio
 import pytest
 
 from models.arch.events import EventID
+from models.arch.geometry import PAGE
 from models.smmu.config import DEFAULT
-from tb.backend_model import ModelPlatform
-from tb.devices.dma import PAGE, Status
 from tb.devices.dma import Descriptor as D
-from tb.sva_scenarios import SCENARIOS, ModelBackend, SvaBench
+from tb.devices.dma import Status
+from tb.platform.model import ModelPlatform
+from tb.scenarios.harness import ModelBackend, SvaBench
+from tb.scenarios.scenarios import SCENARIOS
 
 
 def bench(cpu=None) -> SvaBench:

@@ -16,8 +16,11 @@ from models.arch.pgtable import PTE_NG
 from models.arch.ste import STE, S1DefaultSubstream, S1Format, StreamConfig
 from models.cpu.features import CpuFeatures
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import Result, TransReq, TransResp
-from tb.backend_model import ModelPlatform
+from models.smmu.port import Result, TransReq, TransResp
+from tb.platform.model import ModelPlatform
+from tb.sva.arm.arm_smmu_v3.domain import DomainError
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
+from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iopgtable import (
     ARM_LPAE_MAIR,
     IOMMU_CACHE,
@@ -25,9 +28,6 @@ from tb.sva.iopgtable import (
     IOMMU_READ,
     IOMMU_WRITE,
 )
-from tb.sva.smmu.domain import DomainError
-from tb.sva.smmu.evtq import EventQueue
-from tb.sva.smmu.master import Master
 from tb.sva.system import SvaSystem
 
 RW = IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE

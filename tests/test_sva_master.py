@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tb.sva.smmu.master import Master, StreamMap
+from tb.sva.arm.arm_smmu_v3.master import Master, StreamMap
 
 
 def test_ssid_bits_are_the_smaller_of_smmu_and_device():

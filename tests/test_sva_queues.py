@@ -10,11 +10,11 @@ from models.arch import registers as R
 from models.arch.commands import CmdCfgiSte, CmdSync, CmdTlbiNhAsid, UnknownCommand
 from models.arch.events import EventID
 from models.smmu.config import DEFAULT
-from models.smmu.xlate import TransReq
-from tb.backend_model import ModelPlatform
+from models.smmu.port import TransReq
+from tb.platform.model import ModelPlatform
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 from tb.sva.platform import SmmuTimeout
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.evtq import EventQueue
 
 
 def up(cfg=DEFAULT):

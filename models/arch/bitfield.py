@@ -86,6 +86,7 @@ class ArchStruct:
     """Base of every architectural structure; subclasses are made with :func:`arch_struct`."""
 
     NBITS: ClassVar[int]
+    SIZE: ClassVar[int]  # bytes in memory: the stride of a table or queue of this structure
     FIELDS: ClassVar[tuple[FieldSpec, ...]]
     _BY_LOWER: ClassVar[dict[str, FieldSpec]]
 
@@ -97,7 +98,7 @@ class ArchStruct:
         return raw
 
     def to_bytes(self) -> bytes:
-        return self.to_int().to_bytes(self.NBITS // 8, "little")
+        return self.to_int().to_bytes(self.SIZE, "little")
 
     def to_words(self) -> list[int]:
         """The structure as 64-bit little-endian words (dw0 first); 32-bit ones give one word."""
@@ -117,8 +118,8 @@ class ArchStruct:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
-        if len(data) != cls.NBITS // 8:
-            raise ValueError(f"{cls.__name__}: need {cls.NBITS // 8} bytes, got {len(data)}")
+        if len(data) != cls.SIZE:
+            raise ValueError(f"{cls.__name__}: need {cls.SIZE} bytes, got {len(data)}")
         return cls.from_int(int.from_bytes(data, "little"))
 
     @classmethod
@@ -196,6 +197,7 @@ def arch_struct(nbits: int):
         if specs and specs[-1].msb >= nbits:
             raise TypeError(f"{cls.__name__}: {specs[-1].name} beyond {nbits} bits")
         cls.NBITS = nbits
+        cls.SIZE = nbits // 8
         cls.FIELDS = tuple(specs)
         cls._BY_LOWER = {s.name.lower(): s for s in specs}
         return cls

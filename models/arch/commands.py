@@ -128,6 +128,8 @@ def _addr() -> Any:
 class Command(ArchStruct):
     """Base of every command class; ``OPCODE`` is the default of its ``Opcode`` field."""
 
+    NBITS = 128  # every command queue entry, whatever its opcode
+    SIZE = NBITS // 8
     OPCODE: ClassVar[int]
     Opcode: int
 
@@ -138,7 +140,7 @@ _C = TypeVar("_C", bound=Command)
 
 def _command(cls: type[_C]) -> type[_C]:
     """arch_struct(128) plus registration under the opcode that the class's Opcode defaults to."""
-    cls = cast(type[_C], arch_struct(128)(cls))
+    cls = cast(type[_C], arch_struct(Command.NBITS)(cls))
     (op,) = (f.default for f in dataclasses.fields(cls) if f.name == "Opcode")
     if op in COMMAND_CLASSES:
         raise TypeError(f"{cls.__name__}: opcode {op:#x} already used")
@@ -362,7 +364,7 @@ class CmdSync(Command):
     MSIAddr: int = dw(1, 51, 2, addr_lo=2)
 
 
-@arch_struct(128)
+@arch_struct(Command.NBITS)
 class UnknownCommand(ArchStruct):
     """A command whose opcode is not defined: everything but the opcode is kept opaque.
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from models.arch.cd import IPSize, TG0Granule
+from models.arch.geometry import DESC_BYTES, ENTRIES, LAST_LEVEL, desc_addr, level_size
 from models.arch.pgtable import (
     InvalidDescriptor,
     PageDescriptor,
@@ -69,8 +70,6 @@ __all__ = [
 TASK_SIZE = 1 << 48  # user VA space of a 48-bit-VA kernel
 MMAP_MIN_ADDR = 0x8000  # vm.mmap_min_addr default on arm64 (32 KiB)
 MMAP_BASE = TASK_SIZE - (1 << 30)  # top of the top-down mmap area (below a 1 GiB stack gap)
-PTRS_PER_TABLE = PAGE_SIZE // 8
-LEVELS = 4
 IRGN_WBWA = 0b01  # TCR IRGN0/ORGN0 and CD.IR0/OR0: Normal, write-back read/write-allocate
 CPU = "cpu"  # PhysicalMemory access source for everything the CPU (kernel or user) does
 
@@ -150,24 +149,14 @@ def _page_align(n: int) -> int:
     return -(-n // PAGE_SIZE) * PAGE_SIZE
 
 
-def _index(va: int, level: int) -> int:
-    """Table index of ``va`` at lookup ``level`` (ref §4.1: L0 [47:39] ... L3 [20:12])."""
-    return (va >> _level_shift(level)) % PTRS_PER_TABLE
-
-
-def _level_shift(level: int) -> int:
-    return 12 + 9 * (3 - level)
-
-
-
 def _slots(table: int, level: int, base: int, start: int, end: int) -> Iterator[tuple[int, int]]:
     """(descriptor address, VA it maps) of the entries of ``table`` that overlap
     ``[start, end)``; ``base`` is the VA the table starts at."""
-    span = 1 << _level_shift(level)
+    span = level_size(level)
     first = max(0, (start - base) // span)
-    last = min(PTRS_PER_TABLE, -(-(end - base) // span))
+    last = min(ENTRIES, -(-(end - base) // span))
     for i in range(first, last):
-        yield table + 8 * i, base + i * span
+        yield table + DESC_BYTES * i, base + i * span
 
 
 class MM:
@@ -433,8 +422,8 @@ class MM:
         if self.pgd is None:
             return None
         table = self.pgd
-        for level in range(LEVELS - 1):
-            slot = table + 8 * _index(va, level)
+        for level in range(LAST_LEVEL):
+            slot = desc_addr(table, va, level)
             desc = self._read_desc(slot, level)
             if isinstance(desc, TableDescriptor):
                 table = desc.NextTableAddr
@@ -446,7 +435,7 @@ class MM:
             table = self.table_alloc.alloc(PAGE_SIZE, align=PAGE_SIZE)
             self.mem.write64(slot, TableDescriptor(Valid=1, NextTableAddr=table).to_int(),
                              source=CPU)
-        return table + 8 * _index(va, LEVELS - 1)
+        return desc_addr(table, va, LAST_LEVEL)
 
     def _update_pte(self, ptep: int, fn: Callable[[int], int]) -> int:
         """Atomic read-modify-write: the SMMU may set AF/dirty (HTTU) in the same PTE."""
@@ -473,7 +462,7 @@ class MM:
                     end: int) -> Iterator[tuple[int, int, int]]:
         for slot, va in _slots(table, level, base, start, end):
             raw = self.mem.read64(slot, source=CPU)
-            if level == LEVELS - 1:
+            if level == LAST_LEVEL:
                 if pte_present(raw):
                     yield va, slot, raw
             else:
@@ -500,7 +489,7 @@ class MM:
         """Clear within one table; returns True if the table ended up empty."""
         for slot, va in _slots(table, level, base, start, end):
             raw = self.mem.read64(slot, source=CPU)
-            if level == LEVELS - 1:
+            if level == LAST_LEVEL:
                 if pte_present(raw):
                     pages.append(pte_pa(self._ptep_get_and_clear(slot)))
                     touched.append(va)
@@ -593,7 +582,7 @@ class MM:
         raw = self.pte(va)
         if raw is None:
             return None
-        desc = decode_descriptor(raw, LEVELS - 1)
+        desc = decode_descriptor(raw, LAST_LEVEL)
         if not isinstance(desc, PageDescriptor):
             return None
         return desc.OutputAddr | va % PAGE_SIZE

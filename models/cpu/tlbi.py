@@ -13,11 +13,12 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models.arch.geometry import ENTRIES
 from models.memory import PAGE_SIZE
 
 __all__ = ["MAX_TLBI_OPS", "Tlbi", "TlbiOp", "flush_tlb_mm", "flush_tlb_range"]
 
-MAX_TLBI_OPS = PAGE_SIZE // 8  # PTRS_PER_PTE: beyond this many pages, flush the whole ASID
+MAX_TLBI_OPS = ENTRIES  # PTRS_PER_PTE: beyond this many pages, flush the whole ASID
 VA_RANGE_END = 1 << 48  # end of the TTB0 half, used as the "range" of a by-ASID TLBI
 
 

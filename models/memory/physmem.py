@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from models.arch.geometry import GRANULE_SHIFT
+
 __all__ = [
     "PAGE_SIZE",
     "Access",
@@ -34,7 +36,7 @@ __all__ = [
     "PhysicalMemory",
 ]
 
-PAGE_SHIFT = 12
+PAGE_SHIFT = GRANULE_SHIFT  # a frame is one translation granule
 PAGE_SIZE = 1 << PAGE_SHIFT
 _PAGE_MASK = PAGE_SIZE - 1
 

@@ -36,16 +36,16 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from models.arch import commands as C
+from models.arch.geometry import align_down, level_shift, level_size
 from models.memory import PhysicalMemory
 from models.smmu.config import SmmuConfig
+from models.smmu.port import TransReq
 from models.smmu.xlate import (
     FRESH,
     VA56,
     Outcome,
     TlbEntry,
-    TransReq,
     XlateRegs,
-    level_shift,
     translate,
 )
 
@@ -102,7 +102,7 @@ class CacheEnvelope:
             asid, va56 = key  # type: ignore[misc]
             out: list[Any] = []
             for level in (1, 2, 3):
-                base = va56 & ~((1 << level_shift(level)) - 1)
+                base = align_down(va56, level_size(level))
                 for tag in (asid, None):
                     out += self.tlb.get((tag, level, base), [])
             return out
@@ -228,7 +228,7 @@ class CacheEnvelope:
                 return False
             if ttl and level != ttl:
                 return False  # a wrong level hint may leave the entry: keep it (envelope)
-            return base < hi and lo < base + (1 << level_shift(level))
+            return base < hi and lo < base + level_size(level)
 
         def walk_hit(k: tuple[int, int, int]) -> bool:
             tag, level, prefix = k

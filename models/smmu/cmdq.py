@@ -26,9 +26,8 @@ from models.memory import ExternalAbort, PhysicalMemory
 from models.smmu.config import SmmuConfig
 from models.smmu.regfile import RegisterFile
 
-__all__ = ["CMD_BYTES", "CommandQueue"]
+__all__ = ["CommandQueue"]
 
-CMD_BYTES = 16
 _EL2 = (C.CmdTlbiEl2All, C.CmdTlbiEl2Asid, C.CmdTlbiEl2Va, C.CmdTlbiEl2Vaa)
 _S2 = (C.CmdTlbiS12Vmall, C.CmdTlbiS2Ipa)
 
@@ -79,9 +78,9 @@ class CommandQueue:
         cons.RD &= ptr_mask
         done = 0
         while not R.q_empty(prod, cons.RD, log2):
-            addr = base_reg.ADDR + R.q_index(cons.RD, log2) * CMD_BYTES
+            addr = base_reg.ADDR + R.q_index(cons.RD, log2) * C.Command.SIZE
             try:
-                cmd = C.decode_command(self.mem.read(addr, CMD_BYTES, source="smmu-cmdq"))
+                cmd = C.decode_command(self.mem.read(addr, C.Command.SIZE, source="smmu-cmdq"))
             except (ExternalAbort, ValueError):
                 self._error(cons, R.CmdqErr.CERROR_ABT)
                 break

@@ -18,9 +18,7 @@ from models.memory import ExternalAbort, PhysicalMemory
 from models.smmu.config import SmmuConfig
 from models.smmu.regfile import RegisterFile
 
-__all__ = ["EVENT_BYTES", "EventQueue"]
-
-EVENT_BYTES = 32
+__all__ = ["EventQueue"]
 
 
 class EventQueue:
@@ -54,7 +52,7 @@ class EventQueue:
                 self.regs.hw_set("EVENTQ_PROD", prod.to_int())
             return False
         base = R.EVENTQ_BASE.from_int(self.regs.hw_value("EVENTQ_BASE")).ADDR
-        addr = base + R.q_index(prod.WR, log2) * EVENT_BYTES
+        addr = base + R.q_index(prod.WR, log2) * Event.SIZE
         try:
             self.mem.write(addr, event.to_bytes(), source="smmu-evtq")
         except (ExternalAbort, ValueError):

@@ -27,8 +27,9 @@ from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
 from models.smmu.config import SmmuConfig
 from models.smmu.evtq import EventQueue
+from models.smmu.port import TransReq, TransResp
 from models.smmu.regfile import RegisterFile
-from models.smmu.xlate import Outcome, TransReq, TransResp, XlateRegs
+from models.smmu.xlate import Outcome, XlateRegs
 
 __all__ = ["SmmuModel"]
 

@@ -13,7 +13,6 @@ Choices where the reference is silent are marked "choice:" in comments.
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -22,6 +21,19 @@ from typing import Any, Protocol
 from models.arch import registers as R
 from models.arch.cd import CD, L1CD, TG0Granule, TG1Granule
 from models.arch.events import Event, EventClass, EventID, make_event
+from models.arch.geometry import (
+    DESC_BYTES,
+    ENTRIES,
+    LAST_LEVEL,
+    TXSZ_MAX,
+    TXSZ_MIN,
+    align_down,
+    input_bits,
+    level_shift,
+    level_size,
+    start_level,
+    table_entries,
+)
 from models.arch.pgtable import (
     BlockDescriptor,
     PageDescriptor,
@@ -31,49 +43,17 @@ from models.arch.pgtable import (
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamWorld
 from models.memory import ExternalAbort, PhysicalMemory
 from models.smmu.config import SmmuConfig
+from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
 
 __all__ = [
-    "FRESH", "PERM_R", "PERM_W", "PERM_X", "Lookup", "NoCache", "Outcome", "Result",
-    "TRANSLATION_CLASS", "TlbEntry", "TransReq", "TransResp", "XlateRegs", "translate",
+    "FRESH", "Lookup", "NoCache", "Outcome", "TRANSLATION_CLASS", "TlbEntry", "XlateRegs",
+    "translate",
 ]
 
-PERM_R, PERM_W, PERM_X = 1, 2, 4  # t_rsp_perm = {X, W, R}
 PORT_PA_BITS = 52  # width of t_rsp_pa
 VA56 = (1 << 56) - 1  # VA[55:0]: the address with the top byte removed, as TLBs key it
 TRANSLATION_CLASS = frozenset({EventID.F_TRANSLATION, EventID.F_ADDR_SIZE, EventID.F_ACCESS,
                                EventID.F_PERMISSION})
-
-
-class Result(enum.IntEnum):
-    """t_rsp_result (docs/port-contract.md)."""
-
-    OK_TRANSLATED = 0
-    OK_BYPASS = 1
-    ABORT = 2
-    RAZ_WI = 3
-
-
-@dataclass(frozen=True)
-class TransReq:
-    """One translation request as the TBU port presents it."""
-
-    sid: int
-    ssv: int = 0
-    ssid: int = 0
-    addr: int = 0
-    rnw: int = 1
-    ind: int = 0
-    pnu: int = 0
-
-
-@dataclass(frozen=True)
-class TransResp:
-    result: Result
-    pa: int = 0
-    perm: int = 0
-    attr: int = 0
-    sh: int = 0
-    fault: int = 0  # EventID that terminated the transaction, recorded or not; 0 if none
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,7 +125,7 @@ class TlbEntry:
 
     @property
     def size(self) -> int:
-        return 1 << level_shift(self.level)
+        return level_size(self.level)
 
     def covers(self, va56: int) -> bool:
         return self.va <= va56 < self.va + self.size
@@ -175,11 +155,6 @@ class NoCache:
 
     def fill(self, kind: str, key: Hashable, value: Any) -> None:
         pass
-
-
-def level_shift(level: int) -> int:
-    """log2 of the bytes one descriptor at ``level`` maps (4 KiB granule)."""
-    return 12 + 9 * (3 - level)
 
 
 # ---- internals ---------------------------------------------------------------------------
@@ -269,14 +244,14 @@ def _fetch_ste(c: _Ctx) -> STE:
     if two_level:
         # choice: a reserved SPLIT (not 6/8/10) behaves as the nearest smaller legal one.
         split = max(s for s in (6, 8, 10) if s <= max(regs.SPLIT, 6))
-        l1_bytes = 8 << max(regs.LOG2SIZE - split, 0)
+        l1_bytes = L1STD.SIZE << max(regs.LOG2SIZE - split, 0)
         base = regs.STRTAB_BASE & ~(max(64, l1_bytes) - 1)
         l1_key = (sid >> split, split)
         raw = c.look.pick("L1STD", l1_key)
-        l1_addr = base + (sid >> split) * 8
+        l1_addr = base + (sid >> split) * L1STD.SIZE
         if raw is FRESH:
             try:
-                raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
+                raw = int.from_bytes(_read(c.mem, l1_addr, L1STD.SIZE, c.pa_limit), "little")
             except _Abort:
                 raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=l1_addr) from None
             l1 = _dec(L1STD, raw)
@@ -287,12 +262,12 @@ def _fetch_ste(c: _Ctx) -> STE:
         l2_index = sid & ((1 << split) - 1)
         if l2_index >> (l1.Span - 1):
             raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
-        ste_addr = l1.L2Ptr + l2_index * 64
+        ste_addr = l1.L2Ptr + l2_index * STE.SIZE
     else:
         # Linear (FMT reserved, or 2-level without ST_LEVEL support: choice, read as linear).
-        ste_addr = (regs.STRTAB_BASE & ~((64 << regs.LOG2SIZE) - 1)) + sid * 64
+        ste_addr = (regs.STRTAB_BASE & ~((STE.SIZE << regs.LOG2SIZE) - 1)) + sid * STE.SIZE
     try:
-        data = _read(c.mem, ste_addr, 64, c.pa_limit)
+        data = _read(c.mem, ste_addr, STE.SIZE, c.pa_limit)
     except _Abort:
         raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=ste_addr) from None
     ste = _dec(STE, int.from_bytes(data, "little"))
@@ -358,9 +333,9 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
             l1_key = (sid, index >> split, split)
             raw = c.look.pick("L1CD", l1_key)
             if raw is FRESH:
-                l1_addr = ptr + (index >> split) * 8
+                l1_addr = ptr + (index >> split) * L1CD.SIZE
                 try:
-                    raw = int.from_bytes(_read(c.mem, l1_addr, 8, c.pa_limit), "little")
+                    raw = int.from_bytes(_read(c.mem, l1_addr, L1CD.SIZE, c.pa_limit), "little")
                 except _Abort:
                     raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=l1_addr) from None
                 l1 = _dec(L1CD, raw)
@@ -370,11 +345,11 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
             l2ptr = _dec(L1CD, raw).L2Ptr
             if split == 10:
                 l2ptr &= ~0xFFFF  # choice: L2Ptr[15:12] RES0 for 64 KiB leaves, ignored
-            cd_addr = l2ptr + (index & ((1 << split) - 1)) * 64
+            cd_addr = l2ptr + (index & ((1 << split) - 1)) * CD.SIZE
         else:
-            cd_addr = ptr + index * 64
+            cd_addr = ptr + index * CD.SIZE
         try:
-            cd = _dec(CD, int.from_bytes(_read(c.mem, cd_addr, 64, c.pa_limit), "little"))
+            cd = _dec(CD, int.from_bytes(_read(c.mem, cd_addr, CD.SIZE, c.pa_limit), "little"))
         except _Abort:
             raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=cd_addr) from None
         if _cd_legal(c.cfg, ste, cd):
@@ -404,7 +379,7 @@ def _cd_legal(cfg: SmmuConfig, ste: STE, cd: CD) -> bool:
         txsz, is4k, ttb, _tbi, epd, _had = _half(cd, upper)
         if epd:
             continue  # values in a disabled TTBx do not count
-        if not is4k or not 16 <= txsz <= 39 or ttb >> _ips_bits(cfg, cd):
+        if not is4k or not TXSZ_MIN <= txsz <= TXSZ_MAX or ttb >> _ips_bits(cfg, cd):
             return False
     if (cd.HA or cd.HD) and cfg.HTTU == R.HTTU.NONE:
         return False
@@ -424,22 +399,21 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
     """Table walk after a TLB miss; returns the leaf (not yet access/permission checked)."""
     txsz, _is4k, ttb, _tbi, _epd, had = _half(cd, upper)
     ips = _ips_bits(c.cfg, cd)
-    ia = 64 - txsz
-    level = 4 - (ia - 12 + 8) // 9  # start level: IA 40..48 -> 0, 31..39 -> 1, 22..30 -> 2
-    bits = ia - level_shift(level)
-    table = ttb & ~((8 << bits) - 1)
+    level = start_level(txsz)
+    entries = table_entries(level, txsz)
+    table = align_down(ttb, entries * DESC_BYTES)  # the first table is aligned to its size
     ap_table = uxn_table = pxn_table = 0
     use_table_attrs = not (had and c.cfg.HAD)
     while True:
         shift = level_shift(level)
-        index = (va56 >> shift) & ((1 << bits) - 1)
-        desc_addr = table + index * 8
+        index = (va56 >> shift) & (entries - 1)
+        desc_addr = table + index * DESC_BYTES
         key = (cd.ASID, level, va56 >> shift)
-        raw = c.look.pick("WALK", key) if level < 3 else FRESH
+        raw = c.look.pick("WALK", key) if level < LAST_LEVEL else FRESH
         fresh = raw is FRESH
         if fresh:
             try:
-                raw = int.from_bytes(_read(c.mem, desc_addr, 8, c.pa_limit), "little")
+                raw = int.from_bytes(_read(c.mem, desc_addr, DESC_BYTES, c.pa_limit), "little")
             except _Abort:
                 raise c.xlate_fault(EventID.F_WALK_EABT, cd, CLASS=EventClass.TT,
                                     FetchAddr=desc_addr) from None
@@ -455,14 +429,14 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
                 pxn_table |= desc.PXNTable
             table = desc.NextTableAddr
             level += 1
-            bits = 9
+            entries = ENTRIES
             continue
         if not isinstance(desc, (BlockDescriptor, PageDescriptor)):
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)  # invalid, L0 block, L3 0b01
         if desc.OutputAddr >> ips:
             raise c.xlate_fault(EventID.F_ADDR_SIZE, cd)
         return TlbEntry(asid=cd.ASID if desc.nG else None, level=level,
-                        va=va56 & ~((1 << shift) - 1), oa=desc.OutputAddr, ap=desc.AP,
+                        va=align_down(va56, 1 << shift), oa=desc.OutputAddr, ap=desc.AP,
                         uxn=desc.UXN, pxn=desc.PXN, sh=desc.SH, attr_indx=desc.AttrIndx,
                         af=desc.AF, ap_table=ap_table, uxn_table=uxn_table,
                         pxn_table=pxn_table)
@@ -500,7 +474,7 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     addr = c.req.addr
     upper = (addr >> 55) & 1
     txsz, _is4k, _ttb, tbi, epd, _had = _half(cd, upper)
-    ia = 64 - txsz
+    ia = input_bits(txsz)
     top = 56 if tbi else 64
     hi_bits = (addr >> ia) & ((1 << (top - ia)) - 1)
     if hi_bits != (((1 << (top - ia)) - 1) if upper else 0):

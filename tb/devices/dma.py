@@ -20,10 +20,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from models.arch.events import EventID
+from models.arch.geometry import PAGE
 from models.memory import PhysicalMemory
-
-PAGE = 0x1000
-OK_TRANSLATED, ABORT = 0, 2
+from models.smmu.port import Result
 
 # translate(sid, ssv, ssid, va, rnw, ind, pnu) -> response dict (docs/port-contract.md fields)
 Translate = Callable[[int, int, int, int, int, int, int], Awaitable[dict[str, int]]]
@@ -69,7 +68,7 @@ class Completion:
     va: int | None = None         # the failing access, on a fault
     write: bool = False
     fault: int = 0                # the port's fault reason (an EventID value)
-    result: int = OK_TRANSLATED
+    result: int = Result.OK_TRANSLATED
 
     @property
     def fault_name(self) -> str:
@@ -150,7 +149,7 @@ class DmaEngine:
                 src = d.src + done
                 n = min(n, PAGE - src % PAGE)
                 rsp = await self._xlate(d.pasid, src, write=False)
-                if rsp["result"] != OK_TRANSLATED:
+                if rsp["result"] != Result.OK_TRANSLATED:
                     return self._complete(self._fault(done, src, False, rsp))
                 self._access(d.pasid, src, rsp["pa"], n, False)
                 data = self.mem.read(rsp["pa"], n, source=f"dma:{self.name}")
@@ -159,7 +158,7 @@ class DmaEngine:
                 k = len(d.pattern)
                 data = bytes(d.pattern[(done + i) % k] for i in range(n))
             rsp = await self._xlate(d.pasid, dst, write=True)
-            if rsp["result"] != OK_TRANSLATED:
+            if rsp["result"] != Result.OK_TRANSLATED:
                 return self._complete(self._fault(done, dst, True, rsp))
             self._access(d.pasid, dst, rsp["pa"], n, True)
             self.mem.write(rsp["pa"], data, source=f"dma:{self.name}")

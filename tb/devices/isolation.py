@@ -20,25 +20,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.arch.geometry import DESC_BYTES, GRANULE_SHIFT, LAST_LEVEL, LEVELS, PAGE, desc_addr
 from models.arch.pgtable import PageDescriptor, TableDescriptor, decode_descriptor
-from models.cpu.mm import MM
+from models.cpu.mm import MM, TASK_SIZE
 from models.cpu.pgprot import PROT_WRITE, pte_user_readable, pte_user_writable
 from models.memory import FrameAllocator
-from tb.devices.dma import PAGE, Access
-
-LEVELS = 4
+from tb.devices.dma import Access
 
 
 def walk_pte(mm: MM, va: int) -> int | None:
     """The raw level-3 descriptor for ``va`` in ``mm``'s tables (no lock, no access log)."""
     table = mm.pgd
-    if table is None or not 0 <= va < 1 << 48:
+    if table is None or not 0 <= va < TASK_SIZE:
         return None
     for level in range(LEVELS):
-        raw = int.from_bytes(mm.mem.peek(table + 8 * (va >> (39 - 9 * level) & 0x1FF), 8),
-                             "little")
+        raw = int.from_bytes(mm.mem.peek(desc_addr(table, va, level), DESC_BYTES), "little")
         desc = decode_descriptor(raw, level)
-        if level == LEVELS - 1:
+        if level == LAST_LEVEL:
             return raw if isinstance(desc, PageDescriptor) else None
         if not isinstance(desc, TableDescriptor):
             return None
@@ -82,7 +80,7 @@ class IsolationChecker:
     def changing(self, mm: MM, start: int = 0, length: int | None = None) -> Iterator[None]:
         """Around a CPU operation that unmaps or remaps ``[start, start+length)`` of ``mm``
         (default: every VMA, for exit)."""
-        end = start + length if length is not None else 1 << 48
+        end = start + length if length is not None else TASK_SIZE
         before: dict[int, int] = {}
         for vma in list(mm.vmas):
             lo, hi = max(vma.vm_start, start), min(vma.vm_end, end)
@@ -103,7 +101,7 @@ class IsolationChecker:
         what = (f"{acc.engine} (sid {acc.sid:#x}, pasid {acc.pasid}) "
                 f"{'write' if acc.write else 'read'} va {acc.va:#x}+{acc.length} -> pa "
                 f"{acc.pa:#x}")
-        if (acc.va ^ (acc.va + acc.length - 1)) >> 12 or (acc.pa ^ acc.va) & (PAGE - 1):
+        if (acc.va ^ (acc.va + acc.length - 1)) >> GRANULE_SHIFT or (acc.pa ^ acc.va) & (PAGE - 1):
             self.violations.append(f"{what}: access is not within one page or offset differs")
             return
         if acc.pasid is None:

@@ -15,7 +15,7 @@ from tb.replay.vectors import VectorError, load
 async def _run_model(vectors, out: Path) -> None:
     from models.memory import FrameAllocator
     from models.smmu.config import DEFAULT
-    from tb.backend_model import ModelPlatform
+    from tb.platform.model import ModelPlatform
     from tb.replay.harness import Replay
     from tb.replay.vectors import HARNESS_WINDOW
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"replay: {exc}", file=sys.stderr)
             return 2
     else:
-        from tb.runner import build_dir, run
+        from tb.cli.runner import build_dir, run
         tdir = build_dir(args.sim, "default") / f"ReplayTest-{args.out.stem}"
         try:
             run(args.sim, "ReplayTest", 1, params="default", test_dir=tdir,

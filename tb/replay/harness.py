@@ -14,21 +14,17 @@ from models.arch.cd import CD
 from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
 from models.arch.events import EventID
 from models.arch.ste import STE, StreamConfig
+from models.smmu.port import Result, perm_str
 from tb.replay.vectors import HARNESS_WINDOW, Vector, VectorError, build_cd, build_ste, s1cdmax_for
+from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 from tb.sva.platform import Platform
-from tb.sva.smmu.device import ArmSmmuV3
-from tb.sva.smmu.evtq import EventQueue
 
-RESULT_NAMES = ("OK_TRANSLATED", "OK_BYPASS", "ABORT", "RAZ_WI")
 MAX_S1CDMAX = 10  # the CD table is linear: 64 KiB at most
 _ADDR_FIELDS = ("InputAddr", "IPA", "FetchAddr")
 
 # translate(sid, ssv, ssid, va, rnw, ind, pnu) -> response fields of docs/port-contract.md
 Translate = Callable[[int, int, int, int, int, int, int], Awaitable[dict[str, int]]]
-
-
-def _perm(p: int) -> str:
-    return ("r" if p & 1 else "-") + ("w" if p & 2 else "-") + ("x" if p & 4 else "-")
 
 
 def _event_json(ev: Any) -> dict[str, Any]:
@@ -40,11 +36,12 @@ def _event_json(ev: Any) -> dict[str, Any]:
 
 
 def result_json(rsp: dict[str, int], events: list[Any]) -> dict[str, Any]:
-    res = RESULT_NAMES[rsp["result"]]
-    if rsp["result"] in (0, 1):
+    result = Result(rsp["result"])
+    res = result.name
+    if result.ok:
         out: dict[str, Any] = {"ok": True, "result": res, "pa": f"{rsp['pa']:#x}"}
-        if rsp["result"] == 0:
-            out.update(perm=_perm(rsp["perm"]), attr=f"{rsp['attr']:#04x}", sh=rsp["sh"])
+        if result == Result.OK_TRANSLATED:
+            out.update(perm=perm_str(rsp["perm"]), attr=f"{rsp['attr']:#04x}", sh=rsp["sh"])
     else:
         fault = rsp["fault"]
         name = EventID(fault).name if fault in EventID._value2member_map_ else f"{fault:#x}"
@@ -81,10 +78,10 @@ class Replay:
         mem = self.plat.mem
         for pa, word in v.memory.items():
             mem.write64(pa, word, source="cpu")
-        cd_table = self.plat.dma.alloc(64 << s1cdmax)
+        cd_table = self.plat.dma.alloc(CD.SIZE << s1cdmax)
         cd: CD = build_cd(v)
         if (v.ssid or 0) >> s1cdmax == 0:  # an SSID beyond the table is the SMMU's to reject
-            mem.write(cd_table + 64 * (v.ssid or 0), cd.to_bytes(), source="cpu")
+            mem.write(cd_table + CD.SIZE * (v.ssid or 0), cd.to_bytes(), source="cpu")
         ste_pa = self.smmu.ste_addr(v.sid)
         ste: STE = build_ste(v, cd_table, s1cdmax)
         mem.write(ste_pa, ste.to_bytes(), source="cpu")

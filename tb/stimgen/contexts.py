@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from models.arch import pgtable as pt
 from models.arch.cd import CD, IPSize, TG0Granule
+from models.arch.geometry import ENTRIES, PAGE, TXSZ_MAX, TXSZ_MIN, input_bits, level_size
 from models.arch.pgtable import AccessPerm, Shareability
 from models.smmu.config import SmmuConfig
-from tb.stimgen.geometry import PAGE, input_bits, level_size
 from tb.stimgen.pagetable import Hole, Leaf, PageTable, leaf_descriptor
 
 __all__ = [
@@ -109,7 +109,7 @@ def random_context_cd(rng: random.Random, cfg: SmmuConfig, asid: int, ttb0: int,
     elif u < knobs.p_t0sz_16 + knobs.p_t0sz_25:
         t0sz = 25
     else:
-        t0sz = rng.randint(16, 39)
+        t0sz = rng.randint(TXSZ_MIN, TXSZ_MAX)
     ips_all = _ips_choices(cfg, window_limit)
     ips = max(ips_all)
     if rng.random() < knobs.p_small_ips and len(ips_all) > 1:
@@ -151,7 +151,8 @@ def illegal_cd(rng: random.Random, cfg: SmmuConfig, base: CD, asid: int,
         case "aa64":
             cd = dataclasses.replace(cd, AA64=0)
         case "t0sz":
-            cd = dataclasses.replace(cd, T0SZ=rng.choice((*range(0, 16), *range(40, 64))))
+            cd = dataclasses.replace(cd, T0SZ=rng.choice((*range(0, TXSZ_MIN),
+                                                       *range(TXSZ_MAX + 1, 64))))
         case "ttb0_ips":
             high = rng.randrange(1, 1 << (52 - eff_ips)) << eff_ips
             cd = dataclasses.replace(cd, TTB0=high | (cd.TTB0 & ((1 << eff_ips) - 1)))
@@ -206,8 +207,8 @@ def pick_va(rng: random.Random, ctx_pt: PageTable, level: int, knobs: ContextKno
     recs = [*ctx_pt.leaves.values(), *ctx_pt.holes.values()]
     if recs and rng.random() < knobs.p_near:
         anchor = rng.choice(recs).va
-        group = size * 512
-        spread = 8 if rng.random() < 0.6 else 512  # mostly a cluster of neighbours
+        group = size * ENTRIES  # the table the anchor is in
+        spread = 8 if rng.random() < 0.6 else ENTRIES  # mostly a cluster of neighbours
         va = (anchor & ~(group - 1)) + rng.randrange(spread) * size
     else:
         va = rng.randrange(1 << ctx_pt.ia) & ~(size - 1)

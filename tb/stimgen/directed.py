@@ -35,7 +35,7 @@ def install_ste(strtab: StreamTable, sid: int, ste: STE) -> int:
         idx = sid >> strtab.split
         if idx not in strtab.l1 or strtab.l1[idx].span == 0:
             full = strtab.split + 1
-            strtab.set_l1(idx, full, strtab.alloc.alloc(64 << strtab.split), full, "full")
+            strtab.set_l1(idx, full, strtab.alloc.alloc(STE.SIZE << strtab.split), full, "full")
     return strtab.write_ste(sid, ste)
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from models.arch import commands as C
+from models.arch.cd import CD, L1CD
+from models.arch.geometry import DESC_BYTES, PAGE, level_size
 from models.arch.pgtable import PTE_NG
-from models.arch.ste import STE, StreamConfig
+from models.arch.ste import L1STD, STE, StreamConfig
 from tb.stimgen.contexts import cd_for, new_leaf_raw, pick_va, table_attrs
-from tb.stimgen.geometry import PAGE, level_size
 from tb.stimgen.pagetable import Leaf
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def _remap(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder)
     eff = min(ctx.ips_bits, world.cfg.pa_bits)
     bits = 48 if rng.random() < world.knobs.contexts.p_oa_anywhere else eff
     oa = rng.randrange(1 << bits) & ~(leaf.size - 1)
-    rec.touch(leaf.addr, 8)
+    rec.touch(leaf.addr, DESC_BYTES)
     ctx.pt.rewrite(leaf, dataclasses.replace(d, OutputAddr=oa).to_int())
     return _Change("remap", f"context {ctx.index} VA {leaf.va:#x} -> OA {oa:#x}",
                    _tlbi_leaf(rng, w, ctx, leaf, not d.nG), asid=ctx.asid, va=leaf.va)
@@ -201,7 +202,7 @@ def _perm(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
     what = rng.choice(("AP", "UXN", "PXN", "AF", "AttrIndx", "SH"))
     value = {"AP": rng.randrange(4), "AttrIndx": rng.randrange(8),
              "SH": rng.choice((0, 2, 3))}.get(what, 1 - getattr(d, what, 0))
-    rec.touch(leaf.addr, 8)
+    rec.touch(leaf.addr, DESC_BYTES)
     ctx.pt.rewrite(leaf, dataclasses.replace(d, **{what: value}).to_int())
     return _Change("perm", f"context {ctx.index} VA {leaf.va:#x} {what}={value}",
                    _tlbi_leaf(rng, w, ctx, leaf, not d.nG), asid=ctx.asid, va=leaf.va)
@@ -213,7 +214,7 @@ def _unmap(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder)
         return None
     ctx, leaf = got
     was_global = not leaf.desc.nG
-    rec.touch(leaf.addr, 8)
+    rec.touch(leaf.addr, DESC_BYTES)
     junk = (rng.getrandbits(63) << 1) if rng.random() < 0.3 else 0  # Valid=0, other bits junk
     ctx.pt.unmap(leaf, junk)
     world.retired.setdefault(ctx.index, []).append(leaf.va)
@@ -243,7 +244,7 @@ def _map(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
         path = [ctx.pt.lookup_addr(va, lv) for lv in range(ctx.pt.start, level + 1)]
         for a in path:
             if a is not None:
-                rec.touch(a, 8)
+                rec.touch(a, DESC_BYTES)
         leaf = ctx.pt.map(va, level, raw, table_attrs(rng, ck))
         if leaf is None:
             continue
@@ -263,7 +264,7 @@ def _unmap_table(world: World, rng: random.Random, w: MutationWeights, rec: _Rec
     level, base = ctx.pt.tables[table]
     parent_entry = ctx.pt.lookup_addr(base, level - 1)
     assert parent_entry is not None
-    rec.touch(parent_entry, 8)
+    rec.touch(parent_entry, DESC_BYTES)
     gone = ctx.pt.drop_table(table)
     world.retired.setdefault(ctx.index, []).extend(lf.va for lf in gone)
     # Every invalidation that must drop cached table descriptors (walk caches) for the
@@ -293,7 +294,7 @@ def _pick_slot(world: World, rng: random.Random,
 
 def _cd_change(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder,
                cdt: CdTable, slot: CdSlot, cd, kind: str, detail: str) -> _Change:
-    rec.touch(slot.addr, 64)
+    rec.touch(slot.addr, CD.SIZE)
     cdt.update_cd(slot, cd)
     return _Change(kind, detail, _cfgi_cd(rng, w, cdt, [slot.ssid]),
                    sid=cdt.users[0] if cdt.users else None, ssid=slot.ssid, asid=cd.ASID)
@@ -344,7 +345,7 @@ def _l1cd(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
     if not cands:
         return None
     cdt, e = rng.choice(cands)
-    rec.touch(cdt.l1_addr(e.index), 8)
+    rec.touch(cdt.l1_addr(e.index), L1CD.SIZE)
     e.valid = 1 - e.valid
     e.kind = "ok" if e.valid else "v0"
     cdt.write_l1(e)
@@ -401,7 +402,7 @@ def _ste(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
         case _:
             ste, reason = world.illegal_ste(rng, st.base)
             kind = "illegal"
-    rec.touch(st.addr, 64)
+    rec.touch(st.addr, STE.SIZE)
     world.write_stream(st, ste, kind, reason)
     return _Change("ste", f"STE {st.sid:#x} -> {kind} ({what})", _cfgi_ste(rng, w, st.sid),
                    sid=st.sid)
@@ -426,7 +427,7 @@ def _l1std(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder)
     if not cands:
         return None
     e = rng.choice(cands)
-    rec.touch(st.l1_addr(e.index), 8)
+    rec.touch(st.l1_addr(e.index), L1STD.SIZE)
     e.span = 0 if e.span else e.table_span
     e.kind = "invalid" if not e.span else ("full" if e.table_span == st.split + 1 else "small")
     st.write_l1(e)

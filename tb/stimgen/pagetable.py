@@ -14,16 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.arch import pgtable as pt
-from models.memory import FrameAllocator, PhysicalMemory
-from tb.stimgen.geometry import (
+from models.arch.geometry import (
     DESC_BYTES,
+    ENTRIES,
     PAGE,
+    align_down,
     input_bits,
     level_size,
     start_level,
-    table_entries,
+    table_bytes,
     table_index,
 )
+from models.memory import FrameAllocator, PhysicalMemory
 
 __all__ = ["Hole", "Leaf", "PageTable", "leaf_descriptor"]
 
@@ -86,7 +88,7 @@ class PageTable:
         self.t0sz = t0sz
         self.ia = input_bits(t0sz)
         self.start = start_level(t0sz)
-        root_bytes = table_entries(self.start, t0sz) * DESC_BYTES
+        root_bytes = table_bytes(self.start, t0sz)
         self.root = alloc.alloc(max(64, root_bytes))  # naturally aligned to its size
         # table PA -> (level, VA the table starts at); only tables this object built
         self.tables: dict[int, tuple[int, int]] = {self.root: (self.start, 0)}
@@ -124,7 +126,7 @@ class PageTable:
                 extra = new_table(lvl) if new_table else {}
                 self.write(addr, pt.TableDescriptor(Valid=1, NextTableAddr=nxt,
                                                     **extra).to_int())
-                self.tables[nxt] = (lvl + 1, va & ~(level_size(lvl) - 1))
+                self.tables[nxt] = (lvl + 1, align_down(va, level_size(lvl)))
             else:
                 d = pt.decode_descriptor(raw, lvl)
                 nxt = d.NextTableAddr if isinstance(d, pt.TableDescriptor) else -1
@@ -187,7 +189,7 @@ class PageTable:
         parent_level = level - 1
         size = level_size(parent_level)
         parent = next(t for t, (lvl, b) in self.tables.items()
-                      if lvl == parent_level and b <= base < b + level_size(lvl) * 512)
+                      if lvl == parent_level and b <= base < b + level_size(lvl) * ENTRIES)
         self.write(self.entry_addr(parent, base, parent_level), raw)
         gone = [lf for lf in self.leaves.values() if base <= lf.va < base + size]
         for lf in gone:

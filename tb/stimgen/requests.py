@@ -17,9 +17,10 @@ from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
+from models.arch.geometry import PAGE
 from models.arch.ste import S1DefaultSubstream
+from models.smmu.port import TransReq
 from tb.stimgen.contexts import Context
-from tb.stimgen.geometry import PAGE
 
 if TYPE_CHECKING:
     from tb.stimgen.world import Route, World
@@ -31,16 +32,9 @@ _Target = tuple[int, int, int, int, Context | None]
 
 
 @dataclass(frozen=True)
-class Req:
-    """One translation request; rnw=0 (write) implies ind=0."""
+class Req(TransReq):
+    """One translation request with its label; rnw=0 (write) implies ind=0."""
 
-    sid: int
-    ssv: int
-    ssid: int
-    addr: int
-    rnw: int
-    ind: int
-    pnu: int
     kind: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -17,11 +17,8 @@ from models.arch.ste import L1STD, STE, S1Format
 from models.memory import FrameAllocator, PhysicalMemory
 
 __all__ = ["CdSlot", "CdTable", "L1CdEntry", "L1StdEntry", "Stream", "StreamTable",
-           "CD_BYTES", "STE_BYTES", "CD_LEAF_BITS"]
+           "CD_LEAF_BITS"]
 
-STE_BYTES = 64
-CD_BYTES = 64
-L1_BYTES = 8
 # SSID bits indexed inside one leaf: 64 CDs per 4 KiB leaf, 1024 per 64 KiB leaf (ref §2.3).
 CD_LEAF_BITS = {S1Format.TWO_LEVEL_4K: 6, S1Format.TWO_LEVEL_64K: 10}
 
@@ -54,9 +51,9 @@ class StreamTable:
         self.split = split
         if two_level:
             n_l1 = 1 << max(0, log2size - split)
-            self.base = alloc.alloc(n_l1 * L1_BYTES)
+            self.base = alloc.alloc(n_l1 * L1STD.SIZE)
         else:
-            self.base = alloc.alloc(STE_BYTES << log2size)
+            self.base = alloc.alloc(STE.SIZE << log2size)
         self.l1: dict[int, L1StdEntry] = {}
 
     @property
@@ -74,7 +71,7 @@ class StreamTable:
         return 1 << max(0, self.log2size - self.split) if self.two_level else 0
 
     def l1_addr(self, index: int) -> int:
-        return self.base + index * L1_BYTES
+        return self.base + index * L1STD.SIZE
 
     def set_l1(self, index: int, span: int, table: int | None, table_span: int,
                kind: str) -> L1StdEntry:
@@ -108,12 +105,12 @@ class StreamTable:
         if sid >> self.log2size:
             return None
         if not self.two_level:
-            return self.base + sid * STE_BYTES
+            return self.base + sid * STE.SIZE
         e = self.l1.get(sid >> self.split)
         low = sid & ((1 << self.split) - 1)
         if e is None or e.table is None or e.kind == "eabt" or low >= 1 << (e.table_span - 1):
             return None
-        return e.table + low * STE_BYTES
+        return e.table + low * STE.SIZE
 
     def write_ste(self, sid: int, ste: STE) -> int:
         addr = self.ste_addr(sid)
@@ -165,9 +162,9 @@ class CdTable:
         if self.s1cdmax == 0:
             self.fmt = S1Format.LINEAR  # S1Fmt is ignored: the pointer names one CD
         if self.fmt == S1Format.LINEAR:
-            self.ptr = self.alloc.alloc(CD_BYTES << self.s1cdmax)
+            self.ptr = self.alloc.alloc(CD.SIZE << self.s1cdmax)
         else:
-            self.ptr = self.alloc.alloc(self.n_l1 * L1_BYTES)
+            self.ptr = self.alloc.alloc(self.n_l1 * L1CD.SIZE)
 
     @property
     def two_level(self) -> bool:
@@ -185,7 +182,7 @@ class CdTable:
         return ssid >> self.leaf_bits
 
     def l1_addr(self, index: int) -> int:
-        return self.ptr + index * L1_BYTES
+        return self.ptr + index * L1CD.SIZE
 
     def set_l1(self, index: int, kind: str, leaf: int | None) -> L1CdEntry:
         e = self.l1[index] = L1CdEntry(index, int(kind in ("ok", "eabt")), leaf, kind)
@@ -200,11 +197,11 @@ class CdTable:
         if ssid >> self.s1cdmax:
             return None
         if not self.two_level:
-            return self.ptr + ssid * CD_BYTES
+            return self.ptr + ssid * CD.SIZE
         e = self.l1.get(self.l1_index(ssid))
         if e is None or e.leaf is None or e.kind == "eabt":
             return None
-        return e.leaf + (ssid & ((1 << self.leaf_bits) - 1)) * CD_BYTES
+        return e.leaf + (ssid & ((1 << self.leaf_bits) - 1)) * CD.SIZE
 
     def ssid_status(self, ssid: int) -> str:
         """ok, or l1_invalid / l1_eabt on the way to the CD (the CD itself is not judged)."""

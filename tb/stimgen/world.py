@@ -14,7 +14,8 @@ import dataclasses
 import random
 from dataclasses import dataclass, field
 
-from models.arch.cd import L1CD
+from models.arch.cd import CD, L1CD
+from models.arch.geometry import PAGE
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig, StreamWorld
 from models.memory import FaultRange, FrameAllocator, PhysicalMemory
 from models.smmu.config import SmmuConfig
@@ -27,7 +28,6 @@ from tb.stimgen.contexts import (
     populate,
     random_context_cd,
 )
-from tb.stimgen.geometry import PAGE
 from tb.stimgen.mutations import Mutation, MutationWeights, mutate
 from tb.stimgen.pagetable import PageTable
 from tb.stimgen.requests import Req, RequestState, RequestWeights, random_request
@@ -217,15 +217,15 @@ class World:
         full = st.split + 1
         match kind:
             case "full":
-                st.set_l1(idx, full, self.alloc.alloc(64 << st.split), full, kind)
+                st.set_l1(idx, full, self.alloc.alloc(STE.SIZE << st.split), full, kind)
             case "small":
                 span = rng.randint(1, st.split)
-                st.set_l1(idx, span, self.alloc.alloc(64 << (span - 1)), span, kind)
+                st.set_l1(idx, span, self.alloc.alloc(STE.SIZE << (span - 1)), span, kind)
             case "invalid":  # sometimes with a populated table, so a mutation can enable it
-                table = self.alloc.alloc(64 << st.split) if rng.random() < 0.5 else None
+                table = self.alloc.alloc(STE.SIZE << st.split) if rng.random() < 0.5 else None
                 st.set_l1(idx, 0, table, full, kind)
             case "eabt":
-                st.set_l1(idx, full, self.fault_addr(rng, 64 << st.split), full, kind)
+                st.set_l1(idx, full, self.fault_addr(rng, STE.SIZE << st.split), full, kind)
             case _:  # reserved Span > SPLIT+1
                 st.set_l1(idx, rng.randint(full + 1, 31), self.fault_base, full, "reserved")
 
@@ -291,7 +291,7 @@ class World:
         if cdt.two_level:
             for idx in sorted({cdt.l1_index(s) for s in ssids}):
                 kind = "ok" if forced is not None else _pick(rng, self.knobs.l1cd_kinds)
-                leaf_bytes = 64 << cdt.leaf_bits
+                leaf_bytes = CD.SIZE << cdt.leaf_bits
                 leaf = None
                 if kind in ("ok", "v0"):
                     leaf = self.alloc.alloc(leaf_bytes)
@@ -392,7 +392,7 @@ class World:
         elif kind == "cd_eabt":
             s1cdmax = rng.choice((0, 0, 2, 4))
             base = STE(V=1, Config=StreamConfig.S1_TRANS, S1CDMax=s1cdmax,
-                       S1ContextPtr=self.fault_addr(rng, 64 << s1cdmax),
+                       S1ContextPtr=self.fault_addr(rng, CD.SIZE << s1cdmax),
                        S1DSS=S1DefaultSubstream.SSID0, **self.ste_attrs(rng))
             ste = base
         else:
@@ -475,17 +475,18 @@ class World:
         st = self.strtab
         for idx, e in sorted(st.l1.items()):
             want = L1STD(Span=e.span, L2Ptr=e.table or 0).to_bytes()
-            if peek(st.l1_addr(idx), 8) != want:
+            if peek(st.l1_addr(idx), L1STD.SIZE) != want:
                 out.append(f"L1STD {idx}: memory differs from record")
         for sid, s in sorted(self.streams.items()):
-            if peek(s.addr, 64) != s.ste.to_bytes():
+            if peek(s.addr, STE.SIZE) != s.ste.to_bytes():
                 out.append(f"STE {sid:#x}: memory differs from record")
         for cdt in self.cd_tables:
             for idx, e in sorted(cdt.l1.items()):
-                if peek(cdt.l1_addr(idx), 8) != L1CD(V=e.valid, L2Ptr=e.leaf or 0).to_bytes():
+                want = L1CD(V=e.valid, L2Ptr=e.leaf or 0).to_bytes()
+                if peek(cdt.l1_addr(idx), L1CD.SIZE) != want:
                     out.append(f"L1CD {idx} of table {cdt.ptr:#x}: memory differs")
             for ssid, slot in sorted(cdt.slots.items()):
-                if peek(slot.addr, 64) != slot.cd.to_bytes():
+                if peek(slot.addr, CD.SIZE) != slot.cd.to_bytes():
                     out.append(f"CD {ssid:#x} of table {cdt.ptr:#x}: memory differs")
         for ctx in self.contexts:
             out += [f"context {ctx.index}: {p}" for p in ctx.pt.check()]

@@ -1,5 +1,7 @@
 """Running the driver's coroutines from synchronous callers (mmu notifier callbacks).
 
+Mirrors: nothing in Linux (model infrastructure: Linux's notifier callbacks simply sleep).
+
 The CPU model changes page tables synchronously and calls the mmu notifiers in the middle
 (after clearing PTEs, before freeing pages), like Linux where ->invalidate_range may block on
 CMD_SYNC. The driver's command queue is async because the RTL backend awaits simulator time.

@@ -1,5 +1,7 @@
 """PASID allocation (Linux ioasid, the "shared_pasid" set of the v5 series).
 
+Mirrors: drivers/iommu/ioasid.c (ioasid_alloc, ioasid_free, ioasid_find).
+
 A PASID names an address space system-wide: every device bound to an mm uses the mm's one
 PASID. Allocation takes the lowest free value in the caller's [min, max] (xa_alloc), so a
 freed PASID is handed out again; freeing is the caller's last step of unbind (reference §8.8).

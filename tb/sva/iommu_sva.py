@@ -1,11 +1,15 @@
 """The iommu-sva core (v5 iommu-sva.c, reference §8.1, §8.3, §8.7, §8.8).
 
+Mirrors: drivers/iommu/iommu-sva.c of the v5 SVA series (mainline: iommu-sva.c,
+iommu-sva-lib.c before it), with iommu_sva_bind_device & co of iommu.c.
+
 Objects and refcounts:
 - :class:`IoMm`: one per mm, *is* the mm's mmu notifier (mmu_notifier_get with this core's
   ops); holds the PASID, the IOMMU driver's ops and shared context, and the bonds.
 - :class:`IommuBond`: one per (device, mm); ``refs`` counts binds; ``cleared`` once the mm
   exited. The bond is the handle the device driver gets (struct iommu_sva).
-- :class:`IommuSvaParam`: per device, the PASID range and the number of bonds.
+- :class:`~tb.sva.iommu.IommuSvaParam`: per device (``dev.iommu.sva_param``), the PASID range
+  and the number of bonds.
 
 Bind: the first bond of an mm allocates its PASID in the *triggering* device's range and the
 driver's shared context; a later device whose range does not contain that PASID is refused
@@ -13,7 +17,8 @@ with -EOVERFLOW (later mainline; v5 did not check). Unbind runs in the order of 
 the PASID last, so it can be reused only after the CD is gone and the TLB invalidated.
 
 The device driver's contract (not checkable here): it stopped DMA on the PASID before unbind.
-IOPF is not modelled yet, so the fault-queue flush of unbind step 2 is a hook that does nothing.
+IOPF is not modelled yet, so the fault-queue flush of unbind step 2 is a hook that does nothing
+(io_pgfault.py will fill it: see the package docstring).
 Locking: Linux holds iommu_sva_lock across bind/unbind; callers here must not run two binds
 or unbinds concurrently (single-threaded use, as in the tests).
 """
@@ -33,7 +38,7 @@ from models.cpu.notifier import (
 )
 from tb.sva.blocking import run_sync
 from tb.sva.ioasid import IoasidSet
-from tb.sva.smmu.master import Master
+from tb.sva.iommu import Device, DevIommu, IommuError, IommuSvaParam
 
 if TYPE_CHECKING:
     from tb.sva.platform import Platform
@@ -47,7 +52,7 @@ __all__ = [
 IOMMU_PASID_INVALID = -1
 
 
-class SvaError(Exception):
+class SvaError(IommuError):
     """Bind/unbind/enable refused; the message names the Linux errno."""
 
 
@@ -56,27 +61,20 @@ class IoMmOps(Protocol):
     triggering device is passed to ``alloc`` and invalidations get every bond at once so the
     driver can issue one TLBI sequence per SMMU)."""
 
-    async def alloc(self, master: Master, mm: MM) -> Any: ...
+    async def alloc(self, dev: Device, mm: MM) -> Any: ...
     def free(self, ctx: Any) -> None: ...
-    async def attach(self, master: Master, pasid: int, ctx: Any, attach_domain: bool) -> None: ...
-    async def detach(self, master: Master, pasid: int, ctx: Any, detach_domain: bool,
+    async def attach(self, dev: Device, pasid: int, ctx: Any, attach_domain: bool) -> None: ...
+    async def detach(self, dev: Device, pasid: int, ctx: Any, detach_domain: bool,
                      cleared: bool) -> None: ...
     async def invalidate(self, bonds: list[IommuBond], pasid: int, ctx: Any, start: int,
                          size: int) -> None: ...
-    async def clear(self, master: Master, pasid: int, ctx: Any) -> None: ...
-
-
-@dataclass(eq=False)
-class IommuSvaParam:
-    min_pasid: int
-    max_pasid: int
-    nr_bonds: int = 0
+    async def clear(self, dev: Device, pasid: int, ctx: Any) -> None: ...
 
 
 @dataclass(eq=False)
 class IommuBond:
     io_mm: IoMm
-    master: Master
+    master: Device
     refs: int = 1
     cleared: bool = False
     drvdata: Any = None
@@ -143,31 +141,32 @@ class IommuSva:
 
     # ---- per device ----------------------------------------------------------------------
     @staticmethod
-    def enable(master: Master, min_pasid: int, max_pasid: int) -> IommuSvaParam:
+    def enable(master: Device, min_pasid: int, max_pasid: int) -> IommuSvaParam:
         """iommu_sva_enable."""
-        if master.data.get("sva_param") is not None:
+        iommu = _dev_iommu(master)
+        if iommu.sva_param is not None:
             raise SvaError(f"{master.name}: SVA already enabled (-EEXIST)")
         if not 0 < min_pasid <= max_pasid:
             raise SvaError(f"{master.name}: bad PASID range [{min_pasid}, {max_pasid}]")
         param = IommuSvaParam(min_pasid, max_pasid)
-        master.data["sva_param"] = param
+        iommu.sva_param = param
         return param
 
     @staticmethod
-    def disable(master: Master) -> None:
+    def disable(master: Device) -> None:
         """iommu_sva_disable: refused while bonds exist."""
-        param: IommuSvaParam | None = master.data.get("sva_param")
+        param = _sva_param(master)
         if param is None:
             return
         if param.nr_bonds:
             raise SvaError(f"{master.name}: {param.nr_bonds} bond(s) left (-EBUSY)")
-        del master.data["sva_param"]
+        _dev_iommu(master).sva_param = None
 
     # ---- bind / unbind ---------------------------------------------------------------------
-    async def bind_generic(self, master: Master, mm: MM, ops: IoMmOps, plat: Platform,
+    async def bind_generic(self, master: Device, mm: MM, ops: IoMmOps, plat: Platform,
                            drvdata: Any = None) -> IommuBond:
         """iommu_sva_bind_generic: io_mm_get then io_mm_attach."""
-        param: IommuSvaParam | None = master.data.get("sva_param")
+        param = _sva_param(master)
         if param is None:
             raise SvaError(f"{master.name}: SVA not enabled (-EINVAL)")
         try:
@@ -227,11 +226,12 @@ class IommuSva:
         await io_mm.io_ops.detach(master, io_mm.pasid, io_mm.ctx, detach_domain, bond.cleared)
         # 4. remove the bond, drop the io_mm: context and PASID are freed last
         io_mm.bonds.remove(bond)
-        param: IommuSvaParam = master.data["sva_param"]
+        param = _sva_param(master)
+        assert param is not None, "SVA disabled under a bond"
         param.nr_bonds -= 1
         self._put(io_mm)
 
-    async def iopf_queue_flush_dev(self, master: Master, pasid: int) -> None:
+    async def iopf_queue_flush_dev(self, master: Device, pasid: int) -> None:
         """Hook for the IOPF layer (reference §8.10): nothing is queued yet."""
 
     @staticmethod
@@ -249,19 +249,29 @@ class IommuSva:
         return mm if mm is not None and mm.mmget_not_zero() else None
 
 
-# ---- the device driver's API (iommu_sva_bind_device & co) -----------------------------------
-async def iommu_sva_bind_device(master: Master, mm: MM, drvdata: Any = None) -> IommuBond:
-    """Bind ``mm`` to ``master``; returns the handle (the same one for a repeated bind)."""
-    from tb.sva.smmu.sva import arm_smmu_sva_bind
+def _dev_iommu(dev: Device) -> DevIommu:
+    if dev.iommu is None:
+        raise SvaError(f"{dev.name}: not behind an IOMMU (-ENODEV)")
+    return dev.iommu
 
-    return await arm_smmu_sva_bind(master, mm, drvdata)
+
+def _sva_param(dev: Device) -> IommuSvaParam | None:
+    return dev.iommu.sva_param if dev.iommu is not None else None
+
+
+# ---- the device driver's API (iommu_sva_bind_device & co) -----------------------------------
+# Linux has these three in iommu.c; they sit here with the bond they hand out. Bind and unbind
+# reach the IOMMU driver through the device's ops (iommu_ops.sva_bind / sva_unbind).
+async def iommu_sva_bind_device(master: Device, mm: MM, drvdata: Any = None) -> IommuBond:
+    """Bind ``mm`` to ``master``; returns the handle (the same one for a repeated bind)."""
+    handle = await _dev_iommu(master).ops.sva_bind(master, mm, drvdata)
+    assert isinstance(handle, IommuBond)
+    return handle
 
 
 async def iommu_sva_unbind_device(handle: IommuBond) -> None:
     """Drop one bind; the last one tears the bond down (DMA must have stopped)."""
-    from tb.sva.smmu.sva import arm_smmu_sva_unbind
-
-    await arm_smmu_sva_unbind(handle)
+    await _dev_iommu(handle.master).ops.sva_unbind(handle)
 
 
 def iommu_sva_get_pasid(handle: IommuBond) -> int:

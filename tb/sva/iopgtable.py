@@ -1,5 +1,7 @@
 """io-pgtable: the page table a DMA (non-SVA) domain owns (Linux io-pgtable-arm, ARM_64_LPAE_S1).
 
+Mirrors: drivers/iommu/io-pgtable-arm.c (and struct io_pgtable_cfg of include/linux/io-pgtable.h).
+
 AArch64 stage-1 tables, 4 KiB granule, 48-bit input (T0SZ=16: walks start at level 0), built
 in DMA memory by the driver and walked by the SMMU through CD 0. Only 4 KiB pages are mapped
 (no blocks, so no block splitting on unmap); empty tables are never freed before the table as
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 from models.arch import registers as R
 from models.arch.cd import TG0Granule
+from models.arch.geometry import GRANULE, LAST_LEVEL, desc_addr
 from models.arch.pgtable import (
     AccessPerm,
     PageDescriptor,
@@ -49,19 +52,8 @@ _MAIR_ATTRS = {ARM_LPAE_MAIR_ATTR_IDX_NC: 0x44, ARM_LPAE_MAIR_ATTR_IDX_CACHE: 0x
                ARM_LPAE_MAIR_ATTR_IDX_DEV: 0x04, ARM_LPAE_MAIR_ATTR_IDX_INC_OCACHE: 0xF4}
 ARM_LPAE_MAIR = sum(v << (8 * i) for i, v in _MAIR_ATTRS.items())
 
-GRANULE = 4096
-LEVELS = 4
-PTRS_PER_TABLE = GRANULE // 8
 _TCR_RGN_NC, _TCR_RGN_WBWA = 0b00, 0b01
 _OAS_ENCODING = {bits: int(enc) for enc, bits in R.OAS_BITS.items()}
-
-
-def _shift(level: int) -> int:
-    return 12 + 9 * (LEVELS - 1 - level)
-
-
-def _index(iova: int, level: int) -> int:
-    return (iova >> _shift(level)) % PTRS_PER_TABLE
 
 
 @dataclass
@@ -138,8 +130,8 @@ class ArmLpaeS1Pgtable:
 
     def _ptep(self, iova: int, alloc: bool) -> int | None:
         table = self.pgd
-        for level in range(LEVELS - 1):
-            slot = table + 8 * _index(iova, level)
+        for level in range(LAST_LEVEL):
+            slot = desc_addr(table, iova, level)
             desc = decode_descriptor(self.mem.read64(slot, source="cpu"), level)
             if isinstance(desc, TableDescriptor):
                 table = desc.NextTableAddr
@@ -149,7 +141,7 @@ class ArmLpaeS1Pgtable:
             table = self._new_table()
             self.mem.write64(slot, TableDescriptor(Valid=1, NextTableAddr=table).to_int(),
                              source="cpu")
-        return table + 8 * _index(iova, LEVELS - 1)
+        return desc_addr(table, iova, LAST_LEVEL)
 
     def _check(self, iova: int, size: int, paddr: int = 0) -> None:
         if (iova | size | paddr) % GRANULE or size <= 0:
@@ -188,7 +180,7 @@ class ArmLpaeS1Pgtable:
         ptep = self._ptep(iova, alloc=False)
         if ptep is None:
             return None
-        desc = decode_descriptor(self.mem.read64(ptep, source="cpu"), LEVELS - 1)
+        desc = decode_descriptor(self.mem.read64(ptep, source="cpu"), LAST_LEVEL)
         if not isinstance(desc, PageDescriptor):
             return None
         return desc.OutputAddr | iova % GRANULE

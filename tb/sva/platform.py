@@ -1,5 +1,7 @@
 """The only things the SVA software stack may touch: the platform interface.
 
+Mirrors: nothing in Linux (model infrastructure: readl/writel, dma_alloc_coherent, delays).
+
 The same stack runs against the RTL under cocotb and against the functional model in plain
 Python; each backend implements :class:`Platform`. Nothing here imports cocotb or pyuvm.
 """

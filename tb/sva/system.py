@@ -1,5 +1,7 @@
 """A whole system for SVA scenarios: one SMMU with its driver, CPUs with their ASID allocator,
 and processes whose pages live in the same physical memory the SMMU walks.
+
+Mirrors: nothing in Linux (model infrastructure: the machine the kernel runs on).
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from models.cpu.asid import AsidAllocator
 from models.cpu.features import CpuFeatures
 from models.cpu.mm import MM
 from models.memory import FrameAllocator
+from tb.sva.arm.arm_smmu_v3.arm_smmu_v3 import arm_smmu_device_probe
+from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
+from tb.sva.arm.arm_smmu_v3.master import Master
+from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, iommu_dev_enable_feature, iommu_probe_device
 from tb.sva.platform import Platform
-from tb.sva.smmu.driver import ArmSmmuDriver
-from tb.sva.smmu.master import Master
 
 __all__ = ["PROCESS_WINDOW", "SvaSystem"]
 
@@ -30,7 +34,7 @@ class SvaSystem:
     @classmethod
     async def create(cls, plat: Platform, cpu: CpuFeatures | None = None) -> SvaSystem:
         cpu = cpu or CpuFeatures()
-        drv = await ArmSmmuDriver.probe(plat, cpu, AsidAllocator(cpu))
+        drv = await arm_smmu_device_probe(plat, cpu, AsidAllocator(cpu))
         return cls(drv, cpu)
 
     def process(self, name: str = "mm", cpu: int | None = 0) -> MM:
@@ -45,8 +49,8 @@ class SvaSystem:
         """A master added to the SMMU, attached to a fresh DMA domain (as the DMA API's default
         domain would be), with SVA enabled if asked (without IOPF: not modelled yet)."""
         m = Master(name, sids, pasid_bits=pasid_bits, **kw)
-        self.drv.add_device(m)
+        iommu_probe_device(m, self.drv.ops)
         await self.drv.domain_alloc().attach_dev(m)
         if sva:
-            self.drv.dev_enable_sva(m, without_iopf=True)
+            iommu_dev_enable_feature(m, IOMMU_DEV_FEAT_SVA, without_iopf=True)
         return m

@@ -1,0 +1,63 @@
+"""`make bench`: run BenchTest on both simulators, write build/bench/bench.json, print a table.
+
+Cycle counts come from simulation and are the same on both simulators (checked here);
+wall-clock figures are from this one run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from tb.cli.runner import ROOT, SIMULATORS, build_dir, run
+
+OUT = ROOT / "build" / "bench" / "bench.json"
+TARGETS = {"hit_throughput_per_cycle": ">= 1.0", "hit_latency_cycles.max": "<= 2",
+           "walks_in_flight_max": ">= 4"}
+
+
+def _flat(d: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def main() -> int:
+    results: dict[str, dict] = {}
+    for sim in SIMULATORS:
+        tdir = build_dir(sim, "default") / "BenchTest"
+        t0 = time.monotonic()
+        try:
+            run(sim, "BenchTest", 1, test_dir=tdir, log_file_name="sim.log")
+        except (RuntimeError, SystemExit) as exc:
+            print(f"bench: {sim} failed: {exc}", file=sys.stderr)
+            return 1
+        results[sim] = json.loads((tdir / "bench.json").read_text())
+        results[sim]["wall_s"] = round(time.monotonic() - t0, 1)
+    flat = {sim: _flat(r) for sim, r in results.items()}
+    keys = list(flat[SIMULATORS[0]])
+    wall = ("translations_per_s", "wall_s")
+    mismatch = [k for k in keys if not k.endswith(wall)
+                and flat[SIMULATORS[0]][k] != flat[SIMULATORS[1]].get(k)]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({"per_simulator": results, "targets": TARGETS,
+                               "cycle_counts_differ": mismatch}, indent=2) + "\n")
+    w = max(map(len, keys)) + 2
+    print(f"{'figure':<{w}}{'verilator':>12}{'icarus':>12}  target")
+    for k in keys:
+        print(f"{k:<{w}}{flat['verilator'][k]!s:>12}{flat['icarus'].get(k)!s:>12}  "
+              f"{TARGETS.get(k, '')}")
+    print(f"written: {OUT}")
+    if mismatch:
+        print(f"bench: cycle counts differ between simulators: {mismatch}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

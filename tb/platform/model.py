@@ -1,0 +1,48 @@
+"""The software stack's Platform on the functional model: plain Python, no simulator.
+
+Registers, queues and translations are ``models.smmu.SmmuModel``'s; time is a counter that
+only ``sleep_ns`` advances, so polling loops terminate.
+"""
+
+from __future__ import annotations
+
+from models.memory import FrameAllocator, PhysicalMemory
+from models.smmu.config import SmmuConfig
+from models.smmu.port import TransReq
+from models.smmu.smmu import SmmuModel
+
+# Where the software stack allocates tables and queues; device buffers live elsewhere.
+DMA_WINDOW = (0x4000_0000, 0x8000_0000)
+
+
+class ModelPlatform:
+    def __init__(self, cfg: SmmuConfig, *, dma_window: tuple[int, int] = DMA_WINDOW) -> None:
+        self.cfg = cfg
+        self.mem = PhysicalMemory(pa_bits=cfg.pa_bits)
+        self.dma = FrameAllocator(self.mem, *dma_window)
+        self.model = SmmuModel(cfg, self.mem)
+        self.regs = self.model.regs
+        self._now = 0.0
+        self.mmio_log: list[tuple[str, int, int]] = []
+
+    async def mmio_read32(self, offset: int) -> int:
+        val = self.model.mmio_read32(offset)
+        self.mmio_log.append(("r", offset, val))
+        return val
+
+    async def mmio_write32(self, offset: int, value: int) -> None:
+        self.mmio_log.append(("w", offset, value))
+        self.model.mmio_write32(offset, value)
+
+    def now_ns(self) -> float:
+        return self._now
+
+    async def sleep_ns(self, ns: float) -> None:
+        self._now += ns
+
+    async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
+                        pnu: int) -> dict[str, int]:
+        """One transaction on the model's translation port (docs/port-contract.md fields)."""
+        r = self.model.translate(TransReq(sid=sid, ssv=ssv, ssid=ssid, addr=va, rnw=rnw,
+                                          ind=ind, pnu=pnu))
+        return r.fields()

@@ -1,0 +1,230 @@
+"""The SVA scenarios' harness, backend-agnostic (no cocotb, no pyuvm).
+
+:class:`SvaBench` is one system: the SMMU and its driver (``tb.sva``), CPUs and processes
+(``models.cpu``), DMA engines on the translation port (``tb.devices.dma``) and the isolation
+checker watching every DMA access. A :class:`Backend` supplies what differs between the RTL
+under cocotb (``tb.env.seq_lib.sva_sequences.RtlBackend``: translations as sequence items
+checked by the scoreboard, CPU operations that call mmu notifiers in a bridged thread) and the
+functional model (:class:`ModelBackend`, plain asyncio).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from models.arch.events import EventID
+from models.arch.geometry import PAGE
+from models.cpu.features import CpuFeatures
+from models.cpu.mm import MM
+from models.cpu.pgprot import PROT_READ, PROT_WRITE
+from tb.devices.dma import Completion, DmaEngine, Status
+from tb.devices.isolation import IsolationChecker
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
+from tb.sva.arm.arm_smmu_v3.master import Master
+from tb.sva.iommu_sva import IommuBond, sva_bind_device, sva_get_pasid, sva_unbind_device
+from tb.sva.platform import Platform
+from tb.sva.system import SvaSystem
+
+RW = PROT_READ | PROT_WRITE
+
+
+class Backend(Protocol):
+    name: str
+    plat: Platform
+
+    async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
+                        pnu: int) -> dict[str, int]: ...
+    async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+    async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]: ...
+    async def pause(self, cycles: int = 1) -> None: ...
+    def check_events(self, records: list[Any]) -> None: ...
+    def cycles(self) -> int | None: ...
+
+
+class ModelBackend:
+    """The functional model: translations by ``models.smmu`` directly, no simulator."""
+
+    name = "model"
+
+    def __init__(self, plat: Any) -> None:
+        self.plat = plat
+
+    async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
+                        pnu: int) -> dict[str, int]:
+        return await self.plat.translate(sid, ssv, ssid, va, rnw, ind, pnu)  # type: ignore
+
+    async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)  # notifiers step the driver's coroutines (they never suspend)
+
+    async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]:
+        return list(await asyncio.gather(*coros))
+
+    async def pause(self, cycles: int = 1) -> None:
+        await asyncio.sleep(0)
+
+    def check_events(self, records: list[Any]) -> None:
+        pass
+
+    def cycles(self) -> int | None:
+        return None
+
+
+class SvaBench:
+    def __init__(self, backend: Backend, sys: SvaSystem, seed: int = 1) -> None:
+        self.backend = backend
+        self.sys = sys
+        self.drv = sys.drv
+        self.plat = sys.plat
+        self.rng = random.Random(seed)
+        self.checker = IsolationChecker(frames=sys.frames)
+        self.engines: dict[str, DmaEngine] = {}
+        self.masters: dict[str, Master] = {}
+        self.evtq = EventQueue(self.plat, self.drv.smmu.evtq.base, self.drv.smmu.evtq.shift)
+        self.events: Counter[str] = Counter()
+        self.binds = 0
+        self.unbinds = 0
+        self.pasids: set[int] = set()
+        self.asids: set[int] = set()
+        self.work: list[Work] = []
+
+    @classmethod
+    async def create(cls, backend: Backend, cpu: CpuFeatures | None = None,
+                     seed: int = 1) -> SvaBench:
+        return cls(backend, await SvaSystem.create(backend.plat, cpu), seed)
+
+    # ---- the pieces ------------------------------------------------------------------------
+    async def device(self, name: str, sid: int, *, sva: bool = True,
+                     pasid_bits: int = 20) -> DmaEngine:
+        m = await self.sys.master(name, [sid], pasid_bits=pasid_bits, sva=sva)
+        eng = DmaEngine(name, sid, self.plat.mem, self.backend.translate)
+        eng.observers.append(self.checker.observe)
+        self.checker.attached(sid, m.domain)
+        self.engines[name], self.masters[name] = eng, m
+        return eng
+
+    def process(self, name: str, cpu: int | None = 0) -> MM:
+        return self.sys.process(name, cpu)
+
+    def buffer(self, mm: MM, pages: int, data: bytes | None = None, *,
+               at: int | None = None) -> int:
+        """mmap a read-write buffer and let the CPU write it whole (the device cannot fault
+        pages in: no IOPF yet), with ``data`` or random bytes."""
+        va = mm.mmap(at, pages * PAGE, RW)
+        mm.write(va, data if data is not None else self.rng.randbytes(pages * PAGE))
+        return va
+
+    async def bind(self, eng: DmaEngine, mm: MM) -> IommuBond:
+        bond = await sva_bind_device(self.masters[eng.name], mm)
+        pasid = sva_get_pasid(bond)
+        self.checker.bound(eng.sid, pasid, mm)
+        self.binds += 1
+        self.pasids.add(pasid)
+        self.asids.add(mm.asid)
+        return bond
+
+    async def unbind(self, bond: IommuBond) -> None:
+        """The device driver stopped DMA on the PASID; the last unbind ends the checker's
+        permission for this device and PASID before the SMMU is told."""
+        if bond.refs == 1:
+            for sid in bond.master.sids:
+                self.checker.unbound(sid, bond.pasid)
+        await sva_unbind_device(bond)
+        self.unbinds += 1
+
+    async def munmap(self, mm: MM, va: int, length: int) -> None:
+        with self.checker.changing(mm, va, length):
+            await self.backend.cpu(mm.munmap, va, length)
+
+    async def exit(self, mm: MM) -> None:
+        with self.checker.changing(mm):
+            await self.backend.cpu(mm.exit)
+
+    async def drain_events(self) -> list[int]:
+        """CMD_SYNC (records of completed transactions become visible), then drain; on the
+        RTL the scoreboard matches them with the model's predictions."""
+        await self.drv.smmu.cmdq_drv.sync()
+        records = await self.evtq.drain()
+        self.backend.check_events(records)
+        ids = [r.EventID for r in records]
+        self.events.update(EventID(i).name if i in EventID._value2member_map_ else hex(i)
+                           for i in ids)
+        return ids
+
+    def finish(self) -> None:
+        v = self.checker.violations
+        assert not v, f"{len(v)} isolation violations, first: {v[0]}"
+
+    # ---- the figures `make sim` prints -----------------------------------------------------
+    def report(self) -> dict[str, Any]:
+        """What the driver probed and did at bring-up, then :meth:`summary`."""
+        smmu = self.drv.smmu
+        f = smmu.features
+        assert f is not None
+        rep = self.drv.bringup
+        return {
+            "backend": self.backend.name,
+            "idr": {k: f"{v:#010x}" for k, v in f.idr.items()},
+            "features": sorted(f.flags), "summary": f.summary(), "refusals": f.refusals,
+            "sva_blockers": smmu.sva_blockers(),
+            "bringup_steps": rep.steps if rep else [], "skipped": rep.skipped if rep else [],
+            **self.summary(),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        dma = {n: vars(e.stats) for n, e in self.engines.items()}
+        cmdq = self.drv.smmu.cmdq_drv.stats
+        return {
+            "binds": self.binds, "unbinds": self.unbinds,
+            "pasids": sorted(self.pasids), "asids": sorted(self.asids),
+            "translations": sum(e.stats.translations for e in self.engines.values()),
+            "dma": dma,
+            "bytes_moved": sum(e.stats.bytes_written for e in self.engines.values()),
+            "dma_faults": sum(e.stats.faults for e in self.engines.values()),
+            "events": dict(self.events),
+            "commands": dict(cmdq.by_opcode), "syncs": cmdq.syncs,
+            "isolation": {"accesses_checked": self.checker.checked,
+                          "stale_in_window": self.checker.stale_in_window,
+                          "violations": len(self.checker.violations)},
+            "cycles": self.backend.cycles(),
+        }
+
+
+def expect_fault(c: Completion, fault: EventID, va: int | None = None,
+                 write: bool | None = None) -> None:
+    assert c.status is Status.FAULT and c.fault == fault, f"expected {fault.name}, got {c}"
+    assert va is None or c.va == va, f"fault at {c.va:#x}, expected {va:#x}"
+    assert write is None or c.write == write, c
+
+
+def expect_ok(c: Completion) -> None:
+    assert c.status is Status.OK, f"DMA failed: {c}"
+
+
+class Work:
+    """One (engine, process) pair of :func:`multi_process_dma`: its buffers and the image the
+    destination must hold."""
+
+    def __init__(self, eng: DmaEngine, mm: MM, bond: IommuBond, src: int, dst: int,
+                 srcdata: bytes, image: bytearray) -> None:
+        self.eng, self.mm, self.bond = eng, mm, bond
+        self.src, self.dst, self.srcdata, self.image = src, dst, srcdata, image
+
+
+def check_memory(mm: MM, va: int, want: bytes) -> None:
+    got = mm.read(va, len(want))
+    if got != want:
+        i = next(i for i in range(len(want)) if got[i] != want[i])
+        raise AssertionError(f"{mm.name}: {va + i:#x} holds {got[i]:#04x}, the DMA should "
+                             f"have left {want[i]:#04x} (buffer {va:#x}+{len(want)})")
+
+
+async def until(b: SvaBench, cond: Callable[[], bool], what: str, limit: int = 200_000) -> None:
+    for _ in range(limit):
+        if cond():
+            return
+        await b.backend.pause(1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,139 @@
+"""The driver's command queue: batching, CMD_SYNC completion, command-error recovery.
+
+Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c (arm_smmu_cmdq_issue_cmdlist,
+arm_smmu_cmdq_skip_err).
+
+Follows the Linux arm-smmu-v3 driver in its single-threaded form: commands are written at the
+software-owned PROD, published with one CMDQ_PROD write per batch, and a batch that needs
+completion ends with a CMD_SYNC whose consumption is polled on CMDQ_CONS (the "CS=SEV, poll
+CONS" completion; MSI-based completion needs IDR0.MSI). A command error (GERROR.CMDQ_ERR) is
+repaired as arm_smmu_cmdq_skip_err does: an illegal command is overwritten with a CMD_SYNC,
+an abort is retried, and the error is acknowledged through GERRORN.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from models.arch import registers as R
+from models.arch.commands import CmdSync, Command, SyncCS, decode_command
+from tb.sva.platform import Platform, SmmuTimeout
+
+log = logging.getLogger("sva.smmu.cmdq")
+
+CMD_BYTES = Command.SIZE
+BATCH_MAX = 64  # Linux CMDQ_BATCH_ENTRIES on 64-bit
+
+
+@dataclass
+class CmdqStats:
+    by_opcode: dict[str, int] = field(default_factory=dict)
+    syncs: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class CommandQueue:
+    def __init__(self, plat: Platform, base: int, shift: int, *,
+                 timeout_ns: float = 200_000.0, poll_ns: float = 20.0) -> None:
+        self.plat = plat
+        self.base = base
+        self.shift = shift
+        self.prod = 0          # software copy: index + wrap
+        self.timeout_ns = timeout_ns
+        self.poll_ns = poll_ns
+        self.stats = CmdqStats()
+
+    # ---- queue arithmetic ---------------------------------------------------------------
+    def _slot(self, ptr: int) -> int:
+        return self.base + R.q_index(ptr, self.shift) * CMD_BYTES
+
+    async def _cons(self) -> int:
+        return await self.plat.mmio_read32(R.OFFSETS["CMDQ_CONS"])
+
+    async def _wait_space(self, n: int) -> None:
+        deadline = self.plat.now_ns() + self.timeout_ns
+        last = None
+        while True:
+            cons = await self._cons()
+            if cons == last:
+                await self._check_error(cons)
+            last = cons
+            if (1 << self.shift) - R.q_used(self.prod, cons, self.shift) >= n:
+                return
+            if self.plat.now_ns() >= deadline:
+                raise SmmuTimeout(f"command queue full: PROD={self.prod:#x} CONS={cons:#x}")
+            await self.plat.sleep_ns(self.poll_ns)
+
+    # ---- issue ----------------------------------------------------------------------------
+    async def issue(self, cmds: list[Command], *, sync: bool = True) -> None:
+        """Submit commands in batches; with ``sync``, return once the SMMU consumed a
+        CMD_SYNC placed after the last one (all of them have then taken effect)."""
+        cmds = list(cmds)
+        if not cmds:
+            if sync:
+                await self._submit([], sync=True)
+            return
+        for i in range(0, len(cmds), BATCH_MAX):
+            last = i + BATCH_MAX >= len(cmds)
+            await self._submit(cmds[i:i + BATCH_MAX], sync=sync and last)
+
+    async def sync(self) -> None:
+        await self._submit([], sync=True)
+
+    async def _submit(self, batch: list[Command], *, sync: bool) -> None:
+        entries = list(batch) + ([CmdSync(CS=SyncCS.SIG_NONE)] if sync else [])
+        if not entries:
+            return
+        await self._wait_space(len(entries))
+        for cmd in entries:
+            self.plat.mem.write(self._slot(self.prod), cmd.to_bytes(), source="cpu")
+            self.prod = R.q_inc(self.prod, self.shift)
+            name = type(cmd).__name__
+            self.stats.by_opcode[name] = self.stats.by_opcode.get(name, 0) + 1
+        await self.plat.mmio_write32(R.OFFSETS["CMDQ_PROD"], self.prod)
+        if sync:
+            self.stats.syncs += 1
+            await self._wait_consumed(self.prod)
+
+    async def _wait_consumed(self, target: int) -> None:
+        """Poll until CONS has passed ``target`` (every entry before it was consumed)."""
+        deadline = self.plat.now_ns() + self.timeout_ns
+        last = None
+        while True:
+            cons = await self._cons()
+            # GERROR is only worth a look once the consumer seems to have stopped.
+            if cons == last and await self._check_error(cons):
+                last = None
+                continue
+            last = cons
+            if R.q_empty(target, cons, self.shift):
+                return
+            if self.plat.now_ns() >= deadline:
+                raise SmmuTimeout(f"CMD_SYNC timeout: PROD={target:#x} CONS={cons:#x}")
+            await self.plat.sleep_ns(self.poll_ns)
+
+    # ---- errors ---------------------------------------------------------------------------
+    async def _check_error(self, cons: int) -> bool:
+        """Handle an active CMDQ_ERR; returns True when one was repaired."""
+        gerror = await self.plat.mmio_read32(R.OFFSETS["GERROR"])
+        gerrorn = await self.plat.mmio_read32(R.OFFSETS["GERRORN"])
+        bit = R.GERROR.field("CMDQ_ERR").mask
+        if not (gerror ^ gerrorn) & bit:
+            return False
+        self.skip_err(cons)
+        await self.plat.mmio_write32(R.OFFSETS["GERRORN"], gerrorn ^ bit)
+        return True
+
+    def skip_err(self, cons: int) -> None:
+        """Linux arm_smmu_cmdq_skip_err: repair the queue at CONS before the error is
+        acknowledged; an aborted fetch or an ATC timeout is simply retried."""
+        err = R.CMDQ_CONS.from_int(cons).ERR
+        name = R.CmdqErr(err).name if err in R.CmdqErr._value2member_map_ else f"ERR_{err:#x}"
+        self.stats.errors[name] = self.stats.errors.get(name, 0) + 1
+        slot = self._slot(cons & ((2 << self.shift) - 1))
+        bad = decode_command(self.plat.mem.read(slot, CMD_BYTES, source="cpu"))
+        log.error("command queue error %s at CONS=%#x: %s", name, cons, bad)
+        if err not in (R.CmdqErr.CERROR_ABT, R.CmdqErr.CERROR_ATC_INV_SYNC):
+            # Skip the offending command by turning it into a harmless CMD_SYNC.
+            self.plat.mem.write(slot, CmdSync(CS=SyncCS.SIG_NONE).to_bytes(), source="cpu")
