@@ -7,6 +7,7 @@
 - `tb/sva` has no import circle (function-level imports included, annotation-only imports
   left out).
 - The top level of `tb/` holds only the package marker, the pyuvm tests and the parameter sets.
+- rtl/files.f lists every RTL source, packages first; every source declares no implicit nets.
 """
 
 from __future__ import annotations
@@ -142,3 +143,28 @@ def test_sva_stack_has_no_import_circle() -> None:
 def test_tb_top_level_holds_a_handful_of_modules() -> None:
     top = sorted(p.name for p in (ROOT / "tb").glob("*.py"))
     assert top == ["__init__.py", "dut_config.py", "tests.py"], top
+
+
+def _filelist() -> list[str]:
+    return [ln.strip() for ln in (ROOT / "rtl" / "files.f").read_text().splitlines()
+            if ln.strip() and not ln.strip().startswith("//")]
+
+
+def test_rtl_file_list_has_every_source_packages_first() -> None:
+    listed = _filelist()
+    on_disk = sorted(f"rtl/{p.name}" for p in (ROOT / "rtl").glob("*.sv"))
+    assert sorted(listed) == on_disk
+    kinds = ["package" if re.search(r"^\s*package\b", (ROOT / f).read_text(), re.M) else "module"
+             for f in listed]
+    assert kinds == sorted(kinds, key=lambda k: k != "package"), list(zip(listed, kinds,
+                                                                         strict=True))
+
+
+@pytest.mark.parametrize("src", _filelist())
+def test_rtl_declares_no_implicit_nets(src: str) -> None:
+    lines = [ln.strip() for ln in (ROOT / src).read_text().splitlines()]
+    code = [ln for ln in lines if ln and not ln.startswith("//")]
+    # none before any declaration; wire again at the end, or Icarus carries none into the
+    # files compiled after this one (docs/rtl.md)
+    assert code[0] == "`default_nettype none", src
+    assert code[-1] == "`default_nettype wire", src
