@@ -1,5 +1,5 @@
 // RTL sources in compile order: packages first, then modules. Paths are relative to the
-// repository root. Used by `make lint` (verilator -f, iverilog -c) and tb/runner.py.
+// repository root. Used by `make lint` (verilator -f, iverilog -c) and tb/cli/runner.py.
 rtl/smmu_arch_pkg.sv
 rtl/smmu_types_pkg.sv
 rtl/smmu_axil_slave.sv

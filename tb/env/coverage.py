@@ -1,7 +1,8 @@
 """Functional coverage (cocotb-coverage) as its own subscribers, apart from the checking.
 
 `make cov` merges what these sample over runs; RegAccessTest requires the malformed-access
-point complete. The scoreboards judge, these only count.
+point complete. The scoreboards judge, these only count: they sample every completed item, so
+an item a scoreboard rejects is counted too, and its test fails.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _access(item: TransItem) -> str:
             bins=["hit", "walk"])
 @CoverCross("smmu.xlate.result_x_access", items=["smmu.xlate.result", "smmu.xlate.access"])
 def _sample(res: str, item: TransItem) -> None:
-    """One checked response."""
+    """One completed translation."""
 
 
 class XlateCoverage(uvm_subscriber):
