@@ -82,3 +82,26 @@ class IrqPulseMonitor(_Monitor):
             v = self.sig.value
             if v.is_resolvable and int(v):
                 self.cycles.append(self.cycle())
+
+
+class CmdqConsMonitor(_Monitor):
+    """The command queue's consumer pointer, CMDQ_CONS, each time it changes: when the SMMU
+    has consumed commands, a CMD_SYNC's completion included (§4.7.3).
+
+    A white-box probe of the register (u_regs.cmdq_cons): software would see the same value
+    only through a register read some cycles later, too late to bound what the SMMU may
+    still deliver from invalidated entries. It wakes on changes only, not every cycle.
+    """
+
+    def __init__(self, dut, cycle, callback) -> None:
+        self.sig = dut.u_regs.cmdq_cons
+        self.cycle = cycle
+        self.callback = callback
+        super().__init__(dut)
+
+    async def _run(self) -> None:
+        while True:
+            await self.sig.value_change
+            v = self.sig.value
+            if v.is_resolvable:
+                self.callback(self.cycle(), int(v))

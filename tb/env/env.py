@@ -10,6 +10,7 @@ from pyuvm import uvm_env
 from models.memory import FrameAllocator, PhysicalMemory
 from tb.agents.reg_agent import RegAgent
 from tb.agents.xlate_agent import XlateAgent
+from tb.bfm.monitors import CmdqConsMonitor
 from tb.bfm.smmu_bfm import SmmuBfm
 from tb.bfm.xlate_bfm import XlateBfm
 from tb.dut_config import CONFIGS
@@ -47,3 +48,4 @@ class SmmuEnv(uvm_env):
         self.regs.ap.connect(self.scoreboard.reg_tap.analysis_export)
         self.xlate.ap.connect(self.scoreboard.xlate_tap.analysis_export)
         self.xlate.ap.connect(self.xlate_cov.analysis_export)
+        self.cmdq_cons = CmdqConsMonitor(cocotb.top, self.bfm.cycle, self.scoreboard.on_cmdq_cons)

@@ -3,8 +3,9 @@
 The model (``models.smmu.smmu.SmmuModel``) predicts the set of outcomes the architecture
 allows for a request, given what the SMMU may still hold in its caches; the RTL's response
 must be one of them. The model learns the register state and the invalidation commands from
-the register agent, exactly as the RTL does: from register writes and from the command
-queue in memory. Event records are compared once they are architecturally visible (after a
+the register agent and the commands from the command queue in memory as the RTL consumes
+them (`tb.env.cmdq_consumer`: an invalidation is certain from its CMD_SYNC's completion on,
+§4.7.3). Event records are compared once they are architecturally visible (after a
 CMD_SYNC), as multisets, since concurrent walks may record in either order.
 """
 
@@ -15,12 +16,12 @@ from collections import Counter
 from pyuvm import uvm_component, uvm_subscriber
 
 from models.arch import registers as R
-from models.arch.commands import Command, decode_command
 from models.smmu.port import RESP_FIELDS, Result, TransResp
 from models.smmu.smmu import SmmuModel
 from tb.agents.reg_agent import RegItem
 from tb.agents.xlate_agent import TransItem
 from tb.bfm.smmu_bfm import RESP_OKAY
+from tb.env.cmdq_consumer import CmdqConsumer
 from tb.env.config import env_cfg
 
 
@@ -60,7 +61,7 @@ class XlateScoreboard(uvm_component):
         self.errors: list[str] = []
         self.expected_events: list[tuple[frozenset[int | None], str]] = []
         self.events_checked = 0
-        self._cmdq_prod = 0
+        self.cmdq = CmdqConsumer(self.mem, self._queue, self.model.apply_command)
 
     def connect_phase(self) -> None:
         self.reg_tap.set_sink(self.on_reg)
@@ -75,22 +76,23 @@ class XlateScoreboard(uvm_component):
         if not item.write or item.resp != RESP_OKAY or len(item.data) != 4 or item.addr % 4:
             return
         self.model.regs.write(item.addr, item.value)
-        if item.addr == R.OFFSETS["CMDQ_PROD"]:
-            self._consume_commands(item.value)
 
-    def _consume_commands(self, prod: int) -> None:
+    def _queue(self) -> tuple[int, int]:
         base = R.CMDQ_BASE.from_int(self.model.regs.v["CMDQ_BASE"])
-        shift = min(base.LOG2SIZE, self.cfg.CMDQS)
-        ptr = self._cmdq_prod
-        while not R.q_empty(ptr, prod, shift):
-            raw = self.mem.peek(base.ADDR + R.q_index(ptr, shift) * Command.SIZE, Command.SIZE)
-            self.model.apply_command(decode_command(raw))
-            ptr = R.q_inc(ptr, shift)
-        self._cmdq_prod = prod
+        return base.ADDR, min(base.LOG2SIZE, self.cfg.CMDQS)
+
+    def on_cmdq_cons(self, cycle: int, cons: int) -> None:
+        """The consumer pointer moved (tb.bfm.monitors.CmdqConsMonitor). With the queue
+        disabled only software moves it (queue set-up): nothing was consumed."""
+        if R.CR0.from_int(self.model.regs.v["CR0"]).CMDQEN:
+            self.cmdq.observe(cycle, cons, self.model.regs.v["CMDQ_PROD"])
+        else:
+            self.cmdq.resync(cons)
 
     # ---- translations --------------------------------------------------------------------
     def on_trans(self, item: TransItem) -> None:
         assert item.rsp is not None
+        self.cmdq.settle(before=item.t_done)
         req = item.req
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs))
@@ -115,6 +117,7 @@ class XlateScoreboard(uvm_component):
         """Match the records drained since the last call with the predicted ones: each
         prediction is a set of acceptable records (None: recording nothing is acceptable).
         Records of concurrent walks may come in any order, so matching ignores order."""
+        self.cmdq.settle()
         got = Counter(r.to_int() for r in records)
         self.events_checked += len(records)
         pending, self.expected_events = self.expected_events, []
@@ -131,9 +134,12 @@ class XlateScoreboard(uvm_component):
             self._error(f"unexpected event record x{n}: {raw:#066x}")
 
     def check_phase(self) -> None:
+        self.cmdq.settle()
         self.logger.info("translation scoreboard: %d responses checked %s, %d stale-cache "
-                         "outcomes accepted, %d event records checked, %d errors",
+                         "outcomes accepted, %d event records checked, %d commands consumed "
+                         "(CMDQ_CONS moved by software %d times), %d errors",
                          self.checked, dict(self.by_result), self.stale_accepted,
-                         self.events_checked, len(self.errors))
+                         self.events_checked, self.cmdq.consumed, self.cmdq.moved_by_software,
+                         len(self.errors))
         assert not self.errors, f"{len(self.errors)} translation mismatches, first: " \
                                 f"{self.errors[0]} (seed {self.seed})"
