@@ -15,16 +15,18 @@ from tb.devices.dma import Status
 from tb.platform.model import ModelPlatform
 from tb.scenarios.harness import ModelBackend, SvaBench
 from tb.scenarios.scenarios import SCENARIOS
+from tests.conftest import SVA_SEEDS, seeds
 
 
-def bench(cpu=None) -> SvaBench:
-    return asyncio.run(SvaBench.create(ModelBackend(ModelPlatform(DEFAULT)), cpu))
+def bench(cpu=None, seed: int = 1) -> SvaBench:
+    return asyncio.run(SvaBench.create(ModelBackend(ModelPlatform(DEFAULT)), cpu, seed))
 
 
+@pytest.mark.parametrize("seed", seeds(SVA_SEEDS))
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_on_the_model(name):
+def test_scenario_on_the_model(name, seed):
     fn, cpu = SCENARIOS[name]
-    b = bench(cpu)
+    b = bench(cpu, seed)
     asyncio.run(fn(b))
     b.finish()
     assert b.checker.checked > 0 and b.checker.violations == []
