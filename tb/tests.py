@@ -16,6 +16,7 @@ from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
 from tb.env.env import SmmuEnv
 from tb.env.seq_lib.bench_sequences import BenchSeq
+from tb.env.seq_lib.port_stress import stress_translation_port
 from tb.env.seq_lib.reg_sequences import BringUpSeq, RegRandomSeq, RegResetSeq
 from tb.env.seq_lib.sva_sequences import SvaScenarioSeq
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
@@ -128,10 +129,12 @@ class BringUpTest(SmmuBaseTest):
 
 @pyuvm.test()
 class XlateRandomTest(SmmuBaseTest):
-    """Random worlds and traffic; every response and event record against the model."""
+    """Random worlds and traffic, with request gaps and response back-pressure; every response
+    and event record against the model."""
 
     async def sequences(self, seqr) -> None:
         n = int(os.environ.get("SMMU_TRANSLATIONS", "20000"))
+        stress_translation_port(env_cfg().xbfm, env_cfg().seed)
         self.seq = XlateRandomSeq("xlate_random", translations=n)
         await self.seq.start()
 

@@ -22,6 +22,7 @@ from models.cpu.features import CpuFeatures
 from models.smmu.port import Result
 from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
+from tb.env.seq_lib.port_stress import stress_translation_port
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
 from tb.platform.rtl import CocotbPlatform, cpu_call
 from tb.scenarios.harness import SvaBench
@@ -73,15 +74,19 @@ class SvaScenarioSeq(uvm_sequence):
     """Virtual sequence: bring the SMMU up with the software stack, run ``scenario`` with
     DMA engines on the translation agent; ``result`` and ``bench`` are kept for the test."""
 
-    def __init__(self, name: str, scenario: Scenario, cpu: CpuFeatures | None = None) -> None:
+    def __init__(self, name: str, scenario: Scenario, cpu: CpuFeatures | None = None,
+                 *, stress: bool = True) -> None:
         super().__init__(name)
         self.scenario = scenario
         self.cpu = cpu
+        self.stress = stress
         self.bench: SvaBench | None = None
         self.backend: RtlBackend | None = None
         self.result: dict[str, Any] = {}
 
     async def body(self) -> None:
+        if self.stress:
+            stress_translation_port(env_cfg().xbfm, env_cfg().seed)
         holder = RegSeqHolder("sw")
         await holder.start_session(env_cfg().reg_seqr)
         self.backend = RtlBackend(holder.session.plat)

@@ -1,0 +1,30 @@
+"""Request gaps and response back-pressure on the translation port, from the test's seed.
+
+A test that only ever sees ready=1 proves little: with back-pressure, responses wait in the
+SMMU's response FIFO, which is where a CMD_SYNC that completes too early shows (§4.7.3).
+The pause generators are cocotbext-axi's: one value per cycle, True pauses the port.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from tb.bfm.xlate_bfm import XlateBfm
+
+
+def _bursty(rng: random.Random, p: float, max_run: int) -> Iterator[bool]:
+    """Pauses in runs of 1..max_run cycles, ``p`` of the cycles on average."""
+    while True:
+        if rng.random() < p / max(1.0, (1 + max_run) / 2):
+            yield from [True] * rng.randint(1, max_run)
+        else:
+            yield False
+
+
+def stress_translation_port(xbfm: XlateBfm, seed: int, *, p_gap: float = 0.2,
+                            p_backpressure: float = 0.3, max_run: int = 6) -> None:
+    rng = random.Random(f"port-stress-{seed}")
+    xbfm.set_request_gaps(_bursty(random.Random(rng.random()), p_gap, max_run))
+    xbfm.set_response_backpressure(_bursty(random.Random(rng.random()), p_backpressure,
+                                           max_run))
