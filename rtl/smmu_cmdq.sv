@@ -5,8 +5,9 @@
 //   - CFGI_* and TLBI_* become one `inv_*` pulse to the translation unit; they take effect
 //     at the clock edge of the pulse (no translation started after it can see old entries).
 //   - CMD_SYNC waits until `sync_busy` is low (no walk engine that was running at an
-//     invalidation is still running, and the event queue has written every record it
-//     holds), then signals (SIG_IRQ: a one-cycle pulse on irq_cmdq_sync) and only then
+//     invalidation is still running, no response translated before an invalidation still
+//     waits in the response FIFO, and the event queue has written every record it holds),
+//     then signals (SIG_IRQ: a one-cycle pulse on irq_cmdq_sync) and only then
 //     advances CONS past itself.
 //   - PREFETCH_* are accepted without effect; TLBI_EL2_* are ILLEGAL without IDR0.Hyp.
 //   - Errors (§5.6): CERROR_ILL for unknown opcodes, reserved bits set (any bit outside the

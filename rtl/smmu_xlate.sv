@@ -222,7 +222,12 @@ module smmu_xlate
 
     // ---- response FIFO (2 entries) --------------------------------------------------------
     // Each entry carries one more bit than a response: whether a miss engine produced it.
+    // rs0/rs1: the entry was translated with cache contents an invalidation has since
+    // targeted (it was in the FIFO, or being pushed, during an invalidation, or a stale
+    // engine produced it). CMD_SYNC waits until no such entry is left (§4.7.3: every
+    // transaction translated with an invalidated entry has completed).
     logic [RSP_W:0] rq0, rq1;
+    logic             rs0, rs1;
     logic [1:0]       rq_n;
     wire              rq_space = (rq_n != 2'd2);
     wire              rq_pop = t_rsp_valid && t_rsp_ready;
@@ -237,6 +242,7 @@ module smmu_xlate
     wire eng_push = rq_space && w_rsp_any;
     wire [RSP_W:0] push_data = eng_push ? {w_rsp[rsp_sel], 1'b1} : {s1_tag, fx_rsp, 1'b0};
     wire do_push = eng_push || front_push;
+    wire push_stale = inv_valid || (eng_push && w_stale[rsp_sel]);
 
     assign t_req_ready = !s1_v || s1_adv;
     always @(*) begin
@@ -261,6 +267,7 @@ module smmu_xlate
         if (!rst_n) begin
             s1_v <= 1'b0; s1_tag <= '0; s1 <= '0;
             rq0 <= '0; rq1 <= '0; rq_n <= 2'd0;
+            rs0 <= 1'b0; rs1 <= 1'b0;
         end else begin
             if (t_req_valid && t_req_ready) begin
                 s1_v <= 1'b1;
@@ -270,23 +277,31 @@ module smmu_xlate
 
             case ({do_push, rq_pop})
                 2'b10: begin
-                    if (rq_n == 2'd0) rq0 <= push_data; else rq1 <= push_data;
+                    if (rq_n == 2'd0) begin rq0 <= push_data; rs0 <= push_stale; end
+                    else begin rq1 <= push_data; rs1 <= push_stale; end
+                    if (rq_n != 2'd0) rs0 <= rs0 || inv_valid;
                     rq_n <= rq_n + 2'd1;
                 end
                 2'b01: begin
-                    rq0 <= rq1;
+                    rq0 <= rq1; rs0 <= rs1 || inv_valid;
                     rq_n <= rq_n - 2'd1;
                 end
                 2'b11: begin
-                    if (rq_n == 2'd1) rq0 <= push_data;
-                    else begin rq0 <= rq1; rq1 <= push_data; end
+                    if (rq_n == 2'd1) begin rq0 <= push_data; rs0 <= push_stale; end
+                    else begin
+                        rq0 <= rq1; rs0 <= rs1 || inv_valid;
+                        rq1 <= push_data; rs1 <= push_stale;
+                    end
                 end
-                default: ;
+                default: begin
+                    rs0 <= rs0 || inv_valid;
+                    rs1 <= rs1 || inv_valid;
+                end
             endcase
         end
     end
 
-    assign sync_busy = (w_stale != '0);
+    assign sync_busy = (w_stale != '0) || (rq_n != 2'd0 && rs0) || (rq_n == 2'd2 && rs1);
 
     // fx_range only matters inside the engines (they must not walk an out-of-range input);
     // the hit path gets the same fault through fx_fault.

@@ -46,6 +46,10 @@ class XPort:
                 self.rsps[tag]["edge"] = self.edge
                 self.order.append(tag)
 
+    def hold_responses(self, hold: bool) -> None:
+        """Back-pressure: t_rsp_ready low while ``hold``; responses wait inside the SMMU."""
+        self.dut.t_rsp_ready.value = int(not hold)
+
     async def send(self, reqs: list[dict]) -> None:
         """Issue requests back to back (one per cycle when the SMMU is ready)."""
         dut = self.dut

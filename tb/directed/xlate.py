@@ -345,6 +345,37 @@ async def commands_invalidate_and_sync(dut):
 
 
 @cocotb.test()
+async def sync_waits_for_held_responses(dut):
+    """§4.7.3: a CMD_SYNC completes only when every transaction translated with an entry that
+    an invalidation before it targeted has completed. A response the client has not accepted
+    (t_rsp_ready low) belongs to a transaction that has not completed, so the SYNC after the
+    TLBI of its page must wait for it; the response itself may carry the old translation."""
+    s, ttb = await basic(dut)
+    va = 0x4000_0000
+    s.map(ttb, va, 0x1_0000_0000, nG=1)
+    await s.sync(C.cfgi_all(), C.CmdTlbiNsnhAll())
+    check(await s.x.xlate(tag=1, addr=va, sid=1), OK, pa=0x1_0000_0000)   # now in the IOTLB
+    s.x.hold_responses(True)
+    await s.x.send([{"tag": 2, "addr": va, "sid": 1}])                   # a hit, held inside
+    await s.bfm.clocks(4)
+    assert 2 not in s.x.rsps
+    # munmap: the PTE goes, then TLBI + SYNC
+    s.mem.write64(s.leaf_addr(ttb, va), 0)
+    await s.cmds(C.CmdTlbiNhVa(ASID=1, Addr=va), C.CmdSync(), wait=False)
+    mask = 2 * (1 << s.cmdq_log2) - 1
+    for _ in range(40):  # about 200 cycles of register reads
+        cons = await s.r32("CMDQ_CONS")
+        assert cons & mask != s.cmd_prod, "CMD_SYNC completed while a response it must " \
+                                          "wait for was still held in the SMMU"
+    s.x.hold_responses(False)
+    await s.x.wait([2])
+    check(s.x.rsps[2], OK, pa=0x1_0000_0000)   # translated before the invalidation
+    await s.poll("CMDQ_CONS", s.cmd_prod, mask=mask)
+    r = await s.x.xlate(tag=3, addr=va, sid=1)
+    check(r, ABORT, fault=EventID.F_TRANSLATION)
+
+
+@cocotb.test()
 async def command_errors(dut):
     """CERROR_ILL and CERROR_ABT: CONS stops on the command, GERROR.CMDQ_ERR, restart."""
     s, _ttb = await basic(dut)
