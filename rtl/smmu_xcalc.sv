@@ -143,8 +143,9 @@ module smmu_xcalc
         evt[EVENT_STREAMID_LSB +: EVENT_STREAMID_W] = req.sid;
         case (f)
             EVENT_ID_F_STREAM_DISABLED: ;                     // StreamID only
-            EVENT_ID_C_BAD_SUBSTREAMID:                       // the SubstreamID, no SSV
-                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = req.ssid;
+            // the SubstreamID, no SSV: 0 for a transaction without one (CD 0 via S1DSS)
+            EVENT_ID_C_BAD_SUBSTREAMID:
+                evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = req.ssv ? req.ssid : 20'h0;
             default: begin
                 evt[EVENT_SSV_LSB] = req.ssv;
                 evt[EVENT_SUBSTREAMID_LSB +: EVENT_SUBSTREAMID_W] = req.ssv ? req.ssid : 20'h0;

@@ -204,6 +204,17 @@ def test_two_level_cd(fmt: int, split: int) -> None:
     assert (r.result, r.pa) == (OK, 0x77_0ABC)
 
 
+def test_c_bad_substreamid_without_ssv_records_ssid_0() -> None:
+    """SSV=0 reaches CD 0 through S1DSS=0b10; with L1CD 0 invalid the record names
+    SubstreamID 0 (reference §5: "C_BAD_SUBSTREAMID (SSID reported, 0 if reached via
+    S1DSS=0b10)"), whatever the port's SubstreamID carries when SSV=0."""
+    b = Bench()
+    b.s1_stream(3, None, S1CDMax=12, S1Fmt=1)   # 2-level, L1CD 0 is zero: V=0
+    r = b.xlate(3, 0x40_0000, ssv=0, ssid=0x55)
+    assert (r.result, r.fault) == (ABORT, EventID.C_BAD_SUBSTREAMID)
+    assert only_event(b) == ev(EventID.C_BAD_SUBSTREAMID, StreamID=3, SubstreamID=0)
+
+
 # ---- 9. CD validity -------------------------------------------------------------------------
 ILLEGAL_CDS = {
     "V=0": (DEFAULT, {"V": 0}),

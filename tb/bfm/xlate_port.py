@@ -58,7 +58,7 @@ class XPort:
             dut.t_req_valid.value = 1
             dut.t_req_tag.value = r["tag"]
             dut.t_req_sid.value = r.get("sid", 0)
-            dut.t_req_ssv.value = int("ssid" in r)
+            dut.t_req_ssv.value = r.get("ssv", int("ssid" in r))
             dut.t_req_ssid.value = r.get("ssid", 0)
             dut.t_req_addr.value = r["addr"]
             dut.t_req_rnw.value = int(r.get("rnw", 1))

@@ -306,6 +306,27 @@ async def two_level_tables(dut):
 
 
 @cocotb.test()
+async def c_bad_substreamid_without_ssv(dut):
+    """A transaction without a SubstreamID (SSV=0) reaches CD 0 through S1DSS=0b10; with
+    L1CD 0 invalid that is C_BAD_SUBSTREAMID, whose record names SubstreamID 0 (reference
+    §5: "C_BAD_SUBSTREAMID (SSID reported, 0 if reached via S1DSS=0b10)"), whatever the
+    port's SubstreamID wires carry when SSV=0 (they mean nothing then)."""
+    s = Soft(dut)
+    ttb = s.alloc()
+    l1cd = CDTAB
+    s.mem.write64(l1cd + 8 * 0, L1CD(V=0).to_int())
+    s.ste(9, s1_ste(l1cd, S1Fmt=S1Format.TWO_LEVEL_4K, S1CDMax=10,
+                    S1DSS=S1DefaultSubstream.SSID0))
+    s.map(ttb, 0x5000, 0x9_0000_5000)
+    await s.start()
+    r = await s.x.xlate(addr=0x5010, sid=9, ssv=0, ssid=0x55)
+    check(r, ABORT, fault=EventID.C_BAD_SUBSTREAMID)
+    ev = await s.events(1)
+    got = [(e.EventID, e.StreamID, e.SSV, e.SubstreamID) for e in ev]
+    assert got == [(EventID.C_BAD_SUBSTREAMID, 9, 0, 0)], got
+
+
+@cocotb.test()
 async def commands_invalidate_and_sync(dut):
     """Cached translations stay until TLBI + SYNC; CFGI_STE/CD; SIG_IRQ pulse; nG/ASID."""
     s, ttb = await basic(dut)
