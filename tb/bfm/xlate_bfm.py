@@ -7,6 +7,7 @@ same way on Verilator and Icarus; pause generators add idle cycles and back-pres
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator
 
 from cocotbext.axi.stream import define_stream
@@ -36,10 +37,15 @@ class XlateBfm:
                              reset_active_level=False)
         for lg in (self.source.log, self.sink.log):
             lg.setLevel(logging.WARNING)
+        # With SSV=0 the SubstreamID wires mean nothing; when set, they carry noise from this
+        # generator instead of 0, so an SMMU that reads them anyway shows it.
+        self.ssid_noise: random.Random | None = None
 
     async def send(self, tag: int, sid: int, ssv: int, ssid: int, addr: int, rnw: int,
                    ind: int, pnu: int) -> None:
         """Queue a request; the source presents it as soon as the port is free."""
+        if not ssv and self.ssid_noise is not None:
+            ssid = self.ssid_noise.getrandbits(20)
         await self.source.send(TReqTransaction(
             req_tag=tag, req_sid=sid, req_ssv=ssv, req_ssid=ssid, req_addr=addr,
             req_rnw=rnw, req_ind=ind, req_pnu=pnu))

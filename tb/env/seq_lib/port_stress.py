@@ -2,7 +2,8 @@
 
 A test that only ever sees ready=1 proves little: with back-pressure, responses wait in the
 SMMU's response FIFO, which is where a CMD_SYNC that completes too early shows (§4.7.3).
-The pause generators are cocotbext-axi's: one value per cycle, True pauses the port.
+The pause generators are cocotbext-axi's: one value per cycle, True pauses the port. The
+SubstreamID wires of requests without one (SSV=0) carry noise.
 """
 
 from __future__ import annotations
@@ -28,3 +29,4 @@ def stress_translation_port(xbfm: XlateBfm, seed: int, *, p_gap: float = 0.2,
     xbfm.set_request_gaps(_bursty(random.Random(rng.random()), p_gap, max_run))
     xbfm.set_response_backpressure(_bursty(random.Random(rng.random()), p_backpressure,
                                            max_run))
+    xbfm.ssid_noise = random.Random(rng.random())
