@@ -28,7 +28,7 @@ module smmu_xcalc
     input  xreq_t       req,
     // context: c_kind is CTX_* (abort: silent, bypass, stage-1 translate, configuration fault)
     input  logic [1:0]  c_kind,
-    input  logic        c_chk_ias,  // bypass by STE/S1DSS (not GBPA): input limited to IAS
+    input  logic        c_chk_ias,  // bypass by STE/S1DSS (not GBPA): beyond IAS records a fault
     input  logic [1:0]  c_privcfg,
     input  logic [1:0]  c_instcfg,
     input  logic [5:0]  c_t0sz,
@@ -105,9 +105,11 @@ module smmu_xcalc
             CTX_ABORT: ;  // STE.Config abort or GBPA.ABORT: silent, no fault ID
             CTX_BYPASS: begin
                 // Stage 1 bypassed by the STE: an input address beyond IAS (= OAS) is a stage-1
-                // Address Size fault; it has no CD, so it aborts and is recorded.
-                if (c_chk_ias && (req.addr >> PA_BITS) != 64'h0) f = EVENT_ID_F_ADDR_SIZE;
-                else begin
+                // Address Size fault; it has no CD, so it aborts and is recorded. SMMUEN=0
+                // (GBPA bypass): beyond the OAS the transaction aborts with no event (§3.4).
+                if ((req.addr >> PA_BITS) != 64'h0) begin
+                    if (c_chk_ias) f = EVENT_ID_F_ADDR_SIZE;
+                end else begin
                     result = RES_BYPASS;
                     pa = req.addr[51:0];
                 end

@@ -35,6 +35,18 @@ def test_smmuen0_follows_gbpa(abort: int) -> None:
     assert b.smmu.evtq.written == 0 and b.events() == []
 
 
+@pytest.mark.parametrize("addr", [1 << 48, (1 << 60) | 0x1234, 0xFFFF_0000_0000_0000])
+def test_smmuen0_bypass_beyond_oas_aborts_silently(addr: int) -> None:
+    """§3.4: with SMMUEN=0 and GBPA bypass, an input address beyond the OAS (48 bits here)
+    terminates the transaction with an abort and no event is recorded."""
+    b = Bench(enable=False)
+    assert (b.xlate(7, 0xFFFF_FFFF_F000).result, b.xlate(7, 0xFFFF_FFFF_F000).pa) == \
+        (BYPASS, 0xFFFF_FFFF_F000)
+    r = b.xlate(7, addr)
+    assert (r.result, r.pa, r.fault) == (ABORT, 0, 0)
+    assert b.smmu.evtq.written == 0 and b.events() == []
+
+
 # ---- 2. StreamID range ----------------------------------------------------------------------
 @pytest.mark.parametrize("recinvsid", [0, 1])
 def test_sid_beyond_log2size(recinvsid: int) -> None:

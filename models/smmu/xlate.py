@@ -50,7 +50,6 @@ __all__ = [
     "translate",
 ]
 
-PORT_PA_BITS = 52  # width of t_rsp_pa
 VA56 = (1 << 56) - 1  # VA[55:0]: the address with the top byte removed, as TLBs key it
 TRANSLATION_CLASS = frozenset({EventID.F_TRANSLATION, EventID.F_ADDR_SIZE, EventID.F_ACCESS,
                                EventID.F_PERMISSION})
@@ -505,8 +504,11 @@ def _translate(c: _Ctx) -> Outcome:
     if not regs.SMMUEN:
         if regs.GBPA_ABORT:
             return Outcome(TransResp(Result.ABORT))
-        # choice: the port carries 52 bits; GBPA bypass makes no address-size check.
-        return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr & ((1 << PORT_PA_BITS) - 1)))
+        # §3.4: with the SMMU disabled and GBPA bypass, an input address beyond the OAS
+        # terminates the transaction with an abort, and no event is recorded.
+        if req.addr >> cfg.pa_bits:
+            return Outcome(TransResp(Result.ABORT))
+        return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr))
     ste = _fetch_ste(c)
     if not _ste_legal(cfg, ste):
         raise c.config_fault(EventID.C_BAD_STE)

@@ -58,6 +58,23 @@ async def gbpa_bypass_abort(dut):
 
 
 @cocotb.test()
+async def smmuen0_bypass_beyond_oas(dut):
+    """§3.4: "If the SMMU is disabled (SMMUEN == 0, and GBPA.ABORT == 0 allows traffic
+    bypass), the input address is presented directly to the output PA. If the input address
+    of a transaction exceeds the size of the OAS, the transaction is terminated with an abort
+    and no event is recorded." The default configuration has a 48-bit OAS."""
+    s = Soft(dut)
+    await s.start(smmuen=0)
+    r = await s.x.xlate(addr=0xFFFF_FFFF_F000, sid=3)                 # the last OAS page
+    check(r, BYPASS, pa=0xFFFF_FFFF_F000)
+    for tag, addr in ((2, 1 << 48), (3, (1 << 60) | 0x1234), (4, 0xFFFF_0000_0000_0000)):
+        r = await s.x.xlate(tag=tag, addr=addr, sid=3)
+        check(r, ABORT, pa=0)
+        assert r["fault"] == 0, r
+    assert await s.events() == []
+
+
+@cocotb.test()
 async def s1_page_hit(dut):
     """A 4-level walk, then hits: PA, permissions, MAIR attribute, SH; hit latency."""
     s, ttb = await basic(dut)
