@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from models.arch.commands import Command
 from models.cpu.mm import MM
 from models.memory import PAGE_SIZE
 from tb.sva.arm.arm_smmu_v3.asid import AsidError, AsidOwner
@@ -31,6 +32,7 @@ from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver, dev_to_smmu
 from tb.sva.arm.arm_smmu_v3.master import Master, dev_to_master
 from tb.sva.arm.arm_smmu_v3.tlb import (
     CMDQ_MAX_TLBI_OPS,
+    arm_smmu_inv_tlb_then_atc,
     arm_smmu_tlb_inv_asid,
     atc_inv_cmds,
     tlbi_asid_cmd,
@@ -166,14 +168,12 @@ class ArmSmmuMmOps:
         if cleared:
             return  # release already invalidated everything
         if detach_domain:
-            cmds = [tlbi_asid_cmd(drv.smmu, ctx.asid),
-                    *atc_inv_cmds(domain.ats_sids(), pasid, 0, 0)]
-        else:
-            cmds = atc_inv_cmds(master.sids if drv.master_ats_enabled(master) else [],
-                                pasid, 0, 0)
-            if not cmds:
-                return
-        await drv.smmu.cmdq_drv.issue(cmds)
+            await arm_smmu_inv_tlb_then_atc(drv.smmu, [tlbi_asid_cmd(drv.smmu, ctx.asid)],
+                                            atc_inv_cmds(domain.ats_sids(), pasid, 0, 0))
+            return
+        cmds = atc_inv_cmds(master.sids if drv.master_ats_enabled(master) else [], pasid, 0, 0)
+        if cmds:
+            await drv.smmu.cmdq_drv.issue(cmds)
 
     async def invalidate(self, bonds: list[IommuBond], pasid: int, ctx: Any, start: int,
                          size: int) -> None:
@@ -186,23 +186,22 @@ class ArmSmmuMmOps:
             groups.setdefault(id(drv), (drv, []))[1].append(dev_to_master(bond.master))
         for drv, masters in groups.values():
             if size:
-                cmds = tlbi_va_cmds(drv.smmu, ctx.asid, start, size, PAGE_SIZE, leaf=False)
+                tlbi = tlbi_va_cmds(drv.smmu, ctx.asid, start, size, PAGE_SIZE, leaf=False)
             else:
-                cmds = [tlbi_asid_cmd(drv.smmu, ctx.asid)]
+                tlbi = [tlbi_asid_cmd(drv.smmu, ctx.asid)]
+            atc: list[Command] = []
             for m in masters:
                 if drv.master_ats_enabled(m):
-                    cmds += atc_inv_cmds(m.sids, pasid, start, size)
-            await drv.smmu.cmdq_drv.issue(cmds)
+                    atc += atc_inv_cmds(m.sids, pasid, start, size)
+            await arm_smmu_inv_tlb_then_atc(drv.smmu, tlbi, atc)
 
     async def clear(self, dev: Device, pasid: int, ctx: Any) -> None:
         """The mm exited with the bond live: quiet CD, then drop every cached translation."""
         master = dev_to_master(dev)
         drv = _drv(master)
         await _cdtab(master).write(pasid, QUIET)  # case 4: V=1, EPD0=1, R=0, S=0
-        cmds = [tlbi_asid_cmd(drv.smmu, ctx.asid)]
-        if drv.master_ats_enabled(master):
-            cmds += atc_inv_cmds(master.sids, pasid, 0, 0)
-        await drv.smmu.cmdq_drv.issue(cmds)
+        atc = atc_inv_cmds(master.sids, pasid, 0, 0) if drv.master_ats_enabled(master) else []
+        await arm_smmu_inv_tlb_then_atc(drv.smmu, [tlbi_asid_cmd(drv.smmu, ctx.asid)], atc)
 
 
 ARM_SMMU_MM_OPS = ArmSmmuMmOps()

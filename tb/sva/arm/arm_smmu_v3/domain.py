@@ -20,6 +20,7 @@ from tb.sva.arm.arm_smmu_v3.cd import CdTable, ContextDesc
 from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver, dev_to_smmu
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.arm.arm_smmu_v3.tlb import (
+    arm_smmu_inv_tlb_then_atc,
     arm_smmu_tlb_inv_asid,
     atc_inv_cmds,
     tlbi_va_cmds,
@@ -145,9 +146,9 @@ class ArmSmmuDomain:
     async def tlb_inv_range(self, iova: int, size: int, *, leaf: bool) -> None:
         """arm_smmu_tlb_inv_range_domain for SSID 0."""
         drv, _ = self._ready()
-        cmds = tlbi_va_cmds(drv.smmu, self.asid, iova, size, GRANULE, leaf)
-        cmds += atc_inv_cmds(self.ats_sids(), 0, iova, size)
-        await drv.smmu.cmdq_drv.issue(cmds)
+        await arm_smmu_inv_tlb_then_atc(
+            drv.smmu, tlbi_va_cmds(drv.smmu, self.asid, iova, size, GRANULE, leaf),
+            atc_inv_cmds(self.ats_sids(), 0, iova, size))
 
     def ats_sids(self) -> list[int]:
         assert self.drv is not None

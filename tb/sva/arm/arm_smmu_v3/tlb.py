@@ -24,7 +24,8 @@ from models.arch.geometry import ENTRIES
 from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
 
 __all__ = ["CMDQ_MAX_TLBI_OPS", "ATC_INV_SIZE_ALL", "tlbi_asid_cmd", "tlbi_va_cmds",
-           "arm_smmu_tlb_inv_asid", "arm_smmu_tlb_inv_range_asid", "atc_inv_cmd"]
+           "arm_smmu_tlb_inv_asid", "arm_smmu_tlb_inv_range_asid", "atc_inv_cmd",
+           "atc_inv_cmds", "arm_smmu_inv_tlb_then_atc"]
 
 CMDQ_MAX_TLBI_OPS = ENTRIES  # 1 << (PAGE_SHIFT - 3): 512 for 4 KiB pages
 ATC_INV_SIZE_ALL = 52
@@ -70,3 +71,15 @@ def atc_inv_cmd(sid: int, ssid: int, iova: int, size: int) -> CmdAtcInv:
 
 def atc_inv_cmds(sids: Iterable[int], ssid: int, iova: int, size: int) -> list[Command]:
     return [atc_inv_cmd(sid, ssid, iova, size) for sid in sids]
+
+
+async def arm_smmu_inv_tlb_then_atc(smmu: ArmSmmuV3, tlbi: list[Command],
+                                    atc: list[Command]) -> None:
+    """The SMMU's TLB first, then the endpoints' ATCs, each batch completed by its own
+    CMD_SYNC (§4.5.1: "after ensuring completion of the SMMU translation invalidate, issue a
+    CMD_ATC_INV"; Linux: arm_smmu_tlb_inv_range_domain submits the TLBIs with a SYNC, then
+    arm_smmu_atc_inv_domain). In one batch, an ATS request between the two could refill an
+    ATC from a TLB entry that is about to go."""
+    await smmu.cmdq_drv.issue(tlbi)
+    if atc:
+        await smmu.cmdq_drv.issue(atc)
