@@ -56,5 +56,25 @@ def test_seizing_a_private_asid_moves_the_domain_then_invalidates():
     assert order == [("rewrite CD0", 2), ("TLBI_NH_ASID", 1)]
 
 
+def test_seizing_publishes_the_new_asid_before_the_cd_and_the_tlbi():
+    """Linux arm_smmu_share_asid, "Race with unmap": the domain's ASID becomes the new one
+    before CD 0 is rewritten and the old ASID invalidated, so that an unmap running meanwhile
+    invalidates the ASID the SMMU may now cache entries under; entries still tagged with the
+    old ASID go with the invalidate-all of the old ASID that follows."""
+    m = AsidMap(16)
+    seen: list[tuple[str, int]] = []
+    private = m.alloc_private()
+
+    async def rewrite(new: int) -> None:
+        seen.append(("rewrite", private.asid))   # what a concurrent unmap would target
+
+    async def tlbi(asid: int) -> None:
+        seen.append(("tlbi", private.asid))
+
+    private.rewrite = rewrite
+    asyncio.run(m.share(1, object(), tlbi))
+    assert seen == [("rewrite", 2), ("tlbi", 2)]
+
+
 async def _no_tlbi(asid: int) -> None:
     raise AssertionError("no invalidation expected")

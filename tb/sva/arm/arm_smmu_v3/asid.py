@@ -79,10 +79,13 @@ class AsidMap:
         # A private domain holds it: give the domain a fresh ASID, live.
         new = self._free_asid()
         self.owners[new] = owner  # reserved before the CD changes
+        # Race with unmap (as Linux): publish the new ASID before the CD changes, so that an
+        # unmap meanwhile invalidates the ASID the SMMU may start caching entries under;
+        # entries under the old one go with the invalidation of the old ASID below.
+        owner.asid = new
         if owner.rewrite is not None:
             await owner.rewrite(new)
         # Both ASIDs may tag TLB entries of the domain until the old one is invalidated.
         await tlbi_asid(asid)
         del self.owners[asid]
-        owner.asid = new
         return None
