@@ -77,6 +77,16 @@ def test_two_level_lookup(split: int) -> None:
     assert (r.result, r.pa) == (BYPASS, 0x4_2000)
 
 
+@pytest.mark.parametrize("reserved", [0, 5, 7, 9, 11, 31])
+def test_reserved_split_behaves_as_6(reserved: int) -> None:
+    """§6.3.25 STRTAB_BASE_CFG.SPLIT: 6, 8 or 10; "Other values are reserved, behave as 6"."""
+    b = Bench(two_level=True, split=6, split_reg=reserved)
+    sid = (5 << 6) | 3
+    b.write_ste(sid, STE(V=1, Config=StreamConfig.BYPASS))
+    r = b.xlate(sid, 0x4_2000)
+    assert (r.result, r.pa) == (BYPASS, 0x4_2000)
+
+
 @pytest.mark.parametrize("span,l2index", [(0, 0), (10, 0), (31, 0), (4, 8), (4, 7)])
 def test_l1std_span(span: int, l2index: int) -> None:
     b = Bench(two_level=True, split=8)

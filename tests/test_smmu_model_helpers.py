@@ -88,7 +88,10 @@ class Bench:
 
     def __init__(self, cfg: SmmuConfig = DEFAULT, *, two_level: bool = False, split: int = 8,
                  log2size: int | None = None, recinvsid: int = 1, cmdq_log2: int = 4,
-                 evtq_log2: int = 4, policy: str = "cached", enable: bool = True) -> None:
+                 evtq_log2: int = 4, policy: str = "cached", enable: bool = True,
+                 split_reg: int | None = None) -> None:
+        """``split`` lays out the tables; ``split_reg`` (default: the same) is what
+        STRTAB_BASE_CFG.SPLIT is programmed with."""
         self.cfg = cfg
         self.mem = PhysicalMemory(48)
         self.alloc = FrameAllocator(self.mem, 0x1000_0000, 0x4000_0000)
@@ -106,7 +109,8 @@ class Bench:
         self.evtq = self.alloc.alloc(32 << evtq_log2)
         self.w64("STRTAB_BASE", R.STRTAB_BASE(ADDR=self.strtab, RA=1).to_int())
         self.w32("STRTAB_BASE_CFG", R.STRTAB_BASE_CFG(
-            LOG2SIZE=self.log2size, SPLIT=split if two_level else 0,
+            LOG2SIZE=self.log2size,
+            SPLIT=(split if split_reg is None else split_reg) if two_level else 0,
             FMT=R.StrtabFmt.TWO_LEVEL if two_level else R.StrtabFmt.LINEAR).to_int())
         self.w64("CMDQ_BASE", R.CMDQ_BASE(ADDR=self.cmdq, LOG2SIZE=cmdq_log2).to_int())
         self.w64("EVENTQ_BASE", R.EVENTQ_BASE(ADDR=self.evtq, LOG2SIZE=evtq_log2).to_int())

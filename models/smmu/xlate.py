@@ -241,8 +241,8 @@ def _fetch_ste(c: _Ctx) -> STE:
         return _dec(STE, cached)
     two_level = regs.FMT == R.StrtabFmt.TWO_LEVEL and cfg.ST_LEVEL == R.STLevel.TWO_LEVEL
     if two_level:
-        # choice: a reserved SPLIT (not 6/8/10) behaves as the nearest smaller legal one.
-        split = max(s for s in (6, 8, 10) if s <= max(regs.SPLIT, 6))
+        # §6.3.25: SPLIT is 6, 8 or 10; "Other values are reserved, behave as 6".
+        split = regs.SPLIT if regs.SPLIT in (6, 8, 10) else 6
         l1_bytes = L1STD.SIZE << max(regs.LOG2SIZE - split, 0)
         base = regs.STRTAB_BASE & ~(max(64, l1_bytes) - 1)
         l1_key = (sid >> split, split)
