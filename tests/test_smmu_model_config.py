@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from models.arch import commands as C
@@ -119,7 +121,8 @@ ILLEGAL_STES = {
     "nested without S2P": (DEFAULT, {"Config": StreamConfig.NESTED}),
     "S1CDMax>SSIDSIZE": (DEFAULT, {"S1CDMax": 17}),
     "S1Fmt without CD2L": (DEFAULT.replace(CD2L=0), {"S1CDMax": 4, "S1Fmt": 1}),
-    "S1Fmt reserved": (DEFAULT, {"S1CDMax": 4, "S1Fmt": 0b11}),
+    # §5.2: "If ... SMMU_IDR0.CD2L == 0, it is ILLEGAL to set this field != 0b00"
+    "S1Fmt reserved without CD2L": (DEFAULT.replace(CD2L=0), {"S1CDMax": 4, "S1Fmt": 0b11}),
     "S1STALLD with terminate-only": (DEFAULT, {"S1STALLD": 1}),
     "STRW=EL2 without Hyp": (DEFAULT, {"STRW": StreamWorld.EL2}),
     "STRW reserved": (DEFAULT, {"STRW": 0b11}),
@@ -176,6 +179,17 @@ def _cd_table(b: Bench, sid: int, s1dss: int) -> int:
     b.mem.write(table, b.cd(pt, ASID=1, TTB0=pt.root).to_bytes())
     b.mem.write(table + 64 * 5, b.cd(pt, ASID=2).to_bytes())
     return table
+
+
+def test_reserved_s1fmt_behaves_as_linear() -> None:
+    """§5.2 STE.S1Fmt: "0b11 Reserved (behaves as 0b00)" where CD2L == 1: a linear table."""
+    b = Bench()
+    _cd_table(b, 6, S1DefaultSubstream.SSID0)
+    ste = STE.from_bytes(b.mem.read(b.ste_addr(6), 64))
+    b.write_ste(6, dataclasses.replace(ste, S1Fmt=0b11))
+    r = b.xlate(6, 0x2000, ssv=1, ssid=5)                  # CD 5 of the linear table
+    assert (r.result, r.pa) == (OK, 0xB000)
+    assert b.events() == []
 
 
 @pytest.mark.parametrize("s1dss", [0b00, 0b11])

@@ -296,8 +296,9 @@ def _ste_legal(cfg: SmmuConfig, ste: STE) -> bool:
             return False
         if ste.S1CDMax > cfg.SSIDSIZE:
             return False
-        if ste.S1CDMax and ste.S1Fmt != S1Format.LINEAR and (
-                not cfg.CD2L or ste.S1Fmt not in S1Format._value2member_map_):
+        # §5.2: S1Fmt != 0b00 is ILLEGAL without CD2L; otherwise the reserved 0b11 behaves as
+        # 0b00 (a linear table).
+        if ste.S1CDMax and ste.S1Fmt != S1Format.LINEAR and not cfg.CD2L:
             return False
         if ste.S1ContextPtr >> cfg.pa_bits:
             return False
