@@ -273,6 +273,8 @@ module smmu_regs
                     REG_EVENTQ_IRQ_CFG1: if (MSI != 0 && eventq_irq_off) eventq_irq_cfg1 <= reg_wdata;
                     REG_EVENTQ_IRQ_CFG2: if (MSI != 0 && eventq_irq_off)
                         eventq_irq_cfg2 <= reg_wdata & IRQ_CFG2_FIELDS;
+                    // The PRI queue's registers share the event queue's layouts
+                    // (EVENTQ_BASE/PROD/CONS in smmu_arch_pkg).
                     REG_PRIQ_BASE: if (PRI != 0 && priq_off)
                         priq_base <= upd_lo(priq_base, reg_wdata, EVENTQ_BASE_WMASK);
                     REG_PRIQ_BASE_HI: if (PRI != 0 && priq_off)
