@@ -1,16 +1,19 @@
 // IOTLB: TLB_N leaves, fully associative, one lookup per cycle (docs/rtl.md).
 //
-// An entry is a leaf at its size (4 KiB, 2 MiB, 1 GiB) for one ASID (or global, nG = 0),
-// with the permissions already merged with the table attributes (unless HAD0).
-//   - Lookup, combinational: the lowest valid entry that is global or of lk_asid and whose
-//     VA[47:12] matches under its size. The hit path looks up stage 1's request every cycle
+// An entry is a leaf at its size (4 KiB, 2 MiB, 1 GiB) for one ASID (or global, nG = 0,
+// tagged with the ASET of the CD it was walked through), with the permissions already merged
+// with the table attributes (unless HAD0).
+//   - Lookup, combinational: the lowest valid entry that is of lk_asid (non-global) or global
+//     with lk_aset (section 3.17.1: a global entry matches only lookups through a
+//     configuration of the same ASET), and whose VA[47:12] matches under its size. The hit path looks up stage 1's request every cycle
 //     with the ASID of its configuration-cache context.
 //   - Fill, at the clock edge: the lowest free entry, else the round-robin pointer (which
 //     then advances); the VA bits below the leaf's size are cleared. No fill in a cycle with
 //     an invalidation (fill_ready is low).
 //   - Invalidation, at the clock edge of inv_valid: TLBI_NH_ALL/NSNH_ALL every entry,
 //     TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries covering the VA
-//     with the ASID or global, TLBI_NH_VAA the entries covering the VA.
+//     with the ASID or global, TLBI_NH_VAA the entries covering the VA. ASET plays no part
+//     (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their ASET).
 `default_nettype none
 
 module smmu_iotlb
@@ -24,6 +27,7 @@ module smmu_iotlb
 
     // lookup
     input  logic [CD_ASID_W-1:0] lk_asid,
+    input  logic                 lk_aset,
     input  logic [35:0]          lk_va,       // VA[47:12]
     output logic                 lk_hit,
     output leaf_t                lk_leaf,     // the hit entry's leaf (entry 0's without a hit)
@@ -62,13 +66,13 @@ module smmu_iotlb
     tlb_entry_t      t_e, t_s, t_i;
     // verilator lint_on UNUSEDSIGNAL
 
-    // lookup: valid, global or the ASID, VA[47:12] under the entry's size
+    // lookup: valid, the ASID (non-global) or the ASET (global), VA[47:12] under the size
     always @(*) begin
         lk_hit = 1'b0;
         l_sel = '0;
         for (int j = TLB_N - 1; j >= 0; j--) begin
             t_e = te[j];
-            if (tv[j] && (t_e.gbl || t_e.asid == lk_asid) &&
+            if (tv[j] && (t_e.gbl ? t_e.aset == lk_aset : t_e.asid == lk_asid) &&
                 ((t_e.va ^ lk_va) & va_mask(t_e.leaf.size)) == 36'h0) begin
                 lk_hit = 1'b1;
                 l_sel = TI_W'(j);

@@ -54,6 +54,7 @@ package smmu_types_pkg;
         logic [STE_PRIVCFG_W-1:0]   privcfg;
         logic [STE_INSTCFG_W-1:0]   instcfg;
         logic [CD_ASID_W-1:0]       asid;
+        logic                       aset;       // global IOTLB entries match only their ASET
         logic [CD_T0SZ_W-1:0]       t0sz;
         logic                       tbi0;
         logic                       epd0;
@@ -96,7 +97,8 @@ package smmu_types_pkg;
 
     typedef struct packed {
         logic [CD_ASID_W-1:0]           asid;
-        logic                           gbl;      // nG = 0: any ASID
+        logic                           gbl;      // nG = 0: any ASID of the same ASET
+        logic                           aset;     // CD.ASET of the fill (global entries)
         logic [35:0]                    va;       // VA[47:12] (bits below the size: zero)
         leaf_t                          leaf;
     } tlb_entry_t;

@@ -499,6 +499,7 @@ module smmu_walker
                         k.a <= blk[CD_A_LSB];
                         k.asid <= (ASID16 != 0) ? blk[CD_ASID_LSB +: CD_ASID_W]
                                                 : {8'h0, blk[CD_ASID_LSB +: 8]};  // 8-bit ASIDs
+                        k.aset <= blk[CD_ASET_LSB];
                         k.had0 <= (HAD != 0) ? blk[CD_HAD0_LSB] : 1'b0;
                         k.ttb0 <= blk[CD_TTB0_LSB +: ADDR_W - CD_TTB0_ADDR_LO];   // TTB0[47:4]
                         k.mair <= blk[CD_MAIR_LSB +: CD_MAIR_W];
@@ -619,6 +620,7 @@ module smmu_walker
     assign tf_valid = (st == S_DONE) && !tf_done && l_hit && !stale;
     assign tf.asid = k.asid;
     assign tf.gbl = l_global;
+    assign tf.aset = k.aset;
     assign tf.va = q.addr[47:12];
     assign tf.leaf = lf;
 

@@ -153,7 +153,7 @@ module smmu_xlate
     // IOTLB: looked up by stage 1 with the ASID of its context
     smmu_iotlb #(.TLB_N(TLB_N)) u_tlb (
         .clk, .rst_n,
-        .lk_asid(c_ctx.asid), .lk_va(s1.addr[47:12]), .lk_hit(l_hit), .lk_leaf(l_leaf),
+        .lk_asid(c_ctx.asid), .lk_aset(c_ctx.aset), .lk_va(s1.addr[47:12]), .lk_hit(l_hit), .lk_leaf(l_leaf),
         .fill_valid(w_tf_any), .fill_ready(tf_ready), .fill(wt[tf_sel]),
         .inv_valid, .inv
     );

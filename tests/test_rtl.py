@@ -60,7 +60,8 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
 
 @pytest.mark.rtl
 @pytest.mark.parametrize(
-    "module", ["tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill"])
+    "module", ["tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill",
+               "tb.directed.conformance"])
 @pytest.mark.parametrize("sim", sims())
 def test_rtl_directed_smoke(sim: str, module: str) -> None:
     """Directed translation tests with hand-derived expectations (every test of the module)."""

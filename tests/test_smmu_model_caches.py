@@ -78,6 +78,41 @@ def test_global_entry_serves_other_asid() -> None:
     assert pas(b, sid=SID + 1) == {0xA000, 0xB000}
 
 
+@pytest.mark.parametrize("aset", [0, 1])
+def test_global_entry_matches_only_its_aset(aset: int) -> None:
+    """§3.17.1: "Global TLB entries with ASET == 0 do not match lookups through configurations
+    with ASET == 1" and the converse; §3.17: CMD_TLBI_* invalidate matching entries
+    "regardless of their ASET value"."""
+    b = Bench(policy="cached")
+    pt = b.pt()
+    b.s1_stream(SID, b.cd(pt, ASET=aset))
+    pt.map(VA, 0xA000, nG=0)
+    b.xlate(SID, VA)
+    pt.map(VA, 0xB000, nG=0)
+    b.s1_stream(SID + 1, b.cd(pt, ASID=ASID + 7, ASET=1 - aset))
+    b.s1_stream(SID + 2, b.cd(pt, ASID=ASID + 8, ASET=aset))
+    assert pas(b, sid=SID + 1) == {0xB000}           # the other set: memory only
+    assert pas(b, sid=SID + 2) == {0xA000, 0xB000}   # the same set: the global entry may hit
+    b.cmd(C.CmdTlbiNhVa(ASID=ASID + 7, Addr=VA), C.CmdSync())
+    assert pas(b) == {0xB000}
+
+
+def test_entry_made_under_affd_may_hold_af() -> None:
+    """A TLB entry made through a CD with AFFD=1 may hold AF=1 (its AF check was done at the
+    walk): after CD.AFFD goes to 0 with only CFGI_CD, the old entry may still translate, and
+    the fresh walk gives F_ACCESS (§3.13.1, access flag faults)."""
+    b = Bench(policy="cached")
+    pt = b.pt()
+    ctx = b.s1_stream(SID, b.cd(pt, AFFD=1))
+    pt.map(VA, 0xA000, AF=0)
+    assert b.xlate(SID, VA).pa == 0xA000
+    b.mem.write(ctx, b.cd(pt, AFFD=0).to_bytes())
+    b.cmd(C.CmdCfgiCd(StreamID=SID, SubstreamID=0), C.CmdSync())
+    outs = b.smmu.predict(TransReq(sid=SID, addr=VA))
+    assert {o.resp.pa for o in outs if o.resp.result == Result.OK_TRANSLATED} == {0xA000}
+    assert EventID.F_ACCESS in {o.event.EventID for o in outs if o.event is not None}
+
+
 @pytest.mark.parametrize("cmd", [C.CmdTlbiNhAll(), C.CmdTlbiNsnhAll()])
 def test_tlbi_all(cmd: C.Command) -> None:
     b, pt = env()

@@ -14,9 +14,10 @@ What "may be cached" means here:
   does not require negative caching of invalid structures, and forbidding it keeps the
   envelope tight). A valid STE of an aborting or bypassing stream *is* cacheable.
 * Keys are the architecture's: L1STD by the StreamID span it covers, STE by StreamID, L1CD and
-  CD by (StreamID, CD-table index), TLB leaves by ASID (or global, nG=0) and the VA block or
-  page they map, walk-cache (intermediate table) entries by ASID, level and VA prefix. Every
-  entry belongs to VMID 0 and the NS-EL1 StreamWorld (no stage 2, no Hyp).
+  CD by (StreamID, CD-table index), TLB leaves by ASID (or, global with nG=0, by CD.ASET,
+  §3.17.1) and the VA block or page they map, walk-cache (intermediate table) entries by
+  ASID, level and VA prefix. Every entry belongs to VMID 0 and the NS-EL1 StreamWorld (no
+  stage 2, no Hyp).
 * A TLB leaf is cacheable once its walk passed the access-flag check (a permission fault does
   not stop it being cached; an F_ACCESS or F_ADDR_SIZE does). Intermediate table descriptors
   are cacheable once read and found valid, even if the walk faulted further down.
@@ -45,7 +46,9 @@ from models.smmu.xlate import (
     VA56,
     Outcome,
     TlbEntry,
+    TlbTag,
     XlateRegs,
+    tlb_tag,
     translate,
 )
 
@@ -92,18 +95,18 @@ class CacheEnvelope:
         self.mem = mem
         self.regs = regs
         self.config: dict[str, dict[Hashable, list[Any]]] = {k: {} for k in CONFIG_KINDS}
-        self.tlb: dict[tuple[int | None, int, int], list[TlbEntry]] = {}
+        self.tlb: dict[tuple[TlbTag, int, int], list[TlbEntry]] = {}
         self.walk: dict[tuple[int, int, int], list[int]] = {}
 
     # ---- the cache contents ---------------------------------------------------------------
     def candidates(self, kind: str, key: Hashable) -> list[Any]:
         """Cached values that may stand in for a fetch at (kind, key), oldest first."""
         if kind == "TLB":
-            asid, va56 = key  # type: ignore[misc]
+            asid, aset, va56 = key  # type: ignore[misc]
             out: list[Any] = []
             for level in (1, 2, 3):
                 base = align_down(va56, level_size(level))
-                for tag in (asid, None):
+                for tag in (asid, tlb_tag(None, aset)):
                     out += self.tlb.get((tag, level, base), [])
             return out
         if kind == "WALK":
@@ -222,9 +225,10 @@ class CacheEnvelope:
             ttl = cmd.TTL if cmd.TG == 1 else 0
         asid = cmd.ASID if isinstance(cmd, C.CmdTlbiNhVa) else None
 
-        def leaf_hit(k: tuple[int | None, int, int]) -> bool:
+        def leaf_hit(k: tuple[TlbTag, int, int]) -> bool:
             tag, level, base = k
-            if asid is not None and tag not in (asid, None):
+            # global entries of either ASET match every ASID (§3.17: ASET plays no part)
+            if asid is not None and isinstance(tag, int) and tag != asid:
                 return False
             if ttl and level != ttl:
                 return False  # a wrong level hint may leave the entry: keep it (envelope)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from models.arch import registers as R
@@ -108,7 +108,7 @@ class TlbEntry:
     not stored: choice (the architecture lets either be cached; storing less is simpler).
     """
 
-    asid: int | None  # None: global entry (nG=0), matches every ASID
+    asid: int | None  # None: global entry (nG=0), matches every ASID of its ASET
     level: int
     va: int  # VA[55:0] of the block/page base
     oa: int
@@ -121,13 +121,28 @@ class TlbEntry:
     ap_table: int  # APTable bits accumulated (bit 0: no EL0, bit 1: no write)
     uxn_table: int
     pxn_table: int
+    # CD.ASET of the walk. §3.17.1: a global entry matches only lookups through a
+    # configuration with the same ASET; for a non-global entry ASET is not part of the match.
+    aset: int = 0
 
     @property
     def size(self) -> int:
         return level_size(self.level)
 
+    @property
+    def tag(self) -> TlbTag:
+        return tlb_tag(self.asid, self.aset)
+
     def covers(self, va56: int) -> bool:
         return self.va <= va56 < self.va + self.size
+
+
+# The tag a TLB entry is filed under: its ASID, or for a global entry its ASID set.
+TlbTag = int | tuple[str, int]
+
+
+def tlb_tag(asid: int | None, aset: int) -> TlbTag:
+    return ("global", aset) if asid is None else asid
 
 
 FRESH: Any = type("Fresh", (), {"__repr__": lambda self: "FRESH"})()
@@ -139,7 +154,7 @@ class Lookup(Protocol):
     ``pick`` returns one cached value for (kind, key) or :data:`FRESH` (fetch from memory);
     ``fill`` reports a valid structure just fetched, which the SMMU may cache from now on.
     Kinds: "L1STD" (l1 index, split), "STE" sid, "L1CD" (sid, l1 index, split),
-    "CD" (sid, cd index), "TLB" (asid, VA[55:0]), "WALK" (asid, level, VA prefix).
+    "CD" (sid, cd index), "TLB" (asid, aset, VA[55:0]), "WALK" (asid, level, VA prefix).
     """
 
     def pick(self, kind: str, key: Hashable) -> Any: ...
@@ -439,7 +454,7 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
                         va=align_down(va56, 1 << shift), oa=desc.OutputAddr, ap=desc.AP,
                         uxn=desc.UXN, pxn=desc.PXN, sh=desc.SH, attr_indx=desc.AttrIndx,
                         af=desc.AF, ap_table=ap_table, uxn_table=uxn_table,
-                        pxn_table=pxn_table)
+                        pxn_table=pxn_table, aset=cd.ASET)
 
 
 def permissions(cd: CD, e: TlbEntry, priv: int) -> int:
@@ -480,7 +495,7 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     if hi_bits != (((1 << (top - ia)) - 1) if upper else 0):
         raise c.xlate_fault(EventID.F_TRANSLATION, cd)
     va56 = addr & VA56
-    hit = c.look.pick("TLB", (cd.ASID, va56))
+    hit = c.look.pick("TLB", (cd.ASID, cd.ASET, va56))
     if hit is FRESH:
         if epd:
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)
@@ -490,7 +505,12 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     if not entry.af and not cd.AFFD:
         raise c.xlate_fault(EventID.F_ACCESS, cd)
     if hit is FRESH:
-        c.look.fill("TLB", (entry.asid, entry.level, entry.va), entry)
+        c.look.fill("TLB", (entry.tag, entry.level, entry.va), entry)
+        if cd.AFFD and not entry.af:
+            # The AF check is done (and passed) at the walk, so an entry cached under
+            # AFFD=1 may hold AF as 1: seen later through a CD with AFFD=0 it gives no
+            # F_ACCESS. Both versions are legal.
+            c.look.fill("TLB", (entry.tag, entry.level, entry.va), replace(entry, af=1))
     perm = permissions(cd, entry, c.pnu)
     need = PERM_W if not c.req.rnw else PERM_X if c.ind else PERM_R
     if not perm & need:

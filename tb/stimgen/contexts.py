@@ -121,7 +121,7 @@ def random_context_cd(rng: random.Random, cfg: SmmuConfig, asid: int, ttb0: int,
         V=1, IPS=ips, AFFD=int(rng.random() < knobs.p_affd),
         WXN=int(rng.random() < knobs.p_wxn), TBI0=int(rng.random() < knobs.p_tbi0)
         if tbi0 is None else tbi0,
-        PAN=int(rng.random() < knobs.p_pan), AA64=1, ASET=int(rng.random() < 0.2),
+        PAN=int(rng.random() < knobs.p_pan), AA64=1, ASET=int(rng.random() < 0.35),
         ASID=asid, TTB0=ttb0, MAIR=rng.getrandbits(64),
     )
 

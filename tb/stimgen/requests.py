@@ -6,8 +6,10 @@ counted: ``category`` or ``category/detail``.
 
 Most traffic goes to mapped pages of the stream's own context, and a share repeats recent
 addresses, possibly through another stream or SSID with the same ASID, so the TLB sees hits.
-Addresses that could alias another context's global (nG=0) entry are never sent: the result
-would depend on TLB contents, which the reference cannot know.
+Addresses that could alias another context's global (nG=0) entry are sent only by the
+``foreign_global`` category: whether the other context's cached global entry answers depends
+on the TLB's contents and on the two CDs' ASETs (§3.17.1), which the model's envelope covers;
+elsewhere such aliasing would only blur what a category exercises.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class RequestWeights:
     ssid0_dss: float = 2  # SSV=1, SSID=0 with S1DSS=SSID0 (reserved for non-PASID traffic)
     ssid_no_cd: float = 3  # SSID in range, but no CD / L1CD invalid or aborting
     other_stream: float = 6  # bypass, abort, reserved Config, V=0, ILLEGAL, CD fetch abort
+    foreign_global: float = 3  # in another context's global range, the same or the other ASET
     p_read: float = 0.6
     p_instr: float = 0.25  # of reads
     p_priv: float = 0.5
@@ -100,7 +103,7 @@ def random_request(world: World, rng: random.Random,
             if got is None:
                 break
             label, (sid, ssv, ssid, addr, ctx) = got
-            if ctx is not None and world.foreign_global(ctx, addr):
+            if name != "foreign_global" and ctx is not None and world.foreign_global(ctx, addr):
                 continue
             if name in ("mapped", "repeat") and ctx is not None:
                 world.request_state.recent.append((sid, ssv, ssid, ctx.asid, addr & ~(PAGE - 1)))
@@ -376,10 +379,33 @@ def _other_stream(world: World, rng: random.Random, w: RequestWeights):
     return f"other_stream/{s.kind}", (s.sid, ssv, ssid, _any_addr(world, rng), None)
 
 
+def _foreign_global(world: World, rng: random.Random, w: RequestWeights):
+    ranges = world.global_ranges
+    if not ranges:
+        return None
+    # Mostly a page the owner used lately, so that its global entry is likely in the TLB.
+    hot = [(page, owner) for _s, _v, _i, asid, page in world.request_state.recent
+           for lo, hi, owner in ranges
+           if lo <= page < hi and world.contexts[owner].asid == asid]
+    if hot and rng.random() < 0.8:
+        page, owner = rng.choice(hot)
+        addr = page + rng.randrange(PAGE)
+    else:
+        lo, hi, owner = rng.choice(ranges)
+        addr = _in_record(rng, lo, hi - lo)
+    rs = [r for r in world.routes() if r.ok and world.context_of(r).index != owner]
+    if not rs:
+        return None
+    r = rng.choice(rs)
+    ctx = world.context_of(r)
+    same = ctx.template.ASET == world.contexts[owner].template.ASET
+    return _labelled(f"foreign_global/{'same' if same else 'other'}_aset", r, addr, ctx)
+
+
 _GENERATORS = {
     "mapped": _mapped, "repeat": _repeat, "hole": _hole, "unmapped": _unmapped,
     "above_ia": _above_ia, "tbi": _tbi, "upper_half": _upper_half, "bad_sid": _bad_sid,
     "ssid_out_of_range": _ssid_out_of_range, "ssv0": _ssv0, "ssid0_dss": _ssid0_dss,
-    "ssid_no_cd": _ssid_no_cd, "other_stream": _other_stream,
+    "ssid_no_cd": _ssid_no_cd, "other_stream": _other_stream, "foreign_global": _foreign_global,
 }
 assert set(_GENERATORS) == set(CATEGORIES)
