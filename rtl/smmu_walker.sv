@@ -227,13 +227,16 @@ module smmu_walker
         cfg_en = |(cfg & CFG_EN);
         cfg_s1 = |(cfg & CFG_S1);
         cfg_s2 = |(cfg & CFG_S2);
-        cdmax = blk[STE_S1CDMAX_LSB +: STE_S1CDMAX_W];
+        // S1CDMax is IGNORED without substreams (section 5.2): a single CD
+        cdmax = (SSIDSIZE == 0) ? '0 : blk[STE_S1CDMAX_LSB +: STE_S1CDMAX_W];
         s1fmt = blk[STE_S1FMT_LSB +: STE_S1FMT_W];
         s1dss = blk[STE_S1DSS_LSB +: STE_S1DSS_W];
         strw = blk[STE_STRW_LSB +: STE_STRW_W];
         ste_cdptr = 48'(blk[STE_S1CONTEXTPTR_LSB +: STE_S1CONTEXTPTR_W]) << STE_S1CONTEXTPTR_ADDR_LO;
         l1std_ptr = 48'(blk[L1STD_L2PTR_LSB +: L1STD_L2PTR_W]) << L1STD_L2PTR_ADDR_LO;
-        l1cd_ptr = 48'(blk[L1CD_L2PTR_LSB +: L1CD_L2PTR_W]) << L1CD_L2PTR_ADDR_LO;
+        // a 64 KiB leaf table is 64 KiB aligned: L2Ptr[15:12] are RES0 and not used (section 5.3)
+        l1cd_ptr = (48'(blk[L1CD_L2PTR_LSB +: L1CD_L2PTR_W]) << L1CD_L2PTR_ADDR_LO) &
+                   ((k_s1fmt == S1_FORMAT_TWO_LEVEL_64K) ? ~48'hFFFF : ~48'h0);
         tbl_addr = 48'(blk[DESC_TABLE_NEXTTABLEADDR_LSB +: DESC_TABLE_NEXTTABLEADDR_W])
                    << DESC_TABLE_NEXTTABLEADDR_ADDR_LO;
         cd_ips = blk[CD_IPS_LSB +: CD_IPS_W];
@@ -249,17 +252,21 @@ module smmu_walker
         // STE checks for the implemented features (reference §2.2, §2.6)
         ste_illegal = cfg_s2                                             // stage 2: S2P=0
                     || (cfg_s1 && S1P == 0)
-                    || (cfg_s1 && (int'(cdmax) > SSIDSIZE))
-                    || (cfg_s1 && cdmax != '0 && s1fmt != S1_FORMAT_LINEAR && CD2L == 0)
+                    || (cfg_s1 && (int'(cdmax) > SSIDSIZE) && SSIDSIZE != 0)
+                    || (cfg_s1 && cdmax != '0 && s1fmt != S1_FORMAT_LINEAR && CD2L == 0 &&
+                        SSIDSIZE != 0)
                     || (cfg_s1 && blk[STE_S1STALLD_LSB] &&
                         STALL_MODEL != int'(STALL_MODEL_STALL_AND_TERMINATE))
                     || (cfg_s1 && (!STREAM_WORLD_VALID[strw] ||
                                    (strw == STREAM_WORLD_EL2 && HYP == 0)))
+                    // EATS (section 5.2): split-stage needs Config 0b111, which stage 1 only
+                    // never is; 0b11 without DPT behaves as 0b00
                     || (cfg_s1 && ATS != 0 &&
-                        !ATS_MODE_VALID[blk[STE_EATS_LSB +: STE_EATS_W]]);
+                        blk[STE_EATS_LSB +: STE_EATS_W] == ATS_MODE_SPLIT_STAGE);
         // CD checks (reference §3.5); values in a disabled TTB0 (EPD0=1) do not count
         cd_illegal = !blk[CD_AA64_LSB]
-                   || blk[CD_ENDI_LSB]                                   // little-endian only
+                   // little-endian only; ENDI is IGNORED when both EPDs are 1 (section 5.4)
+                   || (blk[CD_ENDI_LSB] && !(blk[CD_EPD0_LSB] && blk[CD_EPD1_LSB]))
                    || (HTTU == int'(HTTU_NONE) && (blk[CD_HA_LSB] || blk[CD_HD_LSB]))
                    || (HTTU == int'(HTTU_ACCESS) && blk[CD_HD_LSB])
                    || (ASID16 == 0 && blk[CD_ASID_LSB + 8 +: CD_ASID_W - 8] != '0)

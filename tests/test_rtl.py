@@ -20,6 +20,7 @@ CASES = [
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
+    ("nosub", "RegResetTest", False),
     # SVA scenarios with DMA engines (tb/scenarios/scenarios.py), every access isolation-checked
     ("default", "SvaMultiProcessDmaTest", True),
     ("default", "SvaMunmapDuringDmaTest", True),
@@ -58,18 +59,24 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
                     f"log in {tdir}: {exc}")
 
 
+# (module, parameter set): the conformance tests include feature-dependent rules (ATS, no
+# substreams, stall forced), which only the other parameter sets reach.
+DIRECTED = [(m, "default") for m in ("tb.directed.xlate", "tb.directed.walkcache",
+                                     "tb.directed.cmd_ill", "tb.directed.conformance")]
+DIRECTED += [("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")]
+
+
 @pytest.mark.rtl
-@pytest.mark.parametrize(
-    "module", ["tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill",
-               "tb.directed.conformance"])
+@pytest.mark.parametrize(("module", "params"), DIRECTED)
 @pytest.mark.parametrize("sim", sims())
-def test_rtl_directed_smoke(sim: str, module: str) -> None:
+def test_rtl_directed_smoke(sim: str, module: str, params: str) -> None:
     """Directed translation tests with hand-derived expectations (every test of the module)."""
-    tdir = build_dir(sim, "default") / module.rsplit(".", 1)[1]
+    tdir = build_dir(sim, params) / module.rsplit(".", 1)[1]
     try:
-        run(sim, None, 1, test_dir=tdir, log_file_name="sim.log", test_module=module)
+        run(sim, None, 1, params=params, test_dir=tdir, log_file_name="sim.log",
+            test_module=module)
     except (RuntimeError, SystemExit) as exc:
-        pytest.fail(f"directed tests {module} failed on {sim}: {exc}")
+        pytest.fail(f"directed tests {module} failed on {sim} ({params}): {exc}")
 
 
 @pytest.mark.rtl

@@ -126,7 +126,8 @@ ILLEGAL_STES = {
     "S1STALLD with terminate-only": (DEFAULT, {"S1STALLD": 1}),
     "STRW=EL2 without Hyp": (DEFAULT, {"STRW": StreamWorld.EL2}),
     "STRW reserved": (DEFAULT, {"STRW": 0b11}),
-    "EATS reserved": (DEFAULT.replace(ATS=1), {"EATS": 0b11}),
+    # §5.2 EATS=0b10: "If any of the following hold, the STE is ILLEGAL ...: STE.Config !=
+    # 0b111" (stage 1 only here)
     "EATS split-stage": (DEFAULT.replace(ATS=1), {"EATS": 0b10}),
 }
 
@@ -139,6 +140,31 @@ def test_illegal_ste(name: str) -> None:
     r = b.xlate(9, 0x1000, ssv=0)
     assert (r.result, r.fault) == (ABORT, EventID.C_BAD_STE)
     assert only_event(b) == ev(EventID.C_BAD_STE, StreamID=9)
+
+
+def test_eats_0b11_without_dpt_behaves_as_0b00() -> None:
+    """§5.2 EATS=0b11: "If SMMU_IDR3.DPT == 0, then this encoding is Reserved for Non-secure
+    STEs and behaves as 0b00": the STE is legal and its translations proceed."""
+    b = Bench(DEFAULT.replace(ATS=1))
+    pt = b.pt()
+    pt.map(0x7000, 0xA000)
+    b.s1_stream(9, b.cd(pt), EATS=0b11)
+    r = b.xlate(9, 0x7123)
+    assert (r.result, r.pa) == (Result.OK_TRANSLATED, 0xA123)
+    assert b.events() == []
+
+
+def test_s1cdmax_and_s1fmt_ignored_without_substreams() -> None:
+    """§5.2 S1CDMax: "If SMMU_IDR1.SSIDSIZE == 0, this field is IGNORED" (and S1Fmt, which
+    only applies with S1CDMax != 0): S1ContextPtr points at the one CD, for a transaction
+    without a SubstreamID, whatever S1DSS says."""
+    b = Bench(DEFAULT.replace(SSIDSIZE=0))
+    pt = b.pt()
+    pt.map(0x7000, 0xA000)
+    b.s1_stream(9, b.cd(pt), S1CDMax=5, S1Fmt=1, S1DSS=S1DefaultSubstream.TERMINATE)
+    r = b.xlate(9, 0x7123)
+    assert (r.result, r.pa) == (Result.OK_TRANSLATED, 0xA123)
+    assert b.events() == []
 
 
 def test_ste_ignored_fields_do_not_make_it_illegal() -> None:
@@ -290,6 +316,19 @@ def test_disabled_ttb0_values_do_not_count() -> None:
     r = b.xlate(2, 0x1000)
     assert (r.result, r.fault) == (ABORT, EventID.F_TRANSLATION)  # EPD0: every miss faults
     assert b.events() == []  # R=0: not recorded (the Linux "quiet CD")
+
+
+@pytest.mark.parametrize(("epd0", "epd1", "legal"), [(1, 1, True), (0, 1, False), (1, 0, False)])
+def test_endi_ignored_when_both_epds_are_1(epd0: int, epd1: int, legal: bool) -> None:
+    """§5.4 ENDI: "If the effective values of both CD.EPD0 and CD.EPD1 are 1, this field is
+    IGNORED. Otherwise: If SMMU_IDR0.TTENDIAN == 0b10, it is ILLEGAL to set this field to 1."
+    This SMMU is little-endian only (TTENDIAN=0b10). With both halves disabled every access
+    is an F_TRANSLATION; otherwise the CD is C_BAD_CD."""
+    assert R.IDR0.from_int(DEFAULT.idr()["IDR0"]).TTENDIAN == R.TTEndian.LITTLE
+    b = Bench()
+    b.s1_stream(2, b.cd(b.pt(), ENDI=1, EPD0=epd0, EPD1=epd1, TG1=0b10, T1SZ=16))
+    r = b.xlate(2, 0x1000)
+    assert (r.result, r.fault) == (ABORT, EventID.F_TRANSLATION if legal else EventID.C_BAD_CD)
 
 
 # ---- 10. fetch aborts -----------------------------------------------------------------------

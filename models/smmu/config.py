@@ -108,6 +108,10 @@ FULL = SmmuConfig(
     OAS=R.OAS.PA52, STALL_MAX=32, IIDR=0x5A10143B, AIDR=0x01, GBPA_ABORT_RESET=1,
 )
 
+# No substreams (SSIDSIZE=0): the rules that only apply then (STE.S1CDMax and S1Fmt IGNORED,
+# every SubstreamID a C_BAD_SUBSTREAMID).
+NOSUB = DEFAULT.replace(SSIDSIZE=0)
+
 # IDR fields set so that neighbouring bits differ from each other and from DEFAULT/FULL:
 # with all three, a miswired or swapped IDR bit shows up in at least one reset-value check.
 MIXED = SmmuConfig(

@@ -300,8 +300,9 @@ def _ste_legal(cfg: SmmuConfig, ste: STE) -> bool:
     if (config & 0b001 and not cfg.S1P) or config & 0b010:  # S2P is always 0 here
         return False
     if config & 0b001:
-        # EATS is ignored without ATS and treated as 0 in bypass; split-stage needs stage 2.
-        if cfg.ATS and ste.EATS in (0b10, 0b11):
+        # §5.2 EATS: ignored without ATS and treated as 0 in bypass; split-stage (0b10) needs
+        # Config 0b111; 0b11 behaves as 0b00 without IDR3.DPT (not implemented).
+        if cfg.ATS and ste.EATS == 0b10:
             return False
         if ste.STRW not in (StreamWorld.NS_EL1, StreamWorld.EL2):
             return False
@@ -309,11 +310,12 @@ def _ste_legal(cfg: SmmuConfig, ste: STE) -> bool:
             return False
         if ste.S1STALLD and cfg.STALL_MODEL != R.StallModel.STALL_AND_TERMINATE:
             return False
-        if ste.S1CDMax > cfg.SSIDSIZE:
+        # §5.2: S1CDMax (and with it S1Fmt) is IGNORED when SSIDSIZE is 0.
+        if cfg.SSIDSIZE and ste.S1CDMax > cfg.SSIDSIZE:
             return False
         # §5.2: S1Fmt != 0b00 is ILLEGAL without CD2L; otherwise the reserved 0b11 behaves as
         # 0b00 (a linear table).
-        if ste.S1CDMax and ste.S1Fmt != S1Format.LINEAR and not cfg.CD2L:
+        if cfg.SSIDSIZE and ste.S1CDMax and ste.S1Fmt != S1Format.LINEAR and not cfg.CD2L:
             return False
         if ste.S1ContextPtr >> cfg.pa_bits:
             return False
@@ -388,7 +390,8 @@ def _half(cd: CD, upper: int) -> tuple[int, int, int, int, int, int]:
 
 def _cd_legal(cfg: SmmuConfig, ste: STE, cd: CD) -> bool:
     """§3.5 and the {A,S} combinations of §3.2 for the features this SMMU implements."""
-    if not cd.V or not cd.AA64 or cd.ENDI:
+    # §5.4 ENDI: IGNORED when both EPDs are 1; big-endian tables are not implemented.
+    if not cd.V or not cd.AA64 or (cd.ENDI and not (cd.EPD0 and cd.EPD1)):
         return False
     for upper in (0, 1):
         txsz, is4k, ttb, _tbi, epd, _had = _half(cd, upper)
@@ -533,6 +536,8 @@ def _translate(c: _Ctx) -> Outcome:
     ste = _fetch_ste(c)
     if not _ste_legal(cfg, ste):
         raise c.config_fault(EventID.C_BAD_STE)
+    if not cfg.SSIDSIZE:
+        ste = replace(ste, S1CDMax=0)  # §5.2: IGNORED without substreams, one CD
     if not ste.Config & 0b100:
         return Outcome(TransResp(Result.ABORT))  # Config abort/reserved: silent, no fault ID
     _overrides(c, ste)
