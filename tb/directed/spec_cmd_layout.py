@@ -9,15 +9,16 @@ check and the generated package; ``tb/directed/cmd_ill.py`` probes the RTL with 
 Bit numbers are those of the spec's figures: 0..127 over the whole 16-byte entry, so dw1 bit b
 is bit 64 + b (the TLBI range table of section 4.4.1.1 numbers TG [75:74] that way).
 
-Where a position is not in the spec's text but only in a command's figure, the field is still
-given its position (``fig=True``). A field the spec names but whose position the project has
-no reliable copy of has ``lsb=None``: it is kept so that a configuration in which it exists is
-seen to need it (see ``unplaced``).
+``fig=False`` marks a position the section's text states as well (the range fields of 4.4.1.1,
+the numbered figure of 4.4.2.2); every other position is drawn only in the command's figure. A
+field the spec names but whose position the project has no reliable copy of has ``lsb=None``:
+it is kept so that a parameter set in which it exists is seen to need it
+(``unplaced_present``).
 
 Parts of a layout exist only with some feature or on some queue; elsewhere they are RES0. They
-carry the feature key (``FEATURES``) in ``res0_unless``. This table states what the spec draws;
-which RES0 parts an implementation flags is its choice (section 4.1.5), made in
-``tb/directed/cmd_ill.py``.
+carry the feature key (``FEATURES``) in ``res0_unless`` or ``res0``. Which RES0 parts a decoder
+flags is its choice (section 4.1.5): this project's is ``DECODER_KEEPS``, at the end, apart
+from the spec's table.
 """
 
 from __future__ import annotations
@@ -433,13 +434,11 @@ RESERVED_VALUES: tuple[ReservedValue, ...] = (
 )
 
 
-def illegal_values(raw: int, features: frozenset[str], *, optional: bool = False) -> list[str]:
-    """The RESERVED_VALUES rules that make `raw` ILLEGAL (and, with `optional`, those that
-    permit CERROR_ILL)."""
+def illegal_values(raw: int, features: frozenset[str]) -> list[str]:
+    """The RESERVED_VALUES rules that make `raw` ILLEGAL given `features`."""
     op = raw & 0xFF
     return [r.what for r in RESERVED_VALUES
-            if r.applies(op, features) and r.match(raw)
-            and (r.illegal or (optional and r.illegal is None))]
+            if r.illegal and r.applies(op, features) and r.match(raw)]
 
 
 # -- this SMMU ---------------------------------------------------------------------------------
