@@ -105,6 +105,17 @@ def test_l1std_span(span: int, l2index: int) -> None:
         assert only_event(b) == ev(EventID.C_BAD_STREAMID, StreamID=sid)
 
 
+def test_l1std_l2ptr_low_bits_ignored() -> None:
+    """§5.1 L1STD.L2Ptr: "Bits L2Ptr[N:0] are treated as 0 by the SMMU, where N == 5 + (Span
+    -1)" (the Level 2 array is aligned to its size): Span=5, 16 STEs, L2Ptr[9:0] ignored."""
+    b = Bench(two_level=True, split=8)
+    l2 = b.alloc.alloc(4096)
+    b.mem.write64(b.strtab + 8 * 3, L1STD(Span=5, L2Ptr=l2 | 0x3C0).to_int())
+    b.mem.write(l2 + 64 * 2, STE(V=1, Config=StreamConfig.BYPASS).to_bytes())
+    assert b.xlate(0x302, 0x1234).result == BYPASS
+    assert b.events() == []
+
+
 # ---- 4./5. STE validity ---------------------------------------------------------------------
 @pytest.mark.parametrize("config", [0b000, 0b001, 0b010, 0b011])
 def test_ste_config_abort_is_silent(config: int) -> None:

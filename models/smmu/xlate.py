@@ -276,7 +276,8 @@ def _fetch_ste(c: _Ctx) -> STE:
         l2_index = sid & ((1 << split) - 1)
         if l2_index >> (l1.Span - 1):
             raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
-        ste_addr = l1.L2Ptr + l2_index * STE.SIZE
+        # §5.1: "Bits L2Ptr[N:0] are treated as 0 by the SMMU, where N == 5 + (Span -1)".
+        ste_addr = align_down(l1.L2Ptr, STE.SIZE << (l1.Span - 1)) + l2_index * STE.SIZE
     else:
         # Linear (FMT reserved, or 2-level without ST_LEVEL support: choice, read as linear).
         ste_addr = (regs.STRTAB_BASE & ~((STE.SIZE << regs.LOG2SIZE) - 1)) + sid * STE.SIZE
