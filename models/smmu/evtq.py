@@ -5,8 +5,8 @@ that finds the queue full is discarded and EVENTQ_PROD.OVFLG toggles, unless an 
 already pending (OVFLG != EVENTQ_CONS.OVACKFLG), so software sees one overflow per
 acknowledgement. An abort writing the record raises GERROR.EVENTQ_ABT_ERR and the record is
 lost (PROD does not move); until software acknowledges the error, records are discarded
-(§7.2.1, §7.5). The base is aligned to the queue's size (§6.3.29). Records produced while the queue (CR0ACK.EVENTQEN) or the SMMU
-is disabled are discarded: nobody is reading.
+(§7.2.1, §7.5). The base is aligned to the queue's size (§6.3.29). Records produced while
+the queue (CR0ACK.EVENTQEN) or the SMMU is disabled are discarded: nobody is reading.
 
 Stall records are never produced (stalls are not implemented), so none is ever delayed.
 """
