@@ -164,7 +164,9 @@ module smmu_walker
     xrsp_t             xc_rsp;
     logic [EVENT_NBITS-1:0] xc_evt;
 
-    smmu_xcalc #(.PA_BITS(PA_BITS)) u_xc (
+    // The bypass input-address limit is the OAS itself (section 3.4), as on the hit path,
+    // not the memory port's 48 bits.
+    smmu_xcalc #(.PA_BITS(oas_bits(CD_IPS_W'(OAS)))) u_xc (
         .req(q),
         .c_kind(k.kind), .c_chk_ias(1'b1), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
         .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0), .c_wxn(k.wxn), .c_pan(k.pan),

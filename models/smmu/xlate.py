@@ -333,7 +333,8 @@ def _overrides(c: _Ctx, ste: STE) -> None:
 
 def _bypass(c: _Ctx) -> Outcome:
     if c.req.addr >> c.cfg.pa_bits:
-        # choice: an input address beyond IAS (= OAS, AArch64 only) in bypass faults.
+        # §3.4: an STE bypass beyond the OAS (and, with stage 1 bypassed by S1DSS, beyond the
+        # IAS, equal to the OAS here) aborts and records F_ADDR_SIZE.
         raise c.xlate_fault(EventID.F_ADDR_SIZE, None)
     return Outcome(TransResp(Result.OK_BYPASS, pa=c.req.addr))
 

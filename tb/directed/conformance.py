@@ -19,8 +19,8 @@ from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.cd import L1CD
 from models.arch.events import EventID
-from models.arch.ste import L1STD, S1DefaultSubstream, S1Format
-from tb.directed.harness import ABORT, EVTQ, OK, STRTAB, Soft, basic, cd, check, s1_ste
+from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig
+from tb.directed.harness import ABORT, BYPASS, EVTQ, OK, STRTAB, Soft, basic, cd, check, s1_ste
 from tb.dut_config import CONFIGS
 
 CFG = CONFIGS[os.environ.get("SMMU_PARAMS", "default")]
@@ -278,3 +278,23 @@ async def cr0ack_eventqen_waits_for_the_record_in_flight(dut):
     await s.w32("EVENTQ_PROD", 0)                            # software owns PROD now
     await s.bfm.clocks(50)
     assert await s.r32("EVENTQ_PROD") == 0
+
+
+@cocotb.test(skip=CFG.OAS != R.OAS.PA52 or STALL_FORCED)
+async def ste_bypass_limit_is_the_oas(dut):
+    """§3.4: "When a stream selects an STE with STE.Config == 0b100, transactions bypass all
+    stages of translation. If the input address of a transaction exceeds the size of the OAS,
+    the transaction is terminated with an abort and a stage 1 Address Size fault (F_ADDR_SIZE)
+    is recorded." With a 52-bit OAS the limit is 2^52 on the first transaction (STE fetched by
+    a miss engine) and on the next (STE from the configuration cache) alike."""
+    s = Soft(dut)
+    s.ste(1, STE(V=1, Config=StreamConfig.BYPASS))
+    await s.start()
+    for tag in (1, 2):
+        check(await s.x.xlate(tag=tag, addr=(1 << 50) | 0x1234, sid=1), BYPASS,
+              pa=(1 << 50) | 0x1234)
+    for tag in (3, 4):
+        check(await s.x.xlate(tag=tag, addr=(1 << 52) | 0x1000, sid=1), ABORT,
+              fault=EventID.F_ADDR_SIZE)
+    got = [(e.EventID, e.InputAddr) for e in await s.events(2)]
+    assert got == [(EventID.F_ADDR_SIZE, (1 << 52) | 0x1000)] * 2, got
