@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tb.cli.runner import build_dir, run
+from tb.directed import DIRECTED_MODULES
 from tests.conftest import SVA_SEEDS, seeds, sims
 
 # (parameter set, pyuvm test, random?)
@@ -59,8 +60,7 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize(
-    "module", ["tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill"])
+@pytest.mark.parametrize("module", DIRECTED_MODULES)
 @pytest.mark.parametrize("sim", sims())
 def test_rtl_directed_smoke(sim: str, module: str) -> None:
     """Directed translation tests with hand-derived expectations (every test of the module)."""
