@@ -1,6 +1,7 @@
 """Directed tests of walker cases the random worlds reach rarely or never (default parameters).
 
 - T0SZ above 33 (an input address of 30 bits or fewer): the walk starts at level 2;
+- a 2-level stream table with STRTAB_BASE_CFG.SPLIT=10 (the random worlds draw 6, 8 or 10);
 - CD.IPS above IDR5.OAS behaves as the OAS (ref §5.4: "IPS ... values greater than OAS are
   treated as OAS"), and the smallest IPS, 36 bits, bounds leaf OAs and TTB0;
 - an L1CD fetch that aborts: F_CD_FETCH with the L1CD's address.
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import cocotb
 
+from models.arch import registers as R
 from models.arch.cd import L1CD
 from models.arch.events import EventID
-from models.arch.ste import S1DefaultSubstream, S1Format
+from models.arch.ste import L1STD, S1DefaultSubstream, S1Format
 from tb.bfm.monitors import MemReadMonitor
-from tb.directed.harness import ABORT, CDTAB, OK, Soft, cd, check, s1_ste
+from tb.directed.harness import ABORT, CDTAB, OK, STRTAB, Soft, cd, check, s1_ste
 
 
 @cocotb.test()
@@ -44,6 +46,28 @@ async def start_level_2(dut):
     check(r, ABORT, fault=EventID.F_TRANSLATION)
     ev = await s.events(1)
     assert [(e.EventID, e.InputAddr) for e in ev] == [(EventID.F_TRANSLATION, 1 << 28)], ev
+
+
+@cocotb.test()
+async def split_10(dut):
+    """SPLIT=10: StreamID bits [15:10] pick the L1STD, bits [9:0] the STE; Span 11 (1024
+    STEs) is the largest legal one, Span 12 is more than SPLIT+1 (C_BAD_STREAMID)."""
+    s = Soft(dut)
+    ttb = s.alloc()
+    l2 = s.alloc(1024 * 64)
+    s.mem.write64(STRTAB + 8 * 0x3, L1STD(Span=11, L2Ptr=l2).to_int())     # SIDs 0xC00..0xFFF
+    s.mem.write64(STRTAB + 8 * 0x4, L1STD(Span=12, L2Ptr=l2).to_int())     # > SPLIT+1
+    s.mem.write(CDTAB, cd(ttb).to_bytes())
+    s.mem.write(l2 + 64 * 0x3FE, s1_ste(CDTAB).to_bytes())
+    s.map(ttb, 0x9000, 0x2_0000_9000)
+    cfg = R.STRTAB_BASE_CFG(LOG2SIZE=16, SPLIT=10, FMT=R.StrtabFmt.TWO_LEVEL).to_int()
+    await s.start(strtab_cfg=cfg)
+    r = await s.x.xlate(tag=1, addr=0x9008, sid=0xFFE)
+    check(r, OK, pa=0x2_0000_9008)
+    r = await s.x.xlate(tag=2, addr=0x9008, sid=0x13FE)
+    check(r, ABORT, fault=EventID.C_BAD_STREAMID)
+    ev = await s.events(1)
+    assert [(e.EventID, e.StreamID) for e in ev] == [(EventID.C_BAD_STREAMID, 0x13FE)], ev
 
 
 @cocotb.test()
