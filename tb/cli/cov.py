@@ -36,17 +36,14 @@ OUT_DIR = ROOT / "build" / "cov"
 OUT = OUT_DIR / "coverage.yml"
 # The random tests whose functional coverage is merged (SEEDS seeds each).
 TESTS = ("RegAccessTest", "XlateRandomTest")
-# Further RTL runs for code coverage, seed 1 each: (parameter set, pyuvm test).
+# Further RTL runs for code coverage, seed 1 each: (parameter set, pyuvm test). Runs that
+# reached no line the others miss are left out (RegResetTest, the other SVA scenarios).
 RTL_RUNS = (
-    ("default", "RegResetTest"),
     ("default", "BringUpTest"),
     ("default", "SvaFlagshipTest"),
-    ("default", "SvaMunmapDuringDmaTest"),
-    ("default", "SvaAsidRolloverTest"),
     ("default", "SvaMmExitBeforeUnbindTest"),
-    ("full", "RegResetTest"),
+    # the MSI interrupt-configuration registers are writable with MSI=1 (the full set)
     ("full", "RegAccessTest"),
-    ("mixed", "RegResetTest"),
     # 8-bit ASIDs (ASID16=0) are in the mixed set only; translations run there for this alone
     ("mixed", "XlateRandomTest"),
 )
