@@ -11,6 +11,7 @@ format) into its test directory when the simulation ends. ``make cov`` merges th
 Command line (used by the Makefile)::
 
     python -m tb.cli.runner --sim verilator --test BringUpTest --seed 1 [--waves] [--params full]
+        [--coverage] [--module tb.directed.xlate]
 """
 
 from __future__ import annotations
