@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tb.cli.runner import build_dir, run
+from tb.directed import DIRECTED
 from tests.conftest import SVA_SEEDS, seeds, sims
 
 # (parameter set, pyuvm test, random?)
@@ -57,13 +58,6 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
         pytest.fail(f"{test} on {sim} ({params}) failed with seed {seed}; rerun with "
                     f"`{rerun}`; "
                     f"log in {tdir}: {exc}")
-
-
-# (module, parameter set): the conformance tests include feature-dependent rules (ATS, no
-# substreams, stall forced), which only the other parameter sets reach.
-DIRECTED = [(m, "default") for m in ("tb.directed.xlate", "tb.directed.walkcache",
-                                     "tb.directed.cmd_ill", "tb.directed.conformance")]
-DIRECTED += [("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")]
 
 
 @pytest.mark.rtl

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
 
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
@@ -78,6 +79,23 @@ class SmmuBfm:
         # in flight at the memory model rather than in the RTL.
         self.memport.read_if.ar_channel.queue_occupancy_limit = 32
         self.memport.read_if.r_channel.queue_occupancy_limit = 32
+
+    def stall(self, channel: str, pattern: Iterator[bool] | None) -> None:
+        """Pause one AXI channel in the cycles where ``pattern`` yields True (None: never).
+
+        On the memory port the bus model is the slave: ``mem.ar``, ``mem.aw`` and ``mem.w``
+        drop the ready the SMMU waits for, ``mem.r`` and ``mem.b`` hold back read data and
+        write responses. On the register port it is the master: ``regs.aw`` and ``regs.w``
+        hold back a write's address or its data, which then reach the SMMU in different
+        cycles (``regs.ar``: a read's address)."""
+        channels = {
+            "mem.ar": self.memport.read_if.ar_channel, "mem.r": self.memport.read_if.r_channel,
+            "mem.aw": self.memport.write_if.aw_channel, "mem.w": self.memport.write_if.w_channel,
+            "mem.b": self.memport.write_if.b_channel,
+            "regs.aw": self.regs.write_if.aw_channel, "regs.w": self.regs.write_if.w_channel,
+            "regs.ar": self.regs.read_if.ar_channel,
+        }
+        channels[channel].set_pause_generator(pattern)
 
     async def reset(self, cycles: int = 5) -> None:
         self.dut.rst_n.value = 0
