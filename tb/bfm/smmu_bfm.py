@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, Event, RisingEdge
-from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp, AxiSlave
+from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 
 from models.memory import ExternalAbort, PhysicalMemory
+from tb.bfm.axi_mem import AxiMemory
 
 CLK_PERIOD_NS = 10
 
@@ -73,8 +74,8 @@ class SmmuBfm:
         self.target = MemoryTarget(mem)
         self.regs = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
                                   reset_active_level=False)
-        self.memport = AxiSlave(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
-                                reset_active_level=False, target=self.target)
+        self.memport = AxiMemory(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
+                                 self.target, reset_active_level=False)
         # cocotbext-axi queues only 2 read addresses by default, which would cap the walks
         # in flight at the memory model rather than in the RTL.
         self.memport.read_if.ar_channel.queue_occupancy_limit = 32

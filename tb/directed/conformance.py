@@ -298,3 +298,32 @@ async def ste_bypass_limit_is_the_oas(dut):
               fault=EventID.F_ADDR_SIZE)
     got = [(e.EventID, e.InputAddr) for e in await s.events(2)]
     assert got == [(EventID.F_ADDR_SIZE, (1 << 52) | 0x1000)] * 2, got
+
+
+@cocotb.test(skip=STALL_FORCED)
+async def sync_waits_for_walks_in_flight(dut):
+    """§4.7.3: a CMD_SYNC completes only when every transaction that might use an entry an
+    earlier invalidation targeted has completed. A walk that read the old level-2 descriptor
+    and waits for its level-3 read is such a transaction: after the table is unlinked and
+    TLBI_NH_VA (Leaf=0) issued, the SYNC must not complete while that read is outstanding."""
+    s, ttb = await basic(dut)
+    va = 0x4000_0000
+    s.map(ttb, va, 0x1_0000_0000)
+    l3 = s.leaf_addr(ttb, va) & ~0xFFF                     # the level-3 table
+    await s.sync(C.cfgi_all(), C.CmdTlbiNsnhAll())
+    check(await s.x.xlate(tag=1, addr=va + 0x1000, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    await s.events(1)                                      # context cached, no leaf
+    gate = s.bfm.target.hold(l3, l3 + 0x1000)
+    await s.x.send([{"tag": 2, "addr": va, "sid": 1}])     # walks to the held level-3 read
+    await s.bfm.clocks(30)
+    s.mem.write64(s.leaf_addr(ttb, va, level=2), 0)        # unlink the level-3 table
+    await s.cmds(C.CmdTlbiNhVa(ASID=1, Addr=va), C.CmdSync(), wait=False)
+    mask = 2 * (1 << s.cmdq_log2) - 1
+    for _ in range(30):
+        assert await s.r32("CMDQ_CONS") & mask != s.cmd_prod, \
+            "CMD_SYNC completed while a walk that read the unlinked table was in flight"
+    gate.set()
+    await s.x.wait([2])
+    check(s.x.rsps[2], OK, pa=0x1_0000_0000)               # translated before the TLBI
+    await s.poll("CMDQ_CONS", s.cmd_prod, mask=mask)
+    check(await s.x.xlate(tag=3, addr=va, sid=1), ABORT, fault=EventID.F_TRANSLATION)

@@ -54,7 +54,7 @@ async def split_10(dut):
     STEs) is the largest legal one, Span 12 is more than SPLIT+1 (C_BAD_STREAMID)."""
     s = Soft(dut)
     ttb = s.alloc()
-    l2 = s.alloc(1024 * 64)
+    l2 = 0x00A0_0000   # 64 KiB aligned: with Span 11, L2Ptr[15:0] are treated as 0 (§5.1)
     s.mem.write64(STRTAB + 8 * 0x3, L1STD(Span=11, L2Ptr=l2).to_int())     # SIDs 0xC00..0xFFF
     s.mem.write64(STRTAB + 8 * 0x4, L1STD(Span=12, L2Ptr=l2).to_int())     # > SPLIT+1
     s.mem.write(CDTAB, cd(ttb).to_bytes())
