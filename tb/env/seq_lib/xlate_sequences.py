@@ -54,14 +54,18 @@ class SmmuSession:
         await self.smmu.device_reset()
         self.evtq = EventQueue(self.plat, self.smmu.evtq.base, self.smmu.evtq.shift)
 
-    async def install_world(self, world: World, *, recinvsid: bool) -> None:
-        """Point the SMMU at the generator's stream table (SMMUEN must drop to do so)."""
+    async def install_world(self, world: World, *, recinvsid: bool,
+                            low_bits: int = 0) -> None:
+        """Point the SMMU at the generator's stream table (SMMUEN must drop to do so).
+        ``low_bits`` go into STRTAB_BASE.ADDR below the table's alignment, which the SMMU
+        ignores (§6.3.24)."""
         regs = self.plat
         cr0 = await regs.mmio_read32(R.OFFSETS["CR0"])
         smmuen = R.CR0.field("SMMUEN").mask
         await self.smmu._write_sync("CR0", "CR0ACK", cr0 & ~smmuen)
-        await regs.mmio_write32(R.OFFSETS["STRTAB_BASE"], world.strtab_base & 0xFFFF_FFFF)
-        await regs.mmio_write32(R.OFFSETS["STRTAB_BASE"] + 4, world.strtab_base >> 32)
+        base = world.strtab_base | low_bits
+        await regs.mmio_write32(R.OFFSETS["STRTAB_BASE"], base & 0xFFFF_FFFF)
+        await regs.mmio_write32(R.OFFSETS["STRTAB_BASE"] + 4, base >> 32)
         await regs.mmio_write32(R.OFFSETS["STRTAB_BASE_CFG"], world.strtab_base_cfg)
         await regs.mmio_write32(R.OFFSETS["CR2"], R.CR2(RECINVSID=int(recinvsid)).to_int())
         await self.smmu._write_sync("CR0", "CR0ACK", cr0 | smmuen)
@@ -98,7 +102,9 @@ class XlateRandomSeq(uvm_sequence):
         self.translations = translations
         self.burst = burst
         self.mutate_every = mutate_every
-        self.stats: dict[str, int] = {"bursts": 0, "mutations": 0, "uninvalidated": 0}
+        self.p_disabled = 0.03  # per burst: a burst with SMMUEN=0
+        self.stats: dict[str, int] = {"bursts": 0, "mutations": 0, "uninvalidated": 0,
+                                      "disabled_bursts": 0}
 
     async def body(self) -> None:
         seed = env_cfg().seed
@@ -117,7 +123,8 @@ class XlateRandomSeq(uvm_sequence):
             await holder.session.bring_up()
         sess = self.session or holder.session
         world = self.world or World(rng, mem, cfg, window=WORLD_WINDOW)
-        await sess.install_world(world, recinvsid=rng.random() < 0.7)
+        await sess.install_world(world, recinvsid=rng.random() < 0.7,
+                                 low_bits=_strtab_low_bits(rng, world.strtab_base_cfg))
 
         sent = 0
         while sent < self.translations:
@@ -146,8 +153,45 @@ class XlateRandomSeq(uvm_sequence):
                 sb.check_events(await sess.evtq.drain())
             if rng.random() < 0.05:
                 await bfm.clocks(rng.randint(1, 20))
+            if rng.random() < self.p_disabled and sent < self.translations:
+                sent += await self._disabled_burst(sess, rng, xseqr)
         if holder is not None:
             holder.release()
+
+
+    async def _disabled_burst(self, sess: SmmuSession, rng: random.Random, xseqr) -> int:
+        """SMMUEN=0 for one burst of any addresses (within the OAS or beyond it: §3.4 bypass
+        or silent abort, by GBPA), then on again; the caches survive (§6.3.9.6)."""
+        cr0 = await sess.plat.mmio_read32(R.OFFSETS["CR0"])
+        smmuen = R.CR0.field("SMMUEN").mask
+        await sess.smmu._write_sync("CR0", "CR0ACK", cr0 & ~smmuen)
+        abort = R.GBPA.field("ABORT").mask if rng.random() < 0.3 else 0
+        if abort:
+            await sess.smmu.update_gbpa(abort, 0)
+        pa_bits = env_cfg().smmu.pa_bits
+        reqs = [TransReq(sid=rng.randrange(1 << 16), ssv=rng.randrange(2),
+                         ssid=rng.randrange(1 << 20),
+                         addr=rng.choice((rng.randrange(1 << pa_bits),
+                                          rng.randrange(1 << pa_bits, 1 << 64),
+                                          (1 << pa_bits) - 1 - rng.randrange(4096),
+                                          (1 << pa_bits) + rng.randrange(4096))),
+                         rnw=1, ind=0, pnu=rng.randrange(2)) for _ in range(rng.randint(4, 16))]
+        await XlateBurstSeq("disabled", reqs).start(xseqr)
+        if abort:
+            await sess.smmu.update_gbpa(0, abort)
+        await sess.smmu._write_sync("CR0", "CR0ACK", cr0 | smmuen)
+        self.stats["disabled_bursts"] += 1
+        return len(reqs)
+
+
+def _strtab_low_bits(rng: random.Random, cfg_word: int) -> int:
+    """Random STRTAB_BASE.ADDR bits below the stream table's alignment (§6.3.24), from bit 6."""
+    cfg = R.STRTAB_BASE_CFG.from_int(cfg_word)
+    if cfg.FMT == R.StrtabFmt.TWO_LEVEL:
+        align = max(64, 8 << max(cfg.LOG2SIZE - cfg.SPLIT, 0))
+    else:
+        align = 64 << cfg.LOG2SIZE
+    return rng.randrange(align) & ~0x3F if rng.random() < 0.5 else 0
 
 
 def _probe_reqs(world: World, mut, rng: random.Random) -> list[TransReq]:
