@@ -30,7 +30,8 @@ module smmu_cmdq
     parameter int PRI = 0,
     parameter int STALL_MODEL = 1,
     parameter int ASID16 = 1,
-    parameter int HYP = 0
+    parameter int HYP = 0,
+    parameter int RIL = 0
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -89,6 +90,13 @@ module smmu_cmdq
     // d_def: the bits the command defines (opcode and fields, reference §5 /
     // models/arch/commands.py); any other bit set is reserved and makes it ILLEGAL.
     logic       d_ill, d_inv, d_sync, d_rsv;
+    // With IDR3.RIL and TG != 0, NUM = SCALE = 0 with TTL 0b00 is Reserved (CERROR_ILL), and
+    // without IDR5.DS a 16 KiB TG with TTL 0b01 counts as TTL 0b00 (section 4.4.1.1).
+    wire [CMD_TG_W-1:0]  c_tg = cmd[CMD_TG_LSB +: CMD_TG_W];
+    wire [CMD_TTL_W-1:0] c_ttl = cmd[CMD_TTL_LSB +: CMD_TTL_W];
+    wire rsv_range = (RIL != 0) && c_tg != '0 && cmd[CMD_NUM_LSB +: CMD_NUM_W] == '0 &&
+                     cmd[CMD_SCALE_LSB +: CMD_SCALE_W] == '0 &&
+                     (c_ttl == 2'b00 || (c_tg == 2'b10 && c_ttl == 2'b01));
     logic [2:0] d_op;
     logic [31:0] d_mask;
     logic [CMD_NBITS-1:0] d_def;
@@ -136,10 +144,12 @@ module smmu_cmdq
             OPCODE_TLBI_NH_VA: begin
                 d_inv = 1'b1; d_op = INV_TLB_VA;
                 d_def = CMD_DEFINED_TLBI_NH_VA;
+                d_ill = rsv_range;
             end
             OPCODE_TLBI_NH_VAA: begin
                 d_inv = 1'b1; d_op = INV_TLB_VAA;
                 d_def = CMD_DEFINED_TLBI_NH_VAA;
+                d_ill = rsv_range;
             end
             // TLBI_EL2_*: need Hyp
             OPCODE_TLBI_EL2_ALL: begin d_ill = (HYP == 0); d_def = CMD_DEFINED_TLBI_EL2_ALL; end
@@ -241,8 +251,7 @@ module smmu_cmdq
                            (32'(cons_next) << CMDQ_CONS_RD_LSB));
     assign gerr_raise = (st == S_EXEC) && (rerr || d_ill);
 
-    // TLBI ranges (NUM/SCALE/TG/TTL) need IDR3.RIL; the remaining command bits are only
-    // checked against the reserved masks.
+    // The remaining command bits are only checked against the reserved masks.
     // verilator lint_off UNUSEDSIGNAL
     wire unused = ^{cmdq_base, cmdq_prod, cmdq_cons, r_resp[0]};
     // verilator lint_on UNUSEDSIGNAL

@@ -235,7 +235,7 @@ module smmu_top
     // ---- command queue --------------------------------------------------------------------
     smmu_cmdq #(
         .CMDQS(CMDQS), .ATS(ATS), .PRI(PRI), .STALL_MODEL(STALL_MODEL), .ASID16(ASID16),
-        .HYP(HYP)
+        .HYP(HYP), .RIL(RIL)
     ) u_cmdq (
         .clk, .rst_n,
         .cmdqen(cmdq_run), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),

@@ -38,11 +38,6 @@ KNOWN = {
     ("full", 0x02): "CMD_PREFETCH_ADDR.Stride exists from SMMUv3.1 (4.2.2) and the full set "
                     "reports AIDR 3.1; the model has no Stride field, so a non-zero Stride is "
                     "CERROR_ILL (its position is not in the project's copy of the spec)",
-    ("full", "TG != 0 with NUM == 0, SCALE == 0 and TTL == 0"):
-        "with IDR3.RIL (full set) 4.4.1.1 makes this combination CERROR_ILL; the model "
-        "accepts it",
-    ("full", "TG == 0b10 and TTL == 0b01 with NUM == 0 and SCALE == 0"):
-        "with IDR3.RIL and no DS (full set) 4.4.1.1 makes this CERROR_ILL; the model accepts it",
 }
 
 

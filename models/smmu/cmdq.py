@@ -61,7 +61,9 @@ class CommandQueue:
             return not cfg.S1P
         if isinstance(cmd, _EL2):
             return not cfg.HYP
-        return isinstance(cmd, _S2)  # S2P is always 0 here
+        if isinstance(cmd, _S2):
+            return True  # S2P is always 0 here
+        return bool(cfg.RIL and getattr(cmd, "TG", 0) and _reserved_range(cmd))
 
     def process(self) -> int:
         """Consume until the queue is empty or a command fails; returns commands consumed."""
@@ -123,3 +125,12 @@ class CommandQueue:
             # Invalidations; prefetches are hints (no-ops); RESUME/STALL_TERM find no stalled
             # transaction to act on (stalls are not implemented).
             self.invalidate(cmd)
+
+
+def _reserved_range(cmd: Any) -> bool:
+    """§4.4.1.1, with IDR3.RIL and TG != 0: "The parameter combination of NUM == 0, SCALE == 0
+    and TTL = 0b00 is Reserved. Use of this Reserved combination of parameters causes
+    CERROR_ILL"; without IDR5.DS (not implemented) TG == 0b10 with TTL == 0b01 "raises a
+    CERROR_ILL, since TTL is treated as 0b00"."""
+    ttl = 0 if (cmd.TG == 0b10 and cmd.TTL == 0b01) else cmd.TTL
+    return cmd.NUM == 0 and cmd.SCALE == 0 and ttl == 0

@@ -4,7 +4,8 @@
 DIRECTED_MODULES = ("tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill",
                     "tb.directed.walk_edges", "tb.directed.stalls", "tb.directed.conformance")
 
-# (module, parameter set): the conformance tests include feature-dependent rules (ATS, no
-# substreams, a 52-bit OAS), which only the other parameter sets reach.
+# (module, parameter set): the conformance and command tests include feature-dependent rules
+# (ATS, no substreams, a 52-bit OAS, range invalidation), which only other parameter sets reach.
 DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
-    ("tb.directed.conformance", p) for p in ("full", "mixed", "nosub"))
+    ("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")) + (
+    ("tb.directed.cmd_ill", "full"),)  # IDR3.RIL's reserved TLBI ranges, more opcodes
