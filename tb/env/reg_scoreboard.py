@@ -29,6 +29,10 @@ class RegScoreboard(uvm_subscriber):
         self.model = RegisterFile(env_cfg(self).smmu, lagging=True)
         self.engines = EngineRegs(env_cfg(self).smmu, env_cfg(self).mem)
         self.moved: set[str] = set()  # indeterminate only by the engines' progress
+        # §7.2.1: no record is written while EVENTQ_ABT_ERR is unacknowledged. Once a GERROR
+        # read shows it active, EVENTQ_PROD must read the same until GERRORN is written.
+        self.abt_active = False
+        self.abt_prod: int | None = None
         self.seed = env_cfg(self).seed
         self.reads_checked = 0
         self.reads_loose = 0  # checked against "any" (an outcome that depends on timing)
@@ -52,6 +56,8 @@ class RegScoreboard(uvm_subscriber):
         if item.write:
             self.writes_seen += 1
             self.model.write(item.addr, item.value)
+            if name == "GERRORN":
+                self.abt_active, self.abt_prod = False, None
             if name in self.model.indeterminate:
                 self.moved.discard(name)  # a guarded write of unknown outcome
             self._engines_may_move()
@@ -66,6 +72,7 @@ class RegScoreboard(uvm_subscriber):
                 self.model.v[name] = item.value
                 self.model.indeterminate.discard(name)
                 self.moved.discard(name)
+                self._abt_progress(name, item)
                 return
         exp = self.model.observe(item.addr, item.value)
         self.reads_checked += 1
@@ -81,6 +88,19 @@ class RegScoreboard(uvm_subscriber):
     # (tb.env.engine_regs: CONS only past legal commands and ERR only with the command it
     # stops on, one OVFLG toggle per overflow and none while one is pending, GERROR bits only
     # while not active); only a value that passed becomes the model's known state.
+
+    def _abt_progress(self, name: str, item: RegItem) -> None:
+        v = self.model.v
+        abt = R.GERROR.field("EVENTQ_ABT_ERR").mask
+        if name == "GERROR" and (v["GERROR"] ^ v["GERRORN"]) & abt:
+            self.abt_active = True
+        elif name == "EVENTQ_PROD" and self.abt_active:
+            wr = item.value & R.EVENTQ_PROD.field("WR").mask
+            if self.abt_prod is None:
+                self.abt_prod = wr
+            elif wr != self.abt_prod:
+                self._error(f"EVENTQ_PROD advanced to {wr:#x} from {self.abt_prod:#x} while "
+                            f"EVENTQ_ABT_ERR was unacknowledged (cycle {item.cycle})")
 
     def _engines_may_move(self) -> None:
         """After a write: if the command consumer may now run with commands pending, what it

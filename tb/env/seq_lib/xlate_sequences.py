@@ -103,8 +103,9 @@ class XlateRandomSeq(uvm_sequence):
         self.burst = burst
         self.mutate_every = mutate_every
         self.p_disabled = 0.03  # per burst: a burst with SMMUEN=0
+        self.p_evtq_abort = 0.02  # per burst: event-queue writes abort until the next drain
         self.stats: dict[str, int] = {"bursts": 0, "mutations": 0, "uninvalidated": 0,
-                                      "disabled_bursts": 0}
+                                      "disabled_bursts": 0, "evtq_aborts": 0}
 
     async def body(self) -> None:
         seed = env_cfg().seed
@@ -127,6 +128,7 @@ class XlateRandomSeq(uvm_sequence):
                                  low_bits=_strtab_low_bits(rng, world.strtab_base_cfg))
 
         sent = 0
+        abort = None
         while sent < self.translations:
             n = min(rng.randint(*self.burst), self.translations - sent)
             burst = XlateBurstSeq("burst", [world.random_request(rng, REQUESTS)
@@ -146,11 +148,34 @@ class XlateRandomSeq(uvm_sequence):
                     # Straight at what changed: where a stale cached copy would show.
                     await XlateBurstSeq("probe", probes).start(xseqr)
                     sent += len(probes)
+            if abort is None and rng.random() < self.p_evtq_abort:
+                # The next record write aborts: GERROR.EVENTQ_ABT_ERR, then records are
+                # discarded until it is acknowledged below.
+                abort = mem.add_fault(sess.evtq.base, sess.evtq.base + (32 << sess.evtq.shift),
+                                      on="w")
+                self.stats["evtq_aborts"] += 1
             if self.stats["bursts"] % 4 == 0 or sent >= self.translations:
                 # Records of completed transactions are visible once a CMD_SYNC completes.
                 await sess.smmu.cmdq_drv.sync()
                 assert sess.evtq is not None
-                sb.check_events(await sess.evtq.drain())
+                lossy = abort is not None
+                if abort is not None:
+                    mem.remove_fault(abort)
+                    abort = None
+                if lossy:
+                    # The GERROR handler sees the abort; more faults while it is
+                    # unacknowledged have their records discarded (the register scoreboard
+                    # holds EVENTQ_PROD still from the next read on); then it acknowledges
+                    # and recording resumes.
+                    await sess.plat.mmio_read32(R.OFFSETS["GERROR"])
+                sb.check_events(await sess.evtq.drain(), lossy=lossy)
+                if lossy:
+                    more = [world.random_request(rng, REQUESTS) for _ in range(8)]
+                    await XlateBurstSeq("after_abort", more).start(xseqr)
+                    sent += len(more)
+                    await sess.smmu.cmdq_drv.sync()
+                    sb.check_events(await sess.evtq.drain(), lossy=True)
+                    await self._ack_evtq_abort(sess)
             if rng.random() < 0.05:
                 await bfm.clocks(rng.randint(1, 20))
             if rng.random() < self.p_disabled and sent < self.translations:
@@ -158,6 +183,15 @@ class XlateRandomSeq(uvm_sequence):
         if holder is not None:
             holder.release()
 
+
+    @staticmethod
+    async def _ack_evtq_abort(sess: SmmuSession) -> None:
+        """Acknowledge an active EVENTQ_ABT_ERR through GERRORN, as a GERROR handler does."""
+        abt = R.GERROR.field("EVENTQ_ABT_ERR").mask
+        gerror = await sess.plat.mmio_read32(R.OFFSETS["GERROR"])
+        gerrorn = await sess.plat.mmio_read32(R.OFFSETS["GERRORN"])
+        if (gerror ^ gerrorn) & abt:
+            await sess.plat.mmio_write32(R.OFFSETS["GERRORN"], gerrorn ^ abt)
 
     async def _disabled_burst(self, sess: SmmuSession, rng: random.Random, xseqr) -> int:
         """SMMUEN=0 for one burst of any addresses (within the OAS or beyond it: §3.4 bypass
