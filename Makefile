@@ -67,8 +67,8 @@ replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results
 bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
 	@$(PY) -m tb.cli.bench
 
-cov: $(STAMP) ## functional coverage of the random register and translation tests -> build/cov/
-	@SIM=$(SIM) SEEDS=$(or $(SEEDS),2) SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.cov
+cov: $(STAMP) ## functional, RTL line/toggle (Verilator) and model line coverage -> build/cov/
+	@SIM=$(SIM) SEEDS=$(or $(SEEDS),2) JOBS=$(JOBS) SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.cov
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

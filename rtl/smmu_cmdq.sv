@@ -1,7 +1,9 @@
 // Command queue consumer (reference §5).
 //
-// While CMDQEN is acknowledged, no command error is outstanding and CMDQ_PROD != CMDQ_CONS,
-// it reads the 16-byte command at CONS (one 2-beat burst), executes it and advances CONS.
+// While CMDQEN is set and acknowledged (`cmdqen`), no command error is outstanding and
+// CMDQ_PROD != CMDQ_CONS, it reads the 16-byte command at CONS (one 2-beat burst), executes
+// it and advances CONS. `busy` (a command fetched or executing, a SYNC waiting) holds off the
+// acknowledgement of CMDQEN=0 until the command in progress is consumed (section 6.3.9.3).
 //   - CFGI_* and TLBI_* become one `inv_*` pulse to the translation unit; they take effect
 //     at the clock edge of the pulse (no translation started after it can see old entries).
 //   - CMD_SYNC waits until `sync_busy` is low (no walk engine that was running at an
@@ -41,6 +43,7 @@ module smmu_cmdq
     output logic        cons_we,
     output logic [31:0] cons_wdata,
     output logic        gerr_raise,
+    output logic        busy,
 
     // memory read (one outstanding)
     output logic        ar_valid,
@@ -208,8 +211,13 @@ module smmu_cmdq
         end
     end
 
+    // A halted queue has consumed nothing it has not accounted for in CONS.
+    assign busy = (st != S_IDLE) && (st != S_HALT);
     assign ar_valid = (st == S_AR);
-    assign ar_addr = 48'(cmdq_base & CMDQ_BASE_ADDR_MASK) + (48'(idx) << CMD_SIZE_LOG2);
+    // The base is aligned to the larger of the queue's size and 32 bytes (section 6.3.26).
+    wire [47:0] q_align = ((48'h1 << CMD_SIZE_LOG2) << lg) - 48'h1;
+    assign ar_addr = (48'(cmdq_base & CMDQ_BASE_ADDR_MASK) & ~q_align & ~48'h1F) +
+                     (48'(idx) << CMD_SIZE_LOG2);
     assign ar_len = 8'd1;                                   // two 64-bit beats
 
     wire exec_ok = (st == S_EXEC) && !rerr && !d_ill;

@@ -4,11 +4,15 @@
 // are written one at a time as a 4-beat burst at EVENTQ_BASE + PROD.index * 32. PROD is
 // advanced only after the write response came back OKAY, so software never sees an index
 // whose record is not in memory.
-//   - EVENTQEN not acknowledged: the record is discarded.
+//   - Queue not writable (section 7.2.1): EVENTQEN clear or not acknowledged (`eventqen`),
+//     or GERROR.EVENTQ_ABT_ERR unacknowledged (`abt_active`): the record is discarded.
 //   - Queue full: the record is discarded and EVENTQ_PROD.OVFLG is toggled, unless an
 //     overflow is already pending (OVFLG != EVENTQ_CONS.OVACKFLG).
 //   - Write answered SLVERR/DECERR: the record is lost, PROD stays, GERROR.EVENTQ_ABT_ERR
-//     is raised; later records are written normally.
+//     is raised; delivery stops until software acknowledges it (section 7.5), which it sees
+//     from the cycle after the write response.
+// `busy` (a record write in progress) holds off the acknowledgement of EVENTQEN=0 until the
+// committed record is visible (section 6.3.9.4); records not yet started are discarded.
 // `idle` (FIFO empty, no write in progress) lets CMD_SYNC wait for records of transactions
 // that were terminated before it.
 `default_nettype none
@@ -28,6 +32,7 @@ module smmu_evtq
     input  logic [EVENT_NBITS-1:0] push_data,
 
     input  logic              eventqen,
+    input  logic              abt_active,     // GERROR.EVENTQ_ABT_ERR != GERRORN's
     input  logic [63:0]       eventq_base,
     input  logic [31:0]       eventq_prod,
     input  logic [31:0]       eventq_cons,
@@ -35,6 +40,7 @@ module smmu_evtq
     output logic [31:0]       prod_wdata,
     output logic              gerr_raise,
     output logic              idle,
+    output logic              busy,
 
     output logic [M_ID_W-1:0] m_axi_awid,
     output logic [47:0]       m_axi_awaddr,
@@ -78,7 +84,8 @@ module smmu_evtq
     wire          have = (cnt != '0);
     wire [EVENT_NBITS-1:0] head = fifo[rp];
     // decision for the record at the head, taken in S_IDLE
-    wire          drop = have && (st == S_IDLE) && (!eventqen || full);
+    wire          writable = eventqen && !abt_active && !full;
+    wire          drop = have && (st == S_IDLE) && !writable;
     wire          pop = drop || (st == S_B && m_axi_bvalid);
 
     assign push_ready = (cnt != (PW+1)'(DEPTH));
@@ -99,7 +106,7 @@ module smmu_evtq
                 default: ;
             endcase
             case (st)
-                S_IDLE: if (have && eventqen && !full) st <= S_AW;
+                S_IDLE: if (have && writable) st <= S_AW;
                 S_AW: if (m_axi_awready) begin st <= S_W; beat <= 2'd0; end
                 S_W: if (m_axi_wready) begin
                     beat <= beat + 2'd1;
@@ -112,7 +119,10 @@ module smmu_evtq
     end
 
     assign m_axi_awid = '0;
-    assign m_axi_awaddr = 48'(eventq_base & EVENTQ_BASE_ADDR_MASK) + (48'(idx) << EVENT_SIZE_LOG2);
+    // The base is aligned to the queue's size (at least 32 bytes: one record) (section 6.3.29).
+    wire [47:0] q_align = ((48'h1 << EVENT_SIZE_LOG2) << lg) - 48'h1;
+    assign m_axi_awaddr = (48'(eventq_base & EVENTQ_BASE_ADDR_MASK) & ~q_align) +
+                          (48'(idx) << EVENT_SIZE_LOG2);
     assign m_axi_awlen = 8'd3;
     assign m_axi_awvalid = (st == S_AW);
     assign m_axi_wdata = head[{beat, 6'h0} +: 64];
@@ -120,7 +130,8 @@ module smmu_evtq
     assign m_axi_wvalid = (st == S_W);
 
     wire b_ok = (st == S_B) && m_axi_bvalid && !m_axi_bresp[1];
-    wire ovf = drop && eventqen && full && !ovf_pending;
+    // Overflow only for a queue unwritable because it is full (section 7.4).
+    wire ovf = drop && eventqen && !abt_active && full && !ovf_pending;
     assign prod_we = b_ok || ovf;
     assign prod_wdata = b_ok ? ((eventq_prod & EVENTQ_PROD_OVFLG_MASK) |
                                 (32'(prod_next) << EVENTQ_PROD_WR_LSB))
@@ -128,6 +139,7 @@ module smmu_evtq
                                 (32'(prod_m) << EVENTQ_PROD_WR_LSB));
     assign gerr_raise = (st == S_B) && m_axi_bvalid && m_axi_bresp[1];
     assign idle = !have && (st == S_IDLE);
+    assign busy = (st != S_IDLE);
 
     // verilator lint_off UNUSEDSIGNAL
     wire unused = ^{eventq_base, eventq_prod, eventq_cons, m_axi_bresp[0]};

@@ -67,9 +67,17 @@ module smmu_regs
     input  logic [31:0]   hw_cmdq_cons,     // RD and ERR
     input  logic          hw_eventq_prod_we,
     input  logic [31:0]   hw_eventq_prod,   // WR and OVFLG
+    // The engines are part-way through a command or a record write: a CMDQEN or EVENTQEN
+    // change to 0 is not acknowledged until they have stopped (sections 6.3.9.3, 6.3.9.4).
+    input  logic          cmdq_busy,
+    input  logic          eventq_busy,
 
     // Effective configuration for the engines
     output logic [31:0]   cr0_ack,
+    // An engine may start new work only while its enable is set and acknowledged: a write of
+    // 0 stops new command fetches and record writes at once, before the acknowledgement.
+    output logic          cmdq_run,
+    output logic          eventq_run,
     output logic [31:0]   gbpa_q,
     output logic [31:0]   cr2_q,
     output logic [31:0]   irq_ctrlack_q,
@@ -167,6 +175,11 @@ module smmu_regs
     logic [31:0] gerror_irq_cfg2, eventq_irq_cfg2, priq_irq_cfg2;
     logic [7:0]  ack_timer, gbpa_timer;
 
+    wire [31:0] ack_hold = (cmdq_busy ? CR0_CMDQEN_MASK : 32'h0) |
+                           (eventq_busy ? CR0_EVENTQEN_MASK : 32'h0);
+    assign cmdq_run = cr0[CR0_CMDQEN_LSB] && cr0_ack[CR0_CMDQEN_LSB];
+    assign eventq_run = cr0[CR0_EVENTQEN_LSB] && cr0_ack[CR0_EVENTQEN_LSB];
+
     // A CR0 enable bit and its ACK must both be clear for the registers it guards to be
     // writable; while a change is in flight, guarded registers are read-only.
     wire smmu_off   = !cr0[CR0_SMMUEN_LSB] && !cr0_ack[CR0_SMMUEN_LSB];
@@ -209,10 +222,13 @@ module smmu_regs
             ack_timer <= '0; gbpa_timer <= '0;
         end else begin
             // CR0ACK and IRQ_CTRLACK follow their control registers once the change has
-            // taken effect; the engines will hold this off until they are quiescent.
+            // taken effect: at least CR0ACK_DELAY cycles after the write, and for CMDQEN and
+            // EVENTQEN not before their engine has finished the command or record write in
+            // progress, whose CONS/PROD update would otherwise land after software, seeing
+            // the acknowledgement, took the pointer back.
             if (ack_timer != 0) ack_timer <= ack_timer - 8'd1;
             else begin
-                cr0_ack <= cr0;
+                cr0_ack <= (cr0 & ~ack_hold) | (cr0_ack & ack_hold);
                 irq_ctrlack <= irq_ctrl;
             end
             if (gbpa_timer != 0) gbpa_timer <= gbpa_timer - 8'd1;

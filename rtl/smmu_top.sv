@@ -143,7 +143,7 @@ module smmu_top
     logic [31:0] cmdq_prod_q, cmdq_cons_q, eventq_prod_q, eventq_cons_q;
     logic [63:0] strtab_base_q, cmdq_base_q, eventq_base_q;
     logic [GERROR_SFM_ERR_LSB:0] gerror_active, gerror_raise;
-    logic        cq_cons_we, eq_prod_we, cq_gerr, eq_gerr;
+    logic        cq_cons_we, eq_prod_we, cq_gerr, eq_gerr, cq_busy, eq_busy, cmdq_run, eventq_run;
     logic [31:0] cq_cons_wdata, eq_prod_wdata;
 
     smmu_axil_slave #(.AW(REG_OFF_W)) u_axil (
@@ -170,7 +170,8 @@ module smmu_top
         .gerror_raise,
         .hw_cmdq_cons_we(cq_cons_we), .hw_cmdq_cons(cq_cons_wdata),
         .hw_eventq_prod_we(eq_prod_we), .hw_eventq_prod(eq_prod_wdata),
-        .cr0_ack, .gbpa_q, .cr2_q, .irq_ctrlack_q, .strtab_base_q, .strtab_base_cfg_q,
+        .cmdq_busy(cq_busy), .eventq_busy(eq_busy),
+        .cr0_ack, .cmdq_run, .eventq_run, .gbpa_q, .cr2_q, .irq_ctrlack_q, .strtab_base_q, .strtab_base_cfg_q,
         .cmdq_base_q, .cmdq_prod_q, .cmdq_cons_q, .eventq_base_q, .eventq_prod_q,
         .eventq_cons_q, .gerror_active, .irq_gerror
     );
@@ -237,9 +238,9 @@ module smmu_top
         .HYP(HYP)
     ) u_cmdq (
         .clk, .rst_n,
-        .cmdqen(cr0_ack[CR0_CMDQEN_LSB]), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),
+        .cmdqen(cmdq_run), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),
         .cmdq_cons(cmdq_cons_q), .err_active(gerror_active[GERROR_CMDQ_ERR_LSB]),
-        .cons_we(cq_cons_we), .cons_wdata(cq_cons_wdata), .gerr_raise(cq_gerr),
+        .cons_we(cq_cons_we), .cons_wdata(cq_cons_wdata), .gerr_raise(cq_gerr), .busy(cq_busy),
         .ar_valid(rq_valid[N_WALK]), .ar_ready(rq_ready[N_WALK]),
         .ar_addr(rq_addr[N_WALK*48 +: 48]), .ar_len(rq_len[N_WALK*8 +: 8]),
         .r_valid(rs_valid[N_WALK]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
@@ -255,10 +256,11 @@ module smmu_top
     smmu_evtq #(.EVENTQS(EVENTQS), .DEPTH(EVTQ_FIFO), .M_ID_W(M_ID_W)) u_evtq (
         .clk, .rst_n,
         .push_valid(evt_valid), .push_ready(evt_ready), .push_data(evt),
-        .eventqen(cr0_ack[CR0_EVENTQEN_LSB]), .eventq_base(eventq_base_q),
+        .eventqen(eventq_run), .abt_active(gerror_active[GERROR_EVENTQ_ABT_ERR_LSB]),
+        .eventq_base(eventq_base_q),
         .eventq_prod(eventq_prod_q),
         .eventq_cons(eventq_cons_q), .prod_we(eq_prod_we), .prod_wdata(eq_prod_wdata),
-        .gerr_raise(eq_gerr), .idle(evtq_idle),
+        .gerr_raise(eq_gerr), .idle(evtq_idle), .busy(eq_busy),
         .m_axi_awid, .m_axi_awaddr(awaddr_e), .m_axi_awlen, .m_axi_awvalid, .m_axi_awready,
         .m_axi_wdata, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready, .m_axi_bresp,
         .m_axi_bvalid

@@ -165,7 +165,9 @@ module smmu_walker
     xrsp_t             xc_rsp;
     logic [EVENT_NBITS-1:0] xc_evt;
 
-    smmu_xcalc #(.PA_BITS(PA_BITS)) u_xc (
+    // The bypass input-address limit is the OAS itself (section 3.4), as on the hit path,
+    // not the memory port's 48 bits.
+    smmu_xcalc #(.PA_BITS(oas_bits(CD_IPS_W'(OAS)))) u_xc (
         .req(q),
         .c_kind(k.kind), .c_chk_ias(1'b1), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
         .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0),
@@ -194,6 +196,8 @@ module smmu_walker
     // the 32 bytes just read: STE or CD dw0..dw3 (L1STD, L1CD and descriptors use dw0 only)
     wire [4*64-1:0] blk = {d3, d2, d1, d0};
     logic [3:0]  split;
+    logic [47:0] st_lin_base, st_l1_base;
+    logic [6:0]  st_l1_bits;
     logic [5:0]  st_log2;
     logic [31:0] sid_lo;
     logic [L1STD_SPAN_W-1:0] span;
@@ -226,6 +230,14 @@ module smmu_walker
                               : strtab_cfg[STRTAB_BASE_CFG_LOG2SIZE_LSB +:
                                            STRTAB_BASE_CFG_LOG2SIZE_W];
         sid_lo = q.sid & ((32'h1 << split) - 32'h1);
+        // Stream table base alignment (section 6.3.24), from the literal LOG2SIZE: linear,
+        // ADDR[LOG2SIZE+5:0] = 0; 2-level, ADDR[MAX(5, LOG2SIZE-SPLIT-1+3):0] = 0.
+        st_lin_base = strtab_base & ~((48'h40 << strtab_cfg[STRTAB_BASE_CFG_LOG2SIZE_LSB +:
+                                                            STRTAB_BASE_CFG_LOG2SIZE_W]) - 48'h1);
+        st_l1_bits = 7'(strtab_cfg[STRTAB_BASE_CFG_LOG2SIZE_LSB +: STRTAB_BASE_CFG_LOG2SIZE_W])
+                     - 7'(split) + 7'd3;
+        st_l1_base = strtab_base & ~((48'h1 << ((st_l1_bits[6] || st_l1_bits < 7'd6)
+                                                 ? 7'd6 : st_l1_bits)) - 48'h1);
         span = blk[L1STD_SPAN_LSB +: L1STD_SPAN_W];
         cfg = blk[STE_CONFIG_LSB +: STE_CONFIG_W];
         cfg_en = |(cfg & CFG_EN);
@@ -237,7 +249,10 @@ module smmu_walker
         s1dss = blk[STE_S1DSS_LSB +: STE_S1DSS_W];
         strw = blk[STE_STRW_LSB +: STE_STRW_W];
         ste_cdptr = 48'(blk[STE_S1CONTEXTPTR_LSB +: STE_S1CONTEXTPTR_W]) << STE_S1CONTEXTPTR_ADDR_LO;
-        l1std_ptr = 48'(blk[L1STD_L2PTR_LSB +: L1STD_L2PTR_W]) << L1STD_L2PTR_ADDR_LO;
+        // L2Ptr[5+(Span-1):0] are treated as 0: the array is aligned to its size (section
+        // 5.1); only used once Span is found in 1..SPLIT+1
+        l1std_ptr = (48'(blk[L1STD_L2PTR_LSB +: L1STD_L2PTR_W]) << L1STD_L2PTR_ADDR_LO) &
+                    ~((48'h40 << (span - 5'd1)) - 48'h1);
         // a 64 KiB leaf table is 64 KiB aligned: L2Ptr[15:12] are RES0 and not used (section 5.3)
         l1cd_ptr = (48'(blk[L1CD_L2PTR_LSB +: L1CD_L2PTR_W]) << L1CD_L2PTR_ADDR_LO) &
                    ((k_s1fmt == S1_FORMAT_TWO_LEVEL_64K) ? ~48'hFFFF : ~48'h0);
@@ -480,12 +495,12 @@ module smmu_walker
                         end else if (ST_LEVEL != int'(ST_LEVEL_LINEAR) &&
                                      strtab_cfg[STRTAB_BASE_CFG_FMT_LSB +: STRTAB_BASE_CFG_FMT_W]
                                      == STRTAB_FMT_TWO_LEVEL) begin
-                            rd_addr <= strtab_base + (48'(s_req.sid >> split) << L1STD_SIZE_LOG2);
+                            rd_addr <= st_l1_base + (48'(s_req.sid >> split) << L1STD_SIZE_LOG2);
                             rd_len <= 2'd0;
                             ph <= PH_L1STD;
                             st <= S_AR;
                         end else begin
-                            rd_addr <= strtab_base + (48'(s_req.sid) << STE_SIZE_LOG2);
+                            rd_addr <= st_lin_base + (48'(s_req.sid) << STE_SIZE_LOG2);
                             rd_len <= 2'd3;
                             ph <= PH_STE;
                             st <= S_AR;

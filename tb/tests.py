@@ -16,7 +16,7 @@ from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
 from tb.env.env import SmmuEnv
 from tb.env.seq_lib.bench_sequences import BenchSeq
-from tb.env.seq_lib.port_stress import stress_translation_port
+from tb.env.seq_lib.port_stress import stress_memory_port, stress_translation_port
 from tb.env.seq_lib.reg_sequences import BringUpSeq, RegRandomSeq, RegResetSeq
 from tb.env.seq_lib.sva_sequences import SvaScenarioSeq
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
@@ -135,6 +135,7 @@ class XlateRandomTest(SmmuBaseTest):
     async def sequences(self, seqr) -> None:
         n = int(os.environ.get("SMMU_TRANSLATIONS", "20000"))
         stress_translation_port(env_cfg().xbfm, env_cfg().seed)
+        stress_memory_port(env_cfg().bfm, env_cfg().seed)
         self.seq = XlateRandomSeq("xlate_random", translations=n)
         await self.seq.start()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tb.cli.runner import build_dir, run
+from tb.directed import DIRECTED
 from tests.conftest import SVA_SEEDS, seeds, sims
 
 # (parameter set, pyuvm test, random?)
@@ -57,16 +58,6 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
         pytest.fail(f"{test} on {sim} ({params}) failed with seed {seed}; rerun with "
                     f"`{rerun}`; "
                     f"log in {tdir}: {exc}")
-
-
-# (module, parameter set): the conformance and TTB1 tests include feature-dependent rules
-# (ATS, no substreams, stall forced, HAD), which only the other parameter sets reach.
-DIRECTED = [(m, "default") for m in ("tb.directed.xlate", "tb.directed.walkcache",
-                                     "tb.directed.cmd_ill", "tb.directed.conformance",
-                                     "tb.directed.ttb1")]
-DIRECTED += [("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")]
-# full: IDR3.HAD=1 (CD.HAD1 takes effect) and a 52-bit OAS
-DIRECTED += [("tb.directed.ttb1", "full")]
 
 
 @pytest.mark.rtl

@@ -12,7 +12,7 @@ from models.arch.cd import L1CD
 from models.arch.events import EventID, make_event
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig, StreamWorld
 from models.smmu.config import DEFAULT
-from models.smmu.port import Result
+from models.smmu.port import Result, TransReq
 from tests.test_smmu_model_helpers import Bench
 
 ABORT, BYPASS, OK, RAZ = Result.ABORT, Result.OK_BYPASS, Result.OK_TRANSLATED, Result.RAZ_WI
@@ -103,6 +103,17 @@ def test_l1std_span(span: int, l2index: int) -> None:
     else:
         assert (r.result, r.fault) == (ABORT, EventID.C_BAD_STREAMID)
         assert only_event(b) == ev(EventID.C_BAD_STREAMID, StreamID=sid)
+
+
+def test_l1std_l2ptr_low_bits_ignored() -> None:
+    """§5.1 L1STD.L2Ptr: "Bits L2Ptr[N:0] are treated as 0 by the SMMU, where N == 5 + (Span
+    -1)" (the Level 2 array is aligned to its size): Span=5, 16 STEs, L2Ptr[9:0] ignored."""
+    b = Bench(two_level=True, split=8)
+    l2 = b.alloc.alloc(4096)
+    b.mem.write64(b.strtab + 8 * 3, L1STD(Span=5, L2Ptr=l2 | 0x3C0).to_int())
+    b.mem.write(l2 + 64 * 2, STE(V=1, Config=StreamConfig.BYPASS).to_bytes())
+    assert b.xlate(0x302, 0x1234).result == BYPASS
+    assert b.events() == []
 
 
 # ---- 4./5. STE validity ---------------------------------------------------------------------
@@ -362,3 +373,40 @@ def test_cd_and_l1cd_fetch_abort() -> None:
     assert b.xlate(2, 0x1000, ssv=1, ssid=64).fault == EventID.F_CD_FETCH
     assert only_event(b) == ev(EventID.F_CD_FETCH, StreamID=2, SSV=1, SubstreamID=64,
                                FetchAddr=l1 + 8)
+
+
+@pytest.mark.parametrize("aidr", [0, 1])
+def test_context_pointers_beyond_the_oas(aidr: int) -> None:
+    """§3.4.3, a stage-1 S1ContextPtr (1) or L1CD.L2Ptr (3) beyond the OAS: "An implementation
+    of SMMUv3.1 or later generates C_BAD_STE [C_BAD_SUBSTREAMID] and terminates the
+    transaction. It is CONSTRAINED UNPREDICTABLE whether an SMMUv3.0 implementation: a.
+    Generates an F_CD_FETCH ... The event contains the non-truncated fetch address. b.
+    Generates a C_BAD_STE [C_BAD_SUBSTREAMID] ... c. Truncates ... to the OAS and initiates a
+    read ... (translation continues)." The envelope allows exactly those."""
+    b = Bench(DEFAULT.replace(AIDR=aidr))
+    pt = b.pt()
+    pt.map(0x7000, 0xA000)
+    ctx = b.s1_stream(4, b.cd(pt))
+    high = 1 << 50                                         # beyond the 48-bit OAS
+    b.write_ste(4, STE(V=1, Config=StreamConfig.S1_TRANS, S1ContextPtr=ctx | high))
+    got = {(o.resp.result, o.resp.fault, getattr(o.event, "FetchAddr", None))
+           for o in b.smmu.predict(TransReq(sid=4, addr=0x7123))}
+    bad_ste = (ABORT, EventID.C_BAD_STE, None)
+    if aidr:
+        assert got == {bad_ste}
+    else:
+        assert got == {bad_ste, (ABORT, EventID.F_CD_FETCH, ctx | high),
+                       (Result.OK_TRANSLATED, 0, None)}
+    # L1CD.L2Ptr beyond the OAS (2-level CD table, SSID 3)
+    l1 = b.s1_stream(5, None, S1CDMax=8, S1Fmt=S1Format.TWO_LEVEL_4K)
+    leaf = b.alloc.alloc(4096)
+    b.mem.write64(l1, L1CD(V=1, L2Ptr=leaf | high).to_int())
+    b.mem.write(leaf + 64 * 3, b.cd(pt).to_bytes())
+    got = {(o.resp.result, o.resp.fault, getattr(o.event, "FetchAddr", None))
+           for o in b.smmu.predict(TransReq(sid=5, ssv=1, ssid=3, addr=0x7123))}
+    bad_ssid = (ABORT, EventID.C_BAD_SUBSTREAMID, None)
+    if aidr:
+        assert got == {bad_ssid}
+    else:
+        assert got == {bad_ssid, (ABORT, EventID.F_CD_FETCH, (leaf | high) + 64 * 3),
+                       (Result.OK_TRANSLATED, 0, None)}

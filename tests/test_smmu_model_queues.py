@@ -170,3 +170,35 @@ def test_bypass_stream_has_no_event() -> None:
     b = Bench()
     b.write_ste(2, STE(V=1, Config=StreamConfig.BYPASS))
     assert b.xlate(2, 0x1000).pa == 0x1000 and b.events() == []
+
+
+def test_event_queue_abort_stops_delivery_until_acknowledged() -> None:
+    """§7.2.1: the queue is writable only when "No unacknowledged GERROR.EVENTQ_ABT_ERR
+    condition exists"; unwritable, "events not associated with stalled faults are silently
+    discarded" (and no overflow: §7.4 counts only a full queue)."""
+    b = _bad_ste_bench()
+    fault = b.mem.add_fault(b.evtq, b.evtq + 32, on="w")
+    b.xlate(1)
+    b.mem.remove_fault(fault)
+    b.xlate(1)
+    b.xlate(1)
+    assert b.r32("EVENTQ_PROD") == 0
+    assert b.mem.read(b.evtq, 64) == bytes(64)
+    ack_gerror(b)
+    b.xlate(1)
+    assert b.r32("EVENTQ_PROD") == 1 and len(b.events()) == 1
+
+
+def test_queue_bases_aligned_to_their_size() -> None:
+    """§6.3.26 (CMDQ_BASE), §6.3.29 (EVENTQ_BASE): "The effective base address is aligned by
+    the SMMU to the larger of the queue size in bytes or 32 bytes, ignoring the
+    least-significant bits of ADDR as required"."""
+    b = _bad_ste_bench()
+    b.w32("CR0", 0)
+    b.w64("CMDQ_BASE", R.CMDQ_BASE(ADDR=b.cmdq | 0xE0, LOG2SIZE=4).to_int())  # 256 bytes
+    b.w64("EVENTQ_BASE", R.EVENTQ_BASE(ADDR=b.evtq | 0x1E0, LOG2SIZE=4).to_int())  # 512
+    b.w32("CR0", R.CR0(CMDQEN=1, EVENTQEN=1, SMMUEN=1).to_int())
+    b.cmd(C.CmdSync())                                   # written at the aligned base
+    assert cons(b).RD == 1 and not cons(b).ERR
+    b.xlate(1)
+    assert len(b.events()) == 1                          # read from the aligned base

@@ -86,3 +86,28 @@ def test_ste_update_protocol_commands():
     before = ops.get(CmdCfgiCd.__name__, 0)
     asyncio.run(rig.cdt.write(1, rig.ctx(5)))
     assert ops[CmdCfgiCd.__name__] - before == 2  # dw1..3 then dw0, each invalidated
+
+
+def test_detach_writes_ste_dw0_first():
+    """An abort/bypass STE (detach) goes dw0 first, then dw1..7, then one CFGI_STE + SYNC, as
+    Linux v5's arm_smmu_write_strtab_ent writes its bypass/fault STE; a translating STE goes
+    dw1..7 first (the other order)."""
+    rig = Rig(s1cdmax=2)
+    addr = rig.smmu.ste_addr(SID)
+    order: list[int] = []
+    write64 = rig.plat.mem.write64
+
+    def spy(a: int, v: int, **kw) -> None:
+        if addr <= a < addr + 64:
+            order.append((a - addr) // 8)
+        write64(a, v, **kw)
+
+    rig.plat.mem.write64 = spy  # type: ignore[method-assign]
+    ops = rig.commands()
+    before = ops[CmdCfgiSte.__name__]
+    asyncio.run(rig.smmu.write_ste(SID, rig.smmu.unattached_ste()))
+    assert order == list(range(8)) and ops[CmdCfgiSte.__name__] - before == 1
+    assert rig.xlate(1).result == Result.ABORT
+    order.clear()
+    asyncio.run(rig.smmu.write_ste(SID, rig.smmu.s1_ste(rig.cdt)))
+    assert order == [1, 2, 3, 4, 5, 6, 7, 0]

@@ -340,6 +340,12 @@ OFFSETS: dict[str, int] = {name: r.offset for name, r in REGISTERS.items()}
 
 
 # ---- queue pointers (ref §1.5): index in [log2size-1:0], wrap at bit log2size --------------
+def q_base(addr: int, entry_size: int, log2size: int) -> int:
+    """The effective base of a queue: ADDR aligned to the larger of the queue's size in bytes
+    and 32 bytes (§6.3.26, §6.3.29, §6.3.33), the low bits ignored."""
+    return addr & ~(max(entry_size << log2size, 32) - 1)
+
+
 def q_index(ptr: int, log2size: int) -> int:
     return ptr & ((1 << log2size) - 1)
 

@@ -75,7 +75,9 @@ class _Path:
 
     def pick(self, kind: str, key: Hashable) -> Any:
         cached = list(reversed(self.env.candidates(kind, key)))  # newest first
-        options = [FRESH, *cached] if self.fresh_first else [*cached, FRESH]
+        return self.choose(tuple([FRESH, *cached] if self.fresh_first else [*cached, FRESH]))
+
+    def choose(self, options: tuple[Any, ...]) -> Any:
         pos = len(self.arity)
         if pos == len(self.choices):
             self.choices.append(0)

@@ -78,7 +78,8 @@ class CommandQueue:
         cons.RD &= ptr_mask
         done = 0
         while not R.q_empty(prod, cons.RD, log2):
-            addr = base_reg.ADDR + R.q_index(cons.RD, log2) * C.Command.SIZE
+            addr = R.q_base(base_reg.ADDR, C.Command.SIZE, log2) \
+                + R.q_index(cons.RD, log2) * C.Command.SIZE
             try:
                 cmd = C.decode_command(self.mem.read(addr, C.Command.SIZE, source="smmu-cmdq"))
             except (ExternalAbort, ValueError):

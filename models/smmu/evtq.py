@@ -4,8 +4,9 @@ The SMMU writes the 32-byte record at PROD, makes it visible, then advances PROD
 that finds the queue full is discarded and EVENTQ_PROD.OVFLG toggles, unless an overflow is
 already pending (OVFLG != EVENTQ_CONS.OVACKFLG), so software sees one overflow per
 acknowledgement. An abort writing the record raises GERROR.EVENTQ_ABT_ERR and the record is
-lost (PROD does not move). Records produced while the queue (CR0ACK.EVENTQEN) or the SMMU
-is disabled are discarded: nobody is reading.
+lost (PROD does not move); until software acknowledges the error, records are discarded
+(§7.2.1, §7.5). The base is aligned to the queue's size (§6.3.29). Records produced while
+the queue (CR0ACK.EVENTQEN) or the SMMU is disabled are discarded: nobody is reading.
 
 Stall records are never produced (stalls are not implemented), so none is ever delayed.
 """
@@ -42,6 +43,11 @@ class EventQueue:
         if not self.enabled():
             self.dropped += 1
             return False
+        if self.regs.gerror_active() & R.GERROR.field("EVENTQ_ABT_ERR").mask:
+            # §7.2.1: not writable while an EVENTQ_ABT_ERR is unacknowledged (and, unlike a
+            # full queue, no overflow is signalled: §7.4)
+            self.dropped += 1
+            return False
         log2 = self._log2size()
         prod = R.EVENTQ_PROD.from_int(self.regs.hw_value("EVENTQ_PROD"))
         cons = R.EVENTQ_CONS.from_int(self.regs.hw_value("EVENTQ_CONS"))
@@ -52,7 +58,7 @@ class EventQueue:
                 self.regs.hw_set("EVENTQ_PROD", prod.to_int())
             return False
         base = R.EVENTQ_BASE.from_int(self.regs.hw_value("EVENTQ_BASE")).ADDR
-        addr = base + R.q_index(prod.WR, log2) * Event.SIZE
+        addr = R.q_base(base, Event.SIZE, log2) + R.q_index(prod.WR, log2) * Event.SIZE
         try:
             self.mem.write(addr, event.to_bytes(), source="smmu-evtq")
         except (ExternalAbort, ValueError):

@@ -159,6 +159,10 @@ class Lookup(Protocol):
 
     def pick(self, kind: str, key: Hashable) -> Any: ...
     def fill(self, kind: str, key: Hashable, value: Any) -> None: ...
+    def choose(self, options: tuple[Any, ...]) -> Any:
+        """One of several behaviours the architecture allows (CONSTRAINED UNPREDICTABLE);
+        options[0] is the model's own."""
+        ...
 
 
 class NoCache:
@@ -169,6 +173,9 @@ class NoCache:
 
     def fill(self, kind: str, key: Hashable, value: Any) -> None:
         pass
+
+    def choose(self, options: tuple[Any, ...]) -> Any:
+        return options[0]
 
 
 # ---- internals ---------------------------------------------------------------------------
@@ -276,7 +283,8 @@ def _fetch_ste(c: _Ctx) -> STE:
         l2_index = sid & ((1 << split) - 1)
         if l2_index >> (l1.Span - 1):
             raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
-        ste_addr = l1.L2Ptr + l2_index * STE.SIZE
+        # §5.1: "Bits L2Ptr[N:0] are treated as 0 by the SMMU, where N == 5 + (Span -1)".
+        ste_addr = align_down(l1.L2Ptr, STE.SIZE << (l1.Span - 1)) + l2_index * STE.SIZE
     else:
         # Linear (FMT reserved, or 2-level without ST_LEVEL support: choice, read as linear).
         ste_addr = (regs.STRTAB_BASE & ~((STE.SIZE << regs.LOG2SIZE) - 1)) + sid * STE.SIZE
@@ -317,7 +325,8 @@ def _ste_legal(cfg: SmmuConfig, ste: STE) -> bool:
         # 0b00 (a linear table).
         if cfg.SSIDSIZE and ste.S1CDMax and ste.S1Fmt != S1Format.LINEAR and not cfg.CD2L:
             return False
-        if ste.S1ContextPtr >> cfg.pa_bits:
+        # §3.4.3 (1): SMMUv3.1 and later; SMMUv3.0 has a choice (_beyond_oas)
+        if ste.S1ContextPtr >> cfg.pa_bits and not _v30(cfg):
             return False
     return True
 
@@ -332,12 +341,31 @@ def _overrides(c: _Ctx, ste: STE) -> None:
 
 def _bypass(c: _Ctx) -> Outcome:
     if c.req.addr >> c.cfg.pa_bits:
-        # choice: an input address beyond IAS (= OAS, AArch64 only) in bypass faults.
+        # §3.4: an STE bypass beyond the OAS (and, with stage 1 bypassed by S1DSS, beyond the
+        # IAS, equal to the OAS here) aborts and records F_ADDR_SIZE.
         raise c.xlate_fault(EventID.F_ADDR_SIZE, None)
     return Outcome(TransResp(Result.OK_BYPASS, pa=c.req.addr))
 
 
 # ---- substreams and CDs (§2.3, §3) -------------------------------------------------------
+def _v30(cfg: SmmuConfig) -> bool:
+    return not cfg.AIDR & 0xF  # AIDR.ArchMinorRev 0: SMMUv3.0
+
+
+def _beyond_oas(c: _Ctx, ptr: int, bad: EventID, fetch: int, index: int) -> int:
+    """§3.4.3 (1), (3): a stage-1 S1ContextPtr or L1CD.L2Ptr beyond the OAS. SMMUv3.1 and
+    later: ``bad`` (C_BAD_STE, C_BAD_SUBSTREAMID). SMMUv3.0 may instead give F_CD_FETCH with
+    the non-truncated ``fetch`` address, or truncate the pointer to the OAS and go on."""
+    how = c.look.choose(("bad", "fetch", "truncate")) if _v30(c.cfg) else "bad"
+    if how == "bad":
+        if bad == EventID.C_BAD_STE:
+            raise c.config_fault(bad)
+        raise c.config_fault(bad, SSV=0, SubstreamID=index)
+    if how == "fetch":
+        raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=fetch)
+    return ptr & (c.pa_limit - 1)
+
+
 def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
     sid = c.req.sid
     cached = c.look.pick("CD", (sid, index))
@@ -345,7 +373,12 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
         cd = _dec(CD, cached)
     else:
         ptr = ste.S1ContextPtr
-        if ste.S1CDMax and ste.S1Fmt in (S1Format.TWO_LEVEL_4K, S1Format.TWO_LEVEL_64K):
+        two_level = ste.S1CDMax and ste.S1Fmt in (S1Format.TWO_LEVEL_4K, S1Format.TWO_LEVEL_64K)
+        if ptr >> c.cfg.pa_bits:
+            first = (index >> (6 if ste.S1Fmt == S1Format.TWO_LEVEL_4K else 10)) * L1CD.SIZE \
+                if two_level else index * CD.SIZE
+            ptr = _beyond_oas(c, ptr, EventID.C_BAD_STE, ptr + first, index)
+        if two_level:
             split = 6 if ste.S1Fmt == S1Format.TWO_LEVEL_4K else 10
             l1_key = (sid, index >> split, split)
             raw = c.look.pick("L1CD", l1_key)
@@ -355,14 +388,16 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
                     raw = int.from_bytes(_read(c.mem, l1_addr, L1CD.SIZE, c.pa_limit), "little")
                 except _Abort:
                     raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=l1_addr) from None
-                l1 = _dec(L1CD, raw)
-                if not l1.V or l1.L2Ptr >> c.cfg.pa_bits:
+                if not _dec(L1CD, raw).V:
                     raise c.config_fault(EventID.C_BAD_SUBSTREAMID, SSV=0, SubstreamID=index)
                 c.look.fill("L1CD", l1_key, raw)
             l2ptr = _dec(L1CD, raw).L2Ptr
             if split == 10:
                 l2ptr &= ~0xFFFF  # choice: L2Ptr[15:12] RES0 for 64 KiB leaves, ignored
-            cd_addr = l2ptr + (index & ((1 << split) - 1)) * CD.SIZE
+            offset = (index & ((1 << split) - 1)) * CD.SIZE
+            if l2ptr >> c.cfg.pa_bits:
+                l2ptr = _beyond_oas(c, l2ptr, EventID.C_BAD_SUBSTREAMID, l2ptr + offset, index)
+            cd_addr = l2ptr + offset
         else:
             cd_addr = ptr + index * CD.SIZE
         try:

@@ -9,28 +9,49 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
 
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, RisingEdge
-from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp, AxiSlave
+from cocotb.triggers import ClockCycles, Event, RisingEdge
+from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 
 from models.memory import ExternalAbort, PhysicalMemory
+from tb.bfm.axi_mem import AxiMemory
 
 CLK_PERIOD_NS = 10
 
 
 class MemoryTarget:
-    """cocotbext-axi target over PhysicalMemory; an injected fault becomes SLVERR."""
+    """cocotbext-axi target over PhysicalMemory; an injected fault becomes SLVERR.
+
+    ``hold(lo, hi)`` stalls every access that starts in [lo, hi) until the returned event is
+    set: the burst's response (R data, or B after the write) waits, so a test can keep an
+    engine's memory access in flight for as long as it likes.
+    """
 
     def __init__(self, mem: PhysicalMemory, source: str = "smmu-rtl") -> None:
         self.mem = mem
         self.source = source
+        self.holds: list[tuple[int, int, Event]] = []
+
+    def hold(self, lo: int, hi: int) -> Event:
+        ev = Event()
+        self.holds.append((lo, hi, ev))
+        return ev
+
+    async def _gate(self, address: int) -> None:
+        for lo, hi, ev in list(self.holds):
+            if lo <= address < hi and not ev.is_set():
+                await ev.wait()
+        self.holds = [h for h in self.holds if not h[2].is_set()]
 
     async def read(self, address: int, length: int) -> bytes:
+        await self._gate(address)
         return self.mem.read(address, length, source=self.source)
 
     async def write(self, address: int, data: bytes) -> None:
+        await self._gate(address)
         self.mem.write(address, bytes(data), source=self.source)
 
 
@@ -50,14 +71,32 @@ class SmmuBfm:
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"cocotbext\..*")
         self.clock = Clock(dut.clk, CLK_PERIOD_NS, unit="ns")
         self.clock.start(start_high=False)
+        self.target = MemoryTarget(mem)
         self.regs = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
                                   reset_active_level=False)
-        self.memport = AxiSlave(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
-                                reset_active_level=False, target=MemoryTarget(mem))
+        self.memport = AxiMemory(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
+                                 self.target, reset_active_level=False)
         # cocotbext-axi queues only 2 read addresses by default, which would cap the walks
         # in flight at the memory model rather than in the RTL.
         self.memport.read_if.ar_channel.queue_occupancy_limit = 32
         self.memport.read_if.r_channel.queue_occupancy_limit = 32
+
+    def stall(self, channel: str, pattern: Iterator[bool] | None) -> None:
+        """Pause one AXI channel in the cycles where ``pattern`` yields True (None: never).
+
+        On the memory port the bus model is the slave: ``mem.ar``, ``mem.aw`` and ``mem.w``
+        drop the ready the SMMU waits for, ``mem.r`` and ``mem.b`` hold back read data and
+        write responses. On the register port it is the master: ``regs.aw`` and ``regs.w``
+        hold back a write's address or its data, which then reach the SMMU in different
+        cycles (``regs.ar``: a read's address)."""
+        channels = {
+            "mem.ar": self.memport.read_if.ar_channel, "mem.r": self.memport.read_if.r_channel,
+            "mem.aw": self.memport.write_if.aw_channel, "mem.w": self.memport.write_if.w_channel,
+            "mem.b": self.memport.write_if.b_channel,
+            "regs.aw": self.regs.write_if.aw_channel, "regs.w": self.regs.write_if.w_channel,
+            "regs.ar": self.regs.read_if.ar_channel,
+        }
+        channels[channel].set_pause_generator(pattern)
 
     async def reset(self, cycles: int = 5) -> None:
         self.dut.rst_n.value = 0

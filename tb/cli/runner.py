@@ -1,12 +1,17 @@
 """Build and run the RTL under cocotb with either simulator (``cocotb_tools.runner``).
 
-One build directory per (simulator, parameter set, waves); concurrent pytest-xdist workers
-serialise on a lock file per build directory so they never compile into the same place at
-once. One test directory per run, so results and wave files never collide.
+One build directory per (simulator, parameter set, waves, coverage); concurrent pytest-xdist
+workers serialise on a lock file per build directory so they never compile into the same place
+at once. One test directory per run, so results, wave files and coverage.dat never collide.
+
+A coverage build (Verilator only, ``coverage=True``, directory ``verilator-<params>-cov``) is
+compiled with line and toggle coverage; every run on it writes ``coverage.dat`` (Verilator's
+format) into its test directory when the simulation ends. ``make cov`` merges them.
 
 Command line (used by the Makefile)::
 
     python -m tb.cli.runner --sim verilator --test BringUpTest --seed 1 [--waves] [--params full]
+        [--coverage] [--module tb.directed.xlate]
 """
 
 from __future__ import annotations
@@ -49,8 +54,14 @@ def rtl_sources() -> list[Path]:
             if ln.strip() and not ln.strip().startswith("//")]
 
 
-def build_dir(sim: str, params: str = "default", waves: bool = False) -> Path:
-    return BUILD_ROOT / f"{sim}-{params}{'-waves' if waves else ''}"
+# Verilator's code coverage: line (every statement block and branch) and toggle (every bit of
+# every signal, 0->1 and 1->0). Signals whose names start with an underscore stay out.
+COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle"]
+
+
+def build_dir(sim: str, params: str = "default", waves: bool = False,
+              coverage: bool = False) -> Path:
+    return BUILD_ROOT / f"{sim}-{params}{'-waves' if waves else ''}{'-cov' if coverage else ''}"
 
 
 @contextmanager
@@ -64,15 +75,20 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def build(sim: str, params: str = "default", waves: bool = False) -> Path:
+def build(sim: str, params: str = "default", waves: bool = False,
+          coverage: bool = False) -> Path:
     if sim not in SIMULATORS:
         raise SystemExit(f"unknown simulator {sim!r}: choose one of {', '.join(SIMULATORS)}")
-    bdir = build_dir(sim, params, waves)
+    if coverage and sim != "verilator":
+        raise SystemExit("code coverage is built on Verilator only")
+    bdir = build_dir(sim, params, waves, coverage)
     build_args: list[str] = []
     if sim == "verilator":
         build_args += ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
+        if coverage:
+            build_args += COVERAGE_ARGS
     runner = get_runner(sim)
     with _locked(bdir):
         runner.build(
@@ -94,10 +110,12 @@ def wave_file(sim: str, test_dir: Path) -> Path:
 
 def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", waves: bool = False,
         test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
-        log_file_name: str | None = None, test_module: str = TEST_MODULE) -> Path:
+        log_file_name: str | None = None, test_module: str = TEST_MODULE,
+        coverage: bool = False) -> Path:
     """Run one pyuvm test (or, with ``testcase=None``, every test of ``test_module``); returns
-    the test directory. Raises RuntimeError when a test failed or none ran."""
-    bdir = build(sim, params, waves)
+    the test directory. Raises RuntimeError when a test failed or none ran. With ``coverage``
+    the run uses the coverage build and leaves ``coverage.dat`` in the test directory."""
+    bdir = build(sim, params, waves, coverage)
     tdir = test_dir or (bdir / f"{testcase or test_module}-s{seed}")
     tdir.mkdir(parents=True, exist_ok=True)
     plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
@@ -138,12 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--params", default="default", choices=sorted(PARAM_SETS))
     ap.add_argument("--waves", action="store_true")
     ap.add_argument("--module", default=TEST_MODULE, help="cocotb test module")
+    ap.add_argument("--coverage", action="store_true",
+                    help="Verilator line and toggle coverage (writes coverage.dat)")
     args = ap.parse_args(argv)
-    tdir = build_dir(args.sim, args.params, args.waves) / f"{args.test}-s{args.seed}"
+    tdir = build_dir(args.sim, args.params, args.waves, args.coverage) / f"{args.test}-s{args.seed}"
     log = tdir / "sim.log"
     try:
         run(args.sim, args.test, args.seed, params=args.params, waves=args.waves,
-            test_dir=tdir, log_file_name="sim.log", test_module=args.module)
+            test_dir=tdir, log_file_name="sim.log", test_module=args.module,
+            coverage=args.coverage)
     except (RuntimeError, SystemExit) as exc:
         if log.exists():
             sys.stderr.write("".join(log.read_text().splitlines(keepends=True)[-40:]))
@@ -152,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.test} passed on {args.sim} (seed {args.seed}); log: {log}")
     if args.waves:
         print(f"waves: {wave_file(args.sim, tdir)}")
+    if args.coverage:
+        print(f"coverage: {tdir / 'coverage.dat'}")
     return 0
 
 

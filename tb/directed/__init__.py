@@ -1,0 +1,13 @@
+"""Directed cocotb tests with hand-derived expectations (tests/test_rtl.py, `make cov`)."""
+
+# The cocotb test modules, each run whole (every test in it) on the default parameter set.
+DIRECTED_MODULES = ("tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill",
+                    "tb.directed.walk_edges", "tb.directed.stalls", "tb.directed.conformance",
+                    "tb.directed.ttb1")
+
+# (module, parameter set): the conformance and TTB1 tests include feature-dependent rules
+# (ATS, no substreams, a 52-bit OAS, IDR3.HAD for CD.HAD1), which only the other parameter
+# sets reach.
+DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
+    ("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")) + (
+    ("tb.directed.ttb1", "full"),)

@@ -19,8 +19,8 @@ from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.cd import L1CD
 from models.arch.events import EventID
-from models.arch.ste import S1DefaultSubstream, S1Format
-from tb.directed.harness import ABORT, OK, Soft, cd, check, s1_ste
+from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig
+from tb.directed.harness import ABORT, BYPASS, EVTQ, OK, STRTAB, Soft, basic, cd, check, s1_ste
 from tb.dut_config import CONFIGS
 
 CFG = CONFIGS[os.environ.get("SMMU_PARAMS", "default")]
@@ -144,3 +144,186 @@ async def l1cd_l2ptr_low_bits_ignored_for_64k_leaves(dut):
     await s.start()
     check(await s.x.xlate(addr=0x5008, sid=1, ssid=1), OK, pa=0x9_0000_5008)
     assert await s.events() == []
+
+
+@cocotb.test(skip=STALL_FORCED)
+async def queue_and_stream_table_bases_are_aligned(dut):
+    """§6.3.24 STRTAB_BASE (linear): "the effective base address is aligned by the SMMU to the
+    table size ... ADDR[LOG2SIZE + 5:0] = 0"; §6.3.26/§6.3.29 CMDQ_BASE/EVENTQ_BASE: "The
+    effective base address is aligned by the SMMU to the larger of the queue size in bytes or
+    32 bytes, ignoring the least-significant bits of ADDR as required". With low ADDR bits
+    set, the STE, the commands and the event records are still at the aligned addresses."""
+    s = Soft(dut)
+    ttb = s.alloc()
+    ctx = s.alloc()
+    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    s.ste(1, s1_ste(ctx))
+    s.map(ttb, 0x5000, 0x9_0000_5000)
+    # LOG2SIZE=6: a 4 KiB stream table; 16 commands: 256 bytes; 16 records: 512 bytes
+    await s.start(low_bits=(0xFC0, 0xE0, 0x1E0))
+    await s.sync(C.CmdTlbiNsnhAll())                       # consumed from the aligned base
+    check(await s.x.xlate(tag=1, addr=0x5008, sid=1), OK, pa=0x9_0000_5008)
+    check(await s.x.xlate(tag=2, addr=0x6008, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    ev = await s.events(1)                                   # read from the aligned base
+    assert [(e.EventID, e.StreamID, e.InputAddr) for e in ev] == \
+        [(EventID.F_TRANSLATION, 1, 0x6008)], ev
+
+
+@cocotb.test(skip=not CFG.ST_LEVEL or STALL_FORCED)
+async def two_level_stream_table_bases_are_aligned(dut):
+    """§6.3.24, 2-level: "the effective base address is aligned by the SMMU to the larger of
+    64 bytes or the first-level table size: ADDR[MAX(5, (LOG2SIZE - SPLIT - 1 + 3)):0] = 0";
+    §5.1 L1STD.L2Ptr: "Bits L2Ptr[N:0] are treated as 0 by the SMMU, where N == 5 + (Span -1)".
+    LOG2SIZE=16, SPLIT=8: ADDR[10:0] ignored; Span=5: L2Ptr[9:0] ignored."""
+    s = Soft(dut)
+    l2 = s.alloc()                                           # 4 KiB aligned
+    ttb = s.alloc()
+    ctx = s.alloc()
+    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    s.mem.write64(STRTAB + 8 * 0x12, L1STD(Span=5, L2Ptr=l2 | 0x3C0).to_int())
+    s.mem.write(l2 + 64 * 3, s1_ste(ctx).to_bytes())
+    s.map(ttb, 0x5000, 0x9_0000_5000)
+    cfg = R.STRTAB_BASE_CFG(LOG2SIZE=16, SPLIT=8, FMT=R.StrtabFmt.TWO_LEVEL).to_int()
+    await s.start(strtab_cfg=cfg, low_bits=(0x7C0, 0, 0))
+    check(await s.x.xlate(addr=0x5008, sid=0x1203), OK, pa=0x9_0000_5008)
+    assert await s.events() == []
+
+
+@cocotb.test(skip=STALL_FORCED)
+async def eventq_abort_stops_delivery_until_acknowledged(dut):
+    """§7.2.1: the Event queue is writable only when "No unacknowledged
+    GERROR.EVENTQ_ABT_ERR condition exists for the queue", and "When the queue is not
+    writable, events not associated with stalled faults are silently discarded"; §7.5
+    EVENTQ_ABT_ERR: "Delivery into the Event queue stops when an abort is flagged". The error
+    is active while GERROR[x] != GERRORN[x]."""
+    s = Soft(dut)
+    ttb = s.alloc()
+    ctx = s.alloc()
+    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    s.ste(1, s1_ste(ctx))
+    await s.start()
+    abt = R.GERROR.field("EVENTQ_ABT_ERR").mask
+    fault = s.mem.add_fault(EVTQ, EVTQ + 32)                 # slot 0 aborts
+    check(await s.x.xlate(tag=1, addr=0x1000, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    await s.poll("GERROR", abt, mask=abt)
+    s.mem.remove_fault(fault)
+    # Two more faults while the error is unacknowledged: discarded, PROD stays at 0.
+    check(await s.x.xlate(tag=2, addr=0x2000, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    check(await s.x.xlate(tag=3, addr=0x3000, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    await s.bfm.clocks(50)
+    assert await s.r32("EVENTQ_PROD") == 0
+    assert s.mem.read(EVTQ, 64) == bytes(64), "a record was written while EVENTQ_ABT_ERR was active"
+    await s.w32("GERRORN", await s.r32("GERROR") & abt)     # acknowledge
+    check(await s.x.xlate(tag=4, addr=0x4000, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    ev = await s.events(1)
+    assert [(e.EventID, e.InputAddr) for e in ev] == [(EventID.F_TRANSLATION, 0x4000)], ev
+
+
+@cocotb.test(skip=STALL_FORCED)
+async def cr0ack_cmdqen_waits_for_the_command_in_progress(dut):
+    """§6.3.9.3: "When SMMU_(*_)CR0.CMDQEN completes update from 1 to 0: Command processing
+    has stopped. Any commands that are in progress have been Consumed in their entirety ...
+    The index after the last Consumed command ... is observable in SMMU_(*_)CMDQ_CONS." A
+    CMD_SYNC held by a response the client has not taken (§4.7.3) is in progress: CR0ACK.CMDQEN
+    stays 1 until it completes, and CMDQ_CONS, which software may write once the ACK reads 0,
+    is never written by the SMMU after that."""
+    s, ttb = await basic(dut)
+    va = 0x4000_0000
+    s.map(ttb, va, 0x1_0000_0000)
+    await s.sync(C.cfgi_all(), C.CmdTlbiNsnhAll())
+    check(await s.x.xlate(tag=1, addr=va, sid=1), OK, pa=0x1_0000_0000)
+    s.x.hold_responses(True)
+    await s.x.send([{"tag": 2, "addr": va, "sid": 1}])       # a hit, held inside the SMMU
+    await s.cmds(C.CmdTlbiNhVa(ASID=1, Addr=va), C.CmdSync(), wait=False)
+    await s.bfm.clocks(20)
+    await s.w32("CR0", 0b0101)                               # CMDQEN 1 -> 0
+    cmdqen = R.CR0.field("CMDQEN").mask
+    for _ in range(20):                                      # ~100 cycles of polling
+        assert await s.r32("CR0ACK") & cmdqen, "CR0ACK.CMDQEN cleared while a CMD_SYNC " \
+                                                "was still in progress"
+    s.x.hold_responses(False)
+    await s.x.wait([2])
+    await s.poll("CR0ACK", 0, mask=cmdqen)
+    mask = 2 * (1 << s.cmdq_log2) - 1
+    assert await s.r32("CMDQ_CONS") & mask == s.cmd_prod     # the SYNC was consumed
+    await s.w32("CMDQ_CONS", 0)                              # software owns CONS now
+    await s.bfm.clocks(50)
+    assert await s.r32("CMDQ_CONS") == 0
+
+
+@cocotb.test(skip=STALL_FORCED)
+async def cr0ack_eventqen_waits_for_the_record_in_flight(dut):
+    """§6.3.9.4: "When SMMU_(*_)CR0.EVENTQEN is transitioned from 1 to 0, SMMU accesses to
+    the queue stop. EVENTQEN completes Update when all committed event records that are in
+    progress become visible in the queue". A record whose write is in flight (its write
+    response held by memory) is committed: CR0ACK.EVENTQEN stays 1 until PROD shows it, and
+    EVENTQ_PROD, which software may write once the ACK reads 0, keeps what software wrote."""
+    s = Soft(dut)
+    ttb = s.alloc()
+    ctx = s.alloc()
+    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    s.ste(1, s1_ste(ctx))
+    await s.start()
+    gate = s.bfm.target.hold(EVTQ, EVTQ + 32)
+    check(await s.x.xlate(tag=1, addr=0x1000, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    await s.bfm.clocks(20)                                   # the record's write is held
+    await s.w32("CR0", 0b1001)                               # EVENTQEN 1 -> 0
+    eventqen = R.CR0.field("EVENTQEN").mask
+    for _ in range(20):
+        assert await s.r32("CR0ACK") & eventqen, "CR0ACK.EVENTQEN cleared while a record " \
+                                                  "write was in flight"
+    gate.set()
+    await s.poll("CR0ACK", 0, mask=eventqen)
+    assert await s.r32("EVENTQ_PROD") == 1                   # the committed record is visible
+    await s.w32("EVENTQ_PROD", 0)                            # software owns PROD now
+    await s.bfm.clocks(50)
+    assert await s.r32("EVENTQ_PROD") == 0
+
+
+@cocotb.test(skip=CFG.OAS != R.OAS.PA52 or STALL_FORCED)
+async def ste_bypass_limit_is_the_oas(dut):
+    """§3.4: "When a stream selects an STE with STE.Config == 0b100, transactions bypass all
+    stages of translation. If the input address of a transaction exceeds the size of the OAS,
+    the transaction is terminated with an abort and a stage 1 Address Size fault (F_ADDR_SIZE)
+    is recorded." With a 52-bit OAS the limit is 2^52 on the first transaction (STE fetched by
+    a miss engine) and on the next (STE from the configuration cache) alike."""
+    s = Soft(dut)
+    s.ste(1, STE(V=1, Config=StreamConfig.BYPASS))
+    await s.start()
+    for tag in (1, 2):
+        check(await s.x.xlate(tag=tag, addr=(1 << 50) | 0x1234, sid=1), BYPASS,
+              pa=(1 << 50) | 0x1234)
+    for tag in (3, 4):
+        check(await s.x.xlate(tag=tag, addr=(1 << 52) | 0x1000, sid=1), ABORT,
+              fault=EventID.F_ADDR_SIZE)
+    got = [(e.EventID, e.InputAddr) for e in await s.events(2)]
+    assert got == [(EventID.F_ADDR_SIZE, (1 << 52) | 0x1000)] * 2, got
+
+
+@cocotb.test(skip=STALL_FORCED)
+async def sync_waits_for_walks_in_flight(dut):
+    """§4.7.3: a CMD_SYNC completes only when every transaction that might use an entry an
+    earlier invalidation targeted has completed. A walk that read the old level-2 descriptor
+    and waits for its level-3 read is such a transaction: after the table is unlinked and
+    TLBI_NH_VA (Leaf=0) issued, the SYNC must not complete while that read is outstanding."""
+    s, ttb = await basic(dut)
+    va = 0x4000_0000
+    s.map(ttb, va, 0x1_0000_0000)
+    l3 = s.leaf_addr(ttb, va) & ~0xFFF                     # the level-3 table
+    await s.sync(C.cfgi_all(), C.CmdTlbiNsnhAll())
+    check(await s.x.xlate(tag=1, addr=va + 0x1000, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+    await s.events(1)                                      # context cached, no leaf
+    gate = s.bfm.target.hold(l3, l3 + 0x1000)
+    await s.x.send([{"tag": 2, "addr": va, "sid": 1}])     # walks to the held level-3 read
+    await s.bfm.clocks(30)
+    s.mem.write64(s.leaf_addr(ttb, va, level=2), 0)        # unlink the level-3 table
+    await s.cmds(C.CmdTlbiNhVa(ASID=1, Addr=va), C.CmdSync(), wait=False)
+    mask = 2 * (1 << s.cmdq_log2) - 1
+    for _ in range(30):
+        assert await s.r32("CMDQ_CONS") & mask != s.cmd_prod, \
+            "CMD_SYNC completed while a walk that read the unlinked table was in flight"
+    gate.set()
+    await s.x.wait([2])
+    check(s.x.rsps[2], OK, pa=0x1_0000_0000)               # translated before the TLBI
+    await s.poll("CMDQ_CONS", s.cmd_prod, mask=mask)
+    check(await s.x.xlate(tag=3, addr=va, sid=1), ABORT, fault=EventID.F_TRANSLATION)

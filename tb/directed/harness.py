@@ -71,14 +71,16 @@ class Soft:
         raise AssertionError(f"{name} never reached {want:#x} (last {v:#x})")
 
     async def start(self, *, strtab_cfg: int | None = None, recinvsid: int = 1,
-                    smmuen: int = 1) -> None:
+                    smmuen: int = 1, low_bits: tuple[int, int, int] = (0, 0, 0)) -> None:
+        """Program and enable the SMMU; ``low_bits`` are ORed into the ADDR fields of
+        STRTAB_BASE, CMDQ_BASE and EVENTQ_BASE (below the alignment the SMMU applies)."""
         await self.bfm.reset()
-        await self.w64("STRTAB_BASE", STRTAB)
+        await self.w64("STRTAB_BASE", STRTAB | low_bits[0])
         if strtab_cfg is None:
             strtab_cfg = R.STRTAB_BASE_CFG(LOG2SIZE=6).to_int()
         await self.w32("STRTAB_BASE_CFG", strtab_cfg)
-        await self.w64("CMDQ_BASE", CMDQ | self.cmdq_log2)
-        await self.w64("EVENTQ_BASE", EVTQ | self.evtq_log2)
+        await self.w64("CMDQ_BASE", CMDQ | low_bits[1] | self.cmdq_log2)
+        await self.w64("EVENTQ_BASE", EVTQ | low_bits[2] | self.evtq_log2)
         await self.w32("CR2", recinvsid << 1)
         await self.w32("IRQ_CTRL", 0x5)
         cr0 = 0b1100 | smmuen

@@ -1,9 +1,11 @@
-"""Request gaps and response back-pressure on the translation port, from the test's seed.
+"""Request gaps and response back-pressure on the translation port, and pauses on every
+channel of the memory port, from the test's seed.
 
 A test that only ever sees ready=1 proves little: with back-pressure, responses wait in the
-SMMU's response FIFO, which is where a CMD_SYNC that completes too early shows (§4.7.3).
-The pause generators are cocotbext-axi's: one value per cycle, True pauses the port. The
-SubstreamID wires of requests without one (SSV=0) carry noise.
+SMMU's response FIFO, and with memory latency walks stay in flight across invalidations,
+which is where a CMD_SYNC that completes too early shows (§4.7.3). The pause generators are
+cocotbext-axi's: one value per cycle, True pauses the channel. The SubstreamID wires of
+requests without one (SSV=0) carry noise.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+from tb.bfm.smmu_bfm import SmmuBfm
 from tb.bfm.xlate_bfm import XlateBfm
 
 
@@ -30,3 +33,12 @@ def stress_translation_port(xbfm: XlateBfm, seed: int, *, p_gap: float = 0.2,
     xbfm.set_response_backpressure(_bursty(random.Random(rng.random()), p_backpressure,
                                            max_run))
     xbfm.ssid_noise = random.Random(rng.random())
+
+
+def stress_memory_port(bfm: SmmuBfm, seed: int, *, p_pause: float = 0.25,
+                       max_run: int = 8) -> None:
+    """Read-address and write back-pressure, and read-data and write-response latency, in
+    bursts of up to ``max_run`` cycles on each channel independently."""
+    rng = random.Random(f"memory-stress-{seed}")
+    for ch in ("ar", "r", "aw", "w", "b"):
+        bfm.stall(f"mem.{ch}", _bursty(random.Random(rng.random()), p_pause, max_run))

@@ -22,7 +22,7 @@ from models.cpu.features import CpuFeatures
 from models.smmu.port import Result
 from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
-from tb.env.seq_lib.port_stress import stress_translation_port
+from tb.env.seq_lib.port_stress import stress_memory_port, stress_translation_port
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
 from tb.platform.rtl import CocotbPlatform, cpu_call
 from tb.scenarios.harness import SvaBench
@@ -87,6 +87,7 @@ class SvaScenarioSeq(uvm_sequence):
     async def body(self) -> None:
         if self.stress:
             stress_translation_port(env_cfg().xbfm, env_cfg().seed)
+            stress_memory_port(env_cfg().bfm, env_cfg().seed)
         holder = RegSeqHolder("sw")
         await holder.start_session(env_cfg().reg_seqr)
         self.backend = RtlBackend(holder.session.plat)

@@ -178,9 +178,22 @@ class ArmSmmuV3:
         """Linux's STE update protocol (reference §2.5): the SMMU reads the 8 words in no
         defined order and dw0 holds V and Config, so dw1..3 go first and are invalidated,
         then dw0 is written in one 64-bit store, invalidated again, and a prefetch hints the
-        SMMU to reload it."""
+        SMMU to reload it.
+
+        An STE that translates nothing (abort or bypass: detach, the unattached state) is
+        written the other way round, as v5's arm_smmu_write_strtab_ent does: dw0 first, so
+        the stream stops translating before dw1.. lose the fields (StreamWorld, EATS,
+        S1STALLD) the live configuration still reads, then the rest and one invalidation
+        (the SMMU may cache a negative result, so it is needed even if the old STE was not
+        live)."""
         addr = self.ste_addr(sid)
         words = ste.to_words()
+        if not ste.V or not ste.Config & 0b011:
+            self.plat.mem.write64(addr, words[0], source="cpu")
+            for i in range(1, 8):
+                self.plat.mem.write64(addr + 8 * i, words[i], source="cpu")
+            await self.cmdq_drv.issue([CmdCfgiSte(StreamID=sid, Leaf=1)])
+            return
         for i in range(1, 8):
             self.plat.mem.write64(addr + 8 * i, words[i], source="cpu")
         await self.cmdq_drv.issue([CmdCfgiSte(StreamID=sid, Leaf=1)])
