@@ -238,7 +238,8 @@ module smmu_cmdq
     assign inv.ssid = cmd[CMD_SUBSTREAMID_LSB +: CMD_SUBSTREAMID_W];
     assign inv.asid = (ASID16 != 0) ? cmd[CMD_ASID_LSB +: CMD_ASID_W]
                                     : {8'h0, cmd[CMD_ASID_LSB +: 8]};   // 8-bit ASIDs
-    assign inv.va = cmd[CMD_ADDR_LSB +: 48 - CMD_ADDR_ADDR_LO];          // VA[47:12]
+    // VA[55:12]: VA[63:56] is the top byte, which TLB entries are never tagged with
+    assign inv.va = cmd[CMD_ADDR_LSB +: 56 - CMD_ADDR_ADDR_LO];
     assign inv.leaf = cmd[CMD_LEAF_LSB];
 
     wire sync_done = (st == S_SYNC) && !sync_busy;

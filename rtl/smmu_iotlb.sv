@@ -2,18 +2,22 @@
 //
 // An entry is a leaf at its size (4 KiB, 2 MiB, 1 GiB) for one ASID (or global, nG = 0,
 // tagged with the ASET of the CD it was walked through), with the permissions already merged
-// with the table attributes (unless HAD0).
+// with the table attributes (unless HADx), and the half (TTB0 or TTB1, VA[55]) it belongs to.
 //   - Lookup, combinational: the lowest valid entry that is of lk_asid (non-global) or global
 //     with lk_aset (section 3.17.1: a global entry matches only lookups through a
-//     configuration of the same ASET), and whose VA[47:12] matches under its size. The hit path looks up stage 1's request every cycle
-//     with the ASID of its configuration-cache context.
+//     configuration of the same ASET), of the same half, and whose VA[47:12] matches under
+//     its size. The hit path looks up stage 1's request every cycle with the ASID of its
+//     configuration-cache context.
 //   - Fill, at the clock edge: the lowest free entry, else the round-robin pointer (which
 //     then advances); the VA bits below the leaf's size are cleared. No fill in a cycle with
 //     an invalidation (fill_ready is low).
 //   - Invalidation, at the clock edge of inv_valid: TLBI_NH_ALL/NSNH_ALL every entry,
 //     TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries covering the VA
 //     with the ASID or global, TLBI_NH_VAA the entries covering the VA. ASET plays no part
-//     (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their ASET).
+//     (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their ASET). An
+//     entry covers Addr[55:12] when Addr[55:48] is its VA[55:48] (all zeros for TTB0, all
+//     ones for TTB1: every address that passed the range check has them so) and Addr[47:12]
+//     matches under its size.
 `default_nettype none
 
 module smmu_iotlb
@@ -28,6 +32,7 @@ module smmu_iotlb
     // lookup
     input  logic [CD_ASID_W-1:0] lk_asid,
     input  logic                 lk_aset,
+    input  logic                 lk_upper,    // VA[55]
     input  logic [35:0]          lk_va,       // VA[47:12]
     output logic                 lk_hit,
     output leaf_t                lk_leaf,     // the hit entry's leaf (entry 0's without a hit)
@@ -66,13 +71,15 @@ module smmu_iotlb
     tlb_entry_t      t_e, t_s, t_i;
     // verilator lint_on UNUSEDSIGNAL
 
-    // lookup: valid, the ASID (non-global) or the ASET (global), VA[47:12] under the size
+    // lookup: valid, the ASID (non-global) or the ASET (global), the half, VA[47:12] under
+    // the size
     always @(*) begin
         lk_hit = 1'b0;
         l_sel = '0;
         for (int j = TLB_N - 1; j >= 0; j--) begin
             t_e = te[j];
             if (tv[j] && (t_e.gbl ? t_e.aset == lk_aset : t_e.asid == lk_asid) &&
+                t_e.upper == lk_upper &&
                 ((t_e.va ^ lk_va) & va_mask(t_e.leaf.size)) == 36'h0) begin
                 lk_hit = 1'b1;
                 l_sel = TI_W'(j);
@@ -93,16 +100,20 @@ module smmu_iotlb
         tf_new.va = fill.va & va_mask(fill.leaf.size);
     end
 
-    // invalidation
+    // invalidation: Addr[55:48] names a half only when all its bits agree
+    logic inv_lo, inv_hi, t_cov;
     always @(*) begin
+        inv_lo = inv.va[43:36] == 8'h00;
+        inv_hi = inv.va[43:36] == 8'hFF;
         for (int j = 0; j < TLB_N; j++) begin
             t_i = te[j];
+            t_cov = (t_i.upper ? inv_hi : inv_lo) &&
+                    ((t_i.va ^ inv.va[35:0]) & va_mask(t_i.leaf.size)) == 36'h0;
             case (inv.op)
                 INV_TLB_ALL: t_inv[j] = 1'b1;
                 INV_TLB_ASID: t_inv[j] = !t_i.gbl && t_i.asid == inv.asid;
-                INV_TLB_VA: t_inv[j] = (t_i.gbl || t_i.asid == inv.asid) &&
-                                       ((t_i.va ^ inv.va) & va_mask(t_i.leaf.size)) == 36'h0;
-                INV_TLB_VAA: t_inv[j] = ((t_i.va ^ inv.va) & va_mask(t_i.leaf.size)) == 36'h0;
+                INV_TLB_VA: t_inv[j] = (t_i.gbl || t_i.asid == inv.asid) && t_cov;
+                INV_TLB_VAA: t_inv[j] = t_cov;
                 default: t_inv[j] = 1'b0;
             endcase
         end

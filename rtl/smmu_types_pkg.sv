@@ -58,6 +58,9 @@ package smmu_types_pkg;
         logic [CD_T0SZ_W-1:0]       t0sz;
         logic                       tbi0;
         logic                       epd0;
+        logic [CD_T1SZ_W-1:0]       t1sz;       // the TTB1 half (VA[55] = 1)
+        logic                       tbi1;
+        logic                       epd1;
         logic [CD_IPS_W-1:0]        ips;        // effective: at most the OAS
         logic                       affd;
         logic                       wxn;
@@ -65,8 +68,10 @@ package smmu_types_pkg;
         logic                       a;
         logic                       r;
         logic                       had0;
+        logic                       had1;
         logic [CD_MAIR_W-1:0]       mair;
         logic [43:0]                ttb0;       // TTB0[47:4]
+        logic [43:0]                ttb1;       // TTB1[47:4]
     } ctx_t;
 
     typedef struct packed {
@@ -83,7 +88,7 @@ package smmu_types_pkg;
     } ctx_entry_t;
 
     // ---- IOTLB ------------------------------------------------------------------------------
-    // A leaf, permissions already merged with the table attributes (unless HAD0).
+    // A leaf, permissions already merged with the table attributes (unless HADx).
     typedef struct packed {
         logic [1:0]                     size;     // SIZE_*
         logic [35:0]                    oa;       // OA[47:12]
@@ -99,6 +104,9 @@ package smmu_types_pkg;
         logic [CD_ASID_W-1:0]           asid;
         logic                           gbl;      // nG = 0: any ASID of the same ASET
         logic                           aset;     // CD.ASET of the fill (global entries)
+        // VA[55]: the TTB1 half. With TxSZ >= 16 an input address that passed the range
+        // check has VA[55:48] all equal to VA[55], so {upper, VA[47:12]} is its VA[55:12].
+        logic                           upper;
         logic [35:0]                    va;       // VA[47:12] (bits below the size: zero)
         leaf_t                          leaf;
     } tlb_entry_t;
@@ -108,6 +116,7 @@ package smmu_types_pkg;
     typedef struct packed {
         logic [CD_ASID_W-1:0]           asid;
         logic [1:0]                     slvl;     // start level of the walk
+        logic                           upper;    // VA[55]: a TTB1 walk
         logic [26:0]                    va;       // VA[47:21]
         logic [CD_IPS_W-1:0]            ips;      // effective IPS: the chain must fit it
     } walk_req_t;
@@ -125,6 +134,7 @@ package smmu_types_pkg;
     typedef struct packed {
         logic [CD_ASID_W-1:0]           asid;
         logic [1:0]                     slvl;
+        logic                           upper;    // VA[55]
         logic [26:0]                    va;       // VA[47:21] (the cache keeps the bits above lvl)
         walk_chain_t                    chain;
     } walk_entry_t;
@@ -136,7 +146,7 @@ package smmu_types_pkg;
         logic [EVENT_STREAMID_W-1:0]    sid_mask; // CFGI_STE_RANGE: the StreamIDs matched
         logic [EVENT_SUBSTREAMID_W-1:0] ssid;
         logic [CD_ASID_W-1:0]           asid;
-        logic [35:0]                    va;       // VA[47:12]
+        logic [43:0]                    va;       // VA[55:12] (TLBI_NH_VA/VAA Addr)
         logic                           leaf;     // TLBI_NH_VA/VAA Leaf=1: walk cache stays
     } inv_t;
 endpackage : smmu_types_pkg

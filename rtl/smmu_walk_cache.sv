@@ -3,20 +3,22 @@
 //
 // An entry is a chain of valid table descriptors read by one walk, from the walk's start
 // level down to level `lvl` (0..2), tagged like the model's WALK entries: ASID (never
-// global), the level and VA[47:shift(lvl)], plus the start level (a chain is only reused by
-// walks starting at the same level). It holds the last descriptor's NextTableAddr, the raw
-// APTable/UXNTable/PXNTable ORed over the chain and the ORed NextTableAddr[47:32] (a walk
-// with a smaller IPS must not use it).
+// global), the level and VA[55:shift(lvl)] (as the half, VA[55], and VA[47:shift(lvl)]:
+// VA[55:48] of a walked address all equal VA[55]), plus the start level (a chain is only
+// reused by walks starting at the same level). It holds the last descriptor's
+// NextTableAddr, the raw APTable/UXNTable/PXNTable ORed over the chain and the ORed
+// NextTableAddr[47:32] (a walk with a smaller IPS must not use it).
 //   - Lookup, combinational, one engine per cycle (smmu_xlate grants the lowest): the
 //     deepest matching chain (the lowest entry among equally deep ones).
-//   - Fill, at the clock edge: an entry with the same (ASID, start level, level, region),
-//     else the lowest free one, else the round-robin pointer (which then advances). No fill
-//     in a cycle with an invalidation (fill_ready is low).
+//   - Fill, at the clock edge: an entry with the same (ASID, start level, half, level,
+//     region), else the lowest free one, else the round-robin pointer (which then advances).
+//     No fill in a cycle with an invalidation (fill_ready is low).
 //   - Invalidation, at the clock edge of inv_valid (reference §5.2, models/smmu/caches.py):
 //     TLBI_NH_ALL/NSNH_ALL everything, TLBI_NH_ASID every entry of the ASID; a chain depends
 //     on every descriptor from its start level down, so TLBI_NH_VA/VAA with Leaf=0 drop it
 //     when the VA lies in the region of its first (start-level) descriptor (VA: with the
-//     ASID; VAA: any ASID); Leaf=1 keeps it. CFGI_* leave it.
+//     ASID; VAA: any ASID; Addr[55:48] all equal to the entry's half); Leaf=1 keeps it.
+//     CFGI_* leave it.
 `default_nettype none
 
 module smmu_walk_cache
@@ -83,6 +85,7 @@ module smmu_walk_cache
         for (int k = 0; k < WN; k++) begin
             k_e = ke[k];
             if (WALK_N != 0 && kv[k] && k_e.asid == lk.asid && k_e.slvl == lk.slvl &&
+                k_e.upper == lk.upper &&
                 ((k_e.va ^ lk.va) & lvl_mask(k_e.chain.lvl)) == 27'h0 &&
                 (k_e.chain.hi & ips_hi_mask(lk.ips)) == 16'h0 &&
                 (!lk_hit || k_e.chain.lvl > kl_lvl)) begin
@@ -106,7 +109,8 @@ module smmu_walk_cache
         for (int k = WN - 1; k >= 0; k--) begin
             k_f = ke[k];
             if (kv[k] && k_f.asid == fill.asid && k_f.slvl == fill.slvl &&
-                k_f.chain.lvl == fill.chain.lvl && k_f.va == wf_key) begin
+                k_f.upper == fill.upper && k_f.chain.lvl == fill.chain.lvl &&
+                k_f.va == wf_key) begin
                 wf_found = 1'b1; wf_idx = KI_W'(k);
             end
         end
@@ -114,17 +118,20 @@ module smmu_walk_cache
         wf_new.va = wf_key;
     end
 
-    // invalidation
+    // invalidation: Addr[55:48] names a half only when all its bits agree
+    logic inv_lo, inv_hi, k_cov;
     always @(*) begin
+        inv_lo = inv.va[43:36] == 8'h00;
+        inv_hi = inv.va[43:36] == 8'hFF;
         for (int k = 0; k < WN; k++) begin
             k_i = ke[k];
+            k_cov = !inv.leaf && (k_i.upper ? inv_hi : inv_lo) &&
+                    ((k_i.va ^ inv.va[35:9]) & lvl_mask(k_i.slvl)) == 27'h0;
             case (inv.op)
                 INV_TLB_ALL: k_inv[k] = 1'b1;
                 INV_TLB_ASID: k_inv[k] = k_i.asid == inv.asid;
-                INV_TLB_VA: k_inv[k] = !inv.leaf && k_i.asid == inv.asid &&
-                                       ((k_i.va ^ inv.va[35:9]) & lvl_mask(k_i.slvl)) == 27'h0;
-                INV_TLB_VAA: k_inv[k] = !inv.leaf &&
-                                        ((k_i.va ^ inv.va[35:9]) & lvl_mask(k_i.slvl)) == 27'h0;
+                INV_TLB_VA: k_inv[k] = k_cov && k_i.asid == inv.asid;
+                INV_TLB_VAA: k_inv[k] = k_cov;
                 default: k_inv[k] = 1'b0;
             endcase
         end

@@ -10,10 +10,11 @@
 //
 // Walk cache (smmu_xlate, parameter WALK_N): in WINIT the engine asks the shared walk-cache
 // lookup port for the deepest cached table descriptor on the way to its VA (key: ASID, start
-// level, VA bits above the level). On a hit it continues the walk at the next level from the
-// cached next-table address, with the cached (raw, accumulated) APTable/UXNTable/PXNTable;
-// a 4-level walk with levels 0-2 cached reads one descriptor. In DONE it offers the deepest
-// table descriptor it read itself (with the chain's accumulated attributes) as a fill.
+// level, half, VA bits above the level). On a hit it continues the walk at the next level
+// from the cached next-table address, with the cached (raw, accumulated)
+// APTable/UXNTable/PXNTable; a 4-level walk with levels 0-2 cached reads one descriptor. In
+// DONE it offers the deepest table descriptor it read itself (with the chain's accumulated
+// attributes) as a fill.
 //
 // Invalidation: `inv` pulses whenever the command queue invalidates anything. An engine that
 // is busy at that moment may hold data fetched before the invalidation, so it becomes
@@ -160,7 +161,7 @@ module smmu_walker
     logic              rsp_done, evt_done, cf_done, tf_done, wf_done;
 
     // ---- outcome of the request (same module as the hit path) --------------------------
-    logic              xc_miss, xc_range, xc_evt_valid;
+    logic              xc_miss, xc_nowalk, xc_evt_valid;
     xrsp_t             xc_rsp;
     logic [EVENT_NBITS-1:0] xc_evt;
 
@@ -169,11 +170,12 @@ module smmu_walker
     smmu_xcalc #(.PA_BITS(oas_bits(CD_IPS_W'(OAS)))) u_xc (
         .req(q),
         .c_kind(k.kind), .c_chk_ias(1'b1), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
-        .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0), .c_wxn(k.wxn), .c_pan(k.pan),
+        .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0),
+        .c_t1sz(k.t1sz), .c_tbi1(k.tbi1), .c_epd1(k.epd1), .c_wxn(k.wxn), .c_pan(k.pan),
         .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
         .l_hit(l_hit), .leaf(lf),
         .x_fault(x_fault), .x_record(x_record), .x_fetch(x_fetch),
-        .miss(xc_miss), .range_fault(xc_range), .rsp(xc_rsp),
+        .miss(xc_miss), .no_walk(xc_nowalk), .rsp(xc_rsp),
         .evt_valid(xc_evt_valid), .evt(xc_evt)
     );
 
@@ -208,6 +210,8 @@ module smmu_walker
     logic [47:0] ste_cdptr, l1std_ptr, l1cd_ptr, tbl_addr;
     logic [CD_IPS_W-1:0] cd_ips;
     logic [CD_T0SZ_W-1:0] cd_t0sz;
+    logic [CD_T1SZ_W-1:0] cd_t1sz;
+    int          cd_ipsb;
     logic        ste_illegal, cd_illegal;
     logic [47:0] oa48;
     logic [3:0]  cdsplit;
@@ -256,6 +260,8 @@ module smmu_walker
                    << DESC_TABLE_NEXTTABLEADDR_ADDR_LO;
         cd_ips = blk[CD_IPS_LSB +: CD_IPS_W];
         cd_t0sz = blk[CD_T0SZ_LSB +: CD_T0SZ_W];
+        cd_t1sz = blk[CD_T1SZ_LSB +: CD_T1SZ_W];
+        cd_ipsb = ips_bits((cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips);
         // CDs per leaf table: 4 KiB / 64 KiB of 64-byte CDs
         cdsplit = (k_s1fmt == S1_FORMAT_TWO_LEVEL_4K) ? 4'd6 : 4'd10;
         cd_lo = k_cdidx & ((20'h1 << cdsplit) - 20'h1);
@@ -278,7 +284,9 @@ module smmu_walker
                     // never is; 0b11 without DPT behaves as 0b00
                     || (cfg_s1 && ATS != 0 &&
                         blk[STE_EATS_LSB +: STE_EATS_W] == ATS_MODE_SPLIT_STAGE);
-        // CD checks (reference §3.5); values in a disabled TTB0 (EPD0=1) do not count
+        // CD checks (reference §3.5); values in a disabled half (EPDx=1) do not count. Each
+        // half needs the 4 KiB granule (TG0 and TG1 encode it differently, TG1=0b00 is
+        // reserved), TxSZ in 16..39 and TTBx within the effective IPS (section 5.4).
         cd_illegal = !blk[CD_AA64_LSB]
                    // little-endian only; ENDI is IGNORED when both EPDs are 1 (section 5.4)
                    || (blk[CD_ENDI_LSB] && !(blk[CD_EPD0_LSB] && blk[CD_EPD1_LSB]))
@@ -289,11 +297,15 @@ module smmu_walker
                    || (STALL_MODEL == int'(STALL_MODEL_TERMINATE_ONLY) && blk[CD_S_LSB])
                    || (STALL_MODEL == int'(STALL_MODEL_STALL_FORCED) && !blk[CD_S_LSB])
                    || (!blk[CD_EPD0_LSB] &&
-                       (blk[CD_TG0_LSB +: CD_TG0_W] != TG0_GRANULE_SZ_4K  // 4 KiB only
+                       (blk[CD_TG0_LSB +: CD_TG0_W] != TG0_GRANULE_SZ_4K
                         || cd_t0sz < 6'd16 || cd_t0sz > 6'd39
-                        || ((blk[CD_TTB0_LSB +: CD_TTB0_W] >>
-                             (ips_bits((cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips)
-                              - CD_TTB0_ADDR_LO)) != '0)));
+                        || ((blk[CD_TTB0_LSB +: CD_TTB0_W] >> (cd_ipsb - CD_TTB0_ADDR_LO))
+                            != '0)))
+                   || (!blk[CD_EPD1_LSB] &&
+                       (blk[CD_TG1_LSB +: CD_TG1_W] != TG1_GRANULE_SZ_4K
+                        || cd_t1sz < 6'd16 || cd_t1sz > 6'd39
+                        || ((blk[CD_TTB1_LSB +: CD_TTB1_W] >> (cd_ipsb - CD_TTB1_ADDR_LO))
+                            != '0)));
 
         dc_fault = 8'h0;
         dc_record = 1'b1;
@@ -414,20 +426,31 @@ module smmu_walker
         endcase
     end
 
-    // ---- walk start (state S_WINIT), from the context -----------------------------------
+    // ---- walk start (state S_WINIT), from the half VA[55] selects --------------------------
+    logic        w_upper;
+    logic [5:0]  w_txsz;
+    logic [43:0] w_ttb;
+    logic        w_had;
     logic [1:0]  w_lvl;
     logic [5:0]  w_shift;
     logic [6:0]  w_tbits;
+    logic [47:0] w_tmask;
     logic [47:0] w_addr;
     logic [1:0]  h_lvl;            // first level to read after a walk-cache hit
     logic [47:0] h_addr;
     always @(*) begin
-        w_lvl = (k.t0sz <= 6'd24) ? 2'd0 : (k.t0sz <= 6'd33) ? 2'd1 : 2'd2;
+        w_upper = q.addr[55];
+        w_txsz = w_upper ? k.t1sz : k.t0sz;
+        w_ttb = w_upper ? k.ttb1 : k.ttb0;
+        w_had = w_upper ? k.had1 : k.had0;
+        w_lvl = (w_txsz <= 6'd24) ? 2'd0 : (w_txsz <= 6'd33) ? 2'd1 : 2'd2;
         w_shift = 6'd39 - 6'd9 * {4'h0, w_lvl};
         // log2 of the first table's size in bytes: (IA - shift) index bits, 8-byte entries
-        w_tbits = (7'd64 - {1'b0, k.t0sz}) - {1'b0, w_shift} + 7'd3;
-        w_addr = ((48'(k.ttb0) << CD_TTB0_ADDR_LO) & ~((48'h1 << w_tbits) - 48'h1)) |
-                 (48'(9'((q.addr[47:0] >> w_shift) & 48'h1FF)) << DESC_SIZE_LOG2);
+        w_tbits = (7'd64 - {1'b0, w_txsz}) - {1'b0, w_shift} + 7'd3;
+        w_tmask = (48'h1 << w_tbits) - 48'h1;
+        // The index keeps only the IA bits: in the TTB1 half the VA bits above IA are ones.
+        w_addr = ((48'(w_ttb) << CD_TTB0_ADDR_LO) & ~w_tmask) |
+                 ((48'(9'((q.addr[47:0] >> w_shift) & 48'h1FF)) << DESC_SIZE_LOG2) & w_tmask);
         h_lvl = wl_chain.lvl + 2'd1;
         h_addr = {wl_chain.tbl, 12'h0} |
                  (48'(9'((q.addr[47:0] >> (6'd39 - 6'd9 * {4'h0, h_lvl})) & 48'h1FF))
@@ -512,6 +535,9 @@ module smmu_walker
                     if (ph == PH_CD && !rerr) begin
                         k.t0sz <= cd_t0sz;
                         k.epd0 <= blk[CD_EPD0_LSB];
+                        k.t1sz <= cd_t1sz;
+                        k.epd1 <= blk[CD_EPD1_LSB];
+                        k.tbi1 <= blk[CD_TBI1_LSB];
                         k.ips <= (cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips;
                         k.affd <= blk[CD_AFFD_LSB];
                         k.wxn <= blk[CD_WXN_LSB];
@@ -523,13 +549,15 @@ module smmu_walker
                                                 : {8'h0, blk[CD_ASID_LSB +: 8]};  // 8-bit ASIDs
                         k.aset <= blk[CD_ASET_LSB];
                         k.had0 <= (HAD != 0) ? blk[CD_HAD0_LSB] : 1'b0;
+                        k.had1 <= (HAD != 0) ? blk[CD_HAD1_LSB] : 1'b0;
                         k.ttb0 <= blk[CD_TTB0_LSB +: ADDR_W - CD_TTB0_ADDR_LO];   // TTB0[47:4]
+                        k.ttb1 <= blk[CD_TTB1_LSB +: ADDR_W - CD_TTB1_ADDR_LO];   // TTB1[47:4]
                         k.mair <= blk[CD_MAIR_LSB +: CD_MAIR_W];
                     end
                     if (ph == PH_WALK && dc_read) begin
                         lvl <= lvl_n;
-                        // hierarchical attributes, unless CD.HAD0 disables them
-                        if (!k.had0) begin
+                        // hierarchical attributes, unless CD.HADx of the half disables them
+                        if (!w_had) begin
                             aptab <= aptab | d0[DESC_TABLE_APTABLE_LSB +: DESC_TABLE_APTABLE_W];
                             pxnt <= pxnt | d0[DESC_TABLE_PXNTABLE_LSB];
                             uxnt <= uxnt | d0[DESC_TABLE_UXNTABLE_LSB];
@@ -579,7 +607,7 @@ module smmu_walker
                     else st <= S_DONE;
                 end
                 S_WINIT: begin
-                    if (xc_range) st <= S_DONE;  // F_TRANSLATION from the input range
+                    if (xc_nowalk) st <= S_DONE;  // F_TRANSLATION: input range or EPDx
                     else if (WALK_N == 0 || wl_gnt) begin
                         rd_len <= 2'd0;
                         ph <= PH_WALK;
@@ -588,9 +616,9 @@ module smmu_walker
                             // continue below the cached table descriptor
                             lvl <= h_lvl;
                             rd_addr <= h_addr;
-                            aptab <= k.had0 ? 2'b00 : wl_chain.ap;
-                            pxnt <= !k.had0 && wl_chain.pxn;
-                            uxnt <= !k.had0 && wl_chain.uxn;
+                            aptab <= w_had ? 2'b00 : wl_chain.ap;
+                            pxnt <= !w_had && wl_chain.pxn;
+                            uxnt <= !w_had && wl_chain.uxn;
                             r_ap <= wl_chain.ap; r_pxn <= wl_chain.pxn; r_uxn <= wl_chain.uxn; r_hi <= wl_chain.hi;
                         end else begin
                             lvl <= w_lvl;
@@ -643,18 +671,21 @@ module smmu_walker
     assign tf.asid = k.asid;
     assign tf.gbl = l_global;
     assign tf.aset = k.aset;
+    assign tf.upper = w_upper;
     assign tf.va = q.addr[47:12];
     assign tf.leaf = lf;
 
-    assign wl_req = (st == S_WINIT) && !xc_range;
+    assign wl_req = (st == S_WINIT) && !xc_nowalk;
     assign wl.asid = k.asid;
     assign wl.slvl = w_lvl;
+    assign wl.upper = w_upper;
     assign wl.va = q.addr[47:21];
     assign wl.ips = k.ips;
 
     assign wf_valid = (WALK_N != 0) && (st == S_DONE) && !wf_done && wfill_need && !stale;
     assign wf.asid = k.asid;
     assign wf.slvl = w_lvl;
+    assign wf.upper = w_upper;
     assign wf.va = q.addr[47:21];
     walk_chain_t wf_chain;
     assign wf_chain.lvl = wfl_lvl;
@@ -665,7 +696,7 @@ module smmu_walker
     assign wf_chain.hi = r_hi;
     assign wf.chain = wf_chain;
 
-    // The STE/CD burst (blk) carries fields not used here (dw2 entirely);
+    // The STE/CD burst (blk) carries fields not used here;
     // xc_miss cannot be set in DONE (every path ends with a leaf or a fault).
     // verilator lint_off UNUSEDSIGNAL
     wire unused = ^{blk, xc_miss, ctx_hit, strtab_cfg, r_resp[0]};

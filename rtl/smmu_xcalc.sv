@@ -8,11 +8,15 @@
 //
 // Priority, as the architecture orders faults (reference §4.5):
 //   context kind (abort / bypass / configuration fault)
-//   -> input range (TxSZ, TBI, TTB1 region, EPD0)          F_TRANSLATION
+//   -> input range of the half VA[55] selects (TxSZ, TBIx)   F_TRANSLATION
 //   -> a fault the walk found (x_fault)                      F_WALK_EABT / F_TRANSLATION /
 //                                                            F_ADDR_SIZE / F_ACCESS
-//   -> no leaf yet: `miss` (the hit path hands the request to a walk engine)
+//   -> no leaf yet: that half disabled (EPDx)                F_TRANSLATION
+//                   else `miss` (the hit path hands the request to a walk engine)
 //   -> permission check on the leaf                          F_PERMISSION
+// EPDx only stops a walk (section 5.4.1.1: "the A-profile architecture allows a TLB hit to
+// occur for an input address associated with an EPD bit set to 1"), so a leaf already in
+// the IOTLB is still used.
 // Translation-class faults (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION) obey CD.A
 // (abort or RAZ/WI) and CD.R (record); every other fault aborts, and is recorded when x_record
 // says so (C_BAD_STREAMID depends on CR2.RECINVSID; everything else is always recorded).
@@ -34,6 +38,9 @@ module smmu_xcalc
     input  logic [5:0]  c_t0sz,
     input  logic        c_tbi0,
     input  logic        c_epd0,
+    input  logic [5:0]  c_t1sz,
+    input  logic        c_tbi1,
+    input  logic        c_epd1,
     input  logic        c_wxn,
     input  logic        c_pan,
     input  logic        c_a,
@@ -48,7 +55,7 @@ module smmu_xcalc
     input  logic [EVENT_FETCHADDR_W-1:0] x_fetch,  // FetchAddr
     // outcome
     output logic        miss,
-    output logic        range_fault,
+    output logic        no_walk,     // out of range or EPDx: an engine must not walk
     output xrsp_t       rsp,
     output logic        evt_valid,
     output logic [EVENT_NBITS-1:0] evt
@@ -59,6 +66,8 @@ module smmu_xcalc
     logic [7:0]  attr, fault;
 
     logic        e_pnu, e_ind;
+    logic        upper, tbi, epd, range_fault;
+    logic [5:0]  txsz;
     logic [63:0] hi_mask;
     logic        p_r, p_w, p_x, priv_w, el0_w, allowed;
     logic [7:0]  f;
@@ -70,12 +79,18 @@ module smmu_xcalc
         e_pnu = c_privcfg[1] ? c_privcfg[0] : req.pnu;
         e_ind = req.rnw && (c_instcfg[1] ? c_instcfg[0] : req.ind);
 
-        // Input range of the TTB0 half: VA[63:IA] (VA[55:IA] with TBI0) must be zero. A set
-        // VA[55] selects TTB1, which this SMMU never walks (EPD1 is required, docs/rtl.md),
-        // so it lands here too.
-        hi_mask = ~((64'h1 << (7'd64 - {1'b0, c_t0sz})) - 64'h1);
-        if (c_tbi0) hi_mask[63:56] = 8'h0;
-        range_fault = (c_kind == CTX_TRANSLATE) && (((req.addr & hi_mask) != 64'h0) || c_epd0);
+        // VA[55] selects the half (section 3.4.1). Its input range: VA[63:IA] (VA[55:IA]
+        // with TBIx, the top byte being ignored) must all equal VA[55], that is be zero for
+        // TTB0 and all ones for TTB1.
+        upper = req.addr[55];
+        txsz = upper ? c_t1sz : c_t0sz;
+        tbi = upper ? c_tbi1 : c_tbi0;
+        epd = upper ? c_epd1 : c_epd0;
+        hi_mask = ~((64'h1 << (7'd64 - {1'b0, txsz})) - 64'h1);
+        if (tbi) hi_mask[63:56] = 8'h0;
+        range_fault = (c_kind == CTX_TRANSLATE) &&
+                      ((req.addr & hi_mask) != (upper ? hi_mask : 64'h0));
+        no_walk = range_fault || ((c_kind == CTX_TRANSLATE) && epd);
 
         // Permissions at each exception level (VMSAv8-64 EL1&0, reference §4.3).
         priv_w = !leaf.ro;
@@ -118,6 +133,7 @@ module smmu_xcalc
             default: begin
                 if (range_fault) f = EVENT_ID_F_TRANSLATION;
                 else if (x_fault != 8'h0) f = x_fault;
+                else if (!l_hit && epd) f = EVENT_ID_F_TRANSLATION;
                 else if (!l_hit) miss = 1'b1;
                 else if (!allowed) f = EVENT_ID_F_PERMISSION;
                 else begin

@@ -153,7 +153,8 @@ module smmu_xlate
     // IOTLB: looked up by stage 1 with the ASID of its context
     smmu_iotlb #(.TLB_N(TLB_N)) u_tlb (
         .clk, .rst_n,
-        .lk_asid(c_ctx.asid), .lk_aset(c_ctx.aset), .lk_va(s1.addr[47:12]), .lk_hit(l_hit), .lk_leaf(l_leaf),
+        .lk_asid(c_ctx.asid), .lk_aset(c_ctx.aset), .lk_upper(s1.addr[55]),
+        .lk_va(s1.addr[47:12]), .lk_hit(l_hit), .lk_leaf(l_leaf),
         .fill_valid(w_tf_any), .fill_ready(tf_ready), .fill(wt[tf_sel]),
         .inv_valid, .inv
     );
@@ -174,7 +175,7 @@ module smmu_xlate
         else f_kind = c_ctx.kind;
     end
 
-    logic         fx_miss, fx_range, fx_evt_valid;
+    logic         fx_miss, fx_nowalk, fx_evt_valid;
     xrsp_t        fx_rsp;
     logic [EVENT_NBITS-1:0] fx_evt;
 
@@ -182,11 +183,12 @@ module smmu_xlate
         .req(s1),
         .c_kind(f_kind), .c_chk_ias(smmuen), .c_privcfg(c_ctx.privcfg),
         .c_instcfg(c_ctx.instcfg), .c_t0sz(c_ctx.t0sz), .c_tbi0(c_ctx.tbi0),
-        .c_epd0(c_ctx.epd0), .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_a(c_ctx.a),
+        .c_epd0(c_ctx.epd0), .c_t1sz(c_ctx.t1sz), .c_tbi1(c_ctx.tbi1), .c_epd1(c_ctx.epd1),
+        .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_a(c_ctx.a),
         .c_r(c_ctx.r), .c_mair(c_ctx.mair),
         .l_hit(l_hit), .leaf(l_leaf),
         .x_fault(8'h0), .x_record(1'b0), .x_fetch(EVENT_FETCHADDR_W'(0)),
-        .miss(fx_miss), .range_fault(fx_range), .rsp(fx_rsp),
+        .miss(fx_miss), .no_walk(fx_nowalk), .rsp(fx_rsp),
         .evt_valid(fx_evt_valid), .evt(fx_evt)
     );
 
@@ -303,10 +305,10 @@ module smmu_xlate
 
     assign sync_busy = (w_stale != '0) || (rq_n != 2'd0 && rs0) || (rq_n == 2'd2 && rs1);
 
-    // fx_range only matters inside the engines (they must not walk an out-of-range input);
-    // the hit path gets the same fault through fx_fault.
+    // fx_nowalk only matters inside the engines (they must not walk an out-of-range input or
+    // a disabled half); the hit path gets the same fault through fx_rsp.
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{fx_range};
+    wire unused = ^{fx_nowalk};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
 

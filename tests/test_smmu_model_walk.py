@@ -83,6 +83,14 @@ def test_upper_range_epd1_and_ttb1() -> None:
     assert b2.xlate(SID, 0xFF7F_8000_0000_1234).fault == EventID.F_TRANSLATION
 
 
+def test_disabled_ttb1_with_t1sz_below_8_and_tbi1() -> None:
+    """§5.4: T1SZ is "IGNORED if the effective value of CD.EPD1 == 1", TBI1 is not, so
+    EPD1=1, T1SZ=0, TBI1=1 is a legal CD; an upper address takes F_TRANSLATION (§5.4.1.1)."""
+    b, _pt = setup(T1SZ=0, TBI1=1)
+    for addr in (0xFFFF_8000_0000_1000, 0x00FF_8000_0000_1000, 0x0080_0000_0000_1000):
+        assert b.xlate(SID, addr).fault == EventID.F_TRANSLATION
+
+
 def test_epd0() -> None:
     b, pt = setup(EPD0=1)
     pt.map(0x1000, 0x9000)

@@ -6,6 +6,7 @@ generator's own record, so a record that drifted from memory cannot hide a bad e
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -14,14 +15,14 @@ import pytest
 
 from models.arch import commands as C
 from models.arch import pgtable as pt
-from models.arch.cd import CD, L1CD, IPSize
+from models.arch.cd import CD, L1CD, IPSize, TG1Granule
 from models.arch.geometry import input_bits, level_shift, start_level, table_entries
 from models.arch.registers import STRTAB_BASE, STRTAB_BASE_CFG, StallModel, STLevel, StrtabFmt
 from models.arch.ste import L1STD, STE, StreamConfig
 from models.memory import PhysicalMemory
 from models.smmu.config import SmmuConfig
 from tb.stimgen import CATEGORIES, MUTATION_KINDS, World, single_stream
-from tb.stimgen.contexts import ASID_FIELDS
+from tb.stimgen.contexts import ASID_FIELDS, VA56, illegal_cd
 
 # The translation pipeline's feature set (SmmuConfig's XLATE, now DEFAULT), spelled out so
 # the test does not depend on which named configuration carries it.
@@ -73,14 +74,16 @@ def read(w: World, addr: int, n: int) -> bytes:
     return w.mem.peek(addr, n)
 
 
-def walk_leaves(w: World, ctx_index: int) -> Iterator[tuple[int, int, pt.Descriptor]]:
-    """(VA, level, descriptor) of every valid block/page reachable from the context's TTB0."""
+def walk_leaves(w: World, ctx_index: int, upper: bool = False
+                ) -> Iterator[tuple[int, int, pt.Descriptor]]:
+    """(VA, level, descriptor) of every valid block/page reachable from the context's TTB0
+    (``upper``: TTB1, VAs sign-extended from VA[IA-1])."""
     ctx = w.contexts[ctx_index]
-    t0sz = ctx.template.T0SZ
+    txsz = ctx.template.T1SZ if upper else ctx.template.T0SZ
     eff = min(ctx.ips_bits, w.cfg.pa_bits)
 
     def rec(table: int, level: int, va_base: int) -> Iterator[tuple[int, int, pt.Descriptor]]:
-        for i in range(table_entries(level, t0sz)):
+        for i in range(table_entries(level, txsz)):
             raw = int.from_bytes(read(w, table + 8 * i, 8), "little")
             if raw == 0:
                 continue
@@ -98,7 +101,8 @@ def walk_leaves(w: World, ctx_index: int) -> Iterator[tuple[int, int, pt.Descrip
                 assert d.problems() == [], d.problems()
                 yield va, level, d
 
-    yield from rec(ctx.template.TTB0, start_level(t0sz), 0)
+    top = ((1 << 64) - (1 << input_bits(txsz))) if upper else 0
+    yield from rec(ctx.template.TTB1 if upper else ctx.template.TTB0, start_level(txsz), top)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -153,20 +157,27 @@ def test_everything_decodes_aligned_in_window(seed: int) -> None:
             assert cd == slot.cd and slot.addr % 64 == 0
             if slot.legal:
                 assert cd.problems() == [], cd.problems()
-                assert cd.S == 0 and cd.AA64 == 1 and cd.TG0 == 0 and cd.EPD1 == 1
+                assert cd.S == 0 and cd.AA64 == 1 and cd.TG0 == 0
                 assert 16 <= cd.T0SZ <= 39 and cd.HA == cd.HD == 0
                 root = max(64, table_entries(start_level(cd.T0SZ), cd.T0SZ) * 8)
                 assert in_fault(w, cd.TTB0) or (cd.TTB0 % root == 0 and in_window(cd.TTB0))
                 assert not cd.TTB0 >> min(IPSize(cd.IPS).nbits, TARGET.pa_bits)
+                if not cd.EPD1:
+                    assert cd.TG1 == TG1Granule.SZ_4K and 16 <= cd.T1SZ <= 39
+                    root = max(64, table_entries(start_level(cd.T1SZ), cd.T1SZ) * 8)
+                    assert cd.TTB1 % root == 0 and in_window(cd.TTB1)
+                    assert not cd.TTB1 >> min(IPSize(cd.IPS).nbits, TARGET.pa_bits)
     for ctx in w.contexts:
         if ctx.kind == "ttb_eabt":
             assert in_fault(w, ctx.template.TTB0)
             continue
-        found = {(va, lvl) for va, lvl, _ in walk_leaves(w, ctx.index)}
-        want = {(lf.va, lf.level) for lf in ctx.pt.leaves.values()}
-        want |= {(h.va, h.level) for h in ctx.pt.holes.values() if h.kind == "leaf_addr_size"}
-        assert found == want
-        assert all(va < 1 << input_bits(ctx.template.T0SZ) for va, _ in found)
+        for t in ctx.tables:
+            found = {(va, lvl) for va, lvl, _ in walk_leaves(w, ctx.index, t.upper)}
+            want = {(lf.va, lf.level) for lf in t.leaves.values()}
+            want |= {(h.va, h.level) for h in t.holes.values() if h.kind == "leaf_addr_size"}
+            assert found == want
+            assert all(t.contains(va) for va, _ in found)
+        assert (ctx.pt1 is None) == bool(ctx.template.EPD1)
     assert w.check() == []
 
 
@@ -175,11 +186,11 @@ def test_nasty_structures_appear_across_seeds() -> None:
     globals_ = 0
     for seed in range(24):
         w = make(seed)
-        holes.update(h.kind for c in w.contexts for h in c.pt.holes.values())
+        holes.update(h.kind for c in w.contexts for h in c.holes())
         streams.update(s.kind for s in w.streams.values())
         cds.update("legal" if s.legal else "illegal" for s in w.all_cds())
         l1cd.update(e.kind for cdt in w.cd_tables for e in cdt.l1.values())
-        globals_ += sum(lf.is_global for c in w.contexts for lf in c.pt.leaves.values())
+        globals_ += sum(lf.is_global for c in w.contexts for lf in c.mapped())
     assert set(holes) >= {"invalid", "l0_block", "l3_type01", "table_eabt", "leaf_addr_size",
                           "table_addr_size"}
     assert set(streams) >= {"translate", "bypass", "illegal", "v0", "cd_eabt"}
@@ -217,11 +228,11 @@ def test_global_entries_never_shared_between_asids(seed: int) -> None:
             assert r.category not in ("mapped", "hole", "unmapped", "tbi"), r
         if i % 25 == 24:
             w.mutate(rng)
-    for s, e, owner in w.global_ranges:
+    for s, e, owner in w.global_ranges:  # VA[55:0], as TLB entries are tagged
         for ctx in w.contexts:
             if ctx.index != owner:
-                recs = (*ctx.pt.leaves.values(), *ctx.pt.holes.values())
-                assert not any(r.va < e and s < r.va + r.size for r in recs)
+                recs = (*ctx.mapped(), *ctx.holes())
+                assert not any(r.va & VA56 < e and s < (r.va & VA56) + r.size for r in recs)
     assert sent["foreign_global"] > 0, sent
 
 
@@ -245,10 +256,62 @@ def test_request_mix_covers_every_category(seed: int) -> None:
             route = next(x for x in w.routes() if (x.sid, x.ssv, x.ssid) == (r.sid, r.ssv,
                                                                                 r.ssid))
             ctx = w.context_of(route)
-            assert route.ok and any(lf.va <= r.addr < lf.va + lf.size
-                                    for lf in ctx.pt.leaves.values())
+            assert route.ok and any(lf.va <= r.addr < lf.va + lf.size for lf in ctx.mapped())
     pages = Counter((r.sid, r.ssid, r.addr >> 12) for r in reqs if r.category == "mapped")
     assert max(pages.values()) > 1  # the same page is asked for again: TLB hits
+
+
+def test_ttb1_contexts_appear() -> None:
+    """A share of contexts has EPD1=0 with a TTB1 table of its own (context 0 always), and
+    requests, mutations and ILLEGAL CDs reach that half."""
+    n_ctx = n_ttb1 = 0
+    kinds, muts = Counter(), Counter()
+    for seed in range(12):
+        w = make(seed)
+        ttb1 = [c for c in w.contexts if not c.template.EPD1]
+        assert w.contexts[0] in ttb1
+        n_ctx += len(w.contexts)
+        n_ttb1 += len(ttb1)
+        for c in ttb1:
+            assert c.pt1 is not None and c.template.TTB1 == c.pt1.root
+            assert c.pt1.leaves and all(lf.va >> 55 & 1 for lf in c.pt1.leaves.values())
+            assert all(lf.va >> input_bits(c.template.T1SZ) == (1 << c.template.T1SZ) - 1
+                       for lf in c.pt1.leaves.values())
+        rng = random.Random(seed + 9)
+        for i in range(600):
+            r = w.random_request(rng)
+            route = next((x for x in w.routes() if (x.sid, x.ssv, x.ssid) ==
+                          (r.sid, r.ssv, r.ssid)), None)
+            upper = route is not None and w.context_of(route).pt1 is not None \
+                and r.addr >> 55 & 1
+            if upper:
+                kinds[r.kind] += 1
+            if i % 20 == 19:
+                m = w.mutate(rng)
+                if m.va is not None and m.va >> 55 & 1:
+                    muts[m.kind] += 1
+    assert 0.2 <= n_ttb1 / n_ctx <= 0.6, (n_ttb1, n_ctx)
+    assert kinds["mapped"] and kinds["upper_half/ttb1"] and kinds["above_ia/upper"], kinds
+    assert kinds["tbi/tbi1=0"] and kinds["tbi/tbi1=1"] and kinds["unmapped/upper"], kinds
+    assert set(muts) >= {"remap", "perm", "unmap", "map"}, muts
+    # ILLEGAL CDs made from a TTB1 context may break that half (§5.4: TG1, T1SZ, TTB1)
+    w = make(0)
+    base = w.contexts[0].template
+    rng = random.Random(3)
+    seen = Counter()
+    for _ in range(200):
+        bad, reason = illegal_cd(rng, TARGET, base, 0x77)
+        seen[reason] += 1
+        if reason == "tg1":
+            assert bad.TG1 != TG1Granule.SZ_4K
+        elif reason == "t1sz":
+            assert not 16 <= bad.T1SZ <= 39
+        elif reason == "ttb1_ips":
+            assert bad.TTB1 >> min(IPSize(bad.IPS).nbits, TARGET.pa_bits)
+    assert seen["tg1"] and seen["t1sz"] and seen["ttb1_ips"], seen
+    epd1 = dataclasses.replace(base, EPD1=1)
+    assert not {illegal_cd(rng, TARGET, epd1, 0x77)[1] for _ in range(200)} & {
+        "tg1", "t1sz", "ttb1_ips"}
 
 
 def test_request_weights_select_categories() -> None:

@@ -529,8 +529,11 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     txsz, _is4k, _ttb, tbi, epd, _had = _half(cd, upper)
     ia = input_bits(txsz)
     top = 56 if tbi else 64
-    hi_bits = (addr >> ia) & ((1 << (top - ia)) - 1)
-    if hi_bits != (((1 << (top - ia)) - 1) if upper else 0):
+    # A disabled half's TxSZ is IGNORED (§5.4) and may be below 8: no bits then lie between
+    # IA and AddrTop, and there is nothing to check (the RTL computes the same).
+    width = max(top - ia, 0)
+    hi_bits = (addr >> ia) & ((1 << width) - 1)
+    if hi_bits != (((1 << width) - 1) if upper else 0):
         raise c.xlate_fault(EventID.F_TRANSLATION, cd)
     va56 = addr & VA56
     hit = c.look.pick("TLB", (cd.ASID, cd.ASET, va56))

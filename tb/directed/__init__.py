@@ -2,10 +2,12 @@
 
 # The cocotb test modules, each run whole (every test in it) on the default parameter set.
 DIRECTED_MODULES = ("tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill",
-                    "tb.directed.walk_edges", "tb.directed.stalls", "tb.directed.conformance")
+                    "tb.directed.walk_edges", "tb.directed.stalls", "tb.directed.conformance",
+                    "tb.directed.ttb1")
 
-# (module, parameter set): the conformance and command tests include feature-dependent rules
-# (ATS, no substreams, a 52-bit OAS, range invalidation), which only other parameter sets reach.
+# (module, parameter set): the conformance, command and TTB1 tests include feature-dependent
+# rules (ATS, no substreams, a 52-bit OAS, range invalidation, IDR3.HAD for CD.HAD1), which
+# only other parameter sets reach.
 DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
     ("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")) + (
-    ("tb.directed.cmd_ill", "full"),)  # IDR3.RIL's reserved TLBI ranges, more opcodes
+    ("tb.directed.cmd_ill", "full"), ("tb.directed.ttb1", "full"))

@@ -1,4 +1,5 @@
-"""Translation contexts: one ASID, one TTB0 table and the TCR-like CD fields that go with it.
+"""Translation contexts: one ASID, a TTB0 table (and, for some, a TTB1 table) and the TCR-like
+CD fields that go with them.
 
 The SMMU tags TLB entries with the ASID (VMID 0 without stage 2), so two CDs naming the same
 ASID must describe the same translation regime or a cached entry from one would be "wrong"
@@ -15,16 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from models.arch import pgtable as pt
-from models.arch.cd import CD, IPSize, TG0Granule
+from models.arch.cd import CD, IPSize, TG0Granule, TG1Granule
 from models.arch.geometry import ENTRIES, PAGE, TXSZ_MAX, TXSZ_MIN, input_bits, level_size
 from models.arch.pgtable import AccessPerm, Shareability
 from models.smmu.config import SmmuConfig
 from tb.stimgen.pagetable import Hole, Leaf, PageTable, leaf_descriptor
 
 __all__ = [
-    "ASID_FIELDS", "Context", "ContextKnobs", "cd_for", "illegal_cd", "new_leaf_raw",
+    "ASID_FIELDS", "VA56", "Context", "ContextKnobs", "cd_for", "illegal_cd", "new_leaf_raw",
     "populate", "random_context_cd",
 ]
+
+VA56 = (1 << 56) - 1  # VA[55:0]: what TLB entries are tagged with (the top byte never)
 
 TableHook = Callable[[int], dict[str, int]]
 # (context, VA, size, is_global) -> may this range be used by this context?
@@ -32,9 +35,9 @@ VaVeto = Callable[["Context", int, int, bool], bool]
 
 # The CD fields that must agree among all CDs sharing an ASID (everything in dw0..dw3 that
 # shapes a translation or its cached result).
-ASID_FIELDS = ("T0SZ", "TG0", "IR0", "OR0", "SH0", "EPD0", "ENDI", "T1SZ", "TG1", "EPD1",
-               "IPS", "AFFD", "WXN", "UWXN", "TBI0", "TBI1", "PAN", "AA64", "HD", "HA",
-               "ASET", "TTB0", "TTB1", "MAIR", "HAD0", "HAD1")
+ASID_FIELDS = ("T0SZ", "TG0", "IR0", "OR0", "SH0", "EPD0", "ENDI", "T1SZ", "TG1", "IR1",
+               "OR1", "SH1", "EPD1", "IPS", "AFFD", "WXN", "UWXN", "TBI0", "TBI1", "PAN",
+               "AA64", "HD", "HA", "ASET", "TTB0", "TTB1", "MAIR", "HAD0", "HAD1")
 
 
 @dataclass
@@ -42,10 +45,14 @@ class ContextKnobs:
     """How contexts and their tables are drawn."""
 
     p_t0sz_16: float = 0.4
-    p_t0sz_25: float = 0.3  # otherwise uniform in 16..39
+    p_t0sz_25: float = 0.3  # otherwise uniform in 16..39 (T1SZ is drawn the same way)
     p_small_ips: float = 0.2  # IPS below the OAS: leaf/table addresses can exceed it
     p_tbi0: float = 0.5
+    p_tbi1: float = 0.5
     p_epd0: float = 0.04
+    # EPD1=0 with a TTB1 table of the context's own (context 0 always: every world has one)
+    p_ttb1: float = 0.2
+    p_had: float = 0.3  # HAD0 / HAD1 set (IGNORED unless IDR3.HAD)
     p_ttb_eabt: float = 0.04  # TTB0 itself in the external-abort range
     p_affd: float = 0.2
     p_wxn: float = 0.2
@@ -62,12 +69,14 @@ class ContextKnobs:
 
 @dataclass
 class Context:
-    """A translation regime: the CD template (A=R=0, V=1) and its page table."""
+    """A translation regime: the CD template (A=R=0, V=1) and its page tables, TTB0's and,
+    with EPD1=0, TTB1's (``pt1``)."""
 
     index: int
     template: CD
     pt: PageTable
     kind: str  # normal, epd0, ttb_eabt
+    pt1: PageTable | None = None
 
     @property
     def asid(self) -> int:
@@ -81,11 +90,20 @@ class Context:
     def ips_bits(self) -> int:
         return IPSize(self.template.IPS).nbits
 
+    @property
+    def tables(self) -> list[PageTable]:
+        """The page tables requests and mutations may aim at (TTB0's, then TTB1's)."""
+        return [self.pt] if self.pt1 is None else [self.pt, self.pt1]
+
+    def table_of(self, va: int) -> PageTable | None:
+        """The table of the half VA[55] selects; None for a disabled TTB1."""
+        return self.pt1 if va >> 55 & 1 else self.pt
+
     def mapped(self) -> list[Leaf]:
-        return list(self.pt.leaves.values())
+        return [lf for t in self.tables for lf in t.leaves.values()]
 
     def holes(self) -> list[Hole]:
-        return list(self.pt.holes.values())
+        return [h for t in self.tables for h in t.holes.values()]
 
 
 def cd_for(ctx: Context, *, a: int, r: int, v: int = 1) -> CD:
@@ -99,29 +117,39 @@ def _ips_choices(cfg: SmmuConfig, window_limit: int) -> list[int]:
             if o.nbits <= cfg.pa_bits and (1 << o.nbits) >= window_limit]
 
 
-def random_context_cd(rng: random.Random, cfg: SmmuConfig, asid: int, ttb0: int,
-                      knobs: ContextKnobs, window_limit: int, *, tbi0: int | None = None,
-                      epd0: bool = False) -> CD:
-    """The TCR/MAIR half of a legal CD, with S=0 (terminate-only) and EPD1=1."""
+def _txsz(rng: random.Random, knobs: ContextKnobs) -> int:
     u = rng.random()
     if u < knobs.p_t0sz_16:
-        t0sz = 16
-    elif u < knobs.p_t0sz_16 + knobs.p_t0sz_25:
-        t0sz = 25
-    else:
-        t0sz = rng.randint(TXSZ_MIN, TXSZ_MAX)
+        return 16
+    if u < knobs.p_t0sz_16 + knobs.p_t0sz_25:
+        return 25
+    return rng.randint(TXSZ_MIN, TXSZ_MAX)
+
+
+def random_context_cd(rng: random.Random, cfg: SmmuConfig, asid: int, ttb0: int,
+                      knobs: ContextKnobs, window_limit: int, *, tbi0: int | None = None,
+                      epd0: bool = False, ttb1: bool = False) -> CD:
+    """The TCR/MAIR half of a legal CD, with S=0 (terminate-only); EPD1=0 with ``ttb1``
+    (the caller fills in TTB1 as it does TTB0), else EPD1=1 with junk in the TTB1 fields."""
+    t0sz = _txsz(rng, knobs)
     ips_all = _ips_choices(cfg, window_limit)
     ips = max(ips_all)
     if rng.random() < knobs.p_small_ips and len(ips_all) > 1:
         ips = rng.choice(ips_all[:-1])
+    if ttb1:
+        half1 = {"EPD1": 0, "T1SZ": _txsz(rng, knobs), "TG1": TG1Granule.SZ_4K,
+                 "IR1": rng.randrange(4), "OR1": rng.randrange(4), "SH1": rng.choice((0, 2, 3)),
+                 "TBI1": int(rng.random() < knobs.p_tbi1)}
+    else:  # IGNORED with EPD1=1 (TG1=0 is even Reserved)
+        half1 = {"EPD1": 1, "T1SZ": rng.choice((0, 16, 25)), "TBI1": rng.randrange(2)}
     return CD(
         T0SZ=t0sz, TG0=TG0Granule.SZ_4K, IR0=rng.randrange(4), OR0=rng.randrange(4),
-        SH0=rng.choice((0, 2, 3)), EPD0=int(epd0), EPD1=1,
-        T1SZ=rng.choice((0, 16, 25)),  # ignored with EPD1=1
+        SH0=rng.choice((0, 2, 3)), EPD0=int(epd0), **half1,
         V=1, IPS=ips, AFFD=int(rng.random() < knobs.p_affd),
         WXN=int(rng.random() < knobs.p_wxn), TBI0=int(rng.random() < knobs.p_tbi0)
         if tbi0 is None else tbi0,
         PAN=int(rng.random() < knobs.p_pan), AA64=1, ASET=int(rng.random() < 0.35),
+        HAD0=int(rng.random() < knobs.p_had), HAD1=int(rng.random() < knobs.p_had),
         ASID=asid, TTB0=ttb0, MAIR=rng.getrandbits(64),
     )
 
@@ -134,15 +162,19 @@ def illegal_cd(rng: random.Random, cfg: SmmuConfig, base: CD, asid: int,
     UNPREDICTABLE before SMMUv3.1)."""
     cd = dataclasses.replace(base, ASID=asid)
     eff_ips = min(IPSize(cd.IPS).nbits, cfg.pa_bits)
-    reasons = ["tg0", "aa64", "t0sz", "ttb0_ips", "endi", "stall", "httu"]
+    reasons = ["tg0", "aa64", "t0sz", "ttb0_ips", "endi", "stall", "httu",
+               "tg1", "t1sz", "ttb1_ips"]
     if not cfg.ASID16:
         reasons.append("asid16")
     if cfg.TERM_MODEL:
         reasons.append("a0_term")
     if eff_ips >= 52:
-        reasons.remove("ttb0_ips")
-    if cd.EPD0:  # ILLEGAL values in a disabled TTB0 do not count (ref §3.5)
+        reasons = [r for r in reasons if r not in ("ttb0_ips", "ttb1_ips")]
+    # ILLEGAL values in a disabled half do not count (ref §3.5, §5.4.1.1)
+    if cd.EPD0:
         reasons = [r for r in reasons if r not in ("tg0", "t0sz", "ttb0_ips")]
+    if cd.EPD1:
+        reasons = [r for r in reasons if r not in ("tg1", "t1sz", "ttb1_ips")]
     reasons = [r for r in reasons if r not in exclude] or ["aa64"]
     reason = rng.choice(reasons)
     match reason:
@@ -156,6 +188,14 @@ def illegal_cd(rng: random.Random, cfg: SmmuConfig, base: CD, asid: int,
         case "ttb0_ips":
             high = rng.randrange(1, 1 << (52 - eff_ips)) << eff_ips
             cd = dataclasses.replace(cd, TTB0=high | (cd.TTB0 & ((1 << eff_ips) - 1)))
+        case "tg1":  # 0b00 Reserved; 16 KiB and 64 KiB not implemented (IDR5)
+            cd = dataclasses.replace(cd, TG1=rng.choice((0b00, 0b01, 0b11)))
+        case "t1sz":
+            cd = dataclasses.replace(cd, T1SZ=rng.choice((*range(0, TXSZ_MIN),
+                                                       *range(TXSZ_MAX + 1, 64))))
+        case "ttb1_ips":
+            high = rng.randrange(1, 1 << (52 - eff_ips)) << eff_ips
+            cd = dataclasses.replace(cd, TTB1=high | (cd.TTB1 & ((1 << eff_ips) - 1)))
         case "endi":
             cd = dataclasses.replace(cd, ENDI=1)
         case "stall":
@@ -202,7 +242,8 @@ def table_attrs(rng: random.Random, knobs: ContextKnobs) -> TableHook:
 
 
 def pick_va(rng: random.Random, ctx_pt: PageTable, level: int, knobs: ContextKnobs) -> int:
-    """A VA aligned for ``level``: usually next to an existing leaf so tables are shared."""
+    """A VA of the table's half aligned for ``level``: usually next to an existing leaf so
+    tables are shared."""
     size = level_size(level)
     recs = [*ctx_pt.leaves.values(), *ctx_pt.holes.values()]
     if recs and rng.random() < knobs.p_near:
@@ -212,17 +253,19 @@ def pick_va(rng: random.Random, ctx_pt: PageTable, level: int, knobs: ContextKno
         va = (anchor & ~(group - 1)) + rng.randrange(spread) * size
     else:
         va = rng.randrange(1 << ctx_pt.ia) & ~(size - 1)
-    return va % (1 << ctx_pt.ia)
+    return ctx_pt.va_base | va % (1 << ctx_pt.ia)
 
 
 def populate(rng: random.Random, ctx: Context, cfg: SmmuConfig, knobs: ContextKnobs,
-             fault_base: int, fault_size: int, va_ok: VaVeto) -> None:
-    """Fill a context's table with random leaves and nasty entries.
+             fault_base: int, fault_size: int, va_ok: VaVeto,
+             cpt: PageTable | None = None) -> None:
+    """Fill one of a context's tables (``cpt``, TTB0's by default) with random leaves and
+    nasty entries.
 
     ``va_ok(ctx, va, size, is_global)`` is the world's veto: global entries must never
     overlap another ASID's VAs (a cached global entry matches every ASID).
     """
-    cpt = ctx.pt
+    cpt = cpt or ctx.pt
     eff_ips = min(ctx.ips_bits, cfg.pa_bits)
     hook = table_attrs(rng, knobs)
     levels = [lv for lv in knobs.leaf_levels if lv >= cpt.start]
@@ -246,14 +289,15 @@ def populate(rng: random.Random, ctx: Context, cfg: SmmuConfig, knobs: ContextKn
             kind = "invalid"
         if kind in ("leaf_addr_size", "table_addr_size") and eff_ips >= 48:
             kind = rng.choice(("invalid", "l3_type01", "table_eabt"))  # cannot exceed 48 bits
-        put_nasty(rng, ctx, kind, eff_ips, (fault_base, fault_size), hook, va_ok, knobs)
+        put_nasty(rng, ctx, kind, eff_ips, (fault_base, fault_size), hook, va_ok, knobs, cpt)
 
 
 def put_nasty(rng: random.Random, ctx: Context, kind: str, eff_ips: int,
               fault: tuple[int, int], hook: TableHook, va_ok: VaVeto,
-              knobs: ContextKnobs) -> Hole | None:
-    """One faulting entry of ``kind``; None if no free slot was found."""
-    cpt = ctx.pt
+              knobs: ContextKnobs, cpt: PageTable | None = None) -> Hole | None:
+    """One faulting entry of ``kind`` in ``cpt`` (TTB0's by default); None if no free slot
+    was found."""
+    cpt = cpt or ctx.pt
     fault_base, fault_size = fault
     for _ in range(8):
         if kind == "invalid":

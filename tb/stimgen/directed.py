@@ -53,7 +53,7 @@ def context_cd(table: PageTable, *, asid: int, ips: int = IPSize.PA48,
     """A V=1 AArch64 4 KiB-granule CD for ``table`` (T0SZ from the table), EPD1=1."""
     base = {"IR0": 1, "OR0": 1, "SH0": 3}
     base.update(fields)
-    return CD(T0SZ=table.t0sz, TG0=TG0Granule.SZ_4K, EPD1=1, V=1, IPS=ips, AA64=1, A=a, R=r,
+    return CD(T0SZ=table.txsz, TG0=TG0Granule.SZ_4K, EPD1=1, V=1, IPS=ips, AA64=1, A=a, R=r,
               ASID=asid, TTB0=table.root, MAIR=mair, **base)
 
 

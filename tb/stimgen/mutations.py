@@ -25,7 +25,7 @@ from models.arch.geometry import DESC_BYTES, PAGE, level_size
 from models.arch.pgtable import PTE_NG
 from models.arch.ste import L1STD, STE, StreamConfig
 from tb.stimgen.contexts import cd_for, new_leaf_raw, pick_va, table_attrs
-from tb.stimgen.pagetable import Leaf
+from tb.stimgen.pagetable import Leaf, PageTable
 
 if TYPE_CHECKING:
     from tb.stimgen.contexts import Context
@@ -170,25 +170,27 @@ def _cfgi_cd(rng: random.Random, w: MutationWeights, cdt: CdTable,
 
 
 # -- page-table mutations --------------------------------------------------------------------
-def _pick_leaf(world: World, rng: random.Random) -> tuple[Context, Leaf] | None:
-    ctxs = [c for c in world.contexts if c.pt.leaves and c.kind != "ttb_eabt"]
-    if not ctxs:
+def _pick_leaf(world: World, rng: random.Random) -> tuple[Context, PageTable, Leaf] | None:
+    """A leaf of any context's TTB0 or TTB1 table (and that table)."""
+    tabs = [(c, t) for c in world.contexts if c.kind != "ttb_eabt" for t in c.tables
+            if t.leaves]
+    if not tabs:
         return None
-    ctx = rng.choice(ctxs)
-    return ctx, rng.choice(list(ctx.pt.leaves.values()))
+    ctx, cpt = rng.choice(tabs)
+    return ctx, cpt, rng.choice(list(cpt.leaves.values()))
 
 
 def _remap(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
     got = _pick_leaf(world, rng)
     if got is None:
         return None
-    ctx, leaf = got
+    ctx, cpt, leaf = got
     d = leaf.desc
     eff = min(ctx.ips_bits, world.cfg.pa_bits)
     bits = 48 if rng.random() < world.knobs.contexts.p_oa_anywhere else eff
     oa = rng.randrange(1 << bits) & ~(leaf.size - 1)
     rec.touch(leaf.addr, DESC_BYTES)
-    ctx.pt.rewrite(leaf, dataclasses.replace(d, OutputAddr=oa).to_int())
+    cpt.rewrite(leaf, dataclasses.replace(d, OutputAddr=oa).to_int())
     return _Change("remap", f"context {ctx.index} VA {leaf.va:#x} -> OA {oa:#x}",
                    _tlbi_leaf(rng, w, ctx, leaf, not d.nG), asid=ctx.asid, va=leaf.va)
 
@@ -197,13 +199,13 @@ def _perm(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
     got = _pick_leaf(world, rng)
     if got is None:
         return None
-    ctx, leaf = got
+    ctx, cpt, leaf = got
     d = leaf.desc
     what = rng.choice(("AP", "UXN", "PXN", "AF", "AttrIndx", "SH"))
     value = {"AP": rng.randrange(4), "AttrIndx": rng.randrange(8),
              "SH": rng.choice((0, 2, 3))}.get(what, 1 - getattr(d, what, 0))
     rec.touch(leaf.addr, DESC_BYTES)
-    ctx.pt.rewrite(leaf, dataclasses.replace(d, **{what: value}).to_int())
+    cpt.rewrite(leaf, dataclasses.replace(d, **{what: value}).to_int())
     return _Change("perm", f"context {ctx.index} VA {leaf.va:#x} {what}={value}",
                    _tlbi_leaf(rng, w, ctx, leaf, not d.nG), asid=ctx.asid, va=leaf.va)
 
@@ -212,43 +214,43 @@ def _unmap(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder)
     got = _pick_leaf(world, rng)
     if got is None:
         return None
-    ctx, leaf = got
+    ctx, cpt, leaf = got
     was_global = not leaf.desc.nG
     rec.touch(leaf.addr, DESC_BYTES)
     junk = (rng.getrandbits(63) << 1) if rng.random() < 0.3 else 0  # Valid=0, other bits junk
-    ctx.pt.unmap(leaf, junk)
+    cpt.unmap(leaf, junk)
     world.retired.setdefault(ctx.index, []).append(leaf.va)
     return _Change("unmap", f"context {ctx.index} VA {leaf.va:#x} L{leaf.level}",
                    _tlbi_leaf(rng, w, ctx, leaf, was_global), asid=ctx.asid, va=leaf.va)
 
 
 def _map(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
-    ctxs = [c for c in world.contexts if c.kind != "ttb_eabt"]
-    if not ctxs:
+    tabs = [(c, t) for c in world.contexts if c.kind != "ttb_eabt" for t in c.tables]
+    if not tabs:
         return None
-    ctx = rng.choice(ctxs)
+    ctx, cpt = rng.choice(tabs)
     ck = world.knobs.contexts
-    levels = [lv for lv in ck.leaf_levels if lv >= ctx.pt.start]
+    levels = [lv for lv in ck.leaf_levels if lv >= cpt.start]
     level = rng.choices(levels, [ck.leaf_levels[lv] for lv in levels])[0]
     eff = min(ctx.ips_bits, world.cfg.pa_bits)
     for _ in range(8):
-        va = pick_va(rng, ctx.pt, level, ck)
+        va = pick_va(rng, cpt, level, ck)
         raw = new_leaf_raw(rng, level, eff, ck, global_ok=True)
-        if not ctx.pt.is_free(va, level):
+        if not cpt.is_free(va, level):
             continue
         if not world.va_ok(ctx, va, level_size(level), not raw & PTE_NG):
             continue
         # New tables are zero-filled before the descriptor pointing at them is written, so
         # the SMMU can only see invalid entries there: nothing cached needs invalidating.
-        before = set(ctx.pt.tables)
-        path = [ctx.pt.lookup_addr(va, lv) for lv in range(ctx.pt.start, level + 1)]
+        before = set(cpt.tables)
+        path = [cpt.lookup_addr(va, lv) for lv in range(cpt.start, level + 1)]
         for a in path:
             if a is not None:
                 rec.touch(a, DESC_BYTES)
-        leaf = ctx.pt.map(va, level, raw, table_attrs(rng, ck))
+        leaf = cpt.map(va, level, raw, table_attrs(rng, ck))
         if leaf is None:
             continue
-        for t in sorted(set(ctx.pt.tables) - before):
+        for t in sorted(set(cpt.tables) - before):
             rec.regions.append((t, PAGE, bytes(PAGE)))
         return _Change("map", f"context {ctx.index} VA {va:#x} L{level}", [],
                        asid=ctx.asid, va=va)
@@ -256,16 +258,16 @@ def _map(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
 
 
 def _unmap_table(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder):
-    cands = [(c, t) for c in world.contexts if c.kind != "ttb_eabt"
-             for t in sorted(c.pt.tables) if t != c.pt.root]
+    cands = [(c, p, t) for c in world.contexts if c.kind != "ttb_eabt" for p in c.tables
+             for t in sorted(p.tables) if t != p.root]
     if not cands:
         return None
-    ctx, table = rng.choice(cands)
-    level, base = ctx.pt.tables[table]
-    parent_entry = ctx.pt.lookup_addr(base, level - 1)
+    ctx, cpt, table = rng.choice(cands)
+    level, base = cpt.tables[table]
+    parent_entry = cpt.lookup_addr(base, level - 1)
     assert parent_entry is not None
     rec.touch(parent_entry, DESC_BYTES)
-    gone = ctx.pt.drop_table(table)
+    gone = cpt.drop_table(table)
     world.retired.setdefault(ctx.index, []).extend(lf.va for lf in gone)
     # Every invalidation that must drop cached table descriptors (walk caches) for the
     # region: by VA with Leaf=0 (other VAs under the table may legally stay cached), by

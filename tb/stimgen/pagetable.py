@@ -1,9 +1,12 @@
 """A stage-1 translation table for one context, built in PhysicalMemory, with a record of it.
 
 The record (leaves and holes by VA) is what request generation aims at and what mutations
-edit; ``check()`` proves it still matches memory. Tables are never freed: a walk cache that
-still holds a pointer to a dropped table must not find the memory reused by another table,
-otherwise a deliberately stale scenario would read unrelated descriptors.
+edit; ``check()`` proves it still matches memory. A table is a TTB0 table (VAs 0 ..
+2^IA - 1) or a TTB1 table (VAs 2^64 - 2^IA .. 2^64 - 1: VA[63:IA] all ones, as the range
+check wants them without TBI1); records hold the full 64-bit VA either way. Tables are
+never freed: a walk cache that still holds a pointer to a dropped table must not find the
+memory reused by another table, otherwise a deliberately stale scenario would read
+unrelated descriptors.
 
 Descriptors are always produced by the ``models.arch.pgtable`` encoders.
 """
@@ -80,18 +83,23 @@ class Hole:
 
 
 class PageTable:
-    """TTB0 tables of one context: 4 KiB granule, start level from T0SZ, little-endian."""
+    """The TTB0 (or, ``upper``, TTB1) tables of one context: 4 KiB granule, start level from
+    TxSZ, little-endian."""
 
-    def __init__(self, mem: PhysicalMemory, alloc: FrameAllocator, t0sz: int) -> None:
+    def __init__(self, mem: PhysicalMemory, alloc: FrameAllocator, txsz: int,
+                 upper: bool = False) -> None:
         self.mem = mem
         self.alloc = alloc
-        self.t0sz = t0sz
-        self.ia = input_bits(t0sz)
-        self.start = start_level(t0sz)
-        root_bytes = table_bytes(self.start, t0sz)
+        self.txsz = txsz
+        self.upper = upper
+        self.ia = input_bits(txsz)
+        # the lowest VA of the half: VA[63:IA] all zeros (TTB0) or all ones (TTB1)
+        self.va_base = ((1 << 64) - (1 << self.ia)) if upper else 0
+        self.start = start_level(txsz)
+        root_bytes = table_bytes(self.start, txsz)
         self.root = alloc.alloc(max(64, root_bytes))  # naturally aligned to its size
         # table PA -> (level, VA the table starts at); only tables this object built
-        self.tables: dict[int, tuple[int, int]] = {self.root: (self.start, 0)}
+        self.tables: dict[int, tuple[int, int]] = {self.root: (self.start, self.va_base)}
         self.leaves: dict[int, Leaf] = {}
         self.holes: dict[int, Hole] = {}
 
@@ -104,7 +112,11 @@ class PageTable:
         self.mem.poke(addr, raw.to_bytes(DESC_BYTES, "little"))
 
     def entry_addr(self, table: int, va: int, level: int) -> int:
-        return table + table_index(va, level, self.t0sz) * DESC_BYTES
+        return table + table_index(va, level, self.txsz) * DESC_BYTES
+
+    def contains(self, va: int) -> bool:
+        """``va`` lies in this half's range (no top byte ignored)."""
+        return self.va_base <= va < self.va_base + (1 << self.ia)
 
     # -- building ----------------------------------------------------------------------------
     def walk_to(self, va: int, level: int,
@@ -115,7 +127,7 @@ class PageTable:
         descriptor written at that level. Returns None when something other than one of our
         tables (a leaf, a hole, a foreign pointer) is in the way.
         """
-        if not 0 <= va < 1 << self.ia or not self.start <= level <= 3:
+        if not self.contains(va) or not self.start <= level <= 3:
             return None
         table = self.root
         for lvl in range(self.start, level):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from models.arch.geometry import PAGE
 from models.arch.ste import S1DefaultSubstream
 from models.smmu.port import TransReq
-from tb.stimgen.contexts import Context
+from tb.stimgen.contexts import VA56, Context
 
 if TYPE_CHECKING:
     from tb.stimgen.world import Route, World
@@ -59,8 +59,8 @@ class RequestWeights:
     hole: float = 8  # at a deliberately faulting descriptor (invalid, reserved, eabt, size)
     unmapped: float = 5  # no descriptor, or one a mutation removed
     above_ia: float = 4  # VA[55:IA] non-zero, top byte 0 or not
-    tbi: float = 6  # mapped VA with a non-zero top byte (TBI0=1 translates, 0 faults)
-    upper_half: float = 3  # VA[55]=1: the TTB1 half, disabled by EPD1=1
+    tbi: float = 6  # mapped VA with another top byte (TBIx=1 translates, 0 faults)
+    upper_half: float = 3  # VA[55]=1: the TTB1 half (disabled by EPD1=1, or walked)
     bad_sid: float = 5  # no STE, beyond LOG2SIZE, invalid/reserved/aborting L1STD, span
     ssid_out_of_range: float = 4  # SSV=1, SSID >= 2^S1CDMax (incl. S1CDMax=0)
     ssv0: float = 4  # SSV=0 on a stream with S1CDMax>0: S1DSS decides
@@ -134,14 +134,14 @@ def _leaf_target(world: World, rng: random.Random, w: RequestWeights,
                  kind: str) -> tuple[Route, Context, int] | None:
     """A route plus an address in one of its context's leaves (kind=leaves) or holes."""
     def has(c: Context) -> bool:
-        return bool(c.pt.leaves if kind == "leaves" else c.pt.holes) and c.kind != "ttb_eabt"
+        return bool(c.mapped() if kind == "leaves" else c.holes()) and c.kind != "ttb_eabt"
 
     rs = _routes(world, rng, w, has)
     if not rs:
         return None
     r = rng.choice(rs)
     ctx = world.context_of(r)
-    recs = list((ctx.pt.leaves if kind == "leaves" else ctx.pt.holes).values())
+    recs = ctx.mapped() if kind == "leaves" else ctx.holes()
     rec = rng.choice(recs)
     return r, ctx, _in_record(rng, rec.va, rec.size)
 
@@ -179,7 +179,7 @@ def _hole(world: World, rng: random.Random, w: RequestWeights):
     if got is None:
         return None
     r, ctx, addr = got
-    kind = next(h.kind for h in ctx.pt.holes.values() if h.va <= addr < h.va + h.size)
+    kind = next(h.kind for h in ctx.holes() if h.va <= addr < h.va + h.size)
     return _labelled(f"hole/{kind}", r, addr, ctx)
 
 
@@ -192,11 +192,12 @@ def _unmapped(world: World, rng: random.Random, w: RequestWeights):
     retired = world.retired.get(ctx.index, [])
     if retired and rng.random() < 0.5:
         return _labelled("unmapped/retired", r, rng.choice(retired) + rng.randrange(PAGE), ctx)
+    cpt = ctx.pt1 if ctx.pt1 is not None and rng.random() < 0.4 else ctx.pt
     for _ in range(8):
-        va = rng.randrange(1 << ctx.ia)
+        va = cpt.va_base | rng.randrange(1 << cpt.ia)
         if not any(rec.va <= va < rec.va + rec.size
-                   for rec in (*ctx.pt.leaves.values(), *ctx.pt.holes.values())):
-            return _labelled("unmapped", r, va, ctx)
+                   for rec in (*cpt.leaves.values(), *cpt.holes.values())):
+            return _labelled("unmapped/upper" if cpt.upper else "unmapped", r, va, ctx)
     return None
 
 
@@ -218,23 +219,36 @@ def _above_ia(world: World, rng: random.Random, w: RequestWeights):
     if got is None:
         return None
     r, ctx, va = got
+    if va >> 55 & 1 and ctx.pt1 is not None:
+        # a TTB1 address with a zero among VA[54:IA]
+        ia = ctx.pt1.ia
+        zeros = rng.randrange(1, 1 << (55 - ia)) << ia
+        top = rng.randrange(256) if rng.random() < 0.3 else 0xFF
+        return _labelled("above_ia/upper", r, (va & VA56 & ~zeros) | top << 56, ctx)
     high = rng.randrange(1, 1 << (55 - ctx.ia)) << ctx.ia
     top = rng.randrange(1, 256) << 56 if rng.random() < 0.3 else 0
     return _labelled("above_ia" + ("/top_byte" if top else ""), r, va | high | top, ctx)
 
 
+def _tbi_of(ctx: Context, va: int) -> tuple[str, int]:
+    """(name, value) of the TBIx bit of the half ``va`` is in."""
+    return ("tbi1", ctx.template.TBI1) if va >> 55 & 1 else ("tbi0", ctx.template.TBI0)
+
+
 def _tbi(world: World, rng: random.Random, w: RequestWeights):
     want = rng.randrange(2)
     got = _leaf_target(world, rng, w, "leaves")
-    for _ in range(4):  # prefer the TBI0 setting drawn, so both halves are covered
-        if got is not None and got[1].template.TBI0 == want:
+    for _ in range(4):  # prefer the TBIx setting drawn, so both values are covered
+        if got is not None and _tbi_of(got[1], got[2])[1] == want:
             break
         got = _leaf_target(world, rng, w, "leaves")
     if got is None:
         return None
     r, ctx, va = got
-    addr = va | rng.randrange(1, 256) << 56
-    return _labelled(f"tbi/tbi0={ctx.template.TBI0}", r, addr, ctx)
+    name, tbi = _tbi_of(ctx, va)
+    # any top byte but the one the range check wants (0x00 for TTB0, 0xFF for TTB1)
+    top = rng.randrange(255) if name == "tbi1" else rng.randrange(1, 256)
+    return _labelled(f"tbi/{name}={tbi}", r, (va & VA56) | top << 56, ctx)
 
 
 def _upper_half(world: World, rng: random.Random, w: RequestWeights):
@@ -242,14 +256,30 @@ def _upper_half(world: World, rng: random.Random, w: RequestWeights):
     if got is None:
         return None
     r, ctx, va = got
-    # sign-extended like a kernel VA, or VA[55]=1 under a random top byte
+    pt1 = ctx.pt1
+    if pt1 is not None and rng.random() < 0.6:
+        # inside the TTB1 range: mostly next to a leaf (mapped or not), else anywhere
+        recs = [*pt1.leaves.values(), *pt1.holes.values()]
+        if recs and rng.random() < 0.7:
+            rec = rng.choice(recs)
+            addr = rec.va + rng.randrange(-2, 3) * PAGE + rng.randrange(PAGE)
+            addr = pt1.va_base | (addr % (1 << pt1.ia))
+        else:
+            addr = pt1.va_base | rng.randrange(1 << pt1.ia)
+        if ctx.template.TBI1 and rng.random() < 0.3:
+            addr = (addr & VA56) | rng.randrange(256) << 56
+        return _labelled("upper_half/ttb1", r, addr, ctx)
+    # sign-extended like a kernel VA, or VA[55]=1 under a random top byte; VA[54:48] stay
+    # zero, which no TTB1 range (T1SZ >= 16) contains
+    va &= (1 << 48) - 1
     sign_ext = rng.random() < 0.5
     addr = va | 0x1FF << 55 if sign_ext else va | 1 << 55 | rng.randrange(256) << 56
-    return _labelled("upper_half", r, addr & ((1 << 64) - 1), ctx)
+    label = "upper_half" if pt1 is None else "upper_half/ttb1_range"
+    return _labelled(label, r, addr & ((1 << 64) - 1), ctx)
 
 
 def _any_addr(world: World, rng: random.Random) -> int:
-    leaves = [lf for c in world.contexts for lf in c.pt.leaves.values()]
+    leaves = [lf for c in world.contexts for lf in c.mapped()]
     if leaves and rng.random() < 0.7:
         lf = rng.choice(leaves)
         return _in_record(rng, lf.va, lf.size)
@@ -325,7 +355,7 @@ def _ssv0(world: World, rng: random.Random, w: RequestWeights):
     ctx = None
     if dss == S1DefaultSubstream.SSID0 and slot is not None:
         ctx = world.contexts[slot.ctx]
-        leaves = list(ctx.pt.leaves.values())
+        leaves = ctx.mapped()
         if leaves:
             lf = rng.choice(leaves)
             addr = _in_record(rng, lf.va, lf.size)
@@ -386,13 +416,15 @@ def _foreign_global(world: World, rng: random.Random, w: RequestWeights):
     # Mostly a page the owner used lately, so that its global entry is likely in the TLB.
     hot = [(page, owner) for _s, _v, _i, asid, page in world.request_state.recent
            for lo, hi, owner in ranges
-           if lo <= page < hi and world.contexts[owner].asid == asid]
+           if lo <= (page & VA56) < hi and world.contexts[owner].asid == asid]
     if hot and rng.random() < 0.8:
         page, owner = rng.choice(hot)
         addr = page + rng.randrange(PAGE)
     else:
         lo, hi, owner = rng.choice(ranges)
         addr = _in_record(rng, lo, hi - lo)
+        if addr >> 55 & 1:  # a TTB1 range (VA[55:0]): sign-extend as its owner maps it
+            addr |= 0xFF << 56
     rs = [r for r in world.routes() if r.ok and world.context_of(r).index != owner]
     if not rs:
         return None

@@ -21,6 +21,7 @@ from models.memory import FaultRange, FrameAllocator, PhysicalMemory
 from models.smmu.config import SmmuConfig
 from tb.stimgen.contexts import (
     ASID_FIELDS,
+    VA56,
     Context,
     ContextKnobs,
     cd_for,
@@ -104,9 +105,10 @@ class World:
         self.asid_bits = 16 if cfg.ASID16 else 8
         self._used_asids: set[int] = set()
         self.contexts: list[Context] = []
-        # VA ranges holding global (nG=0) entries: (start, end, owner context index). A cached
-        # global entry matches every ASID, so no other context may map, fault at or be sent to
-        # these VAs; ranges stay reserved after an unmap.
+        # VA[55:0] ranges holding global (nG=0) entries: (start, end, owner context index). A
+        # cached global entry matches every ASID, so no other context may map, fault at or be
+        # sent to these VAs; ranges stay reserved after an unmap. VA[55:0], as TLB entries are
+        # tagged: a TTB1 range starts at 0xFF.. in VA[55:48].
         self.global_ranges: list[tuple[int, int, int]] = []
         self.streams: dict[int, Stream] = {}
         self.cd_tables: list[CdTable] = []
@@ -144,30 +146,37 @@ class World:
 
     def va_ok(self, ctx: Context, va: int, size: int, is_global: bool) -> bool:
         """May ``ctx`` use [va, va+size)? Never inside another context's global range; a new
-        global range must not touch anything another context maps or faults at."""
-        end = va + size
+        global range must not touch anything another context maps or faults at (compared
+        on VA[55:0], what a TLB entry is tagged with)."""
+        lo = va & VA56
+        end = lo + size
         for s, e, owner in self.global_ranges:
-            if owner != ctx.index and s < end and va < e:
+            if owner != ctx.index and s < end and lo < e:
                 return False
         if is_global:
             for other in self.contexts:
                 if other is ctx:
                     continue
-                for rec in (*other.pt.leaves.values(), *other.pt.holes.values()):
-                    if rec.va < end and va < rec.va + rec.size:
+                for rec in (*other.mapped(), *other.holes()):
+                    r56 = rec.va & VA56
+                    if r56 < end and lo < r56 + rec.size:
                         return False
                 for r in self.retired.get(other.index, []):
-                    if va <= r < end:
+                    if lo <= (r & VA56) < end:
                         return False
-            self.global_ranges.append((va, end, ctx.index))
+            self.global_ranges.append((lo, end, ctx.index))
         return True
 
     def foreign_global(self, ctx: Context | None, addr: int) -> bool:
-        """Could ``addr`` (under any top-byte/IA masking) hit another context's global entry?"""
+        """Could ``addr`` (under any top-byte/IA masking) hit another context's global entry?
+        An address with VA[55] set can only meet TTB1 entries, tagged by VA[55:0]."""
         owner = -1 if ctx is None else ctx.index
-        cands = {addr & ((1 << b) - 1) for b in (48, 56, 64)}
-        if ctx is not None:
-            cands.add(addr & ((1 << ctx.ia) - 1))
+        if addr >> 55 & 1:
+            cands = {addr & VA56}
+        else:
+            cands = {addr & ((1 << b) - 1) for b in (48, 56, 64)}
+            if ctx is not None:
+                cands.add(addr & ((1 << ctx.ia) - 1))
         return any(o != owner and s <= a < e for s, e, o in self.global_ranges for a in cands)
 
     # -- contexts ------------------------------------------------------------------------------
@@ -182,15 +191,22 @@ class World:
                 elif u < ck.p_epd0 + ck.p_ttb_eabt:
                     kind = "ttb_eabt"
             asid = self.fresh_asid(rng)
-            t0sz_cd = random_context_cd(rng, self.cfg, asid, 0, ck, self.window[1],
-                                        tbi0=(1, 0)[i] if i < 2 else None,
-                                        epd0=kind == "epd0")
-            table = PageTable(self.mem, self.alloc, t0sz_cd.T0SZ)
+            # context 0 always translates through TTB1 as well, others now and then
+            ttb1 = kind != "ttb_eabt" and (i == 0 or rng.random() < ck.p_ttb1)
+            tcr = random_context_cd(rng, self.cfg, asid, 0, ck, self.window[1],
+                                    tbi0=(1, 0)[i] if i < 2 else None,
+                                    epd0=kind == "epd0", ttb1=ttb1)
+            table = PageTable(self.mem, self.alloc, tcr.T0SZ)
+            table1 = PageTable(self.mem, self.alloc, tcr.T1SZ, upper=True) if ttb1 else None
             ttb0 = self.fault_addr(rng, PAGE) if kind == "ttb_eabt" else table.root
-            ctx = Context(i, dataclasses.replace(t0sz_cd, TTB0=ttb0), table, kind)
+            template = dataclasses.replace(tcr, TTB0=ttb0,
+                                           TTB1=table1.root if table1 is not None else 0)
+            ctx = Context(i, template, table, kind, table1)
             self.contexts.append(ctx)
             if kind != "ttb_eabt":
-                populate(rng, ctx, self.cfg, ck, self.fault_base, self.fault_size, self.va_ok)
+                for t in ctx.tables:
+                    populate(rng, ctx, self.cfg, ck, self.fault_base, self.fault_size,
+                             self.va_ok, t)
 
     # -- stream table --------------------------------------------------------------------------
     def _build_strtab(self, rng: random.Random) -> StreamTable:
@@ -489,7 +505,7 @@ class World:
                 if peek(slot.addr, CD.SIZE) != slot.cd.to_bytes():
                     out.append(f"CD {ssid:#x} of table {cdt.ptr:#x}: memory differs")
         for ctx in self.contexts:
-            out += [f"context {ctx.index}: {p}" for p in ctx.pt.check()]
+            out += [f"context {ctx.index}: {p}" for t in ctx.tables for p in t.check()]
         return out + self.asid_conflicts()
 
     def snapshot(self) -> list[tuple[int, bytes]]:

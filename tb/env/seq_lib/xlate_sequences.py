@@ -18,7 +18,7 @@ from models.arch import registers as R
 from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
 from models.arch.geometry import PAGE
 from models.memory import FrameAllocator
-from models.smmu.port import TransReq
+from models.smmu.port import Result, TransReq
 from tb.agents.xlate_agent import TransItem
 from tb.env.config import env_cfg
 from tb.platform.rtl import CocotbPlatform
@@ -104,8 +104,10 @@ class XlateRandomSeq(uvm_sequence):
         self.mutate_every = mutate_every
         self.p_disabled = 0.03  # per burst: a burst with SMMUEN=0
         self.p_evtq_abort = 0.02  # per burst: event-queue writes abort until the next drain
+        # upper / upper_ok: requests with VA[55]=1, and those translated (through TTB1)
         self.stats: dict[str, int] = {"bursts": 0, "mutations": 0, "uninvalidated": 0,
-                                      "disabled_bursts": 0, "evtq_aborts": 0}
+                                      "disabled_bursts": 0, "evtq_aborts": 0,
+                                      "upper": 0, "upper_ok": 0}
 
     async def body(self) -> None:
         seed = env_cfg().seed
@@ -136,6 +138,11 @@ class XlateRandomSeq(uvm_sequence):
             await burst.start(xseqr)
             sent += n
             self.stats["bursts"] += 1
+            for it in burst.items:
+                if it.addr >> 55 & 1:
+                    assert it.rsp is not None
+                    self.stats["upper"] += 1
+                    self.stats["upper_ok"] += it.rsp["result"] == Result.OK_TRANSLATED
             if self.stats["bursts"] % self.mutate_every == 0:
                 mut = world.mutate(rng, MUTATIONS)
                 self.stats["mutations"] += 1
@@ -237,7 +244,8 @@ def _probe_reqs(world: World, mut, rng: random.Random) -> list[TransReq]:
     out = []
     for r in rng.sample(routes, min(2, len(routes))):
         for k in range(3):
-            out.append(TransReq(sid=r.sid, ssv=r.ssv, ssid=r.ssid, addr=mut.va + k * PAGE,
+            addr = (mut.va + k * PAGE) & ((1 << 64) - 1)  # the top TTB1 page wraps around
+            out.append(TransReq(sid=r.sid, ssv=r.ssv, ssid=r.ssid, addr=addr,
                                 rnw=int(rng.random() < 0.7), pnu=rng.randint(0, 1)))
     return out
 
