@@ -31,6 +31,14 @@ STALL_FORCED = CFG.STALL_MODEL == R.StallModel.STALL_FORCED
 CD_KW = {"S": 1} if STALL_FORCED else {}
 
 
+def s1_context(s: Soft) -> tuple[int, int]:
+    """A CD (ASID 1, legal on this parameter set) over a fresh table: (CD address, TTB0)."""
+    ttb = s.alloc()
+    ctx = s.alloc()
+    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    return ctx, ttb
+
+
 @cocotb.test(skip=STALL_FORCED)
 async def global_entry_matches_only_its_aset(dut):
     """§3.17.1: "Global TLB entries with ASET == 0 do not match lookups through configurations
@@ -96,9 +104,7 @@ async def eats_legality(dut):
     SMMU_IDR3.DPT == 0, then this encoding is Reserved for Non-secure STEs and behaves as 0b00"
     (legal: ordinary translations proceed); 0b01 is legal."""
     s = Soft(dut)
-    ttb = s.alloc()
-    ctx = s.alloc()
-    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    ctx, ttb = s1_context(s)
     s.map(ttb, 0x5000, 0x9_0000_5000)
     for sid, eats in ((1, 0b01), (2, 0b10), (3, 0b11)):
         s.ste(sid, s1_ste(ctx, EATS=eats))
@@ -115,9 +121,7 @@ async def s1cdmax_ignored_without_substreams(dut):
     S1DSS only apply with S1CDMax != 0): S1ContextPtr points at the single CD, even with
     S1CDMax=5, a two-level S1Fmt and S1DSS=terminate."""
     s = Soft(dut)
-    ttb = s.alloc()
-    ctx = s.alloc()
-    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    ctx, ttb = s1_context(s)
     s.map(ttb, 0x5000, 0x9_0000_5000)
     s.ste(1, s1_ste(ctx, S1CDMax=5, S1Fmt=S1Format.TWO_LEVEL_4K,
                     S1DSS=S1DefaultSubstream.TERMINATE))
@@ -154,9 +158,7 @@ async def queue_and_stream_table_bases_are_aligned(dut):
     32 bytes, ignoring the least-significant bits of ADDR as required". With low ADDR bits
     set, the STE, the commands and the event records are still at the aligned addresses."""
     s = Soft(dut)
-    ttb = s.alloc()
-    ctx = s.alloc()
-    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    ctx, ttb = s1_context(s)
     s.ste(1, s1_ste(ctx))
     s.map(ttb, 0x5000, 0x9_0000_5000)
     # LOG2SIZE=6: a 4 KiB stream table; 16 commands: 256 bytes; 16 records: 512 bytes
@@ -177,9 +179,7 @@ async def two_level_stream_table_bases_are_aligned(dut):
     LOG2SIZE=16, SPLIT=8: ADDR[10:0] ignored; Span=5: L2Ptr[9:0] ignored."""
     s = Soft(dut)
     l2 = s.alloc()                                           # 4 KiB aligned
-    ttb = s.alloc()
-    ctx = s.alloc()
-    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    ctx, ttb = s1_context(s)
     s.mem.write64(STRTAB + 8 * 0x12, L1STD(Span=5, L2Ptr=l2 | 0x3C0).to_int())
     s.mem.write(l2 + 64 * 3, s1_ste(ctx).to_bytes())
     s.map(ttb, 0x5000, 0x9_0000_5000)
@@ -197,9 +197,7 @@ async def eventq_abort_stops_delivery_until_acknowledged(dut):
     EVENTQ_ABT_ERR: "Delivery into the Event queue stops when an abort is flagged". The error
     is active while GERROR[x] != GERRORN[x]."""
     s = Soft(dut)
-    ttb = s.alloc()
-    ctx = s.alloc()
-    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    ctx, _ttb = s1_context(s)
     s.ste(1, s1_ste(ctx))
     await s.start()
     abt = R.GERROR.field("EVENTQ_ABT_ERR").mask
@@ -259,9 +257,7 @@ async def cr0ack_eventqen_waits_for_the_record_in_flight(dut):
     response held by memory) is committed: CR0ACK.EVENTQEN stays 1 until PROD shows it, and
     EVENTQ_PROD, which software may write once the ACK reads 0, keeps what software wrote."""
     s = Soft(dut)
-    ttb = s.alloc()
-    ctx = s.alloc()
-    s.mem.write(ctx, cd(ttb, **CD_KW).to_bytes())
+    ctx, _ttb = s1_context(s)
     s.ste(1, s1_ste(ctx))
     await s.start()
     gate = s.bfm.target.hold(EVTQ, EVTQ + 32)

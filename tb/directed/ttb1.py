@@ -256,6 +256,24 @@ async def ttb1_fields_make_the_cd_illegal(dut):
     assert [(e.EventID, e.StreamID) for e in got] == want, got
 
 
+async def twin_halves(s: Soft, lo: int, hi: int, glo: int, ghi: int, *,
+                      asid: int) -> tuple[int, int]:
+    """SID 1 with both halves: two non-global pages at ``lo`` (TTB0, PAs 0xA_...) and ``hi``
+    (TTB1, 0xB_...), a global page at ``glo`` (0xC_...) and ``ghi`` (0xD_...); SMMU on.
+    Returns (TTB0, TTB1)."""
+    ttb0, ttb1 = s.alloc(), s.alloc()
+    for i in range(2):
+        s.map(ttb0, lo + 0x1000 * i, 0xA_0000_0000 + 0x1000 * i, nG=1)
+        build(s, ttb1, hi + 0x1000 * i, 0xB_0000_0000 + 0x1000 * i, 48, nG=1)
+    s.map(ttb0, glo, 0xC_0000_0000, nG=0)
+    build(s, ttb1, ghi, 0xD_0000_0000, 48, nG=0)
+    ctx = s.alloc()
+    s.mem.write(ctx, upper_cd(ttb0, ttb1, asid=asid).to_bytes())
+    s.ste(1, s1_ste(ctx))
+    await s.start()
+    return ttb0, ttb1
+
+
 @cocotb.test(skip=STALL_FORCED)
 async def halves_cached_apart(dut):
     """§3.4.1: VA[55] selects TTB0 or TTB1, so 0x0000_7F12_3456_7000 and
@@ -266,18 +284,9 @@ async def halves_cached_apart(dut):
     cold walk from a cached context reads 4 descriptors, an IOTLB hit none, and a page next
     to one walked before reads 1 (its level-2 chain is in the walk cache, per half)."""
     s = Soft(dut)
-    ttb0, ttb1 = s.alloc(), s.alloc()
     lo, hi = 0x0000_7F12_3456_7000, 0xFFFF_7F12_3456_7000
     glo, ghi = 0x0000_7F12_3480_0000, 0xFFFF_7F12_3480_0000   # another 2 MiB region
-    for i in range(2):
-        s.map(ttb0, lo + 0x1000 * i, 0xA_0000_0000 + 0x1000 * i, nG=1)
-        build(s, ttb1, hi + 0x1000 * i, 0xB_0000_0000 + 0x1000 * i, 48, nG=1)
-    s.map(ttb0, glo, 0xC_0000_0000, nG=0)
-    build(s, ttb1, ghi, 0xD_0000_0000, 48, nG=0)
-    ctx = s.alloc()
-    s.mem.write(ctx, upper_cd(ttb0, ttb1, asid=1).to_bytes())
-    s.ste(1, s1_ste(ctx))
-    await s.start()
+    await twin_halves(s, lo, hi, glo, ghi, asid=1)
     ar = MemReadMonitor(dut)
     steps = [  # (address, PA, reads)
         (lo + 0x10, 0xA_0000_0010, 6),           # STE, CD, 4 levels
@@ -311,18 +320,9 @@ async def tlbi_va_of_one_half(dut):
     upper VA drops the upper walk-cache chain (the neighbour page reads 4 descriptors) and
     keeps the lower one (1 read)."""
     s = Soft(dut)
-    ttb0, ttb1 = s.alloc(), s.alloc()
     lo, hi = 0x0000_4000_1234_5000, 0xFFFF_4000_1234_5000
     glo, ghi = 0x0000_4000_1280_0000, 0xFFFF_4000_1280_0000
-    for i in range(2):
-        s.map(ttb0, lo + 0x1000 * i, 0xA_0000_0000 + 0x1000 * i, nG=1)
-        build(s, ttb1, hi + 0x1000 * i, 0xB_0000_0000 + 0x1000 * i, 48, nG=1)
-    s.map(ttb0, glo, 0xC_0000_0000, nG=0)
-    build(s, ttb1, ghi, 0xD_0000_0000, 48, nG=0)
-    ctx = s.alloc()
-    s.mem.write(ctx, upper_cd(ttb0, ttb1, asid=3).to_bytes())
-    s.ste(1, s1_ste(ctx))
-    await s.start()
+    ttb0, ttb1 = await twin_halves(s, lo, hi, glo, ghi, asid=3)
     ar = MemReadMonitor(dut)
     for tag, (addr, pa) in enumerate(((lo, 0xA_0000_0000), (hi, 0xB_0000_0000),
                                       (glo, 0xC_0000_0000), (ghi, 0xD_0000_0000)), start=1):
