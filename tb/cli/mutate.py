@@ -355,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     timeout = args.timeout or max(60.0, 4 * baseline)
     print(f"mutate: {len(chosen)} of {len(candidates)} sites (seed {args.seed}), {args.jobs} "
-          f"jobs, timeout {timeout:.0f} s; unmutated run {baseline:.0f} s: {' '.join(cmd)}")
+          f"jobs, timeout {timeout:.0f} s; unmutated run {baseline:.0f} s: {' '.join(cmd)}",
+          flush=True)
 
     def one(item: tuple[int, Site]) -> Result:
         r = mutant(f"m{item[0]:03d}", item[1], cmd, timeout)
