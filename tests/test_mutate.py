@@ -61,7 +61,8 @@ def test_no_site_in_headers_declarations_bit_selects_comments_or_reset() -> None
 @pytest.mark.parametrize(("old", "new"), [
     ("1'b1", ["1'b0"]), ("1'b0", ["1'b1"]), ("'0", ["'1"]), ("3'd7", ["3'd6"]),
     ("8'hFF", ["8'hFE"]), ("36'h0", ["36'h1"]), ("0", ["1"]), ("16", ["17", "15"]),
-    ("4'bx0", []),
+    ("4'b0011", ["4'b0100", "4'b0010"]), ("4'bx0", []),
+    ("64'hFFFF_FFFF_0000_0000", ["64'hFFFF_FFFF_0000_0001", "64'hFFFF_FFFE_FFFF_FFFF"]),
 ])
 def test_constants_move_one_step_within_their_width(old: str, new: list[str]) -> None:
     src = f"module m; assign y = {old};\nendmodule\n"

@@ -124,12 +124,17 @@ def _const(text: str) -> list[str]:
     width, sign, base, digits = m.groups()
     radix = {"b": 2, "o": 8, "d": 10, "h": 16}[base.lower()]
     value = int(digits.replace("_", ""), radix)
-    fmt = {2: "b", 8: "o", 10: "d", 16: "X" if digits.isupper() else "x"}[radix]
+    fmt = {2: "b", 8: "o", 10: "d", 16: "x" if digits != digits.upper() else "X"}[radix]
     out = []
     for v in (value + 1, value - 1):
         if v < 0 or (width and v >= 1 << int(width)):
             continue
-        out.append(f"{width}'{sign}{base}{format(v, fmt)}")
+        # the author's spelling kept: digit count, and grouping in fours
+        text = format(v, fmt).zfill(len(digits.replace("_", "")))
+        if "_" in digits:
+            groups = [text[max(0, i - 4):i] for i in range(len(text), 0, -4)]
+            text = "_".join(reversed(groups))
+        out.append(f"{width}'{sign}{base}{text}")
     return out
 
 
