@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -363,13 +364,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     timeout = args.timeout or max(60.0, 4 * baseline)
     print(f"mutate: {len(chosen)} of {len(candidates)} sites (seed {args.seed}), {args.jobs} "
-          f"jobs, timeout {timeout:.0f} s; unmutated run {baseline:.0f} s: {' '.join(cmd)}",
+          f"jobs, timeout {timeout:.0f} s; unmutated run {baseline:.0f} s: {shlex.join(cmd)}",
           flush=True)
 
     def one(item: tuple[int, Site]) -> Result:
         r = mutant(f"m{item[0]:03d}", item[1], cmd, timeout)
-        print(f"  {r.id} {r.status:<9} {r.site.describe()}  {r.detail}  {r.seconds:.0f} s",
-              flush=True)
+        # one write per line: the workers print concurrently
+        print(f"  {r.id} {r.status:<9} {r.site.describe()}  {r.detail}  {r.seconds:.0f} s\n",
+              end="", flush=True)
         return r
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
