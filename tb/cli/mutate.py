@@ -58,6 +58,8 @@ TRANSLATIONS = 2000
 
 # ---- sites -----------------------------------------------------------------------------
 
+# Enough of SystemVerilog's lexical grammar to find sites: a width before `'(` is a cast
+# (castw), not a literal, and a directive line is skipped whole.
 _TOKEN = re.compile(r"""
     (?P<ws>\s+) | (?P<comment>//[^\n]*|/\*.*?\*/) | (?P<directive>`[^\n]*) | (?P<str>"[^"\n]*")
   | (?P<num>\d+\s*'[sS]?[bBoOdDhH]\s*[0-9a-fA-F_xXzZ?]+|'[sS]?[bBoOdDhH][0-9a-fA-F_xXzZ?]+
