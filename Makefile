@@ -24,7 +24,9 @@ BACKEND ?= rtl
 VECTORS ?= tests/vectors/handwritten.jsonl
 OUT     ?= build/replay/out.jsonl
 
-.PHONY: help setup sim test lint waves replay bench cov clean
+COUNT  ?= 30
+
+.PHONY: help setup sim test lint waves replay bench cov mutate clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
@@ -35,6 +37,7 @@ help: ## list the targets
 	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay, make sim)"
 	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
 	@echo "             TRANSLATIONS=N (per random translation run, default 20000)"
+	@echo "             COUNT=N (make mutate: mutants; MUTATE_CMD=\"...\" replaces its tests)"
 
 $(STAMP): scripts/setup.sh requirements.txt
 	@bash scripts/setup.sh
@@ -69,6 +72,13 @@ bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> bu
 
 cov: $(STAMP) ## functional, RTL line/toggle (Verilator) and model line coverage -> build/cov/
 	@SIM=$(SIM) SEEDS=$(or $(SEEDS),2) JOBS=$(JOBS) SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.cov
+
+# SIM, JOBS and TRANSLATIONS reach tb.cli.mutate only when given: its own defaults differ.
+mutate: $(STAMP) ## plant COUNT faults (from SEED) in rtl/, run tests on each -> build/mutate/report.json
+	@$(PY) -m tb.cli.mutate --seed $(SEED) --count $(COUNT) \
+	  $(if $(filter file,$(origin SIM)),,--sim $(SIM)) \
+	  $(if $(filter file,$(origin JOBS)),,--jobs $(JOBS)) \
+	  $(if $(filter file,$(origin TRANSLATIONS)),,--translations $(TRANSLATIONS))
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

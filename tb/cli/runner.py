@@ -29,8 +29,10 @@ from cocotb_tools.runner import get_results, get_runner
 from tb.dut_config import PARAM_SETS
 
 ROOT = Path(__file__).resolve().parents[2]
-RTL_DIR = ROOT / "rtl"
-BUILD_ROOT = ROOT / "build" / "sim"
+# `make mutate` points these at a private copy of rtl/ and a build tree of its own, so that a
+# mutant is compiled from its copy and never shares (or overwrites) the normal build.
+RTL_DIR = Path(os.environ.get("SMMU_RTL_DIR") or ROOT / "rtl")
+BUILD_ROOT = Path(os.environ.get("SMMU_BUILD_DIR") or ROOT / "build" / "sim")
 TOPLEVEL = "smmu_top"
 TEST_MODULE = "tb.tests"
 SIMULATORS = ("verilator", "icarus")
@@ -48,9 +50,10 @@ if _PCH_FIX not in os.environ.get("MAKEFLAGS", ""):
 
 
 def rtl_sources() -> list[Path]:
-    """The RTL in compile order (packages first), from rtl/files.f (paths from the repo root)."""
+    """The RTL in compile order (packages first), from rtl/files.f (paths from the repo root,
+    so `rtl/x.sv` names RTL_DIR/x.sv whatever RTL_DIR is called)."""
     lines = (RTL_DIR / "files.f").read_text().splitlines()
-    return [RTL_DIR.parent / ln.strip() for ln in lines
+    return [RTL_DIR / Path(ln.strip()).relative_to("rtl") for ln in lines
             if ln.strip() and not ln.strip().startswith("//")]
 
 
