@@ -323,3 +323,42 @@ async def sync_waits_for_walks_in_flight(dut):
     check(s.x.rsps[2], OK, pa=0x1_0000_0000)               # translated before the TLBI
     await s.poll("CMDQ_CONS", s.cmd_prod, mask=mask)
     check(await s.x.xlate(tag=3, addr=va, sid=1), ABORT, fault=EventID.F_TRANSLATION)
+
+
+@cocotb.test(skip=STALL_FORCED)
+async def tlbi_nh_all_removes_every_entry(dut):
+    """§4.4.2.1 CMD_TLBI_NH_ALL(VMID): from the Non-secure queue it "invalidates all stage 1
+    NS-EL1 ... entries for VMID, including global entries" (VMID 0 without stage 2). A
+    non-global and a global page are cached, both remapped in memory: after TLBI_NH_ALL and
+    CMD_SYNC both translate to the new addresses."""
+    s, ttb = await basic(dut)
+    va = 0x4000_0000
+    s.map(ttb, va, 0x1_0000_0000, nG=1)
+    s.map(ttb, va + 0x1000, 0x1_0000_1000, nG=0)
+    await s.sync(C.cfgi_all(), C.CmdTlbiNsnhAll())
+    check(await s.x.xlate(tag=1, addr=va, sid=1), OK, pa=0x1_0000_0000)
+    check(await s.x.xlate(tag=2, addr=va + 0x1000, sid=1), OK, pa=0x1_0000_1000)
+    s.map(ttb, va, 0x2_0000_0000, nG=1)
+    s.map(ttb, va + 0x1000, 0x2_0000_1000, nG=0)
+    await s.sync(C.CmdTlbiNhAll(VMID=0))
+    check(await s.x.xlate(tag=3, addr=va, sid=1), OK, pa=0x2_0000_0000)
+    check(await s.x.xlate(tag=4, addr=va + 0x1000, sid=1), OK, pa=0x2_0000_1000)
+
+
+@cocotb.test(skip=not CFG.CD2L or not CFG.SSIDSIZE or STALL_FORCED)
+async def s1cdmax_equal_to_ssidsize_is_legal(dut):
+    """§5.2 STE.S1CDMax: "The allowable range is 0 to SMMU_IDR1.SSIDSIZE inclusive. Other
+    values are ILLEGAL." S1CDMax = SSIDSIZE is legal: a substream of a 2-level CD table
+    translates; S1CDMax = SSIDSIZE + 1 is C_BAD_STE."""
+    s = Soft(dut)
+    ctx, ttb = s1_context(s)                                 # reused as CD 5 of the leaf
+    l1, leaf = s.alloc(), s.alloc()
+    s.mem.write64(l1, L1CD(V=1, L2Ptr=leaf).to_int())
+    s.mem.write(leaf + 64 * 5, s.mem.read(ctx, 64))
+    s.map(ttb, 0x5000, 0x9_0000_5000)
+    s.ste(1, s1_ste(l1, S1CDMax=CFG.SSIDSIZE, S1Fmt=S1Format.TWO_LEVEL_4K))
+    s.ste(2, s1_ste(l1, S1CDMax=CFG.SSIDSIZE + 1, S1Fmt=S1Format.TWO_LEVEL_4K))
+    await s.start()
+    check(await s.x.xlate(tag=1, addr=0x5008, sid=1, ssid=5), OK, pa=0x9_0000_5008)
+    check(await s.x.xlate(tag=2, addr=0x5008, sid=2, ssid=5), ABORT, fault=EventID.C_BAD_STE)
+    assert [e.EventID for e in await s.events(1)] == [EventID.C_BAD_STE]
