@@ -51,7 +51,7 @@ def _rows() -> list[list[str]]:
     rows = []
     for line in PLAN.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("|") and re.fullmatch(r"\d+", cells[0]):
+        if line.startswith("|") and re.fullmatch(r"C?\d+", cells[0]):
             rows.append(cells)
     return rows
 
