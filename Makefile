@@ -26,7 +26,7 @@ OUT     ?= build/replay/out.jsonl
 
 COUNT  ?= 30
 
-.PHONY: help setup sim test lint waves replay bench cov mutate clean
+.PHONY: help setup sim test lint waves replay bench cov mutate profile clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
@@ -79,6 +79,9 @@ mutate: $(STAMP) ## plant COUNT faults (from SEED) in rtl/, run tests on each ->
 	  $(if $(filter file,$(origin SIM)),,--sim $(SIM)) \
 	  $(if $(filter file,$(origin JOBS)),,--jobs $(JOBS)) \
 	  $(if $(filter file,$(origin TRANSLATIONS)),,--translations $(TRANSLATIONS))
+
+profile: $(STAMP) ## TEST (default XlateRandomTest) under cocotb's profiler: Python time by layer
+	@$(PY) -m tb.cli.profile --sim $(SIM) --test $(if $(filter command line,$(origin TEST)),$(TEST),XlateRandomTest) --seed $(SEED) --translations $(or $(PROFILE_TRANSLATIONS),2000)
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis
