@@ -62,8 +62,14 @@ class Outcome:
     resp: TransResp
     event: Event | None = None
 
+    def __post_init__(self) -> None:
+        # Outcomes are hashed and compared many times while the envelope is enumerated;
+        # encoding the record once (records are never changed after this) keeps that cheap.
+        object.__setattr__(self, "_key",
+                           (self.resp, None if self.event is None else self.event.to_int()))
+
     def key(self) -> tuple[TransResp, int | None]:
-        return self.resp, None if self.event is None else self.event.to_int()
+        return self._key  # type: ignore[attr-defined]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Outcome) and self.key() == other.key()
@@ -292,9 +298,10 @@ def _fetch_ste(c: _Ctx) -> STE:
         data = _read(c.mem, ste_addr, STE.SIZE, c.pa_limit)
     except _Abort:
         raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=ste_addr) from None
-    ste = _dec(STE, int.from_bytes(data, "little"))
+    raw = int.from_bytes(data, "little")
+    ste = _dec(STE, raw)
     if _ste_legal(c.cfg, ste):
-        c.look.fill("STE", sid, ste.to_int())
+        c.look.fill("STE", sid, raw)  # as fetched: decodes to the same STE, no re-encoding
     return ste
 
 
@@ -401,11 +408,12 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
         else:
             cd_addr = ptr + index * CD.SIZE
         try:
-            cd = _dec(CD, int.from_bytes(_read(c.mem, cd_addr, CD.SIZE, c.pa_limit), "little"))
+            raw = int.from_bytes(_read(c.mem, cd_addr, CD.SIZE, c.pa_limit), "little")
         except _Abort:
             raise c.config_fault(EventID.F_CD_FETCH, FetchAddr=cd_addr) from None
+        cd = _dec(CD, raw)
         if _cd_legal(c.cfg, ste, cd):
-            c.look.fill("CD", (sid, index), cd.to_int())
+            c.look.fill("CD", (sid, index), raw)
     if not _cd_legal(c.cfg, ste, cd):
         raise c.config_fault(EventID.C_BAD_CD)
     return cd
