@@ -51,10 +51,12 @@ sim: $(STAMP) ## the flagship SVA scenario on BACKEND=rtl|model: bind, DMA, munm
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
 	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) -q
 
-lint: $(STAMP) ## generated RTL package current, verilator -Wall and Icarus on rtl/files.f, ruff
+lint: $(STAMP) ## generated RTL package current, verilator -Wall and Icarus on the RTL and the testbench wrapper, ruff
 	$(PY) -m models.arch.svpkg --check
 	verilator --lint-only -Wall --top-module smmu_top -f rtl/files.f
 	iverilog -g2012 -Wall -o /dev/null -s smmu_top -c rtl/files.f
+	verilator --lint-only -Wall --top-module smmu_tb -f rtl/files.f tb/hdl/smmu_tb.sv
+	iverilog -g2012 -o /dev/null -s smmu_tb -c rtl/files.f tb/hdl/smmu_tb.sv
 	$(PY) -m ruff check .
 
 waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file

@@ -168,3 +168,25 @@ def test_rtl_declares_no_implicit_nets(src: str) -> None:
     # files compiled after this one (docs/rtl.md)
     assert code[0] == "`default_nettype none", src
     assert code[-1] == "`default_nettype wire", src
+
+
+def _sv_header(path: Path, module: str) -> tuple[list[str], list[str]]:
+    text = path.read_text()
+    head = text[text.index(f"module {module}"):]
+    head = head[:head.index(");\n")]
+    params = re.findall(r"parameter\s+(?:int|logic \[31:0\])\s+(\w+)\s*=\s*([^,\n/]+?)\s*[,\n/]",
+                        head)
+    ports = re.findall(r"\b(input|output)\s+logic\s*(\[[^\]]+\])?\s*(\w+)", head)
+    return params, ports
+
+
+def test_testbench_wrapper_keeps_every_parameter_and_port_of_smmu_top() -> None:
+    """tb/hdl/smmu_tb.sv passes the runner's parameter set through and keeps smmu_top's port
+    names, so that every BFM and wave file addresses the same pins: a parameter or port added
+    to smmu_top must be added there too."""
+    top_params, top_ports = _sv_header(ROOT / "rtl" / "smmu_top.sv", "smmu_top")
+    tb_params, tb_ports = _sv_header(ROOT / "tb" / "hdl" / "smmu_tb.sv", "smmu_tb")
+    assert tb_params == top_params
+    assert tb_ports[:len(top_ports)] == top_ports
+    assert all(name.startswith(("tbq_", "tbm_", "tb_")) for _, _, name in
+               tb_ports[len(top_ports):])

@@ -26,22 +26,6 @@ class _Monitor:
             self._task = None
 
 
-class XlateReqMonitor(_Monitor):
-    """Accepted translation requests: tag -> the cycle of its t_req valid/ready handshake."""
-
-    def __init__(self, dut, cycle) -> None:
-        self.cycle = cycle
-        self.accept_by_tag: dict[int, int] = {}
-        super().__init__(dut)
-
-    async def _run(self) -> None:
-        dut = self.dut
-        while True:
-            await RisingEdge(dut.clk)
-            if dut.t_req_valid.value and dut.t_req_ready.value:
-                self.accept_by_tag[int(dut.t_req_tag.value)] = self.cycle()
-
-
 class MemReadMonitor(_Monitor):
     """The memory port's reads: every AR address, and reads outstanding (AR to last R beat)."""
 
@@ -88,13 +72,13 @@ class CmdqConsMonitor(_Monitor):
     """The command queue's consumer pointer, CMDQ_CONS, each time it changes: when the SMMU
     has consumed commands, a CMD_SYNC's completion included (§4.7.3).
 
-    A white-box probe of the register (u_regs.cmdq_cons): software would see the same value
+    A white-box probe of the register (u_smmu.u_regs.cmdq_cons): software would see the same value
     only through a register read some cycles later, too late to bound what the SMMU may
     still deliver from invalidated entries. It wakes on changes only, not every cycle.
     """
 
     def __init__(self, dut, cycle, callback) -> None:
-        self.sig = dut.u_regs.cmdq_cons
+        self.sig = dut.u_smmu.u_regs.cmdq_cons
         self.cycle = cycle
         self.callback = callback
         super().__init__(dut)

@@ -11,9 +11,11 @@ import logging
 import warnings
 from collections.abc import Iterator
 
+import cocotb
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, Event, RisingEdge
+from cocotb.task import Task
+from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 
 from models.memory import ExternalAbort, PhysicalMemory
@@ -63,13 +65,15 @@ class SmmuBfm:
 
     def __init__(self, dut, mem: PhysicalMemory) -> None:
         self.dut = dut
+        self.rtl = dut.u_smmu  # smmu_top inside the testbench wrapper (tb/hdl/smmu_tb.sv)
+        self._pauses: dict[str, Task] = {}
         self.mem = mem
         # Plain assignments: Icarus 11 drops Immediate writes to inputs at time zero.
-        for sig in (dut.s_axil_awvalid, dut.s_axil_wvalid, dut.s_axil_arvalid):
+        for sig in (dut.s_axil_awvalid, dut.s_axil_wvalid, dut.s_axil_arvalid, dut.tbm_epoch):
             sig.value = 0
         dut.rst_n.value = 0
         # cocotbext-axi logs every burst at INFO and uses APIs cocotb 2 deprecates.
-        for lg in ("cocotb.smmu_top.s_axil", "cocotb.smmu_top.m_axi"):
+        for lg in (f"cocotb.{dut._name}.s_axil", f"cocotb.{dut._name}.m_axi"):
             logging.getLogger(lg).setLevel(logging.WARNING)
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"cocotbext\..*")
         self.clock = Clock(dut.clk, CLK_PERIOD_NS, unit="ns")
@@ -99,7 +103,32 @@ class SmmuBfm:
             "regs.aw": self.regs.write_if.aw_channel, "regs.w": self.regs.write_if.w_channel,
             "regs.ar": self.regs.read_if.ar_channel,
         }
-        channels[channel].set_pause_generator(pattern)
+        ch = channels[channel]
+        old = self._pauses.pop(channel, None)
+        if old is not None:
+            old.cancel()
+        ch.pause = False
+        if pattern is not None:
+            self._pauses[channel] = cocotb.start_soon(self._run_pause(ch, pattern))
+
+    async def _run_pause(self, ch, pattern: Iterator[bool]) -> None:
+        """cocotbext-axi's pause generators wake on every clock edge; this one sleeps through
+        each run of equal values. Changes land mid-cycle (on the falling edge's time), where no
+        bus model samples, so every channel sees them at its next rising edge."""
+        await RisingEdge(self.dut.clk)
+        await Timer(CLK_PERIOD_NS // 2, unit="ns")
+        it = iter(pattern)
+        val = next(it, None)
+        while val is not None:
+            run = 1
+            nxt = next(it, None)
+            while nxt == val and run < 4096:
+                run += 1
+                nxt = next(it, None)
+            ch.pause = bool(val)
+            await Timer(run * CLK_PERIOD_NS, unit="ns")
+            val = nxt
+        ch.pause = False
 
     async def reset(self, cycles: int = 5) -> None:
         self.dut.rst_n.value = 0
@@ -121,14 +150,23 @@ class SmmuBfm:
     async def edge(self) -> None:
         await RisingEdge(self.dut.clk)
 
+    def restart_read_count(self) -> None:
+        """Restart the wrapper's maximum of memory reads outstanding (tb/hdl/smmu_tb.sv)."""
+        self.dut.tbm_epoch.value = 1 - int(self.dut.tbm_epoch.value)
+
+    def reads_outstanding_max(self) -> int:
+        """Most memory reads outstanding at once (AR accepted, last R beat not yet) since
+        ``restart_read_count``; the wrapper counts them, so no Python wakes per cycle."""
+        return int(self.dut.tbm_rd_out_max.value)
+
     def irq(self, name: str) -> int:
         """Level of the wired interrupt output irq_<name>."""
         return int(getattr(self.dut, f"irq_{name}").value)
 
     def peek(self, path: str) -> int:
-        """An internal RTL signal by hierarchical path below the top (e.g. u_regs.cmdq_cons),
+        """An internal RTL signal by hierarchical path below smmu_top (e.g. u_regs.cmdq_cons),
         for measurements that need state no port shows."""
-        h = self.dut
+        h = self.rtl
         for part in path.split("."):
             h = getattr(h, part)
         return int(h.value)

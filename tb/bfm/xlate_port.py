@@ -22,6 +22,7 @@ class XPort:
 
     def __init__(self, dut) -> None:
         self.dut = dut
+        dut.tbq_en.value = 0  # the pins, not the wrapper's batch engine (tb/hdl/smmu_tb.sv)
         for name in ("t_req_valid", "t_req_tag", "t_req_sid", "t_req_ssv", "t_req_ssid",
                      "t_req_addr", "t_req_rnw", "t_req_ind", "t_req_pnu"):
             getattr(dut, name).value = 0

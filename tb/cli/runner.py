@@ -33,7 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # mutant is compiled from its copy and never shares (or overwrites) the normal build.
 RTL_DIR = Path(os.environ.get("SMMU_RTL_DIR") or ROOT / "rtl")
 BUILD_ROOT = Path(os.environ.get("SMMU_BUILD_DIR") or ROOT / "build" / "sim")
-TOPLEVEL = "smmu_top"
+# The testbench's top: smmu_top inside a testbench-only wrapper (tb/hdl/smmu_tb.sv) that adds the
+# batch translation port and memory-port counters; every smmu_top port keeps its name.
+TOPLEVEL = "smmu_tb"
+TB_HDL = ROOT / "tb" / "hdl" / "smmu_tb.sv"
 TEST_MODULE = "tb.tests"
 SIMULATORS = ("verilator", "icarus")
 
@@ -95,7 +98,7 @@ def build(sim: str, params: str = "default", waves: bool = False,
     runner = get_runner(sim)
     with _locked(bdir):
         runner.build(
-            sources=rtl_sources(),
+            sources=[*rtl_sources(), TB_HDL],
             hdl_toplevel=TOPLEVEL,
             parameters=PARAM_SETS[params],
             build_args=build_args,

@@ -28,7 +28,6 @@ from models.arch.geometry import PAGE, level_size
 from models.memory import FrameAllocator
 from models.smmu.port import Result, TransReq
 from tb.agents.xlate_agent import TransItem
-from tb.bfm.monitors import MemReadMonitor, XlateReqMonitor
 from tb.dut_config import PARAM_SETS
 from tb.env.config import env_cfg
 from tb.env.seq_lib.xlate_sequences import WORLD_WINDOW, RegSeqHolder, XlateBurstSeq, XlateRandomSeq
@@ -39,6 +38,7 @@ from tb.stimgen.world import World
 
 T0SZ_BY_LEVEL = {0: 16, 1: 25, 2: 34}
 PAGES = 64
+HIT_STREAM = 8192  # hits timed for the co-simulation speed (several ms of wall time)
 FAR_STRIDE = level_size(1)  # one level-1 entry: 1 GiB
 VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
 
@@ -72,9 +72,6 @@ class BenchSeq(uvm_sequence):
         await holder.start_session(env_cfg().reg_seqr)
         self.sess = holder.session
         await self.sess.bring_up()
-        reqs = XlateReqMonitor(self.bfm.dut, self.bfm.cycle)
-        self.accept_by_tag = reqs.accept_by_tag
-        self.reads = MemReadMonitor(self.bfm.dut)
 
         # One stream per start level, 64 pages each, one CD (SSID 0, S1CDMax 0).
         # Level-0 stream: PAGES pages in one 2 MiB region, and one page in each of 8 other
@@ -99,11 +96,12 @@ class BenchSeq(uvm_sequence):
 
         # Hit stream: prime one page, then back-to-back hits on it.
         await self._burst([TransReq(sid=0, addr=VA_BASE)])
-        n = 256
+        n = HIT_STREAM
+        reqs = [TransReq(sid=0, addr=VA_BASE + 8 * i % PAGE) for i in range(n)]
         t0 = time.perf_counter()
-        items = await self._burst([TransReq(sid=0, addr=VA_BASE + 8 * i) for i in range(n)])
+        items = await self._burst(reqs)
         wall = time.perf_counter() - t0
-        acc = [self.accept_by_tag[it.tag] for it in items]
+        acc = [it.t_accept for it in items]
         assert all(it.rsp is not None and not it.rsp["walked"] for it in items), \
             "a hit was reported as served by a miss engine"
         lat = [it.t_done - a for it, a in zip(items, acc, strict=True)]
@@ -129,17 +127,17 @@ class BenchSeq(uvm_sequence):
                 assert it.rsp["walked"], f"a miss was reported as a hit: {it}"
                 reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
                 mem.disable_log()
-                row[kind] = {"cycles": it.t_done - self.accept_by_tag[it.tag],
+                row[kind] = {"cycles": it.t_done - it.t_accept,
                              "read_beats": reads}
             misses[f"start_level_{level}"] = row
         f["miss_latency"] = misses
 
         # Walks in flight: 16 misses to distinct pages at once, configuration cached.
         await self._invalidate(config=False)
-        self.reads.max_outstanding = 0
+        self.bfm.restart_read_count()
         items = await self._burst([TransReq(sid=0, addr=VA_BASE + i * PAGE) for i in range(16)])
-        f["walks_in_flight_max"] = self.reads.max_outstanding
-        f["miss_burst_16_cycles"] = items[-1].t_done - self.accept_by_tag[items[0].tag]
+        f["walks_in_flight_max"] = self.bfm.reads_outstanding_max()
+        f["miss_burst_16_cycles"] = items[-1].t_done - items[0].t_accept
 
         # Walk cache: a miss next to a primed page, after a Leaf=1 TLBI that keeps the
         # cached table descriptors.
@@ -151,7 +149,7 @@ class BenchSeq(uvm_sequence):
         (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE)])
         reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
         mem.disable_log()
-        f["miss_walk_cached"] = {"cycles": it.t_done - self.accept_by_tag[it.tag],
+        f["miss_walk_cached"] = {"cycles": it.t_done - it.t_accept,
                                  "read_beats": reads}
 
         # Hits under misses: as many misses as there are walkers (to pages in other 1 GiB
@@ -186,6 +184,4 @@ class BenchSeq(uvm_sequence):
         t0 = time.perf_counter()
         await seq.start()
         f["random_translations_per_s"] = round(1000 / (time.perf_counter() - t0))
-        reqs.stop()
-        self.reads.stop()
         holder.release()

@@ -3,9 +3,10 @@ channel of the memory port, from the test's seed.
 
 A test that only ever sees ready=1 proves little: with back-pressure, responses wait in the
 SMMU's response FIFO, and with memory latency walks stay in flight across invalidations,
-which is where a CMD_SYNC that completes too early shows (§4.7.3). The pause generators are
-cocotbext-axi's: one value per cycle, True pauses the channel. The SubstreamID wires of
-requests without one (SSV=0) carry noise.
+which is where a CMD_SYNC that completes too early shows (§4.7.3). The translation port's gaps
+and back-pressure are the batch engine's (tb/hdl/smmu_tb.sv); the memory port's pauses are
+per-cycle patterns that SmmuBfm.stall plays run by run. The SubstreamID wires of requests
+without one (SSV=0) carry noise.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ def _bursty(rng: random.Random, p: float, max_run: int) -> Iterator[bool]:
 
 
 def stress_translation_port(xbfm: XlateBfm, seed: int, *, p_gap: float = 0.2,
-                            p_backpressure: float = 0.3, max_run: int = 6) -> None:
+                            p_backpressure: float = 0.3, max_run: int = 8) -> None:
+    """Before ``p_gap`` of the requests, 1..max_run idle cycles; t_rsp_ready low about
+    ``p_backpressure`` of the cycles, in runs of 1..max_run (the wrapper's LFSR, seeded here)."""
     rng = random.Random(f"port-stress-{seed}")
-    xbfm.set_request_gaps(_bursty(random.Random(rng.random()), p_gap, max_run))
-    xbfm.set_response_backpressure(_bursty(random.Random(rng.random()), p_backpressure,
-                                           max_run))
+    xbfm.set_request_gaps(random.Random(rng.random()), p_gap, max_run)
+    xbfm.set_response_backpressure(rng.getrandbits(16), p_backpressure / ((1 + max_run) / 2),
+                                   max_run)
     xbfm.ssid_noise = random.Random(rng.random())
 
 

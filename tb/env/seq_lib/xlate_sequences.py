@@ -19,7 +19,7 @@ from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
 from models.arch.geometry import PAGE
 from models.memory import FrameAllocator
 from models.smmu.port import Result, TransReq
-from tb.agents.xlate_agent import TransItem
+from tb.agents.xlate_agent import TransBurst, TransItem
 from tb.env.config import env_cfg
 from tb.platform.rtl import CocotbPlatform
 from tb.stimgen.mutations import MutationWeights
@@ -81,13 +81,11 @@ class XlateBurstSeq(uvm_sequence):
         self.items: list[TransItem] = []
 
     async def body(self) -> None:
-        for r in self.reqs:
-            it = TransItem.of(r)
-            await self.start_item(it)
-            await self.finish_item(it)
-            self.items.append(it)
-        for it in self.items:
-            await it.done.wait()
+        self.items = [r if isinstance(r, TransItem) else TransItem.of(r) for r in self.reqs]
+        burst = TransBurst(self.get_name(), self.items)
+        await self.start_item(burst)
+        await self.finish_item(burst)
+        await burst.done.wait()
 
 
 class XlateRandomSeq(uvm_sequence):

@@ -1,0 +1,333 @@
+// Testbench-only wrapper around smmu_top (the DUT is unchanged): the pyuvm testbench's batch
+// translation port and memory-port counters, so that Python wakes per burst or per response
+// rather than per clock edge (docs/testbench.md, "The batch translation port").
+//
+// Every smmu_top port appears here under its own name. With tbq_en=0 the t_req_* and
+// t_rsp_ready pins drive the DUT (the directed tests' XPort); with tbq_en=1 the engine below
+// does: Python writes requests into tbq_req_q and advances tbq_req_wp; the engine presents
+// them in order, each after at least its gap of idle cycles, and files every response with
+// its acceptance and completion cycles in tbq_rsp_q, advancing tbq_rsp_wp. Response
+// back-pressure comes from an LFSR seeded by Python (tbq_bp_*). The cycle stamps count rising
+// edges from time zero, as the testbench's cycle() does.
+/* verilator coverage_off */
+`default_nettype none
+
+module smmu_tb
+    import smmu_arch_pkg::*;
+#(
+    parameter int S1P = 1,
+    parameter int COHACC = 1,
+    parameter int BTM = 0,
+    parameter int HTTU = 0,
+    parameter int HYP = 0,
+    parameter int ATS = 0,
+    parameter int ASID16 = 1,
+    parameter int MSI = 0,
+    parameter int SEV = 0,
+    parameter int PRI = 0,
+    parameter int CD2L = 1,
+    parameter int STALL_MODEL = 1,
+    parameter int TERM_MODEL = 0,
+    parameter int ST_LEVEL = 1,
+    parameter int SIDSIZE = 16,
+    parameter int SSIDSIZE = 16,
+    parameter int PRIQS = 7,
+    parameter int EVENTQS = 7,
+    parameter int CMDQS = 8,
+    parameter int HAD = 0,
+    parameter int PPS = 0,
+    parameter int RIL = 0,
+    parameter int OAS = 5,
+    parameter int STALL_MAX = 0,
+    parameter logic [31:0] IIDR = 32'h0,
+    parameter int AIDR = 0,
+    parameter int GBPA_ABORT_RESET = 0,
+    parameter int CR0ACK_DELAY = 4,
+    parameter int GBPA_DELAY = 4,
+    parameter int M_ID_W = 4,
+    parameter int TAG_W = 8,
+    parameter int N_WALK = 8,
+    parameter int CTX_N = 8,
+    parameter int TLB_N = 16,
+    parameter int WALK_N = 16,
+    parameter int EVTQ_FIFO = 4
+) (
+    input  logic clk,
+    input  logic rst_n,
+    input  logic [REG_OFF_W-1:0] s_axil_awaddr,
+    input  logic [2:0] s_axil_awprot,
+    input  logic s_axil_awvalid,
+    output logic s_axil_awready,
+    input  logic [31:0] s_axil_wdata,
+    input  logic [3:0] s_axil_wstrb,
+    input  logic s_axil_wvalid,
+    output logic s_axil_wready,
+    output logic [1:0] s_axil_bresp,
+    output logic s_axil_bvalid,
+    input  logic s_axil_bready,
+    input  logic [REG_OFF_W-1:0] s_axil_araddr,
+    input  logic [2:0] s_axil_arprot,
+    input  logic s_axil_arvalid,
+    output logic s_axil_arready,
+    output logic [31:0] s_axil_rdata,
+    output logic [1:0] s_axil_rresp,
+    output logic s_axil_rvalid,
+    input  logic s_axil_rready,
+    output logic [M_ID_W-1:0] m_axi_awid,
+    output logic [47:0] m_axi_awaddr,
+    output logic [7:0] m_axi_awlen,
+    output logic [2:0] m_axi_awsize,
+    output logic [1:0] m_axi_awburst,
+    output logic m_axi_awlock,
+    output logic [3:0] m_axi_awcache,
+    output logic [2:0] m_axi_awprot,
+    output logic m_axi_awvalid,
+    input  logic m_axi_awready,
+    output logic [63:0] m_axi_wdata,
+    output logic [7:0] m_axi_wstrb,
+    output logic m_axi_wlast,
+    output logic m_axi_wvalid,
+    input  logic m_axi_wready,
+    input  logic [M_ID_W-1:0] m_axi_bid,
+    input  logic [1:0] m_axi_bresp,
+    input  logic m_axi_bvalid,
+    output logic m_axi_bready,
+    output logic [M_ID_W-1:0] m_axi_arid,
+    output logic [47:0] m_axi_araddr,
+    output logic [7:0] m_axi_arlen,
+    output logic [2:0] m_axi_arsize,
+    output logic [1:0] m_axi_arburst,
+    output logic m_axi_arlock,
+    output logic [3:0] m_axi_arcache,
+    output logic [2:0] m_axi_arprot,
+    output logic m_axi_arvalid,
+    input  logic m_axi_arready,
+    input  logic [M_ID_W-1:0] m_axi_rid,
+    input  logic [63:0] m_axi_rdata,
+    input  logic [1:0] m_axi_rresp,
+    input  logic m_axi_rlast,
+    input  logic m_axi_rvalid,
+    output logic m_axi_rready,
+    input  logic t_req_valid,
+    output logic t_req_ready,
+    input  logic [TAG_W-1:0] t_req_tag,
+    input  logic [31:0] t_req_sid,
+    input  logic t_req_ssv,
+    input  logic [19:0] t_req_ssid,
+    input  logic [63:0] t_req_addr,
+    input  logic t_req_rnw,
+    input  logic t_req_ind,
+    input  logic t_req_pnu,
+    output logic t_rsp_valid,
+    input  logic t_rsp_ready,
+    output logic [TAG_W-1:0] t_rsp_tag,
+    output logic [1:0] t_rsp_result,
+    output logic [51:0] t_rsp_pa,
+    output logic [2:0] t_rsp_perm,
+    output logic [7:0] t_rsp_attr,
+    output logic [1:0] t_rsp_sh,
+    output logic [7:0] t_rsp_fault,
+    output logic t_rsp_walked,
+    output logic irq_eventq,
+    output logic irq_priq,
+    output logic irq_cmdq_sync,
+    output logic irq_gerror,
+
+    input  logic              tbq_en,
+    input  logic [7:0]        tbq_req_wp,
+    output logic [7:0]        tbq_req_rp,
+    output logic [7:0]        tbq_rsp_wp,
+    input  logic [15:0]       tbq_bp_seed,
+    input  logic [7:0]        tbq_bp_p,       // chance (/256) per cycle that a pause run starts
+    input  logic [2:0]        tbq_bp_runmask, // a run lasts 1 + (LFSR bits & mask) cycles
+    input  logic              tbm_epoch,      // toggled: restart the outstanding-read maximum
+    output logic [7:0]        tbm_rd_out,
+    output logic [7:0]        tbm_rd_out_max,
+    output logic [31:0]       tbm_ar_count,
+    output logic [31:0]       tb_cycle
+);
+    // Request entry: tag[15:0] sid[47:16] ssv[48] ssid[68:49] addr[132:69] rnw[133] ind[134]
+    // pnu[135] gap[143:136]. Response entry: tag[15:0] result[17:16] pa[69:18] perm[72:70]
+    // attr[80:73] sh[82:81] fault[90:83] walked[91] accepted[123:92] done[155:124].
+    // Written (tbq_req_q) and read (tbq_rsp_q) by the testbench through VPI only.
+    /* verilator lint_off UNDRIVEN */
+    logic [143:0] tbq_req_q [0:255];
+    /* verilator lint_on UNDRIVEN */
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [155:0] tbq_rsp_q [0:255];
+    /* verilator lint_on UNUSEDSIGNAL */
+    logic [31:0]  acc_at [0:(1<<TAG_W)-1];
+    logic [7:0]   idle;
+    logic [15:0]  lfsr, seed_q;
+    logic [2:0]   run;
+
+    logic              x_t_req_valid, x_t_req_rnw, x_t_req_ind, x_t_req_pnu, x_t_req_ssv;
+    logic [TAG_W-1:0]  x_t_req_tag;
+    logic [31:0]       x_t_req_sid;
+    logic [19:0]       x_t_req_ssid;
+    logic [63:0]       x_t_req_addr;
+    logic              x_t_rsp_ready, eng_ready;
+
+    /* verilator lint_off UNUSEDSIGNAL */  // tag bits above TAG_W
+    wire [143:0] head = tbq_req_q[tbq_req_rp];
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire eng_valid = (tbq_req_rp != tbq_req_wp) && (idle >= head[143:136]);
+    assign eng_ready = !(run != 3'd0 || lfsr[7:0] < tbq_bp_p);
+
+    assign x_t_req_valid = tbq_en ? eng_valid : t_req_valid;
+    assign x_t_req_tag   = tbq_en ? head[TAG_W-1:0] : t_req_tag;
+    assign x_t_req_sid   = tbq_en ? head[47:16] : t_req_sid;
+    assign x_t_req_ssv   = tbq_en ? head[48] : t_req_ssv;
+    assign x_t_req_ssid  = tbq_en ? head[68:49] : t_req_ssid;
+    assign x_t_req_addr  = tbq_en ? head[132:69] : t_req_addr;
+    assign x_t_req_rnw   = tbq_en ? head[133] : t_req_rnw;
+    assign x_t_req_ind   = tbq_en ? head[134] : t_req_ind;
+    assign x_t_req_pnu   = tbq_en ? head[135] : t_req_pnu;
+    assign x_t_rsp_ready = tbq_en ? eng_ready : t_rsp_ready;
+
+    initial tb_cycle = 32'd0;
+    always_ff @(posedge clk) tb_cycle <= tb_cycle + 32'd1;
+
+    wire req_fire = x_t_req_valid && t_req_ready;
+    wire rsp_fire = t_rsp_valid && x_t_rsp_ready;
+
+    always_ff @(posedge clk) begin
+        if (req_fire) acc_at[x_t_req_tag] <= tb_cycle;
+        if (rsp_fire)
+            tbq_rsp_q[tbq_rsp_wp] <= {tb_cycle, acc_at[t_rsp_tag], t_rsp_walked, t_rsp_fault,
+                                      t_rsp_sh, t_rsp_attr, t_rsp_perm, t_rsp_pa, t_rsp_result,
+                                      {(16 - TAG_W){1'b0}}, t_rsp_tag};
+    end
+
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            tbq_req_rp <= 8'd0;
+            tbq_rsp_wp <= 8'd0;
+            idle <= 8'hFF;
+        end else begin
+            if (tbq_en && req_fire) tbq_req_rp <= tbq_req_rp + 8'd1;
+            if (rsp_fire) tbq_rsp_wp <= tbq_rsp_wp + 8'd1;
+            idle <= req_fire ? 8'd0 : (idle == 8'hFF ? idle : idle + 8'd1);
+        end
+    end
+
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            seed_q <= tbq_bp_seed;
+            lfsr <= tbq_bp_seed | 16'd1;
+            run <= 3'd0;
+        end else if (seed_q != tbq_bp_seed) begin
+            seed_q <= tbq_bp_seed;
+            lfsr <= tbq_bp_seed | 16'd1;
+            run <= 3'd0;
+        end else begin
+            lfsr <= {lfsr[14:0], lfsr[15] ^ lfsr[13] ^ lfsr[12] ^ lfsr[10]};
+            if (run != 3'd0) run <= run - 3'd1;
+            else if (lfsr[7:0] < tbq_bp_p) run <= lfsr[10:8] & tbq_bp_runmask;
+        end
+    end
+
+    // Memory-port reads outstanding (AR accepted, last R beat not yet), for `make bench`.
+    logic epoch_q;
+    wire ar_fire = m_axi_arvalid && m_axi_arready;
+    wire r_last = m_axi_rvalid && m_axi_rready && m_axi_rlast;
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            epoch_q <= 1'b0;
+            tbm_rd_out <= 8'd0;
+            tbm_rd_out_max <= 8'd0;
+            tbm_ar_count <= 32'd0;
+        end else begin
+            epoch_q <= tbm_epoch;
+            tbm_rd_out <= tbm_rd_out + {7'd0, ar_fire} - {7'd0, r_last};
+            tbm_ar_count <= tbm_ar_count + {31'd0, ar_fire};
+            if (epoch_q != tbm_epoch) tbm_rd_out_max <= tbm_rd_out;
+            else if (tbm_rd_out > tbm_rd_out_max) tbm_rd_out_max <= tbm_rd_out;
+        end
+    end
+
+    smmu_top #(.S1P(S1P), .COHACC(COHACC), .BTM(BTM), .HTTU(HTTU), .HYP(HYP), .ATS(ATS), .ASID16(ASID16), .MSI(MSI), .SEV(SEV), .PRI(PRI), .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .TERM_MODEL(TERM_MODEL), .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .PRIQS(PRIQS), .EVENTQS(EVENTQS), .CMDQS(CMDQS), .HAD(HAD), .PPS(PPS), .RIL(RIL), .OAS(OAS), .STALL_MAX(STALL_MAX), .IIDR(IIDR), .AIDR(AIDR), .GBPA_ABORT_RESET(GBPA_ABORT_RESET), .CR0ACK_DELAY(CR0ACK_DELAY), .GBPA_DELAY(GBPA_DELAY), .M_ID_W(M_ID_W), .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N), .EVTQ_FIFO(EVTQ_FIFO)) u_smmu (
+        .clk(clk),
+        .rst_n(rst_n),
+        .s_axil_awaddr(s_axil_awaddr),
+        .s_axil_awprot(s_axil_awprot),
+        .s_axil_awvalid(s_axil_awvalid),
+        .s_axil_awready(s_axil_awready),
+        .s_axil_wdata(s_axil_wdata),
+        .s_axil_wstrb(s_axil_wstrb),
+        .s_axil_wvalid(s_axil_wvalid),
+        .s_axil_wready(s_axil_wready),
+        .s_axil_bresp(s_axil_bresp),
+        .s_axil_bvalid(s_axil_bvalid),
+        .s_axil_bready(s_axil_bready),
+        .s_axil_araddr(s_axil_araddr),
+        .s_axil_arprot(s_axil_arprot),
+        .s_axil_arvalid(s_axil_arvalid),
+        .s_axil_arready(s_axil_arready),
+        .s_axil_rdata(s_axil_rdata),
+        .s_axil_rresp(s_axil_rresp),
+        .s_axil_rvalid(s_axil_rvalid),
+        .s_axil_rready(s_axil_rready),
+        .m_axi_awid(m_axi_awid),
+        .m_axi_awaddr(m_axi_awaddr),
+        .m_axi_awlen(m_axi_awlen),
+        .m_axi_awsize(m_axi_awsize),
+        .m_axi_awburst(m_axi_awburst),
+        .m_axi_awlock(m_axi_awlock),
+        .m_axi_awcache(m_axi_awcache),
+        .m_axi_awprot(m_axi_awprot),
+        .m_axi_awvalid(m_axi_awvalid),
+        .m_axi_awready(m_axi_awready),
+        .m_axi_wdata(m_axi_wdata),
+        .m_axi_wstrb(m_axi_wstrb),
+        .m_axi_wlast(m_axi_wlast),
+        .m_axi_wvalid(m_axi_wvalid),
+        .m_axi_wready(m_axi_wready),
+        .m_axi_bid(m_axi_bid),
+        .m_axi_bresp(m_axi_bresp),
+        .m_axi_bvalid(m_axi_bvalid),
+        .m_axi_bready(m_axi_bready),
+        .m_axi_arid(m_axi_arid),
+        .m_axi_araddr(m_axi_araddr),
+        .m_axi_arlen(m_axi_arlen),
+        .m_axi_arsize(m_axi_arsize),
+        .m_axi_arburst(m_axi_arburst),
+        .m_axi_arlock(m_axi_arlock),
+        .m_axi_arcache(m_axi_arcache),
+        .m_axi_arprot(m_axi_arprot),
+        .m_axi_arvalid(m_axi_arvalid),
+        .m_axi_arready(m_axi_arready),
+        .m_axi_rid(m_axi_rid),
+        .m_axi_rdata(m_axi_rdata),
+        .m_axi_rresp(m_axi_rresp),
+        .m_axi_rlast(m_axi_rlast),
+        .m_axi_rvalid(m_axi_rvalid),
+        .m_axi_rready(m_axi_rready),
+        .t_req_valid(x_t_req_valid),
+        .t_req_ready(t_req_ready),
+        .t_req_tag(x_t_req_tag),
+        .t_req_sid(x_t_req_sid),
+        .t_req_ssv(x_t_req_ssv),
+        .t_req_ssid(x_t_req_ssid),
+        .t_req_addr(x_t_req_addr),
+        .t_req_rnw(x_t_req_rnw),
+        .t_req_ind(x_t_req_ind),
+        .t_req_pnu(x_t_req_pnu),
+        .t_rsp_valid(t_rsp_valid),
+        .t_rsp_ready(x_t_rsp_ready),
+        .t_rsp_tag(t_rsp_tag),
+        .t_rsp_result(t_rsp_result),
+        .t_rsp_pa(t_rsp_pa),
+        .t_rsp_perm(t_rsp_perm),
+        .t_rsp_attr(t_rsp_attr),
+        .t_rsp_sh(t_rsp_sh),
+        .t_rsp_fault(t_rsp_fault),
+        .t_rsp_walked(t_rsp_walked),
+        .irq_eventq(irq_eventq),
+        .irq_priq(irq_priq),
+        .irq_cmdq_sync(irq_cmdq_sync),
+        .irq_gerror(irq_gerror)
+    );
+endmodule
+
+`default_nettype wire
