@@ -90,6 +90,10 @@ def run_shard(i: int, n: int, jobs: int, out: Path, pytest_args: list[str],
     """One shard, into out/shard-i-of-n/ (emptied first); returns pytest's exit code."""
     sdir = shard_dir(out, i, n)
     shutil.rmtree(sdir, ignore_errors=True)
+    # Shards of another count belong to another run, which merge would refuse to mix with this.
+    for other in out.glob("shard-*-of-*"):
+        if (m := SHARD_DIR.match(other.name)) and int(m[2]) != n:
+            shutil.rmtree(other, ignore_errors=True)
     sdir.mkdir(parents=True)
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "tb.cli.regress_plugin",
            f"--fcov-dir={sdir / 'fcov'}", f"--ids-file={sdir / 'ids.txt'}",
