@@ -114,8 +114,9 @@ def selftest(selection: Sequence[str], shards: int, jobs: int, out: Path,
                    f"{len(collected - union)}")
     if set(shard_ids(whole)) != collected:
         bad.append("the whole run's ids differ from the collection")
-    if any(not s for s in ids):
-        bad.append("a shard ran nothing")
+    if empty := [i for i, s in enumerate(ids, 1) if not s]:
+        # Not wrong (fewer heavy items than shards), but those shards prove nothing.
+        print(f"selftest: note: shard(s) {empty} ran nothing")
     cw, cm = counts(whole / "junit.xml"), counts(sharded_out / "junit.xml")
     if cw != cm:
         bad.append(f"JUnit counts differ: whole {cw}; merged {cm}")
