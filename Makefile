@@ -26,18 +26,24 @@ OUT     ?= build/replay/out.jsonl
 
 COUNT  ?= 30
 
-.PHONY: help setup sim test lint waves replay bench cov mutate profile clean
+# make regress: shard i of N (pytest-split), pytest arguments (selection) passed through
+SHARD  ?= 1/1
+ARGS   ?=
+
+.PHONY: help setup sim test lint waves replay bench cov mutate profile regress merge \
+	regress-selftest clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
 	@echo
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 	@echo
 	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full|mixed|nosub"
 	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay, make sim)"
 	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
 	@echo "             TRANSLATIONS=N (per random translation run, default 20000)"
 	@echo "             COUNT=N (make mutate: mutants; MUTATE_CMD=\"...\" replaces its tests)"
+	@echo "             SHARD=i/N (make regress, default 1/1)  ARGS=\"...\" (pytest arguments: selection)"
 
 $(STAMP): scripts/setup.sh requirements.txt
 	@bash scripts/setup.sh
@@ -84,6 +90,17 @@ mutate: $(STAMP) ## plant COUNT faults (from SEED) in rtl/, run tests on each ->
 
 profile: $(STAMP) ## TEST (default XlateRandomTest) under cocotb's profiler: Python time by layer
 	@$(PY) -m tb.cli.profile --sim $(SIM) --test $(if $(filter command line,$(origin TEST)),$(TEST),XlateRandomTest) --seed $(SEED) --translations $(or $(PROFILE_TRANSLATIONS),2000)
+
+# SIMS and TRANSLATIONS as in make test: every shard must collect the same items.
+regress: $(STAMP) ## shard SHARD=i/N of the suite (pytest-split, JOBS workers) -> build/regress/shard-i-of-N/
+	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.regress run --shard $(SHARD) --jobs $(JOBS) -- $(ARGS)
+
+merge: $(STAMP) ## combine build/regress/shard-*-of-N/ into one JUnit file and one coverage database
+	@$(PY) -m tb.cli.regress merge
+
+# SIMS and TRANSLATIONS only when given: the selftest's own defaults (verilator, 300) keep it short.
+regress-selftest: $(STAMP) ## 4 shards against one run: same ids, JUnit counts and coverage
+	@$(PY) -m tb.cli.regress_selftest --jobs $(JOBS) $(if $(ARGS),-- $(ARGS))
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

@@ -48,6 +48,12 @@ class SmmuBaseTest(uvm_test):
                  cov.cover_percentage)
         # For `make cov`: everything sampled in this run, in the simulation's directory.
         coverage_db.export_to_yaml("coverage.yml")
+        # For `make regress`: a copy in the directory its plugin gave the pytest item
+        # (tb/cli/regress_plugin.py), so a shard collects what its own items sampled and no
+        # older run's file; named per process, as an item may run several simulations.
+        if out := os.environ.get("SMMU_FCOV_DIR"):
+            Path(out).mkdir(parents=True, exist_ok=True)
+            coverage_db.export_to_yaml(str(Path(out) / f"{type(self).__name__}-{os.getpid()}.yml"))
 
 
 @pyuvm.test()
