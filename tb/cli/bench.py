@@ -1,7 +1,9 @@
 """`make bench`: run BenchTest on both simulators, write build/bench/bench.json, print a table.
 
-Cycle counts come from simulation and are the same on both simulators (checked here);
-wall-clock figures are from this one run.
+Cycle counts come from simulation and are the same on both simulators (checked here).
+Wall-clock figures are from this one run and sit under ``cosim``: each co-simulation speed
+next to cocotb's floor measured in the same simulation (``floor_cycles_per_s``, Python awaiting
+every edge of the idle DUT), as a ratio to it, which is what survives a noisy machine.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from tb.cli.runner import ROOT, SIMULATORS, build_dir, run
 
 OUT = ROOT / "build" / "bench" / "bench.json"
 TARGETS = {"hit_throughput_per_cycle": ">= 1.0", "hit_latency_cycles.max": "<= 2",
-           "walks_in_flight_max": ">= 4"}
+           "walks_in_flight_max": ">= 4",
+           "cosim.hit_stream_translations_per_s.ratio_to_floor": ">= 0.25 (Verilator)"}
 
 
 def _flat(d: dict, prefix: str = "") -> dict[str, object]:
@@ -41,8 +44,7 @@ def main() -> int:
         results[sim]["wall_s"] = round(time.monotonic() - t0, 1)
     flat = {sim: _flat(r) for sim, r in results.items()}
     keys = list(flat[SIMULATORS[0]])
-    wall = ("translations_per_s", "wall_s")
-    mismatch = [k for k in keys if not k.endswith(wall)
+    mismatch = [k for k in keys if not (k.startswith("cosim.") or k == "wall_s")
                 and flat[SIMULATORS[0]][k] != flat[SIMULATORS[1]].get(k)]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"per_simulator": results, "targets": TARGETS,
