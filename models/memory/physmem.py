@@ -191,7 +191,8 @@ class PhysicalMemory:
         with self._lock:
             self._abort_if_faulted("r", addr, length, b"", source, is_write=False)
             data = self._load(addr, length)
-            self._record(Access("r", addr, length, data, source))
+            if self.log is not None:
+                self.log.append(Access("r", addr, length, data, source))
             return data
 
     def write(self, addr: int, data: BytesLike, *, source: str | None = None) -> None:
@@ -310,6 +311,10 @@ class PhysicalMemory:
             addr += n
 
     def _load(self, addr: int, length: int) -> bytes:
+        off = addr & _PAGE_MASK
+        if off + length <= PAGE_SIZE:  # within one page: most accesses, and cheaper
+            page = self._pages.get(addr >> PAGE_SHIFT)
+            return bytes(length) if page is None else bytes(page[off:off + length])
         out = bytearray(length)
         pos = 0
         for pn, off, n in self._chunks(addr, length):
