@@ -41,8 +41,8 @@ from models.arch.geometry import align_down, level_shift, level_size
 from models.memory import PhysicalMemory
 from models.smmu.config import SmmuConfig
 from models.smmu.port import TransReq
+from models.smmu.runs import MAX_RUNS, Fill, FreshProbe, Path, merged_runs
 from models.smmu.xlate import (
-    FRESH,
     VA56,
     Outcome,
     TlbEntry,
@@ -54,46 +54,20 @@ from models.smmu.xlate import (
 
 __all__ = ["CacheEnvelope", "Fill", "UnpredictedOutcome"]
 
-Fill = tuple[str, Hashable, Any]
 CONFIG_KINDS = ("L1STD", "STE", "L1CD", "CD")
-MAX_RUNS = 4096  # a guard against a runaway enumeration, far above any test's needs
 
 
 class UnpredictedOutcome(ValueError):
     """An observed outcome is not among those the architecture allows."""
 
 
-class _Path:
-    """One run through the cache points, replaying a prefix of choices then taking option 0."""
-
-    def __init__(self, env: CacheEnvelope, prefix: tuple[int, ...], fresh_first: bool) -> None:
-        self.env = env
-        self.choices = list(prefix)
-        self.arity: list[int] = []
-        self.fresh_first = fresh_first
-        self.fills: list[Fill] = []
-
-    def pick(self, kind: str, key: Hashable) -> Any:
-        cached = list(reversed(self.env.candidates(kind, key)))  # newest first
-        return self.choose(tuple([FRESH, *cached] if self.fresh_first else [*cached, FRESH]))
-
-    def choose(self, options: tuple[Any, ...]) -> Any:
-        pos = len(self.arity)
-        if pos == len(self.choices):
-            self.choices.append(0)
-        self.arity.append(len(options))
-        return options[self.choices[pos]]
-
-    def fill(self, kind: str, key: Hashable, value: Any) -> None:
-        self.fills.append((kind, key, value))
-
-
 class CacheEnvelope:
     """Cached STEs, CDs, L1 descriptors and TLB/walk entries the SMMU may still use."""
 
     def __init__(self, cfg: SmmuConfig, mem: PhysicalMemory,
-                 regs: Callable[[], XlateRegs]) -> None:
+                 regs: Callable[[], XlateRegs], *, memo: bool = True) -> None:
         self.cfg = cfg
+        self.memo = memo
         self.mem = mem
         self.regs = regs
         self.config: dict[str, dict[Hashable, list[Any]]] = {k: {} for k in CONFIG_KINDS}
@@ -134,15 +108,28 @@ class CacheEnvelope:
                 + sum(map(len, self.tlb.values())) + sum(map(len, self.walk.values())))
 
     # ---- prediction -----------------------------------------------------------------------
-    def runs(self, req: TransReq, *, fresh_first: bool = False
-             ) -> Iterator[tuple[Outcome, list[Fill]]]:
-        """Every (outcome, cacheable fills) the combinations of cached copies can give."""
+    def runs(self, req: TransReq) -> list[tuple[Outcome, list[Fill]]]:
+        """(outcome, cacheable fills) for the combinations of cached copies: every outcome
+        they can give, and for each outcome every fill a combination giving it makes (runs
+        that repeat another's outcome and fills may be left out)."""
+        if not self.memo:
+            return list(self.every_run(req))
+        probe = FreshProbe(self)
+        outcome = translate(self.cfg, self.regs(), self.mem, req, probe)
+        if probe.single():
+            return [(outcome, probe.fills)]
+        return merged_runs(self, req)
+
+    def every_run(self, req: TransReq, *, fresh_first: bool = False
+                  ) -> Iterator[tuple[Outcome, list[Fill]]]:
+        """Every combination of cached copies, one run each, the newest copies first (the
+        reference enumeration)."""
         regs = self.regs()
         stack: list[tuple[int, ...]] = [()]
         n = 0
         while stack:
             prefix = stack.pop()
-            path = _Path(self, prefix, fresh_first)
+            path = Path(self, prefix, fresh_first)
             outcome = translate(self.cfg, regs, self.mem, req, path)
             n += 1
             if n > MAX_RUNS:
@@ -163,7 +150,7 @@ class CacheEnvelope:
 
     def commit(self, req: TransReq, outcome: Outcome) -> None:
         """Record an observed outcome: what it was produced from may be cached from now on."""
-        self.commit_runs(req, list(self.runs(req)), [outcome])
+        self.commit_runs(req, self.runs(req), [outcome])
 
     def commit_runs(self, req: TransReq, runs: list[tuple[Outcome, list[Fill]]],
                     outcomes: list[Outcome]) -> None:
@@ -178,7 +165,7 @@ class CacheEnvelope:
 
     def resolve(self, req: TransReq, *, fresh_first: bool = False) -> Outcome:
         """One deterministic outcome (newest cached copies, or fresh fetches), committed."""
-        outcome, fills = next(self.runs(req, fresh_first=fresh_first))
+        outcome, fills = next(self.every_run(req, fresh_first=fresh_first))
         for fill in fills:
             self.add(*fill)
         return outcome

@@ -97,6 +97,7 @@ class XlateRegs:
     LOG2SIZE: int = 0
 
     @classmethod
+    @functools.lru_cache(maxsize=64)  # read for every prediction, changed rarely
     def from_values(cls, cr0ack: int, gbpa: int, cr2: int, strtab_base: int,
                     strtab_cfg: int) -> XlateRegs:
         cfg = R.STRTAB_BASE_CFG.from_int(strtab_cfg)
@@ -169,6 +170,10 @@ class Lookup(Protocol):
         """One of several behaviours the architecture allows (CONSTRAINED UNPREDICTABLE);
         options[0] is the model's own."""
         ...
+    def merge(self, state: Hashable) -> None:
+        """The rest of the translation depends on ``state`` (and the request, registers,
+        memory and caches) only: two runs reaching the same state end alike."""
+        ...
 
 
 class NoCache:
@@ -182,6 +187,9 @@ class NoCache:
 
     def choose(self, options: tuple[Any, ...]) -> Any:
         return options[0]
+
+    def merge(self, state: Hashable) -> None:
+        pass
 
 
 # ---- internals ---------------------------------------------------------------------------
@@ -230,6 +238,7 @@ class _Ctx:
     look: Lookup
     pnu: int = 0  # effective, after STE.PRIVCFG
     ind: int = 0  # effective, after STE.INSTCFG
+    state: tuple[Any, ...] = ()  # what the translation so far left for the rest (Lookup.merge)
 
     @property
     def pa_limit(self) -> int:
@@ -266,6 +275,7 @@ def _fetch_ste(c: _Ctx) -> STE:
         raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
     cached = c.look.pick("STE", sid)
     if cached is not FRESH:
+        c.look.merge(("STE", cached))
         return _dec(STE, cached)
     two_level = regs.FMT == R.StrtabFmt.TWO_LEVEL and cfg.ST_LEVEL == R.STLevel.TWO_LEVEL
     if two_level:
@@ -302,6 +312,7 @@ def _fetch_ste(c: _Ctx) -> STE:
     ste = _dec(STE, raw)
     if _ste_legal(c.cfg, ste):
         c.look.fill("STE", sid, raw)  # as fetched: decodes to the same STE, no re-encoding
+    c.look.merge(("STE", raw))
     return ste
 
 
@@ -375,9 +386,9 @@ def _beyond_oas(c: _Ctx, ptr: int, bad: EventID, fetch: int, index: int) -> int:
 
 def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
     sid = c.req.sid
-    cached = c.look.pick("CD", (sid, index))
-    if cached is not FRESH:
-        cd = _dec(CD, cached)
+    raw = c.look.pick("CD", (sid, index))
+    if raw is not FRESH:
+        cd = _dec(CD, raw)
     else:
         ptr = ste.S1ContextPtr
         two_level = ste.S1CDMax and ste.S1Fmt in (S1Format.TWO_LEVEL_4K, S1Format.TWO_LEVEL_64K)
@@ -416,6 +427,9 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
             c.look.fill("CD", (sid, index), raw)
     if not _cd_legal(c.cfg, ste, cd):
         raise c.config_fault(EventID.C_BAD_CD)
+    # From here on the CD and the effective PnU/InD (set from the STE) are all that count.
+    c.state = ("CD", raw, c.pnu, c.ind)
+    c.look.merge(c.state)
     return cd
 
 
@@ -491,6 +505,7 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
             table = desc.NextTableAddr
             level += 1
             entries = ENTRIES
+            c.look.merge((c.state, level, table, ap_table, uxn_table, pxn_table))
             continue
         if not isinstance(desc, (BlockDescriptor, PageDescriptor)):
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)  # invalid, L0 block, L3 0b01
