@@ -37,11 +37,11 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from models.arch import commands as C
-from models.arch.geometry import align_down, level_shift, level_size
+from models.arch.geometry import level_shift, level_size
 from models.memory import PhysicalMemory
 from models.smmu.config import SmmuConfig
 from models.smmu.port import TransReq
-from models.smmu.runs import MAX_RUNS, Fill, FreshProbe, Path, merged_runs
+from models.smmu.runs import MAX_RUNS, Fill, FreshProbe, Path, StageMemo, merged_runs
 from models.smmu.xlate import (
     VA56,
     Outcome,
@@ -55,6 +55,7 @@ from models.smmu.xlate import (
 __all__ = ["CacheEnvelope", "Fill", "UnpredictedOutcome"]
 
 CONFIG_KINDS = ("L1STD", "STE", "L1CD", "CD")
+_LEAF_SIZES = tuple((level, level_size(level)) for level in (1, 2, 3))
 
 
 class UnpredictedOutcome(ValueError):
@@ -68,6 +69,7 @@ class CacheEnvelope:
                  regs: Callable[[], XlateRegs], *, memo: bool = True) -> None:
         self.cfg = cfg
         self.memo = memo
+        self.stages = StageMemo(mem)  # the all-fresh runs' stages (models.smmu.runs)
         self.mem = mem
         self.regs = regs
         self.config: dict[str, dict[Hashable, list[Any]]] = {k: {} for k in CONFIG_KINDS}
@@ -80,10 +82,12 @@ class CacheEnvelope:
         if kind == "TLB":
             asid, aset, va56 = key  # type: ignore[misc]
             out: list[Any] = []
-            for level in (1, 2, 3):
-                base = align_down(va56, level_size(level))
-                for tag in (asid, tlb_tag(None, aset)):
-                    out += self.tlb.get((tag, level, base), [])
+            tags = (asid, tlb_tag(None, aset))
+            get = self.tlb.get
+            for level, size in _LEAF_SIZES:
+                base = va56 & -size  # align_down: this is looked up on every translation
+                for tag in tags:
+                    out += get((tag, level, base), ())
             return out
         if kind == "WALK":
             return list(self.walk.get(key, []))  # type: ignore[arg-type]

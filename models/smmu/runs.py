@@ -7,6 +7,8 @@ same outcomes, and for each outcome the same fills, with far fewer runs:
 
 * :class:`FreshProbe`: one all-fresh run is the whole envelope when every cached copy it
   passes equals what it fetched (nothing changed since it was cached: the common case).
+  Its STE and CD stages are remembered across requests (:class:`StageMemo`) while the
+  memory they read is unchanged.
 * :func:`merged_runs`: otherwise, the runs are enumerated depth first, and a run that
   reaches a state (``Lookup.merge``) another run already explored to the end stops there
   and takes that run's continuations instead of exploring them again.
@@ -22,13 +24,14 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from models.memory import PhysicalMemory
 from models.smmu.port import TransReq
 from models.smmu.xlate import FRESH, Outcome, translate
 
 if TYPE_CHECKING:
     from models.smmu.caches import CacheEnvelope
 
-__all__ = ["FreshProbe", "MAX_RUNS", "Path", "merged_runs"]
+__all__ = ["FreshProbe", "MAX_RUNS", "Path", "StageMemo", "merged_runs"]
 
 Fill = tuple[str, Hashable, Any]
 Run = tuple[Outcome, list[Fill]]
@@ -46,6 +49,7 @@ class FreshProbe:
 
     def __init__(self, env: CacheEnvelope) -> None:
         self.env = env
+        self.stages = env.stages
         self.fills: list[Fill] = []
         self.passed: list[tuple[str, Hashable, list[Any]]] = []
         self.alone = True  # no CONSTRAINED UNPREDICTABLE choice offered alternatives
@@ -81,6 +85,113 @@ class FreshProbe:
         return True
 
 
+class _Stage:
+    """One stage of an all-fresh run, as it runs (standing in for the lookup and the memory,
+    noting what it does) and as remembered: its calls to the lookup in order, the memory it
+    read (:meth:`PhysicalMemory.page_versions` and the epoch) and how it ended."""
+
+    __slots__ = (
+        "calls",
+        "epoch",
+        "fault",
+        "key",
+        "look",
+        "mem",
+        "pages",
+        "state",
+        "stop_key",
+        "value",
+    )
+    stages = None  # stages do not nest
+
+    def __init__(self, look: Any, mem: PhysicalMemory, epoch: int) -> None:
+        self.look, self.mem, self.epoch = look, mem, epoch
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.pages: list[tuple[int, int]] = []
+        self.key: Hashable = None  # where the result is filed; None: nothing to keep
+        self.value: Any = None
+        self.fault: Outcome | None = None  # the stage ended in this fault's outcome
+        self.stop_key: Hashable = None
+        self.state: tuple[Any, ...] = ()  # the translation state it left (xlate._Ctx.state)
+
+    def pick(self, kind: str, key: Hashable) -> Any:
+        self.calls.append(("pick", (kind, key)))
+        return self.look.pick(kind, key)
+
+    def fill(self, kind: str, key: Hashable, value: Any) -> None:
+        self.calls.append(("fill", (kind, key, value)))
+        self.look.fill(kind, key, value)
+
+    def choose(self, options: tuple[Any, ...]) -> Any:
+        self.calls.append(("choose", (options,)))
+        return self.look.choose(options)
+
+    def merge(self, state: Hashable) -> None:
+        self.calls.append(("merge", (state,)))
+        self.look.merge(state)
+
+    def read(self, addr: int, length: int, *, source: str | None = None) -> bytes:
+        # before the read: a faulting read is remembered too (the epoch covers the faults)
+        self.pages += self.mem.page_versions(addr, length)
+        return self.mem.read(addr, length, source=source)
+
+    def returned(self, key: Hashable, value: Any) -> None:
+        self.key, self.value = key, value
+
+    def stopped(self, key: Hashable, outcome: Outcome, stop_key: Hashable) -> None:
+        self.key, self.fault, self.stop_key = key, outcome, stop_key
+
+
+class StageMemo:
+    """Stage results of all-fresh runs by stage key (see ``xlate._staged``).
+
+    Only for a lookup whose picks always fetch: then a stage is a function of its key, the
+    configuration (fixed for the envelope) and the memory it reads, and its calls to the
+    lookup (recorded, replayed on a hit) are the same every time. Entries whose memory
+    changed are simply run again.
+    """
+
+    LIMIT = 1 << 14  # entries; beyond it the memo starts over
+
+    def __init__(self, mem: PhysicalMemory) -> None:
+        self.mem = mem
+        self.entries: dict[Hashable, _Stage] = {}
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def replay(self, c: Any, key: Hashable, stop_key: Hashable
+               ) -> tuple[Any, Outcome | None] | None:
+        """(value, fault outcome or None) as the stage last gave it, its lookup calls made
+        again; None when the stage must run."""
+        st = self.entries.get(key)
+        if (st is None or not self.mem.unchanged(st.epoch, st.pages)
+                or (st.fault is not None and st.stop_key != stop_key)):
+            return None
+        look = c.look
+        for name, args in st.calls:
+            getattr(look, name)(*args)
+        c.state = st.state
+        return st.value, st.fault
+
+    def record(self, c: Any) -> _Stage:
+        """Start noting a stage's lookup calls and memory reads: the record stands in for
+        ``c.look`` and ``c.mem`` until :meth:`done`."""
+        rec = _Stage(c.look, c.mem, self.mem.epoch)
+        c.look = c.mem = rec
+        return rec
+
+    def done(self, c: Any, rec: _Stage) -> None:
+        """Put the lookup and memory back; keep the stage under the key its end named
+        (``_Stage.returned``/``stopped``; none when it ended otherwise)."""
+        c.look, c.mem = rec.look, rec.mem
+        rec.state = c.state
+        if rec.key is not None:
+            if len(self.entries) >= self.LIMIT:
+                self.entries.clear()
+            self.entries[rec.key] = rec
+
+
 class _Cut(Exception):
     """A run reached a state whose continuations are known (internal control flow)."""
 
@@ -95,8 +206,10 @@ class Path:
     ``known`` (states explored to the end) makes a run stop at the first of them it reaches;
     without it every run goes to the end (the reference enumeration)."""
 
+    stages = None  # its picks return cached copies: stage results depend on the cache
+
     def __init__(self, env: CacheEnvelope, prefix: tuple[int, ...], fresh_first: bool,
-                 known: dict[Hashable, list[Run]] | None = None) -> None:
+                 known: dict[Hashable, list[_Run]] | None = None) -> None:
         self.env = env
         self.choices = list(prefix)
         self.arity: list[int] = []

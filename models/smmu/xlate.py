@@ -14,7 +14,7 @@ Choices where the reference is silent are marked "choice:" in comments.
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -164,6 +164,9 @@ class Lookup(Protocol):
     "CD" (sid, cd index), "TLB" (asid, aset, VA[55:0]), "WALK" (asid, level, VA prefix).
     """
 
+    # Remembers stage results (``_staged``) for a lookup whose picks always fetch; else None.
+    stages: Any
+
     def pick(self, kind: str, key: Hashable) -> Any: ...
     def fill(self, kind: str, key: Hashable, value: Any) -> None: ...
     def choose(self, options: tuple[Any, ...]) -> Any:
@@ -178,6 +181,8 @@ class Lookup(Protocol):
 
 class NoCache:
     """Always fetch: the semantics of the tables as they are in memory now."""
+
+    stages = None
 
     def pick(self, kind: str, key: Hashable) -> Any:
         return FRESH
@@ -219,6 +224,41 @@ def _desc(raw: int, level: int) -> Any:
     return decode_descriptor(raw, level)
 
 
+def _staged(c: _Ctx, stage: Callable[..., Any], key: Hashable, stop_key: Hashable,
+            *args: Any) -> Any:
+    """``stage(c, *args)``, or, with a lookup that keeps a stage memo, what the stage gave
+    last time for ``key`` if the memory it read has not changed since (its calls to the
+    lookup are replayed). A stage may end in a fault: that is reused only for the same
+    ``stop_key``, since the fault's record holds more of the request than ``key``."""
+    memo = c.look.stages
+    if memo is None:
+        return stage(c, *args)
+    hit = memo.replay(c, key, stop_key)
+    if hit is None:
+        rec = memo.record(c)
+        try:
+            value = stage(c, *args)
+            rec.returned(key, value)
+            return value
+        except _Stop as stop:
+            rec.stopped(key, stop.outcome, stop_key)
+            raise
+        finally:
+            memo.done(c, rec)  # puts the lookup and memory back; files a result
+    value, stopped = hit
+    if stopped is not None:
+        raise _Stop(stopped)
+    return value
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _config_outcome(eid: EventID, record: bool, fields: tuple[tuple[str, int], ...]) -> Outcome:
+    """Built once per distinct record: the same configuration faults recur for every request
+    through a broken stream, and an Outcome and its record are never modified."""
+    ev = make_event(eid, **dict(fields)) if record else None
+    return Outcome(TransResp(Result.ABORT, fault=int(eid)), ev)
+
+
 def _read(mem: PhysicalMemory, addr: int, n: int, limit: int) -> bytes:
     """A table fetch; an address beyond the PA size or memory aborts like a bus error."""
     if addr + n > limit:
@@ -251,8 +291,8 @@ class _Ctx:
 
     def config_fault(self, eid: EventID, record: bool = True, **fields: int) -> _Stop:
         """Configuration-class termination: always an abort, recorded unless ``record`` is off."""
-        ev = make_event(eid, **{**self.ids(), **fields}) if record else None
-        return _Stop(Outcome(TransResp(Result.ABORT, fault=int(eid)), ev))
+        fields = {**self.ids(), **fields} if record else {}
+        return _Stop(_config_outcome(eid, record, tuple(fields.items())))
 
     def xlate_fault(self, eid: EventID, cd: CD | None, **fields: int) -> _Stop:
         """Translation-class fault: {A, R} of the CD (§3.2); without a CD, abort and record."""
@@ -268,7 +308,8 @@ class _Ctx:
 
 
 # ---- stream table (§2.4) -----------------------------------------------------------------
-def _fetch_ste(c: _Ctx) -> STE:
+def _fetch_ste(c: _Ctx) -> int:
+    """The STE in use (as raw bits)."""
     cfg, regs, sid = c.cfg, c.regs, c.req.sid
     log2size = min(regs.LOG2SIZE, cfg.SIDSIZE)
     if sid >> log2size:
@@ -276,7 +317,7 @@ def _fetch_ste(c: _Ctx) -> STE:
     cached = c.look.pick("STE", sid)
     if cached is not FRESH:
         c.look.merge(("STE", cached))
-        return _dec(STE, cached)
+        return cached
     two_level = regs.FMT == R.StrtabFmt.TWO_LEVEL and cfg.ST_LEVEL == R.STLevel.TWO_LEVEL
     if two_level:
         # §6.3.25: SPLIT is 6, 8 or 10; "Other values are reserved, behave as 6".
@@ -313,7 +354,7 @@ def _fetch_ste(c: _Ctx) -> STE:
     if _ste_legal(c.cfg, ste):
         c.look.fill("STE", sid, raw)  # as fetched: decodes to the same STE, no re-encoding
     c.look.merge(("STE", raw))
-    return ste
+    return raw
 
 
 def _ste_legal(cfg: SmmuConfig, ste: STE) -> bool:
@@ -563,6 +604,7 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     if hit is FRESH:
         if epd:
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)
+        # Not staged: walks rarely repeat a page, and recording one costs what it saves.
         entry = _walk(c, cd, va56, upper)
     else:
         entry = hit
@@ -594,7 +636,11 @@ def _translate(c: _Ctx) -> Outcome:
         if req.addr >> cfg.pa_bits:
             return Outcome(TransResp(Result.ABORT))
         return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr))
-    ste = _fetch_ste(c)
+    # Stage keys: everything a stage depends on besides cfg and memory (which a stage memo
+    # checks itself), and what its faults' records add (the IDs).
+    ids = (req.sid, req.ssv, req.ssid)
+    ste_raw = _staged(c, _fetch_ste, ("STE", regs, req.sid), ids)
+    ste = _dec(STE, ste_raw)
     if not _ste_legal(cfg, ste):
         raise c.config_fault(EventID.C_BAD_STE)
     if not cfg.SSIDSIZE:
@@ -620,7 +666,7 @@ def _translate(c: _Ctx) -> Outcome:
         index = 0
     else:
         index = 0
-    cd = _fetch_cd(c, ste, index)
+    cd = _staged(c, _fetch_cd, ("CD", ste_raw, index, req.sid, c.pnu, c.ind), ids, ste, index)
     return _stage1(c, cd)
 
 
