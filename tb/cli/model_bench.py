@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import pstats
 import random
 import time
@@ -55,12 +56,16 @@ class Step:
 
 
 def setup_regs(model: SmmuModel, world: World, *, enable: bool = True,
-               gbpa_abort: bool = False) -> None:
+               gbpa_abort: bool = False, recinvsid: bool = True, shrink: int = 0) -> None:
+    """Point the model at the World's stream table; ``shrink`` takes that many bits off
+    STRTAB_BASE_CFG.LOG2SIZE (StreamIDs beyond it become C_BAD_STREAMID)."""
     o = R.OFFSETS
+    strtab_cfg = R.STRTAB_BASE_CFG.from_int(world.strtab_base_cfg)
+    strtab_cfg = dataclasses.replace(strtab_cfg, LOG2SIZE=max(strtab_cfg.LOG2SIZE - shrink, 0))
     model.regs.write(o["STRTAB_BASE"], world.strtab_base & 0xFFFF_FFFF)
     model.regs.write(o["STRTAB_BASE"] + 4, world.strtab_base >> 32)
-    model.regs.write(o["STRTAB_BASE_CFG"], world.strtab_base_cfg)
-    model.regs.write(o["CR2"], R.CR2(RECINVSID=1).to_int())
+    model.regs.write(o["STRTAB_BASE_CFG"], strtab_cfg.to_int())
+    model.regs.write(o["CR2"], R.CR2(RECINVSID=int(recinvsid)).to_int())
     model.regs.write(o["GBPA"], R.GBPA(ABORT=int(gbpa_abort)).to_int())
     model.regs.write(o["CR0"], R.CR0(SMMUEN=int(enable)).to_int())
 
