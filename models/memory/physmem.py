@@ -218,7 +218,9 @@ class PhysicalMemory:
     def read(self, addr: int, length: int, *, source: str | None = None) -> bytes:
         self._check_range(addr, length)
         with self._lock:
-            self._abort_if_faulted("r", addr, length, b"", source, is_write=False)
+            # (the miss is the common case: it is decided without building a record)
+            if self._find_fault(addr, length, False) is not None:
+                self._abort_if_faulted("r", addr, length, b"", source, is_write=False)
             data = self._load(addr, length)
             if self.log is not None:
                 self.log.append(Access("r", addr, length, data, source))
@@ -309,8 +311,10 @@ class PhysicalMemory:
                     is_write: bool) -> tuple[int, FaultKind] | None:
         """(first faulting byte, kind); the lowest faulting byte wins, then the oldest fault."""
         best: tuple[int, FaultKind] | None = None
+        end, direction = addr + length, "w" if is_write else "r"
         for f in self._faults:
-            if f.matches(addr, length, is_write):
+            # FaultRange.matches, inlined: every access of the model and the bus asks
+            if length > 0 and f.start < end and addr < f.end and direction in f.on:
                 first = max(addr, f.start)
                 if best is None or first < best[0]:
                     best = (first, f.kind)

@@ -97,6 +97,8 @@ class CacheEnvelope:
         store: dict[Any, list[Any]] = (self.tlb if kind == "TLB" else self.walk
                                        if kind == "WALK" else self.config[kind])
         versions = store.setdefault(key, [])
+        if versions and versions[-1] == value:
+            return  # already the newest: most fills are of what is cached already
         if value in versions:
             versions.remove(value)
         versions.append(value)  # newest last

@@ -75,12 +75,17 @@ class FreshProbe:
         """Whether this run stands for every combination (see the class)."""
         if not self.alone:
             return False
+        if not self.passed:
+            return True
+        # A TLB lookup fills under the entry's own key, and with AFFD=1 both the AF=0 entry
+        # and its AF=1 copy, which give the same outcome through that CD. Every other kind
+        # fills under the key it looked up.
+        got: dict[tuple[str, Hashable], list[Any]] = {}
+        for kind, key, value in self.fills:
+            got.setdefault((kind, None if kind == "TLB" else key), []).append(value)
         for kind, key, cached in self.passed:
-            # A TLB lookup fills under the entry's own key, and with AFFD=1 both the AF=0
-            # entry and its AF=1 copy, which give the same outcome through that CD. Every
-            # other kind fills under the key it looked up.
-            got = [v for k, fkey, v in self.fills if k == kind and (kind == "TLB" or fkey == key)]
-            if not all(c in got for c in cached):
+            fetched = got.get((kind, None if kind == "TLB" else key), ())
+            if not all(c in fetched for c in cached):
                 return False
         return True
 
@@ -127,8 +132,7 @@ class _Stage:
         return self.look.choose(options)
 
     def merge(self, state: Hashable) -> None:
-        self.calls.append(("merge", (state,)))
-        self.look.merge(state)
+        pass  # stage memos serve FreshProbe alone, which has no use for states
 
     def read(self, addr: int, length: int, *, source: str | None = None) -> bytes:
         # before the read: a faulting read is remembered too (the epoch covers the faults)

@@ -511,6 +511,7 @@ def _cd_legal(cfg: SmmuConfig, ste: STE, cd: CD) -> bool:
 
 
 # ---- stage-1 walk (§4) -------------------------------------------------------------------
+_LEVEL_SHIFT = tuple(level_shift(level) for level in range(LAST_LEVEL + 1))  # looked up per level
 def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
     """Table walk after a TLB miss; returns the leaf (not yet access/permission checked)."""
     txsz, _is4k, ttb, _tbi, _epd, had = _half(cd, upper)
@@ -520,8 +521,9 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
     table = align_down(ttb, entries * DESC_BYTES)  # the first table is aligned to its size
     ap_table = uxn_table = pxn_table = 0
     use_table_attrs = not (had and c.cfg.HAD)
+    limit = c.pa_limit
     while True:
-        shift = level_shift(level)
+        shift = _LEVEL_SHIFT[level]
         index = (va56 >> shift) & (entries - 1)
         desc_addr = table + index * DESC_BYTES
         key = (cd.ASID, level, va56 >> shift)
@@ -529,7 +531,7 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
         fresh = raw is FRESH
         if fresh:
             try:
-                raw = int.from_bytes(_read(c.mem, desc_addr, DESC_BYTES, c.pa_limit), "little")
+                raw = int.from_bytes(_read(c.mem, desc_addr, DESC_BYTES, limit), "little")
             except _Abort:
                 raise c.xlate_fault(EventID.F_WALK_EABT, cd, CLASS=EventClass.TT,
                                     FetchAddr=desc_addr) from None
