@@ -301,8 +301,9 @@ def merged_runs(env: CacheEnvelope, req: TransReq) -> list[Run]:
             if depth >= len(prefix) and state not in known:
                 open_.append(_Open(state, tuple(path.choices[:depth]), before))
         for o in open_:
-            cut = len(o.choices)
-            o.ends += [(oc, fills[o.fills_before:], chosen[cut:]) for oc, fills, chosen in runs]
+            made_before = len(o.choices)
+            o.ends += [(oc, fills[o.fills_before:], chosen[made_before:])
+                       for oc, fills, chosen in runs]
         out += runs
         stack.extend((*path.choices[:i], alt)
                      for i in range(len(prefix), len(path.arity))
