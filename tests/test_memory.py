@@ -522,3 +522,37 @@ def test_zero_length_access_touches_nothing(mem: PhysicalMemory) -> None:
     assert mem.read(0x180, 0) == b""
     mem.write(0x180, b"")
     assert mem.pages_allocated == 0
+
+
+# -- change tracking (models memoizing what they read rely on it) -----------------------------
+@pytest.mark.parametrize("change", [
+    lambda m: m.write(0x1008, b"\x01"),
+    lambda m: m.write8(0x1008, 1),
+    lambda m: m.write32(0x1008, 1),
+    lambda m: m.write64(0x1008, 1),
+    lambda m: m.cas64(0x1008, 0, 1),
+    lambda m: m.poke(0x1ffe, b"\x01\x02\x03"),  # straddles into the next page too
+    lambda m: m.clear(),
+    lambda m: m.add_fault(0x9000, 0xA000),
+    lambda m: m.clear_faults(),
+])
+def test_every_change_is_seen(mem: PhysicalMemory, change) -> None:
+    epoch, pages = mem.epoch, mem.page_versions(0x1000, 0x1000)
+    assert mem.unchanged(epoch, pages)
+    change(mem)
+    assert not mem.unchanged(epoch, pages)
+
+
+def test_unchanged_ignores_other_pages_reads_and_failed_writes(mem: PhysicalMemory) -> None:
+    mem.write64(0x3000, 5)
+    fault = mem.add_fault(0x1000, 0x1008, on="w")
+    epoch, pages = mem.epoch, mem.page_versions(0x1000, 8)
+    mem.write64(0x3000, 6)
+    mem.read(0x1000, 8)
+    mem.cas64(0x1010, 1, 2)  # no swap: nothing stored
+    with pytest.raises(ExternalAbort):
+        mem.write64(0x1000, 1)
+    assert mem.unchanged(epoch, pages)
+    mem.remove_fault(fault)
+    assert not mem.unchanged(epoch, pages)
+    assert mem.page_versions(0xFFF, 2) == ((0, 0), (1, 0))

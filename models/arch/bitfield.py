@@ -94,7 +94,13 @@ class ArchStruct:
     def to_int(self) -> int:
         raw = 0
         for spec in self.FIELDS:
-            raw |= spec.to_raw(getattr(self, spec.name)) << spec.lsb
+            value = getattr(self, spec.name)
+            # A plain in-range int of a non-address field needs none of to_raw's conversions
+            # or checks: the common case, and encoding is hot (event records, descriptors).
+            if type(value) is int and not spec.addr_lo and 0 <= value and not value >> spec.width:
+                raw |= value << spec.lsb
+            else:
+                raw |= spec.to_raw(value) << spec.lsb
         return raw
 
     def to_bytes(self) -> bytes:

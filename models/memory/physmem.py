@@ -112,6 +112,10 @@ class PhysicalMemory:
         self.size = 1 << pa_bits
         self._pages: dict[int, bytearray] = {}
         self._faults: list[FaultRange] = []
+        # Change tracking for readers that memoize what they read (the SMMU model): stores per
+        # page, and an epoch for what changes everything (clear, any fault range change).
+        self._versions: dict[int, int] = {}
+        self._epoch = 0
         self._lock = threading.Lock()
         self.log: list[Access] | None = None
 
@@ -124,6 +128,7 @@ class PhysicalMemory:
         """Forget all contents (everything reads as zero again); faults and log are kept."""
         with self._lock:
             self._pages.clear()
+            self._epoch += 1
 
     def enable_log(self) -> None:
         """Start logging; an already running log keeps its entries."""
@@ -159,6 +164,7 @@ class PhysicalMemory:
         fault = FaultRange(start, end, kind, on)
         with self._lock:
             self._faults.append(fault)
+            self._epoch += 1
         return fault
 
     def remove_fault(self, handle: FaultRange) -> None:
@@ -166,12 +172,14 @@ class PhysicalMemory:
             for i, f in enumerate(self._faults):
                 if f is handle:
                     del self._faults[i]
+                    self._epoch += 1
                     return
         raise ValueError(f"fault {handle!r} is not installed")
 
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._epoch += 1
 
     @property
     def faults(self) -> tuple[FaultRange, ...]:
@@ -185,13 +193,37 @@ class PhysicalMemory:
             hit = self._find_fault(addr, length, is_write)
         return None if hit is None else hit[1]
 
+    # -- change tracking --------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        """Changes with clear() and with every fault range added or removed."""
+        return self._epoch
+
+    def page_versions(self, addr: int, length: int) -> tuple[tuple[int, int], ...]:
+        """(page, stores into it so far) for each page of a range: what a memo of a read
+        of that range compares with :meth:`unchanged`, together with :attr:`epoch`."""
+        first, last = addr >> PAGE_SHIFT, (addr + max(length, 1) - 1) >> PAGE_SHIFT
+        if first == last:  # the usual case; one dict lookup needs no lock
+            return ((first, self._versions.get(first, 0)),)
+        with self._lock:
+            return tuple((pn, self._versions.get(pn, 0)) for pn in range(first, last + 1))
+
+    def unchanged(self, epoch: int, pages: Iterable[tuple[int, int]]) -> bool:
+        """Whether reads recorded at ``epoch`` with ``pages`` (:meth:`page_versions`) would
+        still see the same bytes and the same faults."""
+        get = self._versions.get
+        return epoch == self._epoch and all(get(pn, 0) == v for pn, v in pages)
+
     # -- byte access ------------------------------------------------------------------------
     def read(self, addr: int, length: int, *, source: str | None = None) -> bytes:
         self._check_range(addr, length)
         with self._lock:
-            self._abort_if_faulted("r", addr, length, b"", source, is_write=False)
+            # (the miss is the common case: it is decided without building a record)
+            if self._find_fault(addr, length, False) is not None:
+                self._abort_if_faulted("r", addr, length, b"", source, is_write=False)
             data = self._load(addr, length)
-            self._record(Access("r", addr, length, data, source))
+            if self.log is not None:
+                self.log.append(Access("r", addr, length, data, source))
             return data
 
     def write(self, addr: int, data: BytesLike, *, source: str | None = None) -> None:
@@ -279,8 +311,10 @@ class PhysicalMemory:
                     is_write: bool) -> tuple[int, FaultKind] | None:
         """(first faulting byte, kind); the lowest faulting byte wins, then the oldest fault."""
         best: tuple[int, FaultKind] | None = None
+        end, direction = addr + length, "w" if is_write else "r"
         for f in self._faults:
-            if f.matches(addr, length, is_write):
+            # FaultRange.matches, inlined: every access of the model and the bus asks
+            if length > 0 and f.start < end and addr < f.end and direction in f.on:
                 first = max(addr, f.start)
                 if best is None or first < best[0]:
                     best = (first, f.kind)
@@ -310,6 +344,10 @@ class PhysicalMemory:
             addr += n
 
     def _load(self, addr: int, length: int) -> bytes:
+        off = addr & _PAGE_MASK
+        if off + length <= PAGE_SIZE:  # within one page: most accesses, and cheaper
+            page = self._pages.get(addr >> PAGE_SHIFT)
+            return bytes(length) if page is None else bytes(page[off:off + length])
         out = bytearray(length)
         pos = 0
         for pn, off, n in self._chunks(addr, length):
@@ -322,6 +360,7 @@ class PhysicalMemory:
     def _store(self, addr: int, data: bytes) -> None:
         pos = 0
         for pn, off, n in self._chunks(addr, len(data)):
+            self._versions[pn] = self._versions.get(pn, 0) + 1
             page = self._pages.get(pn)
             if page is None:
                 page = self._pages[pn] = bytearray(PAGE_SIZE)

@@ -37,12 +37,12 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from models.arch import commands as C
-from models.arch.geometry import align_down, level_shift, level_size
+from models.arch.geometry import level_shift, level_size
 from models.memory import PhysicalMemory
 from models.smmu.config import SmmuConfig
 from models.smmu.port import TransReq
+from models.smmu.runs import MAX_RUNS, Fill, FreshProbe, Path, StageMemo, merged_runs
 from models.smmu.xlate import (
-    FRESH,
     VA56,
     Outcome,
     TlbEntry,
@@ -54,46 +54,22 @@ from models.smmu.xlate import (
 
 __all__ = ["CacheEnvelope", "Fill", "UnpredictedOutcome"]
 
-Fill = tuple[str, Hashable, Any]
 CONFIG_KINDS = ("L1STD", "STE", "L1CD", "CD")
-MAX_RUNS = 4096  # a guard against a runaway enumeration, far above any test's needs
+_LEAF_SIZES = tuple((level, level_size(level)) for level in (1, 2, 3))
 
 
 class UnpredictedOutcome(ValueError):
     """An observed outcome is not among those the architecture allows."""
 
 
-class _Path:
-    """One run through the cache points, replaying a prefix of choices then taking option 0."""
-
-    def __init__(self, env: CacheEnvelope, prefix: tuple[int, ...], fresh_first: bool) -> None:
-        self.env = env
-        self.choices = list(prefix)
-        self.arity: list[int] = []
-        self.fresh_first = fresh_first
-        self.fills: list[Fill] = []
-
-    def pick(self, kind: str, key: Hashable) -> Any:
-        cached = list(reversed(self.env.candidates(kind, key)))  # newest first
-        return self.choose(tuple([FRESH, *cached] if self.fresh_first else [*cached, FRESH]))
-
-    def choose(self, options: tuple[Any, ...]) -> Any:
-        pos = len(self.arity)
-        if pos == len(self.choices):
-            self.choices.append(0)
-        self.arity.append(len(options))
-        return options[self.choices[pos]]
-
-    def fill(self, kind: str, key: Hashable, value: Any) -> None:
-        self.fills.append((kind, key, value))
-
-
 class CacheEnvelope:
     """Cached STEs, CDs, L1 descriptors and TLB/walk entries the SMMU may still use."""
 
     def __init__(self, cfg: SmmuConfig, mem: PhysicalMemory,
-                 regs: Callable[[], XlateRegs]) -> None:
+                 regs: Callable[[], XlateRegs], *, memo: bool = True) -> None:
         self.cfg = cfg
+        self.memo = memo
+        self.stages = StageMemo(mem)  # the all-fresh runs' stages (models.smmu.runs)
         self.mem = mem
         self.regs = regs
         self.config: dict[str, dict[Hashable, list[Any]]] = {k: {} for k in CONFIG_KINDS}
@@ -106,10 +82,12 @@ class CacheEnvelope:
         if kind == "TLB":
             asid, aset, va56 = key  # type: ignore[misc]
             out: list[Any] = []
-            for level in (1, 2, 3):
-                base = align_down(va56, level_size(level))
-                for tag in (asid, tlb_tag(None, aset)):
-                    out += self.tlb.get((tag, level, base), [])
+            tags = (asid, tlb_tag(None, aset))
+            get = self.tlb.get
+            for level, size in _LEAF_SIZES:
+                base = va56 & -size  # align_down: this is looked up on every translation
+                for tag in tags:
+                    out += get((tag, level, base), ())
             return out
         if kind == "WALK":
             return list(self.walk.get(key, []))  # type: ignore[arg-type]
@@ -119,6 +97,8 @@ class CacheEnvelope:
         store: dict[Any, list[Any]] = (self.tlb if kind == "TLB" else self.walk
                                        if kind == "WALK" else self.config[kind])
         versions = store.setdefault(key, [])
+        if versions and versions[-1] == value:
+            return  # already the newest: most fills are of what is cached already
         if value in versions:
             versions.remove(value)
         versions.append(value)  # newest last
@@ -134,15 +114,28 @@ class CacheEnvelope:
                 + sum(map(len, self.tlb.values())) + sum(map(len, self.walk.values())))
 
     # ---- prediction -----------------------------------------------------------------------
-    def runs(self, req: TransReq, *, fresh_first: bool = False
-             ) -> Iterator[tuple[Outcome, list[Fill]]]:
-        """Every (outcome, cacheable fills) the combinations of cached copies can give."""
+    def runs(self, req: TransReq) -> list[tuple[Outcome, list[Fill]]]:
+        """(outcome, cacheable fills) for the combinations of cached copies: every outcome
+        they can give, and for each outcome every fill a combination giving it makes (runs
+        that repeat another's outcome and fills may be left out)."""
+        if not self.memo:
+            return list(self.every_run(req))
+        probe = FreshProbe(self)
+        outcome = translate(self.cfg, self.regs(), self.mem, req, probe)
+        if probe.single():
+            return [(outcome, probe.fills)]
+        return merged_runs(self, req)
+
+    def every_run(self, req: TransReq, *, fresh_first: bool = False
+                  ) -> Iterator[tuple[Outcome, list[Fill]]]:
+        """Every combination of cached copies, one run each, the newest copies first (the
+        reference enumeration)."""
         regs = self.regs()
         stack: list[tuple[int, ...]] = [()]
         n = 0
         while stack:
             prefix = stack.pop()
-            path = _Path(self, prefix, fresh_first)
+            path = Path(self, prefix, fresh_first)
             outcome = translate(self.cfg, regs, self.mem, req, path)
             n += 1
             if n > MAX_RUNS:
@@ -163,7 +156,7 @@ class CacheEnvelope:
 
     def commit(self, req: TransReq, outcome: Outcome) -> None:
         """Record an observed outcome: what it was produced from may be cached from now on."""
-        self.commit_runs(req, list(self.runs(req)), [outcome])
+        self.commit_runs(req, self.runs(req), [outcome])
 
     def commit_runs(self, req: TransReq, runs: list[tuple[Outcome, list[Fill]]],
                     outcomes: list[Outcome]) -> None:
@@ -178,7 +171,7 @@ class CacheEnvelope:
 
     def resolve(self, req: TransReq, *, fresh_first: bool = False) -> Outcome:
         """One deterministic outcome (newest cached copies, or fresh fetches), committed."""
-        outcome, fills = next(self.runs(req, fresh_first=fresh_first))
+        outcome, fills = next(self.every_run(req, fresh_first=fresh_first))
         for fill in fills:
             self.add(*fill)
         return outcome

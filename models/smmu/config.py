@@ -7,6 +7,7 @@ same names, so one SmmuConfig describes both the model and an RTL build.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 from models.arch import registers as R
@@ -64,8 +65,9 @@ class SmmuConfig:
         if self.STALL_MODEL not in R.StallModel._value2member_map_:
             raise ValueError(f"SmmuConfig: STALL_MODEL={self.STALL_MODEL} is reserved")
 
-    @property
+    @functools.cached_property
     def pa_bits(self) -> int:
+        # cached: every table fetch of the model checks against it
         return R.OAS_BITS[R.OAS(self.OAS)]
 
     def params(self) -> dict[str, int]:

@@ -38,7 +38,8 @@ _KICK = {R.OFFSETS["CMDQ_PROD"], R.OFFSETS["GERRORN"], R.OFFSETS["CR0"]}
 
 class SmmuModel:
     def __init__(self, cfg: SmmuConfig, mem: PhysicalMemory, *,
-                 policy: Literal["cached", "fresh"] = "cached", predictor: bool = False) -> None:
+                 policy: Literal["cached", "fresh"] = "cached", predictor: bool = False,
+                 memo: bool = True) -> None:
         self.cfg = cfg
         # predictor=True: the RTL owns the queues; the scoreboard feeds register writes and
         # consumed commands (apply_command) and the model's own engines never run.
@@ -46,7 +47,8 @@ class SmmuModel:
         self.mem = mem
         self.policy = policy
         self.regs = RegisterFile(cfg)
-        self.caches = CacheEnvelope(cfg, mem, self.xlate_regs)
+        # memo=False: the reference enumeration (every combination replayed), for checking
+        self.caches = CacheEnvelope(cfg, mem, self.xlate_regs, memo=memo)
         self.cmdq = CommandQueue(cfg, self.regs, mem, self.caches.invalidate)
         self.evtq = EventQueue(cfg, self.regs, mem)
         self._pending: list[Any] = []  # scoreboard-observed invalidations awaiting a SYNC
@@ -101,7 +103,7 @@ class SmmuModel:
 
     def predict_runs(self, req: TransReq) -> list[tuple[Outcome, list[Any]]]:
         """Every (outcome, cacheable fills) the caches allow; pass to ``commit_runs``."""
-        return list(self.caches.runs(req))
+        return self.caches.runs(req)
 
     def commit_runs(self, req: TransReq, runs: list[tuple[Outcome, list[Any]]],
                     outcomes: list[Outcome]) -> None:

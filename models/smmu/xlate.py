@@ -14,7 +14,7 @@ Choices where the reference is silent are marked "choice:" in comments.
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -97,6 +97,7 @@ class XlateRegs:
     LOG2SIZE: int = 0
 
     @classmethod
+    @functools.lru_cache(maxsize=64)  # read for every prediction, changed rarely
     def from_values(cls, cr0ack: int, gbpa: int, cr2: int, strtab_base: int,
                     strtab_cfg: int) -> XlateRegs:
         cfg = R.STRTAB_BASE_CFG.from_int(strtab_cfg)
@@ -163,16 +164,25 @@ class Lookup(Protocol):
     "CD" (sid, cd index), "TLB" (asid, aset, VA[55:0]), "WALK" (asid, level, VA prefix).
     """
 
+    # Remembers stage results (``_staged``) for a lookup whose picks always fetch; else None.
+    stages: Any
+
     def pick(self, kind: str, key: Hashable) -> Any: ...
     def fill(self, kind: str, key: Hashable, value: Any) -> None: ...
     def choose(self, options: tuple[Any, ...]) -> Any:
         """One of several behaviours the architecture allows (CONSTRAINED UNPREDICTABLE);
         options[0] is the model's own."""
         ...
+    def merge(self, state: Hashable) -> None:
+        """The rest of the translation depends on ``state`` (and the request, registers,
+        memory and caches) only: two runs reaching the same state end alike."""
+        ...
 
 
 class NoCache:
     """Always fetch: the semantics of the tables as they are in memory now."""
+
+    stages = None
 
     def pick(self, kind: str, key: Hashable) -> Any:
         return FRESH
@@ -182,6 +192,9 @@ class NoCache:
 
     def choose(self, options: tuple[Any, ...]) -> Any:
         return options[0]
+
+    def merge(self, state: Hashable) -> None:
+        pass
 
 
 # ---- internals ---------------------------------------------------------------------------
@@ -211,6 +224,41 @@ def _desc(raw: int, level: int) -> Any:
     return decode_descriptor(raw, level)
 
 
+def _staged(c: _Ctx, stage: Callable[..., Any], key: Hashable, stop_key: Hashable,
+            *args: Any) -> Any:
+    """``stage(c, *args)``, or, with a lookup that keeps a stage memo, what the stage gave
+    last time for ``key`` if the memory it read has not changed since (its calls to the
+    lookup are replayed). A stage may end in a fault: that is reused only for the same
+    ``stop_key``, since the fault's record holds more of the request than ``key``."""
+    memo = c.look.stages
+    if memo is None:
+        return stage(c, *args)
+    hit = memo.replay(c, key, stop_key)
+    if hit is None:
+        rec = memo.record(c)
+        try:
+            value = stage(c, *args)
+            rec.returned(key, value)
+            return value
+        except _Stop as stop:
+            rec.stopped(key, stop.outcome, stop_key)
+            raise
+        finally:
+            memo.done(c, rec)  # puts the lookup and memory back; files a result
+    value, stopped = hit
+    if stopped is not None:
+        raise _Stop(stopped)
+    return value
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _config_outcome(eid: EventID, record: bool, fields: tuple[tuple[str, int], ...]) -> Outcome:
+    """Built once per distinct record: the same configuration faults recur for every request
+    through a broken stream, and an Outcome and its record are never modified."""
+    ev = make_event(eid, **dict(fields)) if record else None
+    return Outcome(TransResp(Result.ABORT, fault=int(eid)), ev)
+
+
 def _read(mem: PhysicalMemory, addr: int, n: int, limit: int) -> bytes:
     """A table fetch; an address beyond the PA size or memory aborts like a bus error."""
     if addr + n > limit:
@@ -230,6 +278,7 @@ class _Ctx:
     look: Lookup
     pnu: int = 0  # effective, after STE.PRIVCFG
     ind: int = 0  # effective, after STE.INSTCFG
+    state: tuple[Any, ...] = ()  # what the translation so far left for the rest (Lookup.merge)
 
     @property
     def pa_limit(self) -> int:
@@ -242,8 +291,8 @@ class _Ctx:
 
     def config_fault(self, eid: EventID, record: bool = True, **fields: int) -> _Stop:
         """Configuration-class termination: always an abort, recorded unless ``record`` is off."""
-        ev = make_event(eid, **{**self.ids(), **fields}) if record else None
-        return _Stop(Outcome(TransResp(Result.ABORT, fault=int(eid)), ev))
+        fields = {**self.ids(), **fields} if record else {}
+        return _Stop(_config_outcome(eid, record, tuple(fields.items())))
 
     def xlate_fault(self, eid: EventID, cd: CD | None, **fields: int) -> _Stop:
         """Translation-class fault: {A, R} of the CD (§3.2); without a CD, abort and record."""
@@ -259,14 +308,16 @@ class _Ctx:
 
 
 # ---- stream table (§2.4) -----------------------------------------------------------------
-def _fetch_ste(c: _Ctx) -> STE:
+def _fetch_ste(c: _Ctx) -> int:
+    """The STE in use (as raw bits)."""
     cfg, regs, sid = c.cfg, c.regs, c.req.sid
     log2size = min(regs.LOG2SIZE, cfg.SIDSIZE)
     if sid >> log2size:
         raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
     cached = c.look.pick("STE", sid)
     if cached is not FRESH:
-        return _dec(STE, cached)
+        c.look.merge(("STE", cached))
+        return cached
     two_level = regs.FMT == R.StrtabFmt.TWO_LEVEL and cfg.ST_LEVEL == R.STLevel.TWO_LEVEL
     if two_level:
         # §6.3.25: SPLIT is 6, 8 or 10; "Other values are reserved, behave as 6".
@@ -302,7 +353,8 @@ def _fetch_ste(c: _Ctx) -> STE:
     ste = _dec(STE, raw)
     if _ste_legal(c.cfg, ste):
         c.look.fill("STE", sid, raw)  # as fetched: decodes to the same STE, no re-encoding
-    return ste
+    c.look.merge(("STE", raw))
+    return raw
 
 
 def _ste_legal(cfg: SmmuConfig, ste: STE) -> bool:
@@ -375,9 +427,9 @@ def _beyond_oas(c: _Ctx, ptr: int, bad: EventID, fetch: int, index: int) -> int:
 
 def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
     sid = c.req.sid
-    cached = c.look.pick("CD", (sid, index))
-    if cached is not FRESH:
-        cd = _dec(CD, cached)
+    raw = c.look.pick("CD", (sid, index))
+    if raw is not FRESH:
+        cd = _dec(CD, raw)
     else:
         ptr = ste.S1ContextPtr
         two_level = ste.S1CDMax and ste.S1Fmt in (S1Format.TWO_LEVEL_4K, S1Format.TWO_LEVEL_64K)
@@ -416,6 +468,9 @@ def _fetch_cd(c: _Ctx, ste: STE, index: int) -> CD:
             c.look.fill("CD", (sid, index), raw)
     if not _cd_legal(c.cfg, ste, cd):
         raise c.config_fault(EventID.C_BAD_CD)
+    # From here on the CD and the effective PnU/InD (set from the STE) are all that count.
+    c.state = ("CD", raw, c.pnu, c.ind)
+    c.look.merge(c.state)
     return cd
 
 
@@ -456,6 +511,7 @@ def _cd_legal(cfg: SmmuConfig, ste: STE, cd: CD) -> bool:
 
 
 # ---- stage-1 walk (§4) -------------------------------------------------------------------
+_LEVEL_SHIFT = tuple(level_shift(level) for level in range(LAST_LEVEL + 1))  # looked up per level
 def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
     """Table walk after a TLB miss; returns the leaf (not yet access/permission checked)."""
     txsz, _is4k, ttb, _tbi, _epd, had = _half(cd, upper)
@@ -465,8 +521,9 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
     table = align_down(ttb, entries * DESC_BYTES)  # the first table is aligned to its size
     ap_table = uxn_table = pxn_table = 0
     use_table_attrs = not (had and c.cfg.HAD)
+    limit = c.pa_limit
     while True:
-        shift = level_shift(level)
+        shift = _LEVEL_SHIFT[level]
         index = (va56 >> shift) & (entries - 1)
         desc_addr = table + index * DESC_BYTES
         key = (cd.ASID, level, va56 >> shift)
@@ -474,7 +531,7 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
         fresh = raw is FRESH
         if fresh:
             try:
-                raw = int.from_bytes(_read(c.mem, desc_addr, DESC_BYTES, c.pa_limit), "little")
+                raw = int.from_bytes(_read(c.mem, desc_addr, DESC_BYTES, limit), "little")
             except _Abort:
                 raise c.xlate_fault(EventID.F_WALK_EABT, cd, CLASS=EventClass.TT,
                                     FetchAddr=desc_addr) from None
@@ -491,6 +548,7 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
             table = desc.NextTableAddr
             level += 1
             entries = ENTRIES
+            c.look.merge((c.state, level, table, ap_table, uxn_table, pxn_table))
             continue
         if not isinstance(desc, (BlockDescriptor, PageDescriptor)):
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)  # invalid, L0 block, L3 0b01
@@ -548,6 +606,7 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     if hit is FRESH:
         if epd:
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)
+        # Not staged: walks rarely repeat a page, and recording one costs what it saves.
         entry = _walk(c, cd, va56, upper)
     else:
         entry = hit
@@ -579,7 +638,11 @@ def _translate(c: _Ctx) -> Outcome:
         if req.addr >> cfg.pa_bits:
             return Outcome(TransResp(Result.ABORT))
         return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr))
-    ste = _fetch_ste(c)
+    # Stage keys: everything a stage depends on besides cfg and memory (which a stage memo
+    # checks itself), and what its faults' records add (the IDs).
+    ids = (req.sid, req.ssv, req.ssid)
+    ste_raw = _staged(c, _fetch_ste, ("STE", regs, req.sid), ids)
+    ste = _dec(STE, ste_raw)
     if not _ste_legal(cfg, ste):
         raise c.config_fault(EventID.C_BAD_STE)
     if not cfg.SSIDSIZE:
@@ -605,7 +668,7 @@ def _translate(c: _Ctx) -> Outcome:
         index = 0
     else:
         index = 0
-    cd = _fetch_cd(c, ste, index)
+    cd = _staged(c, _fetch_cd, ("CD", ste_raw, index, req.sid, c.pnu, c.ind), ids, ste, index)
     return _stage1(c, cd)
 
 
