@@ -10,7 +10,7 @@ import pytest
 
 from tb.cli.runner import build_dir, run
 from tb.directed import DIRECTED
-from tests.conftest import SVA_SEEDS, seeds, sims
+from tests.conftest import SVA_SEEDS, XLATE_SEEDS_VERILATOR, seeds, sims
 
 # (parameter set, pyuvm test, random?)
 CASES = [
@@ -36,11 +36,19 @@ CASES = [
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
 
+
+
+def _min_seeds(sim: str, test: str) -> int:
+    if test.startswith("Sva"):
+        return SVA_SEEDS
+    return XLATE_SEEDS_VERILATOR if (sim, test) == ("verilator", "XlateRandomTest") else 1
+
+
 ITEMS = [
     pytest.param(sim, params, test, seed, id=f"{sim}-{params}-{test}-s{seed}")
     for sim in sims()
     for params, test, rnd in CASES
-    for seed in ((seeds(SVA_SEEDS) if test.startswith("Sva") else seeds()) if rnd else [1])
+    for seed in (seeds(_min_seeds(sim, test)) if rnd else [1])
 ]
 
 
