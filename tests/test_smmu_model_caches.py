@@ -210,3 +210,17 @@ def test_scoreboard_invalidations_wait_for_sync() -> None:
     assert pas(b) == {0xA000, 0xB000}  # consumed, not yet guaranteed
     b.smmu.apply_command(C.CmdSync())
     assert pas(b) == {0xB000}
+
+
+def test_repeated_prediction_sees_an_invalidation_without_any_store() -> None:
+    """The envelope remembers a request's runs while nothing changed (caches.runs); an
+    invalidation applied with no memory store between (the scoreboard applies a command
+    when its CMD_SYNC completes, long after it was written) must still narrow it (§5.2)."""
+    b, pt = env()
+    pt.map(VA, 0xA000)
+    assert b.xlate(SID, VA).pa == 0xA000
+    pt.map(VA, 0xB000)
+    assert pas(b) == {0xA000, 0xB000}
+    assert pas(b) == {0xA000, 0xB000}  # (served from the memo)
+    b.smmu.caches.invalidate(C.CmdTlbiNhVa(ASID=ASID, Addr=VA, Leaf=1))
+    assert pas(b) == {0xB000}

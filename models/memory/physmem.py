@@ -116,6 +116,7 @@ class PhysicalMemory:
         # page, and an epoch for what changes everything (clear, any fault range change).
         self._versions: dict[int, int] = {}
         self._epoch = 0
+        self._stores = 0  # every store so far: a memo of any read compares it (``stamp``)
         self._lock = threading.Lock()
         self.log: list[Access] | None = None
 
@@ -198,6 +199,13 @@ class PhysicalMemory:
     def epoch(self) -> int:
         """Changes with clear() and with every fault range added or removed."""
         return self._epoch
+
+    @property
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever any read could see other bytes or faults than before (a store
+        anywhere, a fault range added or removed, a clear): for memos too coarse for
+        :meth:`page_versions`."""
+        return self._epoch, self._stores
 
     def page_versions(self, addr: int, length: int) -> tuple[tuple[int, int], ...]:
         """(page, stores into it so far) for each page of a range: what a memo of a read
@@ -358,6 +366,7 @@ class PhysicalMemory:
         return bytes(out)
 
     def _store(self, addr: int, data: bytes) -> None:
+        self._stores += 1
         pos = 0
         for pn, off, n in self._chunks(addr, len(data)):
             self._versions[pn] = self._versions.get(pn, 0) + 1

@@ -75,6 +75,11 @@ class CacheEnvelope:
         self.config: dict[str, dict[Hashable, list[Any]]] = {k: {} for k in CONFIG_KINDS}
         self.tlb: dict[tuple[TlbTag, int, int], list[TlbEntry]] = {}
         self.walk: dict[tuple[int, int, int], list[int]] = {}
+        # Bumps on every change of what is cached; with the registers, the request and
+        # memory's stamp it decides the runs of a request (``runs``).
+        self.generation = 0
+        self._runs_memo: dict[tuple[TransReq, XlateRegs], list[tuple[Outcome, list[Fill]]]] = {}
+        self._runs_stamp: tuple[int, int, int] = (-1, -1, -1)
 
     # ---- the cache contents ---------------------------------------------------------------
     def candidates(self, kind: str, key: Hashable) -> list[Any]:
@@ -102,8 +107,10 @@ class CacheEnvelope:
         if value in versions:
             versions.remove(value)
         versions.append(value)  # newest last
+        self.generation += 1
 
     def clear(self) -> None:
+        self.generation += 1
         for store in self.config.values():
             store.clear()
         self.tlb.clear()
@@ -120,11 +127,25 @@ class CacheEnvelope:
         that repeat another's outcome and fills may be left out)."""
         if not self.memo:
             return list(self.every_run(req))
+        # A request repeated with nothing changed since (no cache change, no memory store or
+        # fault change, the same registers) has the same runs: a stream of hits on one page
+        # costs a dict lookup each, not a walk. The translation is a function of exactly
+        # these (models.smmu.runs).
+        regs = self.regs()
+        stamp = (self.generation, *self.mem.stamp)
+        if stamp != self._runs_stamp:
+            self._runs_memo.clear()
+            self._runs_stamp = stamp
+        key = (req, regs)
+        got = self._runs_memo.get(key)
+        if got is not None:
+            return got
         probe = FreshProbe(self)
-        outcome = translate(self.cfg, self.regs(), self.mem, req, probe)
-        if probe.single():
-            return [(outcome, probe.fills)]
-        return merged_runs(self, req)
+        outcome = translate(self.cfg, regs, self.mem, req, probe)
+        got = [(outcome, probe.fills)] if probe.single() else merged_runs(self, req)
+        if len(self._runs_memo) < 4096:
+            self._runs_memo[key] = got
+        return got
 
     def every_run(self, req: TransReq, *, fresh_first: bool = False
                   ) -> Iterator[tuple[Outcome, list[Fill]]]:
@@ -179,6 +200,7 @@ class CacheEnvelope:
     # ---- invalidation (§5.2) --------------------------------------------------------------
     def invalidate(self, cmd: Any) -> None:
         """Apply the cache effect of one decoded command (non-invalidations are ignored)."""
+        self.generation += 1  # (whether or not it drops anything: cheaper than knowing)
         if isinstance(cmd, C.CmdCfgiSte):
             self._drop_sids(cmd.StreamID, cmd.StreamID + 1, l1=not cmd.Leaf)
         elif isinstance(cmd, C.CmdCfgiSteRange):

@@ -1,0 +1,38 @@
+"""Raw access to wide testbench-ring signals, for the batch ports of tb/hdl/smmu_tb.sv.
+
+cocotb's ``handle.value`` builds a LogicArray from the simulator's bit string on every read
+(about 7 us for a 156-bit ring entry) and formats one on every write. The ring entries the
+batch ports exchange are plain bit vectors that are always fully written before they are read,
+so they go through the simulator handle's bit-string calls directly: one ``int(s, 2)`` per
+read, one format per write. Only signals of the testbench wrapper's rings go through here;
+everything else uses cocotb's API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cocotb.handle import _GPISetAction
+
+_DEPOSIT = _GPISetAction.DEPOSIT.value
+
+
+class RawVector:
+    """One wide signal or array element, read and written as an int."""
+
+    __slots__ = ("_fmt", "_get", "_set")
+
+    def __init__(self, handle: Any) -> None:
+        gpi = handle._handle
+        self._get = gpi.get_signal_val_binstr
+        self._set = gpi.set_signal_val_binstr
+        self._fmt = f"0{len(handle)}b"
+
+    def read(self) -> int:
+        return int(self._get(), 2)
+
+    def write_now(self, value: int) -> None:
+        """Deposit at once, not at the next ReadWrite phase as cocotb schedules it. Only for
+        ring entries the engine ignores until a pointer, written through cocotb afterwards,
+        tells it they are there."""
+        self._set(_DEPOSIT, format(value, self._fmt))
