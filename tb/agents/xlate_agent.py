@@ -97,6 +97,9 @@ class TransBurst(uvm_sequence_item):
             self.done.set()
 
 
+WAKE_WAIT = 32  # cycles
+
+
 class XlateDriver(uvm_driver):
     def build_phase(self) -> None:
         self.ap = uvm_analysis_port("ap", self)
@@ -105,6 +108,10 @@ class XlateDriver(uvm_driver):
         self.inflight: dict[int, TransItem] = {}
         self.limit = min(1 << env_cfg(self).tag_w, self.bfm.capacity)
         self.free = deque(range(self.limit))
+        # Woken once per quarter of the tags (refilled while three quarters are still queued,
+        # so a stream of hits never runs dry), at a burst's end, or 32 cycles after the last
+        # wake while responses wait: a response then costs a fraction of a wake, not one.
+        self.bfm.set_wake(max(1, self.limit // 4), WAKE_WAIT)
         self._freed = Event()
         self._busy = Event()
 

@@ -65,6 +65,8 @@ class XlateBfm:
         self.dut = dut
         dut.tbq_en.value = 1
         dut.tbq_req_wp.value = 0
+        dut.tbq_rsp_rp.value = 0
+        self.set_wake(1, 1)
         self.set_response_backpressure(0, 0, 0)
         self._req_h = [RawVector(dut.tbq_req_q[i]) for i in range(RING)]
         self._rsp_h = [RawVector(dut.tbq_rsp_q[i]) for i in range(RING)]
@@ -97,12 +99,23 @@ class XlateBfm:
             self._wp = (self._wp + 1) % RING
         self.dut.tbq_req_wp.value = self._wp
 
+    def set_wake(self, batch: int, wait: int) -> None:
+        """``responses`` returns once ``batch`` responses are unread, or every loaded request
+        has its response, or ``wait`` cycles passed with responses unread since the last
+        call. A response's cycles are stamped by the engine, so this changes only when
+        Python sees it, never what it records; a stimulus that reacts to single responses
+        (rather than to a burst's end) sees them up to ``wait`` cycles late."""
+        if not (1 <= batch <= self.capacity and 1 <= wait <= 255):
+            raise ValueError(f"wake after {batch} responses or {wait} cycles: out of range")
+        self.dut.tbq_rsp_batch.value = batch
+        self.dut.tbq_rsp_wait.value = wait
+
     async def responses(self) -> list[Rsp]:
-        """Every response filed since the last call; waits for at least one."""
-        wp_h = self.dut.tbq_rsp_wp
+        """Every response filed since the last call; waits for the engine's next wake."""
+        wp_h, kick = self.dut.tbq_rsp_wp, self.dut.tbq_rsp_kick
         wp = int(wp_h.value)
         while wp == self._rsp_rp:
-            await wp_h.value_change
+            await kick.value_change
             wp = int(wp_h.value)
         out = []
         rp = self._rsp_rp
@@ -110,6 +123,7 @@ class XlateBfm:
             out.append(unpack_rsp(self._rsp_h[rp].read()))
             rp = (rp + 1) % RING
         self._rsp_rp = rp
+        self.dut.tbq_rsp_rp.value = rp
         return out
 
     def set_request_gaps(self, rng: random.Random | None, p: float = 0.0,

@@ -137,6 +137,10 @@ module smmu_tb
     input  logic [7:0]        tbq_req_wp,
     output logic [7:0]        tbq_req_rp,
     output logic [7:0]        tbq_rsp_wp,
+    input  logic [7:0]        tbq_rsp_rp,     // how far the testbench has read tbq_rsp_q
+    input  logic [7:0]        tbq_rsp_batch,  // wake it once this many responses are unread,
+    input  logic [7:0]        tbq_rsp_wait,   // or one has waited this long, or all are in
+    output logic [7:0]        tbq_rsp_kick,   // counts wakes: the testbench waits on its change
     input  logic [15:0]       tbq_bp_seed,
     input  logic [7:0]        tbq_bp_p,       // chance (/256) per cycle that a pause run starts
     input  logic [2:0]        tbq_bp_runmask, // a run lasts 1 + (LFSR bits & mask) cycles
@@ -193,21 +197,43 @@ module smmu_tb
 
     always_ff @(posedge clk) begin
         if (req_fire) acc_at[x_t_req_tag] <= tb_cycle;
-        if (rsp_fire)
-            tbq_rsp_q[tbq_rsp_wp] <= {tb_cycle, acc_at[t_rsp_tag], t_rsp_walked, t_rsp_fault,
-                                      t_rsp_sh, t_rsp_attr, t_rsp_perm, t_rsp_pa, t_rsp_result,
-                                      {(16 - TAG_W){1'b0}}, t_rsp_tag};
     end
 
+    // When to wake the testbench (a change of tbq_rsp_kick): responses are unread and either
+    // tbq_rsp_batch of them are, or every request loaded has its response (the end of a
+    // burst), or tbq_rsp_wait cycles have passed with responses unread since the last read (a
+    // request held long, e.g. by the memory, delays the others' wake by at most that). Python
+    // consumes what is there at each wake and moves tbq_rsp_rp in the same time step.
+    wire [7:0] rsp_wp_n = tbq_rsp_wp + {7'd0, rsp_fire};
+    wire [7:0] unread_n = rsp_wp_n - tbq_rsp_rp;
+    logic [7:0] rsp_age, rsp_rp_q;
+
+    // One process files a response, moves tbq_rsp_wp and then tbq_rsp_kick: nonblocking
+    // assignments of one process take effect in the order they ran (IEEE 1800 4.6), so a
+    // testbench woken by the kick, even on a simulator that calls it back in the middle of
+    // the update, finds the pointer and the entries it covers already written.
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             tbq_req_rp <= 8'd0;
             tbq_rsp_wp <= 8'd0;
             idle <= 8'hFF;
+            tbq_rsp_kick <= 8'd0;
+            rsp_age <= 8'd0;
+            rsp_rp_q <= 8'd0;
         end else begin
+            if (rsp_fire)
+                tbq_rsp_q[tbq_rsp_wp] <= {tb_cycle, acc_at[t_rsp_tag], t_rsp_walked, t_rsp_fault,
+                                          t_rsp_sh, t_rsp_attr, t_rsp_perm, t_rsp_pa,
+                                          t_rsp_result, {(16 - TAG_W){1'b0}}, t_rsp_tag};
             if (tbq_en && req_fire) tbq_req_rp <= tbq_req_rp + 8'd1;
-            if (rsp_fire) tbq_rsp_wp <= tbq_rsp_wp + 8'd1;
+            if (rsp_fire) tbq_rsp_wp <= rsp_wp_n;
             idle <= req_fire ? 8'd0 : (idle == 8'hFF ? idle : idle + 8'd1);
+            rsp_rp_q <= tbq_rsp_rp;
+            rsp_age <= (unread_n == 8'd0 || tbq_rsp_rp != rsp_rp_q) ? 8'd0
+                     : (rsp_age == 8'hFF ? rsp_age : rsp_age + 8'd1);
+            if (unread_n != 8'd0 && (unread_n >= tbq_rsp_batch || rsp_wp_n == tbq_req_wp
+                                     || rsp_age >= tbq_rsp_wait))
+                tbq_rsp_kick <= tbq_rsp_kick + 8'd1;
         end
     end
 
