@@ -40,7 +40,7 @@ class MemReadMonitor(_Monitor):
         return len(self.addrs)
 
     async def _run(self) -> None:
-        dut = self.dut
+        dut = self.dut.u_smmu  # the DUT's own pins: the wrapper may serve them (tbm_en)
         while True:
             await RisingEdge(dut.clk)
             if dut.m_axi_arvalid.value and dut.m_axi_arready.value:

@@ -1,13 +1,15 @@
 """Signal-level side of the testbench: clock, reset, and the bus models on the DUT's ports.
 
 Nothing above this module touches a DUT signal. The register port is driven by
-cocotbext-axi's AxiLiteMaster; the memory port is served by cocotbext-axi's AxiSlave over
-the project's PhysicalMemory, so the software stack and the RTL share one physical memory.
+cocotbext-axi's AxiLiteMaster; the memory port is served over the project's PhysicalMemory
+by the wrapper's batch memory engine (tb/bfm/mem_bfm.py), or by cocotbext-axi's AxiSlave with
+SMMU_MEMPORT=cocotbext, so the software stack and the RTL share one physical memory.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 
@@ -20,6 +22,7 @@ from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 
 from models.memory import ExternalAbort, PhysicalMemory
 from tb.bfm.axi_mem import AxiMemory
+from tb.bfm.mem_bfm import PAUSE_BIT, BatchAxiMemory
 
 CLK_PERIOD_NS = 10
 
@@ -69,7 +72,9 @@ class SmmuBfm:
         self._pauses: dict[str, Task] = {}
         self.mem = mem
         # Plain assignments: Icarus 11 drops Immediate writes to inputs at time zero.
-        for sig in (dut.s_axil_awvalid, dut.s_axil_wvalid, dut.s_axil_arvalid, dut.tbm_epoch):
+        for sig in (dut.s_axil_awvalid, dut.s_axil_wvalid, dut.s_axil_arvalid, dut.tbm_epoch,
+                    dut.m_axi_arready, dut.m_axi_awready, dut.m_axi_wready, dut.m_axi_rvalid,
+                    dut.m_axi_bvalid):
             sig.value = 0
         dut.rst_n.value = 0
         # cocotbext-axi logs every burst at INFO and uses APIs cocotb 2 deprecates.
@@ -81,12 +86,20 @@ class SmmuBfm:
         self.target = MemoryTarget(mem)
         self.regs = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
                                   reset_active_level=False)
-        self.memport = AxiMemory(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
-                                 self.target, reset_active_level=False)
-        # cocotbext-axi queues only 2 read addresses by default, which would cap the walks
-        # in flight at the memory model rather than in the RTL.
-        self.memport.read_if.ar_channel.queue_occupancy_limit = 32
-        self.memport.read_if.r_channel.queue_occupancy_limit = 32
+        # The memory port: the wrapper's batch engine, or (SMMU_MEMPORT=cocotbext)
+        # cocotbext-axi's slave on the pins, the same contract and timing (tests/test_rtl.py
+        # compares `make bench`'s cycle counts under both).
+        self.memport: BatchAxiMemory | AxiMemory
+        if os.environ.get("SMMU_MEMPORT", "batch") == "cocotbext":
+            dut.tbm_en.value = 0
+            self.memport = AxiMemory(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst_n,
+                                     self.target, reset_active_level=False)
+            # cocotbext-axi queues only 2 read addresses by default, which would cap the
+            # walks in flight at the memory model rather than in the RTL.
+            self.memport.read_if.ar_channel.queue_occupancy_limit = 32
+            self.memport.read_if.r_channel.queue_occupancy_limit = 32
+        else:
+            self.memport = BatchAxiMemory(dut, self.target)
 
     def stall(self, channel: str, pattern: Iterator[bool] | None) -> None:
         """Pause one AXI channel in the cycles where ``pattern`` yields True (None: never).
@@ -97,21 +110,33 @@ class SmmuBfm:
         hold back a write's address or its data, which then reach the SMMU in different
         cycles (``regs.ar``: a read's address)."""
         channels = {
-            "mem.ar": self.memport.read_if.ar_channel, "mem.r": self.memport.read_if.r_channel,
-            "mem.aw": self.memport.write_if.aw_channel, "mem.w": self.memport.write_if.w_channel,
-            "mem.b": self.memport.write_if.b_channel,
             "regs.aw": self.regs.write_if.aw_channel, "regs.w": self.regs.write_if.w_channel,
             "regs.ar": self.regs.read_if.ar_channel,
         }
-        ch = channels[channel]
+        mp = self.memport
+        if isinstance(mp, AxiMemory):
+            channels.update({
+                "mem.ar": mp.read_if.ar_channel, "mem.r": mp.read_if.r_channel,
+                "mem.aw": mp.write_if.aw_channel, "mem.w": mp.write_if.w_channel,
+                "mem.b": mp.write_if.b_channel})
+        if channel in channels:
+            ch = channels[channel]
+
+            def setter(on: bool) -> None:
+                ch.pause = on
+        elif channel in PAUSE_BIT and isinstance(mp, BatchAxiMemory):
+            def setter(on: bool) -> None:
+                mp.set_pause(channel, on)
+        else:
+            raise KeyError(f"no channel {channel!r}")
         old = self._pauses.pop(channel, None)
         if old is not None:
             old.cancel()
-        ch.pause = False
+        setter(False)
         if pattern is not None:
-            self._pauses[channel] = cocotb.start_soon(self._run_pause(ch, pattern))
+            self._pauses[channel] = cocotb.start_soon(self._run_pause(setter, pattern))
 
-    async def _run_pause(self, ch, pattern: Iterator[bool]) -> None:
+    async def _run_pause(self, setter, pattern: Iterator[bool]) -> None:
         """cocotbext-axi's pause generators wake on every clock edge; this one sleeps through
         each run of equal values. Changes land mid-cycle (on the falling edge's time), where no
         bus model samples, so every channel sees them at its next rising edge."""
@@ -125,10 +150,10 @@ class SmmuBfm:
             while nxt == val and run < 4096:
                 run += 1
                 nxt = next(it, None)
-            ch.pause = bool(val)
+            setter(bool(val))
             await Timer(run * CLK_PERIOD_NS, unit="ns")
             val = nxt
-        ch.pause = False
+        setter(False)
 
     async def reset(self, cycles: int = 5) -> None:
         self.dut.rst_n.value = 0

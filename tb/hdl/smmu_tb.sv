@@ -148,6 +148,18 @@ module smmu_tb
     output logic [7:0]        tbm_rd_out,
     output logic [7:0]        tbm_rd_out_max,
     output logic [31:0]       tbm_ar_count,
+    // The batch memory port (below): with tbm_en=1 the engine serves m_axi_*, otherwise the
+    // m_axi_* pins do (cocotbext-axi's slave, kept to cross-check the engine's timing).
+    input  logic              tbm_en,
+    input  logic [4:0]        tbm_pause,      // {B, W, AW, R, AR}: hold the channel this cycle
+    output logic [7:0]        tbm_ar_wp,      // tbm_ar_q filled up to here (AR handshakes)
+    output logic [7:0]        tbm_aw_wp,      // tbm_aw_q (AW handshakes)
+    output logic [7:0]        tbm_w_wp,       // tbm_w_q (W beats)
+    output logic [7:0]        tbm_kick,       // counts cycles with any of those handshakes
+    input  logic [7:0]        tbm_r_wp,       // tbm_r_q filled by the testbench up to here
+    output logic [7:0]        tbm_r_rp,       // and presented on R up to here
+    input  logic [7:0]        tbm_b_wp,       // the same for tbm_b_q and B
+    output logic [7:0]        tbm_b_rp,
     output logic [31:0]       tb_cycle
 );
     // Request entry: tag[15:0] sid[47:16] ssv[48] ssid[68:49] addr[132:69] rnw[133] ind[134]
@@ -253,10 +265,108 @@ module smmu_tb
         end
     end
 
+    // ---- The batch memory port ----------------------------------------------------------
+    // The engine takes every AR, AW and W beat (ready unless paused) into a ring and counts a
+    // kick in the cycle of the handshake; Python, woken by the kick in that time step, serves
+    // the accesses from its memory model and fills the R and B rings, which the engine plays
+    // back from the next edge on, each beat held until taken. That is the timing of
+    // cocotbext-axi's slave without pauses: the first R beat handshakes two cycles after its
+    // AR at the earliest, a burst's beats back to back, B two cycles after the last W beat.
+    // Ring entries: AR/AW addr[47:0] len[55:48] size[58:56] burst[60:59] prot[63:61]
+    // id[71:64]; W data[63:0] strb[71:64] last[72]; R data[63:0] resp[65:64] last[66]
+    // id[74:67]; B resp[1:0] id[9:2].
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [71:0] tbm_ar_q [0:255];
+    logic [71:0] tbm_aw_q [0:255];
+    logic [72:0] tbm_w_q [0:255];
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNDRIVEN */
+    logic [74:0] tbm_r_q [0:255];
+    logic [9:0]  tbm_b_q [0:255];
+    /* verilator lint_on UNDRIVEN */
+    logic              x_m_axi_arready, x_m_axi_awready, x_m_axi_wready;
+    logic              x_m_axi_rvalid, x_m_axi_rlast, x_m_axi_bvalid;
+    logic [M_ID_W-1:0] x_m_axi_rid, x_m_axi_bid;
+    logic [63:0]       x_m_axi_rdata;
+    logic [1:0]        x_m_axi_rresp, x_m_axi_bresp;
+    logic              e_rvalid, e_bvalid;
+    /* verilator lint_off UNUSEDSIGNAL */  // ID bits above M_ID_W
+    logic [74:0]       e_r;
+    logic [9:0]        e_b;
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    assign x_m_axi_arready = tbm_en ? !tbm_pause[0] : m_axi_arready;
+    assign x_m_axi_awready = tbm_en ? !tbm_pause[2] : m_axi_awready;
+    assign x_m_axi_wready  = tbm_en ? !tbm_pause[3] : m_axi_wready;
+    assign x_m_axi_rvalid  = tbm_en ? e_rvalid : m_axi_rvalid;
+    assign x_m_axi_rdata   = tbm_en ? e_r[63:0] : m_axi_rdata;
+    assign x_m_axi_rresp   = tbm_en ? e_r[65:64] : m_axi_rresp;
+    assign x_m_axi_rlast   = tbm_en ? e_r[66] : m_axi_rlast;
+    assign x_m_axi_rid     = tbm_en ? e_r[67 +: M_ID_W] : m_axi_rid;
+    assign x_m_axi_bvalid  = tbm_en ? e_bvalid : m_axi_bvalid;
+    assign x_m_axi_bresp   = tbm_en ? e_b[1:0] : m_axi_bresp;
+    assign x_m_axi_bid     = tbm_en ? e_b[2 +: M_ID_W] : m_axi_bid;
+
+    wire ar_fire = m_axi_arvalid && x_m_axi_arready;
+    wire aw_fire = m_axi_awvalid && x_m_axi_awready;
+    wire w_fire  = m_axi_wvalid && x_m_axi_wready;
+
+    initial begin
+        tbm_ar_wp = 8'd0;
+        tbm_aw_wp = 8'd0;
+        tbm_w_wp = 8'd0;
+        tbm_kick = 8'd0;
+    end
+    // Never reset: Python's read pointers follow these across a reset.
+    // One process per ring files the entry before moving its pointer and the kick (IEEE 1800
+    // 4.6, as for the translation port's responses).
+    always_ff @(posedge clk) begin
+        if (tbm_en && ar_fire) begin
+            tbm_ar_q[tbm_ar_wp] <= {{(8 - M_ID_W){1'b0}}, m_axi_arid, m_axi_arprot, m_axi_arburst,
+                                    m_axi_arsize, m_axi_arlen, m_axi_araddr};
+            tbm_ar_wp <= tbm_ar_wp + 8'd1;
+        end
+        if (tbm_en && aw_fire) begin
+            tbm_aw_q[tbm_aw_wp] <= {{(8 - M_ID_W){1'b0}}, m_axi_awid, m_axi_awprot, m_axi_awburst,
+                                    m_axi_awsize, m_axi_awlen, m_axi_awaddr};
+            tbm_aw_wp <= tbm_aw_wp + 8'd1;
+        end
+        if (tbm_en && w_fire) begin
+            tbm_w_q[tbm_w_wp] <= {m_axi_wlast, m_axi_wstrb, m_axi_wdata};
+            tbm_w_wp <= tbm_w_wp + 8'd1;
+        end
+        if (tbm_en && (ar_fire || aw_fire || w_fire)) tbm_kick <= tbm_kick + 8'd1;
+    end
+
+    // R and B: a beat is loaded when the channel is empty or its beat was taken, as an AXI
+    // source may; a paused channel loads nothing, so VALID drops after the beat in flight.
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            e_rvalid <= 1'b0;
+            e_bvalid <= 1'b0;
+            tbm_r_rp <= tbm_r_wp;  // beats for reads the reset abandoned are dropped
+            tbm_b_rp <= tbm_b_wp;
+        end else begin
+            if (!e_rvalid || m_axi_rready) begin
+                e_rvalid <= tbm_en && tbm_r_rp != tbm_r_wp && !tbm_pause[1];
+                if (tbm_en && tbm_r_rp != tbm_r_wp && !tbm_pause[1]) begin
+                    e_r <= tbm_r_q[tbm_r_rp];
+                    tbm_r_rp <= tbm_r_rp + 8'd1;
+                end
+            end
+            if (!e_bvalid || m_axi_bready) begin
+                e_bvalid <= tbm_en && tbm_b_rp != tbm_b_wp && !tbm_pause[4];
+                if (tbm_en && tbm_b_rp != tbm_b_wp && !tbm_pause[4]) begin
+                    e_b <= tbm_b_q[tbm_b_rp];
+                    tbm_b_rp <= tbm_b_rp + 8'd1;
+                end
+            end
+        end
+    end
+
     // Memory-port reads outstanding (AR accepted, last R beat not yet), for `make bench`.
     logic epoch_q;
-    wire ar_fire = m_axi_arvalid && m_axi_arready;
-    wire r_last = m_axi_rvalid && m_axi_rready && m_axi_rlast;
+    wire r_last = x_m_axi_rvalid && m_axi_rready && x_m_axi_rlast;
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             epoch_q <= 1'b0;
@@ -303,15 +413,15 @@ module smmu_tb
         .m_axi_awcache(m_axi_awcache),
         .m_axi_awprot(m_axi_awprot),
         .m_axi_awvalid(m_axi_awvalid),
-        .m_axi_awready(m_axi_awready),
+        .m_axi_awready(x_m_axi_awready),
         .m_axi_wdata(m_axi_wdata),
         .m_axi_wstrb(m_axi_wstrb),
         .m_axi_wlast(m_axi_wlast),
         .m_axi_wvalid(m_axi_wvalid),
-        .m_axi_wready(m_axi_wready),
-        .m_axi_bid(m_axi_bid),
-        .m_axi_bresp(m_axi_bresp),
-        .m_axi_bvalid(m_axi_bvalid),
+        .m_axi_wready(x_m_axi_wready),
+        .m_axi_bid(x_m_axi_bid),
+        .m_axi_bresp(x_m_axi_bresp),
+        .m_axi_bvalid(x_m_axi_bvalid),
         .m_axi_bready(m_axi_bready),
         .m_axi_arid(m_axi_arid),
         .m_axi_araddr(m_axi_araddr),
@@ -322,12 +432,12 @@ module smmu_tb
         .m_axi_arcache(m_axi_arcache),
         .m_axi_arprot(m_axi_arprot),
         .m_axi_arvalid(m_axi_arvalid),
-        .m_axi_arready(m_axi_arready),
-        .m_axi_rid(m_axi_rid),
-        .m_axi_rdata(m_axi_rdata),
-        .m_axi_rresp(m_axi_rresp),
-        .m_axi_rlast(m_axi_rlast),
-        .m_axi_rvalid(m_axi_rvalid),
+        .m_axi_arready(x_m_axi_arready),
+        .m_axi_rid(x_m_axi_rid),
+        .m_axi_rdata(x_m_axi_rdata),
+        .m_axi_rresp(x_m_axi_rresp),
+        .m_axi_rlast(x_m_axi_rlast),
+        .m_axi_rvalid(x_m_axi_rvalid),
         .m_axi_rready(m_axi_rready),
         .t_req_valid(x_t_req_valid),
         .t_req_ready(t_req_ready),

@@ -1,0 +1,215 @@
+"""The memory port's bus model: the wrapper's batch memory engine (tb/hdl/smmu_tb.sv).
+
+The engine takes every AR, AW and W handshake into a ring and kicks; this model wakes on the
+kick (in the handshake's time step, never on a plain clock edge), serves the accesses from
+``MemoryTarget`` and files R beats and B responses into the engine's R and B rings, which it
+plays back from the next edge. The timing is cocotbext-axi's AxiSlave's as the testbench used
+it (tb/bfm/axi_mem.py), which ``make test`` checks by running `make bench` under both and
+comparing every cycle count (tests/test_rtl.py):
+
+* the first R beat of a read two cycles after its AR handshake at the earliest, a burst's
+  beats back to back, bursts never interleaved, served in the order of their ARs;
+* a read that the target holds (``MemoryTarget.hold``) waits for the hold, reading memory
+  then, while later reads go past it (the SMMU takes read data of different IDs in any order,
+  docs/port-contract.md);
+* a write's bytes stored in the time step of its last W beat, its B two cycles later; writes
+  served one at a time in order, so a held write holds every later one;
+* an access the memory model refuses (an injected fault) answers SLVERR.
+
+cocotbext-axi's per-channel coroutines woke on every edge while a channel was busy, about
+half of the testbench's coroutine resumptions in random traffic (docs/profile.md).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import NamedTuple
+
+import cocotb
+from cocotb.triggers import Event
+
+from tb.bfm.raw import RawVector
+
+RING = 256
+BEAT = 8  # bytes per beat (64-bit data)
+RESP_OKAY, RESP_SLVERR = 0, 2
+# tbm_pause bits, by SmmuBfm.stall's channel names
+PAUSE_BIT = {"mem.ar": 0, "mem.r": 1, "mem.aw": 2, "mem.w": 3, "mem.b": 4}
+
+
+def _level(sig) -> int:
+    """A pointer's value; 0 where it was never written (X at time zero)."""
+    v = sig.value
+    return int(v) if v.is_resolvable else 0
+
+
+class Addr(NamedTuple):
+    """An AR or AW ring entry."""
+
+    addr: int
+    len: int
+    size: int
+    id: int
+
+    @staticmethod
+    def unpack(v: int) -> Addr:
+        return Addr(v & 0xFFFF_FFFF_FFFF, v >> 48 & 0xFF, v >> 56 & 0x7, v >> 64 & 0xFF)
+
+    def beats(self) -> list[int]:
+        """The beat addresses of an INCR burst (the only kind the SMMU issues)."""
+        step = 1 << self.size
+        start = self.addr & -step
+        return [(start + i * step) & -BEAT for i in range(self.len + 1)]
+
+
+class BatchAxiMemory:
+    """Serves the SMMU's memory port from a MemoryTarget through the wrapper's rings."""
+
+    def __init__(self, dut, target) -> None:
+        self.dut = dut
+        self.target = target
+        self._ar = [RawVector(dut.tbm_ar_q[i]) for i in range(RING)]
+        self._aw = [RawVector(dut.tbm_aw_q[i]) for i in range(RING)]
+        self._w = [RawVector(dut.tbm_w_q[i]) for i in range(RING)]
+        self._r = [RawVector(dut.tbm_r_q[i]) for i in range(RING)]
+        self._b = [RawVector(dut.tbm_b_q[i]) for i in range(RING)]
+        # The rings outlive a test (several cocotb tests share one simulation) and a reset:
+        # start from where the engine stands.
+        self._ar_rp = _level(dut.tbm_ar_wp)
+        self._aw_rp = _level(dut.tbm_aw_wp)
+        self._w_rp = _level(dut.tbm_w_wp)
+        self._r_wp = self._r_told = _level(dut.tbm_r_wp)
+        self._b_wp = self._b_told = _level(dut.tbm_b_wp)
+        self._aws: deque[Addr] = deque()         # AW taken, its W beats not all in yet
+        self._wbeats: list[tuple[int, int]] = []  # (data, strb) of the oldest such write
+        self._writes: deque[tuple[Addr, list[tuple[int, int]]]] = deque()  # behind a hold
+        self._write_task = None
+        self.pause_mask = 0
+        dut.tbm_pause.value = 0
+        dut.tbm_r_wp.value = self._r_wp
+        dut.tbm_b_wp.value = self._b_wp
+        dut.tbm_en.value = 1
+        self._task = cocotb.start_soon(self._run())
+
+    def set_pause(self, channel: str, on: bool) -> None:
+        bit = 1 << PAUSE_BIT[channel]
+        self.pause_mask = (self.pause_mask | bit) if on else (self.pause_mask & ~bit)
+        self.dut.tbm_pause.value = self.pause_mask
+
+    async def _run(self) -> None:
+        dut = self.dut
+        kick = dut.tbm_kick
+        ar_wp, aw_wp, w_wp = dut.tbm_ar_wp, dut.tbm_aw_wp, dut.tbm_w_wp
+        while True:
+            await kick.value_change
+            wp = int(ar_wp.value)
+            while self._ar_rp != wp:
+                self._read(Addr.unpack(self._ar[self._ar_rp].read()))
+                self._ar_rp = (self._ar_rp + 1) % RING
+            wp = int(aw_wp.value)
+            while self._aw_rp != wp:
+                self._aws.append(Addr.unpack(self._aw[self._aw_rp].read()))
+                self._aw_rp = (self._aw_rp + 1) % RING
+            wp = int(w_wp.value)
+            while self._w_rp != wp:
+                v = self._w[self._w_rp].read()
+                self._w_rp = (self._w_rp + 1) % RING
+                self._wbeats.append((v & 0xFFFF_FFFF_FFFF_FFFF, v >> 64 & 0xFF))
+                if v >> 72 & 1:
+                    if not self._aws:
+                        raise AssertionError("memory port: a W burst ended before its AW")
+                    aw = self._aws.popleft()
+                    if len(self._wbeats) != aw.len + 1:
+                        raise AssertionError(f"memory port: {len(self._wbeats)} W beats for "
+                                             f"AWLEN {aw.len}")
+                    self._write(aw, self._wbeats)
+                    self._wbeats = []
+            self._commit()
+
+    def _commit(self) -> None:
+        """Hand the beats filed so far to the engine (it plays them from the next edge)."""
+        if self._r_wp != self._r_told:
+            self.dut.tbm_r_wp.value = self._r_told = self._r_wp
+        if self._b_wp != self._b_told:
+            self.dut.tbm_b_wp.value = self._b_told = self._b_wp
+
+    # ---- reads -------------------------------------------------------------------------
+    def _read(self, ar: Addr) -> None:
+        beats = ar.beats()
+        gate = self._held(beats)
+        if gate is None:
+            self._send_r(ar, beats)
+        else:
+            cocotb.start_soon(self._held_read(ar, beats, gate))
+
+    async def _held_read(self, ar: Addr, beats: list[int], gate: list[Event]) -> None:
+        for ev in gate:
+            await ev.wait()
+        self._send_r(ar, beats)
+        self._commit()
+
+    def _send_r(self, ar: Addr, beats: list[int]) -> None:
+        read = self.target.mem.read
+        source = self.target.source
+        if (self._r_wp - int(self.dut.tbm_r_rp.value)) % RING + len(beats) >= RING:
+            raise AssertionError("memory port: R ring overflow (more read data in flight "
+                                 f"than {RING - 1} beats)")
+        last = len(beats) - 1
+        for i, a in enumerate(beats):
+            try:
+                data, resp = int.from_bytes(read(a, BEAT, source=source), "little"), RESP_OKAY
+            except Exception:
+                data, resp = 0, RESP_SLVERR
+            self._r[self._r_wp].write_now(data | resp << 64 | (i == last) << 66 | ar.id << 67)
+            self._r_wp = (self._r_wp + 1) % RING
+
+    # ---- writes ------------------------------------------------------------------------
+    def _write(self, aw: Addr, beats: list[tuple[int, int]]) -> None:
+        if self._write_task is not None or self._held(aw.beats()) is not None:
+            self._writes.append((aw, beats))
+            if self._write_task is None:
+                self._write_task = cocotb.start_soon(self._held_writes())
+            return
+        self._store(aw, beats)
+
+    async def _held_writes(self) -> None:
+        while self._writes:
+            aw, beats = self._writes[0]
+            gate = self._held(aw.beats())
+            for ev in gate or ():
+                await ev.wait()
+            self._writes.popleft()
+            self._store(aw, beats)
+            self._commit()
+        self._write_task = None
+
+    def _store(self, aw: Addr, beats: list[tuple[int, int]]) -> None:
+        write = self.target.mem.write
+        source = self.target.source
+        resp = RESP_OKAY
+        for a, (data, strb) in zip(aw.beats(), beats, strict=True):
+            raw = data.to_bytes(BEAT, "little")
+            i = 0
+            try:
+                while i < BEAT:  # each run of enabled byte lanes, as cocotbext-axi writes
+                    if strb >> i & 1:
+                        j = i
+                        while j < BEAT and strb >> j & 1:
+                            j += 1
+                        write(a + i, raw[i:j], source=source)
+                        i = j
+                    else:
+                        i += 1
+            except Exception:
+                resp = RESP_SLVERR
+        self._b[self._b_wp].write_now(resp | aw.id << 2)
+        self._b_wp = (self._b_wp + 1) % RING
+
+    def _held(self, beats: list[int]) -> list[Event] | None:
+        """The holds still closed over any of these beats, or None."""
+        holds = self.target.holds
+        if not holds:
+            return None
+        holds[:] = [h for h in holds if not h[2].is_set()]
+        got = [ev for lo, hi, ev in holds if any(lo <= a < hi for a in beats)]
+        return got or None
