@@ -73,6 +73,7 @@ class BatchAxiMemory:
         self._w = [RawVector(dut.tbm_w_q[i]) for i in range(RING)]
         self._r = [RawVector(dut.tbm_r_q[i]) for i in range(RING)]
         self._b = [RawVector(dut.tbm_b_q[i]) for i in range(RING)]
+        self._r_rp = RawVector(dut.tbm_r_rp)
         # The rings outlive a test (several cocotb tests share one simulation) and a reset:
         # start from where the engine stands.
         self._ar_rp = _level(dut.tbm_ar_wp)
@@ -86,6 +87,7 @@ class BatchAxiMemory:
         self._write_task = None
         self.pause_mask = 0
         dut.tbm_pause.value = 0
+        self.set_random_pauses((), 0, 0.0, 1)
         dut.tbm_r_wp.value = self._r_wp
         dut.tbm_b_wp.value = self._b_wp
         dut.tbm_en.value = 1
@@ -96,21 +98,34 @@ class BatchAxiMemory:
         self.pause_mask = (self.pause_mask | bit) if on else (self.pause_mask & ~bit)
         self.dut.tbm_pause.value = self.pause_mask
 
+    def set_random_pauses(self, channels, seed: int, p: float, max_run: int) -> None:
+        """Pause each of ``channels`` (SmmuBfm.stall's names) at random, independently: each
+        cycle a run starts with probability ``p`` and lasts 1..max_run cycles (a power of two
+        up to 8). The engine's LFSRs play them, so no Python wakes per cycle."""
+        if max_run not in (1, 2, 4, 8):
+            raise ValueError(f"max_run {max_run}: the engine takes 1, 2, 4 or 8")
+        dut = self.dut
+        dut.tbm_rnd_en.value = sum(1 << PAUSE_BIT[ch] for ch in channels)
+        dut.tbm_rnd_seed.value = seed & 0xFFFF
+        dut.tbm_rnd_p.value = min(255, round(p * 256))
+        dut.tbm_rnd_runmask.value = max_run - 1
+
     async def _run(self) -> None:
         dut = self.dut
         kick = dut.tbm_kick
-        ar_wp, aw_wp, w_wp = dut.tbm_ar_wp, dut.tbm_aw_wp, dut.tbm_w_wp
+        ar_wp, aw_wp, w_wp = (RawVector(dut.tbm_ar_wp), RawVector(dut.tbm_aw_wp),
+                              RawVector(dut.tbm_w_wp))
         while True:
             await kick.value_change
-            wp = int(ar_wp.value)
+            wp = ar_wp.read()
             while self._ar_rp != wp:
                 self._read(Addr.unpack(self._ar[self._ar_rp].read()))
                 self._ar_rp = (self._ar_rp + 1) % RING
-            wp = int(aw_wp.value)
+            wp = aw_wp.read()
             while self._aw_rp != wp:
                 self._aws.append(Addr.unpack(self._aw[self._aw_rp].read()))
                 self._aw_rp = (self._aw_rp + 1) % RING
-            wp = int(w_wp.value)
+            wp = w_wp.read()
             while self._w_rp != wp:
                 v = self._w[self._w_rp].read()
                 self._w_rp = (self._w_rp + 1) % RING
@@ -151,7 +166,7 @@ class BatchAxiMemory:
     def _send_r(self, ar: Addr, beats: list[int]) -> None:
         read = self.target.mem.read
         source = self.target.source
-        if (self._r_wp - int(self.dut.tbm_r_rp.value)) % RING + len(beats) >= RING:
+        if (self._r_wp - self._r_rp.read()) % RING + len(beats) >= RING:
             raise AssertionError("memory port: R ring overflow (more read data in flight "
                                  f"than {RING - 1} beats)")
         last = len(beats) - 1

@@ -184,6 +184,15 @@ class SmmuBfm:
         ``restart_read_count``; the wrapper counts them, so no Python wakes per cycle."""
         return int(self.dut.tbm_rd_out_max.value)
 
+    def held_back(self) -> dict[str, int]:
+        """Cycles the testbench has held each port back since time zero (the wrapper counts
+        them): memory-port channels paused with something to pass (batch memory port only)
+        and translation responses not taken."""
+        stalls = int(self.dut.tbm_stalls.value)
+        out = {ch: stalls >> (32 * bit) & 0xFFFF_FFFF for ch, bit in PAUSE_BIT.items()}
+        out["xlate.rsp"] = int(self.dut.tbq_rsp_stalls.value)
+        return out
+
     def irq(self, name: str) -> int:
         """Level of the wired interrupt output irq_<name>."""
         return int(getattr(self.dut, f"irq_{name}").value)

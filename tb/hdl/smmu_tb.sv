@@ -152,10 +152,19 @@ module smmu_tb
     // m_axi_* pins do (cocotbext-axi's slave, kept to cross-check the engine's timing).
     input  logic              tbm_en,
     input  logic [4:0]        tbm_pause,      // {B, W, AW, R, AR}: hold the channel this cycle
+    input  logic [4:0]        tbm_rnd_en,     // and random pauses on these channels:
+    input  logic [15:0]       tbm_rnd_seed,   //   each its own LFSR, seeded from this,
+    input  logic [7:0]        tbm_rnd_p,      //   a run starts with this chance (/256),
+    input  logic [2:0]        tbm_rnd_runmask, //  lasting 1 + (LFSR bits & mask) cycles
+    // Cycles the testbench held a port back, 32 bits per channel: {B, W, AW, R, AR} of the
+    // memory port (a valid not taken, or data ready but not presented, because paused), and
+    // the translation port's responses not taken. A random test checks they are not zero.
+    output logic [159:0]      tbm_stalls,
+    output logic [31:0]       tbq_rsp_stalls,
     output logic [7:0]        tbm_ar_wp,      // tbm_ar_q filled up to here (AR handshakes)
     output logic [7:0]        tbm_aw_wp,      // tbm_aw_q (AW handshakes)
     output logic [7:0]        tbm_w_wp,       // tbm_w_q (W beats)
-    output logic [7:0]        tbm_kick,       // counts cycles with any of those handshakes
+    output logic [7:0]        tbm_kick,       // counts cycles in which Python has work
     input  logic [7:0]        tbm_r_wp,       // tbm_r_q filled by the testbench up to here
     output logic [7:0]        tbm_r_rp,       // and presented on R up to here
     input  logic [7:0]        tbm_b_wp,       // the same for tbm_b_q and B
@@ -295,9 +304,31 @@ module smmu_tb
     logic [9:0]        e_b;
     /* verilator lint_on UNUSEDSIGNAL */
 
-    assign x_m_axi_arready = tbm_en ? !tbm_pause[0] : m_axi_arready;
-    assign x_m_axi_awready = tbm_en ? !tbm_pause[2] : m_axi_awready;
-    assign x_m_axi_wready  = tbm_en ? !tbm_pause[3] : m_axi_wready;
+    // Random pauses, as the translation port's back-pressure: one LFSR per channel, so that
+    // the channels pause independently, and no Python wakes to play a pattern.
+    logic [4:0] pause, rnd_pause;
+    logic [15:0] rnd_seed_q;
+    assign pause = tbm_pause | (rnd_pause & tbm_rnd_en);
+    for (genvar c = 0; c < 5; c++) begin : g_pause
+        logic [15:0] lf;
+        logic [2:0] left;
+        assign rnd_pause[c] = left != 3'd0 || lf[7:0] < tbm_rnd_p;
+        always_ff @(posedge clk or negedge rst_n) begin
+            if (!rst_n || rnd_seed_q != tbm_rnd_seed) begin
+                lf <= (tbm_rnd_seed ^ (16'h9E37 * (c + 1))) | 16'd1;
+                left <= 3'd0;
+            end else begin
+                lf <= {lf[14:0], lf[15] ^ lf[13] ^ lf[12] ^ lf[10]};
+                if (left != 3'd0) left <= left - 3'd1;
+                else if (lf[7:0] < tbm_rnd_p) left <= lf[10:8] & tbm_rnd_runmask;
+            end
+        end
+    end
+    always_ff @(posedge clk) rnd_seed_q <= tbm_rnd_seed;
+
+    assign x_m_axi_arready = tbm_en ? !pause[0] : m_axi_arready;
+    assign x_m_axi_awready = tbm_en ? !pause[2] : m_axi_awready;
+    assign x_m_axi_wready  = tbm_en ? !pause[3] : m_axi_wready;
     assign x_m_axi_rvalid  = tbm_en ? e_rvalid : m_axi_rvalid;
     assign x_m_axi_rdata   = tbm_en ? e_r[63:0] : m_axi_rdata;
     assign x_m_axi_rresp   = tbm_en ? e_r[65:64] : m_axi_rresp;
@@ -311,7 +342,10 @@ module smmu_tb
     wire aw_fire = m_axi_awvalid && x_m_axi_awready;
     wire w_fire  = m_axi_wvalid && x_m_axi_wready;
 
+    logic [7:0] wl_count;  // W bursts complete
+    wire w_ahead = $signed(wl_count - tbm_aw_wp) > 0;  // more W bursts in than AWs
     initial begin
+        wl_count = 8'd0;
         tbm_ar_wp = 8'd0;
         tbm_aw_wp = 8'd0;
         tbm_w_wp = 8'd0;
@@ -335,7 +369,11 @@ module smmu_tb
             tbm_w_q[tbm_w_wp] <= {m_axi_wlast, m_axi_wstrb, m_axi_wdata};
             tbm_w_wp <= tbm_w_wp + 8'd1;
         end
-        if (tbm_en && (ar_fire || aw_fire || w_fire)) tbm_kick <= tbm_kick + 8'd1;
+        if (tbm_en && w_fire && m_axi_wlast) wl_count <= wl_count + 8'd1;
+        // Python needs a read's AR, and a write once both its AW and its last W beat are in:
+        // no kick for the other W beats, nor for an AW whose W burst is still to come.
+        if (tbm_en && (ar_fire || (w_fire && m_axi_wlast) || (aw_fire && w_ahead)))
+            tbm_kick <= tbm_kick + 8'd1;
     end
 
     // R and B: a beat is loaded when the channel is empty or its beat was taken, as an AXI
@@ -348,20 +386,36 @@ module smmu_tb
             tbm_b_rp <= tbm_b_wp;
         end else begin
             if (!e_rvalid || m_axi_rready) begin
-                e_rvalid <= tbm_en && tbm_r_rp != tbm_r_wp && !tbm_pause[1];
-                if (tbm_en && tbm_r_rp != tbm_r_wp && !tbm_pause[1]) begin
+                e_rvalid <= tbm_en && tbm_r_rp != tbm_r_wp && !pause[1];
+                if (tbm_en && tbm_r_rp != tbm_r_wp && !pause[1]) begin
                     e_r <= tbm_r_q[tbm_r_rp];
                     tbm_r_rp <= tbm_r_rp + 8'd1;
                 end
             end
             if (!e_bvalid || m_axi_bready) begin
-                e_bvalid <= tbm_en && tbm_b_rp != tbm_b_wp && !tbm_pause[4];
-                if (tbm_en && tbm_b_rp != tbm_b_wp && !tbm_pause[4]) begin
+                e_bvalid <= tbm_en && tbm_b_rp != tbm_b_wp && !pause[4];
+                if (tbm_en && tbm_b_rp != tbm_b_wp && !pause[4]) begin
                     e_b <= tbm_b_q[tbm_b_rp];
                     tbm_b_rp <= tbm_b_rp + 8'd1;
                 end
             end
         end
+    end
+
+    wire [4:0] held_back = {
+        tbm_b_rp != tbm_b_wp && (!e_bvalid || m_axi_bready) && pause[4],
+        m_axi_wvalid && !x_m_axi_wready,
+        m_axi_awvalid && !x_m_axi_awready,
+        tbm_r_rp != tbm_r_wp && (!e_rvalid || m_axi_rready) && pause[1],
+        m_axi_arvalid && !x_m_axi_arready};
+    initial begin
+        tbm_stalls = '0;
+        tbq_rsp_stalls = '0;
+    end
+    always_ff @(posedge clk) begin
+        for (int c = 0; c < 5; c++)
+            if (tbm_en && held_back[c]) tbm_stalls[32 * c +: 32] <= tbm_stalls[32 * c +: 32] + 32'd1;
+        if (t_rsp_valid && !x_t_rsp_ready) tbq_rsp_stalls <= tbq_rsp_stalls + 32'd1;
     end
 
     // Memory-port reads outstanding (AR accepted, last R beat not yet), for `make bench`.

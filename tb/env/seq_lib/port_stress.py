@@ -4,9 +4,10 @@ channel of the memory port, from the test's seed.
 A test that only ever sees ready=1 proves little: with back-pressure, responses wait in the
 SMMU's response FIFO, and with memory latency walks stay in flight across invalidations,
 which is where a CMD_SYNC that completes too early shows (§4.7.3). The translation port's gaps
-and back-pressure are the batch engine's (tb/hdl/smmu_tb.sv); the memory port's pauses are
-per-cycle patterns that SmmuBfm.stall plays run by run. The SubstreamID wires of requests
-without one (SSV=0) carry noise.
+and back-pressure are the batch engine's (tb/hdl/smmu_tb.sv); the memory port's pauses are the
+batch memory engine's LFSRs, or, with cocotbext-axi on the memory port, per-cycle patterns that
+SmmuBfm.stall plays run by run. The SubstreamID wires of requests without one (SSV=0) carry
+noise.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+from tb.bfm.mem_bfm import BatchAxiMemory
 from tb.bfm.smmu_bfm import SmmuBfm
 from tb.bfm.xlate_bfm import XlateBfm
 
@@ -43,5 +45,10 @@ def stress_memory_port(bfm: SmmuBfm, seed: int, *, p_pause: float = 0.25,
     """Read-address and write back-pressure, and read-data and write-response latency, in
     bursts of up to ``max_run`` cycles on each channel independently."""
     rng = random.Random(f"memory-stress-{seed}")
-    for ch in ("ar", "r", "aw", "w", "b"):
-        bfm.stall(f"mem.{ch}", _bursty(random.Random(rng.random()), p_pause, max_run))
+    channels = [f"mem.{ch}" for ch in ("ar", "r", "aw", "w", "b")]
+    if isinstance(bfm.memport, BatchAxiMemory):
+        bfm.memport.set_random_pauses(channels, rng.getrandbits(16),
+                                      p_pause / ((1 + max_run) / 2), max_run)
+        return
+    for ch in channels:
+        bfm.stall(ch, _bursty(random.Random(rng.random()), p_pause, max_run))
