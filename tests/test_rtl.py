@@ -99,18 +99,19 @@ def test_rtl_replay_matches_model(sim: str, tmp_path) -> None:
 
 
 @pytest.mark.rtl
-def test_memory_engine_keeps_cocotbext_axi_timing(tmp_path) -> None:
-    """The wrapper's batch memory engine (tb/bfm/mem_bfm.py) replaced cocotbext-axi's AXI
-    slave on the memory port with the same timing: every cycle count `make bench` measures
-    (hits, cold and cached misses, walks in flight, a fault and its record's write, CMD_SYNC)
-    is the same under both."""
+def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
+    """The wrapper's batch memory and register engines (tb/bfm/mem_bfm.py, reg_bfm.py)
+    replaced cocotbext-axi's AXI slave and AXI4-Lite master with the same timing: every cycle
+    count `make bench` measures (hits, cold and cached misses, walks in flight, a fault and
+    its record's write, CMD_SYNC after a register write) is the same under both."""
     figures = {}
-    for memport in ("batch", "cocotbext"):
-        tdir = tmp_path / memport
+    for model in ("batch", "cocotbext"):
+        tdir = tmp_path / model
         run("verilator", "BenchTest", 1, test_dir=tdir, log_file_name="sim.log",
-            extra_env={"SMMU_MEMPORT": memport, "SMMU_BENCH_COSIM": "0"})
+            extra_env={"SMMU_MEMPORT": model, "SMMU_REGPORT": model,
+                       "SMMU_BENCH_COSIM": "0"})
         got = json.loads((tdir / "bench.json").read_text())
         got.pop("cosim")
-        figures[memport] = got
+        figures[model] = got
     assert figures["batch"] == figures["cocotbext"]
     assert figures["batch"]["fault_with_record"]["record_visible_cycles"] > 0

@@ -74,6 +74,7 @@ class BatchAxiMemory:
         self._r = [RawVector(dut.tbm_r_q[i]) for i in range(RING)]
         self._b = [RawVector(dut.tbm_b_q[i]) for i in range(RING)]
         self._r_rp = RawVector(dut.tbm_r_rp)
+        self._r_wp_h, self._b_wp_h = RawVector(dut.tbm_r_wp), RawVector(dut.tbm_b_wp)
         # The rings outlive a test (several cocotb tests share one simulation) and a reset:
         # start from where the engine stands.
         self._ar_rp = _level(dut.tbm_ar_wp)
@@ -113,19 +114,19 @@ class BatchAxiMemory:
     async def _run(self) -> None:
         dut = self.dut
         kick = dut.tbm_kick
-        ar_wp, aw_wp, w_wp = (RawVector(dut.tbm_ar_wp), RawVector(dut.tbm_aw_wp),
-                              RawVector(dut.tbm_w_wp))
+        wps = RawVector(dut.tbm_wps)
         while True:
             await kick.value_change
-            wp = ar_wp.read()
+            v = wps.read()
+            wp = v & 0xFF
             while self._ar_rp != wp:
                 self._read(Addr.unpack(self._ar[self._ar_rp].read()))
                 self._ar_rp = (self._ar_rp + 1) % RING
-            wp = aw_wp.read()
+            wp = v >> 8 & 0xFF
             while self._aw_rp != wp:
                 self._aws.append(Addr.unpack(self._aw[self._aw_rp].read()))
                 self._aw_rp = (self._aw_rp + 1) % RING
-            wp = w_wp.read()
+            wp = v >> 16
             while self._w_rp != wp:
                 v = self._w[self._w_rp].read()
                 self._w_rp = (self._w_rp + 1) % RING
@@ -143,10 +144,13 @@ class BatchAxiMemory:
 
     def _commit(self) -> None:
         """Hand the beats filed so far to the engine (it plays them from the next edge)."""
+        # Written at once, as the ring entries: the engine reads the pointers at the next edge.
         if self._r_wp != self._r_told:
-            self.dut.tbm_r_wp.value = self._r_told = self._r_wp
+            self._r_wp_h.write_now(self._r_wp)
+            self._r_told = self._r_wp
         if self._b_wp != self._b_told:
-            self.dut.tbm_b_wp.value = self._b_told = self._b_wp
+            self._b_wp_h.write_now(self._b_wp)
+            self._b_told = self._b_wp
 
     # ---- reads -------------------------------------------------------------------------
     def _read(self, ar: Addr) -> None:

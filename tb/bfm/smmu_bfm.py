@@ -23,6 +23,8 @@ from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 from models.memory import ExternalAbort, PhysicalMemory
 from tb.bfm.axi_mem import AxiMemory
 from tb.bfm.mem_bfm import PAUSE_BIT, BatchAxiMemory
+from tb.bfm.reg_bfm import PAUSE_BIT as REG_PAUSE_BIT
+from tb.bfm.reg_bfm import BatchAxiLiteMaster
 
 CLK_PERIOD_NS = 10
 
@@ -66,7 +68,10 @@ class MemoryTarget:
 class SmmuBfm:
     """Owns the DUT's pins. One per simulation."""
 
-    def __init__(self, dut, mem: PhysicalMemory) -> None:
+    def __init__(self, dut, mem: PhysicalMemory, *, regport: str = "cocotbext") -> None:
+        """``regport``: "cocotbext" (cocotbext-axi's AxiLiteMaster on the pins, whose channel
+        pauses the directed stall tests use) or "batch" (the wrapper's register engine,
+        tb/bfm/reg_bfm.py: the same accesses and timing at a fraction of the cost)."""
         self.dut = dut
         self.rtl = dut.u_smmu  # smmu_top inside the testbench wrapper (tb/hdl/smmu_tb.sv)
         self._pauses: dict[str, Task] = {}
@@ -84,8 +89,15 @@ class SmmuBfm:
         self.clock = Clock(dut.clk, CLK_PERIOD_NS, unit="ns")
         self.clock.start(start_high=False)
         self.target = MemoryTarget(mem)
-        self.regs = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
-                                  reset_active_level=False)
+        self.regs: AxiLiteMaster | BatchAxiLiteMaster
+        if regport == "batch":
+            self.regs = BatchAxiLiteMaster(dut)
+        elif regport == "cocotbext":
+            dut.tbr_en.value = 0
+            self.regs = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk,
+                                      dut.rst_n, reset_active_level=False)
+        else:
+            raise ValueError(f"register port model {regport!r}: batch or cocotbext")
         # The memory port: the wrapper's batch engine, or (SMMU_MEMPORT=cocotbext)
         # cocotbext-axi's slave on the pins, the same contract and timing (tests/test_rtl.py
         # compares `make bench`'s cycle counts under both).
@@ -109,10 +121,12 @@ class SmmuBfm:
         write responses. On the register port it is the master: ``regs.aw`` and ``regs.w``
         hold back a write's address or its data, which then reach the SMMU in different
         cycles (``regs.ar``: a read's address)."""
-        channels = {
-            "regs.aw": self.regs.write_if.aw_channel, "regs.w": self.regs.write_if.w_channel,
-            "regs.ar": self.regs.read_if.ar_channel,
-        }
+        channels = {}
+        rp = self.regs
+        if isinstance(rp, AxiLiteMaster):
+            channels.update({
+                "regs.aw": rp.write_if.aw_channel, "regs.w": rp.write_if.w_channel,
+                "regs.ar": rp.read_if.ar_channel})
         mp = self.memport
         if isinstance(mp, AxiMemory):
             channels.update({
@@ -127,6 +141,9 @@ class SmmuBfm:
         elif channel in PAUSE_BIT and isinstance(mp, BatchAxiMemory):
             def setter(on: bool) -> None:
                 mp.set_pause(channel, on)
+        elif channel in REG_PAUSE_BIT and isinstance(rp, BatchAxiLiteMaster):
+            def setter(on: bool) -> None:
+                rp.set_pause(channel, on)
         else:
             raise KeyError(f"no channel {channel!r}")
         old = self._pauses.pop(channel, None)

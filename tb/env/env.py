@@ -28,7 +28,10 @@ class SmmuEnv(uvm_env):
         self.cfg = CONFIGS[params]
         self.mem = PhysicalMemory(pa_bits=self.cfg.pa_bits)
         self.dma = FrameAllocator(self.mem, *DMA_WINDOW)
-        self.bfm = SmmuBfm(cocotb.top, self.mem)
+        # The batch register engine unless SMMU_REGPORT=cocotbext (tests/test_rtl.py compares
+        # the two); the directed tests keep cocotbext-axi's master (tb/directed/harness.py).
+        self.bfm = SmmuBfm(cocotb.top, self.mem,
+                           regport=os.environ.get("SMMU_REGPORT", "batch"))
         self.xbfm = XlateBfm(cocotb.top)
         self.env_cfg = SmmuEnvConfig(smmu=self.cfg, seed=self.seed, mem=self.mem, dma=self.dma,
                                      bfm=self.bfm, xbfm=self.xbfm,

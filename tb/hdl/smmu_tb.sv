@@ -161,10 +161,21 @@ module smmu_tb
     // the translation port's responses not taken. A random test checks they are not zero.
     output logic [159:0]      tbm_stalls,
     output logic [31:0]       tbq_rsp_stalls,
+    // The batch register port (below): with tbr_en=1 the engine drives s_axil_*, otherwise
+    // the s_axil_* pins do (cocotbext-axi's AXI4-Lite master).
+    input  logic              tbr_en,
+    input  logic [2:0]        tbr_pause,      // {AR, W, AW}: hold the channel this cycle
+    input  logic [7:0]        tbr_wr_wp,      // tbr_wr_q filled by the testbench up to here
+    input  logic [7:0]        tbr_rd_wp,      // tbr_rd_q likewise
+    output logic [7:0]        tbr_b_wp,       // tbr_b_q filed up to here (B handshakes)
+    output logic [7:0]        tbr_r_wp,       // tbr_r_q (R handshakes)
+    output logic [7:0]        tbr_kick,       // counts cycles with a B or R handshake
+    output logic [15:0]       tbr_wps,        // {tbr_r_wp, tbr_b_wp}: one read
     output logic [7:0]        tbm_ar_wp,      // tbm_ar_q filled up to here (AR handshakes)
     output logic [7:0]        tbm_aw_wp,      // tbm_aw_q (AW handshakes)
     output logic [7:0]        tbm_w_wp,       // tbm_w_q (W beats)
     output logic [7:0]        tbm_kick,       // counts cycles in which Python has work
+    output logic [23:0]       tbm_wps,        // {tbm_w_wp, tbm_aw_wp, tbm_ar_wp}: one read
     input  logic [7:0]        tbm_r_wp,       // tbm_r_q filled by the testbench up to here
     output logic [7:0]        tbm_r_rp,       // and presented on R up to here
     input  logic [7:0]        tbm_b_wp,       // the same for tbm_b_q and B
@@ -342,6 +353,7 @@ module smmu_tb
     wire aw_fire = m_axi_awvalid && x_m_axi_awready;
     wire w_fire  = m_axi_wvalid && x_m_axi_wready;
 
+    assign tbm_wps = {tbm_w_wp, tbm_aw_wp, tbm_ar_wp};
     logic [7:0] wl_count;  // W bursts complete
     wire w_ahead = $signed(wl_count - tbm_aw_wp) > 0;  // more W bursts in than AWs
     initial begin
@@ -418,6 +430,95 @@ module smmu_tb
         if (t_rsp_valid && !x_t_rsp_ready) tbq_rsp_stalls <= tbq_rsp_stalls + 32'd1;
     end
 
+    // ---- The batch register port ----------------------------------------------------------
+    // Each channel plays its ring as cocotbext-axi's AXI4-Lite master's stream sources do: a
+    // word is loaded on the first edge after the testbench filed it, VALID held until taken,
+    // the next loaded at once; B and R are always taken (ready 1) and filed with a kick in the
+    // cycle of their handshake, where the testbench wakes. Write entries: addr[31:0]
+    // data[63:32] strb[67:64] prot[70:68]; read entries addr[31:0] prot[34:32]; B entries
+    // resp[1:0]; R entries data[31:0] resp[33:32].
+    /* verilator lint_off UNDRIVEN */
+    logic [70:0] tbr_wr_q [0:255];
+    logic [34:0] tbr_rd_q [0:255];
+    /* verilator lint_on UNDRIVEN */
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [1:0]  tbr_b_q [0:255];
+    logic [33:0] tbr_r_q [0:255];
+    logic [70:0] r_aw, r_w;
+    logic [34:0] r_ar;
+    /* verilator lint_on UNUSEDSIGNAL */
+    logic [7:0]  aw_rp, w_rp, ar_rp;
+    logic        r_awvalid, r_wvalid, r_arvalid;
+    logic [REG_OFF_W-1:0] x_s_axil_awaddr, x_s_axil_araddr;
+    logic [2:0]  x_s_axil_awprot, x_s_axil_arprot;
+    logic        x_s_axil_awvalid, x_s_axil_wvalid, x_s_axil_arvalid;
+    logic        x_s_axil_bready, x_s_axil_rready;
+    logic [31:0] x_s_axil_wdata;
+    logic [3:0]  x_s_axil_wstrb;
+
+    assign x_s_axil_awaddr  = tbr_en ? r_aw[REG_OFF_W-1:0] : s_axil_awaddr;
+    assign x_s_axil_awprot  = tbr_en ? r_aw[70:68] : s_axil_awprot;
+    assign x_s_axil_awvalid = tbr_en ? r_awvalid : s_axil_awvalid;
+    assign x_s_axil_wdata   = tbr_en ? r_w[63:32] : s_axil_wdata;
+    assign x_s_axil_wstrb   = tbr_en ? r_w[67:64] : s_axil_wstrb;
+    assign x_s_axil_wvalid  = tbr_en ? r_wvalid : s_axil_wvalid;
+    assign x_s_axil_bready  = tbr_en ? 1'b1 : s_axil_bready;
+    assign x_s_axil_araddr  = tbr_en ? r_ar[REG_OFF_W-1:0] : s_axil_araddr;
+    assign x_s_axil_arprot  = tbr_en ? r_ar[34:32] : s_axil_arprot;
+    assign x_s_axil_arvalid = tbr_en ? r_arvalid : s_axil_arvalid;
+    assign x_s_axil_rready  = tbr_en ? 1'b1 : s_axil_rready;
+
+    initial begin
+        aw_rp = 8'd0;
+        w_rp = 8'd0;
+        ar_rp = 8'd0;
+        tbr_b_wp = 8'd0;
+        tbr_r_wp = 8'd0;
+        tbr_kick = 8'd0;
+    end
+    assign tbr_wps = {tbr_r_wp, tbr_b_wp};
+    // The ring pointers are never reset (the testbench's follow them across a reset); VALID is.
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            r_awvalid <= 1'b0;
+            r_wvalid <= 1'b0;
+            r_arvalid <= 1'b0;
+        end else begin
+            if (!r_awvalid || s_axil_awready) begin
+                r_awvalid <= tbr_en && aw_rp != tbr_wr_wp && !tbr_pause[0];
+                if (tbr_en && aw_rp != tbr_wr_wp && !tbr_pause[0]) begin
+                    r_aw <= tbr_wr_q[aw_rp];
+                    aw_rp <= aw_rp + 8'd1;
+                end
+            end
+            if (!r_wvalid || s_axil_wready) begin
+                r_wvalid <= tbr_en && w_rp != tbr_wr_wp && !tbr_pause[1];
+                if (tbr_en && w_rp != tbr_wr_wp && !tbr_pause[1]) begin
+                    r_w <= tbr_wr_q[w_rp];
+                    w_rp <= w_rp + 8'd1;
+                end
+            end
+            if (!r_arvalid || s_axil_arready) begin
+                r_arvalid <= tbr_en && ar_rp != tbr_rd_wp && !tbr_pause[2];
+                if (tbr_en && ar_rp != tbr_rd_wp && !tbr_pause[2]) begin
+                    r_ar <= tbr_rd_q[ar_rp];
+                    ar_rp <= ar_rp + 8'd1;
+                end
+            end
+        end
+    end
+    always_ff @(posedge clk) begin
+        if (tbr_en && s_axil_bvalid) begin
+            tbr_b_q[tbr_b_wp] <= s_axil_bresp;
+            tbr_b_wp <= tbr_b_wp + 8'd1;
+        end
+        if (tbr_en && s_axil_rvalid) begin
+            tbr_r_q[tbr_r_wp] <= {s_axil_rresp, s_axil_rdata};
+            tbr_r_wp <= tbr_r_wp + 8'd1;
+        end
+        if (tbr_en && (s_axil_bvalid || s_axil_rvalid)) tbr_kick <= tbr_kick + 8'd1;
+    end
+
     // Memory-port reads outstanding (AR accepted, last R beat not yet), for `make bench`.
     logic epoch_q;
     wire r_last = x_m_axi_rvalid && m_axi_rready && x_m_axi_rlast;
@@ -439,25 +540,25 @@ module smmu_tb
     smmu_top #(.S1P(S1P), .COHACC(COHACC), .BTM(BTM), .HTTU(HTTU), .HYP(HYP), .ATS(ATS), .ASID16(ASID16), .MSI(MSI), .SEV(SEV), .PRI(PRI), .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .TERM_MODEL(TERM_MODEL), .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .PRIQS(PRIQS), .EVENTQS(EVENTQS), .CMDQS(CMDQS), .HAD(HAD), .PPS(PPS), .RIL(RIL), .OAS(OAS), .STALL_MAX(STALL_MAX), .IIDR(IIDR), .AIDR(AIDR), .GBPA_ABORT_RESET(GBPA_ABORT_RESET), .CR0ACK_DELAY(CR0ACK_DELAY), .GBPA_DELAY(GBPA_DELAY), .M_ID_W(M_ID_W), .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N), .EVTQ_FIFO(EVTQ_FIFO)) u_smmu (
         .clk(clk),
         .rst_n(rst_n),
-        .s_axil_awaddr(s_axil_awaddr),
-        .s_axil_awprot(s_axil_awprot),
-        .s_axil_awvalid(s_axil_awvalid),
+        .s_axil_awaddr(x_s_axil_awaddr),
+        .s_axil_awprot(x_s_axil_awprot),
+        .s_axil_awvalid(x_s_axil_awvalid),
         .s_axil_awready(s_axil_awready),
-        .s_axil_wdata(s_axil_wdata),
-        .s_axil_wstrb(s_axil_wstrb),
-        .s_axil_wvalid(s_axil_wvalid),
+        .s_axil_wdata(x_s_axil_wdata),
+        .s_axil_wstrb(x_s_axil_wstrb),
+        .s_axil_wvalid(x_s_axil_wvalid),
         .s_axil_wready(s_axil_wready),
         .s_axil_bresp(s_axil_bresp),
         .s_axil_bvalid(s_axil_bvalid),
-        .s_axil_bready(s_axil_bready),
-        .s_axil_araddr(s_axil_araddr),
-        .s_axil_arprot(s_axil_arprot),
-        .s_axil_arvalid(s_axil_arvalid),
+        .s_axil_bready(x_s_axil_bready),
+        .s_axil_araddr(x_s_axil_araddr),
+        .s_axil_arprot(x_s_axil_arprot),
+        .s_axil_arvalid(x_s_axil_arvalid),
         .s_axil_arready(s_axil_arready),
         .s_axil_rdata(s_axil_rdata),
         .s_axil_rresp(s_axil_rresp),
         .s_axil_rvalid(s_axil_rvalid),
-        .s_axil_rready(s_axil_rready),
+        .s_axil_rready(x_s_axil_rready),
         .m_axi_awid(m_axi_awid),
         .m_axi_awaddr(m_axi_awaddr),
         .m_axi_awlen(m_axi_awlen),

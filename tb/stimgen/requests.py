@@ -134,7 +134,12 @@ def _leaf_target(world: World, rng: random.Random, w: RequestWeights,
                  kind: str) -> tuple[Route, Context, int] | None:
     """A route plus an address in one of its context's leaves (kind=leaves) or holes."""
     def has(c: Context) -> bool:
-        return bool(c.mapped() if kind == "leaves" else c.holes()) and c.kind != "ttb_eabt"
+        # (asked of every route per request: no list of the records is built)
+        if c.kind == "ttb_eabt":
+            return False
+        if kind == "leaves":
+            return any(t.leaves for t in c.tables)
+        return any(t.holes for t in c.tables)
 
     rs = _routes(world, rng, w, has)
     if not rs:

@@ -1,0 +1,172 @@
+"""The register port's bus model: the wrapper's batch register engine (tb/hdl/smmu_tb.sv).
+
+``read`` and ``write`` behave as cocotbext-axi's AxiLiteMaster's (the same split of an access
+into 32-bit words with strobes, the first word at the access's own address, the worst response
+of its words, the same results) and keep its timing: each channel's word is presented from the
+first edge after the call, B and R are always taken, and the call returns in the time step of
+the last word's B or R handshake. ``make test`` compares every `make bench` cycle count under
+both (tests/test_rtl.py). An access costs one wake of this model's coroutine and one of the
+caller; cocotbext-axi's master and its five stream coroutines took about fifteen resumptions
+(docs/profile.md). Channel pauses (``SmmuBfm.stall("regs.aw", ...)``) hold a channel's next
+word back in the cycles they are set.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import NamedTuple
+
+import cocotb
+from cocotb.triggers import Event
+
+from tb.bfm.mem_bfm import _level
+from tb.bfm.raw import RawVector
+
+RING = 256
+LANES = 4
+PROT = 0b010  # cocotbext-axi's default AxiProt.NONSECURE
+PAUSE_BIT = {"regs.aw": 0, "regs.w": 1, "regs.ar": 2}
+
+
+class WriteResp(NamedTuple):
+    address: int
+    length: int
+    resp: int
+
+
+class ReadResp(NamedTuple):
+    address: int
+    data: bytes
+    resp: int
+
+
+def _words(address: int, length: int) -> list[tuple[int, int, int]]:
+    """(AxADDR, first byte lane, end lane) per 32-bit word of an access, as cocotbext-axi's
+    AxiLiteMaster splits it."""
+    if length <= 0:
+        raise ValueError(f"a register access of {length} bytes")
+    word = address - address % LANES
+    start = address % LANES
+    end = (address + length - 1) % LANES + 1
+    cycles = (length + start + LANES - 1) // LANES
+    return [(address if k == 0 else word + k * LANES, start if k == 0 else 0,
+             end if k == cycles - 1 else LANES) for k in range(cycles)]
+
+
+class _Pending:
+    __slots__ = ("address", "done", "got", "length", "result", "words")
+
+    def __init__(self, address: int, length: int, words: int) -> None:
+        self.address, self.length, self.words = address, length, words
+        self.got: list[int] = []
+        self.done = Event()
+        self.result: WriteResp | ReadResp | None = None
+
+
+class BatchAxiLiteMaster:
+    """Drives the SMMU's register port through the wrapper's rings."""
+
+    def __init__(self, dut) -> None:
+        self.dut = dut
+        self._wr = [RawVector(dut.tbr_wr_q[i]) for i in range(RING)]
+        self._rd = [RawVector(dut.tbr_rd_q[i]) for i in range(RING)]
+        self._b = [RawVector(dut.tbr_b_q[i]) for i in range(RING)]
+        self._r = [RawVector(dut.tbr_r_q[i]) for i in range(RING)]
+        # The rings outlive a test (several cocotb tests share one simulation).
+        self._wr_wp = _level(dut.tbr_wr_wp)
+        self._rd_wp = _level(dut.tbr_rd_wp)
+        self._b_rp = _level(dut.tbr_b_wp)
+        self._r_rp = _level(dut.tbr_r_wp)
+        self._writes: deque[_Pending] = deque()
+        self._reads: deque[_Pending] = deque()
+        self.pause_mask = 0
+        dut.tbr_wr_wp.value = self._wr_wp
+        dut.tbr_rd_wp.value = self._rd_wp
+        dut.tbr_pause.value = 0
+        dut.tbr_en.value = 1
+        self._task = cocotb.start_soon(self._run())
+
+    def set_pause(self, channel: str, on: bool) -> None:
+        bit = 1 << PAUSE_BIT[channel]
+        self.pause_mask = (self.pause_mask | bit) if on else (self.pause_mask & ~bit)
+        self.dut.tbr_pause.value = self.pause_mask
+
+    async def write(self, address: int, data: bytes) -> WriteResp:
+        data = bytes(data)
+        words = _words(address, len(data))
+        pos = 0
+        for addr, start, stop in words:
+            val = strb = 0
+            for j in range(start, stop):
+                val |= data[pos] << 8 * j
+                strb |= 1 << j
+                pos += 1
+            self._wr[self._wr_wp].write_now(addr | val << 32 | strb << 64 | PROT << 68)
+            self._wr_wp = (self._wr_wp + 1) % RING
+        self.dut.tbr_wr_wp.value = self._wr_wp
+        op = _Pending(address, len(data), len(words))
+        self._writes.append(op)
+        await op.done.wait()
+        assert isinstance(op.result, WriteResp)
+        return op.result
+
+    async def read(self, address: int, length: int) -> ReadResp:
+        words = _words(address, length)
+        for addr, _start, _stop in words:
+            self._rd[self._rd_wp].write_now(addr | PROT << 32)
+            self._rd_wp = (self._rd_wp + 1) % RING
+        self.dut.tbr_rd_wp.value = self._rd_wp
+        op = _Pending(address, length, len(words))
+        self._reads.append(op)
+        await op.done.wait()
+        assert isinstance(op.result, ReadResp)
+        return op.result
+
+    async def _run(self) -> None:
+        dut = self.dut
+        kick = dut.tbr_kick
+        wps = RawVector(dut.tbr_wps)
+        while True:
+            await kick.value_change
+            v = wps.read()
+            wp = v & 0xFF
+            while self._b_rp != wp:
+                self._complete_write(self._b[self._b_rp].read())
+                self._b_rp = (self._b_rp + 1) % RING
+            wp = v >> 8
+            while self._r_rp != wp:
+                self._complete_read(self._r[self._r_rp].read())
+                self._r_rp = (self._r_rp + 1) % RING
+
+    def _complete_write(self, resp: int) -> None:
+        if not self._writes:
+            raise AssertionError("register port: a write response with no write in flight")
+        op = self._writes[0]
+        op.got.append(resp)
+        if len(op.got) == op.words:
+            self._writes.popleft()
+            op.result = WriteResp(op.address, op.length, _worst(op.got))
+            op.done.set()
+
+    def _complete_read(self, entry: int) -> None:
+        if not self._reads:
+            raise AssertionError("register port: read data with no read in flight")
+        op = self._reads[0]
+        op.got.append(entry)
+        if len(op.got) == op.words:
+            self._reads.popleft()
+            data = bytearray()
+            for (_addr, start, stop), v in zip(_words(op.address, op.length), op.got,
+                                               strict=True):
+                data += (v & 0xFFFF_FFFF).to_bytes(LANES, "little")[start:stop]
+            op.result = ReadResp(op.address, bytes(data), _worst([v >> 32 for v in op.got]))
+            op.done.set()
+
+
+def _worst(resps: list[int]) -> int:
+    """The access's response: cocotbext-axi keeps the last word's response that is not OKAY."""
+    out = 0
+    for r in resps:
+        if r != 0:
+            out = r
+    return out
