@@ -188,5 +188,5 @@ def test_testbench_wrapper_keeps_every_parameter_and_port_of_smmu_top() -> None:
     tb_params, tb_ports = _sv_header(ROOT / "tb" / "hdl" / "smmu_tb.sv", "smmu_tb")
     assert tb_params == top_params
     assert tb_ports[:len(top_ports)] == top_ports
-    assert all(name.startswith(("tbq_", "tbm_", "tb_")) for _, _, name in
+    assert all(name.startswith(("tbq_", "tbm_", "tbr_", "tb_")) for _, _, name in
                tb_ports[len(top_ports):])

@@ -122,11 +122,21 @@ def _in_record(rng: random.Random, va: int, size: int) -> int:
     return va + page * PAGE + rng.randrange(PAGE)
 
 
-def _routes(world: World, rng: random.Random, w: RequestWeights, need) -> list[Route]:
-    """Routes whose context satisfies ``need``; good ones unless a bad one is wanted."""
-    rs = [r for r in world.routes() if need(world.context_of(r))]
-    good = [r for r in rs if r.ok]
-    bad = [r for r in rs if not r.ok]
+def _routes(world: World, rng: random.Random, w: RequestWeights, need,
+            key: str | None = None) -> list[Route]:
+    """Routes whose context satisfies ``need``; good ones unless a bad one is wanted.
+    ``key`` names ``need`` for a cache on the World: contexts change only where its routes
+    are recomputed (World.mutate, write_stream), so the split stays valid while
+    ``world.routes()`` returns the same list."""
+    routes = world.routes()
+    cache = world.__dict__.setdefault("_route_split", {})
+    got = cache.get(key) if key is not None else None
+    if got is None or got[0] is not routes:
+        rs = [r for r in routes if need(world.context_of(r))]
+        got = (routes, [r for r in rs if r.ok], [r for r in rs if not r.ok])
+        if key is not None:
+            cache[key] = got
+    _, good, bad = got
     return bad if bad and (not good or rng.random() < w.p_bad_route) else good
 
 
@@ -141,7 +151,7 @@ def _leaf_target(world: World, rng: random.Random, w: RequestWeights,
             return any(t.leaves for t in c.tables)
         return any(t.holes for t in c.tables)
 
-    rs = _routes(world, rng, w, has)
+    rs = _routes(world, rng, w, has, key=kind)
     if not rs:
         return None
     r = rng.choice(rs)
@@ -189,7 +199,7 @@ def _hole(world: World, rng: random.Random, w: RequestWeights):
 
 
 def _unmapped(world: World, rng: random.Random, w: RequestWeights):
-    rs = _routes(world, rng, w, lambda c: c.kind == "normal")
+    rs = _routes(world, rng, w, lambda c: c.kind == "normal", key="normal")
     if not rs:
         return None
     r = rng.choice(rs)
