@@ -37,6 +37,14 @@ REQUESTS = RequestWeights(mapped=55, repeat=30)
 
 # The generator's tables live here, clear of the driver's DMA window.
 WORLD_WINDOW = (0x1_0000_0000, 0x1_4000_0000)
+# A run's next World goes into the other window, so that it never reuses the memory of the
+# one it replaces (whose tables the SMMU read last).
+WORLD_WINDOWS = (WORLD_WINDOW, (0x1_4000_0000, 0x1_8000_0000))
+# Translations per World in a run that builds its own: a World decays as its tables are
+# mutated (unmapped tables, invalid CDs and STEs pile up: over a whole 20,000-translation run
+# on one World about 6% of the requests translated, against about a quarter in its first
+# 2,000), so a long run renews it.
+RENEW_EVERY = 5000
 
 
 class SmmuSession:
@@ -89,12 +97,16 @@ class XlateBurstSeq(uvm_sequence):
 
 
 class XlateRandomSeq(uvm_sequence):
-    """Random worlds, random traffic, random table changes with (or without) invalidation."""
+    """Random worlds, random traffic, random table changes with (or without) invalidation.
+    Without a ``world`` given, it builds its own and a fresh one every ``renew_every``
+    translations (after an event-queue drain, so every record of the old one is checked)."""
 
     def __init__(self, name: str = "xlate_random", *, translations: int = 2000,
                  burst: tuple[int, int] = (1, 24), mutate_every: int = 3,
-                 session: SmmuSession | None = None, world: World | None = None) -> None:
+                 session: SmmuSession | None = None, world: World | None = None,
+                 renew_every: int = RENEW_EVERY) -> None:
         super().__init__(name)
+        self.renew_every = renew_every
         self.session = session
         self.world = world
         self.translations = translations
@@ -105,7 +117,7 @@ class XlateRandomSeq(uvm_sequence):
         # upper / upper_ok: requests with VA[55]=1, and those translated (through TTB1)
         self.stats: dict[str, int] = {"bursts": 0, "mutations": 0, "uninvalidated": 0,
                                       "disabled_bursts": 0, "evtq_aborts": 0,
-                                      "upper": 0, "upper_ok": 0}
+                                      "upper": 0, "upper_ok": 0, "worlds": 1}
 
     async def body(self) -> None:
         seed = env_cfg().seed
@@ -126,6 +138,7 @@ class XlateRandomSeq(uvm_sequence):
         world = self.world or World(rng, mem, cfg, window=WORLD_WINDOW)
         await sess.install_world(world, recinvsid=rng.random() < 0.7,
                                  low_bits=_strtab_low_bits(rng, world.strtab_base_cfg))
+        renew_at = self.renew_every if self.world is None else None
 
         sent = 0
         abort = None
@@ -181,6 +194,15 @@ class XlateRandomSeq(uvm_sequence):
                     await sess.smmu.cmdq_drv.sync()
                     sb.check_events(await sess.evtq.drain(), lossy=True)
                     await self._ack_evtq_abort(sess)
+                if renew_at is not None and renew_at <= sent < self.translations:
+                    renew_at += self.renew_every
+                    mem.remove_fault(world.fault)
+                    window = WORLD_WINDOWS[self.stats["worlds"] % len(WORLD_WINDOWS)]
+                    world = World(rng, mem, cfg, window=window)
+                    await sess.install_world(world, recinvsid=rng.random() < 0.7,
+                                             low_bits=_strtab_low_bits(rng,
+                                                                       world.strtab_base_cfg))
+                    self.stats["worlds"] += 1
             if rng.random() < 0.05:
                 await bfm.clocks(rng.randint(1, 20))
             if rng.random() < self.p_disabled and sent < self.translations:
