@@ -26,7 +26,7 @@ from collections import deque
 from typing import NamedTuple
 
 import cocotb
-from cocotb.triggers import Event
+from cocotb.triggers import Event, ReadWrite
 
 from tb.bfm.raw import RawVector
 
@@ -83,7 +83,8 @@ class BatchAxiMemory:
         self._r_wp = self._r_told = _level(dut.tbm_r_wp)
         self._b_wp = self._b_told = _level(dut.tbm_b_wp)
         self._aws: deque[Addr] = deque()         # AW taken, its W beats not all in yet
-        self._wbeats: list[tuple[int, int]] = []  # (data, strb) of the oldest such write
+        self._wbeats: list[tuple[int, int]] = []  # (data, strb) of the W burst coming in
+        self._wbursts: deque[list[tuple[int, int]]] = deque()  # complete, AW not yet in
         self._writes: deque[tuple[Addr, list[tuple[int, int]]]] = deque()  # behind a hold
         self._write_task = None
         self.pause_mask = 0
@@ -132,19 +133,20 @@ class BatchAxiMemory:
                 self._w_rp = (self._w_rp + 1) % RING
                 self._wbeats.append((v & 0xFFFF_FFFF_FFFF_FFFF, v >> 64 & 0xFF))
                 if v >> 72 & 1:
-                    if not self._aws:
-                        raise AssertionError("memory port: a W burst ended before its AW")
-                    aw = self._aws.popleft()
-                    if len(self._wbeats) != aw.len + 1:
-                        raise AssertionError(f"memory port: {len(self._wbeats)} W beats for "
-                                             f"AWLEN {aw.len}")
-                    self._write(aw, self._wbeats)
+                    self._wbursts.append(self._wbeats)
                     self._wbeats = []
+            # AXI lets a W burst complete before its AW: writes are paired in order.
+            while self._aws and self._wbursts:
+                aw, beats = self._aws.popleft(), self._wbursts.popleft()
+                if len(beats) != aw.len + 1:
+                    raise AssertionError(f"memory port: {len(beats)} W beats for AWLEN {aw.len}")
+                self._write(aw, beats)
             self._commit()
 
     def _commit(self) -> None:
-        """Hand the beats filed so far to the engine (it plays them from the next edge)."""
-        # Written at once, as the ring entries: the engine reads the pointers at the next edge.
+        """Hand the beats filed so far to the engine, which plays them from the next edge:
+        written at once, as the ring entries, so only after the current edge's processes ran
+        (where a kick wakes us, or after ReadWrite, where a released hold resumes)."""
         if self._r_wp != self._r_told:
             self._r_wp_h.write_now(self._r_wp)
             self._r_told = self._r_wp
@@ -164,6 +166,9 @@ class BatchAxiMemory:
     async def _held_read(self, ar: Addr, beats: list[int], gate: list[Event]) -> None:
         for ev in gate:
             await ev.wait()
+        # Whatever task released the hold may run before the edge's processes (Icarus runs
+        # a RisingEdge waiter first): the beat must not show a cycle early.
+        await ReadWrite()
         self._send_r(ar, beats)
         self._commit()
 
@@ -197,6 +202,7 @@ class BatchAxiMemory:
             gate = self._held(aw.beats())
             for ev in gate or ():
                 await ev.wait()
+            await ReadWrite()  # (as for a held read)
             self._writes.popleft()
             self._store(aw, beats)
             self._commit()

@@ -353,7 +353,12 @@ module smmu_tb
     wire aw_fire = m_axi_awvalid && x_m_axi_awready;
     wire w_fire  = m_axi_wvalid && x_m_axi_wready;
 
-    assign tbm_wps = {tbm_w_wp, tbm_aw_wp, tbm_ar_wp};
+    // The pointers' next values, also filed packed in tbm_wps by the same process before the
+    // kick (a continuous concatenation may update after the kick's callback on some
+    // simulators, and Python would read stale pointers).
+    wire [7:0] ar_wp_n = tbm_ar_wp + {7'd0, tbm_en && ar_fire};
+    wire [7:0] aw_wp_n = tbm_aw_wp + {7'd0, tbm_en && aw_fire};
+    wire [7:0] w_wp_n  = tbm_w_wp + {7'd0, tbm_en && w_fire};
     logic [7:0] wl_count;  // W bursts complete
     wire w_ahead = $signed(wl_count - tbm_aw_wp) > 0;  // more W bursts in than AWs
     initial begin
@@ -361,6 +366,7 @@ module smmu_tb
         tbm_ar_wp = 8'd0;
         tbm_aw_wp = 8'd0;
         tbm_w_wp = 8'd0;
+        tbm_wps = 24'd0;
         tbm_kick = 8'd0;
     end
     // Never reset: Python's read pointers follow these across a reset.
@@ -370,17 +376,18 @@ module smmu_tb
         if (tbm_en && ar_fire) begin
             tbm_ar_q[tbm_ar_wp] <= {{(8 - M_ID_W){1'b0}}, m_axi_arid, m_axi_arprot, m_axi_arburst,
                                     m_axi_arsize, m_axi_arlen, m_axi_araddr};
-            tbm_ar_wp <= tbm_ar_wp + 8'd1;
         end
         if (tbm_en && aw_fire) begin
             tbm_aw_q[tbm_aw_wp] <= {{(8 - M_ID_W){1'b0}}, m_axi_awid, m_axi_awprot, m_axi_awburst,
                                     m_axi_awsize, m_axi_awlen, m_axi_awaddr};
-            tbm_aw_wp <= tbm_aw_wp + 8'd1;
         end
         if (tbm_en && w_fire) begin
             tbm_w_q[tbm_w_wp] <= {m_axi_wlast, m_axi_wstrb, m_axi_wdata};
-            tbm_w_wp <= tbm_w_wp + 8'd1;
         end
+        tbm_ar_wp <= ar_wp_n;
+        tbm_aw_wp <= aw_wp_n;
+        tbm_w_wp <= w_wp_n;
+        tbm_wps <= {w_wp_n, aw_wp_n, ar_wp_n};
         if (tbm_en && w_fire && m_axi_wlast) wl_count <= wl_count + 8'd1;
         // Python needs a read's AR, and a write once both its AW and its last W beat are in:
         // no kick for the other W beats, nor for an AW whose W burst is still to come.
@@ -474,15 +481,20 @@ module smmu_tb
         ar_rp = 8'd0;
         tbr_b_wp = 8'd0;
         tbr_r_wp = 8'd0;
+        tbr_wps = 16'd0;
         tbr_kick = 8'd0;
     end
-    assign tbr_wps = {tbr_r_wp, tbr_b_wp};
-    // The ring pointers are never reset (the testbench's follow them across a reset); VALID is.
+    // A reset drops the words not yet presented (their accesses are abandoned, as cocotbext-
+    // axi's master flushes its queues) and VALID; the response pointers are never reset (the
+    // testbench's follow them).
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             r_awvalid <= 1'b0;
             r_wvalid <= 1'b0;
             r_arvalid <= 1'b0;
+            aw_rp <= tbr_wr_wp;
+            w_rp <= tbr_wr_wp;
+            ar_rp <= tbr_rd_wp;
         end else begin
             if (!r_awvalid || s_axil_awready) begin
                 r_awvalid <= tbr_en && aw_rp != tbr_wr_wp && !tbr_pause[0];
@@ -507,15 +519,14 @@ module smmu_tb
             end
         end
     end
+    wire [7:0] b_wp_n = tbr_b_wp + {7'd0, tbr_en && s_axil_bvalid};
+    wire [7:0] r_wp_n = tbr_r_wp + {7'd0, tbr_en && s_axil_rvalid};
     always_ff @(posedge clk) begin
-        if (tbr_en && s_axil_bvalid) begin
-            tbr_b_q[tbr_b_wp] <= s_axil_bresp;
-            tbr_b_wp <= tbr_b_wp + 8'd1;
-        end
-        if (tbr_en && s_axil_rvalid) begin
-            tbr_r_q[tbr_r_wp] <= {s_axil_rresp, s_axil_rdata};
-            tbr_r_wp <= tbr_r_wp + 8'd1;
-        end
+        if (tbr_en && s_axil_bvalid) tbr_b_q[tbr_b_wp] <= s_axil_bresp;
+        if (tbr_en && s_axil_rvalid) tbr_r_q[tbr_r_wp] <= {s_axil_rresp, s_axil_rdata};
+        tbr_b_wp <= b_wp_n;
+        tbr_r_wp <= r_wp_n;
+        tbr_wps <= {r_wp_n, b_wp_n};  // (registered, before the kick: as tbm_wps)
         if (tbr_en && (s_axil_bvalid || s_axil_rvalid)) tbr_kick <= tbr_kick + 8'd1;
     end
 
