@@ -28,7 +28,7 @@ from typing import NamedTuple
 import cocotb
 from cocotb.triggers import Event, ReadWrite
 
-from tb.bfm.raw import RawVector
+from tb.bfm.raw import RawVector, drain
 
 RING = 256
 BEAT = 8  # bytes per beat (64-bit data)
@@ -119,22 +119,11 @@ class BatchAxiMemory:
         while True:
             await kick.value_change
             v = wps.read()
-            wp = v & 0xFF
-            while self._ar_rp != wp:
-                self._read(Addr.unpack(self._ar[self._ar_rp].read()))
-                self._ar_rp = (self._ar_rp + 1) % RING
-            wp = v >> 8 & 0xFF
-            while self._aw_rp != wp:
-                self._aws.append(Addr.unpack(self._aw[self._aw_rp].read()))
-                self._aw_rp = (self._aw_rp + 1) % RING
-            wp = v >> 16
-            while self._w_rp != wp:
-                v = self._w[self._w_rp].read()
-                self._w_rp = (self._w_rp + 1) % RING
-                self._wbeats.append((v & 0xFFFF_FFFF_FFFF_FFFF, v >> 64 & 0xFF))
-                if v >> 72 & 1:
-                    self._wbursts.append(self._wbeats)
-                    self._wbeats = []
+            self._ar_rp = drain(self._ar, self._ar_rp, v & 0xFF,
+                                lambda e: self._read(Addr.unpack(e)))
+            self._aw_rp = drain(self._aw, self._aw_rp, v >> 8 & 0xFF,
+                                lambda e: self._aws.append(Addr.unpack(e)))
+            self._w_rp = drain(self._w, self._w_rp, v >> 16, self._take_w)
             # AXI lets a W burst complete before its AW: writes are paired in order.
             while self._aws and self._wbursts:
                 aw, beats = self._aws.popleft(), self._wbursts.popleft()
@@ -142,6 +131,12 @@ class BatchAxiMemory:
                     raise AssertionError(f"memory port: {len(beats)} W beats for AWLEN {aw.len}")
                 self._write(aw, beats)
             self._commit()
+
+    def _take_w(self, v: int) -> None:
+        self._wbeats.append((v & 0xFFFF_FFFF_FFFF_FFFF, v >> 64 & 0xFF))
+        if v >> 72 & 1:
+            self._wbursts.append(self._wbeats)
+            self._wbeats = []
 
     def _commit(self) -> None:
         """Hand the beats filed so far to the engine, which plays them from the next edge:

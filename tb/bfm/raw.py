@@ -10,6 +10,7 @@ everything else uses cocotb's API.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cocotb.handle import _GPISetAction
@@ -36,3 +37,13 @@ class RawVector:
         ring entries the engine ignores until a pointer, written through cocotb afterwards,
         tells it they are there."""
         self._set(_DEPOSIT, format(value, self._fmt))
+
+
+def drain(ring: Sequence[RawVector], rp: int, wp: int, take: Callable[[int], None]) -> int:
+    """Pass every entry of ``ring`` from ``rp`` up to ``wp`` to ``take``, in order; returns
+    the new read pointer."""
+    n = len(ring)
+    while rp != wp:
+        take(ring[rp].read())
+        rp = (rp + 1) % n
+    return rp

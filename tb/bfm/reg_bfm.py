@@ -20,7 +20,7 @@ import cocotb
 from cocotb.triggers import Event
 
 from tb.bfm.mem_bfm import _level
-from tb.bfm.raw import RawVector
+from tb.bfm.raw import RawVector, drain
 
 RING = 256
 LANES = 4
@@ -129,14 +129,8 @@ class BatchAxiLiteMaster:
         while True:
             await kick.value_change
             v = wps.read()
-            wp = v & 0xFF
-            while self._b_rp != wp:
-                self._complete_write(self._b[self._b_rp].read())
-                self._b_rp = (self._b_rp + 1) % RING
-            wp = v >> 8
-            while self._r_rp != wp:
-                self._complete_read(self._r[self._r_rp].read())
-                self._r_rp = (self._r_rp + 1) % RING
+            self._b_rp = drain(self._b, self._b_rp, v & 0xFF, self._complete_write)
+            self._r_rp = drain(self._r, self._r_rp, v >> 8, self._complete_read)
 
     def _complete_write(self, resp: int) -> None:
         if not self._writes:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from typing import NamedTuple
 
-from tb.bfm.raw import RawVector
+from tb.bfm.raw import RawVector, drain
 
 RING = 256  # entries in each of the wrapper's rings (tbq_req_q, tbq_rsp_q)
 # Request entry layout (tb/hdl/smmu_tb.sv): field -> (lsb, width).
@@ -117,12 +117,9 @@ class XlateBfm:
         while wp == self._rsp_rp:
             await kick.value_change
             wp = int(wp_h.value)
-        out = []
-        rp = self._rsp_rp
-        while rp != wp:
-            out.append(unpack_rsp(self._rsp_h[rp].read()))
-            rp = (rp + 1) % RING
-        self._rsp_rp = rp
+        out: list[Rsp] = []
+        self._rsp_rp = rp = drain(self._rsp_h, self._rsp_rp, wp,
+                                  lambda v: out.append(unpack_rsp(v)))
         self.dut.tbq_rsp_rp.value = rp
         return out
 
