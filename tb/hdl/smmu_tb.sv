@@ -328,7 +328,7 @@ module smmu_tb
             if (!rst_n || rnd_seed_q != tbm_rnd_seed) begin
                 lf <= (tbm_rnd_seed ^ (16'h9E37 * (c + 1))) | 16'd1;
                 left <= 3'd0;
-            end else begin
+            end else if (tbm_rnd_en[c]) begin  // (idle when off: Icarus pays per change)
                 lf <= {lf[14:0], lf[15] ^ lf[13] ^ lf[12] ^ lf[10]};
                 if (left != 3'd0) left <= left - 3'd1;
                 else if (lf[7:0] < tbm_rnd_p) left <= lf[10:8] & tbm_rnd_runmask;
@@ -353,6 +353,12 @@ module smmu_tb
     wire aw_fire = m_axi_awvalid && x_m_axi_awready;
     wire w_fire  = m_axi_wvalid && x_m_axi_wready;
 
+    wire [4:0] held_back = {
+        tbm_b_rp != tbm_b_wp && (!e_bvalid || m_axi_bready) && pause[4],
+        m_axi_wvalid && !x_m_axi_wready,
+        m_axi_awvalid && !x_m_axi_awready,
+        tbm_r_rp != tbm_r_wp && (!e_rvalid || m_axi_rready) && pause[1],
+        m_axi_arvalid && !x_m_axi_arready};
     // The pointers' next values, also filed packed in tbm_wps by the same process before the
     // kick (a continuous concatenation may update after the kick's callback on some
     // simulators, and Python would read stale pointers).
@@ -384,15 +390,21 @@ module smmu_tb
         if (tbm_en && w_fire) begin
             tbm_w_q[tbm_w_wp] <= {m_axi_wlast, m_axi_wstrb, m_axi_wdata};
         end
-        tbm_ar_wp <= ar_wp_n;
-        tbm_aw_wp <= aw_wp_n;
-        tbm_w_wp <= w_wp_n;
-        tbm_wps <= {w_wp_n, aw_wp_n, ar_wp_n};
+        if (tbm_en && (ar_fire || aw_fire || w_fire)) begin  // (no update per idle cycle)
+            tbm_ar_wp <= ar_wp_n;
+            tbm_aw_wp <= aw_wp_n;
+            tbm_w_wp <= w_wp_n;
+            tbm_wps <= {w_wp_n, aw_wp_n, ar_wp_n};
+        end
         if (tbm_en && w_fire && m_axi_wlast) wl_count <= wl_count + 8'd1;
         // Python needs a read's AR, and a write once both its AW and its last W beat are in:
         // no kick for the other W beats, nor for an AW whose W burst is still to come.
         if (tbm_en && (ar_fire || (w_fire && m_axi_wlast) || (aw_fire && w_ahead)))
             tbm_kick <= tbm_kick + 8'd1;
+        if (tbm_en && held_back != 5'd0)
+            for (int c = 0; c < 5; c++)
+                if (held_back[c]) tbm_stalls[32 * c +: 32] <= tbm_stalls[32 * c +: 32] + 32'd1;
+        if (t_rsp_valid && !x_t_rsp_ready) tbq_rsp_stalls <= tbq_rsp_stalls + 32'd1;
     end
 
     // R and B: a beat is loaded when the channel is empty or its beat was taken, as an AXI
@@ -421,21 +433,11 @@ module smmu_tb
         end
     end
 
-    wire [4:0] held_back = {
-        tbm_b_rp != tbm_b_wp && (!e_bvalid || m_axi_bready) && pause[4],
-        m_axi_wvalid && !x_m_axi_wready,
-        m_axi_awvalid && !x_m_axi_awready,
-        tbm_r_rp != tbm_r_wp && (!e_rvalid || m_axi_rready) && pause[1],
-        m_axi_arvalid && !x_m_axi_arready};
     initial begin
         tbm_stalls = '0;
         tbq_rsp_stalls = '0;
     end
-    always_ff @(posedge clk) begin
-        for (int c = 0; c < 5; c++)
-            if (tbm_en && held_back[c]) tbm_stalls[32 * c +: 32] <= tbm_stalls[32 * c +: 32] + 32'd1;
-        if (t_rsp_valid && !x_t_rsp_ready) tbq_rsp_stalls <= tbq_rsp_stalls + 32'd1;
-    end
+    // (counted in the memory engine's ring process below, one process fewer per cycle)
 
     // ---- The batch register port ----------------------------------------------------------
     // Each channel plays its ring as cocotbext-axi's AXI4-Lite master's stream sources do: a
@@ -524,9 +526,11 @@ module smmu_tb
     always_ff @(posedge clk) begin
         if (tbr_en && s_axil_bvalid) tbr_b_q[tbr_b_wp] <= s_axil_bresp;
         if (tbr_en && s_axil_rvalid) tbr_r_q[tbr_r_wp] <= {s_axil_rresp, s_axil_rdata};
-        tbr_b_wp <= b_wp_n;
-        tbr_r_wp <= r_wp_n;
-        tbr_wps <= {r_wp_n, b_wp_n};  // (registered, before the kick: as tbm_wps)
+        if (tbr_en && (s_axil_bvalid || s_axil_rvalid)) begin
+            tbr_b_wp <= b_wp_n;
+            tbr_r_wp <= r_wp_n;
+            tbr_wps <= {r_wp_n, b_wp_n};  // (registered, before the kick: as tbm_wps)
+        end
         if (tbr_en && (s_axil_bvalid || s_axil_rvalid)) tbr_kick <= tbr_kick + 8'd1;
     end
 
