@@ -103,7 +103,8 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
     """The wrapper's batch memory and register engines (tb/bfm/mem_bfm.py, reg_bfm.py)
     replaced cocotbext-axi's AXI slave and AXI4-Lite master with the same timing: every cycle
     count `make bench` measures (hits, cold and cached misses, walks in flight, a fault and
-    its record's write, CMD_SYNC after a register write) is the same under both."""
+    its record's write, register read and write round trips, CMD_SYNC after a register write)
+    is the same under both."""
     figures = {}
     for model in ("batch", "cocotbext"):
         tdir = tmp_path / model
@@ -115,3 +116,4 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
         figures[model] = got
     assert figures["batch"] == figures["cocotbext"]
     assert figures["batch"]["fault_with_record"]["record_visible_cycles"] > 0
+    assert figures["batch"]["register_read_cycles"] > 0 < figures["batch"]["register_write_cycles"]

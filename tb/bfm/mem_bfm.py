@@ -28,7 +28,7 @@ from typing import NamedTuple
 import cocotb
 from cocotb.triggers import Event, ReadWrite
 
-from tb.bfm.raw import RawVector, drain
+from tb.bfm.raw import PauseMask, RawVector, drain
 
 RING = 256
 BEAT = 8  # bytes per beat (64-bit data)
@@ -81,14 +81,14 @@ class BatchAxiMemory:
         self._aw_rp = _level(dut.tbm_aw_wp)
         self._w_rp = _level(dut.tbm_w_wp)
         self._r_wp = self._r_told = _level(dut.tbm_r_wp)
+        self._r_rp_seen = self._r_wp  # the engine's R read pointer as last read
         self._b_wp = self._b_told = _level(dut.tbm_b_wp)
         self._aws: deque[Addr] = deque()         # AW taken, its W beats not all in yet
         self._wbeats: list[tuple[int, int]] = []  # (data, strb) of the W burst coming in
         self._wbursts: deque[list[tuple[int, int]]] = deque()  # complete, AW not yet in
         self._writes: deque[tuple[Addr, list[tuple[int, int]]]] = deque()  # behind a hold
         self._write_task = None
-        self.pause_mask = 0
-        dut.tbm_pause.value = 0
+        self.pauses = PauseMask(dut.tbm_pause, PAUSE_BIT)
         self.set_random_pauses((), 0, 0.0, 1)
         dut.tbm_r_wp.value = self._r_wp
         dut.tbm_b_wp.value = self._b_wp
@@ -96,9 +96,7 @@ class BatchAxiMemory:
         self._task = cocotb.start_soon(self._run())
 
     def set_pause(self, channel: str, on: bool) -> None:
-        bit = 1 << PAUSE_BIT[channel]
-        self.pause_mask = (self.pause_mask | bit) if on else (self.pause_mask & ~bit)
-        self.dut.tbm_pause.value = self.pause_mask
+        self.pauses.set(channel, on)
 
     def set_random_pauses(self, channels, seed: int, p: float, max_run: int) -> None:
         """Pause each of ``channels`` (SmmuBfm.stall's names) at random, independently: each
@@ -170,7 +168,11 @@ class BatchAxiMemory:
     def _send_r(self, ar: Addr, beats: list[int]) -> None:
         read = self.target.mem.read
         source = self.target.source
-        if (self._r_wp - self._r_rp.read()) % RING + len(beats) >= RING:
+        # The engine's read pointer is read only once the beats filed since it was last read
+        # could fill half the ring (the port contract keeps far fewer in flight).
+        if (self._r_wp - self._r_rp_seen) % RING + len(beats) >= RING // 2:
+            self._r_rp_seen = self._r_rp.read()
+        if (self._r_wp - self._r_rp_seen) % RING + len(beats) >= RING:
             raise AssertionError("memory port: R ring overflow (more read data in flight "
                                  f"than {RING - 1} beats)")
         last = len(beats) - 1

@@ -47,3 +47,17 @@ def drain(ring: Sequence[RawVector], rp: int, wp: int, take: Callable[[int], Non
         take(ring[rp].read())
         rp = (rp + 1) % n
     return rp
+
+
+class PauseMask:
+    """A wrapper input with one pause bit per channel (tbm_pause, tbr_pause): a channel's
+    valid or ready is held back in the cycles its bit is set."""
+
+    def __init__(self, signal: Any, bits: dict[str, int]) -> None:
+        self.signal, self.bits, self.mask = signal, bits, 0
+        signal.value = 0
+
+    def set(self, channel: str, on: bool) -> None:
+        bit = 1 << self.bits[channel]
+        self.mask = (self.mask | bit) if on else (self.mask & ~bit)
+        self.signal.value = self.mask

@@ -20,7 +20,7 @@ import cocotb
 from cocotb.triggers import Event
 
 from tb.bfm.mem_bfm import _level
-from tb.bfm.raw import RawVector, drain
+from tb.bfm.raw import PauseMask, RawVector, drain
 
 RING = 256
 LANES = 4
@@ -79,17 +79,14 @@ class BatchAxiLiteMaster:
         self._r_rp = _level(dut.tbr_r_wp)
         self._writes: deque[_Pending] = deque()
         self._reads: deque[_Pending] = deque()
-        self.pause_mask = 0
         dut.tbr_wr_wp.value = self._wr_wp
         dut.tbr_rd_wp.value = self._rd_wp
-        dut.tbr_pause.value = 0
+        self.pauses = PauseMask(dut.tbr_pause, PAUSE_BIT)
         dut.tbr_en.value = 1
         self._task = cocotb.start_soon(self._run())
 
     def set_pause(self, channel: str, on: bool) -> None:
-        bit = 1 << PAUSE_BIT[channel]
-        self.pause_mask = (self.pause_mask | bit) if on else (self.pause_mask & ~bit)
-        self.dut.tbr_pause.value = self.pause_mask
+        self.pauses.set(channel, on)
 
     async def write(self, address: int, data: bytes) -> WriteResp:
         data = bytes(data)

@@ -254,6 +254,19 @@ class BenchSeq(uvm_sequence):
         f["hits_under_misses"] = {"misses": walkers, "hits": 8,
                                   "all_hits_before_first_miss": last_hit < first_miss}
 
+        # Register access round trips, from the cycle an access is issued (at a clock edge) to
+        # the cycle it returns: GERRORN read, then written back unchanged (acknowledges
+        # nothing).
+        plat = self.sess.plat
+        await self.bfm.edge()
+        start = self.bfm.cycle()
+        gerrorn = await plat.mmio_read32(R.OFFSETS["GERRORN"])
+        f["register_read_cycles"] = self.bfm.cycle() - start
+        await self.bfm.edge()
+        start = self.bfm.cycle()
+        await plat.mmio_write32(R.OFFSETS["GERRORN"], gerrorn)
+        f["register_write_cycles"] = self.bfm.cycle() - start
+
         # CMD_SYNC latency after a TLBI: from the CMDQ_PROD write to CONS passing the SYNC.
         q = self.sess.smmu.cmdq_drv
         for cmd in (CmdTlbiNhAsid(ASID=1), CmdSync(CS=SyncCS.SIG_NONE)):
