@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cocotb_tools.runner import get_results, get_runner
+from cocotb_tools.runner import Runner, Verilator, get_results, get_runner
 
 from tb.dut_config import PARAM_SETS
 
@@ -37,6 +37,8 @@ BUILD_ROOT = Path(os.environ.get("SMMU_BUILD_DIR") or ROOT / "build" / "sim")
 # batch translation port and memory-port counters; every smmu_top port keeps its name.
 TOPLEVEL = "smmu_tb"
 TB_HDL = ROOT / "tb" / "hdl" / "smmu_tb.sv"
+# The signals Python may reach on a Verilator build (see the file and _Verilator below).
+PUBLIC_VLT = ROOT / "tb" / "hdl" / "public.vlt"
 TEST_MODULE = "tb.tests"
 SIMULATORS = ("verilator", "icarus")
 
@@ -65,6 +67,22 @@ def rtl_sources() -> list[Path]:
 COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle"]
 
 
+class _Verilator(Verilator):
+    """cocotb's Verilator runner without ``--public-flat-rw``. That flag keeps every signal of
+    the design visible and so stops Verilator optimising any of them away; without it the
+    idle DUT simulates about twice as fast (`make bench`'s floor, docs/profile.md).
+    tb/hdl/public.vlt names the signals the testbench reads."""
+
+    def _build_command(self) -> list:
+        cmds = super()._build_command()
+        cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+        return cmds
+
+
+def _runner(sim: str) -> Runner:
+    return _Verilator() if sim == "verilator" else get_runner(sim)
+
+
 def build_dir(sim: str, params: str = "default", waves: bool = False,
               coverage: bool = False) -> Path:
     return BUILD_ROOT / f"{sim}-{params}{'-waves' if waves else ''}{'-cov' if coverage else ''}"
@@ -90,12 +108,12 @@ def build(sim: str, params: str = "default", waves: bool = False,
     bdir = build_dir(sim, params, waves, coverage)
     build_args: list[str] = []
     if sim == "verilator":
-        build_args += ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+        build_args += ["-O3", "--x-assign", "fast", "--x-initial", "fast", str(PUBLIC_VLT)]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
         if coverage:
             build_args += COVERAGE_ARGS
-    runner = get_runner(sim)
+    runner = _runner(sim)
     with _locked(bdir):
         runner.build(
             sources=[*rtl_sources(), TB_HDL],
@@ -137,7 +155,7 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
            **(extra_env or {})}
     # An exported COCOTB_RANDOM_SEED would silently override the seed we pass.
     os.environ.pop("COCOTB_RANDOM_SEED", None)
-    results = get_runner(sim).test(
+    results = _runner(sim).test(
         hdl_toplevel=TOPLEVEL,
         hdl_toplevel_lang="verilog",
         test_module=test_module,

@@ -34,21 +34,52 @@ def _sample_bad(kind: str) -> None:
     """The ways an access can miss a register."""
 
 
+REG_POINTS = {"bad": "smmu.regs.bad_access", "access": "smmu.regs.access"}
+
+
 class RegCoverage(uvm_subscriber):
-    """Every register access the register agent completed."""
+    """Every register access the register agent completed; counted by bin and sampled before
+    the report, as translations are (TranslationBatch)."""
+
+    def build_phase(self) -> None:
+        self.pending: Counter[tuple[str, str]] = Counter()  # (point, bin): hits
 
     def write(self, item: RegItem) -> None:
-        if item.addr % 4:
-            _sample_bad("misaligned_" + ("write" if item.write else "read"))
-            return
-        if item.write and len(item.data) != 4:
-            _sample_bad("partial_write")
-            return
-        name, _hi = RegisterFile._name(item.addr)
-        if name is None:
-            _sample_bad("unmapped")
-        else:
-            _sample_access(name, "write" if item.write else "read")
+        self.pending[reg_bin(item)] += 1
+
+    def extract_phase(self) -> None:
+        flush_reg_coverage(self.pending)
+
+
+def reg_bin(item: RegItem) -> tuple[str, object]:
+    """The point ("bad" or "access") and the bin a register access falls in."""
+    if item.addr % 4:
+        return "bad", "misaligned_" + ("write" if item.write else "read")
+    if item.write and len(item.data) != 4:
+        return "bad", "partial_write"
+    name, _hi = RegisterFile._name(item.addr)
+    if name is None:
+        return "bad", "unmapped"
+    return "access", (name, "write" if item.write else "read")
+
+
+def sample_reg(point: str, b: object) -> None:
+    """Sample one register access's bin through cocotb-coverage."""
+    if point == "bad":
+        _sample_bad(b)
+    else:
+        _sample_access(*b)  # type: ignore[misc]
+
+
+def flush_reg_coverage(pending: Counter) -> None:
+    """Sample each pending bin once through its point, then add the rest of its hits."""
+    for (point, b), n in pending.items():
+        ci = coverage_db[REG_POINTS[point]]
+        assert ci.at_least == 1  # (as in TranslationBatch.flush)
+        sample_reg(point, b)
+        for hit in ci.new_hits:
+            ci.detailed_coverage[hit] += n - 1
+    pending.clear()
 
 
 RESULTS = [r.name for r in Result]

@@ -54,7 +54,7 @@ class XlateScoreboard(uvm_component):
         self.by_result: Counter[str] = Counter()
         self.stale_accepted = 0
         self.errors: list[str] = []
-        self.expected_events: list[tuple[frozenset[int | None], str]] = []
+        self.expected_events: list[tuple[frozenset[int | None], TransItem]] = []
         self.events_checked = 0
         self.cmdq = CmdqConsumer(self.mem, self._queue, self.model.apply_command)
 
@@ -105,7 +105,7 @@ class XlateScoreboard(uvm_component):
         self.by_result[str(matching[0].resp.result.name)] += 1
         options = frozenset(oc.key()[1] for oc in matching)  # the records, encoded once
         if options != {None}:
-            self.expected_events.append((options, str(item)))
+            self.expected_events.append((options, item))  # named only if it fails
 
     def check_events(self, records: list, *, lossy: bool = False) -> None:
         """Match the records drained since the last call with the predicted ones: each

@@ -17,6 +17,8 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field, fields
+from functools import cached_property
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from models.arch.geometry import PAGE
@@ -50,7 +52,7 @@ class Req(TransReq):
         return self.kind.split("/", 1)[0]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RequestWeights:
     """Relative weight of each request category, and the access-type mix."""
 
@@ -77,8 +79,15 @@ class RequestWeights:
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if not f.name.startswith("p_")}
 
+    @cached_property
+    def draw_table(self) -> tuple[list[str], list[float]]:
+        """The categories with a weight, and their cumulative weights, for one draw."""
+        cats = {n: v for n, v in self.categories().items() if v > 0}
+        return list(cats), list(accumulate(cats.values()))
+
 
 CATEGORIES = tuple(RequestWeights().categories())
+_DEFAULT_WEIGHTS = RequestWeights()
 
 
 @dataclass
@@ -93,10 +102,9 @@ def random_request(world: World, rng: random.Random,
                    weights: RequestWeights | None = None) -> Req:
     """A request of a category drawn by ``weights``; impossible categories fall back to
     ``mapped``, then ``bad_sid``."""
-    w = weights or RequestWeights()
-    cats = w.categories()
-    names = [n for n in cats if cats[n] > 0]
-    cat = rng.choices(names, [cats[n] for n in names])[0]
+    w = weights or _DEFAULT_WEIGHTS
+    names, cum = w.draw_table
+    cat = rng.choices(names, cum_weights=cum)[0]
     for name in (cat, "mapped", "bad_sid"):
         for _ in range(8):
             got = _GENERATORS[name](world, rng, w)

@@ -170,6 +170,8 @@ class World:
     def foreign_global(self, ctx: Context | None, addr: int) -> bool:
         """Could ``addr`` (under any top-byte/IA masking) hit another context's global entry?
         An address with VA[55] set can only meet TTB1 entries, tagged by VA[55:0]."""
+        if not self.global_ranges:
+            return False
         owner = -1 if ctx is None else ctx.index
         if addr >> 55 & 1:
             cands = {addr & VA56}
