@@ -29,6 +29,7 @@ import cocotb
 from cocotb.triggers import Event, ReadWrite
 
 from tb.bfm.raw import PauseMask, RawVector, drain
+from tb.bfm.wake import SimWake
 
 RING = 256
 BEAT = 8  # bytes per beat (64-bit data)
@@ -93,7 +94,8 @@ class BatchAxiMemory:
         dut.tbm_r_wp.value = self._r_wp
         dut.tbm_b_wp.value = self._b_wp
         dut.tbm_en.value = 1
-        self._task = cocotb.start_soon(self._run())
+        self._wake = SimWake(dut.tbm_kick, self._serve)
+        self._wps = RawVector(dut.tbm_wps)
 
     def set_pause(self, channel: str, on: bool) -> None:
         self.pauses.set(channel, on)
@@ -110,25 +112,21 @@ class BatchAxiMemory:
         dut.tbm_rnd_p.value = min(255, round(p * 256))
         dut.tbm_rnd_runmask.value = max_run - 1
 
-    async def _run(self) -> None:
-        dut = self.dut
-        kick = dut.tbm_kick
-        wps = RawVector(dut.tbm_wps)
-        while True:
-            await kick.value_change
-            v = wps.read()
-            self._ar_rp = drain(self._ar, self._ar_rp, v & 0xFF,
-                                lambda e: self._read(Addr.unpack(e)))
-            self._aw_rp = drain(self._aw, self._aw_rp, v >> 8 & 0xFF,
-                                lambda e: self._aws.append(Addr.unpack(e)))
-            self._w_rp = drain(self._w, self._w_rp, v >> 16, self._take_w)
-            # AXI lets a W burst complete before its AW: writes are paired in order.
-            while self._aws and self._wbursts:
-                aw, beats = self._aws.popleft(), self._wbursts.popleft()
-                if len(beats) != aw.len + 1:
-                    raise AssertionError(f"memory port: {len(beats)} W beats for AWLEN {aw.len}")
-                self._write(aw, beats)
-            self._commit()
+    def _serve(self) -> None:
+        """On a kick: every AR, AW and W handshake since the last one."""
+        v = self._wps.read()
+        self._ar_rp = drain(self._ar, self._ar_rp, v & 0xFF,
+                            lambda e: self._read(Addr.unpack(e)))
+        self._aw_rp = drain(self._aw, self._aw_rp, v >> 8 & 0xFF,
+                            lambda e: self._aws.append(Addr.unpack(e)))
+        self._w_rp = drain(self._w, self._w_rp, v >> 16, self._take_w)
+        # AXI lets a W burst complete before its AW: writes are paired in order.
+        while self._aws and self._wbursts:
+            aw, beats = self._aws.popleft(), self._wbursts.popleft()
+            if len(beats) != aw.len + 1:
+                raise AssertionError(f"memory port: {len(beats)} W beats for AWLEN {aw.len}")
+            self._write(aw, beats)
+        self._commit()
 
     def _take_w(self, v: int) -> None:
         self._wbeats.append((v & 0xFFFF_FFFF_FFFF_FFFF, v >> 64 & 0xFF))

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections import deque
 from typing import NamedTuple
 
-import cocotb
 from cocotb.triggers import Event
 
 from tb.bfm.mem_bfm import _level
 from tb.bfm.raw import PauseMask, RawVector, drain
+from tb.bfm.wake import SimWake
 
 RING = 256
 LANES = 4
@@ -83,7 +83,8 @@ class BatchAxiLiteMaster:
         dut.tbr_rd_wp.value = self._rd_wp
         self.pauses = PauseMask(dut.tbr_pause, PAUSE_BIT)
         dut.tbr_en.value = 1
-        self._task = cocotb.start_soon(self._run())
+        self._wps = RawVector(dut.tbr_wps)
+        self._wake = SimWake(dut.tbr_kick, self._serve)
 
     def set_pause(self, channel: str, on: bool) -> None:
         self.pauses.set(channel, on)
@@ -119,15 +120,11 @@ class BatchAxiLiteMaster:
         assert isinstance(op.result, ReadResp)
         return op.result
 
-    async def _run(self) -> None:
-        dut = self.dut
-        kick = dut.tbr_kick
-        wps = RawVector(dut.tbr_wps)
-        while True:
-            await kick.value_change
-            v = wps.read()
-            self._b_rp = drain(self._b, self._b_rp, v & 0xFF, self._complete_write)
-            self._r_rp = drain(self._r, self._r_rp, v >> 8, self._complete_read)
+    def _serve(self) -> None:
+        """On a kick: every B and R entry filed since the last one."""
+        v = self._wps.read()
+        self._b_rp = drain(self._b, self._b_rp, v & 0xFF, self._complete_write)
+        self._r_rp = drain(self._r, self._r_rp, v >> 8, self._complete_read)
 
     def _complete_write(self, resp: int) -> None:
         if not self._writes:

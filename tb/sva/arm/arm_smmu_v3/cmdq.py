@@ -24,6 +24,7 @@ log = logging.getLogger("sva.smmu.cmdq")
 
 CMD_BYTES = Command.SIZE
 BATCH_MAX = 64  # Linux CMDQ_BATCH_ENTRIES on 64-bit
+STALL_POLLS = 3  # polls of an unmoved CMDQ_CONS before GERROR is read
 
 
 @dataclass
@@ -99,16 +100,21 @@ class CommandQueue:
     async def _wait_consumed(self, target: int) -> None:
         """Poll until CONS has passed ``target`` (every entry before it was consumed)."""
         deadline = self.plat.now_ns() + self.timeout_ns
-        last = None
+        last, still = None, 0
         while True:
             cons = await self._cons()
-            # GERROR is only worth a look once the consumer seems to have stopped.
-            if cons == last and await self._check_error(cons):
-                last = None
-                continue
-            last = cons
             if R.q_empty(target, cons, self.shift):
                 return
+            # GERROR is only worth a look once the consumer seems to have stopped: CONS
+            # unchanged over STALL_POLLS polls, where a CMD_SYNC waiting for walks in flight
+            # would otherwise cost two reads per poll. (Linux has its GERROR interrupt
+            # handler repair the queue while the CPU polls; this single-threaded driver
+            # looks itself.)
+            still = still + 1 if cons == last else 0
+            last = cons
+            if still >= STALL_POLLS and await self._check_error(cons):
+                last, still = None, 0
+                continue
             if self.plat.now_ns() >= deadline:
                 raise SmmuTimeout(f"CMD_SYNC timeout: PROD={target:#x} CONS={cons:#x}")
             await self.plat.sleep_ns(self.poll_ns)
