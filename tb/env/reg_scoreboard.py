@@ -24,6 +24,16 @@ def expected_resp(item: RegItem) -> int:
     return RESP_OKAY
 
 
+# Engine-owned registers a read is checked against: the EngineRegs check, and the engines
+# (CR0 bits) of which one must be on for the register to move.
+_HW_CHECKS = {"CMDQ_CONS": ("check_cmdq_cons", ("CMDQEN",)),
+              "EVENTQ_PROD": ("check_eventq_prod", ("EVENTQEN",)),
+              "GERROR": ("check_gerror", ("CMDQEN", "EVENTQEN"))}
+# What those checks read: each must be known.
+_HW_KNOWN = frozenset({"CMDQ_CONS", "CMDQ_PROD", "CMDQ_BASE", "GERROR", "GERRORN",
+                       "EVENTQ_PROD", "EVENTQ_CONS", "EVENTQ_BASE"})
+
+
 class RegScoreboard(uvm_subscriber):
     def build_phase(self) -> None:
         self.model = RegisterFile(env_cfg(self).smmu, lagging=True)
@@ -124,23 +134,18 @@ class RegScoreboard(uvm_subscriber):
 
     def _hw_owned(self, name: str, got: int) -> str | None:
         """None when this read is not governed by an engine; else '' if fine or an error."""
+        if name not in _HW_CHECKS:
+            return None
+        check, engines = _HW_CHECKS[name]
+        if not any(self._engine_on(e) for e in engines):
+            return None
         # The check needs the software-owned side known, and the last value of the engine-
         # owned ones known up to the engine's own progress (`moved`), not a guarded write
         # whose outcome depended on timing.
-        unknown = self.model.indeterminate - self.moved
-        v, known = self.model.v, not unknown & {
-            "CMDQ_CONS", "CMDQ_PROD", "CMDQ_BASE", "GERROR", "GERRORN", "EVENTQ_PROD",
-            "EVENTQ_CONS", "EVENTQ_BASE"}
-        checks = {"CMDQ_CONS": (self.engines.check_cmdq_cons, self._engine_on("CMDQEN")),
-                  "EVENTQ_PROD": (self.engines.check_eventq_prod, self._engine_on("EVENTQEN")),
-                  "GERROR": (self.engines.check_gerror,
-                             self._engine_on("CMDQEN") or self._engine_on("EVENTQEN"))}
-        if name not in checks or not checks[name][1]:
-            return None
-        if not known:
+        if (self.model.indeterminate - self.moved) & _HW_KNOWN:
             return ""
         self.reads_hw_checked += 1
-        return checks[name][0](v, got)
+        return getattr(self.engines, check)(self.model.v, got)
 
     def check_phase(self) -> None:
         self.logger.info("register scoreboard: %d reads checked exactly (%d timing-dependent), "
