@@ -67,7 +67,7 @@ class TransItem:
 
     @property
     def req(self) -> TransReq:
-        return TransReq(**{k: getattr(self, k) for k in REQ_FIELDS})
+        return TransReq(self.sid, self.ssv, self.ssid, self.addr, self.rnw, self.ind, self.pnu)
 
     @property
     def latency(self) -> int:
@@ -98,6 +98,8 @@ class TransBurst(uvm_sequence_item):
 
 
 WAKE_WAIT = 32  # cycles
+# TransItem.req passes the request fields in this order.
+assert REQ_FIELDS == ("sid", "ssv", "ssid", "addr", "rnw", "ind", "pnu")
 
 
 class XlateDriver(uvm_driver):

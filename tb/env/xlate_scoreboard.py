@@ -29,7 +29,13 @@ def same(resp: TransResp, rsp: dict[str, int]) -> bool:
     """Whether the RTL's response equals a model response in every field: the port contract
     gives each field a value for every result (0 where it means nothing), so a stray PA or
     attribute on an abort is a mismatch too."""
-    return all(int(getattr(resp, k)) == rsp[k] for k in RESP_FIELDS)
+    return (resp.result == rsp["result"] and resp.pa == rsp["pa"] and resp.perm == rsp["perm"]
+            and resp.attr == rsp["attr"] and resp.sh == rsp["sh"]
+            and resp.fault == rsp["fault"])
+
+
+# `same` names every response field.
+assert RESP_FIELDS == ("result", "pa", "perm", "attr", "sh", "fault")
 
 
 class _Tap(uvm_subscriber):

@@ -179,7 +179,12 @@ class World:
             cands = {addr & ((1 << b) - 1) for b in (48, 56, 64)}
             if ctx is not None:
                 cands.add(addr & ((1 << ctx.ia) - 1))
-        return any(o != owner and s <= a < e for s, e, o in self.global_ranges for a in cands)
+        for s, e, o in self.global_ranges:  # (plain loops: this runs for every request)
+            if o != owner:
+                for a in cands:
+                    if s <= a < e:
+                        return True
+        return False
 
     # -- contexts ------------------------------------------------------------------------------
     def _build_contexts(self, rng: random.Random) -> None:
