@@ -41,6 +41,7 @@ class CommandQueue:
         self.base = base
         self.shift = shift
         self.prod = 0          # software copy: index + wrap
+        self.cons = 0          # the last CMDQ_CONS read (Linux: cmdq->q.llq.cons)
         self.timeout_ns = timeout_ns
         self.poll_ns = poll_ns
         self.stats = CmdqStats()
@@ -50,9 +51,15 @@ class CommandQueue:
         return self.base + R.q_index(ptr, self.shift) * CMD_BYTES
 
     async def _cons(self) -> int:
-        return await self.plat.mmio_read32(R.OFFSETS["CMDQ_CONS"])
+        self.cons = await self.plat.mmio_read32(R.OFFSETS["CMDQ_CONS"])
+        return self.cons
 
     async def _wait_space(self, n: int) -> None:
+        # As arm_smmu_cmdq_issue_cmdlist: space is judged on the last CONS read (CONS only
+        # moves forward, so that view never shows more space than there is), and CMDQ_CONS
+        # is read again only when it shows too little (arm_smmu_cmdq_poll_until_not_full).
+        if (1 << self.shift) - R.q_used(self.prod, self.cons, self.shift) >= n:
+            return
         deadline = self.plat.now_ns() + self.timeout_ns
         last = None
         while True:
