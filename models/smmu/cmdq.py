@@ -35,6 +35,8 @@ _S2 = (C.CmdTlbiS12Vmall, C.CmdTlbiS2Ipa)
 class CommandQueue:
     def __init__(self, cfg: SmmuConfig, regs: RegisterFile, mem: PhysicalMemory,
                  invalidate: Callable[[Any], None]) -> None:
+        # invalidate: every other consumed command goes there (invalidations, prefetches,
+        # CMD_RESUME, CMD_STALL_TERM)
         self.cfg = cfg
         self.regs = regs
         self.mem = mem
@@ -122,8 +124,8 @@ class CommandQueue:
             if smmuen:
                 self.atc_invalidations.append(cmd)
         else:
-            # Invalidations; prefetches are hints (no-ops); RESUME/STALL_TERM find no stalled
-            # transaction to act on (stalls are not implemented).
+            # Invalidations, RESUME and STALL_TERM (SmmuModel._command); prefetches are hints
+            # (no-ops).
             self.invalidate(cmd)
 
 

@@ -8,7 +8,9 @@ lost (PROD does not move); until software acknowledges the error, records are di
 (§7.2.1, §7.5). The base is aligned to the queue's size (§6.3.29). Records produced while
 the queue (CR0ACK.EVENTQEN) or the SMMU is disabled are discarded: nobody is reading.
 
-Stall records are never produced (stalls are not implemented), so none is ever delayed.
+A stall record (Stall=1) is never discarded and never signals an overflow (§3.12.2, §7.4):
+the model writes one only where ``writable()``, and otherwise keeps the stalled transaction
+until the queue is writable again (models/smmu/stall.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,19 @@ class EventQueue:
     def enabled(self) -> bool:
         cr0 = R.CR0.from_int(self.regs.hw_value("CR0ACK"))
         return bool(cr0.EVENTQEN and cr0.SMMUEN)
+
+    def usable(self) -> bool:
+        """Enabled, and no EVENTQ_ABT_ERR waiting for its acknowledgement."""
+        return self.enabled() and not (
+            self.regs.gerror_active() & R.GERROR.field("EVENTQ_ABT_ERR").mask)
+
+    def writable(self) -> bool:
+        """Whether a record could be written now: usable, with space."""
+        if not self.usable():
+            return False
+        prod = R.EVENTQ_PROD.from_int(self.regs.hw_value("EVENTQ_PROD"))
+        cons = R.EVENTQ_CONS.from_int(self.regs.hw_value("EVENTQ_CONS"))
+        return not R.q_full(prod.WR, cons.RD, self._log2size())
 
     def write(self, event: Event) -> bool:
         """Try to append one record; True if it became visible."""

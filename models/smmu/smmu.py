@@ -13,11 +13,14 @@ Two users:
   its completion guarantees them).
 
 The register file is non-lagging: CR0ACK/IRQ_CTRLACK follow at once. The engines run
-synchronously: commands are consumed on every CMDQ_PROD, GERRORN or CR0 write.
+synchronously: commands are consumed on every CMDQ_PROD, GERRORN or CR0 write. Stalled
+transactions (CD.S=1) are held in ``stalls`` until CMD_RESUME or CMD_STALL_TERM ends them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any, Literal
 
 from models.arch import commands as C
@@ -27,13 +30,15 @@ from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
 from models.smmu.config import SmmuConfig
 from models.smmu.evtq import EventQueue
-from models.smmu.port import TransReq, TransResp
+from models.smmu.port import Result, TransReq, TransResp
 from models.smmu.regfile import RegisterFile
+from models.smmu.stall import Stalled, StallUnit
 from models.smmu.xlate import Outcome, XlateRegs
 
 __all__ = ["SmmuModel"]
 
 _KICK = {R.OFFSETS["CMDQ_PROD"], R.OFFSETS["GERRORN"], R.OFFSETS["CR0"]}
+_CR0 = R.OFFSETS["CR0"]
 
 
 class SmmuModel:
@@ -49,8 +54,9 @@ class SmmuModel:
         self.regs = RegisterFile(cfg)
         # memo=False: the reference enumeration (every combination replayed), for checking
         self.caches = CacheEnvelope(cfg, mem, self.xlate_regs, memo=memo)
-        self.cmdq = CommandQueue(cfg, self.regs, mem, self.caches.invalidate)
+        self.cmdq = CommandQueue(cfg, self.regs, mem, self._command)
         self.evtq = EventQueue(cfg, self.regs, mem)
+        self.stalls = StallUnit(cfg.STALL_MAX, cfg.TERM_MODEL)
         self._pending: list[Any] = []  # scoreboard-observed invalidations awaiting a SYNC
 
     # ---- register interface ---------------------------------------------------------------
@@ -59,8 +65,14 @@ class SmmuModel:
 
     def mmio_write32(self, offset: int, value: int) -> None:
         self.regs.write(offset, value)
-        if offset in _KICK and not self.predictor:
+        if self.predictor:
+            return
+        if offset in _KICK:
             self.process_commands()
+        if offset == _CR0 and not R.CR0.from_int(self.regs.hw_value("CR0ACK")).SMMUEN:
+            self.stalls.terminate_all()
+        if self.stalls.held:
+            self._retry_waiting()
 
     def xlate_regs(self) -> XlateRegs:
         v = self.regs.hw_value
@@ -72,12 +84,83 @@ class SmmuModel:
         """Consume commands until the queue is empty or a command fails."""
         return self.cmdq.process()
 
-    def translate(self, req: TransReq) -> TransResp:
-        """Translate one transaction deterministically and record its event, if any."""
+    def accepting(self) -> bool:
+        """Whether a new transaction is taken: not while IDR5.STALL_MAX are held."""
+        return not self.stalls.full()
+
+    def translate(self, req: TransReq,
+                  on_done: Callable[[TransResp], None] | None = None) -> TransResp | None:
+        """Translate one transaction deterministically and record its event, if any. A
+        transaction that stalls returns None and is held (models/smmu/stall.py); its
+        response goes to ``on_done`` once CMD_RESUME or CMD_STALL_TERM ends it. Only offer
+        a transaction while ``accepting()``."""
         outcome = self.caches.resolve(req, fresh_first=self.policy == "fresh")
+        if outcome.stall:
+            return self._stall(req, outcome, on_done)
         if outcome.event is not None:
             self.evtq.write(outcome.event)
         return outcome.resp
+
+    # ---- stalls (§3.12.2) -----------------------------------------------------------------
+    def _stall(self, req: TransReq, outcome: Outcome,
+               on_done: Callable[[TransResp], None] | None) -> TransResp | None:
+        assert outcome.event is not None
+        entry = Stalled(req, outcome.resp.fault, None, on_done)
+        if not self.evtq.usable():
+            # No record could reach software: terminated, not held out of sight.
+            self.stalls.stats["aborted_unrecordable"] += 1
+            return outcome.resp
+        if not self.evtq.writable():
+            # Full: held with no record (so never an overflow) until the queue is writable.
+            self.stalls.hold(entry)
+            self.stalls.stats["record_waits"] += 1
+            return None
+        entry.stag = self.stalls.alloc_stag()
+        if not self.evtq.write(dataclasses.replace(outcome.event, STAG=entry.stag)):
+            self.stalls.stats["aborted_unrecordable"] += 1  # the record write aborted
+            return outcome.resp
+        self.stalls.hold(entry)
+        return None
+
+    def _retry_waiting(self) -> None:
+        """Held transactions without a record: retried as newly arrived while the event
+        queue is writable; terminated once no record can be written at all."""
+        for entry in self.stalls.waiting():
+            if not self.evtq.usable():
+                self.stalls.terminate(entry, Result.ABORT)
+                continue
+            if not self.evtq.writable():
+                return
+            self.stalls.release(entry)
+            self.stalls.stats["record_retries"] += 1
+            self._finish(entry, self.translate(entry.req, entry.on_done))
+
+    @staticmethod
+    def _finish(entry: Stalled, resp: TransResp | None) -> None:
+        if resp is not None and entry.on_done is not None:
+            entry.on_done(resp)
+
+    def resume(self, cmd: C.CmdResume) -> None:
+        """CMD_RESUME: retry or terminate the transaction (StreamID, STAG) names, if any."""
+        entry = self.stalls.find(cmd.StreamID, cmd.STAG)
+        if entry is None:
+            self.stalls.stats["resume_no_match"] += 1
+            return
+        if cmd.Ac:
+            self.stalls.release(entry)
+            self.stalls.stats["retried"] += 1
+            self._finish(entry, self.translate(entry.req, entry.on_done))
+        else:
+            self.stalls.terminate(entry, self.stalls.termination(bool(cmd.Ab)))
+
+    def _command(self, cmd: Any) -> None:
+        """A consumed command other than CMD_SYNC, PRI_RESP and ATC_INV."""
+        if isinstance(cmd, C.CmdResume):
+            self.resume(cmd)
+        elif isinstance(cmd, C.CmdStallTerm):
+            self.stalls.terminate_stream(cmd.StreamID)
+        else:
+            self.caches.invalidate(cmd)
 
     # ---- interrupts (wired, level) --------------------------------------------------------
     @property

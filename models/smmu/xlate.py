@@ -61,12 +61,17 @@ class Outcome:
 
     resp: TransResp
     event: Event | None = None
+    # The transaction stalls (CD.S=1, §3.12.2): no response until CMD_RESUME or
+    # CMD_STALL_TERM; ``resp`` is then what a termination as an abort gives, and ``event`` the
+    # record with Stall=1 and a STAG still to be chosen (STAG=0 here).
+    stall: bool = False
 
     def __post_init__(self) -> None:
         # Outcomes are hashed and compared many times while the envelope is enumerated;
         # encoding the record once (records are never changed after this) keeps that cheap.
         object.__setattr__(self, "_key",
-                           (self.resp, None if self.event is None else self.event.to_int()))
+                           (self.resp, None if self.event is None else self.event.to_int(),
+                            self.stall))
 
     def key(self) -> tuple[TransResp, int | None]:
         return self._key  # type: ignore[attr-defined]
@@ -295,16 +300,23 @@ class _Ctx:
         return _Stop(_config_outcome(eid, record, tuple(fields.items())))
 
     def xlate_fault(self, eid: EventID, cd: CD | None, **fields: int) -> _Stop:
-        """Translation-class fault: {A, R} of the CD (§3.2); without a CD, abort and record."""
+        """Translation-class fault: {S, A, R} of the CD (§3.2); without a CD, abort and
+        record."""
         r = self.req
+        xlate = cd is not None and eid in TRANSLATION_CLASS
+        # §3.2 (ref): "S=1: stall + event (R treated as 1)". CD.S=1 is ILLEGAL (C_BAD_CD,
+        # checked before) where STALL_MODEL=0b01 and with STE.S1STALLD=1.
+        stall = xlate and bool(cd.S)  # type: ignore[union-attr]
         ev = make_event(eid, **self.ids(), PnU=self.pnu, InD=self.ind, RnW=r.rnw,
-                        CLASS=fields.pop("CLASS", EventClass.IN), InputAddr=r.addr, **fields)
-        if cd is None or eid not in TRANSLATION_CLASS:
+                        CLASS=fields.pop("CLASS", EventClass.IN), InputAddr=r.addr,
+                        Stall=int(stall), **fields)
+        if not xlate:
             return _Stop(Outcome(TransResp(Result.ABORT, fault=int(eid)), ev))
-        # choice: CD.S=1 (stall) is never legal in the configs modelled; treated as R=1.
-        record = cd.R or cd.S
+        assert cd is not None
+        if stall:
+            return _Stop(Outcome(TransResp(Result.ABORT, fault=int(eid)), ev, stall=True))
         result = Result.ABORT if cd.A else Result.RAZ_WI
-        return _Stop(Outcome(TransResp(result, fault=int(eid)), ev if record else None))
+        return _Stop(Outcome(TransResp(result, fault=int(eid)), ev if cd.R else None))
 
 
 # ---- stream table (§2.4) -----------------------------------------------------------------
