@@ -56,7 +56,8 @@ def test_cerror_ill_and_recovery(name: str) -> None:
 
 
 def test_legal_feature_commands() -> None:
-    b = Bench(DEFAULT.replace(ATS=1, PRI=1, STALL_MODEL=R.StallModel.STALL_AND_TERMINATE))
+    b = Bench(DEFAULT.replace(ATS=1, PRI=1, STALL_MODEL=R.StallModel.STALL_AND_TERMINATE,
+                              STALL_MAX=1))
     b.cmd(C.CmdPriResp(StreamID=1, Resp=2), C.CmdAtcInv(StreamID=1, Size=52),
           C.CmdResume(StreamID=1, STAG=2), C.CmdStallTerm(StreamID=1),
           C.CmdPrefetchConfig(StreamID=1), C.CmdPrefetchAddr(StreamID=1, Addr=0x1000),

@@ -3,6 +3,8 @@ process's own page tables, and every mm change reaches the SMMU before the CPU f
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from models.arch.commands import CmdCfgiCd, CmdTlbiNhAsid, CmdTlbiNhVa
@@ -315,9 +317,9 @@ def test_enable_sva_requirements():
     assert plain.iommu.sva_param.max_pasid == (1 << 16) - 1  # min(SSIDSIZE, PASID bits)
     h = bind(rig, plain, mm)
     with pytest.raises(SvaError, match="EBUSY"):
-        rig.drv.dev_disable_sva(plain)
+        asyncio.run(rig.drv.dev_disable_sva(plain))
     unbind(rig, h)
-    rig.drv.dev_disable_sva(plain)
+    asyncio.run(rig.drv.dev_disable_sva(plain))
     assert not plain.sva_enabled
 
 

@@ -64,6 +64,9 @@ class SmmuConfig:
             raise ValueError("SmmuConfig: HYP must be 0 without stage 2 (S2P=0)")
         if self.STALL_MODEL not in R.StallModel._value2member_map_:
             raise ValueError(f"SmmuConfig: STALL_MODEL={self.STALL_MODEL} is reserved")
+        if self.STALL_MODEL != R.StallModel.TERMINATE_ONLY and not self.STALL_MAX:
+            raise ValueError("SmmuConfig: a stall model needs IDR5.STALL_MAX >= 1 (the "
+                             "transactions it can hold)")
 
     @functools.cached_property
     def pa_bits(self) -> int:

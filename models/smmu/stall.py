@@ -61,7 +61,9 @@ class StallUnit:
 
     # ---- state ------------------------------------------------------------------------
     def full(self) -> bool:
-        return len(self.held) >= self.stall_max
+        """STALL_MAX transactions held (an SMMU that cannot stall holds none, whatever its
+        STALL_MAX of 0 says)."""
+        return bool(self.held) and len(self.held) >= self.stall_max
 
     def stags(self) -> set[int]:
         return {s.stag for s in self.held if s.stag is not None}

@@ -6,9 +6,11 @@ only ``sleep_ns`` advances, so polling loops terminate.
 
 from __future__ import annotations
 
+import asyncio
+
 from models.memory import FrameAllocator, PhysicalMemory
 from models.smmu.config import SmmuConfig
-from models.smmu.port import TransReq
+from models.smmu.port import TransReq, TransResp
 from models.smmu.smmu import SmmuModel
 
 # Where the software stack allocates tables and queues; device buffers live elsewhere.
@@ -24,6 +26,8 @@ class ModelPlatform:
         self.regs = self.model.regs
         self._now = 0.0
         self.mmio_log: list[tuple[str, int, int]] = []
+        self.stalled = 0        # transactions that waited for a CMD_RESUME
+        self.ingress_waits = 0  # steps a transaction waited while STALL_MAX were held
 
     async def mmio_read32(self, offset: int) -> int:
         val = self.model.mmio_read32(offset)
@@ -40,9 +44,21 @@ class ModelPlatform:
     async def sleep_ns(self, ns: float) -> None:
         self._now += ns
 
+    def irq_line(self, name: str) -> bool:
+        return bool(getattr(self.model, f"irq_{name}"))
+
     async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
                         pnu: int) -> dict[str, int]:
-        """One transaction on the model's translation port (docs/port-contract.md fields)."""
+        """One transaction on the model's translation port (docs/port-contract.md fields).
+        A transaction that stalls waits for its response (CMD_RESUME, CMD_STALL_TERM); while
+        IDR5.STALL_MAX transactions are held, a new one waits to be taken."""
+        while not self.model.accepting():
+            self.ingress_waits += 1
+            await asyncio.sleep(0)
+        done: asyncio.Future[TransResp] = asyncio.get_running_loop().create_future()
         r = self.model.translate(TransReq(sid=sid, ssv=ssv, ssid=ssid, addr=va, rnw=rnw,
-                                          ind=ind, pnu=pnu))
+                                          ind=ind, pnu=pnu), done.set_result)
+        if r is None:
+            self.stalled += 1
+            r = await done
         return r.fields()

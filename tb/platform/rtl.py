@@ -69,6 +69,9 @@ class CocotbPlatform:
     def now_ns(self) -> float:
         return self._bfm.now_ns()
 
+    def irq_line(self, name: str) -> bool:
+        return bool(self._bfm.irq(name))
+
     async def sleep_ns(self, ns: float) -> None:
         await Timer(max(1, round(ns)), unit="ns")
 

@@ -23,7 +23,7 @@ from models.cpu.mm import MM
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.isolation import IsolationChecker
-from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
+from tb.sva.arm.arm_smmu_v3.fault import arm_smmu_evtq_thread
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu_sva import IommuBond, sva_bind_device, sva_get_pasid, sva_unbind_device
 from tb.sva.platform import Platform
@@ -83,7 +83,7 @@ class SvaBench:
         self.checker = IsolationChecker(frames=sys.frames)
         self.engines: dict[str, DmaEngine] = {}
         self.masters: dict[str, Master] = {}
-        self.evtq = EventQueue(self.plat, self.drv.smmu.evtq.base, self.drv.smmu.evtq.shift)
+        self.evtq = self.drv.evtq_consumer
         self.events: Counter[str] = Counter()
         self.binds = 0
         self.unbinds = 0
@@ -98,8 +98,10 @@ class SvaBench:
 
     # ---- the pieces ------------------------------------------------------------------------
     async def device(self, name: str, sid: int, *, sva: bool = True,
-                     pasid_bits: int = 20) -> DmaEngine:
-        m = await self.sys.master(name, [sid], pasid_bits=pasid_bits, sva=sva)
+                     pasid_bits: int = 20, stall: bool = False) -> DmaEngine:
+        """A DMA engine; ``stall``: the firmware marks it "dma-can-stall", so on an SMMU that
+        can stall its SVA takes I/O page faults."""
+        m = await self.sys.master(name, [sid], pasid_bits=pasid_bits, sva=sva, stall=stall)
         eng = DmaEngine(name, sid, self.plat.mem, self.backend.translate)
         eng.observers.append(self.checker.observe)
         self.checker.attached(sid, m.domain)
@@ -144,15 +146,42 @@ class SvaBench:
             await self.backend.cpu(mm.exit)
 
     async def drain_events(self) -> list[int]:
-        """CMD_SYNC (records of completed transactions become visible), then drain; on the
-        RTL the scoreboard matches them with the model's predictions."""
+        """CMD_SYNC (records of completed transactions become visible), then the driver's
+        event thread (stall records become I/O page faults); on the RTL the scoreboard
+        matches the records with the model's predictions."""
         await self.drv.smmu.cmdq_drv.sync()
-        records = await self.evtq.drain()
+        return await self._evtq_thread()
+
+    async def _evtq_thread(self) -> list[int]:
+        records = await arm_smmu_evtq_thread(self.drv)
         self.backend.check_events(records)
         ids = [r.EventID for r in records]
         self.events.update(EventID(i).name if i in EventID._value2member_map_ else hex(i)
                            for i in ids)
         return ids
+
+    async def serviced(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]:
+        """Run ``coros`` together with the event-queue interrupt thread: whenever the wired
+        event-queue interrupt is up, the driver's event thread runs (stall faults reported,
+        handled and answered). Returns the coroutines' results once all have finished."""
+        results: list[Any] = []
+        running = True
+
+        async def jobs() -> None:
+            nonlocal running
+            try:
+                results.extend(await self.backend.gather(*coros))
+            finally:
+                running = False
+
+        async def irq_thread() -> None:
+            while running:
+                if self.plat.irq_line("eventq"):
+                    await self._evtq_thread()
+                await self.backend.pause(1)
+
+        await self.backend.gather(jobs(), irq_thread())
+        return results
 
     def finish(self) -> None:
         v = self.checker.violations

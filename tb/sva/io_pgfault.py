@@ -36,8 +36,8 @@ from models.cpu.mm import MM, FaultResult
 from models.cpu.pgprot import PROT_EXEC, PROT_READ, PROT_WRITE
 
 __all__ = [
-    "IommuFault", "IommuFaultPerm", "IommuPageResponse", "IopfError", "IopfGroup", "IopfQueue",
-    "PageReqFlags", "PageResponseCode", "iommu_sva_handle_iopf",
+    "IommuFault", "IommuFaultPerm", "IommuPageResponse", "IopfError", "IopfGroup",
+    "IopfHandler", "IopfQueue", "PageReqFlags", "PageResponseCode", "iommu_sva_handle_iopf",
 ]
 
 log = logging.getLogger("sva.iopf")
@@ -134,8 +134,12 @@ class IopfDeviceParam:
 class IopfQueue:
     """struct iopf_queue: the devices of one IOMMU and the groups waiting for the worker."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str,
+                 flush_hw: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.name = name
+        # v5 iopf_queue_alloc(name, flush, cookie): the driver's low-level flush (its event
+        # or PRI queue drained into this queue), run first by flush_dev.
+        self.flush_hw = flush_hw
         self.devices: dict[int, tuple[Any, IopfDeviceParam]] = {}
         self.work: deque[IopfGroup] = deque()
         self.stats = {"reported": 0, "groups": 0, "responses": 0, "dropped_responses": 0,
@@ -217,6 +221,8 @@ class IopfQueue:
         driver must have flushed its own hardware queue first (and stopped new faults)."""
         if self.param(dev) is None:
             raise IopfError(f"-ENODEV: {dev.name} is not on IOPF queue {self.name}")
+        if self.flush_hw is not None:
+            await self.flush_hw()
         await self.run()
 
     async def page_response(self, dev: Any, resp: IommuPageResponse) -> None:

@@ -64,8 +64,12 @@ class IommuOps(Protocol):
       command queue, which awaits the platform.
     - ``domain_alloc`` takes no type: only DMA (stage-1, unmanaged) domains exist.
     - Refusals raise (:class:`IommuError` and its subclasses) instead of returning an errno.
-    - The feature calls take ``without_iopf``: IOPF is not modelled yet, and it lets SVA be
-      enabled on a device that can neither stall nor issue PRI requests.
+    - The feature calls take ``without_iopf``: it lets SVA be enabled on a device that can
+      neither stall nor issue PRI requests (its DMA then only reaches pages the CPU already
+      populated).
+    - ``dev_disable_feat`` is a coroutine: removing the device from its IOPF queue answers
+      its pending faults, through the command queue.
+    - ``page_response`` takes the fault it answers (Linux passes the iommu_fault_event).
     - ``dev_feat_blockers`` has no Linux counterpart: why ``dev_has_feat`` says no.
     - There is no ``sva_get_pasid``: the bond knows its PASID (iommu_sva_get_pasid).
     """
@@ -79,9 +83,10 @@ class IommuOps(Protocol):
                      without_iopf: bool = False) -> bool: ...
     def dev_enable_feat(self, dev: Device, feat: IommuDevFeature, *,
                         without_iopf: bool = False) -> None: ...
-    def dev_disable_feat(self, dev: Device, feat: IommuDevFeature) -> None: ...
+    async def dev_disable_feat(self, dev: Device, feat: IommuDevFeature) -> None: ...
     async def sva_bind(self, dev: Device, mm: MM, drvdata: Any) -> IommuSvaHandle: ...
     async def sva_unbind(self, handle: IommuSvaHandle) -> None: ...
+    async def page_response(self, dev: Device, fault: Any, resp: Any) -> None: ...
 
 
 @dataclass(eq=False)
@@ -98,14 +103,16 @@ class DevIommu:
     """struct dev_iommu: the IOMMU layer's state of one device (dev->iommu).
 
     ``priv`` is the driver's private data (dev_iommu_priv_get): for the SMMUv3 driver, the
-    driver instance that probed the device. The IOPF layer will add its per-device queue
-    parameters here (Linux dev->iommu->iopf_param).
+    driver instance that probed the device. ``iopf_param`` is the device's state in its IOPF
+    queue (Linux dev->iommu->fault_param; io_pgfault.IopfDeviceParam) while it takes I/O
+    page faults.
     """
 
     ops: IommuOps
     priv: Any = None
     sva_param: IommuSvaParam | None = None  # iommu_sva_enable .. iommu_sva_disable
     sva_without_iopf: bool = False          # SVA enabled on a device that cannot fault
+    iopf_param: Any = None                  # io_pgfault.IopfDeviceParam
 
 
 def dev_iommu_ops(dev: Device) -> IommuOps:
@@ -142,5 +149,5 @@ def iommu_dev_enable_feature(dev: Device, feat: IommuDevFeature, *,
     dev_iommu_ops(dev).dev_enable_feat(dev, feat, without_iopf=without_iopf)
 
 
-def iommu_dev_disable_feature(dev: Device, feat: IommuDevFeature) -> None:
-    dev_iommu_ops(dev).dev_disable_feat(dev, feat)
+async def iommu_dev_disable_feature(dev: Device, feat: IommuDevFeature) -> None:
+    await dev_iommu_ops(dev).dev_disable_feat(dev, feat)

@@ -16,9 +16,14 @@ driver's shared context; a later device whose range does not contain that PASID 
 with -EOVERFLOW (later mainline; v5 did not check). Unbind runs in the order of §8.8 and frees
 the PASID last, so it can be reused only after the CD is gone and the TLB invalidated.
 
-The device driver's contract (not checkable here): it stopped DMA on the PASID before unbind.
-IOPF is not modelled yet, so the fault-queue flush of unbind step 2 is a hook that does nothing
-(io_pgfault.py will fill it: see the package docstring).
+I/O page faults (io_pgfault.py): :meth:`IommuSva.iopf_handler` is the handler the IOPF queue
+runs a device's fault groups through (iommu_sva_handle_iopf on the mm of the PASID, while a
+bond of that device holds it). Unbind with faults pending follows the order whose violation
+was CVE-2025-38594 (reference fault-paths.md §1.5), not v5's: (1) the CD is torn down and
+synced, so no new fault can be raised; (2) the device's fault queues are flushed, every
+pending fault answered; (3) only then is the bond dropped and the PASID freed. v5 flushed
+before tearing the CD down, relying on the device driver having stopped DMA; a stalled
+transaction is exactly DMA that has not stopped.
 Locking: Linux holds iommu_sva_lock across bind/unbind; callers here must not run two binds
 or unbinds concurrently (single-threaded use, as in the tests).
 """
@@ -37,6 +42,7 @@ from models.cpu.notifier import (
     mmu_notifier_synchronize,
 )
 from tb.sva.blocking import run_sync
+from tb.sva.io_pgfault import IopfGroup, IopfHandler, PageResponseCode, iommu_sva_handle_iopf
 from tb.sva.ioasid import IoasidSet
 from tb.sva.iommu import Device, DevIommu, IommuError, IommuSvaParam
 
@@ -128,7 +134,9 @@ class _IoMmNotifierOps(MMUNotifierOps):
             io_mm.io_ops.free(io_mm.ctx)
             io_mm.ctx = None
         if io_mm.pasid != IOMMU_PASID_INVALID:
+            self.core.io_mms.pop(io_mm.pasid, None)
             self.core.pasids.free(io_mm.pasid)
+            self.core.trace.append(("pasid_free", io_mm.pasid))
             io_mm.pasid = IOMMU_PASID_INVALID
 
 
@@ -138,6 +146,10 @@ class IommuSva:
     def __init__(self, pasids: IoasidSet | None = None) -> None:
         self.pasids = pasids or IoasidSet()
         self.notifier_ops = _IoMmNotifierOps(self)
+        self.io_mms: dict[int, IoMm] = {}  # by PASID, while it is allocated
+        # (step, PASID) of every unbind step and PASID release, in order: tests check the
+        # unbind ordering against it.
+        self.trace: list[tuple[str, int]] = []
 
     # ---- per device ----------------------------------------------------------------------
     @staticmethod
@@ -178,6 +190,7 @@ class IommuSva:
         if io_mm.io_ops is None:  # fresh: io_mm_alloc
             try:
                 io_mm.pasid = self.pasids.alloc(param.min_pasid, param.max_pasid, mm)
+                self.io_mms[io_mm.pasid] = io_mm
                 io_mm.io_ops, io_mm.plat = ops, plat
                 io_mm.ctx = await ops.alloc(master, mm)
             except Exception:
@@ -217,14 +230,16 @@ class IommuSva:
             return
         io_mm, master = bond.io_mm, bond.master
         assert io_mm.io_ops is not None
-        # 1. the device driver stopped DMA on the PASID (caller's contract)
-        # 2. flush the fault queues for this device and PASID (no IOPF yet)
-        await self.iopf_queue_flush_dev(master, io_mm.pasid)
-        # 3. io_mm_detach
+        pasid = io_mm.pasid
+        # 1. io_mm_detach: the CD is torn down and synced, so no new fault can be raised
         detach_domain = not any(b is not bond and b.master.domain is master.domain
                                 for b in io_mm.bonds)
-        await io_mm.io_ops.detach(master, io_mm.pasid, io_mm.ctx, detach_domain, bond.cleared)
-        # 4. remove the bond, drop the io_mm: context and PASID are freed last
+        await io_mm.io_ops.detach(master, pasid, io_mm.ctx, detach_domain, bond.cleared)
+        self.trace.append(("cd_cleared", pasid))
+        # 2. flush the device's fault queues: every fault raised so far is answered
+        await self.iopf_queue_flush_dev(master, pasid)
+        self.trace.append(("faults_flushed", pasid))
+        # 3. remove the bond, drop the io_mm: context and PASID are freed last
         io_mm.bonds.remove(bond)
         param = _sva_param(master)
         assert param is not None, "SVA disabled under a bond"
@@ -232,7 +247,24 @@ class IommuSva:
         self._put(io_mm)
 
     async def iopf_queue_flush_dev(self, master: Device, pasid: int) -> None:
-        """Hook for the IOPF layer (reference §8.10): nothing is queued yet."""
+        """iopf_queue_flush_dev (v5: with the driver's low-level queue flushed first): every
+        fault of ``master`` reported or still in the hardware queue is handled and answered.
+        ``pasid`` is kept for the trace: the queue flushes the whole device, as Linux does."""
+        del pasid
+        param = master.iommu.iopf_param if master.iommu is not None else None
+        if param is not None:
+            await param.queue.flush_dev(master)
+
+    def iopf_handler(self, dev: Device, pasid: int) -> IopfHandler | None:
+        """The handler of the domain attached to (``dev``, ``pasid``): the SVA handler while
+        a bond of ``dev`` holds the PASID, else None (the group is answered INVALID)."""
+        io_mm = self.io_mms.get(pasid)
+        if io_mm is None or not any(b.master is dev for b in io_mm.bonds):
+            return None
+
+        def handle(group: IopfGroup) -> PageResponseCode:
+            return iommu_sva_handle_iopf(group, self.find)
+        return handle
 
     @staticmethod
     def _put(io_mm: IoMm) -> None:

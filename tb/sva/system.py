@@ -47,10 +47,13 @@ class SvaSystem:
     async def master(self, name: str, sids: list[int], pasid_bits: int = 20, *,
                      sva: bool = False, **kw: bool) -> Master:
         """A master added to the SMMU, attached to a fresh DMA domain (as the DMA API's default
-        domain would be), with SVA enabled if asked (without IOPF: not modelled yet)."""
+        domain would be), with SVA enabled if asked: with I/O page faults where the master
+        can be stalled (``stall=True``, the firmware's "dma-can-stall", on an SMMU that can
+        stall), else without (its DMA reaches only pages the CPU populated)."""
         m = Master(name, sids, pasid_bits=pasid_bits, **kw)
         iommu_probe_device(m, self.drv.ops)
         await self.drv.domain_alloc().attach_dev(m)
         if sva:
-            iommu_dev_enable_feature(m, IOMMU_DEV_FEAT_SVA, without_iopf=True)
+            iommu_dev_enable_feature(m, IOMMU_DEV_FEAT_SVA,
+                                     without_iopf=not self.drv.master_stall_enabled(m))
         return m

@@ -28,7 +28,14 @@ from tb.sva.arm.arm_smmu_v3.asid import AsidMap
 from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3
 from tb.sva.arm.arm_smmu_v3.domain import ArmSmmuDomain
 from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
+from tb.sva.arm.arm_smmu_v3.fault import (
+    arm_smmu_evtq_thread,
+    arm_smmu_master_disable_iopf,
+    arm_smmu_master_enable_iopf,
+    arm_smmu_page_response,
+)
 from tb.sva.arm.arm_smmu_v3.master import dev_to_master
+from tb.sva.io_pgfault import IommuFault, IommuPageResponse
 from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, Device, IommuDevFeature, IommuError, IommuSvaHandle
 from tb.sva.iommu_sva import IommuBond, IommuSva
 from tb.sva.platform import Platform
@@ -74,11 +81,24 @@ class ArmSmmuOps:
     def dev_enable_feat(self, dev: Device, feat: IommuDevFeature, *,
                         without_iopf: bool = False) -> None:
         _sva_only(dev, feat)
-        arm_smmu_master_enable_sva(self.drv, dev_to_master(dev), without_iopf=without_iopf)
+        master = dev_to_master(dev)
+        arm_smmu_master_enable_sva(self.drv, master, without_iopf=without_iopf)
+        if not without_iopf:
+            try:
+                arm_smmu_master_enable_iopf(self.drv, master)
+            except Exception:
+                arm_smmu_master_disable_sva(self.drv, master)
+                raise
 
-    def dev_disable_feat(self, dev: Device, feat: IommuDevFeature) -> None:
+    async def dev_disable_feat(self, dev: Device, feat: IommuDevFeature) -> None:
         _sva_only(dev, feat)
-        arm_smmu_master_disable_sva(self.drv, dev_to_master(dev))
+        master = dev_to_master(dev)
+        await arm_smmu_master_disable_iopf(self.drv, master)
+        arm_smmu_master_disable_sva(self.drv, master)
+
+    async def page_response(self, dev: Device, fault: IommuFault,
+                            resp: IommuPageResponse) -> None:
+        await arm_smmu_page_response(self.drv, dev, fault, resp)
 
     # ---- SVA -------------------------------------------------------------------------------
     async def sva_bind(self, dev: Device, mm: MM, drvdata: Any) -> IommuBond:
@@ -100,4 +120,8 @@ async def arm_smmu_device_probe(plat: Platform, cpu: CpuFeatures | None = None,
     drv = ArmSmmuDriver(smmu, cpu_asids or AsidAllocator(cpu), ArmSmmuOps,
                         asid_map=asid_map, sva=sva)
     drv.bringup = report
+    if drv.iopf is not None:
+        async def flush_evtq() -> None:
+            await arm_smmu_evtq_thread(drv)
+        drv.iopf.flush_hw = flush_evtq
     return drv

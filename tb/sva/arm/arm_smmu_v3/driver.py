@@ -18,14 +18,17 @@ which the SVA code pins ASIDs with.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from models.cpu.asid import AsidAllocator
 from tb.sva.arm.arm_smmu_v3.asid import AsidMap
 from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3, BringUpReport
+from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 from tb.sva.arm.arm_smmu_v3.master import Master, StreamMap
 from tb.sva.arm.arm_smmu_v3.probe import SmmuFeatures
+from tb.sva.io_pgfault import IopfQueue
 from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, Device, DevIommu, IommuOps, dev_iommu_priv_get
 from tb.sva.iommu_sva import IommuSva
 from tb.sva.platform import Platform
@@ -48,6 +51,12 @@ class ArmSmmuDriver:
         self.sva = sva or IommuSva()
         self.ops: IommuOps = ops(self)  # arm_smmu_ops, bound to this SMMU
         self.bringup: BringUpReport | None = None  # what probe's device_reset did
+        # The event queue's consumer (arm_smmu_evtq_thread, in fault.py) and, on an SMMU that
+        # can stall, the IOPF queue its stall faults go to (Linux: smmu->evtq.iopf).
+        self.evtq_consumer = EventQueue(self.plat, smmu.evtq.base, smmu.evtq.shift)
+        self.iopf: IopfQueue | None = IopfQueue("evtq") if self.features.has("STALLS") \
+            else None
+        self.fault_stats: Counter[str] = Counter()
 
     # ---- masters (arm_smmu_add_device / arm_smmu_remove_device, later probe/release) -----
     def add_device(self, master: Master) -> None:
@@ -94,8 +103,8 @@ class ArmSmmuDriver:
     def dev_enable_sva(self, master: Master, *, without_iopf: bool = False) -> None:
         self.ops.dev_enable_feat(master, IOMMU_DEV_FEAT_SVA, without_iopf=without_iopf)
 
-    def dev_disable_sva(self, master: Master) -> None:
-        self.ops.dev_disable_feat(master, IOMMU_DEV_FEAT_SVA)
+    async def dev_disable_sva(self, master: Master) -> None:
+        await self.ops.dev_disable_feat(master, IOMMU_DEV_FEAT_SVA)
 
 
 def dev_to_smmu(dev: Device) -> ArmSmmuDriver | None:
