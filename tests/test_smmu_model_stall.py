@@ -231,13 +231,29 @@ def test_smmuen_0_aborts_held_transactions() -> None:
     assert not b.smmu.stalls.held
 
 
-def test_disabled_event_queue_aborts_instead_of_holding() -> None:
-    """Choice (models/smmu/stall.py): no record can reach software, so nothing is held."""
+def test_disabled_event_queue_keeps_the_stall_until_enabled() -> None:
+    """Spec digest (CR0ACK, EVENTQEN 1->0): "Stall records are kept and written later"."""
     b, _pt, dev = setup()
     b.w32("CR0", R.CR0(CMDQEN=1, EVENTQEN=0, SMMUEN=1).to_int())
-    r = dev.xlate(1, VA)
-    assert r is not None and (r.result, r.fault) == (Result.ABORT, EventID.F_TRANSLATION)
-    assert not b.smmu.stalls.held
+    assert dev.xlate(1, VA) is None
+    assert b.smmu.stalls.waiting() and dev.done == []
+    b.w32("CR0", R.CR0(CMDQEN=1, EVENTQEN=1, SMMUEN=1).to_int())
+    (ev,) = b.events()
+    assert (ev.Stall, ev.InputAddr) == (1, VA) and not b.smmu.stalls.waiting()
+
+
+def test_aborted_record_write_keeps_the_stall() -> None:
+    """An abort writing the record raises EVENTQ_ABT_ERR; the stall waits (its record is not
+    lost) and records once the error is acknowledged."""
+    b, _pt, dev = setup()
+    fault = b.mem.add_fault(b.evtq, b.evtq + 32 * 16, on="w")
+    assert dev.xlate(1, VA) is None
+    assert b.r32("GERROR") & R.GERROR(EVENTQ_ABT_ERR=1).to_int()
+    assert b.smmu.stalls.waiting()
+    b.mem.remove_fault(fault)
+    b.w32("GERRORN", b.r32("GERROR"))
+    (ev,) = b.events()
+    assert (ev.Stall, ev.InputAddr) == (1, VA)
 
 
 @pytest.mark.parametrize(("cfg", "cd", "ste", "want"), [

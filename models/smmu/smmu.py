@@ -30,7 +30,7 @@ from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
 from models.smmu.config import SmmuConfig
 from models.smmu.evtq import EventQueue
-from models.smmu.port import Result, TransReq, TransResp
+from models.smmu.port import TransReq, TransResp
 from models.smmu.regfile import RegisterFile
 from models.smmu.stall import Stalled, StallUnit
 from models.smmu.xlate import Outcome, XlateRegs
@@ -106,29 +106,22 @@ class SmmuModel:
                on_done: Callable[[TransResp], None] | None) -> TransResp | None:
         assert outcome.event is not None
         entry = Stalled(req, outcome.resp.fault, None, on_done)
-        if not self.evtq.usable():
-            # No record could reach software: terminated, not held out of sight.
-            self.stalls.stats["aborted_unrecordable"] += 1
-            return outcome.resp
-        if not self.evtq.writable():
-            # Full: held with no record (so never an overflow) until the queue is writable.
-            self.stalls.hold(entry)
-            self.stalls.stats["record_waits"] += 1
-            return None
-        entry.stag = self.stalls.alloc_stag()
-        if not self.evtq.write(dataclasses.replace(outcome.event, STAG=entry.stag)):
-            self.stalls.stats["aborted_unrecordable"] += 1  # the record write aborted
-            return outcome.resp
+        if self.evtq.writable():
+            entry.stag = self.stalls.alloc_stag()
+            if self.evtq.write(dataclasses.replace(outcome.event, STAG=entry.stag)):
+                self.stalls.hold(entry)
+                return None
+            entry.stag = None  # the write aborted: the record is not lost, it waits
+        # Full, disabled or after an abort: held with no record (so never an overflow)
+        # until the queue is writable again.
         self.stalls.hold(entry)
+        self.stalls.stats["record_waits"] += 1
         return None
 
     def _retry_waiting(self) -> None:
         """Held transactions without a record: retried as newly arrived while the event
-        queue is writable; terminated once no record can be written at all."""
+        queue is writable."""
         for entry in self.stalls.waiting():
-            if not self.evtq.usable():
-                self.stalls.terminate(entry, Result.ABORT)
-                continue
             if not self.evtq.writable():
                 return
             self.stalls.release(entry)

@@ -12,16 +12,15 @@ STAG names it to software. Software answers with CMD_RESUME (StreamID, STAG):
 - a StreamID and STAG that match no stalled transaction: nothing happens.
 
 CMD_STALL_TERM(StreamID) aborts every transaction of that stream still held, and SMMUEN
-going to 0 aborts every one (choice: the specification frees the STAGs then; a transaction
-held across the disable would have no way out). A STAG is not reused while its transaction
-is held.
+going to 0 aborts every one ("Every stalled transaction is marked for abort (its STAG can be
+reused)", docs/registers-spec-digest.md, CR0ACK). A STAG is not reused while its
+transaction is held.
 
-Stall records are never lost (§3.12.2): a stall that finds the event queue full keeps its
-transaction, with no STAG and no record, and retries it as newly arrived once the queue is
-writable again, which writes a new record (it may differ from the first). Where no record can
-ever reach software (the event queue disabled, or an EVENTQ_ABT_ERR unacknowledged, or the
-record write aborting), the transaction is terminated with an abort instead of being held
-out of sight (choice: the specification text in the reference does not cover these).
+Stall records are never lost (§3.12.2; "Stall records are kept and written later",
+EVENTQEN 1->0): a stall that cannot write its record (the event queue full, disabled, with an
+EVENTQ_ABT_ERR unacknowledged, or the write aborting) keeps its transaction, with no STAG and
+no record, and retries it as newly arrived once the queue is writable again, which writes a
+new record (it may differ from the first).
 
 No duplicate suppression (§3.12.2.1 permits it): every stalling transaction has a record.
 

@@ -16,7 +16,7 @@ from models.arch.geometry import PAGE
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from tb.devices.dma import Descriptor as D
 from tb.devices.dma import Status
-from tb.scenarios.harness import SvaBench, check_memory, expect_ok
+from tb.scenarios.harness import SvaBench, check_memory, expect_ok, until
 
 RW = PROT_READ | PROT_WRITE
 
@@ -120,15 +120,99 @@ async def fault_storm(b: SvaBench, devs: int = 6, pages: int = 3) -> dict[str, A
         check_memory(mm, dst, data)
     assert b.evtq.stats.overflows == 0  # stall records never overflow the queue
     assert _responses(b) == {"SUCCESS": devs * pages}
-    for eng, _mm, bond, *_ in work:
+    for _eng, _mm, bond, *_ in work:
         await b.unbind(bond)
     return {"faults_serviced": b.drv.fault_stats["reported"], "engines": devs}
+
+
+async def _stalled_then(b: SvaBench, eng, d, action) -> Any:
+    """Start descriptor ``d`` with no event thread running, so its first fault stays
+    pending; once its stall record is in the queue (the event-queue interrupt is up) run
+    ``action``; returns the descriptor's completion."""
+    async def control() -> None:
+        await until(b, lambda: b.plat.irq_line("eventq"), "a stall record")
+        await action()
+
+    completion, _ = await b.backend.gather(eng.run(d), control())
+    return completion
+
+
+async def unbind_with_faults_pending(b: SvaBench) -> dict[str, Any]:
+    """Unbind while a stalled transaction's fault is pending. The order is the one whose
+    violation was CVE-2025-38594 (reference fault-paths.md §1.5): the CD is torn down and
+    synced first (no new fault), then the fault queues are flushed and every pending fault
+    answered, and only then is the PASID freed. The device sees a clean error."""
+    eng = await b.device("dma0", 0x10, stall=True)
+    mm = b.process("p")
+    bond = await b.bind(eng, mm)
+    pasid = bond.pasid
+    expect_ok(await eng.run(D.fill(b.buffer(mm, 1), 64, pasid, b"\x01")))  # before the fault
+    dst = mm.mmap(None, PAGE, RW)
+    trace = b.drv.sva.trace
+    start = len(trace)
+
+    async def unbind() -> None:
+        await b.unbind(bond)
+
+    c = await _stalled_then(b, eng, D.fill(dst, 64, pasid, b"\xAA"), unbind)
+    steps = [step for step, p in trace[start:] if p == pasid]
+    assert steps == ["cd_cleared", "faults_flushed", "pasid_free"], steps
+    assert c.status is Status.FAULT and c.va == dst, c  # the retry met no context: aborted
+    assert not b.drv.iopf.pending_count()  # type: ignore[union-attr]
+    await b.drain_events()
+    return {"order": steps, "device": str(c)}
+
+
+async def mm_exit_with_faults_pending(b: SvaBench) -> dict[str, Any]:
+    """The process exits while its fault is pending: the handler finds no live mm and
+    answers Invalid (no handler touches a dead mm), the transaction is aborted; unbind
+    afterwards completes."""
+    eng = await b.device("dma0", 0x10, stall=True)
+    mm = b.process("p")
+    bond = await b.bind(eng, mm)
+    expect_ok(await eng.run(D.fill(b.buffer(mm, 1), 64, bond.pasid, b"\x01")))
+    dst = mm.mmap(None, PAGE, RW)
+
+    async def exit_then_service() -> None:
+        await b.exit(mm)
+        await b.drain_events()
+
+    c = await _stalled_then(b, eng, D.fill(dst, 64, bond.pasid, b"\x11"), exit_then_service)
+    assert c.status is Status.FAULT and c.va == dst, c
+    assert _responses(b) == {"INVALID": 1}
+    await b.unbind(bond)
+    return {"device": str(c)}
+
+
+async def munmap_while_stalled(b: SvaBench) -> dict[str, Any]:
+    """The CPU unmaps the page a stalled transaction waits for: the handler finds no VMA
+    and answers Invalid; the transaction is aborted, and no access reaches a freed page
+    (the isolation checker watches)."""
+    eng = await b.device("dma0", 0x10, stall=True)
+    mm = b.process("p")
+    bond = await b.bind(eng, mm)
+    src = b.buffer(mm, 1)
+    dst = mm.mmap(None, 2 * PAGE, RW)
+
+    async def unmap_then_service() -> None:
+        await b.munmap(mm, dst, 2 * PAGE)
+        await b.drain_events()
+
+    c = await _stalled_then(b, eng, D.copy(src, dst, 2 * PAGE, bond.pasid), unmap_then_service)
+    assert c.status is Status.FAULT and c.va == dst and c.done == 0, c
+    assert _responses(b) == {"INVALID": 1}
+    await b.unbind(bond)
+    return {"device": str(c)}
 
 
 IOPF_SCENARIOS = {
     "demand_paged_dma": demand_paged_dma,
     "invalid_accesses": invalid_accesses,
     "fault_storm": fault_storm,
+    "unbind_with_faults_pending": unbind_with_faults_pending,
+    "mm_exit_with_faults_pending": mm_exit_with_faults_pending,
+    "munmap_while_stalled": munmap_while_stalled,
 }
 
-__all__ = ["IOPF_SCENARIOS", "demand_paged_dma", "fault_storm", "invalid_accesses"]
+__all__ = ["IOPF_SCENARIOS", "demand_paged_dma", "fault_storm", "invalid_accesses",
+           "mm_exit_with_faults_pending", "munmap_while_stalled", "unbind_with_faults_pending"]

@@ -7,12 +7,14 @@ Map (module: the Linux file it mirrors):
 
     iommu.py            drivers/iommu/iommu.c, include/linux/iommu.h: the IOMMU core.
                         IommuOps (struct iommu_ops), DevIommu (struct dev_iommu: ops, priv,
-                        sva_param), iommu_probe_device, iommu_dev_{has,enable,disable}_feature
+                        sva_param, iopf_param), iommu_probe_device,
+                        iommu_dev_{has,enable,disable}_feature
     iommu_sva.py        drivers/iommu/iommu-sva.c (v5 SVA series): io_mm (the mm's notifier),
                         bonds, PASIDs; iommu_sva_bind_device / unbind / get_pasid
     ioasid.py           drivers/iommu/ioasid.c: the system-wide PASID space
     iopgtable.py        drivers/iommu/io-pgtable-arm.c: page tables of DMA domains
-    io_pgfault.py       drivers/iommu/io-pgfault.c: not written yet, see below
+    io_pgfault.py       drivers/iommu/io-pgfault.c and iommu-sva.c iommu_sva_handle_iopf: the
+                        IOPF queue, fault groups, page responses (see below)
     arm/arm_smmu_v3/    drivers/iommu/arm/arm-smmu-v3/: the SMMUv3 driver
         arm_smmu_v3.py      arm-smmu-v3.c: arm_smmu_ops (ArmSmmuOps), arm_smmu_device_probe
         driver.py           arm-smmu-v3.h struct arm_smmu_device; probe/release_device
@@ -22,7 +24,9 @@ Map (module: the Linux file it mirrors):
         domain.py           arm-smmu-v3.c: stage-1 DMA domains (arm_smmu_domain)
         cd.py               arm-smmu-v3.c: CD tables, arm_smmu_write_ctx_desc
         asid.py             arm-smmu-v3.c arm_smmu_asid_xa, -sva.c arm_smmu_share_asid
-        cmdq.py, evtq.py    arm-smmu-v3.c: command queue, event queue thread
+        cmdq.py, evtq.py    arm-smmu-v3.c: command queue, event queue reader
+        fault.py            arm-smmu-v3.c: arm_smmu_evtq_thread, arm_smmu_handle_evt,
+                            arm_smmu_page_response; -sva.c: enabling IOPF on a master
         tlb.py              arm-smmu-v3.c: arm_smmu_tlb_inv_*, arm_smmu_atc_inv_*
         arm_smmu_v3_sva.py  arm-smmu-v3-sva.c: SVA enable, shared CDs, io_mm ops, sva_bind
     platform.py         (model) MMIO, DMA memory and time: what readl/writel and
@@ -37,18 +41,17 @@ never the reverse: at probe it registers its IommuOps in the master's DevIommu, 
 reaches it only through ``dev.iommu.ops``. Inside the driver, arm_smmu_v3.py sits on top: its
 ops table reaches the SVA file and the domains, which import driver.py.
 
-I/O page faults (next): io_pgfault.py, after io-pgfault.c, will hold the IOPF queue,
-page-request groups and page responses. It imports only the core; iommu_sva imports it.
-It hooks in where Linux's does:
-- iommu_sva registers the handler the queue runs each fault group through
-  (iommu_sva_handle_iopf: handle_mm_fault on the mm of the fault's PASID, found with
-  IommuSva.find), and unbind's step 2 (IommuSva.iopf_queue_flush_dev, a hook that does
-  nothing today) flushes the device's pending faults before its PASID is freed;
-- the SMMUv3 driver allocates a queue at probe when the SMMU can stall or has PRI, adds a
-  master to it when SVA is enabled on it (arm_smmu_master_enable_sva; DevIommu gains the
-  per-device iopf_param), and its event-queue (stall) and PRI-queue handlers report faults
-  to it (iommu_report_device_fault);
-- responses go back to the driver through a new IommuOps member, page_response
-  (CMD_RESUME, CMD_PRI_RESP).
-``without_iopf`` (DevIommu.sva_without_iopf) then remains for devices that cannot fault.
+I/O page faults: io_pgfault.py (after io-pgfault.c) holds the IOPF queue, page-request groups
+and page responses; it imports nothing of the stack, and iommu_sva imports it. It hooks in
+where Linux's does:
+- iommu_sva supplies the handler the queue runs each fault group through (IommuSva.iopf_handler:
+  iommu_sva_handle_iopf, handle_mm_fault on the mm of the fault's PASID), and unbind tears the
+  CD down, then flushes the device's faults (IommuSva.iopf_queue_flush_dev), then frees the
+  PASID;
+- the SMMUv3 driver allocates a queue when the SMMU can stall, adds a stall-enabled master to
+  it when SVA is enabled on it (DevIommu.iopf_param), and its event thread reports stall
+  records to it (arm_smmu_v3/fault.py);
+- responses go back to the driver through IommuOps.page_response (CMD_RESUME).
+``without_iopf`` (DevIommu.sva_without_iopf) remains for devices that cannot fault. PRI (the
+PRI queue and CMD_PRI_RESP) comes with ATS.
 """
