@@ -9,6 +9,7 @@ rtl/smmu_evtq.sv
 rtl/smmu_iotlb.sv
 rtl/smmu_rd_arb.sv
 rtl/smmu_regs.sv
+rtl/smmu_stall.sv
 rtl/smmu_top.sv
 rtl/smmu_walk_cache.sv
 rtl/smmu_walker.sv

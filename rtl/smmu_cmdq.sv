@@ -12,6 +12,7 @@
 //     then signals (SIG_IRQ: a one-cycle pulse on irq_cmdq_sync) and only then
 //     advances CONS past itself.
 //   - PREFETCH_* are accepted without effect; TLBI_EL2_* are ILLEGAL without IDR0.Hyp.
+//   - CMD_RESUME and CMD_STALL_TERM become one pulse to the stall unit (smmu_stall).
 //   - Errors (§5.6): CERROR_ILL for unknown opcodes, reserved bits set (any bit outside the
 //     opcode's fields, per-opcode masks below), reserved field values (SYNC CS=0b11,
 //     PRI_RESP Resp=0b11), SSec=1, and commands of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
@@ -60,7 +61,15 @@ module smmu_cmdq
     output logic        inv_valid,
     output inv_t        inv,
     input  logic        sync_busy,
-    output logic        irq_cmdq_sync
+    output logic        irq_cmdq_sync,
+
+    // stall commands (to the stall unit): one pulse as each is consumed
+    output logic        resume_valid,   // CMD_RESUME
+    output logic        term_valid,     // CMD_STALL_TERM
+    output logic [31:0] stall_sid,
+    output logic [CMD_STAG_W-1:0] stall_stag,
+    output logic        stall_ac,
+    output logic        stall_ab
 );
     localparam logic [2:0] S_IDLE = 3'd0, S_AR = 3'd1, S_R = 3'd2, S_EXEC = 3'd3,
                            S_SYNC = 3'd4, S_HALT = 3'd5;
@@ -89,7 +98,7 @@ module smmu_cmdq
     // ---- decode ---------------------------------------------------------------------------
     // d_def: the bits the command defines (opcode and fields, reference §5 /
     // models/arch/commands.py); any other bit set is reserved and makes it ILLEGAL.
-    logic       d_ill, d_inv, d_sync, d_rsv;
+    logic       d_ill, d_inv, d_sync, d_rsv, d_resume, d_term;
     // With IDR3.RIL and TG != 0, NUM = SCALE = 0 with TTL 0b00 is Reserved (CERROR_ILL), and
     // without IDR5.DS a 16 KiB TG with TTL 0b01 counts as TTL 0b00 (section 4.4.1.1).
     wire [CMD_TG_W-1:0]  c_tg = cmd[CMD_TG_LSB +: CMD_TG_W];
@@ -104,6 +113,8 @@ module smmu_cmdq
         d_ill = 1'b0;
         d_inv = 1'b0;
         d_sync = 1'b0;
+        d_resume = 1'b0;
+        d_term = 1'b0;
         d_op = 3'd0;
         d_mask = 32'hFFFF_FFFF;
         d_def = '1;
@@ -167,10 +178,12 @@ module smmu_cmdq
             end
             OPCODE_RESUME: begin
                 d_ill = (STALL_MODEL == int'(STALL_MODEL_TERMINATE_ONLY));
+                d_resume = 1'b1;
                 d_def = CMD_DEFINED_RESUME;
             end
             OPCODE_STALL_TERM: begin
                 d_ill = (STALL_MODEL == int'(STALL_MODEL_TERMINATE_ONLY));
+                d_term = 1'b1;
                 d_def = CMD_DEFINED_STALL_TERM;
             end
             OPCODE_SYNC: begin                                         // and a reserved CS
@@ -241,6 +254,14 @@ module smmu_cmdq
     // VA[55:12]: VA[63:56] is the top byte, which TLB entries are never tagged with
     assign inv.va = cmd[CMD_ADDR_LSB +: 56 - CMD_ADDR_ADDR_LO];
     assign inv.leaf = cmd[CMD_LEAF_LSB];
+
+    // RESUME and STALL_TERM complete on consumption (§4.7): no wait, no CMD_SYNC needed.
+    assign resume_valid = exec_ok && d_resume;
+    assign term_valid = exec_ok && d_term;
+    assign stall_sid = cmd[CMD_STREAMID_LSB +: 32];
+    assign stall_stag = cmd[CMD_STAG_LSB +: CMD_STAG_W];
+    assign stall_ac = cmd[CMD_AC_LSB];
+    assign stall_ab = cmd[CMD_AB_LSB];
 
     wire sync_done = (st == S_SYNC) && !sync_busy;
     assign irq_cmdq_sync = sync_done && (cmd[CMD_CS_LSB +: CMD_CS_W] == SYNC_CS_SIG_IRQ);

@@ -11,6 +11,10 @@
 //   - Write answered SLVERR/DECERR: the record is lost, PROD stays, GERROR.EVENTQ_ABT_ERR
 //     is raised; delivery stops until software acknowledges it (section 7.5), which it sees
 //     from the cycle after the write response.
+// Stall records (push_stall, with the stall unit's slot) are never discarded silently and
+// never signal an overflow: each is reported back, st_done when written, st_drop when it
+// could not be (queue not writable, or the write aborted), so the stall unit keeps the
+// transaction and retries it once `writable` (section 3.12.2).
 // `busy` (a record write in progress) holds off the acknowledgement of EVENTQEN=0 until the
 // committed record is visible (section 6.3.9.4); records not yet started are discarded.
 // `idle` (FIFO empty, no write in progress) lets CMD_SYNC wait for records of transactions
@@ -22,7 +26,8 @@ module smmu_evtq
 #(
     parameter int EVENTQS = 7,
     parameter int DEPTH = 4,
-    parameter int M_ID_W = 4
+    parameter int M_ID_W = 4,
+    parameter int SL_W = 1
 ) (
     input  logic              clk,
     input  logic              rst_n,
@@ -30,6 +35,12 @@ module smmu_evtq
     input  logic              push_valid,
     output logic              push_ready,
     input  logic [EVENT_NBITS-1:0] push_data,
+    input  logic              push_stall,
+    input  logic [SL_W-1:0]   push_slot,
+    output logic              st_done,
+    output logic              st_drop,
+    output logic [SL_W-1:0]   st_slot,
+    output logic              writable,
 
     input  logic              eventqen,
     input  logic              abt_active,     // GERROR.EVENTQ_ABT_ERR != GERRORN's
@@ -58,6 +69,8 @@ module smmu_evtq
     localparam logic [1:0] S_IDLE = 2'd0, S_AW = 2'd1, S_W = 2'd2, S_B = 2'd3;
 
     logic [EVENT_NBITS-1:0] fifo [DEPTH];
+    logic [DEPTH-1:0]       fstall;
+    logic [SL_W-1:0]        fslot [DEPTH];
     logic [PW-1:0] rp, wp;
     logic [PW:0]   cnt;
     logic [1:0]    st;
@@ -83,8 +96,9 @@ module smmu_evtq
 
     wire          have = (cnt != '0);
     wire [EVENT_NBITS-1:0] head = fifo[rp];
+    wire          head_stall = fstall[rp];
     // decision for the record at the head, taken in S_IDLE
-    wire          writable = eventqen && !abt_active && !full;
+    assign writable = eventqen && !abt_active && !full;
     wire          drop = have && (st == S_IDLE) && !writable;
     wire          pop = drop || (st == S_B && m_axi_bvalid);
 
@@ -92,11 +106,13 @@ module smmu_evtq
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
-            rp <= '0; wp <= '0; cnt <= '0; st <= S_IDLE; beat <= '0;
-            for (int i = 0; i < DEPTH; i++) fifo[i] <= '0;
+            rp <= '0; wp <= '0; cnt <= '0; st <= S_IDLE; beat <= '0; fstall <= '0;
+            for (int i = 0; i < DEPTH; i++) begin fifo[i] <= '0; fslot[i] <= '0; end
         end else begin
             if (push_valid && push_ready) begin
                 fifo[wp] <= push_data;
+                fstall[wp] <= push_stall;
+                fslot[wp] <= push_slot;
                 wp <= (wp == PW'(DEPTH - 1)) ? '0 : wp + PW'(1);
             end
             if (pop) rp <= (rp == PW'(DEPTH - 1)) ? '0 : rp + PW'(1);
@@ -130,14 +146,18 @@ module smmu_evtq
     assign m_axi_wvalid = (st == S_W);
 
     wire b_ok = (st == S_B) && m_axi_bvalid && !m_axi_bresp[1];
-    // Overflow only for a queue unwritable because it is full (section 7.4).
-    wire ovf = drop && eventqen && !abt_active && full && !ovf_pending;
+    // Overflow only for a queue unwritable because it is full (section 7.4), and never for a
+    // stall record.
+    wire ovf = drop && !head_stall && eventqen && !abt_active && full && !ovf_pending;
     assign prod_we = b_ok || ovf;
     assign prod_wdata = b_ok ? ((eventq_prod & EVENTQ_PROD_OVFLG_MASK) |
                                 (32'(prod_next) << EVENTQ_PROD_WR_LSB))
                              : ((~eventq_prod & EVENTQ_PROD_OVFLG_MASK) |
                                 (32'(prod_m) << EVENTQ_PROD_WR_LSB));
     assign gerr_raise = (st == S_B) && m_axi_bvalid && m_axi_bresp[1];
+    assign st_done = b_ok && head_stall;
+    assign st_drop = head_stall && (drop || gerr_raise);
+    assign st_slot = fslot[rp];
     assign idle = !have && (st == S_IDLE);
     assign busy = (st != S_IDLE);
 

@@ -211,10 +211,18 @@ module smmu_top
     assign t_rsp_sh = x_rsp.sh;
     assign t_rsp_fault = x_rsp.fault;
 
+    // stall unit <-> command queue and event queue (smmu_stall, inside smmu_xlate)
+    localparam int SL_W = (STALL_MAX > 1) ? $clog2(STALL_MAX) : 1;
+    logic            evt_stall, st_done, st_drop, evtq_writable;
+    logic [SL_W-1:0] evt_slot, st_slot;
+    logic            resume_valid, term_valid, stall_ac, stall_ab;
+    logic [31:0]     stall_sid;
+    logic [CMD_STAG_W-1:0] stall_stag;
+
     smmu_xlate #(
         .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N),
         .S1P(S1P),
-        .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .TERM_MODEL(TERM_MODEL),
+        .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .STALL_MAX(STALL_MAX), .TERM_MODEL(TERM_MODEL),
         .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .OAS(OAS),
         .HTTU(HTTU), .ASID16(ASID16), .HYP(HYP), .ATS(ATS), .HAD(HAD)
     ) u_xlate (
@@ -226,6 +234,8 @@ module smmu_top
         .strtab_base(48'(strtab_base_q & STRTAB_BASE_ADDR_MASK)), .strtab_cfg(strtab_base_cfg_q),
         .inv_valid, .inv, .sync_busy(sync_busy_x),
         .evt_valid, .evt_ready, .evt,
+        .evt_stall, .evt_slot, .st_done, .st_drop, .st_slot, .evtq_writable,
+        .resume_valid, .term_valid, .stall_sid, .stall_stag, .stall_ac, .stall_ab,
         .ar_valid(rq_valid[N_WALK-1:0]), .ar_ready(rq_ready[N_WALK-1:0]),
         .ar_addr(rq_addr[N_WALK*48-1:0]), .ar_len(rq_len[N_WALK*8-1:0]),
         .r_valid(rs_valid[N_WALK-1:0]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
@@ -248,14 +258,17 @@ module smmu_top
         .inv_valid, .inv,
         // a SYNC also waits for the event records of transactions already terminated
         .sync_busy(sync_busy_x || !evtq_idle),
-        .irq_cmdq_sync
+        .irq_cmdq_sync,
+        .resume_valid, .term_valid, .stall_sid, .stall_stag, .stall_ac, .stall_ab
     );
 
     // ---- event queue (the only writer on the memory port) -----------------------------------
     logic [47:0] awaddr_e;
-    smmu_evtq #(.EVENTQS(EVENTQS), .DEPTH(EVTQ_FIFO), .M_ID_W(M_ID_W)) u_evtq (
+    smmu_evtq #(.EVENTQS(EVENTQS), .DEPTH(EVTQ_FIFO), .M_ID_W(M_ID_W), .SL_W(SL_W)) u_evtq (
         .clk, .rst_n,
         .push_valid(evt_valid), .push_ready(evt_ready), .push_data(evt),
+        .push_stall(evt_stall), .push_slot(evt_slot), .st_done, .st_drop, .st_slot,
+        .writable(evtq_writable),
         .eventqen(eventq_run), .abt_active(gerror_active[GERROR_EVENTQ_ABT_ERR_LSB]),
         .eventq_base(eventq_base_q),
         .eventq_prod(eventq_prod_q),

@@ -65,6 +65,7 @@ package smmu_types_pkg;
         logic                       affd;
         logic                       wxn;
         logic                       pan;
+        logic                       s;          // CD.S: translation-class faults stall
         logic                       a;
         logic                       r;
         logic                       had0;

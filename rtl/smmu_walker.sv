@@ -91,7 +91,9 @@ module smmu_walker
     input  logic              rsp_ready,
     output logic [TAG_W-1:0]  rsp_tag,
     output xrsp_t             rsp,
-    // Event record
+    output logic              rsp_stall,   // the outcome stalls: to the stall unit, with req
+    output xreq_t             req,
+    // Event record (none for a stall: the stall unit writes it with its STAG, from evt)
     output logic              evt_valid,
     input  logic              evt_ready,
     output logic [EVENT_NBITS-1:0] evt,
@@ -161,7 +163,7 @@ module smmu_walker
     logic              rsp_done, evt_done, cf_done, tf_done, wf_done;
 
     // ---- outcome of the request (same module as the hit path) --------------------------
-    logic              xc_miss, xc_nowalk, xc_evt_valid;
+    logic              xc_miss, xc_nowalk, xc_evt_valid, xc_stall;
     xrsp_t             xc_rsp;
     logic [EVENT_NBITS-1:0] xc_evt;
 
@@ -172,10 +174,10 @@ module smmu_walker
         .c_kind(k.kind), .c_chk_ias(1'b1), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
         .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0),
         .c_t1sz(k.t1sz), .c_tbi1(k.tbi1), .c_epd1(k.epd1), .c_wxn(k.wxn), .c_pan(k.pan),
-        .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
+        .c_s(k.s), .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
         .l_hit(l_hit), .leaf(lf),
         .x_fault(x_fault), .x_record(x_record), .x_fetch(x_fetch),
-        .miss(xc_miss), .no_walk(xc_nowalk), .rsp(xc_rsp),
+        .miss(xc_miss), .no_walk(xc_nowalk), .rsp(xc_rsp), .stall(xc_stall),
         .evt_valid(xc_evt_valid), .evt(xc_evt)
     );
 
@@ -545,6 +547,7 @@ module smmu_walker
                         k.pan <= blk[CD_PAN_LSB];
                         k.r <= blk[CD_R_LSB];
                         k.a <= blk[CD_A_LSB];
+                        k.s <= blk[CD_S_LSB];
                         k.asid <= (ASID16 != 0) ? blk[CD_ASID_LSB +: CD_ASID_W]
                                                 : {8'h0, blk[CD_ASID_LSB +: 8]};  // 8-bit ASIDs
                         k.aset <= blk[CD_ASET_LSB];
@@ -644,7 +647,10 @@ module smmu_walker
     end
 
     assign idle = (st == S_IDLE);
-    assign busy_stale = stale && (st != S_IDLE);
+    // An engine holding a stall outcome for the stall unit used no cached translation (its
+    // transaction is retried as a new arrival), so CMD_SYNC does not wait for it: it may wait
+    // for a free slot, which only a CMD_RESUME frees.
+    assign busy_stale = stale && (st != S_IDLE) && !(st == S_DONE && xc_stall);
 
     assign ar_valid = (st == S_AR);
     assign ar_addr = rd_addr;
@@ -653,6 +659,8 @@ module smmu_walker
     assign rsp_valid = (st == S_DONE) && !rsp_done;
     assign rsp_tag = q_tag;
     assign rsp = xc_rsp;
+    assign rsp_stall = xc_stall;
+    assign req = q;
 
     assign evt_valid = (st == S_DONE) && !evt_done && xc_evt_valid;
     assign evt = xc_evt;

@@ -17,9 +17,11 @@
 // EPDx only stops a walk (section 5.4.1.1: "the A-profile architecture allows a TLB hit to
 // occur for an input address associated with an EPD bit set to 1"), so a leaf already in
 // the IOTLB is still used.
-// Translation-class faults (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION) obey CD.A
-// (abort or RAZ/WI) and CD.R (record); every other fault aborts, and is recorded when x_record
-// says so (C_BAD_STREAMID depends on CR2.RECINVSID; everything else is always recorded).
+// Translation-class faults (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION) obey CD.S
+// (stall: `stall`, and a record with Stall=1 that the stall unit writes with its STAG, so
+// evt_valid stays low), CD.A (abort or RAZ/WI) and CD.R (record); every other fault aborts,
+// and is recorded when x_record says so (C_BAD_STREAMID depends on CR2.RECINVSID; everything
+// else is always recorded).
 // Event IDs and the record layout: smmu_arch_pkg (generated from models/arch/events.py).
 `default_nettype none
 
@@ -43,6 +45,7 @@ module smmu_xcalc
     input  logic        c_epd1,
     input  logic        c_wxn,
     input  logic        c_pan,
+    input  logic        c_s,
     input  logic        c_a,
     input  logic        c_r,
     input  logic [63:0] c_mair,
@@ -57,6 +60,7 @@ module smmu_xcalc
     output logic        miss,
     output logic        no_walk,     // out of range or EPDx: an engine must not walk
     output xrsp_t       rsp,
+    output logic        stall,       // held by the stall unit: no response now
     output logic        evt_valid,
     output logic [EVENT_NBITS-1:0] evt
 );
@@ -153,7 +157,12 @@ module smmu_xcalc
         endcase
         if (f != 8'h0) result = (f_xlat && !c_a) ? RES_RAZWI : RES_ABORT;
         fault = f;
-        evt_valid = (f != 8'h0) && ((c_kind == CTX_BYPASS) || (f_xlat ? c_r : x_record));
+        // With CD.S the result is what a termination as an abort gives (the stall unit
+        // answers with its own result once software terminates the transaction).
+        stall = (f != 8'h0) && f_xlat && c_s;
+        if (stall) result = RES_ABORT;
+        evt_valid = (f != 8'h0) && !stall &&
+                    ((c_kind == CTX_BYPASS) || (f_xlat ? c_r : x_record));
 
         // Event record (reference §6.1), fields per event ID (§6.2).
         evt = '0;
@@ -182,6 +191,7 @@ module smmu_xcalc
             end
             EVENT_ID_F_TRANSLATION, EVENT_ID_F_ADDR_SIZE, EVENT_ID_F_ACCESS,
             EVENT_ID_F_PERMISSION: begin
+                evt[EVENT_STALL_LSB] = stall;
                 evt[EVENT_CLASS_LSB +: EVENT_CLASS_W] = EVENT_CLASS_IN;
                 evt[EVENT_RNW_LSB] = req.rnw;
                 evt[EVENT_IND_LSB] = e_ind;

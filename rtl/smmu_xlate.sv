@@ -35,6 +35,7 @@ module smmu_xlate
     parameter int S1P = 1,
     parameter int CD2L = 1,
     parameter int STALL_MODEL = 1,
+    parameter int STALL_MAX = 0,
     parameter int TERM_MODEL = 0,
     parameter int ST_LEVEL = 1,
     parameter int SIDSIZE = 16,
@@ -44,7 +45,8 @@ module smmu_xlate
     parameter int ASID16 = 1,
     parameter int HYP = 0,
     parameter int ATS = 0,
-    parameter int HAD = 0
+    parameter int HAD = 0,
+    localparam int SL_W = (STALL_MAX > 1) ? $clog2(STALL_MAX) : 1
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -72,10 +74,24 @@ module smmu_xlate
     input  inv_t                 inv,
     output logic                 sync_busy,     // a stale engine is still running
 
-    // Event records
+    // Event records; a stall record carries its slot and is reported back (smmu_evtq)
     output logic                 evt_valid,
     input  logic                 evt_ready,
     output logic [EVENT_NBITS-1:0] evt,
+    output logic                 evt_stall,
+    output logic [SL_W-1:0]      evt_slot,
+    input  logic                 st_done,
+    input  logic                 st_drop,
+    input  logic [SL_W-1:0]      st_slot,
+    input  logic                 evtq_writable,
+
+    // Stall commands (smmu_cmdq)
+    input  logic                 resume_valid,
+    input  logic                 term_valid,
+    input  logic [31:0]          stall_sid,
+    input  logic [CMD_STAG_W-1:0] stall_stag,
+    input  logic                 stall_ac,
+    input  logic                 stall_ab,
 
     // Memory reads, one port per engine (flattened; the top arbitrates)
     output logic [N_WALK-1:0]    ar_valid,
@@ -99,6 +115,8 @@ module smmu_xlate
     // ---- engines and their arbitration (fixed priority, lowest engine first) -------------
     logic [N_WALK-1:0]  w_idle, w_start, w_stale;
     logic [N_WALK-1:0]  w_rsp_valid, w_rsp_ready, w_evt_valid, w_evt_ready;
+    logic [N_WALK-1:0]  w_stall, w_rsp_norm, w_rsp_stl;  // outcome to the FIFO / stall unit
+    xreq_t                  w_req [N_WALK];
     logic [N_WALK-1:0]  w_cf_valid, w_cf_ready, w_tf_valid, w_tf_ready;
     logic [N_WALK-1:0]  w_wl_req, w_wl_gnt, w_wf_valid, w_wf_ready;
     logic [RSP_W-1:0]       w_rsp [N_WALK];    // {tag, response}
@@ -109,10 +127,14 @@ module smmu_xlate
     walk_entry_t            wk [N_WALK];       // walk-cache fills
 
     logic              any_idle, w_rsp_any, w_evt_any, w_cf_any, w_tf_any, w_wl_any, w_wf_any;
-    logic [WI_W-1:0]   idle_sel, rsp_sel, evt_sel, cf_sel, tf_sel, wl_sel, wf_sel;
+    logic              w_stl_any;
+    logic [WI_W-1:0]   idle_sel, rsp_sel, evt_sel, cf_sel, tf_sel, wl_sel, wf_sel, stl_sel;
+    assign w_rsp_norm = w_rsp_valid & ~w_stall;
+    assign w_rsp_stl = w_rsp_valid & w_stall;
     always @(*) begin
         any_idle = 1'b0; idle_sel = '0;
         w_rsp_any = 1'b0; rsp_sel = '0;
+        w_stl_any = 1'b0; stl_sel = '0;
         w_evt_any = 1'b0; evt_sel = '0;
         w_cf_any = 1'b0; cf_sel = '0;
         w_tf_any = 1'b0; tf_sel = '0;
@@ -120,7 +142,8 @@ module smmu_xlate
         w_wf_any = 1'b0; wf_sel = '0;
         for (int i = N_WALK - 1; i >= 0; i--) begin
             if (w_idle[i]) begin any_idle = 1'b1; idle_sel = WI_W'(i); end
-            if (w_rsp_valid[i]) begin w_rsp_any = 1'b1; rsp_sel = WI_W'(i); end
+            if (w_rsp_norm[i]) begin w_rsp_any = 1'b1; rsp_sel = WI_W'(i); end
+            if (w_rsp_stl[i]) begin w_stl_any = 1'b1; stl_sel = WI_W'(i); end
             if (w_evt_valid[i]) begin w_evt_any = 1'b1; evt_sel = WI_W'(i); end
             if (w_cf_valid[i]) begin w_cf_any = 1'b1; cf_sel = WI_W'(i); end
             if (w_tf_valid[i]) begin w_tf_any = 1'b1; tf_sel = WI_W'(i); end
@@ -175,7 +198,7 @@ module smmu_xlate
         else f_kind = c_ctx.kind;
     end
 
-    logic         fx_miss, fx_nowalk, fx_evt_valid;
+    logic         fx_miss, fx_nowalk, fx_evt_valid, fx_stall;
     xrsp_t        fx_rsp;
     logic [EVENT_NBITS-1:0] fx_evt;
 
@@ -184,11 +207,11 @@ module smmu_xlate
         .c_kind(f_kind), .c_chk_ias(smmuen), .c_privcfg(c_ctx.privcfg),
         .c_instcfg(c_ctx.instcfg), .c_t0sz(c_ctx.t0sz), .c_tbi0(c_ctx.tbi0),
         .c_epd0(c_ctx.epd0), .c_t1sz(c_ctx.t1sz), .c_tbi1(c_ctx.tbi1), .c_epd1(c_ctx.epd1),
-        .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_a(c_ctx.a),
+        .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_s(c_ctx.s), .c_a(c_ctx.a),
         .c_r(c_ctx.r), .c_mair(c_ctx.mair),
         .l_hit(l_hit), .leaf(l_leaf),
         .x_fault(8'h0), .x_record(1'b0), .x_fetch(EVENT_FETCHADDR_W'(0)),
-        .miss(fx_miss), .no_walk(fx_nowalk), .rsp(fx_rsp),
+        .miss(fx_miss), .no_walk(fx_nowalk), .rsp(fx_rsp), .stall(fx_stall),
         .evt_valid(fx_evt_valid), .evt(fx_evt)
     );
 
@@ -214,7 +237,7 @@ module smmu_xlate
             .ar_len(ar_len[g*8 +: 8]),
             .r_valid(r_valid[g]), .r_data, .r_resp, .r_last,
             .rsp_valid(w_rsp_valid[g]), .rsp_ready(w_rsp_ready[g]), .rsp_tag(r_tag),
-            .rsp(r_rsp),
+            .rsp(r_rsp), .rsp_stall(w_stall[g]), .req(w_req[g]),
             .evt_valid(w_evt_valid[g]), .evt_ready(w_evt_ready[g]), .evt(w_evt[g]),
             .cf_valid(w_cf_valid[g]), .cf_ready(w_cf_ready[g]), .cf(wc[g]),
             .tf_valid(w_tf_valid[g]), .tf_ready(w_tf_ready[g]), .tf(wt[g])
@@ -234,23 +257,85 @@ module smmu_xlate
     wire              rq_space = (rq_n != 2'd2);
     wire              rq_pop = t_rsp_valid && t_rsp_ready;
 
+    // ---- stall unit ---------------------------------------------------------------------
+    // Stalling outcomes enter it (engines first, lowest first, then the hit path); its
+    // records share the event port (after the engines), its terminations the response FIFO
+    // (after the engines), and its retries enter stage 1 ahead of t_req.
+    logic                   st_in_valid, st_in_ready;
+    logic [TAG_W-1:0]       st_in_tag;
+    xreq_t                  st_in_req;
+    logic [EVENT_NBITS-1:0] st_in_evt;
+    logic                   st_evt_valid, st_evt_ready;
+    logic [EVENT_NBITS-1:0] st_evt;
+    logic [SL_W-1:0]        st_evt_slot;
+    logic                   st_retry_valid, st_retry_ready;
+    logic [TAG_W-1:0]       st_retry_tag;
+    xreq_t                  st_retry_req;
+    logic                   st_rsp_valid, st_rsp_ready;
+    logic [TAG_W-1:0]       st_rsp_tag;
+    xrsp_t                  st_rsp;
+
+    if (STALL_MODEL != int'(STALL_MODEL_TERMINATE_ONLY)) begin : g_stall
+        smmu_stall #(.TAG_W(TAG_W), .STALL_MAX(STALL_MAX), .TERM_MODEL(TERM_MODEL)) u_stall (
+            .clk, .rst_n, .smmuen,
+            .in_valid(st_in_valid), .in_ready(st_in_ready), .in_tag(st_in_tag),
+            .in_req(st_in_req), .in_evt(st_in_evt),
+            .evt_valid(st_evt_valid), .evt_ready(st_evt_ready), .evt(st_evt),
+            .evt_slot(st_evt_slot), .st_done, .st_drop, .st_slot, .writable(evtq_writable),
+            .resume_valid, .resume_sid(stall_sid), .resume_stag(stall_stag),
+            .resume_ac(stall_ac), .resume_ab(stall_ab),
+            .term_valid, .term_sid(stall_sid),
+            .retry_valid(st_retry_valid), .retry_ready(st_retry_ready),
+            .retry_tag(st_retry_tag), .retry_req(st_retry_req),
+            .rsp_valid(st_rsp_valid), .rsp_ready(st_rsp_ready), .rsp_tag(st_rsp_tag),
+            .rsp(st_rsp)
+        );
+    end else begin : g_no_stall
+        // STALL_MODEL=0b01: CD.S=1 is ILLEGAL (C_BAD_CD), nothing ever stalls.
+        assign st_in_ready = 1'b0;
+        assign st_evt_valid = 1'b0; assign st_evt = '0; assign st_evt_slot = '0;
+        assign st_retry_valid = 1'b0; assign st_retry_tag = '0; assign st_retry_req = '0;
+        assign st_rsp_valid = 1'b0; assign st_rsp_tag = '0; assign st_rsp = '0;
+        // verilator lint_off UNUSEDSIGNAL
+        wire unused_stall = ^{st_in_valid, st_in_tag, st_in_req, st_in_evt, st_evt_ready,
+                              st_retry_ready, st_rsp_ready, st_done, st_drop, st_slot,
+                              evtq_writable, resume_valid, term_valid, stall_sid, stall_stag,
+                              stall_ac, stall_ab};
+        // verilator lint_on UNUSEDSIGNAL
+    end
+
     // ---- stage-1 outcome ------------------------------------------------------------------
     wire need_walk = smmuen && (!c_hit || fx_miss);
+    wire front_stall = !need_walk && fx_stall;
     wire front_evt = !need_walk && fx_evt_valid;
     wire s1_adv = s1_v && (need_walk ? any_idle
-                                     : (rq_space && !w_rsp_any &&
-                                        (!front_evt || (evt_ready && !w_evt_any))));
-    wire front_push = s1_v && s1_adv && !need_walk;
+                         : front_stall ? (st_in_ready && !w_stl_any)
+                         : (rq_space && !w_rsp_any && !st_rsp_valid &&
+                            (!front_evt || (evt_ready && !w_evt_any && !st_evt_valid))));
+    wire front_push = s1_v && s1_adv && !need_walk && !front_stall;
     wire eng_push = rq_space && w_rsp_any;
-    wire [RSP_W:0] push_data = eng_push ? {w_rsp[rsp_sel], 1'b1} : {s1_tag, fx_rsp, 1'b0};
-    wire do_push = eng_push || front_push;
+    wire stl_push = rq_space && !w_rsp_any && st_rsp_valid;
+    wire [RSP_W:0] push_data = eng_push ? {w_rsp[rsp_sel], 1'b1}
+                             : stl_push ? {st_rsp_tag, st_rsp, 1'b0}
+                                        : {s1_tag, fx_rsp, 1'b0};
+    wire do_push = eng_push || stl_push || front_push;
     wire push_stale = inv_valid || (eng_push && w_stale[rsp_sel]);
+    assign st_rsp_ready = stl_push;
 
-    assign t_req_ready = !s1_v || s1_adv;
+    assign st_in_valid = w_stl_any || (s1_v && front_stall);
+    assign st_in_tag = w_stl_any ? w_rsp[stl_sel][RSP_W-1 -: TAG_W] : s1_tag;
+    assign st_in_req = w_stl_any ? w_req[stl_sel] : s1;
+    assign st_in_evt = w_stl_any ? w_evt[stl_sel] : fx_evt;
+
+    // A retry takes stage 1 as a new arrival would, ahead of the port.
+    wire s1_free = !s1_v || s1_adv;
+    assign st_retry_ready = s1_free;
+    assign t_req_ready = s1_free && !st_retry_valid;
     always @(*) begin
         for (int i = 0; i < N_WALK; i++) begin
             w_start[i] = s1_adv && need_walk && (idle_sel == WI_W'(i));
-            w_rsp_ready[i] = eng_push && (rsp_sel == WI_W'(i));
+            w_rsp_ready[i] = (eng_push && (rsp_sel == WI_W'(i))) ||
+                             (w_stl_any && st_in_ready && (stl_sel == WI_W'(i)));
             w_evt_ready[i] = evt_ready && (evt_sel == WI_W'(i));
             w_cf_ready[i] = cf_ready && (cf_sel == WI_W'(i));
             w_tf_ready[i] = tf_ready && (tf_sel == WI_W'(i));
@@ -259,8 +344,11 @@ module smmu_xlate
         end
     end
 
-    assign evt_valid = w_evt_any || (s1_v && s1_adv && front_evt);
-    assign evt = w_evt_any ? w_evt[evt_sel] : fx_evt;
+    assign evt_valid = w_evt_any || st_evt_valid || (s1_v && s1_adv && front_evt);
+    assign evt = w_evt_any ? w_evt[evt_sel] : st_evt_valid ? st_evt : fx_evt;
+    assign evt_stall = !w_evt_any && st_evt_valid;
+    assign evt_slot = st_evt_slot;
+    assign st_evt_ready = evt_ready && !w_evt_any;
 
     assign t_rsp_valid = (rq_n != 2'd0);
     assign {t_rsp_tag, t_rsp, t_rsp_walked} = rq0;
@@ -271,7 +359,11 @@ module smmu_xlate
             rq0 <= '0; rq1 <= '0; rq_n <= 2'd0;
             rs0 <= 1'b0; rs1 <= 1'b0;
         end else begin
-            if (t_req_valid && t_req_ready) begin
+            if (st_retry_valid && st_retry_ready) begin
+                s1_v <= 1'b1;
+                s1_tag <= st_retry_tag;
+                s1 <= st_retry_req;
+            end else if (t_req_valid && t_req_ready) begin
                 s1_v <= 1'b1;
                 s1_tag <= t_req_tag;
                 s1 <= t_req;
