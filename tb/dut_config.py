@@ -7,10 +7,10 @@ fields); the register tests derive the IDR values they expect from that object t
 
 from __future__ import annotations
 
-from models.smmu.config import DEFAULT, FULL, MIXED, NOSUB, SmmuConfig
+from models.smmu.config import DEFAULT, FULL, MIXED, NOSUB, STALL, SmmuConfig
 
 CONFIGS: dict[str, SmmuConfig] = {"default": DEFAULT, "full": FULL, "mixed": MIXED,
-                                   "nosub": NOSUB}
+                                   "nosub": NOSUB, "stall": STALL}
 
 # RTL-only knobs (ACK delays in cycles, miss engines), chosen differently per set so tests
 # cannot depend on them.
@@ -19,6 +19,7 @@ _TIMING: dict[str, dict[str, int]] = {
     "full": {"CR0ACK_DELAY": 7, "GBPA_DELAY": 2, "N_WALK": 4},
     "mixed": {"CR0ACK_DELAY": 1, "GBPA_DELAY": 9, "N_WALK": 2},
     "nosub": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4, "N_WALK": 8},
+    "stall": {"CR0ACK_DELAY": 3, "GBPA_DELAY": 5, "N_WALK": 4},
 }
 
 PARAM_SETS: dict[str, dict[str, int]] = {

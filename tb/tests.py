@@ -23,6 +23,7 @@ from tb.env.seq_lib.sva_sequences import SvaScenarioSeq
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
+from tb.scenarios.iopf import IOPF_SCENARIOS
 from tb.scenarios.scenarios import SCENARIOS
 
 
@@ -217,6 +218,50 @@ class SvaScenarioTest(SmmuBaseTest):
                          self.scenario, self.seq.result, s["isolation"],
                          self.env.scoreboard.checked)
         assert self.env.scoreboard.checked >= s["translations"] > 0
+
+
+class SvaIopfTest(SvaScenarioTest):
+    """One scenario of tb/scenarios/iopf.py on the RTL (parameter set ``stall``): stall-capable
+    DMA engines fault on memory their process never touched; the scoreboard matches every
+    stall record with a held request and checks how each ended."""
+
+    async def sequences(self, seqr) -> None:
+        self.seq = SvaScenarioSeq(self.scenario, IOPF_SCENARIOS[self.scenario])
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        super().check_phase()
+        assert self.env.scoreboard.stalls_checked > 0, "no stall record was matched"
+
+
+@pyuvm.test()
+class SvaDemandPagedDmaTest(SvaIopfTest):
+    scenario = "demand_paged_dma"
+
+
+@pyuvm.test()
+class SvaIopfInvalidAccessTest(SvaIopfTest):
+    scenario = "invalid_accesses"
+
+
+@pyuvm.test()
+class SvaFaultStormTest(SvaIopfTest):
+    scenario = "fault_storm"
+
+
+@pyuvm.test()
+class SvaUnbindWithFaultsPendingTest(SvaIopfTest):
+    scenario = "unbind_with_faults_pending"
+
+
+@pyuvm.test()
+class SvaMmExitWithFaultsPendingTest(SvaIopfTest):
+    scenario = "mm_exit_with_faults_pending"
+
+
+@pyuvm.test()
+class SvaMunmapWhileStalledTest(SvaIopfTest):
+    scenario = "munmap_while_stalled"
 
 
 @pyuvm.test()

@@ -11,7 +11,7 @@ import pytest
 
 from tb.cli.runner import build_dir, run
 from tb.directed import DIRECTED
-from tests.conftest import SVA_SEEDS, XLATE_SEEDS_VERILATOR, seeds, sims
+from tests.conftest import IOPF_RTL_SEEDS, SVA_SEEDS, XLATE_SEEDS_VERILATOR, seeds, sims
 
 # (parameter set, pyuvm test, random?)
 CASES = [
@@ -33,15 +33,23 @@ CASES = [
     ("default", "SvaMmExitBeforeUnbindTest", True),
     ("default", "SvaAsidRolloverTest", True),
     ("default", "SvaFlagshipTest", True),
+    # I/O page faults through the stall model (tb/scenarios/iopf.py): stall records matched with
+    # held requests, every response (retried or terminated) checked
+    ("stall", "SvaDemandPagedDmaTest", True),
+    ("stall", "SvaIopfInvalidAccessTest", True),
+    ("stall", "SvaFaultStormTest", True),
+    ("stall", "SvaUnbindWithFaultsPendingTest", True),
+    ("stall", "SvaMmExitWithFaultsPendingTest", True),
+    ("stall", "SvaMunmapWhileStalledTest", True),
 ]
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
 
 
 
-def _min_seeds(sim: str, test: str) -> int:
+def _min_seeds(sim: str, test: str, params: str = "default") -> int:
     if test.startswith("Sva"):
-        return SVA_SEEDS
+        return IOPF_RTL_SEEDS if params == "stall" else SVA_SEEDS
     return XLATE_SEEDS_VERILATOR if (sim, test) == ("verilator", "XlateRandomTest") else 1
 
 
@@ -49,7 +57,7 @@ ITEMS = [
     pytest.param(sim, params, test, seed, id=f"{sim}-{params}-{test}-s{seed}")
     for sim in sims()
     for params, test, rnd in CASES
-    for seed in (seeds(_min_seeds(sim, test)) if rnd else [1])
+    for seed in (seeds(_min_seeds(sim, test, params)) if rnd else [1])
 ]
 
 

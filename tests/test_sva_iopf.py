@@ -8,16 +8,15 @@ import asyncio
 
 import pytest
 
-from models.arch import registers as R
-from models.smmu.config import DEFAULT
+from models.smmu.config import STALL
 from tb.platform.model import ModelPlatform
 from tb.scenarios.harness import ModelBackend, SvaBench
 from tb.scenarios.iopf import IOPF_SCENARIOS
 from tests.conftest import SVA_SEEDS, seeds
 
-# An SMMU that can stall (IDR0.STALL_MODEL=0b00), with room for 8 held transactions and a
-# 4-record event queue, so that the fault storm has more stalls than records.
-STALLS = DEFAULT.replace(STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, STALL_MAX=8, EVENTQS=2)
+# The parameter set the RTL runs these scenarios on: stalls, 8 held transactions, a 4-record
+# event queue (the fault storm has more stalls than records).
+STALLS = STALL
 
 
 def bench(seed: int = 1) -> SvaBench:

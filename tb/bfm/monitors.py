@@ -89,3 +89,23 @@ class CmdqConsMonitor(_Monitor):
             v = self.sig.value
             if v.is_resolvable:
                 self.callback(self.cycle(), int(v))
+
+
+class EvtqProdMonitor(_Monitor):
+    """The event queue's producer pointer, EVENTQ_PROD, each time it changes: a record became
+    visible (u_smmu.u_regs.eventq_prod, white-box like CmdqConsMonitor). The scoreboard checks
+    a stall record at that moment, against the model as it stood then: by the time software
+    drains the record, the configuration it was raised under may be gone (an mm exit)."""
+
+    def __init__(self, dut, cycle, callback) -> None:
+        self.sig = dut.u_smmu.u_regs.eventq_prod
+        self.cycle = cycle
+        self.callback = callback
+        super().__init__(dut)
+
+    async def _run(self) -> None:
+        while True:
+            await self.sig.value_change
+            v = self.sig.value
+            if v.is_resolvable:
+                self.callback(self.cycle(), int(v))

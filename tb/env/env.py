@@ -10,7 +10,7 @@ from pyuvm import uvm_env
 from models.memory import FrameAllocator, PhysicalMemory
 from tb.agents.reg_agent import RegAgent
 from tb.agents.xlate_agent import XlateAgent
-from tb.bfm.monitors import CmdqConsMonitor
+from tb.bfm.monitors import CmdqConsMonitor, EvtqProdMonitor
 from tb.bfm.smmu_bfm import SmmuBfm
 from tb.bfm.xlate_bfm import XlateBfm
 from tb.dut_config import CONFIGS
@@ -51,4 +51,8 @@ class SmmuEnv(uvm_env):
         self.regs.ap.connect(self.scoreboard.reg_tap.analysis_export)
         self.xlate.ap.connect(self.scoreboard.xlate_tap.analysis_export)
         self.xlate.ap.connect(self.xlate_cov.analysis_export)
+        # the scoreboard matches stall records with the requests still in flight
+        self.scoreboard.inflight = self.xlate.driver.inflight
         self.cmdq_cons = CmdqConsMonitor(cocotb.top, self.bfm.cycle, self.scoreboard.on_cmdq_cons)
+        self.evtq_prod = EvtqProdMonitor(cocotb.top, self.bfm.cycle,
+                                         self.scoreboard.on_eventq_prod)

@@ -7,16 +7,28 @@ the register agent and the commands from the command queue in memory as the RTL 
 them (`tb.env.cmdq_consumer`: an invalidation is certain from its CMD_SYNC's completion on,
 §4.7.3). Event records are compared once they are architecturally visible (after a
 CMD_SYNC), as multisets, since concurrent walks may record in either order.
+
+Stalled transactions (CD.S=1, the stall model): a transaction the RTL holds has no response
+yet; its record (Stall=1) is matched with a request still in flight whose prediction holds a
+stall with that record (the STAG is the RTL's choice: any value, checked for uniqueness
+among held transactions), and the transaction is held from then on. The commands the RTL
+consumes end it: CMD_RESUME with Ac=1 makes its eventual response a new arrival's (predicted
+when it comes), with Ac=0 an abort (Ab=1 or TERM_MODEL=1) or RAZ/WI, CMD_STALL_TERM and
+SMMUEN=0 an abort; a terminated transaction's response carries the fault that stalled it and
+nothing else. A response never matches a predicted stall.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from pyuvm import uvm_component, uvm_subscriber
 
+from models.arch import commands as C
 from models.arch import registers as R
-from models.smmu.port import RESP_FIELDS, TransResp
+from models.arch.events import Event, decode_event
+from models.smmu.port import RESP_FIELDS, Result, TransResp
 from models.smmu.smmu import SmmuModel
 from tb.agents.reg_agent import RegItem
 from tb.agents.xlate_agent import TransItem
@@ -36,6 +48,19 @@ def same(resp: TransResp, rsp: dict[str, int]) -> bool:
 
 # `same` names every response field.
 assert RESP_FIELDS == ("result", "pa", "perm", "attr", "sh", "fault")
+
+
+_STAG_MASK = ((1 << 16) - 1) << 64  # event record dw1[15:0]
+_STALL_BIT = 1 << 95                 # event record dw1[31]
+
+
+@dataclass(eq=False)
+class Held:
+    """A transaction the RTL holds (stalled), and how commands ended it (None: not yet)."""
+
+    item: TransItem
+    fault: int
+    end: Result | str | None = None  # "retry", or the termination's result
 
 
 class _Tap(uvm_subscriber):
@@ -62,7 +87,14 @@ class XlateScoreboard(uvm_component):
         self.errors: list[str] = []
         self.expected_events: list[tuple[frozenset[int | None], TransItem]] = []
         self.events_checked = 0
-        self.cmdq = CmdqConsumer(self.mem, self._queue, self.model.apply_command)
+        self.cmdq = CmdqConsumer(self.mem, self._queue, self._apply_command)
+        self.held: dict[tuple[int, int], Held] = {}  # (StreamID, STAG) -> held transaction
+        self.ended: dict[int, Held] = {}             # id(item) -> held, ended by a command
+        self.stalls_checked = 0
+        self.carry_events: list[int] = []            # records seen before their response
+        self.evtq_seen = 0                           # EVENTQ_PROD.WR looked at so far
+        self.stall_seen: Counter[int] = Counter()    # stall records checked as written
+        self.inflight: dict[int, TransItem] = {}     # the translation driver's, by tag
 
     def connect_phase(self) -> None:
         self.reg_tap.set_sink(self.on_reg)
@@ -77,6 +109,29 @@ class XlateScoreboard(uvm_component):
         if not item.write or item.resp != RESP_OKAY or len(item.data) != 4 or item.addr % 4:
             return
         self.model.regs.write(item.addr, item.value)
+        if item.addr == R.OFFSETS["CR0"] and not R.CR0.from_int(item.value).SMMUEN:
+            # SMMUEN 1->0: every stalled transaction is marked for abort.
+            for key in list(self.held):
+                self._end(key, Result.ABORT)
+
+    def _apply_command(self, cmd) -> None:
+        """A consumed command: stall commands end held transactions, the rest go to the
+        model."""
+        if isinstance(cmd, C.CmdResume):
+            key = (cmd.StreamID, cmd.STAG)
+            if key in self.held:
+                term = Result.ABORT if cmd.Ab or self.cfg.TERM_MODEL else Result.RAZ_WI
+                self._end(key, "retry" if cmd.Ac else term)
+        elif isinstance(cmd, C.CmdStallTerm):
+            for key in [k for k in self.held if k[0] == cmd.StreamID]:
+                self._end(key, Result.ABORT)
+        else:
+            self.model.apply_command(cmd)
+
+    def _end(self, key: tuple[int, int], end: Result | str) -> None:
+        h = self.held.pop(key)
+        h.end = end
+        self.ended[id(h.item)] = h
 
     def _queue(self) -> tuple[int, int]:
         base = R.CMDQ_BASE.from_int(self.model.regs.v["CMDQ_BASE"])
@@ -90,14 +145,49 @@ class XlateScoreboard(uvm_component):
         else:
             self.cmdq.resync(cons)
 
+    def on_eventq_prod(self, cycle: int, prod: int) -> None:
+        """EVENTQ_PROD moved (tb.bfm.monitors.EvtqProdMonitor): the records it passed are
+        visible. Stall records are checked now, with the commands consumed before this cycle
+        applied: by the time software drains them the configuration may have changed."""
+        base = R.EVENTQ_BASE.from_int(self.model.regs.v["EVENTQ_BASE"])
+        log2 = min(base.LOG2SIZE, self.cfg.EVENTQS)
+        mask = (2 << log2) - 1
+        wr = prod & mask
+        if (wr - self.evtq_seen) & mask > 1 << log2:  # software set it (queue set-up)
+            self.evtq_seen = wr
+            return
+        self.cmdq.settle(before=cycle)
+        ptr = self.evtq_seen
+        while ptr != wr:
+            addr = R.q_base(base.ADDR, Event.SIZE, log2) + R.q_index(ptr, log2) * Event.SIZE
+            raw = int.from_bytes(self.mem.peek(addr, Event.SIZE), "little")
+            if raw & _STALL_BIT:
+                self._stall_record(decode_event(raw), raw)
+                self.stall_seen[raw] += 1
+            ptr = R.q_inc(ptr, log2) & mask
+        self.evtq_seen = wr
+
     # ---- translations --------------------------------------------------------------------
     def on_trans(self, item: TransItem) -> None:
         assert item.rsp is not None
         self.cmdq.settle(before=item.t_done)
+        self.checked += 1
+        h = self.ended.pop(id(item), None)
+        if h is None and any(x.item is item for x in self.held.values()):
+            self._error(f"{item}: answered while held (no CMD_RESUME, CMD_STALL_TERM or "
+                        "SMMUEN=0 ended it)")
+            return
+        if h is not None and h.end != "retry":
+            # A terminated stall: its result and the fault that stalled it, nothing else.
+            assert isinstance(h.end, Result)
+            want = TransResp(h.end, fault=h.fault)
+            if not same(want, item.rsp):
+                self._error(f"{item}: a terminated stall must answer {want}")
+            self.by_result[f"stall_{h.end.name}"] += 1
+            return
         req = item.req
         runs = self.model.predict_runs(req)
-        outcomes = list(dict.fromkeys(oc for oc, _ in runs))
-        self.checked += 1
+        outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
         matching = [oc for oc in outcomes if same(oc.resp, item.rsp)]
         if not matching:
             allowed = "; ".join(str(o.resp) for o in outcomes)
@@ -113,16 +203,29 @@ class XlateScoreboard(uvm_component):
         if options != {None}:
             self.expected_events.append((options, item))  # named only if it fails
 
-    def check_events(self, records: list, *, lossy: bool = False) -> None:
+    def check_events(self, records: list, *, lossy: bool = False, final: bool = True) -> None:
         """Match the records drained since the last call with the predicted ones: each
         prediction is a set of acceptable records (None: recording nothing is acceptable).
         Records of concurrent walks may come in any order, so matching ignores order.
         ``lossy``: an event-queue write aborted in this stretch (GERROR.EVENTQ_ABT_ERR), after
         which records are discarded until the error is acknowledged (§7.2.1): predicted
-        records may be missing, but every record present must still be predicted."""
+        records may be missing, but every record present must still be predicted.
+        ``final=False``: a drain with no CMD_SYNC before it (an interrupt thread), where a
+        record may show before its transaction's response was checked, or after: what does
+        not match yet is kept for the next call. Stall records are matched at once."""
         self.cmdq.settle()
-        got = Counter(r.to_int() for r in records)
-        self.events_checked += len(records)
+        raws = [r.to_int() for r in records]
+        self.events_checked += len(raws)
+        got = Counter(r for r in raws if not r & _STALL_BIT)
+        for rec, raw in zip(records, raws, strict=True):
+            if not raw & _STALL_BIT:
+                continue
+            if self.stall_seen[raw]:  # checked when it was written
+                self.stall_seen[raw] -= 1
+            else:
+                self._stall_record(rec, raw)
+        got.update(self.carry_events)
+        self.carry_events = []
         pending, self.expected_events = self.expected_events, []
         # Certain records first, then the ones with alternatives.
         pending.sort(key=lambda e: (None in e[0], len(e[0])))
@@ -131,13 +234,53 @@ class XlateScoreboard(uvm_component):
             if hit is not None:
                 got[hit] -= 1
             elif None not in options and not lossy:
-                self._error(f"missing event record for {origin}: "
-                            + " or ".join(f"{r:#066x}" for r in options if r is not None))
+                if final:
+                    self._error(f"missing event record for {origin}: "
+                                + " or ".join(f"{r:#066x}" for r in options if r is not None))
+                else:
+                    self.expected_events.append((options, origin))
         for raw, n in (+got).items():
-            self._error(f"unexpected event record x{n}: {raw:#066x}")
+            if final:
+                self._error(f"unexpected event record x{n}: {raw:#066x}")
+            else:
+                self.carry_events += [raw] * n
+
+    def _stall_record(self, rec, raw: int) -> None:
+        """A Stall=1 record: the transaction it names is in flight, the model predicts that
+        it stalls with this record (STAG aside), and no held transaction has this STAG."""
+        sid, stag, addr, rnw = rec.StreamID, rec.STAG, rec.InputAddr, rec.RnW
+        ssv, ssid = rec.SSV, rec.SubstreamID
+        self.stalls_checked += 1
+        if (sid, stag) in self.held:
+            self._error(f"stall record {raw:#066x}: STAG {stag} of StreamID {sid:#x} is "
+                        f"already held by {self.held[sid, stag].item}")
+            return
+        want = raw & ~_STAG_MASK
+        taken = {id(h.item) for h in self.held.values()}
+        for it in self.inflight.values():
+            if (it.sid, it.addr, it.rnw, it.ssv, it.ssid if it.ssv else 0) != \
+                    (sid, addr, rnw, ssv, ssid) or id(it) in taken:
+                continue
+            runs = self.model.predict_runs(it.req)
+            stalls = [oc for oc, _ in runs if oc.stall and oc.key()[1] == want]
+            if stalls:
+                self.model.commit_runs(it.req, runs, stalls)
+                self.held[sid, stag] = Held(it, raw & 0xFF)
+                return
+        self._error(f"stall record {raw:#066x} names no transaction in flight that the "
+                    "model predicts to stall so")
 
     def check_phase(self) -> None:
         self.cmdq.settle()
+        # Every stall needs exactly one CMD_RESUME or CMD_STALL_TERM; every record seen must
+        # have been predicted by then.
+        for (sid, stag), h in self.held.items():
+            self._error(f"{h.item} still held at the end (StreamID {sid:#x}, STAG {stag})")
+        for raw in self.carry_events:
+            self._error(f"unexpected event record {raw:#066x}")
+        if self.stalls_checked:
+            self.logger.info("translation scoreboard: %d stall records matched",
+                             self.stalls_checked)
         self.logger.info("translation scoreboard: %d responses checked %s, %d stale-cache "
                          "outcomes accepted, %d event records checked, %d commands consumed "
                          "(CMDQ_CONS moved by software %d times), %d errors",

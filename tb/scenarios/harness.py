@@ -41,7 +41,7 @@ class Backend(Protocol):
     async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any: ...
     async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]: ...
     async def pause(self, cycles: int = 1) -> None: ...
-    def check_events(self, records: list[Any]) -> None: ...
+    def check_events(self, records: list[Any], *, final: bool = True) -> None: ...
     def cycles(self) -> int | None: ...
 
 
@@ -66,7 +66,7 @@ class ModelBackend:
     async def pause(self, cycles: int = 1) -> None:
         await asyncio.sleep(0)
 
-    def check_events(self, records: list[Any]) -> None:
+    def check_events(self, records: list[Any], *, final: bool = True) -> None:
         pass
 
     def cycles(self) -> int | None:
@@ -84,6 +84,9 @@ class SvaBench:
         self.engines: dict[str, DmaEngine] = {}
         self.masters: dict[str, Master] = {}
         self.evtq = self.drv.evtq_consumer
+        # The checker sees every record the driver reads (also in unbind's IOPF flush), before
+        # the driver handles it: a stall record before the CMD_RESUME that answers it.
+        self.drv.evtq_observe = lambda recs: self.backend.check_events(recs, final=False)
         self.events: Counter[str] = Counter()
         self.binds = 0
         self.unbinds = 0
@@ -150,11 +153,15 @@ class SvaBench:
         event thread (stall records become I/O page faults); on the RTL the scoreboard
         matches the records with the model's predictions."""
         await self.drv.smmu.cmdq_drv.sync()
-        return await self._evtq_thread()
+        ids = await self._evtq_thread()
+        self.backend.check_events([], final=True)  # everything seen must be predicted now
+        return ids
 
     async def _evtq_thread(self) -> list[int]:
+        """The driver's event thread; the checker sees each batch before it is handled (a
+        stall record before the CMD_RESUME that answers it), and keeps for later what it
+        cannot match yet (no CMD_SYNC came before this drain)."""
         records = await arm_smmu_evtq_thread(self.drv)
-        self.backend.check_events(records)
         ids = [r.EventID for r in records]
         self.events.update(EventID(i).name if i in EventID._value2member_map_ else hex(i)
                            for i in ids)

@@ -79,7 +79,7 @@ async def invalid_accesses(b: SvaBench) -> dict[str, Any]:
     src = b.buffer(mm, 1)
     ro = mm.mmap(None, PAGE, PROT_READ)  # never touched
     hole = mm.mmap(None, 3 * PAGE, RW)
-    mm.munmap(hole + PAGE, PAGE)  # a gap between two mappings
+    await b.munmap(mm, hole + PAGE, PAGE)  # a gap between two mappings
     before = mm.read(src, PAGE)
 
     async def job() -> list[Any]:

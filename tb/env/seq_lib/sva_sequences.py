@@ -63,8 +63,8 @@ class RtlBackend:
     async def pause(self, cycles: int = 1) -> None:
         await self.bfm.clocks(cycles)
 
-    def check_events(self, records: list[Any]) -> None:
-        self.sb.check_events(records)
+    def check_events(self, records: list[Any], *, final: bool = True) -> None:
+        self.sb.check_events(records, final=final)
 
     def cycles(self) -> int | None:
         return int(self.bfm.cycle())

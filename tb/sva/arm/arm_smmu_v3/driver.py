@@ -57,6 +57,9 @@ class ArmSmmuDriver:
         self.iopf: IopfQueue | None = IopfQueue("evtq") if self.features.has("STALLS") \
             else None
         self.fault_stats: Counter[str] = Counter()
+        # A checker of every record the event thread reads, before it is handled (model
+        # infrastructure: the scenarios' scoreboard hook; Linux has none).
+        self.evtq_observe: Callable[[list[Any]], None] | None = None
 
     # ---- masters (arm_smmu_add_device / arm_smmu_remove_device, later probe/release) -----
     def add_device(self, master: Master) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 
 from models.arch.commands import CmdResume, ResumeAction
 from models.arch.events import AnyEvent, EventID
@@ -49,13 +50,19 @@ _STALLABLE = {EventID.F_TRANSLATION, EventID.F_ADDR_SIZE, EventID.F_ACCESS,
               EventID.F_PERMISSION}
 
 
-async def arm_smmu_evtq_thread(drv: ArmSmmuDriver) -> list[AnyEvent]:
-    """Consume the event queue until it is empty; returns every record read."""
+async def arm_smmu_evtq_thread(drv: ArmSmmuDriver, observe: Callable[[list[AnyEvent]], None]
+                               | None = None) -> list[AnyEvent]:
+    """Consume the event queue until it is empty; returns every record read. ``observe``
+    sees each batch as read, before it is handled (a checker that must see a stall record
+    before the CMD_RESUME answering it)."""
     out: list[AnyEvent] = []
     while True:
         records = await drv.evtq_consumer.drain()
         if not records:
             break
+        for obs in (observe, drv.evtq_observe):
+            if obs is not None:
+                obs(records)
         out += records
         for ev in records:
             await arm_smmu_handle_evt(drv, ev)
