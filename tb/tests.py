@@ -231,7 +231,20 @@ class SvaIopfTest(SvaScenarioTest):
 
     def check_phase(self) -> None:
         super().check_phase()
-        assert self.env.scoreboard.stalls_checked > 0, "no stall record was matched"
+        sb = self.env.scoreboard
+        assert sb.stalls_checked > 0, "no stall record was matched"
+        b = self.seq.bench
+        assert b is not None
+        lat = sb.serviced_latency
+        # For `make sim`: what the faults cost, in cycles (tb/cli/sim.py prints it).
+        Path("iopf.json").write_text(json.dumps({
+            "scenario": self.scenario, "result": self.seq.result,
+            "stall_records": sb.stalls_checked, "driver": dict(b.drv.fault_stats),
+            "serviced_latency_cycles": {"n": len(lat), "min": min(lat, default=0),
+                                        "mean": round(sum(lat) / max(len(lat), 1), 1),
+                                        "max": max(lat, default=0)},
+            "responses": dict(sb.by_result), "errors": len(sb.errors),
+        }, indent=2) + "\n")
 
 
 @pyuvm.test()

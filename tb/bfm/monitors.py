@@ -68,17 +68,15 @@ class IrqPulseMonitor(_Monitor):
                 self.cycles.append(self.cycle())
 
 
-class CmdqConsMonitor(_Monitor):
-    """The command queue's consumer pointer, CMDQ_CONS, each time it changes: when the SMMU
-    has consumed commands, a CMD_SYNC's completion included (§4.7.3).
+class _RegisterMonitor(_Monitor):
+    """One of the register file's hardware-updated registers, each time it changes (white-box:
+    software would only see the value through a register read some cycles later). It wakes
+    on changes only, not every cycle, and hands (cycle, value) to ``callback``."""
 
-    A white-box probe of the register (u_smmu.u_regs.cmdq_cons): software would see the same value
-    only through a register read some cycles later, too late to bound what the SMMU may
-    still deliver from invalidated entries. It wakes on changes only, not every cycle.
-    """
+    REG = ""
 
     def __init__(self, dut, cycle, callback) -> None:
-        self.sig = dut.u_smmu.u_regs.cmdq_cons
+        self.sig = getattr(dut.u_smmu.u_regs, self.REG)
         self.cycle = cycle
         self.callback = callback
         super().__init__(dut)
@@ -91,21 +89,18 @@ class CmdqConsMonitor(_Monitor):
                 self.callback(self.cycle(), int(v))
 
 
-class EvtqProdMonitor(_Monitor):
-    """The event queue's producer pointer, EVENTQ_PROD, each time it changes: a record became
-    visible (u_smmu.u_regs.eventq_prod, white-box like CmdqConsMonitor). The scoreboard checks
-    a stall record at that moment, against the model as it stood then: by the time software
-    drains the record, the configuration it was raised under may be gone (an mm exit)."""
+class CmdqConsMonitor(_RegisterMonitor):
+    """CMDQ_CONS (u_smmu.u_regs.cmdq_cons): when the SMMU has consumed commands, a CMD_SYNC's
+    completion included (§4.7.3); a register read would come too late to bound what the SMMU
+    may still deliver from invalidated entries."""
 
-    def __init__(self, dut, cycle, callback) -> None:
-        self.sig = dut.u_smmu.u_regs.eventq_prod
-        self.cycle = cycle
-        self.callback = callback
-        super().__init__(dut)
+    REG = "cmdq_cons"
 
-    async def _run(self) -> None:
-        while True:
-            await self.sig.value_change
-            v = self.sig.value
-            if v.is_resolvable:
-                self.callback(self.cycle(), int(v))
+
+class EvtqProdMonitor(_RegisterMonitor):
+    """EVENTQ_PROD (u_smmu.u_regs.eventq_prod): a record became visible. The scoreboard
+    checks a stall record at that moment, against the model as it stood then: by the time
+    software drains the record, the configuration it was raised under may be gone (an mm
+    exit)."""
+
+    REG = "eventq_prod"

@@ -91,6 +91,7 @@ class XlateScoreboard(uvm_component):
         self.held: dict[tuple[int, int], Held] = {}  # (StreamID, STAG) -> held transaction
         self.ended: dict[int, Held] = {}             # id(item) -> held, ended by a command
         self.stalls_checked = 0
+        self.serviced_latency: list[int] = []        # cycles, acceptance to final response
         self.carry_events: list[int] = []            # records seen before their response
         self.evtq_seen = 0                           # EVENTQ_PROD.WR looked at so far
         self.stall_seen: Counter[int] = Counter()    # stall records checked as written
@@ -185,6 +186,8 @@ class XlateScoreboard(uvm_component):
                 self._error(f"{item}: a terminated stall must answer {want}")
             self.by_result[f"stall_{h.end.name}"] += 1
             return
+        if h is not None:  # retried: from its first acceptance to this response
+            self.serviced_latency.append(item.t_done - item.t_accept)
         req = item.req
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
