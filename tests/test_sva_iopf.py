@@ -14,9 +14,9 @@ from tb.scenarios.harness import ModelBackend, SvaBench
 from tb.scenarios.iopf import IOPF_SCENARIOS
 from tests.conftest import SVA_SEEDS, seeds
 
-# The parameter set the RTL runs these scenarios on: stalls, 8 held transactions, a 4-record
-# event queue (the fault storm has more stalls than records).
-STALLS = STALL
+# The parameter set the RTL runs these scenarios on (stalls, 8 held transactions), with a
+# 4-record event queue here, so that the fault storm has more stalls than records.
+STALLS = STALL.replace(EVENTQS=2)
 
 
 def bench(seed: int = 1) -> SvaBench:

@@ -118,9 +118,9 @@ FULL = SmmuConfig(
 NOSUB = DEFAULT.replace(SSIDSIZE=0)
 
 # The default SMMU with the stall model (IDR0.STALL_MODEL=0b00): stall-capable platform
-# devices take I/O page faults through it (tb/scenarios/iopf.py). Eight held transactions and
-# a 4-record event queue, so a fault storm has more stalls than the queue has records.
-STALL = DEFAULT.replace(STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, STALL_MAX=8, EVENTQS=2)
+# devices take I/O page faults through it (tb/scenarios/iopf.py), and the random translation
+# test stalls through CDs with S=1. Eight held transactions, a 32-record event queue.
+STALL = DEFAULT.replace(STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, STALL_MAX=8, EVENTQS=5)
 
 # IDR fields set so that neighbouring bits differ from each other and from DEFAULT/FULL:
 # with all three, a miswired or swapped IDR bit shows up in at least one reset-value check.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -114,7 +115,12 @@ def build(sim: str, params: str = "default", waves: bool = False,
         if coverage:
             build_args += COVERAGE_ARGS
     runner = _runner(sim)
+    # cocotb rebuilds when a source is newer than the build, not when a parameter value or a
+    # build argument changed: a stamp of those forces the rebuild.
+    stamp = json.dumps({"parameters": PARAM_SETS[params], "args": build_args}, sort_keys=True)
     with _locked(bdir):
+        stamp_file = bdir / ".build-stamp"
+        stale = not stamp_file.exists() or stamp_file.read_text() != stamp
         runner.build(
             sources=[*rtl_sources(), TB_HDL],
             hdl_toplevel=TOPLEVEL,
@@ -123,8 +129,10 @@ def build(sim: str, params: str = "default", waves: bool = False,
             build_dir=bdir,
             timescale=("1ns", "1ps"),
             waves=waves,
+            always=stale,
             log_file=bdir / "build.log",
         )
+        stamp_file.write_text(stamp)
     return bdir
 
 

@@ -57,6 +57,7 @@ class ContextKnobs:
     p_affd: float = 0.2
     p_wxn: float = 0.2
     p_pan: float = 0.2
+    p_stall: float = 0.35  # CD.S=1 where the SMMU has the stall model (always when forced)
     mappings: tuple[int, int] = (8, 24)
     nasties: tuple[int, int] = (3, 8)
     leaf_levels: dict[int, float] = field(default_factory=lambda: {3: 70, 2: 20, 1: 10})

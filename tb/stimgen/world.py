@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from models.arch.cd import CD, L1CD
 from models.arch.geometry import PAGE
+from models.arch.registers import StallModel
 from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig, StreamWorld
 from models.memory import FaultRange, FrameAllocator, PhysicalMemory
 from models.smmu.config import SmmuConfig
@@ -208,6 +209,12 @@ class World:
             ttb0 = self.fault_addr(rng, PAGE) if kind == "ttb_eabt" else table.root
             template = dataclasses.replace(tcr, TTB0=ttb0,
                                            TTB1=table1.root if table1 is not None else 0)
+            # The stall model: CD.S=1 now and then (it must be 1 when forced, §3.2); drawn
+            # only on an SMMU that can stall, so other worlds stay as they were.
+            if self.cfg.STALL_MODEL == StallModel.STALL_FORCED:
+                template = dataclasses.replace(template, S=1)
+            elif self.cfg.STALL_MODEL == StallModel.STALL_AND_TERMINATE:
+                template = dataclasses.replace(template, S=int(rng.random() < ck.p_stall))
             ctx = Context(i, template, table, kind, table1)
             self.contexts.append(ctx)
             if kind != "ttb_eabt":

@@ -15,7 +15,7 @@ from cocotb.triggers import Event
 from pyuvm import uvm_sequence
 
 from models.arch import registers as R
-from models.arch.commands import CmdTlbiNsnhAll, cfgi_all
+from models.arch.commands import CmdResume, CmdTlbiNsnhAll, ResumeAction, cfgi_all
 from models.arch.geometry import PAGE
 from models.memory import FrameAllocator
 from models.smmu.port import Result, TransReq
@@ -99,7 +99,14 @@ class XlateBurstSeq(uvm_sequence):
 class XlateRandomSeq(uvm_sequence):
     """Random worlds, random traffic, random table changes with (or without) invalidation.
     Without a ``world`` given, it builds its own and a fresh one every ``renew_every``
-    translations (after an event-queue drain, so every record of the old one is checked)."""
+    translations (after an event-queue drain, so every record of the old one is checked).
+
+    On an SMMU with the stall model, contexts with CD.S=1 stall their translation faults: while
+    a burst runs, the event-queue interrupt is serviced as a driver would (records drained and
+    checked, each stall answered by CMD_RESUME: a retry at most twice per address, else an
+    abort or a termination), so the burst completes. Event-queue write aborts are not
+    injected there (a stall whose record cannot be written waits, which the model tests and
+    the directed tests cover)."""
 
     def __init__(self, name: str = "xlate_random", *, translations: int = 2000,
                  burst: tuple[int, int] = (1, 24), mutate_every: int = 3,
@@ -135,6 +142,12 @@ class XlateRandomSeq(uvm_sequence):
             await holder.start_session(reg_seqr)
             await holder.session.bring_up()
         sess = self.session or holder.session
+        self.stalls = cfg.STALL_MODEL != R.StallModel.TERMINATE_ONLY
+        self.retries: dict[tuple[int, int], int] = {}
+        if self.stalls:
+            self.p_evtq_abort = 0.0
+            self.stats.update({"stalls": 0, "resume_retry": 0, "resume_end": 0})
+        self._ctx = (xseqr, sess, sb, bfm, rng)
         world = self.world or World(rng, mem, cfg, window=WORLD_WINDOW)
         await sess.install_world(world, recinvsid=rng.random() < 0.7,
                                  low_bits=_strtab_low_bits(rng, world.strtab_base_cfg))
@@ -146,7 +159,7 @@ class XlateRandomSeq(uvm_sequence):
             n = min(rng.randint(*self.burst), self.translations - sent)
             burst = XlateBurstSeq("burst", [world.random_request(rng, REQUESTS)
                                             for _ in range(n)])
-            await burst.start(xseqr)
+            await self._start(burst)
             sent += n
             self.stats["bursts"] += 1
             for it in burst.items:
@@ -164,7 +177,7 @@ class XlateRandomSeq(uvm_sequence):
                 probes = _probe_reqs(world, mut, rng)
                 if probes:
                     # Straight at what changed: where a stale cached copy would show.
-                    await XlateBurstSeq("probe", probes).start(xseqr)
+                    await self._start(XlateBurstSeq("probe", probes))
                     sent += len(probes)
             if abort is None and rng.random() < self.p_evtq_abort:
                 # The next record write aborts: GERROR.EVENTQ_ABT_ERR, then records are
@@ -189,7 +202,7 @@ class XlateRandomSeq(uvm_sequence):
                 sb.check_events(await sess.evtq.drain(), lossy=lossy)
                 if lossy:
                     more = [world.random_request(rng, REQUESTS) for _ in range(8)]
-                    await XlateBurstSeq("after_abort", more).start(xseqr)
+                    await self._start(XlateBurstSeq("after_abort", more))
                     sent += len(more)
                     await sess.smmu.cmdq_drv.sync()
                     sb.check_events(await sess.evtq.drain(), lossy=True)
@@ -210,6 +223,47 @@ class XlateRandomSeq(uvm_sequence):
         if holder is not None:
             holder.release()
 
+
+    async def _start(self, seq: XlateBurstSeq) -> None:
+        """Run a burst; with stalls possible, service the event queue until it completes."""
+        xseqr, sess, sb, bfm, rng = self._ctx
+        if not self.stalls:
+            await seq.start(xseqr)
+            return
+        done = Event()
+
+        async def run() -> None:
+            await seq.start(xseqr)
+            done.set()
+
+        cocotb.start_soon(run())
+        while not done.is_set():
+            await bfm.clocks(8)
+            if bfm.irq("eventq"):
+                await self._service_stalls(sess, sb, rng)
+
+    async def _service_stalls(self, sess: SmmuSession, sb, rng: random.Random) -> None:
+        """Drain the event queue (the scoreboard checks the records, keeping for later what
+        it cannot match yet) and answer every stall record with a CMD_RESUME."""
+        assert sess.evtq is not None
+        records = await sess.evtq.drain()
+        sb.check_events(records, final=False)
+        cmds = []
+        for r in records:
+            if not r.to_int() >> 95 & 1:  # Stall
+                continue
+            self.stats["stalls"] += 1
+            key = (r.StreamID, r.InputAddr)
+            self.retries[key] = self.retries.get(key, 0) + 1
+            if self.retries[key] <= 2 and rng.random() < 0.5:
+                action = ResumeAction.RETRY
+                self.stats["resume_retry"] += 1
+            else:
+                action = rng.choice((ResumeAction.ABORT, ResumeAction.TERMINATE))
+                self.stats["resume_end"] += 1
+            cmds.append(CmdResume.make(r.StreamID, r.STAG, action))
+        if cmds:
+            await sess.smmu.cmdq_drv.issue(cmds, sync=False)
 
     @staticmethod
     async def _ack_evtq_abort(sess: SmmuSession) -> None:
