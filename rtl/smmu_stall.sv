@@ -5,7 +5,9 @@
 // transaction is held. Per cycle:
 //   - in: one stalling transaction (from an engine or the hit path) takes the lowest free
 //     slot, with its tag, request, fault and event record (Stall=1; the STAG is inserted
-//     here). No free slot: in_ready is low and the source waits (ingress back-pressure).
+//     here). smmu_xlate admits a request only while the free slots outnumber the
+//     transactions in flight (free_n), so a stalling transaction always finds one: it never
+//     waits for a slot while holding stage 1 or an engine that a retry needs.
 //   - evt: the record of the lowest slot whose record is not yet pushed goes to the event
 //     queue, with the slot as sideband. The queue reports each such record back: written
 //     (st_done) or not written (st_drop: queue full, disabled, abort error, or the write
@@ -68,7 +70,9 @@ module smmu_stall
     output logic                   rsp_valid,
     input  logic                   rsp_ready,
     output logic [TAG_W-1:0]       rsp_tag,
-    output xrsp_t                  rsp
+    output xrsp_t                  rsp,
+
+    output logic [SL_W:0]          free_n        // free slots
 );
     // Slot states
     localparam logic [2:0] F = 3'd0,      // free
@@ -106,6 +110,10 @@ module smmu_stall
     end
 
     assign in_ready = any_free;
+    always @(*) begin
+        free_n = '0;
+        for (int i = 0; i < STALL_MAX; i++) free_n = free_n + (SL_W+1)'(s_st[i] == F);
+    end
     wire take = in_valid && in_ready;
 
     logic [EVENT_NBITS-1:0] pend_evt;

@@ -274,8 +274,11 @@ module smmu_xlate
     logic                   st_rsp_valid, st_rsp_ready;
     logic [TAG_W-1:0]       st_rsp_tag;
     xrsp_t                  st_rsp;
+    logic                   st_admit;    // room for every transaction in flight to stall
 
     if (STALL_MODEL != int'(STALL_MODEL_TERMINATE_ONLY)) begin : g_stall
+        logic [SL_W:0] st_free_n;
+        logic [WI_W:0] busy_n;
         smmu_stall #(.TAG_W(TAG_W), .STALL_MAX(STALL_MAX), .TERM_MODEL(TERM_MODEL)) u_stall (
             .clk, .rst_n, .smmuen,
             .in_valid(st_in_valid), .in_ready(st_in_ready), .in_tag(st_in_tag),
@@ -288,14 +291,26 @@ module smmu_xlate
             .retry_valid(st_retry_valid), .retry_ready(st_retry_ready),
             .retry_tag(st_retry_tag), .retry_req(st_retry_req),
             .rsp_valid(st_rsp_valid), .rsp_ready(st_rsp_ready), .rsp_tag(st_rsp_tag),
-            .rsp(st_rsp)
+            .rsp(st_rsp), .free_n(st_free_n)
         );
+        // Admission: a new request is taken only while the free slots outnumber the
+        // transactions in flight (stage 1 and the busy engines), so every transaction that
+        // stalls finds a slot at once. A retry frees its slot as it enters, so it needs no
+        // room; without this, a stall waiting for a slot in stage 1 or an engine could block
+        // the very retries that would free one. With STALL_MAX held, t_req waits
+        // (IDR5.STALL_MAX: ingress back-pressures).
+        always @(*) begin
+            busy_n = '0;
+            for (int i = 0; i < N_WALK; i++) busy_n = busy_n + (WI_W+1)'(!w_idle[i]);
+        end
+        assign st_admit = 32'(st_free_n) > 32'(busy_n) + 32'(s1_v);
     end else begin : g_no_stall
         // STALL_MODEL=0b01: CD.S=1 is ILLEGAL (C_BAD_CD), nothing ever stalls.
         assign st_in_ready = 1'b0;
         assign st_evt_valid = 1'b0; assign st_evt = '0; assign st_evt_slot = '0;
         assign st_retry_valid = 1'b0; assign st_retry_tag = '0; assign st_retry_req = '0;
         assign st_rsp_valid = 1'b0; assign st_rsp_tag = '0; assign st_rsp = '0;
+        assign st_admit = 1'b1;
         // verilator lint_off UNUSEDSIGNAL
         wire unused_stall = ^{st_in_valid, st_in_tag, st_in_req, st_in_evt, st_evt_ready,
                               st_retry_ready, st_rsp_ready, st_done, st_drop, st_slot,
@@ -330,7 +345,7 @@ module smmu_xlate
     // A retry takes stage 1 as a new arrival would, ahead of the port.
     wire s1_free = !s1_v || s1_adv;
     assign st_retry_ready = s1_free;
-    assign t_req_ready = s1_free && !st_retry_valid;
+    assign t_req_ready = s1_free && !st_retry_valid && st_admit;
     always @(*) begin
         for (int i = 0; i < N_WALK; i++) begin
             w_start[i] = s1_adv && need_walk && (idle_sel == WI_W'(i));

@@ -175,15 +175,17 @@ async def stags_unique_while_held_and_reused_after(dut):
 
 @cocotb.test(skip=NO_STALLS)
 async def stall_max_back_pressures_the_next_stall(dut):
-    """IDR5.STALL_MAX transactions can be held; the next stalling one waits (no record, no
-    response) until a held one is released."""
+    """IDR5.STALL_MAX transactions can be held; beyond that, ingress back-pressures: the next
+    request is not taken (no record, no response) until a held one is released."""
     s, _ttb = await setup(dut)
     m = CFG.STALL_MAX
     stags = [await stall(s, 1 + i, addr=VA + i * 0x1000) for i in range(m)]
-    await s.x.send([{"tag": 100, "sid": 1, "addr": VA + 0x100_0000}])
+    sending = cocotb.start_soon(s.x.send([{"tag": 100, "sid": 1, "addr": VA + 0x100_0000}]))
     await held(s, 100)
+    assert 100 not in s.x.accepted, "a request was taken with every stall slot held"
     assert await s.events() == []
     await resume(s, 1, stags[0], ResumeAction.ABORT)
+    await sending
     (ev,) = await s.events(expect=1)
     assert (ev.Stall, ev.InputAddr) == (1, VA + 0x100_0000)
     for t in (*stags[1:], ev.STAG):
