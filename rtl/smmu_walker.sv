@@ -665,8 +665,13 @@ module smmu_walker
     assign evt_valid = (st == S_DONE) && !evt_done && xc_evt_valid;
     assign evt = xc_evt;
 
-    // Fills are dropped once stale: their data may predate an invalidation.
-    assign cf_valid = (st == S_DONE) && !cf_done && cfill_need && !stale;
+    // Fills are dropped once stale: their data may predate an invalidation. A walk whose
+    // outcome stalls fills nothing: its transaction may be retried before any record or
+    // response shows it (a record the event queue could not take), so a fill from it would
+    // reach later transactions with nothing visible that explains it. (Caching is never
+    // required; the retry walks again.)
+    wire fill_ok = !stale && !xc_stall;
+    assign cf_valid = (st == S_DONE) && !cf_done && cfill_need && fill_ok;
     ctx_key_t cf_key;
     assign cf_key.sid = q.sid;
     assign cf_key.ssv = q.ssv;
@@ -675,7 +680,7 @@ module smmu_walker
     assign cf.cdidx = k_cdidx;
     assign cf.ctx = k;
 
-    assign tf_valid = (st == S_DONE) && !tf_done && l_hit && !stale;
+    assign tf_valid = (st == S_DONE) && !tf_done && l_hit && fill_ok;
     assign tf.asid = k.asid;
     assign tf.gbl = l_global;
     assign tf.aset = k.aset;
@@ -690,7 +695,7 @@ module smmu_walker
     assign wl.va = q.addr[47:21];
     assign wl.ips = k.ips;
 
-    assign wf_valid = (WALK_N != 0) && (st == S_DONE) && !wf_done && wfill_need && !stale;
+    assign wf_valid = (WALK_N != 0) && (st == S_DONE) && !wf_done && wfill_need && fill_ok;
     assign wf.asid = k.asid;
     assign wf.slvl = w_lvl;
     assign wf.upper = w_upper;
