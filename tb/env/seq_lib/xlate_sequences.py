@@ -144,9 +144,11 @@ class XlateRandomSeq(uvm_sequence):
         sess = self.session or holder.session
         self.stalls = cfg.STALL_MODEL != R.StallModel.TERMINATE_ONLY
         self.retries: dict[tuple[int, int], int] = {}
+        self.overflowed = False
         if self.stalls:
             self.p_evtq_abort = 0.0
-            self.stats.update({"stalls": 0, "resume_retry": 0, "resume_end": 0})
+            self.stats.update({"stalls": 0, "resume_retry": 0, "resume_end": 0,
+                               "overflow_windows": 0})
         self._ctx = (xseqr, sess, sb, bfm, rng)
         world = self.world or World(rng, mem, cfg, window=WORLD_WINDOW)
         await sess.install_world(world, recinvsid=rng.random() < 0.7,
@@ -199,7 +201,14 @@ class XlateRandomSeq(uvm_sequence):
                     # holds EVENTQ_PROD still from the next read on); then it acknowledges
                     # and recording resumes.
                     await sess.plat.mmio_read32(R.OFFSETS["GERROR"])
-                sb.check_events(await sess.evtq.drain(), lossy=lossy)
+                lost = sess.evtq.stats.overflows
+                records = await sess.evtq.drain()
+                # records discarded by an overflow since the last check (stall runs only:
+                # elsewhere the queue is large enough)
+                ovf = self.overflowed or sess.evtq.stats.overflows != lost
+                self.overflowed = False
+                self.stats["overflow_windows"] = self.stats.get("overflow_windows", 0) + ovf
+                sb.check_events(records, lossy=lossy or ovf)
                 if lossy:
                     more = [world.random_request(rng, REQUESTS) for _ in range(8)]
                     await self._start(XlateBurstSeq("after_abort", more))
@@ -246,7 +255,11 @@ class XlateRandomSeq(uvm_sequence):
         """Drain the event queue (the scoreboard checks the records, keeping for later what
         it cannot match yet) and answer every stall record with a CMD_RESUME."""
         assert sess.evtq is not None
+        lost = sess.evtq.stats.overflows
         records = await sess.evtq.drain()
+        # An overflow (EVENTQ_PROD.OVFLG) means non-stall records were discarded (§7.4): the
+        # scoreboard must not demand them. Stall records are never among them.
+        self.overflowed |= sess.evtq.stats.overflows != lost
         sb.check_events(records, final=False)
         cmds = []
         for r in records:
