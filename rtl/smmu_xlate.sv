@@ -12,8 +12,10 @@
 //            handed to an idle miss engine.
 //   cycle 2  t_rsp_valid.
 // s1 advances every cycle unless its outcome cannot leave (response FIFO full, event FIFO
-// full, or no idle engine for a miss); t_req_ready is `s1 empty or s1 advances`, computed
-// from registered state only, so it never depends on t_req_valid or t_rsp_ready.
+// full, or no idle engine for a miss); t_req_ready is `s1 empty or s1 advances` (with a
+// stall model also: no retry entering stage 1, and room for every transaction in flight to
+// stall), computed from registered state only, so it never depends on t_req_valid or
+// t_rsp_ready.
 //
 // Engines finish out of order; their responses share the response FIFO with the hit path
 // (engines first, lowest index first), their records share the event port, their fills share

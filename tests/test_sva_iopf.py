@@ -8,7 +8,11 @@ import asyncio
 
 import pytest
 
+from models.arch.geometry import PAGE
+from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from models.smmu.config import STALL
+from tb.devices.dma import Descriptor as D
+from tb.devices.dma import Status
 from tb.platform.model import ModelPlatform
 from tb.scenarios.harness import ModelBackend, SvaBench
 from tb.scenarios.iopf import IOPF_SCENARIOS
@@ -44,10 +48,6 @@ def test_the_storm_waits_for_event_queue_room() -> None:
 
 def test_without_iopf_the_same_dma_faults() -> None:
     """The control: an engine that cannot stall gets the abort at once."""
-    from models.arch.geometry import PAGE
-    from tb.devices.dma import Descriptor as D
-    from tb.devices.dma import Status
-
     b = bench()
 
     async def go() -> None:
@@ -55,7 +55,7 @@ def test_without_iopf_the_same_dma_faults() -> None:
         mm = b.process("p")
         bond = await b.bind(eng, mm)
         src = b.buffer(mm, 1)
-        dst = mm.mmap(None, PAGE, 3)
+        dst = mm.mmap(None, PAGE, PROT_READ | PROT_WRITE)
         c = await eng.run(D.copy(src, dst, PAGE, bond.pasid))
         assert c.status is Status.FAULT and c.va == dst
 

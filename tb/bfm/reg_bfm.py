@@ -126,23 +126,28 @@ class BatchAxiLiteMaster:
         self._b_rp = drain(self._b, self._b_rp, v & 0xFF, self._complete_write)
         self._r_rp = drain(self._r, self._r_rp, v >> 8, self._complete_read)
 
+    @staticmethod
+    def _word_done(ops: deque[_Pending], entry: int, what: str) -> _Pending | None:
+        """File one word's answer with the oldest access; that access once all its words
+        are in (else None)."""
+        if not ops:
+            raise AssertionError(f"register port: {what} with no access in flight")
+        op = ops[0]
+        op.got.append(entry)
+        if len(op.got) < op.words:
+            return None
+        ops.popleft()
+        return op
+
     def _complete_write(self, resp: int) -> None:
-        if not self._writes:
-            raise AssertionError("register port: a write response with no write in flight")
-        op = self._writes[0]
-        op.got.append(resp)
-        if len(op.got) == op.words:
-            self._writes.popleft()
+        op = self._word_done(self._writes, resp, "a write response")
+        if op is not None:
             op.result = WriteResp(op.address, op.length, _worst(op.got))
             op.done.set()
 
     def _complete_read(self, entry: int) -> None:
-        if not self._reads:
-            raise AssertionError("register port: read data with no read in flight")
-        op = self._reads[0]
-        op.got.append(entry)
-        if len(op.got) == op.words:
-            self._reads.popleft()
+        op = self._word_done(self._reads, entry, "read data")
+        if op is not None:
             data = bytearray()
             for (_addr, start, stop), v in zip(_words(op.address, op.length), op.got,
                                                strict=True):

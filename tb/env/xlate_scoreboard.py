@@ -50,8 +50,8 @@ def same(resp: TransResp, rsp: dict[str, int]) -> bool:
 assert RESP_FIELDS == ("result", "pa", "perm", "attr", "sh", "fault")
 
 
-_STAG_MASK = ((1 << 16) - 1) << 64  # event record dw1[15:0]
-_STALL_BIT = 1 << 95                 # event record dw1[31]
+_STAG_MASK = Event.field("STAG").mask
+_STALL_BIT = Event.field("Stall").mask
 
 
 @dataclass(eq=False)
@@ -89,6 +89,7 @@ class XlateScoreboard(uvm_component):
         self.events_checked = 0
         self.cmdq = CmdqConsumer(self.mem, self._queue, self._apply_command)
         self.held: dict[tuple[int, int], Held] = {}  # (StreamID, STAG) -> held transaction
+        self.held_items: set[int] = set()            # id() of the held items
         self.ended: dict[int, Held] = {}             # id(item) -> held, ended by a command
         self.stalls_checked = 0
         self.serviced_latency: list[int] = []        # cycles, acceptance to final response
@@ -131,6 +132,7 @@ class XlateScoreboard(uvm_component):
 
     def _end(self, key: tuple[int, int], end: Result | str) -> None:
         h = self.held.pop(key)
+        self.held_items.discard(id(h.item))
         h.end = end
         self.ended[id(h.item)] = h
 
@@ -174,7 +176,7 @@ class XlateScoreboard(uvm_component):
         self.cmdq.settle(before=item.t_done)
         self.checked += 1
         h = self.ended.pop(id(item), None)
-        if h is None and any(x.item is item for x in self.held.values()):
+        if h is None and id(item) in self.held_items:
             self._error(f"{item}: answered while held (no CMD_RESUME, CMD_STALL_TERM or "
                         "SMMUEN=0 ended it)")
             return
@@ -258,16 +260,16 @@ class XlateScoreboard(uvm_component):
                         f"already held by {self.held[sid, stag].item}")
             return
         want = raw & ~_STAG_MASK
-        taken = {id(h.item) for h in self.held.values()}
         for it in self.inflight.values():
             if (it.sid, it.addr, it.rnw, it.ssv, it.ssid if it.ssv else 0) != \
-                    (sid, addr, rnw, ssv, ssid) or id(it) in taken:
+                    (sid, addr, rnw, ssv, ssid) or id(it) in self.held_items:
                 continue
             runs = self.model.predict_runs(it.req)
             stalls = [oc for oc, _ in runs if oc.stall and oc.key()[1] == want]
             if stalls:
                 self.model.commit_runs(it.req, runs, stalls)
-                self.held[sid, stag] = Held(it, raw & 0xFF)
+                self.held[sid, stag] = Held(it, int(rec.EventID))
+                self.held_items.add(id(it))
                 return
         self._error(f"stall record {raw:#066x} names no transaction in flight that the "
                     "model predicts to stall so")

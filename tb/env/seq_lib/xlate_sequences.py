@@ -16,6 +16,7 @@ from pyuvm import uvm_sequence
 
 from models.arch import registers as R
 from models.arch.commands import CmdResume, CmdTlbiNsnhAll, ResumeAction, cfgi_all
+from models.arch.events import Event as EventRecord
 from models.arch.geometry import PAGE
 from models.memory import FrameAllocator
 from models.smmu.port import Result, TransReq
@@ -45,6 +46,7 @@ WORLD_WINDOWS = (WORLD_WINDOW, (0x1_4000_0000, 0x1_8000_0000))
 # on one World about 6% of the requests translated, against about a quarter in its first
 # 2,000), so a long run renews it.
 RENEW_EVERY = 5000
+_STALL = EventRecord.field("Stall").mask  # a stall record (every record layout has the bit)
 
 
 class SmmuSession:
@@ -263,7 +265,7 @@ class XlateRandomSeq(uvm_sequence):
         sb.check_events(records, final=False)
         cmds = []
         for r in records:
-            if not r.to_int() >> 95 & 1:  # Stall
+            if not r.to_int() & _STALL:
                 continue
             self.stats["stalls"] += 1
             key = (r.StreamID, r.InputAddr)
