@@ -260,19 +260,35 @@ class XlateScoreboard(uvm_component):
                         f"already held by {self.held[sid, stag].item}")
             return
         want = raw & ~_STAG_MASK
-        for it in self.inflight.values():
-            if (it.sid, it.addr, it.rnw, it.ssv, it.ssid if it.ssv else 0) != \
-                    (sid, addr, rnw, ssv, ssid) or id(it) in self.held_items:
-                continue
-            runs = self.model.predict_runs(it.req)
-            stalls = [oc for oc, _ in runs if oc.stall and oc.key()[1] == want]
-            if stalls:
-                self.model.commit_runs(it.req, runs, stalls)
-                self.held[sid, stag] = Held(it, int(rec.EventID))
-                self.held_items.add(id(it))
-                return
+        key = (sid, addr, rnw, ssv, ssid)
+        for widened in (False, True):
+            if widened:
+                self._widen_with_inflight()
+            for it in self.inflight.values():
+                if (it.sid, it.addr, it.rnw, it.ssv, it.ssid if it.ssv else 0) != key or \
+                        id(it) in self.held_items:
+                    continue
+                runs = self.model.predict_runs(it.req)
+                stalls = [oc for oc, _ in runs if oc.stall and oc.key()[1] == want]
+                if stalls:
+                    self.model.commit_runs(it.req, runs, stalls)
+                    self.held[sid, stag] = Held(it, int(rec.EventID))
+                    self.held_items.add(id(it))
+                    return
         self._error(f"stall record {raw:#066x} names no transaction in flight that the "
                     "model predicts to stall so")
+
+    def _widen_with_inflight(self) -> None:
+        """A record is written when its transaction faults, but the fills it may have met come
+        with other transactions' responses, which back-pressure can hold back: one still in
+        flight may have walked and filled the caches first (e.g. a read-only entry of the same
+        ASID through another stream's tables, which turns a translation fault into a
+        permission fault). From a record that matches nothing otherwise on, every fill an
+        unanswered, unheld transaction could have made counts as possibly cached."""
+        for it in self.inflight.values():
+            if id(it) not in self.held_items and it.rsp is None:
+                runs = self.model.predict_runs(it.req)
+                self.model.commit_runs(it.req, runs, [oc for oc, _ in runs])
 
     def check_phase(self) -> None:
         self.cmdq.settle()

@@ -15,7 +15,13 @@ from cocotb.triggers import Event
 from pyuvm import uvm_sequence
 
 from models.arch import registers as R
-from models.arch.commands import CmdResume, CmdTlbiNsnhAll, ResumeAction, cfgi_all
+from models.arch.commands import (
+    CmdResume,
+    CmdStallTerm,
+    CmdTlbiNsnhAll,
+    ResumeAction,
+    cfgi_all,
+)
 from models.arch.events import Event as EventRecord
 from models.arch.geometry import PAGE
 from models.memory import FrameAllocator
@@ -106,9 +112,12 @@ class XlateRandomSeq(uvm_sequence):
     On an SMMU with the stall model, contexts with CD.S=1 stall their translation faults: while
     a burst runs, the event-queue interrupt is serviced as a driver would (records drained and
     checked, each stall answered by CMD_RESUME: a retry at most twice per address, else an
-    abort or a termination), so the burst completes. Event-queue write aborts are not
-    injected there (a stall whose record cannot be written waits, which the model tests and
-    the directed tests cover)."""
+    abort or a termination; or, for a stream all of whose unanswered transactions are held
+    with records just drained, one CMD_STALL_TERM), so the burst completes. Stray commands
+    go to streams with nothing in flight: a CMD_RESUME with a STAG another stream holds, or
+    a CMD_STALL_TERM, which must change nothing. Event-queue write aborts are not injected
+    there (a stall whose record cannot be written waits, which the model tests and the
+    directed tests cover)."""
 
     def __init__(self, name: str = "xlate_random", *, translations: int = 2000,
                  burst: tuple[int, int] = (1, 24), mutate_every: int = 3,
@@ -251,11 +260,16 @@ class XlateRandomSeq(uvm_sequence):
         while not done.is_set():
             await bfm.clocks(8)
             if bfm.irq("eventq"):
-                await self._service_stalls(sess, sb, rng)
+                await self._service_stalls(sess, sb, rng, seq.items)
 
-    async def _service_stalls(self, sess: SmmuSession, sb, rng: random.Random) -> None:
+    async def _service_stalls(self, sess: SmmuSession, sb, rng: random.Random,
+                              items: list[TransItem]) -> None:
         """Drain the event queue (the scoreboard checks the records, keeping for later what
-        it cannot match yet) and answer every stall record with a CMD_RESUME."""
+        it cannot match yet) and answer every stall record: a CMD_RESUME each, or one
+        CMD_STALL_TERM for a stream whose every unanswered transaction is held with a record
+        in this drain. A STALL_TERM only there: a transaction still walking, retrying, or
+        held with its record not yet written would be terminated without the scoreboard
+        knowing it held, and a later RESUME on its STAG could meet a new stall reusing it."""
         assert sess.evtq is not None
         lost = sess.evtq.stats.overflows
         records = await sess.evtq.drain()
@@ -263,11 +277,25 @@ class XlateRandomSeq(uvm_sequence):
         # scoreboard must not demand them. Stall records are never among them.
         self.overflowed |= sess.evtq.stats.overflows != lost
         sb.check_events(records, final=False)
-        cmds = []
-        for r in records:
-            if not r.to_int() & _STALL:
-                continue
+        stalls = [r for r in records if r.to_int() & _STALL]
+        open_by_sid: dict[int, set[int]] = {}  # unanswered transactions, by stream
+        for it in items:
+            if it.rsp is None:
+                open_by_sid.setdefault(it.sid, set()).add(id(it))
+        drained: dict[int, set[int]] = {}      # held with a record in this drain, by stream
+        for r in stalls:
+            h = sb.held.get((r.StreamID, r.STAG))
+            if h is not None:
+                drained.setdefault(r.StreamID, set()).add(id(h.item))
+        term = {sid for sid, held in drained.items()
+                if open_by_sid.get(sid) == held and rng.random() < 0.2}
+        cmds: list = [CmdStallTerm(StreamID=sid) for sid in sorted(term)]
+        self.stats["stall_term"] = self.stats.get("stall_term", 0) + len(term)
+        for r in stalls:
             self.stats["stalls"] += 1
+            if r.StreamID in term:
+                self.stats["resume_end"] += 1
+                continue
             key = (r.StreamID, r.InputAddr)
             self.retries[key] = self.retries.get(key, 0) + 1
             if self.retries[key] <= 2 and rng.random() < 0.5:
@@ -277,8 +305,25 @@ class XlateRandomSeq(uvm_sequence):
                 action = rng.choice((ResumeAction.ABORT, ResumeAction.TERMINATE))
                 self.stats["resume_end"] += 1
             cmds.append(CmdResume.make(r.StreamID, r.STAG, action))
+        if rng.random() < 0.15:
+            cmds.append(self._stray_command(rng, open_by_sid, sb))
         if cmds:
             await sess.smmu.cmdq_drv.issue(cmds, sync=False)
+
+    def _stray_command(self, rng: random.Random, open_by_sid: dict[int, set[int]], sb):
+        """A stall command that must match nothing (§4.7.2: a RESUME whose StreamID and STAG
+        match no stalled transaction has no effect; STALL_TERM of a stream with none held
+        neither): aimed at a stream with nothing in flight, with the STAG of a transaction
+        another stream holds where there is one."""
+        sid = rng.randrange(1 << 16)
+        while sid in open_by_sid:
+            sid = rng.randrange(1 << 16)
+        self.stats["stray"] = self.stats.get("stray", 0) + 1
+        if rng.random() < 0.3:
+            return CmdStallTerm(StreamID=sid)
+        held = sorted(sb.held)
+        stag = rng.choice(held)[1] if held and rng.random() < 0.7 else rng.randrange(1 << 16)
+        return CmdResume.make(sid, stag, rng.choice(list(ResumeAction)))
 
     @staticmethod
     async def _ack_evtq_abort(sess: SmmuSession) -> None:
