@@ -23,7 +23,7 @@ from tb.env.seq_lib.sva_sequences import SvaScenarioSeq
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
-from tb.scenarios.iopf import IOPF_SCENARIOS
+from tb.scenarios.iopf import IOPF_EVTQ_SHIFT, IOPF_SCENARIOS
 from tb.scenarios.scenarios import SCENARIOS
 
 
@@ -232,7 +232,8 @@ class SvaIopfTest(SvaScenarioTest):
     stall record with a held request and checks how each ended."""
 
     async def sequences(self, seqr) -> None:
-        self.seq = SvaScenarioSeq(self.scenario, IOPF_SCENARIOS[self.scenario])
+        self.seq = SvaScenarioSeq(self.scenario, IOPF_SCENARIOS[self.scenario],
+                                  evtq_max_shift=IOPF_EVTQ_SHIFT)
         await self.seq.start()
 
     def check_phase(self) -> None:
@@ -281,6 +282,11 @@ class SvaMmExitWithFaultsPendingTest(SvaIopfTest):
 @pyuvm.test()
 class SvaMunmapWhileStalledTest(SvaIopfTest):
     scenario = "munmap_while_stalled"
+
+
+@pyuvm.test()
+class SvaMunmapRacingRetryTest(SvaIopfTest):
+    scenario = "munmap_racing_retry"
 
 
 @pyuvm.test()

@@ -43,6 +43,7 @@ CASES = [
     ("stall", "SvaUnbindWithFaultsPendingTest", True),
     ("stall", "SvaMmExitWithFaultsPendingTest", True),
     ("stall", "SvaMunmapWhileStalledTest", True),
+    ("stall", "SvaMunmapRacingRetryTest", True),
 ]
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))

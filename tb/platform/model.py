@@ -28,8 +28,21 @@ class ModelPlatform:
         self.mmio_log: list[tuple[str, int, int]] = []
         self.stalled = 0        # transactions that waited for a CMD_RESUME
         self.ingress_waits = 0  # steps a transaction waited while STALL_MAX were held
+        # Held transactions answered (by a command) whose engine has not yet taken the
+        # response. A response counts as completed when it is taken, and a CMD_SYNC after an
+        # invalidation completes only once every response translated before it was taken
+        # (docs/port-contract.md): a register read waits for them, so a driver polling
+        # CMDQ_CONS never sees such a SYNC complete before the engine used its translation.
+        # (A CPU operation whose mmu notifier cannot suspend calls responses_taken first.)
+        self._untaken = 0
+
+    async def responses_taken(self) -> None:
+        """Wait until every answered held transaction's engine took its response."""
+        while self._untaken:
+            await asyncio.sleep(0)
 
     async def mmio_read32(self, offset: int) -> int:
+        await self.responses_taken()
         val = self.model.mmio_read32(offset)
         self.mmio_log.append(("r", offset, val))
         return val
@@ -56,9 +69,15 @@ class ModelPlatform:
             self.ingress_waits += 1
             await asyncio.sleep(0)
         done: asyncio.Future[TransResp] = asyncio.get_running_loop().create_future()
+
+        def answered(resp: TransResp) -> None:
+            self._untaken += 1
+            done.set_result(resp)
+
         r = self.model.translate(TransReq(sid=sid, ssv=ssv, ssid=ssid, addr=va, rnw=rnw,
-                                          ind=ind, pnu=pnu), done.set_result)
+                                          ind=ind, pnu=pnu), answered)
         if r is None:
             self.stalled += 1
             r = await done
+            self._untaken -= 1  # the engine's access follows with no await between
         return r.fields()

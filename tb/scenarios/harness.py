@@ -23,6 +23,7 @@ from models.cpu.mm import MM
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.isolation import IsolationChecker
+from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT
 from tb.sva.arm.arm_smmu_v3.fault import arm_smmu_evtq_thread
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu_sva import IommuBond, sva_bind_device, sva_get_pasid, sva_unbind_device
@@ -41,7 +42,8 @@ class Backend(Protocol):
     async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any: ...
     async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]: ...
     async def pause(self, cycles: int = 1) -> None: ...
-    def check_events(self, records: list[Any], *, final: bool = True) -> None: ...
+    def check_events(self, records: list[Any], *, final: bool = True,
+                     lossy: bool = False) -> None: ...
     def cycles(self) -> int | None: ...
 
 
@@ -58,7 +60,10 @@ class ModelBackend:
         return await self.plat.translate(sid, ssv, ssid, va, rnw, ind, pnu)  # type: ignore
 
     async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return fn(*args)  # notifiers step the driver's coroutines (they never suspend)
+        # Notifiers step the driver's coroutines (they never suspend), so the responses the
+        # SMMU already gave are taken before, as a CMD_SYNC in the notifier would wait for.
+        await self.plat.responses_taken()
+        return fn(*args)
 
     async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]:
         return list(await asyncio.gather(*coros))
@@ -66,7 +71,8 @@ class ModelBackend:
     async def pause(self, cycles: int = 1) -> None:
         await asyncio.sleep(0)
 
-    def check_events(self, records: list[Any], *, final: bool = True) -> None:
+    def check_events(self, records: list[Any], *, final: bool = True,
+                     lossy: bool = False) -> None:
         pass
 
     def cycles(self) -> int | None:
@@ -93,11 +99,14 @@ class SvaBench:
         self.pasids: set[int] = set()
         self.asids: set[int] = set()
         self.work: list[Work] = []
+        self._overflows_checked = 0  # event-queue overflows the last final check allowed for
 
     @classmethod
     async def create(cls, backend: Backend, cpu: CpuFeatures | None = None,
-                     seed: int = 1) -> SvaBench:
-        return cls(backend, await SvaSystem.create(backend.plat, cpu), seed)
+                     seed: int = 1, *, evtq_max_shift: int = EVTQ_MAX_SHIFT) -> SvaBench:
+        """``evtq_max_shift``: the driver's cap on the event queue (log2 records)."""
+        sys = await SvaSystem.create(backend.plat, cpu, evtq_max_shift=evtq_max_shift)
+        return cls(backend, sys, seed)
 
     # ---- the pieces ------------------------------------------------------------------------
     async def device(self, name: str, sid: int, *, sva: bool = True,
@@ -154,7 +163,12 @@ class SvaBench:
         matches the records with the model's predictions."""
         await self.drv.smmu.cmdq_drv.sync()
         ids = await self._evtq_thread()
-        self.backend.check_events([], final=True)  # everything seen must be predicted now
+        # Everything seen must be predicted now, and every predicted record present unless
+        # the queue overflowed since the last check (the records it discarded, never stall
+        # records: those are matched as they are written).
+        lossy = self.evtq.stats.overflows != self._overflows_checked
+        self._overflows_checked = self.evtq.stats.overflows
+        self.backend.check_events([], final=True, lossy=lossy)
         return ids
 
     async def _evtq_thread(self) -> list[int]:
@@ -181,14 +195,16 @@ class SvaBench:
             finally:
                 running = False
 
-        async def irq_thread() -> None:
-            while running:
-                if self.plat.irq_line("eventq"):
-                    await self._evtq_thread()
-                await self.backend.pause(1)
-
-        await self.backend.gather(jobs(), irq_thread())
+        await self.backend.gather(jobs(), self.irq_thread(lambda: not running))
         return results
+
+    async def irq_thread(self, stop: Callable[[], bool]) -> None:
+        """The event-queue interrupt thread until ``stop()``: the driver's event thread runs
+        whenever the wired interrupt is up."""
+        while not stop():
+            if self.plat.irq_line("eventq"):
+                await self._evtq_thread()
+            await self.backend.pause(1)
 
     def finish(self) -> None:
         v = self.checker.violations

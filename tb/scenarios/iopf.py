@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.arch import registers as R
 from models.arch.events import EventID
 from models.arch.geometry import PAGE
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from tb.devices.dma import Descriptor as D
 from tb.devices.dma import Status
-from tb.scenarios.harness import SvaBench, check_memory, expect_ok, until
+from tb.scenarios.harness import SvaBench, check_memory, expect_fault, expect_ok, until
+from tb.sva.io_pgfault import PageResponseCode
 
 RW = PROT_READ | PROT_WRITE
+# The event queue these scenarios want (log2 records; the driver caps it there): 4 records,
+# fewer than the fault storm's stalls.
+IOPF_EVTQ_SHIFT = 2
 
 
 def _responses(b: SvaBench) -> dict[str, int]:
@@ -101,9 +106,18 @@ async def invalid_accesses(b: SvaBench) -> dict[str, Any]:
 
 async def fault_storm(b: SvaBench, devs: int = 6, pages: int = 3) -> dict[str, Any]:
     """Several processes and engines faulting at once, more stalls than the event queue holds
-    records: stall records wait for room (they are never lost, and never overflow the
-    queue), the driver services them as the queue drains, and every DMA completes."""
+    records. With no event thread yet, the queue fills with stall records and the stalls
+    beyond wait for room without one; an engine that cannot stall then faults twice, and
+    its records are discarded with an overflow (§7.4: EVENTQ_PROD.OVFLG). Then the driver
+    services the queue: the waiting stalls get their records as it drains (never lost,
+    never overflowed), and every DMA completes."""
+    shift = b.drv.smmu.evtq.shift
+    assert 1 << shift < devs, f"a 2^{shift}-record event queue: the storm cannot fill it"
     engines = [await b.device(f"dma{i}", 0x10 * (i + 1), stall=True) for i in range(devs)]
+    plain = await b.device("plain", 0x10 * (devs + 1))  # no "dma-can-stall"
+    pmm = b.process("q")
+    pbond = await b.bind(plain, pmm)
+    holes = pmm.mmap(None, 2 * PAGE, RW)  # never touched: this engine cannot fault them in
     work = []
     for i, eng in enumerate(engines):
         mm = b.process(f"p{i}", cpu=i % 2)
@@ -111,18 +125,65 @@ async def fault_storm(b: SvaBench, devs: int = 6, pages: int = 3) -> dict[str, A
         src = b.buffer(mm, pages)
         dst = mm.mmap(None, pages * PAGE, RW)
         work.append((eng, mm, bond, src, dst, mm.read(src, pages * PAGE)))
+    running = len(work)
 
     async def job(eng, bond, src, dst) -> None:
-        expect_ok(await eng.run(D.copy(src, dst, pages * PAGE, bond.pasid)))
+        nonlocal running
+        try:
+            expect_ok(await eng.run(D.copy(src, dst, pages * PAGE, bond.pasid)))
+        finally:
+            running -= 1
 
-    await b.serviced(*(job(eng, bond, src, dst) for eng, _mm, bond, src, dst, _d in work))
+    async def overflow_then_service() -> None:
+        await _until_evtq_full(b)
+        assert not await _evtq_overflow_seen(b), "OVFLG toggled while only stalls recorded"
+        for i in range(2):
+            va = holes + i * PAGE
+            expect_fault(await plain.run(D.fill(va, 64, pbond.pasid, b"\x5A")),
+                         EventID.F_TRANSLATION, va)
+        for _ in range(1000):  # the record is written (here: discarded) after the response
+            if await _evtq_overflow_seen(b):
+                break
+            await b.backend.pause(4)
+        else:
+            raise AssertionError("a fault with the event queue full did not overflow it")
+        await b.irq_thread(lambda: running == 0)
+
+    await b.backend.gather(*(job(eng, bond, src, dst)
+                             for eng, _mm, bond, src, dst, _d in work),
+                           overflow_then_service())
     for _eng, mm, _bond, _src, dst, data in work:
         check_memory(mm, dst, data)
-    assert b.evtq.stats.overflows == 0  # stall records never overflow the queue
+    assert b.evtq.stats.overflows == 1, b.evtq.stats  # the plain engine's, acknowledged once
     assert _responses(b) == {"SUCCESS": devs * pages}
+    assert b.drv.fault_stats["reported"] == devs * pages  # every stall record arrived
+    await b.drain_events()
     for _eng, _mm, bond, *_ in work:
         await b.unbind(bond)
-    return {"faults_serviced": b.drv.fault_stats["reported"], "engines": devs}
+    await b.unbind(pbond)
+    return {"faults_serviced": b.drv.fault_stats["reported"], "engines": devs,
+            "event_queue_records": 1 << shift, "overflows": b.evtq.stats.overflows}
+
+
+async def _until_evtq_full(b: SvaBench, limit: int = 20_000) -> None:
+    """Poll EVENTQ_PROD and EVENTQ_CONS until the queue is full (same index, wrap bits
+    differing), as nothing consumes it meanwhile."""
+    shift = b.drv.smmu.evtq.shift
+    mask = (2 << shift) - 1
+    for _ in range(limit):
+        prod = await b.plat.mmio_read32(R.OFFSETS["EVENTQ_PROD"])
+        cons = await b.plat.mmio_read32(R.OFFSETS["EVENTQ_CONS"])
+        if (prod ^ cons) & mask == 1 << shift:
+            return
+        await b.backend.pause(16)
+    raise AssertionError("the event queue never filled")
+
+
+async def _evtq_overflow_seen(b: SvaBench) -> bool:
+    """EVENTQ_PROD.OVFLG differs from EVENTQ_CONS.OVACKFLG: records were discarded."""
+    prod = R.EVENTQ_PROD.from_int(await b.plat.mmio_read32(R.OFFSETS["EVENTQ_PROD"]))
+    cons = R.EVENTQ_CONS.from_int(await b.plat.mmio_read32(R.OFFSETS["EVENTQ_CONS"]))
+    return prod.OVFLG != cons.OVACKFLG
 
 
 async def _stalled_then(b: SvaBench, eng, d, action) -> Any:
@@ -205,6 +266,55 @@ async def munmap_while_stalled(b: SvaBench) -> dict[str, Any]:
     return {"device": str(c)}
 
 
+async def munmap_racing_retry(b: SvaBench) -> dict[str, Any]:
+    """The CPU unmaps a page after the handler populated it and answered Success, before the
+    held transaction's retry completes.
+    (a) Between the Success and its CMD_RESUME: the unmap's invalidation and CMD_SYNC come
+        first, so the retry walks tables without the page and stalls again; the handler
+        finds no VMA now, answers Invalid, and the transaction is aborted.
+    (b) At once with the CMD_RESUME: the retry may complete into the page before the unmap,
+        or fault as in (a).
+    Either way no access reaches the page once the unmap returned (the isolation checker
+    watches every access)."""
+    eng = await b.device("dma0", 0x10, stall=True)
+    mm = b.process("p")
+    bond = await b.bind(eng, mm)
+    a, race = mm.mmap(None, PAGE, RW), mm.mmap(None, PAGE, RW)  # never touched
+    p = b.drv.iopf.param(b.masters[eng.name])  # type: ignore[union-attr]
+    assert p is not None
+    respond = p.page_response
+    unmapped: list[int] = []
+
+    async def racing(dev: Any, fault: Any, resp: Any) -> None:
+        page = fault.addr & ~(PAGE - 1)
+        if resp.code is not PageResponseCode.SUCCESS or page not in (a, race) \
+                or page in unmapped:
+            await respond(dev, fault, resp)
+            return
+        unmapped.append(page)
+        if page == a:
+            await b.munmap(mm, a, PAGE)
+            await respond(dev, fault, resp)
+        else:
+            await b.backend.gather(respond(dev, fault, resp), b.munmap(mm, race, PAGE))
+
+    p.page_response = racing
+    before = dict(_responses(b))
+    ca, = await b.serviced(eng.run(D.fill(a, 64, bond.pasid, b"\xA5")))
+    assert (ca.status, ca.va, ca.done) == (Status.FAULT, a, 0), ca
+    assert mm.translate(a) is None
+    got = _responses(b)
+    assert got == {"SUCCESS": before.get("SUCCESS", 0) + 1,
+                   "INVALID": before.get("INVALID", 0) + 1}, got
+    cr, = await b.serviced(eng.run(D.fill(race, 64, bond.pasid, b"\x5A")))
+    assert cr.status is Status.OK or (cr.status, cr.va) == (Status.FAULT, race), cr
+    assert mm.translate(race) is None
+    p.page_response = respond
+    await b.drain_events()
+    await b.unbind(bond)
+    return {"unmapped_before_resume": str(ca), "unmapped_with_resume": str(cr)}
+
+
 IOPF_SCENARIOS = {
     "demand_paged_dma": demand_paged_dma,
     "invalid_accesses": invalid_accesses,
@@ -212,7 +322,10 @@ IOPF_SCENARIOS = {
     "unbind_with_faults_pending": unbind_with_faults_pending,
     "mm_exit_with_faults_pending": mm_exit_with_faults_pending,
     "munmap_while_stalled": munmap_while_stalled,
+    "munmap_racing_retry": munmap_racing_retry,
 }
 
-__all__ = ["IOPF_SCENARIOS", "demand_paged_dma", "fault_storm", "invalid_accesses",
-           "mm_exit_with_faults_pending", "munmap_while_stalled", "unbind_with_faults_pending"]
+__all__ = ["IOPF_EVTQ_SHIFT", "IOPF_SCENARIOS", "demand_paged_dma", "fault_storm",
+           "invalid_accesses", "mm_exit_with_faults_pending", "munmap_racing_retry",
+           "munmap_while_stalled",
+           "unbind_with_faults_pending"]

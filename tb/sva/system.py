@@ -11,6 +11,7 @@ from models.cpu.features import CpuFeatures
 from models.cpu.mm import MM
 from models.memory import FrameAllocator
 from tb.sva.arm.arm_smmu_v3.arm_smmu_v3 import arm_smmu_device_probe
+from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT
 from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, iommu_dev_enable_feature, iommu_probe_device
@@ -32,9 +33,11 @@ class SvaSystem:
         self.frames = FrameAllocator(self.plat.mem, *window)
 
     @classmethod
-    async def create(cls, plat: Platform, cpu: CpuFeatures | None = None) -> SvaSystem:
+    async def create(cls, plat: Platform, cpu: CpuFeatures | None = None, *,
+                     evtq_max_shift: int = EVTQ_MAX_SHIFT) -> SvaSystem:
         cpu = cpu or CpuFeatures()
-        drv = await arm_smmu_device_probe(plat, cpu, AsidAllocator(cpu))
+        drv = await arm_smmu_device_probe(plat, cpu, AsidAllocator(cpu),
+                                          evtq_max_shift=evtq_max_shift)
         return cls(drv, cpu)
 
     def process(self, name: str = "mm", cpu: int | None = 0) -> MM:

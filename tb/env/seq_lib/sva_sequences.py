@@ -27,6 +27,7 @@ from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
 from tb.platform.rtl import CocotbPlatform, cpu_call
 from tb.scenarios.harness import SvaBench
 from tb.scenarios.scenarios import Scenario
+from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT
 
 
 class RtlBackend:
@@ -63,8 +64,9 @@ class RtlBackend:
     async def pause(self, cycles: int = 1) -> None:
         await self.bfm.clocks(cycles)
 
-    def check_events(self, records: list[Any], *, final: bool = True) -> None:
-        self.sb.check_events(records, final=final)
+    def check_events(self, records: list[Any], *, final: bool = True,
+                     lossy: bool = False) -> None:
+        self.sb.check_events(records, final=final, lossy=lossy)
 
     def cycles(self) -> int | None:
         return int(self.bfm.cycle())
@@ -75,11 +77,12 @@ class SvaScenarioSeq(uvm_sequence):
     DMA engines on the translation agent; ``result`` and ``bench`` are kept for the test."""
 
     def __init__(self, name: str, scenario: Scenario, cpu: CpuFeatures | None = None,
-                 *, stress: bool = True) -> None:
+                 *, stress: bool = True, evtq_max_shift: int = EVTQ_MAX_SHIFT) -> None:
         super().__init__(name)
         self.scenario = scenario
         self.cpu = cpu
         self.stress = stress
+        self.evtq_max_shift = evtq_max_shift
         self.bench: SvaBench | None = None
         self.backend: RtlBackend | None = None
         self.result: dict[str, Any] = {}
@@ -91,8 +94,8 @@ class SvaScenarioSeq(uvm_sequence):
         holder = RegSeqHolder("sw")
         await holder.start_session(env_cfg().reg_seqr)
         self.backend = RtlBackend(holder.session.plat)
-        self.bench = await SvaBench.create(self.backend, self.cpu,
-                                           seed=env_cfg().seed)
+        self.bench = await SvaBench.create(self.backend, self.cpu, seed=env_cfg().seed,
+                                           evtq_max_shift=self.evtq_max_shift)
         self.result = await self.scenario(self.bench)
         self.bench.finish()
         holder.release()
