@@ -46,6 +46,7 @@ class CommandQueue:
         self.sync_irqs = 0  # CMD_SYNC completions signalled with CS=SIG_IRQ
         self.sync_sevs = 0
         self.pri_responses: list[C.CmdPriResp] = []
+        self.on_pri_resp: Callable[[C.CmdPriResp], None] | None = None  # the PRI queue's
         self.atc_invalidations: list[C.CmdAtcInv] = []
 
     def illegal(self, cmd: Any) -> bool:
@@ -120,6 +121,8 @@ class CommandQueue:
         elif isinstance(cmd, C.CmdPriResp):
             if smmuen:
                 self.pri_responses.append(cmd)
+                if self.on_pri_resp is not None:
+                    self.on_pri_resp(cmd)
         elif isinstance(cmd, C.CmdAtcInv):
             if smmuen:
                 self.atc_invalidations.append(cmd)

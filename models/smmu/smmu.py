@@ -25,15 +25,17 @@ from typing import Any, Literal
 
 from models.arch import commands as C
 from models.arch import registers as R
+from models.arch.priq import PriEntry
 from models.memory import PhysicalMemory
 from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
 from models.smmu.config import SmmuConfig
 from models.smmu.evtq import EventQueue
 from models.smmu.port import TransReq, TransResp
+from models.smmu.pri import PriQueue
 from models.smmu.regfile import RegisterFile
 from models.smmu.stall import Stalled, StallUnit
-from models.smmu.xlate import Outcome, XlateRegs
+from models.smmu.xlate import Outcome, XlateRegs, usable_ste
 
 __all__ = ["SmmuModel"]
 
@@ -57,6 +59,9 @@ class SmmuModel:
         self.cmdq = CommandQueue(cfg, self.regs, mem, self._command)
         self.evtq = EventQueue(cfg, self.regs, mem)
         self.stalls = StallUnit(cfg.STALL_MAX, cfg.TERM_MODEL)
+        self.priq = PriQueue(cfg, self.regs, mem, self._ste_ppar)
+        self.cmdq.on_pri_resp = lambda cmd: self.priq.command_response(
+            cmd.StreamID, cmd.SSV, cmd.SubstreamID, cmd.PRGIndex, cmd.Resp)
         self._pending: list[Any] = []  # scoreboard-observed invalidations awaiting a SYNC
 
     # ---- register interface ---------------------------------------------------------------
@@ -155,10 +160,24 @@ class SmmuModel:
         else:
             self.caches.invalidate(cmd)
 
+    # ---- PRI (the endpoint's page requests; models/smmu/pri.py) ---------------------------
+    def page_request(self, ppr: PriEntry) -> bool:
+        """A PCIe Page Request; True if written to the PRI queue. PRG Responses, automatic
+        or from CMD_PRI_RESP, go to ``priq.responses`` (and ``priq.on_response``)."""
+        return self.priq.page_request(ppr)
+
+    def _ste_ppar(self, sid: int) -> bool | None:
+        ste = usable_ste(self.cfg, self.xlate_regs(), self.mem, sid)
+        return None if ste is None else bool(ste.PPAR)
+
     # ---- interrupts (wired, level) --------------------------------------------------------
     @property
     def irq_eventq(self) -> bool:
         return self.evtq.irq_pending()
+
+    @property
+    def irq_priq(self) -> bool:
+        return bool(self.cfg.PRI) and self.priq.irq_pending()
 
     @property
     def irq_gerror(self) -> bool:

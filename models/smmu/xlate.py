@@ -47,7 +47,7 @@ from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
 
 __all__ = [
     "FRESH", "Lookup", "NoCache", "Outcome", "TRANSLATION_CLASS", "TlbEntry", "XlateRegs",
-    "translate",
+    "translate", "usable_ste",
 ]
 
 VA56 = (1 << 56) - 1  # VA[55:0]: the address with the top byte removed, as TLBs key it
@@ -682,6 +682,20 @@ def _translate(c: _Ctx) -> Outcome:
         index = 0
     cd = _staged(c, _fetch_cd, ("CD", ste_raw, index, req.sid, c.pnu, c.ind), ids, ste, index)
     return _stage1(c, cd)
+
+
+def usable_ste(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, sid: int) -> STE | None:
+    """The STE of ``sid`` as read from the tables now, or None where there is none to use:
+    SMMUEN=0, the StreamID out of range, a fetch abort, or an ILLEGAL STE (what the PRI
+    queue's automatic response calls an STE that cannot be checked)."""
+    if not regs.SMMUEN:
+        return None
+    c = _Ctx(cfg, regs, mem, TransReq(sid=sid, ssv=0, ssid=0, addr=0, rnw=1), NoCache())
+    try:
+        ste = _dec(STE, _fetch_ste(c))
+    except _Stop:
+        return None
+    return ste if _ste_legal(cfg, ste) else None
 
 
 def translate(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, req: TransReq,
