@@ -25,13 +25,16 @@ from typing import Any, Literal
 
 from models.arch import commands as C
 from models.arch import registers as R
+from models.arch.events import EventID, make_event
 from models.arch.priq import PriEntry
+from models.arch.ste import ATSMode, StreamConfig
 from models.memory import PhysicalMemory
+from models.smmu.ats import STU, AtsCompletion, AtsReq, AtsStatus
 from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
 from models.smmu.config import SmmuConfig
 from models.smmu.evtq import EventQueue
-from models.smmu.port import TransReq, TransResp
+from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
 from models.smmu.pri import PriQueue
 from models.smmu.regfile import RegisterFile
 from models.smmu.stall import Stalled, StallUnit
@@ -159,6 +162,44 @@ class SmmuModel:
             self.stalls.terminate_stream(cmd.StreamID)
         else:
             self.caches.invalidate(cmd)
+
+    # ---- ATS (models/smmu/ats.py) ----------------------------------------------------------
+    def ats_translate(self, req: AtsReq) -> AtsCompletion:
+        """One ATS Translation Request, completed as fault-paths.md §3.1 says. The STE checks
+        read the stream table (a configuration fetch); the translation itself goes through
+        the caches like any transaction's, as a data read at the request's privilege."""
+        if not self.cfg.ATS:
+            raise ValueError("an ATS Translation Request to an SMMU without ATS (IDR0.ATS=0)")
+        regs = self.xlate_regs()
+        ste = usable_ste(self.cfg, regs, self.mem, req.sid) if regs.SMMUEN else None
+        if regs.SMMUEN and ste is None:
+            return AtsCompletion(AtsStatus.CA, priv=req.priv)
+        if ste is not None and not ste.Config & 0b100:  # abort (and the reserved 0b0xx)
+            return AtsCompletion(AtsStatus.UR, priv=req.priv)
+        if ste is None or ste.Config != StreamConfig.S1_TRANS or ste.EATS == ATSMode.DISABLED:
+            ev = make_event(EventID.F_BAD_ATS_TREQ, StreamID=req.sid, SSV=req.ssv,
+                            SubstreamID=req.ssid if req.ssv else 0, InputAddr=req.addr)
+            self.evtq.write(ev)
+            return AtsCompletion(AtsStatus.UR, priv=req.priv, event=ev)
+        page = req.addr & ~(STU - 1)
+        outcome = self.caches.resolve(
+            TransReq(sid=req.sid, ssv=req.ssv, ssid=req.ssid, addr=page, rnw=1, ind=0,
+                     pnu=req.priv), fresh_first=self.policy == "fresh")
+        resp = outcome.resp
+        if resp.result == Result.OK_BYPASS:  # S1DSS bypass: identity
+            return AtsCompletion(AtsStatus.SUCCESS, addr=page, r=1, w=int(not req.nw),
+                                 x=req.exe, priv=req.priv)
+        if resp.result == Result.OK_TRANSLATED:
+            return AtsCompletion(AtsStatus.SUCCESS, addr=resp.pa & ~(STU - 1),
+                                 r=int(bool(resp.perm & PERM_R)),
+                                 w=int(bool(resp.perm & PERM_W) and not req.nw),
+                                 x=int(bool(resp.perm & PERM_X) and bool(req.exe)),
+                                 priv=req.priv)
+        if resp.fault in (EventID.F_TRANSLATION, EventID.F_ACCESS, EventID.F_ADDR_SIZE,
+                          EventID.F_PERMISSION):
+            # Not even a data read: no access (a write-only page does not exist in AArch64).
+            return AtsCompletion(AtsStatus.SUCCESS, priv=req.priv)
+        return AtsCompletion(AtsStatus.CA, priv=req.priv)
 
     # ---- PRI (the endpoint's page requests; models/smmu/pri.py) ---------------------------
     def page_request(self, ppr: PriEntry) -> bool:
