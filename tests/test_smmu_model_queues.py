@@ -62,6 +62,10 @@ def test_legal_feature_commands() -> None:
           C.CmdResume(StreamID=1, STAG=2), C.CmdStallTerm(StreamID=1),
           C.CmdPrefetchConfig(StreamID=1), C.CmdPrefetchAddr(StreamID=1, Addr=0x1000),
           C.CmdTlbiNhAll(), C.CmdTlbiNsnhAll(), C.cfgi_all(), C.CmdSync())
+    # The SYNC waits for the ATC invalidation before it (models/smmu/atc.py).
+    assert (cons(b).RD, cons(b).ERR) == (9, 0)
+    (req,) = b.smmu.atc.requests
+    assert b.smmu.atc_inv_complete(req.itag)
     assert (cons(b).RD, cons(b).ERR) == (10, 0)
     assert len(b.smmu.cmdq.pri_responses) == 1 and len(b.smmu.cmdq.atc_invalidations) == 1
 

@@ -47,6 +47,11 @@ class CommandQueue:
         self.sync_sevs = 0
         self.pri_responses: list[C.CmdPriResp] = []
         self.on_pri_resp: Callable[[C.CmdPriResp], None] | None = None  # the PRI queue's
+        # ATC invalidation: a CMD_SYNC waits while ``sync_blocked()`` (earlier ATC_INVs not yet
+        # completed); ``waiting_sync`` says the queue stopped at one.
+        self.on_atc_inv: Callable[[C.CmdAtcInv], None] | None = None
+        self.sync_blocked: Callable[[], bool] = lambda: False
+        self.waiting_sync = False
         self.atc_invalidations: list[C.CmdAtcInv] = []
 
     def illegal(self, cmd: Any) -> bool:
@@ -93,12 +98,25 @@ class CommandQueue:
             if self.illegal(cmd):
                 self._error(cons, R.CmdqErr.CERROR_ILL)
                 break
+            if isinstance(cmd, C.CmdSync) and self.sync_blocked():
+                self.waiting_sync = True  # CONS stays at the SYNC
+                break
             self._execute(cmd)
             cons.RD = R.q_inc(cons.RD, log2) & ptr_mask
             regs.hw_set("CMDQ_CONS", cons.to_int())
             done += 1
         self.consumed += done
         return done
+
+    def sync_timeout(self) -> bool:
+        """The ATC invalidations the SYNC at CONS waits for timed out: CERROR_ATC_INV_SYNC
+        with CONS at the SYNC. False if no SYNC was waiting."""
+        if not self.waiting_sync:
+            return False
+        self.waiting_sync = False
+        self._error(R.CMDQ_CONS.from_int(self.regs.hw_value("CMDQ_CONS")),
+                    R.CmdqErr.CERROR_ATC_INV_SYNC)
+        return True
 
     def _error(self, cons: R.CMDQ_CONS, code: R.CmdqErr) -> None:
         cons.ERR = code
@@ -126,6 +144,8 @@ class CommandQueue:
         elif isinstance(cmd, C.CmdAtcInv):
             if smmuen:
                 self.atc_invalidations.append(cmd)
+                if self.on_atc_inv is not None:
+                    self.on_atc_inv(cmd)
         else:
             # Invalidations, RESUME and STALL_TERM (SmmuModel._command); prefetches are hints
             # (no-ops).

@@ -29,6 +29,7 @@ from models.arch.events import EventID, make_event
 from models.arch.priq import PriEntry
 from models.arch.ste import ATSMode, StreamConfig
 from models.memory import PhysicalMemory
+from models.smmu.atc import AtcInvRequest, AtcInvUnit
 from models.smmu.ats import STU, AtsCompletion, AtsReq, AtsStatus
 from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
@@ -63,6 +64,9 @@ class SmmuModel:
         self.evtq = EventQueue(cfg, self.regs, mem)
         self.stalls = StallUnit(cfg.STALL_MAX, cfg.TERM_MODEL)
         self.priq = PriQueue(cfg, self.regs, mem, self._ste_ppar)
+        self.atc = AtcInvUnit()
+        self.cmdq.on_atc_inv = self.atc.issue
+        self.cmdq.sync_blocked = lambda: bool(self.atc.outstanding)
         self.cmdq.on_pri_resp = lambda cmd: self.priq.command_response(
             cmd.StreamID, cmd.SSV, cmd.SubstreamID, cmd.PRGIndex, cmd.Resp)
         self._pending: list[Any] = []  # scoreboard-observed invalidations awaiting a SYNC
@@ -200,6 +204,23 @@ class SmmuModel:
             # Not even a data read: no access (a write-only page does not exist in AArch64).
             return AtsCompletion(AtsStatus.SUCCESS, priv=req.priv)
         return AtsCompletion(AtsStatus.CA, priv=req.priv)
+
+    # ---- ATC invalidation (models/smmu/atc.py) ---------------------------------------------
+    def atc_inv_complete(self, itag: int, *, ur: bool = False) -> bool:
+        """The endpoint's Invalidation Completion (or UR) for ``itag``; a SYNC waiting for it
+        may complete now. False if nothing waited for it (late, after a timeout)."""
+        done = self.atc.complete(itag, ur=ur)
+        if done and self.cmdq.waiting_sync and not self.atc.outstanding:
+            self.cmdq.waiting_sync = False
+            self.process_commands()
+        return done
+
+    def atc_inv_timeout(self) -> list[AtcInvRequest]:
+        """The SMMU's ATC-invalidation timeout expired: a SYNC waiting for completions fails
+        with CERROR_ATC_INV_SYNC and what it waited for is abandoned."""
+        if not self.cmdq.sync_timeout():
+            return []
+        return self.atc.abandon()
 
     # ---- PRI (the endpoint's page requests; models/smmu/pri.py) ---------------------------
     def page_request(self, ppr: PriEntry) -> bool:

@@ -18,7 +18,10 @@ DMA_WINDOW = (0x4000_0000, 0x8000_0000)
 
 
 class ModelPlatform:
-    def __init__(self, cfg: SmmuConfig, *, dma_window: tuple[int, int] = DMA_WINDOW) -> None:
+    def __init__(self, cfg: SmmuConfig, *, dma_window: tuple[int, int] = DMA_WINDOW,
+                 atc_inv_timeout_ns: float = 10_000.0) -> None:
+        """``atc_inv_timeout_ns``: how long a CMD_SYNC waits for ATC invalidation completions
+        before CERROR_ATC_INV_SYNC (shorter than the driver's poll timeout)."""
         self.cfg = cfg
         self.mem = PhysicalMemory(pa_bits=cfg.pa_bits)
         self.dma = FrameAllocator(self.mem, *dma_window)
@@ -35,6 +38,8 @@ class ModelPlatform:
         # CMDQ_CONS never sees such a SYNC complete before the engine used its translation.
         # (A CPU operation whose mmu notifier cannot suspend calls responses_taken first.)
         self._untaken = 0
+        self.atc_inv_timeout_ns = atc_inv_timeout_ns
+        self._sync_wait_since: float | None = None
 
     async def responses_taken(self) -> None:
         """Wait until every answered held transaction's engine took its response."""
@@ -55,7 +60,18 @@ class ModelPlatform:
         return self._now
 
     async def sleep_ns(self, ns: float) -> None:
+        """Time passes (without yielding: the driver may be in an mmu notifier, which cannot
+        suspend here); a SYNC waiting on ATC invalidations times out."""
+        start = self._now
         self._now += ns
+        if not self.model.cmdq.waiting_sync:
+            self._sync_wait_since = None
+            return
+        if self._sync_wait_since is None:
+            self._sync_wait_since = start
+        if self._now - self._sync_wait_since >= self.atc_inv_timeout_ns:
+            self._sync_wait_since = None
+            self.model.atc_inv_timeout()
 
     def irq_line(self, name: str) -> bool:
         return bool(getattr(self.model, f"irq_{name}"))
