@@ -7,10 +7,15 @@ only ``sleep_ns`` advances, so polling loops terminate.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from models.arch.priq import PriEntry
 from models.memory import FrameAllocator, PhysicalMemory
+from models.smmu.atc import AtcInvRequest
+from models.smmu.ats import AtsCompletion, AtsReq
 from models.smmu.config import SmmuConfig
 from models.smmu.port import TransReq, TransResp
+from models.smmu.pri import PrgResponse
 from models.smmu.smmu import SmmuModel
 
 # Where the software stack allocates tables and queues; device buffers live elsewhere.
@@ -40,6 +45,13 @@ class ModelPlatform:
         self._untaken = 0
         self.atc_inv_timeout_ns = atc_inv_timeout_ns
         self._sync_wait_since: float | None = None
+        # PCIe endpoints by Requester ID (= StreamID): where ATC invalidations and PRG
+        # responses go. An invalidation for a RID with no function behind it gets UR, as a
+        # PCIe fabric answers a request to nobody (it completes without error, §5.5).
+        self.endpoints: dict[int, Any] = {}
+        self.unrouted_prg_responses: list[PrgResponse] = []
+        self.model.atc.on_request = self._route_invalidation
+        self.model.priq.on_response = self._route_prg_response
 
     async def responses_taken(self) -> None:
         """Wait until every answered held transaction's engine took its response."""
@@ -75,6 +87,34 @@ class ModelPlatform:
 
     def irq_line(self, name: str) -> bool:
         return bool(getattr(self.model, f"irq_{name}"))
+
+    # ---- PCIe: ATS, PRI, ATC invalidation ----------------------------------------------------
+    def attach_endpoint(self, sid: int, ep: Any) -> None:
+        """Connect a PCIe endpoint (tb/devices/pcie_ep.py) at Requester ID ``sid``."""
+        if sid in self.endpoints:
+            raise ValueError(f"an endpoint is already attached at RID {sid:#x}")
+        self.endpoints[sid] = ep
+        ep.inv_complete = lambda itag, ur: self.model.atc_inv_complete(itag, ur=ur)
+
+    async def ats_translate(self, req: AtsReq) -> AtsCompletion:
+        return self.model.ats_translate(req)
+
+    async def page_request(self, ppr: PriEntry) -> None:
+        self.model.page_request(ppr)
+
+    def _route_invalidation(self, req: AtcInvRequest) -> None:
+        ep = self.endpoints.get(req.sid)
+        if ep is None:
+            self.model.atc_inv_complete(req.itag, ur=True)
+        else:
+            ep.invalidate(req)
+
+    def _route_prg_response(self, resp: PrgResponse) -> None:
+        ep = self.endpoints.get(resp.sid)
+        if ep is None:
+            self.unrouted_prg_responses.append(resp)
+        else:
+            ep.prg_response(resp)
 
     async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
                         pnu: int) -> dict[str, int]:

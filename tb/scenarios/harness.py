@@ -23,7 +23,7 @@ from models.cpu.mm import MM
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.isolation import IsolationChecker
-from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT
+from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
 from tb.sva.arm.arm_smmu_v3.fault import arm_smmu_evtq_thread
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu_sva import IommuBond, sva_bind_device, sva_get_pasid, sva_unbind_device
@@ -103,9 +103,12 @@ class SvaBench:
 
     @classmethod
     async def create(cls, backend: Backend, cpu: CpuFeatures | None = None,
-                     seed: int = 1, *, evtq_max_shift: int = EVTQ_MAX_SHIFT) -> SvaBench:
-        """``evtq_max_shift``: the driver's cap on the event queue (log2 records)."""
-        sys = await SvaSystem.create(backend.plat, cpu, evtq_max_shift=evtq_max_shift)
+                     seed: int = 1, *, evtq_max_shift: int = EVTQ_MAX_SHIFT,
+                     priq_max_shift: int = PRIQ_MAX_SHIFT) -> SvaBench:
+        """``evtq_max_shift``, ``priq_max_shift``: the driver's caps on the event and PRI
+        queues (log2 entries)."""
+        sys = await SvaSystem.create(backend.plat, cpu, evtq_max_shift=evtq_max_shift,
+                                     priq_max_shift=priq_max_shift)
         return cls(backend, sys, seed)
 
     # ---- the pieces ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from tb.sva.arm.arm_smmu_v3.arm_smmu_v3_sva import (
     arm_smmu_sva_unbind,
 )
 from tb.sva.arm.arm_smmu_v3.asid import AsidMap
-from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT, ArmSmmuV3
 from tb.sva.arm.arm_smmu_v3.domain import ArmSmmuDomain
 from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
 from tb.sva.arm.arm_smmu_v3.fault import (
@@ -35,6 +35,7 @@ from tb.sva.arm.arm_smmu_v3.fault import (
     arm_smmu_page_response,
 )
 from tb.sva.arm.arm_smmu_v3.master import dev_to_master
+from tb.sva.arm.arm_smmu_v3.pri import arm_smmu_priq_thread
 from tb.sva.io_pgfault import IommuFault, IommuPageResponse
 from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, Device, IommuDevFeature, IommuError, IommuSvaHandle
 from tb.sva.iommu_sva import IommuBond, IommuSva
@@ -113,16 +114,20 @@ async def arm_smmu_device_probe(plat: Platform, cpu: CpuFeatures | None = None,
                                 cpu_asids: AsidAllocator | None = None, *,
                                 asid_map: AsidMap | None = None,
                                 sva: IommuSva | None = None,
-                                evtq_max_shift: int = EVTQ_MAX_SHIFT) -> ArmSmmuDriver:
+                                evtq_max_shift: int = EVTQ_MAX_SHIFT,
+                                priq_max_shift: int = PRIQ_MAX_SHIFT) -> ArmSmmuDriver:
     """arm_smmu_device_probe: probe and bring up the SMMU, then wrap it with its ops."""
     cpu = cpu or CpuFeatures()
-    smmu = ArmSmmuV3(plat, cpu, evtq_max_shift=evtq_max_shift)
+    smmu = ArmSmmuV3(plat, cpu, evtq_max_shift=evtq_max_shift, priq_max_shift=priq_max_shift)
     report = await smmu.device_reset()
     drv = ArmSmmuDriver(smmu, cpu_asids or AsidAllocator(cpu), ArmSmmuOps,
                         asid_map=asid_map, sva=sva)
     drv.bringup = report
     if drv.iopf is not None:
-        async def flush_evtq() -> None:
+        async def flush_fault_queues() -> None:
+            """The low-level flush of iopf_queue_flush_dev: both hardware fault queues."""
             await arm_smmu_evtq_thread(drv)
-        drv.iopf.flush_hw = flush_evtq
+            if drv.priq_consumer is not None:
+                await arm_smmu_priq_thread(drv)
+        drv.iopf.flush_hw = flush_fault_queues
     return drv

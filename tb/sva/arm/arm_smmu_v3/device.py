@@ -68,7 +68,8 @@ class ArmSmmuV3:
 
     def __init__(self, plat: Platform, cpu: CpuFeatures | None = None, *,
                  disable_bypass: bool = True, poll_timeout_ns: float = 100_000.0,
-                 evtq_max_shift: int = EVTQ_MAX_SHIFT) -> None:
+                 evtq_max_shift: int = EVTQ_MAX_SHIFT,
+                 priq_max_shift: int = PRIQ_MAX_SHIFT) -> None:
         self.plat = plat
         self.cpu = cpu or CpuFeatures()
         self.disable_bypass = disable_bypass
@@ -76,6 +77,7 @@ class ArmSmmuV3:
         # Deviation: Linux caps the event queue at a compile-time constant; a bench may cap it
         # lower, so that a handful of faults fills it (the fault-storm scenario).
         self.evtq_max_shift = evtq_max_shift
+        self.priq_max_shift = priq_max_shift  # likewise for the PRI queue
         self.features: SmmuFeatures | None = None
         self.strtab = Queue(entry_bytes=STE_BYTES)
         self.l2_tables: dict[int, int] | None = None  # 2-level: L1 index -> leaf PA
@@ -289,7 +291,8 @@ class ArmSmmuV3:
         rep.steps.append(f"event queue: 2^{self.evtq.shift} at {self.evtq.base:#x}, enabled")
         if f.has("PRI"):
             enables |= await self._enable_output_queue("PRIQ", self.priq,
-                                                        min(f.priq_shift, PRIQ_MAX_SHIFT), enables)
+                                                        min(f.priq_shift, self.priq_max_shift),
+                                                        enables)
             rep.steps.append(f"PRI queue: 2^{self.priq.shift} at {self.priq.base:#x}, enabled")
         if f.has("ATS"):
             enables |= cr0("ATSCHK").mask

@@ -26,6 +26,7 @@ from tb.sva.arm.arm_smmu_v3.tlb import (
     tlbi_va_cmds,
 )
 from tb.sva.iopgtable import ArmLpaeS1Pgtable, IoPgtableCfg, IotlbGather
+from tb.sva.pci import pci_disable_ats, pci_enable_ats
 
 __all__ = ["ArmSmmuDomain", "DomainError"]
 
@@ -46,6 +47,7 @@ class ArmSmmuDomain:
         self.cd: ContextDesc | None = None
         self.stall_enabled = False
         self.s1cdmax = 0
+        self.nr_ats_masters = 0  # masters with ATS enabled (ATC invalidations reach them)
 
     # ---- identity ---------------------------------------------------------------------------
     @property
@@ -105,15 +107,42 @@ class ArmSmmuDomain:
         self.masters.append(master)
         master.domain = self
         ste = drv.smmu.s1_ste(self.cdtab, stall_master=drv.master_stall_enabled(master),
-                              ats=drv.master_ats_enabled(master))
+                              ats=drv.master_ats_enabled(master),
+                              ppar=master.prg_resp_needs_ssid)
         for sid in master.sids:
             await drv.smmu.write_ste(sid, ste)
+        await self._enable_ats(master)
+
+    async def _enable_ats(self, master: Master) -> None:
+        """arm_smmu_enable_ats, after the STE with EATS is in place (fault-paths.md §3.2:
+        EATS, CFGI_STE and SYNC, then ATS at the endpoint): count the master in (so that
+        invalidations from now on reach its ATC), invalidate whatever its ATC may hold from
+        before, then enable ATS at the function with the STU of the smallest granule."""
+        assert self.drv is not None
+        if not self.drv.master_ats_enabled(master):
+            return
+        self.nr_ats_masters += 1
+        await self.drv.smmu.cmdq_drv.issue(atc_inv_cmds(self.ats_sids(), 0, 0, 0))
+        if master.pdev is not None:
+            pci_enable_ats(master.pdev, GRANULE.bit_length() - 1)
+
+    async def _disable_ats(self, master: Master) -> None:
+        """arm_smmu_disable_ats: ATS off at the function first, then its ATC invalidated
+        (nothing can refill it now), then counted out."""
+        assert self.drv is not None
+        if not self.drv.master_ats_enabled(master):
+            return
+        if master.pdev is not None and master.pdev.ats_enabled:
+            pci_disable_ats(master.pdev)
+        await self.drv.smmu.cmdq_drv.issue(atc_inv_cmds(master.sids, 0, 0, 0))
+        self.nr_ats_masters -= 1
 
     async def detach_dev(self, master: Master) -> None:
         """arm_smmu_detach_dev: the master's streams go back to abort (or bypass)."""
         if master.domain is not self:
             return
         assert self.drv is not None
+        await self._disable_ats(master)
         self.masters.remove(master)
         master.domain = None
         for sid in master.sids:

@@ -27,10 +27,19 @@ from tb.sva.arm.arm_smmu_v3.asid import AsidMap
 from tb.sva.arm.arm_smmu_v3.device import ArmSmmuV3, BringUpReport
 from tb.sva.arm.arm_smmu_v3.evtq import EventQueue
 from tb.sva.arm.arm_smmu_v3.master import Master, StreamMap
+from tb.sva.arm.arm_smmu_v3.priq_consumer import PriQueue
 from tb.sva.arm.arm_smmu_v3.probe import SmmuFeatures
 from tb.sva.io_pgfault import IopfQueue
 from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, Device, DevIommu, IommuOps, dev_iommu_priv_get
 from tb.sva.iommu_sva import IommuSva
+from tb.sva.pci import (
+    pci_ats_supported,
+    pci_disable_pasid,
+    pci_enable_pasid,
+    pci_max_pasids,
+    pci_prg_resp_pasid_required,
+    pci_pri_supported,
+)
 from tb.sva.platform import Platform
 
 __all__ = ["ArmSmmuDriver", "dev_to_smmu"]
@@ -54,8 +63,11 @@ class ArmSmmuDriver:
         # The event queue's consumer (arm_smmu_evtq_thread, in fault.py) and, on an SMMU that
         # can stall, the IOPF queue its stall faults go to (Linux: smmu->evtq.iopf).
         self.evtq_consumer = EventQueue(self.plat, smmu.evtq.base, smmu.evtq.shift)
-        self.iopf: IopfQueue | None = IopfQueue("evtq") if self.features.has("STALLS") \
-            else None
+        # The PRI queue's consumer (arm_smmu_priq_thread, in priq.py), with PRI.
+        self.priq_consumer = PriQueue(self.plat, smmu.priq.base, smmu.priq.shift) \
+            if self.features.has("PRI") else None
+        self.iopf: IopfQueue | None = IopfQueue("smmu") \
+            if self.features.has("STALLS") or self.features.has("PRI") else None
         self.fault_stats: Counter[str] = Counter()
         # A checker of every record the event thread reads, before it is handled (model
         # infrastructure: the scenarios' scoreboard hook; Linux has none).
@@ -63,6 +75,19 @@ class ArmSmmuDriver:
 
     # ---- masters (arm_smmu_add_device / arm_smmu_remove_device, later probe/release) -----
     def add_device(self, master: Master) -> None:
+        """arm_smmu_probe_device: for a PCIe function, its ATS and PRI capabilities, and
+        PASIDs enabled before anything else (arm_smmu_enable_pasid: the width caps the
+        master's SSIDs). Deviation: whether PRG responses need the PASID is read here rather
+        than when PRI is enabled, so that the STE written at attach already has PPAR."""
+        if master.pdev is not None:
+            pdev = master.pdev
+            master.ats = pci_ats_supported(pdev)
+            master.pri = pci_pri_supported(pdev)
+            master.prg_resp_needs_ssid = pci_prg_resp_pasid_required(pdev)
+            if pdev.pasid is not None and self.features.ssid_bits:
+                pci_enable_pasid(pdev)
+                master.pasid_bits = min(master.pasid_bits or pdev.pasid.width,
+                                        pci_max_pasids(pdev).bit_length() - 1)
         self.streams.add(master)
         master.iommu = DevIommu(ops=self.ops, priv=self)
         if self.smmu.l2_tables is not None:
@@ -75,6 +100,8 @@ class ArmSmmuDriver:
         if master.domain is not None:
             await master.domain.detach_dev(master)
         self.streams.remove(master)
+        if master.pdev is not None and master.pdev.pasid_enabled:
+            pci_disable_pasid(master.pdev)
         master.iommu = None
 
     probe_device = add_device

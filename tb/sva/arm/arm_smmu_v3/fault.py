@@ -30,6 +30,11 @@ from models.arch.commands import CmdResume, ResumeAction
 from models.arch.events import AnyEvent, EventID
 from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
 from tb.sva.arm.arm_smmu_v3.master import Master, dev_to_master
+from tb.sva.arm.arm_smmu_v3.pri import (
+    arm_smmu_disable_pri,
+    arm_smmu_enable_pri,
+    arm_smmu_pri_response,
+)
 from tb.sva.io_pgfault import (
     IommuFault,
     IommuFaultPerm,
@@ -108,10 +113,15 @@ async def arm_smmu_handle_evt(drv: ArmSmmuDriver, ev: AnyEvent) -> str:
 
 async def arm_smmu_page_response(drv: ArmSmmuDriver, dev: Device, fault: IommuFault,
                                  resp: IommuPageResponse) -> None:
-    """The IOPF core's response to a stall fault: CMD_RESUME, no CMD_SYNC."""
+    """The IOPF core's response: CMD_RESUME for a stall fault (no CMD_SYNC), CMD_PRI_RESP
+    for a page request group (pri.py)."""
     master = dev_to_master(dev)
     if not drv.master_stall_enabled(master):
-        raise SvaError(f"{master.name}: page response for a master that cannot stall")
+        if master.pri and drv.features.has("PRI"):
+            await arm_smmu_pri_response(drv, master, fault, resp)
+            return
+        raise SvaError(f"{master.name}: page response for a master that can neither stall "
+                       "nor use PRI")
     action = ResumeAction.RETRY if resp.code == PageResponseCode.SUCCESS \
         else ResumeAction.ABORT
     drv.fault_stats[f"resume_{action.name.lower()}"] += 1
@@ -123,9 +133,11 @@ async def _resume(drv: ArmSmmuDriver, sid: int, stag: int, action: ResumeAction)
 
 
 def arm_smmu_master_enable_iopf(drv: ArmSmmuDriver, master: Master) -> None:
-    """Add a stall-enabled master to the SMMU's IOPF queue (its faults get reported)."""
-    if not drv.master_stall_enabled(master):
-        return  # PRI masters: with the PRI queue (not built yet)
+    """Add a stall-enabled master, or a PRI master with PRI enabled at the function, to the
+    SMMU's IOPF queue (its faults get reported)."""
+    pri = not drv.master_stall_enabled(master)
+    if pri and not (master.pri and drv.features.has("PRI")):
+        return
     if drv.iopf is None:
         raise SvaError(f"{master.name}: the SMMU has no IOPF queue (-ENODEV)")
     if len(master.sids) != 1:
@@ -137,13 +149,17 @@ def arm_smmu_master_enable_iopf(drv: ArmSmmuDriver, master: Master) -> None:
         await master.iommu.ops.page_response(dev, fault, resp)
 
     assert master.iommu is not None
+    if pri:
+        arm_smmu_enable_pri(master)
     master.iommu.iopf_param = drv.iopf.add_device(master, respond, drv.sva.iopf_handler)
 
 
 async def arm_smmu_master_disable_iopf(drv: ArmSmmuDriver, master: Master) -> None:
-    """iopf_queue_remove_device: pending faults answered INVALID, the master removed."""
+    """iopf_queue_remove_device: pending faults answered INVALID, the master removed; then
+    PRI disabled at the function (after its last responses went out)."""
     if master.iommu is None or master.iommu.iopf_param is None:
         return
     assert drv.iopf is not None
     await drv.iopf.remove_device(master)
     master.iommu.iopf_param = None
+    arm_smmu_disable_pri(master)

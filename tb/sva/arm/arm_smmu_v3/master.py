@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tb.sva.iommu import Device, DevIommu
+from tb.sva.pci import PciDev
 
 CTXDESC_LINEAR_MAX_BITS = 10  # without 2-level CD tables Linux caps substreams at 1024
 
@@ -23,8 +24,10 @@ class Master:
     sids: list[int]
     pasid_bits: int = 0        # what the device supports (PCI PASID width / firmware)
     stall: bool = False        # platform device that may be stalled ("dma-can-stall")
-    pri: bool = False
+    pri: bool = False          # PCI: set from the function's capabilities at probe
     ats: bool = False
+    pdev: PciDev | None = None  # a PCIe function (Linux: dev_is_pci)
+    prg_resp_needs_ssid: bool = False  # PRG responses must carry the PASID (STE.PPAR)
     ssid_bits: int = 0         # what the SMMU will use: set by StreamMap.add
     domain: Any = None
     sva_enabled: bool = False
