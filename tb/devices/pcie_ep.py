@@ -302,6 +302,10 @@ class PcieEndpoint:
                 self.pri_failed = True
                 return EpFault.PRG_RESPONSE_FAILURE
             rounds += 1
+            # Let time pass before asking again, as the response's own latency would: an
+            # automatic Success during a PRI queue overflow would otherwise be retried in a
+            # loop that never lets the host drain the queue.
+            await self._pause()
 
     async def _request(self, pasid: int | None, page: int, write: bool) -> AtsCompletion | None:
         """One Translation Request; None if an invalidation reached it while in flight."""

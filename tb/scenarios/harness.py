@@ -18,15 +18,20 @@ from typing import Any, Protocol
 
 from models.arch.events import EventID
 from models.arch.geometry import PAGE
+from models.arch.priq import PriEntry
 from models.cpu.features import CpuFeatures
 from models.cpu.mm import MM
 from models.cpu.pgprot import PROT_READ, PROT_WRITE
+from models.smmu.ats import AtsCompletion, AtsReq
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.isolation import IsolationChecker
+from tb.devices.pcie_ep import PcieEndpoint
 from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
 from tb.sva.arm.arm_smmu_v3.fault import arm_smmu_evtq_thread
 from tb.sva.arm.arm_smmu_v3.master import Master
+from tb.sva.arm.arm_smmu_v3.pri import arm_smmu_priq_thread
 from tb.sva.iommu_sva import IommuBond, sva_bind_device, sva_get_pasid, sva_unbind_device
+from tb.sva.pci import PasidCap, PciDev, PriCap
 from tb.sva.platform import Platform
 from tb.sva.system import SvaSystem
 
@@ -45,6 +50,10 @@ class Backend(Protocol):
     def check_events(self, records: list[Any], *, final: bool = True,
                      lossy: bool = False) -> None: ...
     def cycles(self) -> int | None: ...
+    # PCIe: the endpoint's ATS and PRI ports, and where the SMMU's messages to it go
+    async def ats_translate(self, req: AtsReq) -> AtsCompletion: ...
+    async def page_request(self, ppr: PriEntry) -> None: ...
+    def attach_endpoint(self, sid: int, ep: PcieEndpoint) -> None: ...
 
 
 class ModelBackend:
@@ -78,6 +87,15 @@ class ModelBackend:
     def cycles(self) -> int | None:
         return None
 
+    async def ats_translate(self, req: AtsReq) -> AtsCompletion:
+        return await self.plat.ats_translate(req)  # type: ignore[no-any-return]
+
+    async def page_request(self, ppr: PriEntry) -> None:
+        await self.plat.page_request(ppr)
+
+    def attach_endpoint(self, sid: int, ep: PcieEndpoint) -> None:
+        self.plat.attach_endpoint(sid, ep)
+
 
 class SvaBench:
     def __init__(self, backend: Backend, sys: SvaSystem, seed: int = 1) -> None:
@@ -88,6 +106,7 @@ class SvaBench:
         self.rng = random.Random(seed)
         self.checker = IsolationChecker(frames=sys.frames)
         self.engines: dict[str, DmaEngine] = {}
+        self.endpoints: dict[str, PcieEndpoint] = {}
         self.masters: dict[str, Master] = {}
         self.evtq = self.drv.evtq_consumer
         # The checker sees every record the driver reads (also in unbind's IOPF flush), before
@@ -123,6 +142,26 @@ class SvaBench:
         self.engines[name], self.masters[name] = eng, m
         return eng
 
+    async def pcie_device(self, name: str, sid: int, *, pri: bool = True, ppar: bool = True,
+                          pasid_bits: int = 20, atc_entries: int = 16,
+                          max_requests: int = 16, max_prg_retries: int = 8) -> PcieEndpoint:
+        """A PCIe function with ATS, PASID and (``pri``) PRI, behind the SMMU at RID ``sid``:
+        probed, attached to a DMA domain (ATS enabled) and SVA enabled, with I/O page faults
+        through PRI where it has PRI. ``ppar``: its PRG responses must carry the PASID."""
+        pdev = PciDev(name, sid, ats=True,
+                      pri=PriCap(max_requests=max_requests, prg_resp_pasid_required=ppar)
+                      if pri else None,
+                      pasid=PasidCap(width=pasid_bits))
+        ep = PcieEndpoint(name, pdev, self.plat.mem, self.backend.ats_translate,
+                          self.backend.page_request, self.backend.pause,
+                          atc_entries=atc_entries, max_prg_retries=max_prg_retries)
+        self.backend.attach_endpoint(sid, ep)
+        m = await self.sys.master(name, [sid], pasid_bits=pasid_bits, sva=True, pdev=pdev)
+        ep.observers.append(self.checker.observe)
+        self.checker.attached(sid, m.domain)
+        self.endpoints[name], self.masters[name] = ep, m
+        return ep
+
     def process(self, name: str, cpu: int | None = 0) -> MM:
         return self.sys.process(name, cpu)
 
@@ -134,7 +173,7 @@ class SvaBench:
         mm.write(va, data if data is not None else self.rng.randbytes(pages * PAGE))
         return va
 
-    async def bind(self, eng: DmaEngine, mm: MM) -> IommuBond:
+    async def bind(self, eng: DmaEngine | PcieEndpoint, mm: MM) -> IommuBond:
         bond = await sva_bind_device(self.masters[eng.name], mm)
         pasid = sva_get_pasid(bond)
         self.checker.bound(eng.sid, pasid, mm)
@@ -207,6 +246,8 @@ class SvaBench:
         while not stop():
             if self.plat.irq_line("eventq"):
                 await self._evtq_thread()
+            if self.drv.priq_consumer is not None and self.plat.irq_line("priq"):
+                await arm_smmu_priq_thread(self.drv)
             await self.backend.pause(1)
 
     def finish(self) -> None:

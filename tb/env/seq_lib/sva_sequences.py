@@ -57,6 +57,18 @@ class RtlBackend:
     async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await cpu_call(fn, *args)
 
+    async def ats_translate(self, req: Any) -> Any:
+        raise NotImplementedError("the RTL has no ATS translation port yet: PCIe endpoints "
+                                  "run on the model backend only")
+
+    async def page_request(self, ppr: Any) -> None:
+        raise NotImplementedError("the RTL has no PRI port yet: PCIe endpoints run on the "
+                                  "model backend only")
+
+    def attach_endpoint(self, sid: int, ep: Any) -> None:
+        raise NotImplementedError("the RTL has no ATC invalidation port yet: PCIe endpoints "
+                                  "run on the model backend only")
+
     async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]:
         tasks = [cocotb.start_soon(c) for c in coros]
         return [await t for t in tasks]
