@@ -15,6 +15,12 @@ Two users:
 The register file is non-lagging: CR0ACK/IRQ_CTRLACK follow at once. The engines run
 synchronously: commands are consumed on every CMDQ_PROD, GERRORN or CR0 write. Stalled
 transactions (CD.S=1) are held in ``stalls`` until CMD_RESUME or CMD_STALL_TERM ends them.
+
+The PCIe side, with IDR0.ATS and IDR0.PRI: ``ats_translate`` answers Translation Requests
+(models/smmu/ats.py); ``page_request`` takes Page Requests into the PRI queue, and PRG
+responses go out through ``priq`` (models/smmu/pri.py); CMD_ATC_INV goes out through ``atc``
+and a CMD_SYNC waits for its completion (``atc_inv_complete``) or times out
+(``atc_inv_timeout``, models/smmu/atc.py).
 """
 
 from __future__ import annotations

@@ -27,8 +27,12 @@ Map (module: the Linux file it mirrors):
         cmdq.py, evtq.py    arm-smmu-v3.c: command queue, event queue reader
         fault.py            arm-smmu-v3.c: arm_smmu_evtq_thread, arm_smmu_handle_evt,
                             arm_smmu_page_response; -sva.c: enabling IOPF on a master
+        pri.py, priq_consumer.py  v5 arm-smmu-v3.c: arm_smmu_priq_thread, arm_smmu_handle_ppr,
+                            CMD_PRI_RESP, arm_smmu_enable_pri; the PRI queue reader
         tlb.py              arm-smmu-v3.c: arm_smmu_tlb_inv_*, arm_smmu_atc_inv_*
         arm_smmu_v3_sva.py  arm-smmu-v3-sva.c: SVA enable, shared CDs, io_mm ops, sva_bind
+    pci.py              drivers/pci/ats.c: a function's ATS, PRI and PASID capabilities and
+                        pci_enable_ats/pri/pasid and friends
     platform.py         (model) MMIO, DMA memory and time: what readl/writel and
                         dma_alloc_coherent are to Linux
     blocking.py         (model) running the driver's coroutines from synchronous mmu
@@ -48,10 +52,11 @@ where Linux's does:
   iommu_sva_handle_iopf, handle_mm_fault on the mm of the fault's PASID), and unbind tears the
   CD down, then flushes the device's faults (IommuSva.iopf_queue_flush_dev), then frees the
   PASID;
-- the SMMUv3 driver allocates a queue when the SMMU can stall, adds a stall-enabled master to
-  it when SVA is enabled on it (DevIommu.iopf_param), and its event thread reports stall
-  records to it (arm_smmu_v3/fault.py);
-- responses go back to the driver through IommuOps.page_response (CMD_RESUME).
-``without_iopf`` (DevIommu.sva_without_iopf) remains for devices that cannot fault. PRI (the
-PRI queue and CMD_PRI_RESP) comes with ATS.
+- the SMMUv3 driver allocates a queue when the SMMU can stall or has PRI, adds a
+  stall-enabled master, or a PCIe function with PRI (PRI enabled at the function), to it
+  when SVA is enabled on it (DevIommu.iopf_param); its event thread reports stall records
+  (arm_smmu_v3/fault.py) and its PRI thread page requests (arm_smmu_v3/pri.py);
+- responses go back to the driver through IommuOps.page_response (CMD_RESUME for a stall,
+  CMD_PRI_RESP for a page request group).
+``without_iopf`` (DevIommu.sva_without_iopf) remains for devices that cannot fault.
 """
