@@ -6,6 +6,8 @@ rtl/smmu_axil_slave.sv
 rtl/smmu_cfg_cache.sv
 rtl/smmu_cmdq.sv
 rtl/smmu_evtq.sv
+rtl/smmu_priq.sv
+rtl/smmu_wr_arb.sv
 rtl/smmu_iotlb.sv
 rtl/smmu_rd_arb.sv
 rtl/smmu_regs.sv

@@ -771,6 +771,31 @@ package smmu_arch_pkg;
     localparam int EVENT_FETCHADDR_W = 49;
     localparam int EVENT_FETCHADDR_ADDR_LO = 3;
 
+    // ---- PRI queue entries (models/arch/priq.py) ---------------------------------------------
+    localparam int PRI_NBITS = 128;
+    localparam int PRI_SIZE_LOG2 = 4;
+    localparam int PRI_STREAMID_LSB = 0;
+    localparam int PRI_STREAMID_W = 32;
+    localparam int PRI_SUBSTREAMID_LSB = 32;
+    localparam int PRI_SUBSTREAMID_W = 20;
+    localparam int PRI_PRIV_LSB = 58;
+    localparam int PRI_PRIV_W = 1;
+    localparam int PRI_X_LSB = 59;
+    localparam int PRI_X_W = 1;
+    localparam int PRI_R_LSB = 60;
+    localparam int PRI_R_W = 1;
+    localparam int PRI_W_LSB = 61;
+    localparam int PRI_W_W = 1;
+    localparam int PRI_LAST_LSB = 62;
+    localparam int PRI_LAST_W = 1;
+    localparam int PRI_SSV_LSB = 63;
+    localparam int PRI_SSV_W = 1;
+    localparam int PRI_PRGINDEX_LSB = 64;
+    localparam int PRI_PRGINDEX_W = 9;
+    localparam int PRI_PAGEADDR_LSB = 76;
+    localparam int PRI_PAGEADDR_W = 52;
+    localparam int PRI_PAGEADDR_ADDR_LO = 12;
+
     // ---- stage-1 translation table descriptors, 4 KiB granule (models/arch/pgtable.py) -------
     localparam int DESC_NBITS = 64;
     localparam int DESC_SIZE_LOG2 = 3;

@@ -13,6 +13,8 @@
 //     advances CONS past itself.
 //   - PREFETCH_* are accepted without effect; TLBI_EL2_* are ILLEGAL without IDR0.Hyp.
 //   - CMD_RESUME and CMD_STALL_TERM become one pulse to the stall unit (smmu_stall).
+//   - CMD_PRI_RESP is offered to the PRI queue (`presp_*`) and consumed once taken; with
+//     SMMUEN=0 it is consumed without effect (§4.5.2: IGNORED).
 //   - Errors (§5.6): CERROR_ILL for unknown opcodes, reserved bits set (any bit outside the
 //     opcode's fields, per-opcode masks below), reserved field values (SYNC CS=0b11,
 //     PRI_RESP Resp=0b11), SSec=1, and commands of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
@@ -69,7 +71,17 @@ module smmu_cmdq
     output logic [31:0] stall_sid,
     output logic [CMD_STAG_W-1:0] stall_stag,
     output logic        stall_ac,
-    output logic        stall_ab
+    output logic        stall_ab,
+
+    // CMD_PRI_RESP (to the PRI queue): consumed once taken; ignored with SMMUEN=0
+    input  logic        smmuen,
+    output logic        presp_valid,
+    input  logic        presp_ready,
+    output logic [31:0] presp_sid,
+    output logic        presp_ssv,
+    output logic [19:0] presp_ssid,
+    output logic [8:0]  presp_prgi,
+    output logic [1:0]  presp_code
 );
     localparam logic [2:0] S_IDLE = 3'd0, S_AR = 3'd1, S_R = 3'd2, S_EXEC = 3'd3,
                            S_SYNC = 3'd4, S_HALT = 3'd5;
@@ -98,7 +110,7 @@ module smmu_cmdq
     // ---- decode ---------------------------------------------------------------------------
     // d_def: the bits the command defines (opcode and fields, reference §5 /
     // models/arch/commands.py); any other bit set is reserved and makes it ILLEGAL.
-    logic       d_ill, d_inv, d_sync, d_rsv, d_resume, d_term;
+    logic       d_ill, d_inv, d_sync, d_rsv, d_resume, d_term, d_presp;
     // With IDR3.RIL and TG != 0, NUM = SCALE = 0 with TTL 0b00 is Reserved (CERROR_ILL), and
     // without IDR5.DS a 16 KiB TG with TTL 0b01 counts as TTL 0b00 (section 4.4.1.1).
     wire [CMD_TG_W-1:0]  c_tg = cmd[CMD_TG_LSB +: CMD_TG_W];
@@ -115,6 +127,7 @@ module smmu_cmdq
         d_sync = 1'b0;
         d_resume = 1'b0;
         d_term = 1'b0;
+        d_presp = 1'b0;
         d_op = 3'd0;
         d_mask = 32'hFFFF_FFFF;
         d_def = '1;
@@ -174,6 +187,7 @@ module smmu_cmdq
             end
             OPCODE_PRI_RESP: begin                                     // and a reserved Resp
                 d_ill = (PRI == 0) || !PRI_RESP_CODE_VALID[cmd[CMD_RESP_LSB +: CMD_RESP_W]];
+                d_presp = 1'b1;
                 d_def = CMD_DEFINED_PRI_RESP;
             end
             OPCODE_RESUME: begin
@@ -221,7 +235,7 @@ module smmu_cmdq
                         st <= S_HALT;
                         seen_err <= 1'b0;
                     end else if (d_sync) st <= S_SYNC;
-                    else st <= S_IDLE;
+                    else if (!presp_wait) st <= S_IDLE;
                 end
                 S_SYNC: if (!sync_busy) st <= S_IDLE;
                 S_HALT: begin
@@ -243,7 +257,10 @@ module smmu_cmdq
                      (48'(idx) << CMD_SIZE_LOG2);
     assign ar_len = 8'd1;                                   // two 64-bit beats
 
-    wire exec_ok = (st == S_EXEC) && !rerr && !d_ill;
+    // A CMD_PRI_RESP waits in S_EXEC until the PRI queue takes its response.
+    wire presp_go = (st == S_EXEC) && !rerr && !d_ill && d_presp && smmuen;
+    wire presp_wait = presp_go && !presp_ready;
+    wire exec_ok = (st == S_EXEC) && !rerr && !d_ill && !presp_wait;
     assign inv_valid = exec_ok && d_inv;
     assign inv.op = d_op;
     assign inv.sid = cmd[CMD_STREAMID_LSB +: CMD_STREAMID_W];
@@ -262,6 +279,13 @@ module smmu_cmdq
     assign stall_stag = cmd[CMD_STAG_LSB +: CMD_STAG_W];
     assign stall_ac = cmd[CMD_AC_LSB];
     assign stall_ab = cmd[CMD_AB_LSB];
+
+    assign presp_valid = presp_go;
+    assign presp_sid = cmd[CMD_STREAMID_LSB +: 32];
+    assign presp_ssv = cmd[CMD_SSV_LSB];
+    assign presp_ssid = cmd[CMD_SUBSTREAMID_LSB +: 20];
+    assign presp_prgi = cmd[CMD_PRGINDEX_LSB +: 9];
+    assign presp_code = cmd[CMD_RESP_LSB +: CMD_RESP_W];
 
     wire sync_done = (st == S_SYNC) && !sync_busy;
     assign irq_cmdq_sync = sync_done && (cmd[CMD_CS_LSB +: CMD_CS_W] == SYNC_CS_SIG_IRQ);

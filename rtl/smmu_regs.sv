@@ -67,10 +67,13 @@ module smmu_regs
     input  logic [31:0]   hw_cmdq_cons,     // RD and ERR
     input  logic          hw_eventq_prod_we,
     input  logic [31:0]   hw_eventq_prod,   // WR and OVFLG
+    input  logic          hw_priq_prod_we,
+    input  logic [31:0]   hw_priq_prod,     // WR and OVFLG
     // The engines are part-way through a command or a record write: a CMDQEN or EVENTQEN
     // change to 0 is not acknowledged until they have stopped (sections 6.3.9.3, 6.3.9.4).
     input  logic          cmdq_busy,
     input  logic          eventq_busy,
+    input  logic          priq_busy,
 
     // Effective configuration for the engines
     output logic [31:0]   cr0_ack,
@@ -78,6 +81,7 @@ module smmu_regs
     // 0 stops new command fetches and record writes at once, before the acknowledgement.
     output logic          cmdq_run,
     output logic          eventq_run,
+    output logic          priq_run,
     output logic [31:0]   gbpa_q,
     output logic [31:0]   cr2_q,
     output logic [31:0]   irq_ctrlack_q,
@@ -89,6 +93,9 @@ module smmu_regs
     output logic [63:0]   eventq_base_q,
     output logic [31:0]   eventq_prod_q,
     output logic [31:0]   eventq_cons_q,
+    output logic [63:0]   priq_base_q,
+    output logic [31:0]   priq_prod_q,
+    output logic [31:0]   priq_cons_q,
     output logic [GERROR_SFM_ERR_LSB:0] gerror_active,  // GERROR ^ GERRORN: not yet acknowledged
     output logic          irq_gerror
 );
@@ -176,9 +183,11 @@ module smmu_regs
     logic [7:0]  ack_timer, gbpa_timer;
 
     wire [31:0] ack_hold = (cmdq_busy ? CR0_CMDQEN_MASK : 32'h0) |
-                           (eventq_busy ? CR0_EVENTQEN_MASK : 32'h0);
+                           (eventq_busy ? CR0_EVENTQEN_MASK : 32'h0) |
+                           (priq_busy ? CR0_PRIQEN_MASK : 32'h0);
     assign cmdq_run = cr0[CR0_CMDQEN_LSB] && cr0_ack[CR0_CMDQEN_LSB];
     assign eventq_run = cr0[CR0_EVENTQEN_LSB] && cr0_ack[CR0_EVENTQEN_LSB];
+    assign priq_run = (PRI != 0) && cr0[CR0_PRIQEN_LSB] && cr0_ack[CR0_PRIQEN_LSB];
 
     // A CR0 enable bit and its ACK must both be clear for the registers it guards to be
     // writable; while a change is in flight, guarded registers are read-only.
@@ -313,6 +322,7 @@ module smmu_regs
             // enabled, when the software write paths above are closed.
             if (hw_cmdq_cons_we) cmdq_cons <= hw_cmdq_cons & CMDQ_CONS_FIELDS;
             if (hw_eventq_prod_we) eventq_prod <= hw_eventq_prod & EVENTQ_PROD_FIELDS;
+            if (PRI != 0 && hw_priq_prod_we) priq_prod <= hw_priq_prod & EVENTQ_PROD_FIELDS;
         end
     end
 
@@ -386,6 +396,9 @@ module smmu_regs
     assign eventq_base_q = eventq_base;
     assign eventq_prod_q = eventq_prod;
     assign eventq_cons_q = eventq_cons;
+    assign priq_base_q = priq_base;
+    assign priq_prod_q = priq_prod;
+    assign priq_cons_q = priq_cons;
     assign gerror_active = gerror ^ gerrorn;
     // Wired, level-sensitive: asserted while any enabled global error is active.
     assign irq_gerror = irq_ctrlack[IRQ_CTRL_GERROR_IRQEN_LSB] && ((gerror ^ gerrorn) != '0);

@@ -2,6 +2,7 @@
 //   - s_axil_*: AXI4-Lite register slave, 32-bit data, page 0 at 0x0_0000, page 1 at 0x1_0000
 //   - m_axi_*:  AXI4 memory master, 64-bit data, 48-bit addresses (tables, queues, walks)
 //   - t_req_* / t_rsp_*: translation port (TBU side)
+//   - pr_* / prg_*: PCIe PRI, page requests in and PRG responses out (PRI=1 only)
 //   - irq_*:    wired interrupts
 // Register offsets and fields: smmu_arch_pkg (generated from models/arch).
 `default_nettype none
@@ -130,6 +131,28 @@ module smmu_top
     output logic [7:0]        t_rsp_fault,
     output logic              t_rsp_walked,
 
+    // PCIe PRI: page requests in, PRG responses out (PRI=1; with PRI=0 pr_ready stays low)
+    input  logic              pr_valid,
+    output logic              pr_ready,
+    input  logic [31:0]       pr_sid,
+    input  logic              pr_ssv,
+    input  logic [19:0]       pr_ssid,
+    input  logic              pr_last,
+    input  logic              pr_r,
+    input  logic              pr_w,
+    input  logic              pr_x,
+    input  logic              pr_priv,
+    input  logic [8:0]        pr_prgi,
+    input  logic [51:0]       pr_page,      // page address bits [63:12]
+    output logic              prg_valid,
+    input  logic              prg_ready,
+    output logic [31:0]       prg_sid,
+    output logic              prg_ssv,
+    output logic [19:0]       prg_ssid,
+    output logic [8:0]        prg_prgi,
+    output logic [1:0]        prg_code,     // CMD_PRI_RESP.Resp encoding
+    output logic              prg_auto,     // an automatic response (overflow, queue unusable)
+
     // Wired interrupts
     output logic              irq_eventq,
     output logic              irq_priq,
@@ -145,6 +168,9 @@ module smmu_top
     logic [GERROR_SFM_ERR_LSB:0] gerror_active, gerror_raise;
     logic        cq_cons_we, eq_prod_we, cq_gerr, eq_gerr, cq_busy, eq_busy, cmdq_run, eventq_run;
     logic [31:0] cq_cons_wdata, eq_prod_wdata;
+    logic [63:0] priq_base_q;
+    logic [31:0] priq_prod_q, priq_cons_q, pq_prod_wdata;
+    logic        pq_prod_we, pq_gerr, pq_busy, priq_run;
 
     smmu_axil_slave #(.AW(REG_OFF_W)) u_axil (
         .clk, .rst_n,
@@ -170,17 +196,21 @@ module smmu_top
         .gerror_raise,
         .hw_cmdq_cons_we(cq_cons_we), .hw_cmdq_cons(cq_cons_wdata),
         .hw_eventq_prod_we(eq_prod_we), .hw_eventq_prod(eq_prod_wdata),
-        .cmdq_busy(cq_busy), .eventq_busy(eq_busy),
-        .cr0_ack, .cmdq_run, .eventq_run, .gbpa_q, .cr2_q, .irq_ctrlack_q, .strtab_base_q, .strtab_base_cfg_q,
+        .hw_priq_prod_we(pq_prod_we), .hw_priq_prod(pq_prod_wdata),
+        .cmdq_busy(cq_busy), .eventq_busy(eq_busy), .priq_busy(pq_busy),
+        .cr0_ack, .cmdq_run, .eventq_run, .priq_run, .gbpa_q, .cr2_q, .irq_ctrlack_q,
+        .strtab_base_q, .strtab_base_cfg_q,
         .cmdq_base_q, .cmdq_prod_q, .cmdq_cons_q, .eventq_base_q, .eventq_prod_q,
-        .eventq_cons_q, .gerror_active, .irq_gerror
+        .eventq_cons_q, .priq_base_q, .priq_prod_q, .priq_cons_q, .gerror_active, .irq_gerror
     );
 
-    // GERROR bits raised by the engines: CMDQ_ERR (command queue), EVENTQ_ABT_ERR (event queue)
+    // GERROR bits raised by the engines: CMDQ_ERR (command queue), EVENTQ_ABT_ERR (event
+    // queue), PRIQ_ABT_ERR (PRI queue)
     always @(*) begin
         gerror_raise = '0;
         gerror_raise[GERROR_CMDQ_ERR_LSB] = cq_gerr;
         gerror_raise[GERROR_EVENTQ_ABT_ERR_LSB] = eq_gerr;
+        gerror_raise[GERROR_PRIQ_ABT_ERR_LSB] = pq_gerr;
     end
 
     // ---- translation unit -----------------------------------------------------------------
@@ -259,11 +289,23 @@ module smmu_top
         // a SYNC also waits for the event records of transactions already terminated
         .sync_busy(sync_busy_x || !evtq_idle),
         .irq_cmdq_sync,
-        .resume_valid, .term_valid, .stall_sid, .stall_stag, .stall_ac, .stall_ab
+        .resume_valid, .term_valid, .stall_sid, .stall_stag, .stall_ac, .stall_ab,
+        .smmuen(cr0_ack[CR0_SMMUEN_LSB]), .presp_valid, .presp_ready, .presp_sid, .presp_ssv,
+        .presp_ssid, .presp_prgi, .presp_code
     );
 
-    // ---- event queue (the only writer on the memory port) -----------------------------------
-    logic [47:0] awaddr_e;
+    // ---- memory writers: the event queue (port 0) and the PRI queue (port 1) -----------------
+    logic [1:0]      w_awvalid, w_awready, w_wlast, w_wvalid, w_wready, w_bvalid;
+    logic [2*48-1:0] w_awaddr;
+    logic [2*8-1:0]  w_awlen;
+    logic [2*64-1:0] w_wdata;
+    logic [M_ID_W-1:0] awid_e, awid_p;
+    logic        presp_valid, presp_ready, presp_ssv;
+    logic [31:0] presp_sid;
+    logic [19:0] presp_ssid;
+    logic [8:0]  presp_prgi;
+    logic [1:0]  presp_code;
+
     smmu_evtq #(.EVENTQS(EVENTQS), .DEPTH(EVTQ_FIFO), .M_ID_W(M_ID_W), .SL_W(SL_W)) u_evtq (
         .clk, .rst_n,
         .push_valid(evt_valid), .push_ready(evt_ready), .push_data(evt),
@@ -274,13 +316,86 @@ module smmu_top
         .eventq_prod(eventq_prod_q),
         .eventq_cons(eventq_cons_q), .prod_we(eq_prod_we), .prod_wdata(eq_prod_wdata),
         .gerr_raise(eq_gerr), .idle(evtq_idle), .busy(eq_busy),
-        .m_axi_awid, .m_axi_awaddr(awaddr_e), .m_axi_awlen, .m_axi_awvalid, .m_axi_awready,
-        .m_axi_wdata, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready, .m_axi_bresp,
-        .m_axi_bvalid
+        .m_axi_awid(awid_e), .m_axi_awaddr(w_awaddr[0 +: 48]), .m_axi_awlen(w_awlen[0 +: 8]),
+        .m_axi_awvalid(w_awvalid[0]), .m_axi_awready(w_awready[0]),
+        .m_axi_wdata(w_wdata[0 +: 64]), .m_axi_wlast(w_wlast[0]), .m_axi_wvalid(w_wvalid[0]),
+        .m_axi_wready(w_wready[0]), .m_axi_bresp, .m_axi_bvalid(w_bvalid[0])
     );
-    assign m_axi_awaddr = awaddr_e;
 
-    // ---- memory port: reads arbitrated, writes come from the event queue only ---------------
+    // The PRI queue: page requests in the PRI queue entry layout (smmu_arch_pkg PRI_*).
+    if (PRI != 0) begin : g_priq
+        logic [PRI_NBITS-1:0] pr_entry;
+        always @(*) begin
+            pr_entry = '0;
+            pr_entry[PRI_STREAMID_LSB +: PRI_STREAMID_W] = pr_sid;
+            pr_entry[PRI_SUBSTREAMID_LSB +: PRI_SUBSTREAMID_W] = pr_ssid;
+            pr_entry[PRI_PRIV_LSB] = pr_priv;
+            pr_entry[PRI_X_LSB] = pr_x;
+            pr_entry[PRI_R_LSB] = pr_r;
+            pr_entry[PRI_W_LSB] = pr_w;
+            pr_entry[PRI_LAST_LSB] = pr_last;
+            pr_entry[PRI_SSV_LSB] = pr_ssv;
+            pr_entry[PRI_PRGINDEX_LSB +: PRI_PRGINDEX_W] = pr_prgi;
+            pr_entry[PRI_PAGEADDR_LSB +: PRI_PAGEADDR_W] = pr_page;
+        end
+        smmu_priq #(.PRIQS(PRIQS), .M_ID_W(M_ID_W)) u_priq (
+            .clk, .rst_n,
+            .push_valid(pr_valid), .push_ready(pr_ready), .push_data(pr_entry),
+            .presp_valid, .presp_ready, .presp_sid, .presp_ssv, .presp_ssid, .presp_prgi,
+            .presp_code,
+            .prg_valid, .prg_ready, .prg_sid, .prg_ssv, .prg_ssid, .prg_prgi, .prg_code,
+            .prg_auto,
+            .priqen(priq_run && cr0_ack[CR0_SMMUEN_LSB]),
+            .abt_active(gerror_active[GERROR_PRIQ_ABT_ERR_LSB]),
+            .priq_base(priq_base_q), .priq_prod(priq_prod_q), .priq_cons(priq_cons_q),
+            .prod_we(pq_prod_we), .prod_wdata(pq_prod_wdata), .gerr_raise(pq_gerr),
+            .busy(pq_busy),
+            .m_axi_awid(awid_p), .m_axi_awaddr(w_awaddr[48 +: 48]),
+            .m_axi_awlen(w_awlen[8 +: 8]), .m_axi_awvalid(w_awvalid[1]),
+            .m_axi_awready(w_awready[1]), .m_axi_wdata(w_wdata[64 +: 64]),
+            .m_axi_wlast(w_wlast[1]), .m_axi_wvalid(w_wvalid[1]), .m_axi_wready(w_wready[1]),
+            .m_axi_bresp, .m_axi_bvalid(w_bvalid[1])
+        );
+    end else begin : g_no_priq
+        assign pr_ready = 1'b0;
+        assign presp_ready = 1'b1;
+        assign prg_valid = 1'b0;
+        assign prg_sid = '0;
+        assign prg_ssv = 1'b0;
+        assign prg_ssid = '0;
+        assign prg_prgi = '0;
+        assign prg_code = '0;
+        assign prg_auto = 1'b0;
+        assign pq_prod_we = 1'b0;
+        assign pq_prod_wdata = '0;
+        assign pq_gerr = 1'b0;
+        assign pq_busy = 1'b0;
+        assign awid_p = '0;
+        assign w_awaddr[48 +: 48] = '0;
+        assign w_awlen[8 +: 8] = '0;
+        assign w_awvalid[1] = 1'b0;
+        assign w_wdata[64 +: 64] = '0;
+        assign w_wlast[1] = 1'b0;
+        assign w_wvalid[1] = 1'b0;
+        // verilator lint_off UNUSEDSIGNAL
+        wire unused_pri = ^{pr_valid, pr_sid, pr_ssv, pr_ssid, pr_last, pr_r, pr_w, pr_x,
+                            pr_priv, pr_prgi, pr_page, prg_ready, presp_valid, presp_sid,
+                            presp_ssv, presp_ssid, presp_prgi, presp_code, priq_run,
+                            priq_base_q, priq_prod_q, priq_cons_q, w_awready[1], w_wready[1],
+                            w_bvalid[1]};
+        // verilator lint_on UNUSEDSIGNAL
+    end
+
+    smmu_wr_arb #(.M_ID_W(M_ID_W)) u_wr_arb (
+        .clk, .rst_n,
+        .aw_valid(w_awvalid), .aw_ready(w_awready), .aw_addr(w_awaddr), .aw_len(w_awlen),
+        .w_data(w_wdata), .w_last(w_wlast), .w_valid(w_wvalid), .w_ready(w_wready),
+        .b_valid(w_bvalid),
+        .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awvalid, .m_axi_awready,
+        .m_axi_wdata, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready, .m_axi_bvalid
+    );
+
+    // ---- memory port: reads arbitrated (writes: smmu_wr_arb above) ---------------------------
     smmu_rd_arb #(.NREQ(NREQ), .M_ID_W(M_ID_W)) u_rd_arb (
         .clk, .rst_n,
         .req_valid(rq_valid), .req_ready(rq_ready), .req_addr(rq_addr), .req_len(rq_len),
@@ -320,11 +435,21 @@ module smmu_top
         qmask_e = (QP_W'(2) << ((int'(eq_log2size) > EVENTQS) ? LG_W'(EVENTQS) : eq_log2size))
                   - QP_W'(1);
     end
-    assign irq_priq = 1'b0;
+    // The PRI queue's, likewise (never with PRI=0: its registers stay 0).
+    wire [LG_W-1:0] pq_log2size = priq_base_q[EVENTQ_BASE_LOG2SIZE_LSB +: LG_W];
+    logic [QP_W-1:0] qmask_p;
+    always @(*) begin
+        qmask_p = (QP_W'(2) << ((int'(pq_log2size) > PRIQS) ? LG_W'(PRIQS) : pq_log2size))
+                  - QP_W'(1);
+    end
+    assign irq_priq = (PRI != 0) && irq_ctrlack_q[IRQ_CTRL_PRIQ_IRQEN_LSB] &&
+                      (((priq_prod_q[EVENTQ_PROD_WR_LSB +: QP_W] ^
+                         priq_cons_q[EVENTQ_CONS_RD_LSB +: QP_W]) & qmask_p) != '0 ||
+                       priq_prod_q[EVENTQ_PROD_OVFLG_LSB] != priq_cons_q[EVENTQ_CONS_OVACKFLG_LSB]);
 
     // verilator lint_off UNUSEDSIGNAL
     wire unused = ^{m_axi_bid, reg_rd, cr0_ack, gbpa_q, cr2_q, irq_ctrlack_q, strtab_base_q,
-                    gerror_active};
+                    gerror_active, awid_e, awid_p};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
 

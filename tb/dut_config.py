@@ -25,3 +25,9 @@ _TIMING: dict[str, dict[str, int]] = {
 PARAM_SETS: dict[str, dict[str, int]] = {
     name: {**cfg.params(), **_TIMING[name]} for name, cfg in CONFIGS.items()
 }
+
+# The RTL's PRI queue never reads the stream table, which is only correct where automatic
+# PRG responses need no STE.PPAR (IDR3.PPS=1; docs/port-contract.md).
+for _name, _cfg in CONFIGS.items():
+    if _cfg.PRI and not _cfg.PPS:
+        raise ValueError(f"parameter set {_name}: the RTL builds PRI only with PPS=1")

@@ -16,7 +16,7 @@ Naming (all upper case):
   bit stored at ``_LSB`` for fields that hold an address. ``_MASK`` is given for structures of
   at most 64 bits, ``<LAYOUT>_FIELDS`` is the mask of every defined bit of a register.
 - ``<STRUCT>_NBITS`` and ``<STRUCT>_SIZE_LOG2`` (log2 of the size in bytes) of the in-memory
-  structures (``STE``, ``L1STD``, ``CD``, ``L1CD``, ``CMD``, ``EVENT``, ``DESC``).
+  structures (``STE``, ``L1STD``, ``CD``, ``L1CD``, ``CMD``, ``EVENT``, ``PRI``, ``DESC``).
 - ``<ENUM>_<MEMBER>``: enumerated field values (``STREAM_CONFIG_BYPASS``, ``EVENT_ID_C_BAD_STE``,
   ``OPCODE_SYNC``...), ``<ENUM>_VALID``: bit v set when v is an enumerated value (for
   fields of at most 4 bits; any other value is reserved).
@@ -47,6 +47,7 @@ from models.arch.pgtable import (
     PageDescriptor,
     TableDescriptor,
 )
+from models.arch.priq import PriEntry
 from models.arch.registers import OAS, OAS_BITS, REGISTERS
 from models.arch.ste import L1STD, STE
 
@@ -229,6 +230,11 @@ def _events(pkg: _Pkg) -> None:
         pkg.layout("EVENT", cls, skip=common, size=False)
 
 
+def _priq(pkg: _Pkg) -> None:
+    pkg.section("PRI queue entries (models/arch/priq.py)")
+    pkg.layout("PRI", PriEntry)
+
+
 def _descriptors(pkg: _Pkg) -> None:
     pkg.section("stage-1 translation table descriptors, 4 KiB granule (models/arch/pgtable.py)")
     pkg.size("DESC", TableDescriptor.NBITS)
@@ -263,6 +269,7 @@ def render() -> str:
     _tables(pkg)
     _commands(pkg)
     _events(pkg)
+    _priq(pkg)
     _descriptors(pkg)
     body = pkg.lines
     pkg.lines = []

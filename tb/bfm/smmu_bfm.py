@@ -79,8 +79,13 @@ class SmmuBfm:
         # Plain assignments: Icarus 11 drops Immediate writes to inputs at time zero.
         for sig in (dut.s_axil_awvalid, dut.s_axil_wvalid, dut.s_axil_arvalid, dut.tbm_epoch,
                     dut.m_axi_arready, dut.m_axi_awready, dut.m_axi_wready, dut.m_axi_rvalid,
-                    dut.m_axi_bvalid):
+                    dut.m_axi_bvalid, dut.pr_valid, dut.pr_sid, dut.pr_ssv, dut.pr_ssid,
+                    dut.pr_last, dut.pr_r, dut.pr_w, dut.pr_x, dut.pr_priv, dut.pr_prgi,
+                    dut.pr_page):
             sig.value = 0
+        # PRG responses are taken as they come unless a test watches them (tb/bfm/pri.py):
+        # a port nobody drains would stop CMD_PRI_RESP in the command queue.
+        dut.prg_ready.value = 1
         dut.rst_n.value = 0
         # cocotbext-axi logs every burst at INFO and uses APIs cocotb 2 deprecates.
         for lg in (f"cocotb.{dut._name}.s_axil", f"cocotb.{dut._name}.m_axi"):

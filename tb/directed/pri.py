@@ -1,0 +1,212 @@
+"""Directed tests of the PRI queue (parameter sets with IDR0.PRI=1, which advertise IDR3.PPS=1),
+with expectations written from the reference (fault-paths.md §1.4, smmuv3.md §7, §9 items 19,
+25, 26; SPEC §8.1, §8.2, §4.5.2), not from the model.
+
+Page requests go in on the pr_* pins and PRG responses come out on prg_*; the harness
+programs a PRI queue of 2^``log2`` entries at PRIQ and enables it with the other queues.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cocotb
+from cocotb.triggers import ClockCycles
+
+from models.arch import commands as C
+from models.arch import registers as R
+from models.arch.priq import PriEntry, PriRespCode
+from tb.bfm.pri_port import PriPort
+from tb.directed.harness import Soft
+from tb.dut_config import CONFIGS
+
+CFG = CONFIGS[os.environ.get("SMMU_PARAMS", "default")]
+PRIQ = 0x0022_0000
+SID = 0x21
+PASID = 5
+VA = 0x7F12_3456_7000
+
+
+class Pri:
+    """The PCIe side (tb/bfm/pri_port.py), with this file's StreamID and PASID as defaults."""
+
+    def __init__(self, dut) -> None:
+        self.port = PriPort(dut)
+        self.clk = dut.clk
+
+    @property
+    def responses(self) -> list:
+        return self.port.responses
+
+    async def request(self, prgi: int, last: int, *, ssv: int = 1, r: int = 1, w: int = 0,
+                      page: int = VA, sid: int = SID) -> None:
+        await self.port.request(sid=sid, prgi=prgi, last=last, page=page, ssv=ssv,
+                                ssid=PASID if ssv else 0, r=r, w=w)
+
+    async def settle(self, cycles: int = 40) -> None:
+        await ClockCycles(self.clk, cycles)
+
+
+def success(prgi: int, *, pasid: int | None = PASID, auto: int = 1,
+            sid: int = SID) -> tuple[int, ...]:
+    return (sid, int(pasid is not None), pasid or 0, prgi, PriRespCode.SUCCESS, auto)
+
+
+def failure(prgi: int, *, auto: int = 1, sid: int = SID) -> tuple[int, ...]:
+    return (sid, 0, 0, prgi, PriRespCode.RESPONSE_FAILURE, auto)
+
+
+async def setup(dut, log2: int = 2, *, priqen: bool = True) -> tuple[Soft, Pri]:
+    s = Soft(dut)
+    await s.start()
+    await s.w64("PRIQ_BASE", PRIQ | log2)
+    s.priq_log2 = log2  # type: ignore[attr-defined]
+    s.pri_cons = 0  # type: ignore[attr-defined]
+    await s.w32("IRQ_CTRL", 0x7)
+    await s.poll("IRQ_CTRLACK", 0x7)
+    if priqen:
+        await s.w32("CR0", 0b1111)
+        await s.poll("CR0ACK", 0b1111)
+    return s, Pri(dut)
+
+
+async def drain(s: Soft, n: int | None = None, *, ack: bool = True) -> list[PriEntry]:
+    """Consume up to ``n`` entries; ``ack`` copies OVFLG into OVACKFLG in the same store."""
+    log2 = s.priq_log2  # type: ignore[attr-defined]
+    mask = (2 << log2) - 1
+    prod = await s.r32("PRIQ_PROD")
+    cons = s.pri_cons  # type: ignore[attr-defined]
+    out = []
+    while (cons & mask) != (prod & mask) and (n is None or len(out) < n):
+        idx = cons & ((1 << log2) - 1)
+        out.append(PriEntry.from_bytes(s.mem.read(PRIQ + 16 * idx, 16)))
+        cons = (cons + 1) & mask
+    s.pri_cons = cons  # type: ignore[attr-defined]
+    old = await s.r32("PRIQ_CONS")
+    ovack = (prod & 0x8000_0000) if ack else (old & 0x8000_0000)
+    await s.w32("PRIQ_CONS", cons | ovack)
+    return out
+
+
+def skip_without_pri() -> bool:
+    return not CFG.PRI
+
+
+@cocotb.test(skip=skip_without_pri())
+async def page_requests_are_written_in_order(dut):
+    """§7.1: each entry carries the request's fields; a PRG of several requests (L on the
+    last) interleaved with another keeps its order (§9 item 25); nothing is answered before
+    software answers; the PRI queue interrupt is up while entries wait."""
+    s, p = await setup(dut, log2=3)
+    assert not s.bfm.irq("priq")
+    await p.request(1, 0, page=VA)
+    await p.request(2, 1, page=VA + 0x5000, r=0, w=1)
+    await p.request(1, 1, page=VA + 0x1000)
+    await p.settle()
+    assert s.bfm.irq("priq")
+    got = [(e.StreamID, e.SSV, e.SubstreamID, e.PRGIndex, e.Last, e.R, e.W, e.PageAddr)
+           for e in await drain(s)]
+    assert got == [(SID, 1, PASID, 1, 0, 1, 0, VA), (SID, 1, PASID, 2, 1, 0, 1, VA + 0x5000),
+                   (SID, 1, PASID, 1, 1, 1, 0, VA + 0x1000)], got
+    await p.settle()
+    assert not s.bfm.irq("priq")
+    assert p.responses == []
+
+
+@cocotb.test(skip=skip_without_pri())
+async def cmd_pri_resp_sends_the_prg_response(dut):
+    """§4.5.2: CMD_PRI_RESP sends (StreamID, PRGIndex, Resp) with the PASID iff SSV=1, once
+    consumed; no CMD_SYNC is needed."""
+    s, p = await setup(dut)
+    await s.cmds(C.CmdPriResp(SSV=1, SubstreamID=PASID, StreamID=SID, PRGIndex=0x1A5,
+                              Resp=PriRespCode.SUCCESS),
+                 C.CmdPriResp(StreamID=SID, PRGIndex=3, Resp=PriRespCode.INVALID_REQUEST))
+    await p.settle()
+    assert p.responses == [(SID, 1, PASID, 0x1A5, PriRespCode.SUCCESS, 0),
+                           (SID, 0, 0, 3, PriRespCode.INVALID_REQUEST, 0)], p.responses
+
+
+@cocotb.test(skip=skip_without_pri())
+async def cmd_pri_resp_waits_for_the_response_port(dut):
+    """A PRG response the PCIe side does not take holds the command queue (CONS stays on the
+    CMD_PRI_RESP once the response buffer is full); nothing is lost."""
+    s, p = await setup(dut)
+    await p.port.hold_responses(True)
+    n = 6  # more than the response buffer holds
+    await s.cmds(*(C.CmdPriResp(StreamID=SID, PRGIndex=i, Resp=PriRespCode.SUCCESS)
+                   for i in range(n)), wait=False)
+    await ClockCycles(dut.clk, 200)
+    cons = R.CMDQ_CONS.from_int(await s.r32("CMDQ_CONS"))
+    assert cons.RD < n and cons.ERR == 0, cons
+    await p.port.hold_responses(False)
+    await s.poll("CMDQ_CONS", n, mask=0xFF)
+    await p.settle()
+    assert [r[3] for r in p.responses] == list(range(n)), p.responses
+
+
+@cocotb.test(skip=skip_without_pri())
+async def overflow_inhibits_every_write_until_acknowledged(dut):
+    """§9 item 19, §8.1: a request meeting a full queue toggles OVFLG; "An active overflow
+    condition inhibits new entries from being written to the PRI queue" even with room, until
+    CONS.OVACKFLG = PROD.OVFLG. L=1 requests are answered Success automatically, with their
+    PASID (IDR3.PPS=1: "STE.PPAR is not checked"); L=0 requests and Stop markers get
+    nothing."""
+    s, p = await setup(dut, log2=2)
+    for i in range(4):
+        await p.request(1, 0, page=VA + i * 0x1000)
+    await p.request(2, 0)            # full: overflow, dropped silently
+    await p.request(1, 1)            # answered Success
+    await p.request(9, 1, r=0, w=0)  # a Stop marker: nothing
+    await p.request(3, 1, ssv=0)     # no PASID: Success without one
+    await p.settle()
+    prod = R.PRIQ_PROD.from_int(await s.r32("PRIQ_PROD"))
+    assert prod.OVFLG == 1 and prod.WR == 4, prod
+    assert p.responses == [success(1), success(3, pasid=None)], p.responses
+    assert len(await drain(s, 2, ack=False)) == 2   # room now; overflow not acknowledged
+    await p.request(4, 1)
+    await p.settle()
+    assert R.PRIQ_PROD.from_int(await s.r32("PRIQ_PROD")).WR == 4  # still nothing written
+    assert p.responses[-1] == success(4)
+    await drain(s)                   # consume up to PROD and acknowledge in the same store
+    await p.request(5, 1)
+    await p.settle()
+    assert [e.PRGIndex for e in await drain(s)] == [5]
+    assert len(p.responses) == 3
+
+
+@cocotb.test(skip=skip_without_pri())
+async def a_disabled_queue_answers_failure_to_every_request(dut):
+    """§8.2: with the effective PRIQEN=0 "No entries are written to the PRI queue. All
+    incoming PPRs cause an automatic PRG Response having ResponseCode == 0b1111", without a
+    PASID; no response to a Stop marker."""
+    s, p = await setup(dut, priqen=False)
+    await p.request(1, 0)
+    await p.request(1, 1)
+    await p.request(6, 1, r=0, w=0)
+    await p.settle()
+    assert p.responses == [failure(1), failure(1)], p.responses
+    assert R.PRIQ_PROD.from_int(await s.r32("PRIQ_PROD")).WR == 0
+
+
+@cocotb.test(skip=skip_without_pri())
+async def an_aborted_entry_write_raises_priq_abt_err(dut):
+    """§8.2: a synchronous abort writing the entry: Response Failure for that request and
+    GERROR.PRIQ_ABT_ERR; while it is active nothing is written and every request is answered
+    Failure; once acknowledged, writes resume."""
+    s, p = await setup(dut)
+    fault = s.mem.add_fault(PRIQ, PRIQ + 64, on="w")
+    await p.request(1, 0)
+    await p.settle()
+    gerror = await s.r32("GERROR")
+    assert gerror & R.GERROR.field("PRIQ_ABT_ERR").mask, hex(gerror)
+    assert s.bfm.irq("gerror")
+    assert p.responses == [failure(1)], p.responses
+    s.mem.remove_fault(fault)
+    await p.request(2, 0)
+    await p.settle()
+    assert p.responses[-1] == failure(2)
+    assert R.PRIQ_PROD.from_int(await s.r32("PRIQ_PROD")).WR == 0
+    await s.w32("GERRORN", gerror)
+    await p.request(3, 1)
+    await p.settle()
+    assert [e.PRGIndex for e in await drain(s)] == [3]
