@@ -79,20 +79,13 @@ module smmu_evtq
     // Effective size and pointer arithmetic (index + wrap bit, modulo 2^(log2size+1)).
     localparam int QP_W = EVENTQ_PROD_WR_W;
     localparam int LG_W = EVENTQ_BASE_LOG2SIZE_W;
-    logic [LG_W-1:0] lg, log2size;
-    logic [QP_W-1:0] pmask, prod_m, cons_m, prod_next;
+    logic [LG_W-1:0] lg;
+    logic [QP_W-1:0] prod_m, prod_next, idx;
     logic            full, ovf_pending;
-    always @(*) begin
-        log2size = eventq_base[EVENTQ_BASE_LOG2SIZE_LSB +: LG_W];
-        lg = (int'(log2size) > EVENTQS) ? LG_W'(EVENTQS) : log2size;
-        pmask = (QP_W'(2) << lg) - QP_W'(1);
-        prod_m = eventq_prod[EVENTQ_PROD_WR_LSB +: QP_W] & pmask;
-        cons_m = eventq_cons[EVENTQ_CONS_RD_LSB +: QP_W] & pmask;
-        prod_next = (prod_m + QP_W'(1)) & pmask;
-        full = ((prod_m ^ cons_m) == (QP_W'(1) << lg));
-        ovf_pending = (eventq_prod[EVENTQ_PROD_OVFLG_LSB] != eventq_cons[EVENTQ_CONS_OVACKFLG_LSB]);
-    end
-    wire [QP_W-1:0] idx = prod_m & ~(QP_W'(1) << lg);
+    smmu_outq_ptr #(.MAXLOG(EVENTQS)) u_ptr (
+        .base(eventq_base), .prod(eventq_prod), .cons(eventq_cons),
+        .lg, .prod_m, .prod_next, .idx, .full, .ovf_pending
+    );
 
     wire          have = (cnt != '0);
     wire [EVENT_NBITS-1:0] head = fifo[rp];

@@ -97,20 +97,13 @@ module smmu_priq
 
     localparam int QP_W = EVENTQ_PROD_WR_W;   // PRIQ_PROD/CONS share the event queue's layout
     localparam int LG_W = EVENTQ_BASE_LOG2SIZE_W;
-    logic [LG_W-1:0] lg, log2size;
-    logic [QP_W-1:0] pmask, prod_m, cons_m, prod_next;
+    logic [LG_W-1:0] lg;
+    logic [QP_W-1:0] prod_m, prod_next, idx;
     logic            full, ovf_pending;
-    always @(*) begin
-        log2size = priq_base[EVENTQ_BASE_LOG2SIZE_LSB +: LG_W];
-        lg = (int'(log2size) > PRIQS) ? LG_W'(PRIQS) : log2size;
-        pmask = (QP_W'(2) << lg) - QP_W'(1);
-        prod_m = priq_prod[EVENTQ_PROD_WR_LSB +: QP_W] & pmask;
-        cons_m = priq_cons[EVENTQ_CONS_RD_LSB +: QP_W] & pmask;
-        prod_next = (prod_m + QP_W'(1)) & pmask;
-        full = ((prod_m ^ cons_m) == (QP_W'(1) << lg));
-        ovf_pending = (priq_prod[EVENTQ_PROD_OVFLG_LSB] != priq_cons[EVENTQ_CONS_OVACKFLG_LSB]);
-    end
-    wire [QP_W-1:0] idx = prod_m & ~(QP_W'(1) << lg);
+    smmu_outq_ptr #(.MAXLOG(PRIQS)) u_ptr (
+        .base(priq_base), .prod(priq_prod), .cons(priq_cons),
+        .lg, .prod_m, .prod_next, .idx, .full, .ovf_pending
+    );
 
     wire                  have = (cnt != '0);
     wire [PRI_NBITS-1:0]  head = fifo[rp];

@@ -9,8 +9,10 @@ chunk and read it at once, translate the destination chunk and write it at once,
 runs between a translation and the memory access that uses it (a real TBU forwards the
 transaction with its translation; a CMD_SYNC that completes later covers it).
 
-No I/O page faults yet: a translation that aborts ends the descriptor with an error
-completion naming the failing VA, the access and the fault; the pages before it were moved.
+A transaction the SMMU stalls simply waits for its response (the I/O page fault is the
+host's business); a translation that aborts ends the descriptor with an error completion
+naming the failing VA, the access and the fault; the pages before it were moved. The loop
+is :class:`DescriptorRunner`'s, shared with the PCIe endpoint (tb/devices/pcie_ep.py).
 """
 
 from __future__ import annotations
@@ -107,9 +109,66 @@ class DmaStats:
     faults_by_type: dict[str, int] = field(default_factory=dict)
 
 
-class DmaEngine:
-    """One DMA channel with its own StreamID. ``observers`` get every :class:`Access` just
+class DescriptorRunner:
+    """What every DMA-capable device here shares: descriptors run page by page, each access
+    translated by the subclass's :meth:`_pa` and used at once (no await between the
+    translation and the memory access), ``observers`` getting every :class:`Access` just
     before the data moves (the isolation checker subscribes)."""
+
+    SOURCE = "dma"  # the memory log's source tag: "<SOURCE>:<name>"
+    name: str
+    sid: int
+    mem: PhysicalMemory
+    observers: list[Callable[[Access], None]]
+    stats: DmaStats
+    completions: list[Completion]
+
+    async def _pa(self, pasid: int | None, va: int, write: bool, done: int) -> int | Completion:
+        """The PA of ``va`` for this access, or the FAULT completion that ends the
+        descriptor after ``done`` bytes."""
+        raise NotImplementedError
+
+    def _access(self, pasid: int | None, va: int, pa: int, n: int, write: bool) -> None:
+        acc = Access(self.name, self.sid, pasid, va, pa, n, write)
+        for obs in self.observers:
+            obs(acc)
+
+    async def run(self, d: Descriptor) -> Completion:
+        """Execute one descriptor to completion (or to its first fault)."""
+        self.stats.descriptors += 1
+        source = f"{self.SOURCE}:{self.name}"
+        done = 0
+        while done < d.length:
+            dst = d.dst + done
+            n = min(d.length - done, PAGE - dst % PAGE)
+            if d.op is Op.COPY:
+                src = d.src + done
+                n = min(n, PAGE - src % PAGE)
+                pa = await self._pa(d.pasid, src, False, done)
+                if isinstance(pa, Completion):
+                    return self._complete(pa)
+                self._access(d.pasid, src, pa, n, False)
+                data = self.mem.read(pa, n, source=source)
+                self.stats.bytes_read += n
+            else:
+                k = len(d.pattern)
+                data = bytes(d.pattern[(done + i) % k] for i in range(n))
+            pa = await self._pa(d.pasid, dst, True, done)
+            if isinstance(pa, Completion):
+                return self._complete(pa)
+            self._access(d.pasid, dst, pa, n, True)
+            self.mem.write(pa, data, source=source)
+            self.stats.bytes_written += n
+            done += n
+        return self._complete(Completion(Status.OK, done))
+
+    def _complete(self, c: Completion) -> Completion:
+        self.completions.append(c)
+        return c
+
+
+class DmaEngine(DescriptorRunner):
+    """One DMA channel with its own StreamID on the translation port."""
 
     def __init__(self, name: str, sid: int, mem: PhysicalMemory, translate: Translate) -> None:
         self.name = name
@@ -133,39 +192,8 @@ class DmaEngine:
                                                                                  0) + 1
         return c
 
-    def _access(self, pasid: int | None, va: int, pa: int, n: int, write: bool) -> None:
-        acc = Access(self.name, self.sid, pasid, va, pa, n, write)
-        for obs in self.observers:
-            obs(acc)
-
-    async def run(self, d: Descriptor) -> Completion:
-        """Execute one descriptor to completion (or to its first fault)."""
-        self.stats.descriptors += 1
-        done = 0
-        while done < d.length:
-            dst = d.dst + done
-            n = min(d.length - done, PAGE - dst % PAGE)
-            if d.op is Op.COPY:
-                src = d.src + done
-                n = min(n, PAGE - src % PAGE)
-                rsp = await self._xlate(d.pasid, src, write=False)
-                if rsp["result"] != Result.OK_TRANSLATED:
-                    return self._complete(self._fault(done, src, False, rsp))
-                self._access(d.pasid, src, rsp["pa"], n, False)
-                data = self.mem.read(rsp["pa"], n, source=f"dma:{self.name}")
-                self.stats.bytes_read += n
-            else:
-                k = len(d.pattern)
-                data = bytes(d.pattern[(done + i) % k] for i in range(n))
-            rsp = await self._xlate(d.pasid, dst, write=True)
-            if rsp["result"] != Result.OK_TRANSLATED:
-                return self._complete(self._fault(done, dst, True, rsp))
-            self._access(d.pasid, dst, rsp["pa"], n, True)
-            self.mem.write(rsp["pa"], data, source=f"dma:{self.name}")
-            self.stats.bytes_written += n
-            done += n
-        return self._complete(Completion(Status.OK, done))
-
-    def _complete(self, c: Completion) -> Completion:
-        self.completions.append(c)
-        return c
+    async def _pa(self, pasid: int | None, va: int, write: bool, done: int) -> int | Completion:
+        rsp = await self._xlate(pasid, va, write)
+        if rsp["result"] != Result.OK_TRANSLATED:
+            return self._fault(done, va, write, rsp)
+        return rsp["pa"]

@@ -45,7 +45,15 @@ from models.smmu.atc import AtcInvRequest
 from models.smmu.ats import AtsCompletion, AtsReq, AtsStatus
 from models.smmu.port import Result
 from models.smmu.pri import PrgResponse
-from tb.devices.dma import Access, Completion, Descriptor, DmaStats, Op, Status
+from tb.devices.dma import (
+    Access,
+    Completion,
+    Descriptor,
+    DescriptorRunner,
+    DmaStats,
+    Op,
+    Status,
+)
 from tb.sva.pci import PciDev, pci_max_pasids, pci_prg_resp_pasid_required
 
 __all__ = ["AtcEntry", "AtsTranslate", "EpFault", "EpStats", "INV_POLICIES", "InvComplete",
@@ -129,7 +137,7 @@ class _InFlight:
     stale: bool = False
 
 
-class PcieEndpoint:
+class PcieEndpoint(DescriptorRunner):
     """One PCIe function (StreamID = Requester ID) with a DMA engine, an ATC of
     ``atc_entries`` translations and a Page Request Interface.
 
@@ -149,6 +157,8 @@ class PcieEndpoint:
     completed. ``pri_failed`` is the PRI Status Response Failure bit: set by a Response
     Failure, after which no Page Request is sent; software may clear it.
     """
+
+    SOURCE = "ep"
 
     def __init__(self, name: str, pdev: PciDev, mem: PhysicalMemory, ats: AtsTranslate,
                  page_request: SendPageRequest, pause: Pause, *, atc_entries: int = 16,
@@ -201,36 +211,15 @@ class PcieEndpoint:
     def outstanding_page_requests(self) -> int:
         return len(self._groups)
 
-    # ---- DMA ----------------------------------------------------------------------------
+    # ---- DMA (the loop: tb/devices/dma.py DescriptorRunner) ---------------------------
     async def run(self, d: Descriptor) -> Completion:
         """Execute one descriptor to completion (or to its first fault)."""
         self._check(d)
-        self.stats.descriptors += 1
-        done = 0
-        while done < d.length:
-            dst = d.dst + done
-            n = min(d.length - done, PAGE - dst % PAGE)
-            if d.op is Op.COPY:
-                src = d.src + done
-                n = min(n, PAGE - src % PAGE)
-                pa = await self._translate(d.pasid, src, False)
-                if isinstance(pa, EpFault):
-                    return self._complete(self._fault(done, src, False, pa))
-                # no await since the translation: an invalidation cannot come in between
-                self._access(d.pasid, src, pa, n, False)
-                data = self.mem.read(pa, n, source=f"ep:{self.name}")
-                self.stats.bytes_read += n
-            else:
-                k = len(d.pattern)
-                data = bytes(d.pattern[(done + i) % k] for i in range(n))
-            pa = await self._translate(d.pasid, dst, True)
-            if isinstance(pa, EpFault):
-                return self._complete(self._fault(done, dst, True, pa))
-            self._access(d.pasid, dst, pa, n, True)
-            self.mem.write(pa, data, source=f"ep:{self.name}")
-            self.stats.bytes_written += n
-            done += n
-        return self._complete(Completion(Status.OK, done))
+        return await super().run(d)
+
+    async def _pa(self, pasid: int | None, va: int, write: bool, done: int) -> int | Completion:
+        pa = await self._translate(pasid, va, write)
+        return self._fault(done, va, write, pa) if isinstance(pa, EpFault) else pa
 
     def _check(self, d: Descriptor) -> None:
         if d.length < 0 or d.dst < 0 or d.src < 0:
@@ -242,19 +231,10 @@ class PcieEndpoint:
             if not 0 <= d.pasid < limit:
                 raise ValueError(f"{self.name}: PASID {d.pasid:#x} outside 0..{limit - 1:#x}")
 
-    def _access(self, pasid: int | None, va: int, pa: int, n: int, write: bool) -> None:
-        acc = Access(self.name, self.sid, pasid, va, pa, n, write)
-        for obs in self.observers:
-            obs(acc)
-
     def _fault(self, done: int, va: int, write: bool, why: EpFault) -> Completion:
         self.stats.faults += 1
         self.stats.faults_by_type[why.name] = self.stats.faults_by_type.get(why.name, 0) + 1
         return Completion(Status.FAULT, done, va=va, write=write, fault=0, result=Result.ABORT)
-
-    def _complete(self, c: Completion) -> Completion:
-        self.completions.append(c)
-        return c
 
     # ---- translation: ATC, ATS, PRI ------------------------------------------------------
     async def _translate(self, pasid: int | None, va: int, write: bool) -> int | EpFault:
