@@ -15,6 +15,11 @@
 //   - CMD_RESUME and CMD_STALL_TERM become one pulse to the stall unit (smmu_stall).
 //   - CMD_PRI_RESP is offered to the PRI queue (`presp_*`) and consumed once taken; with
 //     SMMUEN=0 it is consumed without effect (§4.5.2: IGNORED).
+//   - CMD_ATC_INV goes out on `ainv_*` with an ITAG and is consumed once taken (with SMMUEN=0:
+//     consumed without effect). A later CMD_SYNC also waits until every ITAG sent has come
+//     back on `acpl_*` (a completion or a UR); after ATC_TIMEOUT cycles of that wait it fails
+//     with CERROR_ATC_INV_SYNC, CONS on the SYNC, and the ITAGs are abandoned, so the SYNC
+//     completes once software acknowledges the error and it is refetched (§5.5, §5.6).
 //   - Errors (§5.6): CERROR_ILL for unknown opcodes, reserved bits set (any bit outside the
 //     opcode's fields, per-opcode masks below), reserved field values (SYNC CS=0b11,
 //     PRI_RESP Resp=0b11), SSec=1, and commands of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
@@ -34,7 +39,9 @@ module smmu_cmdq
     parameter int STALL_MODEL = 1,
     parameter int ASID16 = 1,
     parameter int HYP = 0,
-    parameter int RIL = 0
+    parameter int RIL = 0,
+    parameter int ATC_TIMEOUT = 1024,   // cycles a SYNC waits for ATC invalidation completions
+    parameter int ITAG_W = 4            // ATC invalidations in flight: up to 2^ITAG_W
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -81,7 +88,20 @@ module smmu_cmdq
     output logic        presp_ssv,
     output logic [19:0] presp_ssid,
     output logic [8:0]  presp_prgi,
-    output logic [1:0]  presp_code
+    output logic [1:0]  presp_code,
+
+    // CMD_ATC_INV (ATS=1): invalidation requests out, completions (or UR) back by ITAG
+    output logic        ainv_valid,
+    input  logic        ainv_ready,
+    output logic [ITAG_W-1:0] ainv_itag,
+    output logic [31:0] ainv_sid,
+    output logic        ainv_ssv,
+    output logic [19:0] ainv_ssid,
+    output logic        ainv_glob,
+    output logic [51:0] ainv_addr,      // address bits [63:12]
+    output logic [5:0]  ainv_size,
+    input  logic        acpl_valid,
+    input  logic [ITAG_W-1:0] acpl_itag
 );
     localparam logic [2:0] S_IDLE = 3'd0, S_AR = 3'd1, S_R = 3'd2, S_EXEC = 3'd3,
                            S_SYNC = 3'd4, S_HALT = 3'd5;
@@ -110,7 +130,7 @@ module smmu_cmdq
     // ---- decode ---------------------------------------------------------------------------
     // d_def: the bits the command defines (opcode and fields, reference §5 /
     // models/arch/commands.py); any other bit set is reserved and makes it ILLEGAL.
-    logic       d_ill, d_inv, d_sync, d_rsv, d_resume, d_term, d_presp;
+    logic       d_ill, d_inv, d_sync, d_rsv, d_resume, d_term, d_presp, d_ainv;
     // With IDR3.RIL and TG != 0, NUM = SCALE = 0 with TTL 0b00 is Reserved (CERROR_ILL), and
     // without IDR5.DS a 16 KiB TG with TTL 0b01 counts as TTL 0b00 (section 4.4.1.1).
     wire [CMD_TG_W-1:0]  c_tg = cmd[CMD_TG_LSB +: CMD_TG_W];
@@ -128,6 +148,7 @@ module smmu_cmdq
         d_resume = 1'b0;
         d_term = 1'b0;
         d_presp = 1'b0;
+        d_ainv = 1'b0;
         d_op = 3'd0;
         d_mask = 32'hFFFF_FFFF;
         d_def = '1;
@@ -183,6 +204,7 @@ module smmu_cmdq
             OPCODE_TLBI_S12_VMALL, OPCODE_TLBI_S2_IPA: d_ill = 1'b1;  // stage-2 TLBI: S2P=0
             OPCODE_ATC_INV: begin
                 d_ill = (ATS == 0);
+                d_ainv = 1'b1;
                 d_def = CMD_DEFINED_ATC_INV;
             end
             OPCODE_PRI_RESP: begin                                     // and a reserved Resp
@@ -212,6 +234,31 @@ module smmu_cmdq
         if (cmd[CMD_SSEC_LSB]) d_ill = 1'b1;                           // SSec: Non-secure queue
     end
 
+    // ---- ATC invalidations in flight -----------------------------------------------------------
+    // `aout`: the ITAGs sent and not yet completed. A SYNC completes only once it is empty;
+    // after ATC_TIMEOUT cycles of waiting it fails with CERROR_ATC_INV_SYNC and whatever it
+    // waited for is abandoned (a late completion finds its bit clear and changes nothing).
+    localparam int NTAG = 1 << ITAG_W;
+    logic [NTAG-1:0]   aout;
+    logic [ITAG_W-1:0] anext;
+    logic [15:0]       atimer;
+    wire atc_wait = (aout != '0);
+    wire atc_timeout = (st == S_SYNC) && atc_wait && (int'(atimer) >= ATC_TIMEOUT);
+
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            aout <= '0; anext <= '0; atimer <= '0;
+        end else begin
+            for (int i = 0; i < NTAG; i++) begin
+                if (ainv_valid && ainv_ready && ainv_itag == ITAG_W'(i)) aout[i] <= 1'b1;
+                else if (acpl_valid && acpl_itag == ITAG_W'(i)) aout[i] <= 1'b0;
+            end
+            if (ainv_valid && ainv_ready) anext <= anext + ITAG_W'(1);
+            if (atc_timeout) aout <= '0;
+            atimer <= ((st == S_SYNC) && atc_wait && !atc_timeout) ? atimer + 16'd1 : 16'd0;
+        end
+    end
+
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             st <= S_IDLE;
@@ -235,9 +282,12 @@ module smmu_cmdq
                         st <= S_HALT;
                         seen_err <= 1'b0;
                     end else if (d_sync) st <= S_SYNC;
-                    else if (!presp_wait) st <= S_IDLE;
+                    else if (!presp_wait && !ainv_wait) st <= S_IDLE;
                 end
-                S_SYNC: if (!sync_busy) st <= S_IDLE;
+                S_SYNC: if (atc_timeout) begin
+                    st <= S_HALT;
+                    seen_err <= 1'b0;
+                end else if (!sync_busy && !atc_wait) st <= S_IDLE;
                 S_HALT: begin
                     // wait for the raised error to show in GERROR, then for its acknowledge
                     if (err_active) seen_err <= 1'b1;
@@ -260,7 +310,11 @@ module smmu_cmdq
     // A CMD_PRI_RESP waits in S_EXEC until the PRI queue takes its response.
     wire presp_go = (st == S_EXEC) && !rerr && !d_ill && d_presp && smmuen;
     wire presp_wait = presp_go && !presp_ready;
-    wire exec_ok = (st == S_EXEC) && !rerr && !d_ill && !presp_wait;
+    // A CMD_ATC_INV waits until the endpoint side takes it and its ITAG is free.
+    wire ainv_go = (st == S_EXEC) && !rerr && !d_ill && d_ainv && smmuen && !aout[anext];
+    wire ainv_wait = (st == S_EXEC) && !rerr && !d_ill && d_ainv && smmuen &&
+                     !(ainv_go && ainv_ready);
+    wire exec_ok = (st == S_EXEC) && !rerr && !d_ill && !presp_wait && !ainv_wait;
     assign inv_valid = exec_ok && d_inv;
     assign inv.op = d_op;
     assign inv.sid = cmd[CMD_STREAMID_LSB +: CMD_STREAMID_W];
@@ -287,15 +341,28 @@ module smmu_cmdq
     assign presp_prgi = cmd[CMD_PRGINDEX_LSB +: 9];
     assign presp_code = cmd[CMD_RESP_LSB +: CMD_RESP_W];
 
-    wire sync_done = (st == S_SYNC) && !sync_busy;
+    assign ainv_valid = ainv_go;
+    assign ainv_itag = anext;
+    assign ainv_sid = cmd[CMD_STREAMID_LSB +: 32];
+    assign ainv_ssv = cmd[CMD_SSV_LSB];
+    assign ainv_ssid = cmd[CMD_SUBSTREAMID_LSB +: 20];
+    assign ainv_glob = cmd[CMD_GLOBAL_LSB];
+    assign ainv_addr = cmd[CMD_ADDR_LSB +: 52];
+    assign ainv_size = cmd[CMD_ATC_INV_SIZE_LSB +: CMD_ATC_INV_SIZE_W];
+
+    wire sync_done = (st == S_SYNC) && !sync_busy && !atc_wait && !atc_timeout;
     assign irq_cmdq_sync = sync_done && (cmd[CMD_CS_LSB +: CMD_CS_W] == SYNC_CS_SIG_IRQ);
-    assign cons_we = (exec_ok && !d_sync) || sync_done || ((st == S_EXEC) && (rerr || d_ill));
-    assign cons_wdata = ((st == S_EXEC) && (rerr || d_ill))
-                        ? ((32'(rerr ? CMDQ_ERR_CERROR_ABT : CMDQ_ERR_CERROR_ILL)
-                            << CMDQ_CONS_ERR_LSB) | (32'(cons_m) << CMDQ_CONS_RD_LSB))
+    wire cmd_err = (st == S_EXEC) && (rerr || d_ill);
+    assign cons_we = (exec_ok && !d_sync) || sync_done || cmd_err || atc_timeout;
+    // An error leaves CONS on the command (for a timeout: the SYNC, §5.6) with its code.
+    wire [6:0] err_code = atc_timeout ? CMDQ_ERR_CERROR_ATC_INV_SYNC
+                        : rerr ? CMDQ_ERR_CERROR_ABT : CMDQ_ERR_CERROR_ILL;
+    assign cons_wdata = (cmd_err || atc_timeout)
+                        ? ((32'(err_code) << CMDQ_CONS_ERR_LSB) |
+                           (32'(cons_m) << CMDQ_CONS_RD_LSB))
                         : ((cmdq_cons & CMDQ_CONS_ERR_MASK) |
                            (32'(cons_next) << CMDQ_CONS_RD_LSB));
-    assign gerr_raise = (st == S_EXEC) && (rerr || d_ill);
+    assign gerr_raise = cmd_err || atc_timeout;
 
     // The remaining command bits are only checked against the reserved masks.
     // verilator lint_off UNUSEDSIGNAL

@@ -3,6 +3,7 @@
 //   - m_axi_*:  AXI4 memory master, 64-bit data, 48-bit addresses (tables, queues, walks)
 //   - t_req_* / t_rsp_*: translation port (TBU side)
 //   - pr_* / prg_*: PCIe PRI, page requests in and PRG responses out (PRI=1 only)
+//   - ainv_* / acpl_*: ATC invalidation requests out, completions in (ATS=1 only)
 //   - irq_*:    wired interrupts
 // Register offsets and fields: smmu_arch_pkg (generated from models/arch).
 `default_nettype none
@@ -46,7 +47,8 @@ module smmu_top
     parameter int CTX_N = 8,       // configuration-cache entries (resolved STE + CD)
     parameter int TLB_N = 16,      // IOTLB entries
     parameter int WALK_N = 16,     // walk-cache entries (cached table-descriptor chains); 0: none
-    parameter int EVTQ_FIFO = 4    // event records buffered before the event queue
+    parameter int EVTQ_FIFO = 4,   // event records buffered before the event queue
+    parameter int ATC_TIMEOUT = 1024  // cycles a CMD_SYNC waits for ATC invalidations (ATS=1)
 ) (
     input  logic              clk,
     input  logic              rst_n,
@@ -152,6 +154,19 @@ module smmu_top
     output logic [8:0]        prg_prgi,
     output logic [1:0]        prg_code,     // CMD_PRI_RESP.Resp encoding
     output logic              prg_auto,     // an automatic response (overflow, queue unusable)
+
+    // ATC invalidation: requests out (CMD_ATC_INV), completions or URs in by ITAG (ATS=1)
+    output logic              ainv_valid,
+    input  logic              ainv_ready,
+    output logic [3:0]        ainv_itag,
+    output logic [31:0]       ainv_sid,
+    output logic              ainv_ssv,
+    output logic [19:0]       ainv_ssid,
+    output logic              ainv_glob,
+    output logic [51:0]       ainv_addr,    // address bits [63:12]
+    output logic [5:0]        ainv_size,    // span 4 KiB * 2^size; 52: everything
+    input  logic              acpl_valid,
+    input  logic [3:0]        acpl_itag,
 
     // Wired interrupts
     output logic              irq_eventq,
@@ -275,7 +290,7 @@ module smmu_top
     // ---- command queue --------------------------------------------------------------------
     smmu_cmdq #(
         .CMDQS(CMDQS), .ATS(ATS), .PRI(PRI), .STALL_MODEL(STALL_MODEL), .ASID16(ASID16),
-        .HYP(HYP), .RIL(RIL)
+        .HYP(HYP), .RIL(RIL), .ATC_TIMEOUT(ATC_TIMEOUT), .ITAG_W(4)
     ) u_cmdq (
         .clk, .rst_n,
         .cmdqen(cmdq_run), .cmdq_base(cmdq_base_q), .cmdq_prod(cmdq_prod_q),
@@ -291,7 +306,9 @@ module smmu_top
         .irq_cmdq_sync,
         .resume_valid, .term_valid, .stall_sid, .stall_stag, .stall_ac, .stall_ab,
         .smmuen(cr0_ack[CR0_SMMUEN_LSB]), .presp_valid, .presp_ready, .presp_sid, .presp_ssv,
-        .presp_ssid, .presp_prgi, .presp_code
+        .presp_ssid, .presp_prgi, .presp_code,
+        .ainv_valid, .ainv_ready, .ainv_itag, .ainv_sid, .ainv_ssv, .ainv_ssid, .ainv_glob,
+        .ainv_addr, .ainv_size, .acpl_valid, .acpl_itag
     );
 
     // ---- memory writers: the event queue (port 0) and the PRI queue (port 1) -----------------

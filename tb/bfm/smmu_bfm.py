@@ -81,8 +81,11 @@ class SmmuBfm:
                     dut.m_axi_arready, dut.m_axi_awready, dut.m_axi_wready, dut.m_axi_rvalid,
                     dut.m_axi_bvalid, dut.pr_valid, dut.pr_sid, dut.pr_ssv, dut.pr_ssid,
                     dut.pr_last, dut.pr_r, dut.pr_w, dut.pr_x, dut.pr_priv, dut.pr_prgi,
-                    dut.pr_page):
+                    dut.pr_page, dut.ainv_ready, dut.acpl_valid, dut.acpl_itag):
             sig.value = 0
+        # ATC invalidations are completed by the wrapper unless a test takes the port over
+        # (tb/bfm/atc_port.py): a SYNC after a CMD_ATC_INV would otherwise time out.
+        dut.tb_atc_auto.value = 1
         # PRG responses are taken as they come unless a test watches them (tb/bfm/pri.py):
         # a port nobody drains would stop CMD_PRI_RESP in the command queue.
         dut.prg_ready.value = 1

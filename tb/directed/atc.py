@@ -1,0 +1,113 @@
+"""Directed tests of ATC invalidation (parameter sets with IDR0.ATS=1), with expectations
+written from the reference (fault-paths.md §3.2, smmuv3.md §5.3, §5.5, §5.6, §9 item 20's
+CERROR_ATC_INV_SYNC), not from the model.
+
+CMD_ATC_INV goes out on the ainv_* pins with an ITAG; completions come back on acpl_*. The
+SMMU's timeout is the parameter set's ATC_TIMEOUT cycles (tb/dut_config.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+import cocotb
+from cocotb.triggers import ClockCycles
+
+from models.arch import commands as C
+from models.arch import registers as R
+from tb.bfm.atc_port import AtcPort
+from tb.directed.harness import Soft
+from tb.dut_config import CONFIGS, PARAM_SETS
+
+SET = os.environ.get("SMMU_PARAMS", "default")
+CFG = CONFIGS[SET]
+TIMEOUT = PARAM_SETS[SET].get("ATC_TIMEOUT", 1024)
+NO_ATS = not CFG.ATS
+
+
+async def setup(dut, *, smmuen: int = 1) -> tuple[Soft, AtcPort]:
+    s = Soft(dut)
+    await s.start(smmuen=smmuen)
+    return s, AtcPort(dut)
+
+
+async def cons(s: Soft) -> R.CMDQ_CONS:
+    return R.CMDQ_CONS.from_int(await s.r32("CMDQ_CONS"))
+
+
+@cocotb.test(skip=NO_ATS)
+async def atc_inv_goes_out_with_its_fields(dut):
+    """§5.5: StreamID, SubstreamID with SSV, Global, the address and Size."""
+    s, a = await setup(dut)
+    await s.cmds(C.CmdAtcInv(StreamID=7, SSV=1, SubstreamID=9, Global=1, Addr=0x12_3000,
+                             Size=2))
+    (r,) = a.requests
+    assert (r["sid"], r["ssv"], r["ssid"], r["glob"], r["addr"], r["size"]) == \
+        (7, 1, 9, 1, 0x12_3000, 2), r
+    await a.complete(r["itag"])
+    await s.sync()
+
+
+@cocotb.test(skip=NO_ATS)
+async def a_sync_completes_only_after_earlier_atc_invalidations(dut):
+    """§5.3: a CMD_SYNC completes once every ATC_INV before it has completed, in any order;
+    CONS stays on the waiting SYNC. A SYNC before an ATC_INV does not wait for it."""
+    s, a = await setup(dut)
+    await s.cmds(C.CmdSync(), C.CmdAtcInv(StreamID=1, Size=52), C.CmdAtcInv(StreamID=2),
+                 C.CmdSync(), wait=False)
+    await ClockCycles(dut.clk, 100)
+    assert (await cons(s)).RD == 3
+    first, second = a.requests
+    await a.complete(second["itag"])
+    await ClockCycles(dut.clk, 20)
+    assert (await cons(s)).RD == 3
+    await a.complete(first["itag"])
+    await s.poll("CMDQ_CONS", 4, mask=0xFF)
+    assert (await cons(s)).ERR == R.CmdqErr.CERROR_NONE
+
+
+@cocotb.test(skip=NO_ATS)
+async def a_completion_that_never_comes_is_cerror_atc_inv_sync(dut):
+    """§5.6: CERROR_ATC_INV_SYNC with CONS on the SYNC and GERROR.CMDQ_ERR, after the
+    timeout and not before; Linux's recovery only acknowledges it and the SYNC, retried,
+    completes. A completion arriving after the timeout changes nothing."""
+    s, a = await setup(dut)
+    await s.cmds(C.CmdAtcInv(StreamID=1, Size=52), C.CmdSync(), wait=False)
+    await ClockCycles(dut.clk, TIMEOUT // 2)
+    c = await cons(s)
+    assert (c.RD, c.ERR) == (1, R.CmdqErr.CERROR_NONE), c
+    await ClockCycles(dut.clk, TIMEOUT)
+    c = await cons(s)
+    assert (c.RD, c.ERR) == (1, R.CmdqErr.CERROR_ATC_INV_SYNC), c
+    gerror = await s.r32("GERROR")
+    assert (gerror ^ await s.r32("GERRORN")) & R.GERROR.field("CMDQ_ERR").mask
+    await s.w32("GERRORN", gerror)
+    await s.poll("CMDQ_CONS", 2, mask=0xFF)
+    (r,) = a.requests
+    await a.complete(r["itag"])  # late
+    await s.sync()
+    c = await cons(s)
+    assert (c.RD & 0xFF, c.ERR) == (3, R.CmdqErr.CERROR_ATC_INV_SYNC), c  # ERR keeps its code
+
+
+@cocotb.test(skip=NO_ATS)
+async def atc_inv_waits_for_the_request_port(dut):
+    """A request the endpoint side does not take holds the command queue on the ATC_INV."""
+    s, a = await setup(dut)
+    await a.hold_requests(True)
+    await s.cmds(C.CmdAtcInv(StreamID=3, Size=52), C.CmdSync(), wait=False)
+    await ClockCycles(dut.clk, 100)
+    assert (await cons(s)).RD == 0
+    await a.hold_requests(False)
+    await ClockCycles(dut.clk, 20)
+    (r,) = a.requests
+    await a.complete(r["itag"])
+    await s.poll("CMDQ_CONS", 2, mask=0xFF)
+
+
+@cocotb.test(skip=NO_ATS)
+async def atc_inv_is_ignored_with_smmuen_0(dut):
+    """§5.5: ignored when SMMUEN=0: nothing goes out and the SYNC does not wait."""
+    s, a = await setup(dut, smmuen=0)
+    await s.cmds(C.CmdAtcInv(StreamID=1, Size=52), C.CmdSync())
+    assert a.requests == []
