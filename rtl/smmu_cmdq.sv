@@ -19,7 +19,9 @@
 //     consumed without effect). A later CMD_SYNC also waits until every ITAG sent has come
 //     back on `acpl_*` (a completion or a UR); after ATC_TIMEOUT cycles of that wait it fails
 //     with CERROR_ATC_INV_SYNC, CONS on the SYNC, and the ITAGs are abandoned, so the SYNC
-//     completes once software acknowledges the error and it is refetched (§5.5, §5.6).
+//     completes once software acknowledges the error and it is refetched (§5.5, §5.6). A
+//     CMD_ATC_INV that cannot be sent within ATC_TIMEOUT cycles (no free ITAG, or the request
+//     port not taking it) is consumed unsent and the next SYNC fails the same way.
 //   - Errors (§5.6): CERROR_ILL for unknown opcodes, reserved bits set (any bit outside the
 //     opcode's fields, per-opcode masks below), reserved field values (SYNC CS=0b11,
 //     PRI_RESP Resp=0b11), SSec=1, and commands of absent features; CERROR_ABT when the fetch returns SLVERR/DECERR. CONS stays on the
@@ -235,27 +237,60 @@ module smmu_cmdq
     end
 
     // ---- ATC invalidations in flight -----------------------------------------------------------
-    // `aout`: the ITAGs sent and not yet completed. A SYNC completes only once it is empty;
-    // after ATC_TIMEOUT cycles of waiting it fails with CERROR_ATC_INV_SYNC and whatever it
-    // waited for is abandoned (a late completion finds its bit clear and changes nothing).
+    // `aout`: the ITAGs sent and not yet completed; a SYNC completes only once it is empty.
+    // Waiting too long (ATC_TIMEOUT cycles) for them in a SYNC, or for a free ITAG or the
+    // request port in a CMD_ATC_INV, gives up: the ITAGs in flight are abandoned (`aban`: not
+    // reused until their late completion comes back, so a late completion can never complete
+    // a newer invalidation), a CMD_ATC_INV that could not be sent is consumed unsent and
+    // remembered (`atc_failed`), and the SYNC that waited, or the next one, fails with
+    // CERROR_ATC_INV_SYNC.
     localparam int NTAG = 1 << ITAG_W;
-    logic [NTAG-1:0]   aout;
-    logic [ITAG_W-1:0] anext;
-    logic [15:0]       atimer;
+    logic [NTAG-1:0]   aout, aban, aout_n, aban_n;
+    logic [31:0]       atimer;
+    logic              atc_failed;
+    logic [ITAG_W-1:0] afree;   // the lowest free ITAG
+    logic              ahave;
+    always @(*) begin
+        ahave = 1'b0;
+        afree = '0;
+        for (int i = NTAG - 1; i >= 0; i--) begin
+            if (!aout[i] && !aban[i]) begin
+                ahave = 1'b1;
+                afree = ITAG_W'(i);
+            end
+        end
+    end
     wire atc_wait = (aout != '0);
-    wire atc_timeout = (st == S_SYNC) && atc_wait && (int'(atimer) >= ATC_TIMEOUT);
+    wire ainv_cmd = (st == S_EXEC) && !rerr && !d_ill && d_ainv && smmuen;
+    wire ainv_fire = ainv_cmd && ahave && ainv_ready;
+    wire a_waiting = ((st == S_SYNC) && atc_wait) || (ainv_cmd && !ainv_fire);
+    wire a_expired = a_waiting && (atimer >= 32'(ATC_TIMEOUT));
+    wire ainv_drop = ainv_cmd && !ainv_fire && a_expired;   // consumed unsent
+    wire ainv_wait = ainv_cmd && !ainv_fire && !a_expired;
+    wire sync_fail = (st == S_SYNC) && (atc_failed || (atc_wait && a_expired));
+    always @(*) begin
+        aout_n = aout;
+        aban_n = aban;
+        if (acpl_valid) begin
+            if (aout[acpl_itag]) aout_n[acpl_itag] = 1'b0;
+            else aban_n[acpl_itag] = 1'b0;          // a late one: its ITAG is free again
+        end
+        if (sync_fail || ainv_drop) begin
+            aban_n = aban_n | aout_n;
+            aout_n = '0;
+        end
+        if (ainv_fire) aout_n[afree] = 1'b1;
+    end
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
-            aout <= '0; anext <= '0; atimer <= '0;
+            aout <= '0; aban <= '0; atimer <= '0; atc_failed <= 1'b0;
         end else begin
-            for (int i = 0; i < NTAG; i++) begin
-                if (ainv_valid && ainv_ready && ainv_itag == ITAG_W'(i)) aout[i] <= 1'b1;
-                else if (acpl_valid && acpl_itag == ITAG_W'(i)) aout[i] <= 1'b0;
-            end
-            if (ainv_valid && ainv_ready) anext <= anext + ITAG_W'(1);
-            if (atc_timeout) aout <= '0;
-            atimer <= ((st == S_SYNC) && atc_wait && !atc_timeout) ? atimer + 16'd1 : 16'd0;
+            aout <= aout_n;
+            aban <= aban_n;
+            atimer <= (a_waiting && !a_expired) ? atimer + 32'd1 : 32'd0;
+            if (ainv_drop) atc_failed <= 1'b1;
+            else if (sync_fail) atc_failed <= 1'b0;
         end
     end
 
@@ -284,7 +319,7 @@ module smmu_cmdq
                     end else if (d_sync) st <= S_SYNC;
                     else if (!presp_wait && !ainv_wait) st <= S_IDLE;
                 end
-                S_SYNC: if (atc_timeout) begin
+                S_SYNC: if (sync_fail) begin
                     st <= S_HALT;
                     seen_err <= 1'b0;
                 end else if (!sync_busy && !atc_wait) st <= S_IDLE;
@@ -310,10 +345,8 @@ module smmu_cmdq
     // A CMD_PRI_RESP waits in S_EXEC until the PRI queue takes its response.
     wire presp_go = (st == S_EXEC) && !rerr && !d_ill && d_presp && smmuen;
     wire presp_wait = presp_go && !presp_ready;
-    // A CMD_ATC_INV waits until the endpoint side takes it and its ITAG is free.
-    wire ainv_go = (st == S_EXEC) && !rerr && !d_ill && d_ainv && smmuen && !aout[anext];
-    wire ainv_wait = (st == S_EXEC) && !rerr && !d_ill && d_ainv && smmuen &&
-                     !(ainv_go && ainv_ready);
+    // A CMD_ATC_INV waits (ainv_wait, above) until an ITAG is free and the endpoint side
+    // takes it, or until it gives up.
     wire exec_ok = (st == S_EXEC) && !rerr && !d_ill && !presp_wait && !ainv_wait;
     assign inv_valid = exec_ok && d_inv;
     assign inv.op = d_op;
@@ -341,28 +374,28 @@ module smmu_cmdq
     assign presp_prgi = cmd[CMD_PRGINDEX_LSB +: 9];
     assign presp_code = cmd[CMD_RESP_LSB +: CMD_RESP_W];
 
-    assign ainv_valid = ainv_go;
-    assign ainv_itag = anext;
+    assign ainv_valid = ainv_cmd && ahave && !a_expired;
+    assign ainv_itag = afree;
     assign ainv_sid = cmd[CMD_STREAMID_LSB +: 32];
     assign ainv_ssv = cmd[CMD_SSV_LSB];
-    assign ainv_ssid = cmd[CMD_SUBSTREAMID_LSB +: 20];
+    assign ainv_ssid = cmd[CMD_SSV_LSB] ? cmd[CMD_SUBSTREAMID_LSB +: 20] : 20'h0;
     assign ainv_glob = cmd[CMD_GLOBAL_LSB];
     assign ainv_addr = cmd[CMD_ADDR_LSB +: 52];
     assign ainv_size = cmd[CMD_ATC_INV_SIZE_LSB +: CMD_ATC_INV_SIZE_W];
 
-    wire sync_done = (st == S_SYNC) && !sync_busy && !atc_wait && !atc_timeout;
+    wire sync_done = (st == S_SYNC) && !sync_busy && !atc_wait && !sync_fail;
     assign irq_cmdq_sync = sync_done && (cmd[CMD_CS_LSB +: CMD_CS_W] == SYNC_CS_SIG_IRQ);
     wire cmd_err = (st == S_EXEC) && (rerr || d_ill);
-    assign cons_we = (exec_ok && !d_sync) || sync_done || cmd_err || atc_timeout;
+    assign cons_we = (exec_ok && !d_sync) || sync_done || cmd_err || sync_fail;
     // An error leaves CONS on the command (for a timeout: the SYNC, §5.6) with its code.
-    wire [6:0] err_code = atc_timeout ? CMDQ_ERR_CERROR_ATC_INV_SYNC
+    wire [6:0] err_code = sync_fail ? CMDQ_ERR_CERROR_ATC_INV_SYNC
                         : rerr ? CMDQ_ERR_CERROR_ABT : CMDQ_ERR_CERROR_ILL;
-    assign cons_wdata = (cmd_err || atc_timeout)
+    assign cons_wdata = (cmd_err || sync_fail)
                         ? ((32'(err_code) << CMDQ_CONS_ERR_LSB) |
                            (32'(cons_m) << CMDQ_CONS_RD_LSB))
                         : ((cmdq_cons & CMDQ_CONS_ERR_MASK) |
                            (32'(cons_next) << CMDQ_CONS_RD_LSB));
-    assign gerr_raise = cmd_err || atc_timeout;
+    assign gerr_raise = cmd_err || sync_fail;
 
     // The remaining command bits are only checked against the reserved masks.
     // verilator lint_off UNUSEDSIGNAL

@@ -17,10 +17,10 @@
 //     synchronous, §8.2), unless it is a Stop marker.
 // PRG responses go out on `prg_*` through a FIFO that takes the automatic responses above
 // and those of CMD_PRI_RESP (`presp_*`, from the command queue, which waits on
-// `presp_ready`); an automatic response has priority. The FIFO has a 1-entry side register
-// for an automatic response that could not be pushed at once (a PPR is only taken when that
-// register is free, and a write is only started then, so an abort's response always has a
-// place).
+// `presp_ready`); an automatic response goes first, unless a CMD_PRI_RESP has already waited
+// a cycle. A 1-entry side register keeps an automatic response that could not be pushed at
+// once (a PPR is only decided when that register is free, and a write is only started then,
+// so an abort's response always has a place).
 // `busy` (a write in progress) holds off the acknowledgement of PRIQEN=0 until the committed
 // entry is visible.
 `default_nettype none
@@ -143,13 +143,17 @@ module smmu_priq
     logic [RW:0]   rcnt;
     wire rspace = (rcnt != (RW+1)'(RSP_DEPTH));
     wire rpop = prg_valid && prg_ready;
-    // One push a cycle: the side register first, then a new automatic response straight in
-    // (only when the side register is empty), then CMD_PRI_RESP.
+    // One push a cycle: the side register first; then a new automatic response straight in,
+    // unless a CMD_PRI_RESP has already waited a cycle (then it goes first and the automatic
+    // one parks in the side register), so that a stream of page requests cannot starve the
+    // command queue.
+    logic presp_waited;
     wire push_ar = ar_pend && rspace;
-    wire push_auto = !ar_pend && auto_new && rspace;
-    wire park_auto = !ar_pend && auto_new && !rspace;
-    assign presp_ready = rspace && !push_ar && !push_auto;
+    wire cmd_first = presp_valid && presp_waited && !ar_pend;
+    assign presp_ready = rspace && !push_ar && (cmd_first || !auto_new);
     wire push_cmd = presp_valid && presp_ready;
+    wire push_auto = !ar_pend && auto_new && rspace && !push_cmd;
+    wire park_auto = !ar_pend && auto_new && !push_auto;
     wire rpush = push_ar || push_auto || push_cmd;
     wire [RSP_W-1:0] rword = push_ar ? ar_q
                            : push_auto ? auto_word
@@ -164,8 +168,9 @@ module smmu_priq
             for (int i = 0; i < DEPTH; i++) fifo[i] <= '0;
             rrp <= '0; rwp <= '0; rcnt <= '0;
             for (int i = 0; i < RSP_DEPTH; i++) rfifo[i] <= '0;
-            ar_pend <= 1'b0; ar_q <= '0;
+            ar_pend <= 1'b0; ar_q <= '0; presp_waited <= 1'b0;
         end else begin
+            presp_waited <= presp_valid && !presp_ready;
             if (push_valid && push_ready) begin
                 fifo[wp] <= push_data;
                 wp <= (wp == PW'(DEPTH - 1)) ? '0 : wp + PW'(1);

@@ -1,8 +1,10 @@
 // Memory-port write arbiter: the event queue (port 0) and the PRI queue (port 1), each with
-// one burst in flight at most, share AW, W and B. A port is granted on its AW request while
-// no burst is in flight (port 0 first when both ask in the same cycle) and keeps the grant
-// until its write response; every other port sees awready, wready and bvalid low meanwhile.
-// AW and W are forwarded combinationally from the granted port; nothing else is added.
+// one burst in flight at most, share AW, W and B. While no burst is in flight, the port whose
+// AW is offered is chosen (port 0 first when both ask in the same cycle) and the choice is
+// kept from the first cycle AW is offered until its handshake, so AWADDR/AWLEN never change
+// under AWVALID; the grant then lasts until the write response. The other port sees awready,
+// wready and bvalid low meanwhile. AW and W are forwarded combinationally from the chosen
+// port; nothing else is added.
 `default_nettype none
 
 module smmu_wr_arb #(
@@ -33,14 +35,18 @@ module smmu_wr_arb #(
     input  logic              m_axi_bvalid
 );
     logic held, g;   // a burst in flight, and whose
-    // the port that drives AW/W this cycle: the holder, else the requester (port 0 first)
-    wire sel = held ? g : !aw_valid[0];
+    logic offered;   // AW offered last cycle and not taken: the choice `g` is kept
+    // the port that drives AW/W this cycle: the holder or the one whose AW waits, else the
+    // requester (port 0 first)
+    wire sel = (held || offered) ? g : !aw_valid[0];
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
-            held <= 1'b0; g <= 1'b0;
-        end else if (!held && m_axi_awvalid && m_axi_awready) begin
-            held <= 1'b1; g <= sel;
+            held <= 1'b0; g <= 1'b0; offered <= 1'b0;
+        end else if (!held && m_axi_awvalid) begin
+            g <= sel;
+            held <= m_axi_awready;
+            offered <= !m_axi_awready;
         end else if (held && m_axi_bvalid) begin
             held <= 1'b0;
         end

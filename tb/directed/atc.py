@@ -86,8 +86,49 @@ async def a_completion_that_never_comes_is_cerror_atc_inv_sync(dut):
     (r,) = a.requests
     await a.complete(r["itag"])  # late
     await s.sync()
+    assert (await cons(s)).RD == 3
+
+
+@cocotb.test(skip=NO_ATS)
+async def an_abandoned_itag_is_not_reused_before_its_late_completion(dut):
+    """An invalidation abandoned at a timeout keeps its ITAG until its late completion comes
+    back, so that completion can never complete a newer invalidation: a later SYNC still
+    waits for every invalidation sent before it (§5.3)."""
+    s, a = await setup(dut)
+    await s.cmds(C.CmdAtcInv(StreamID=1, Size=52), C.CmdSync(), wait=False)
+    await ClockCycles(dut.clk, TIMEOUT + 50)
+    assert (await cons(s)).ERR == R.CmdqErr.CERROR_ATC_INV_SYNC
+    await s.w32("GERRORN", await s.r32("GERROR"))
+    await s.poll("CMDQ_CONS", 2, mask=0xFF)
+    (old,) = a.requests
+    await s.cmds(C.CmdAtcInv(StreamID=2, Size=52), C.CmdAtcInv(StreamID=3, Size=52),
+                 C.CmdSync(), wait=False)
+    await ClockCycles(dut.clk, 40)
+    new = a.requests[1:]
+    assert len(new) == 2 and old["itag"] not in {r["itag"] for r in new}, a.requests
+    await a.complete(old["itag"])  # late: must not count for either new one
+    await ClockCycles(dut.clk, 20)
+    assert (await cons(s)).RD == 4  # the SYNC still waits
+    for r in new:
+        await a.complete(r["itag"])
+    await s.poll("CMDQ_CONS", 5, mask=0xFF)
+
+
+@cocotb.test(skip=NO_ATS)
+async def an_atc_inv_that_cannot_be_sent_fails_the_next_sync(dut):
+    """A CMD_ATC_INV the request port never takes does not hang the command queue: after the
+    timeout it is consumed unsent and the SYNC after it fails with CERROR_ATC_INV_SYNC (the
+    invalidation is not guaranteed, §5.6); acknowledged, the SYNC completes."""
+    s, a = await setup(dut)
+    await a.hold_requests(True)
+    await s.cmds(C.CmdAtcInv(StreamID=1, Size=52), C.CmdSync(), wait=False)
+    await ClockCycles(dut.clk, TIMEOUT + 50)
     c = await cons(s)
-    assert (c.RD & 0xFF, c.ERR) == (3, R.CmdqErr.CERROR_ATC_INV_SYNC), c  # ERR keeps its code
+    assert (c.RD, c.ERR) == (1, R.CmdqErr.CERROR_ATC_INV_SYNC), c
+    assert a.requests == []
+    await a.hold_requests(False)
+    await s.w32("GERRORN", await s.r32("GERROR"))
+    await s.poll("CMDQ_CONS", 2, mask=0xFF)
 
 
 @cocotb.test(skip=NO_ATS)

@@ -128,8 +128,9 @@ async def cmd_pri_resp_sends_the_prg_response(dut):
 
 @cocotb.test(skip=skip_without_pri())
 async def cmd_pri_resp_waits_for_the_response_port(dut):
-    """A PRG response the PCIe side does not take holds the command queue (CONS stays on the
-    CMD_PRI_RESP once the response buffer is full); nothing is lost."""
+    """A PRG response the PCIe side does not take holds the command queue once the response
+    buffer (4 entries, docs/rtl.md) is full: CONS stays on the fifth CMD_PRI_RESP; nothing is
+    lost or reordered."""
     s, p = await setup(dut)
     await p.port.hold_responses(True)
     n = 6  # more than the response buffer holds
@@ -137,7 +138,7 @@ async def cmd_pri_resp_waits_for_the_response_port(dut):
                    for i in range(n)), wait=False)
     await ClockCycles(dut.clk, 200)
     cons = R.CMDQ_CONS.from_int(await s.r32("CMDQ_CONS"))
-    assert cons.RD < n and cons.ERR == 0, cons
+    assert (cons.RD, cons.ERR) == (4, 0), cons
     await p.port.hold_responses(False)
     await s.poll("CMDQ_CONS", n, mask=0xFF)
     await p.settle()
@@ -166,12 +167,12 @@ async def overflow_inhibits_every_write_until_acknowledged(dut):
     await p.request(4, 1)
     await p.settle()
     assert R.PRIQ_PROD.from_int(await s.r32("PRIQ_PROD")).WR == 4  # still nothing written
-    assert p.responses[-1] == success(4)
+    assert p.responses == [success(1), success(3, pasid=None), success(4)], p.responses
     await drain(s)                   # consume up to PROD and acknowledge in the same store
     await p.request(5, 1)
     await p.settle()
     assert [e.PRGIndex for e in await drain(s)] == [5]
-    assert len(p.responses) == 3
+    assert p.responses == [success(1), success(3, pasid=None), success(4)], p.responses
 
 
 @cocotb.test(skip=skip_without_pri())
@@ -204,9 +205,26 @@ async def an_aborted_entry_write_raises_priq_abt_err(dut):
     s.mem.remove_fault(fault)
     await p.request(2, 0)
     await p.settle()
-    assert p.responses[-1] == failure(2)
+    assert p.responses == [failure(1), failure(2)], p.responses
     assert R.PRIQ_PROD.from_int(await s.r32("PRIQ_PROD")).WR == 0
     await s.w32("GERRORN", gerror)
     await p.request(3, 1)
     await p.settle()
     assert [e.PRGIndex for e in await drain(s)] == [3]
+    assert p.responses == [failure(1), failure(2)], p.responses  # nothing for a written one
+
+
+@cocotb.test(skip=skip_without_pri())
+async def automatic_responses_wait_for_the_port_in_order(dut):
+    """Automatic responses the PCIe side does not take are kept, in order: the response
+    buffer, then its side register, then the requests wait in the request FIFO; none is
+    lost or answered twice."""
+    _s, p = await setup(dut, priqen=False)
+    await p.port.hold_responses(True)
+    for i in range(6):
+        await p.request(i, 1)
+    await p.settle()
+    assert p.responses == []
+    await p.port.hold_responses(False)
+    await p.settle()
+    assert p.responses == [failure(i) for i in range(6)], p.responses
