@@ -91,3 +91,18 @@ def test_the_range_and_scope_of_a_request() -> None:
     assert not p.matches(4, 18) and not p.matches(4, None)
     g = AtcInvRequest(2, sid=4, ssv=1, ssid=17, glob=1, addr=0, size=0)
     assert g.matches(4, 18) and not g.matches(4, None)
+
+
+def test_a_stopped_queue_waits_for_nothing() -> None:
+    """With CMDQEN=0 no SYNC is in progress, so no timeout can raise an error; re-enabled, the
+    SYNC at CONS waits again for the invalidation sent before."""
+    b = Bench(ATS)
+    b.cmd(C.CmdAtcInv(StreamID=1, Size=52), C.CmdSync())
+    b.w32("CR0", R.CR0(EVENTQEN=1, SMMUEN=1).to_int())
+    assert b.smmu.atc_inv_timeout() == []
+    assert not b.smmu.irq_gerror
+    b.w32("CR0", R.CR0(CMDQEN=1, EVENTQEN=1, SMMUEN=1).to_int())
+    assert cons(b).RD == 1
+    (r,) = b.smmu.atc.requests
+    assert b.smmu.atc_inv_complete(r.itag)
+    assert cons(b).RD == 2

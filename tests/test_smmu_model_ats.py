@@ -150,3 +150,11 @@ def test_an_smmu_without_ats_refuses_the_request() -> None:
     b = Bench(DEFAULT)
     with pytest.raises(ValueError, match="ATS"):
         b.smmu.ats_translate(AtsReq(sid=1, addr=0))
+
+
+def test_eats_0b11_behaves_as_0b00() -> None:
+    """Without IDR3.DPT, STE.EATS=0b11 behaves as 0b00: ATS is not allowed (UR)."""
+    b, pt = setup(eats=0b11)
+    pt.map(VA, PA)
+    c = ats(b)
+    assert c.status == AtsStatus.UR and c.event is not None

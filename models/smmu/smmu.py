@@ -85,6 +85,10 @@ class SmmuModel:
         self.regs.write(offset, value)
         if self.predictor:
             return
+        if offset == _CR0 and not R.CR0.from_int(self.regs.hw_value("CR0ACK")).CMDQEN:
+            # A stopped queue waits for nothing; re-enabled, it executes the SYNC at CONS again
+            # (the invalidations sent before still count).
+            self.cmdq.waiting_sync = False
         if offset in _KICK:
             self.process_commands()
         if offset == _CR0 and not R.CR0.from_int(self.regs.hw_value("CR0ACK")).SMMUEN:
@@ -186,7 +190,8 @@ class SmmuModel:
             return AtsCompletion(AtsStatus.CA, priv=req.priv)
         if ste is not None and not ste.Config & 0b100:  # abort (and the reserved 0b0xx)
             return AtsCompletion(AtsStatus.UR, priv=req.priv)
-        if ste is None or ste.Config != StreamConfig.S1_TRANS or ste.EATS == ATSMode.DISABLED:
+        # Effective EATS: 0b11 behaves as 0b00 without IDR3.DPT (xlate._ste_legal).
+        if ste is None or ste.Config != StreamConfig.S1_TRANS or ste.EATS != ATSMode.FULL:
             ev = make_event(EventID.F_BAD_ATS_TREQ, StreamID=req.sid, SSV=req.ssv,
                             SubstreamID=req.ssid if req.ssv else 0, InputAddr=req.addr)
             self.evtq.write(ev)

@@ -44,7 +44,9 @@ class ModelPlatform:
         # (A CPU operation whose mmu notifier cannot suspend calls responses_taken first.)
         self._untaken = 0
         self.atc_inv_timeout_ns = atc_inv_timeout_ns
-        self._sync_wait_since: float | None = None
+        # (CMDQ_CONS at the waiting SYNC, since when): a SYNC that completed and a later one
+        # that waits are told apart by CONS, so each gets the whole timeout.
+        self._sync_wait: tuple[int, float] | None = None
         # PCIe endpoints by Requester ID (= StreamID): where ATC invalidations and PRG
         # responses go. An invalidation for a RID with no function behind it gets UR, as a
         # PCIe fabric answers a request to nobody (it completes without error, §5.5).
@@ -77,12 +79,13 @@ class ModelPlatform:
         start = self._now
         self._now += ns
         if not self.model.cmdq.waiting_sync:
-            self._sync_wait_since = None
+            self._sync_wait = None
             return
-        if self._sync_wait_since is None:
-            self._sync_wait_since = start
-        if self._now - self._sync_wait_since >= self.atc_inv_timeout_ns:
-            self._sync_wait_since = None
+        cons = self.model.regs.hw_value("CMDQ_CONS")
+        if self._sync_wait is None or self._sync_wait[0] != cons:
+            self._sync_wait = (cons, start)
+        if self._now - self._sync_wait[1] >= self.atc_inv_timeout_ns:
+            self._sync_wait = None
             self.model.atc_inv_timeout()
 
     def irq_line(self, name: str) -> bool:

@@ -158,8 +158,8 @@ class XlateRandomSeq(uvm_sequence):
         self.overflowed = False
         if self.stalls:
             self.p_evtq_abort = 0.0
-            self.stats.update({"stalls": 0, "resume_retry": 0, "resume_end": 0,
-                               "overflow_windows": 0})
+            self.stats.update({"stalls": 0, "resume_retry": 0, "resume_abort": 0,
+                               "resume_terminate": 0, "overflow_windows": 0})
         self._ctx = (xseqr, sess, sb, bfm, rng)
         world = self.world or World(rng, mem, cfg, window=WORLD_WINDOW)
         await sess.install_world(world, recinvsid=rng.random() < 0.7,
@@ -294,8 +294,7 @@ class XlateRandomSeq(uvm_sequence):
         for r in stalls:
             self.stats["stalls"] += 1
             if r.StreamID in term:
-                self.stats["resume_end"] += 1
-                continue
+                continue  # ended by its stream's CMD_STALL_TERM
             key = (r.StreamID, r.InputAddr)
             self.retries[key] = self.retries.get(key, 0) + 1
             if self.retries[key] <= 2 and rng.random() < 0.5:
@@ -303,7 +302,7 @@ class XlateRandomSeq(uvm_sequence):
                 self.stats["resume_retry"] += 1
             else:
                 action = rng.choice((ResumeAction.ABORT, ResumeAction.TERMINATE))
-                self.stats["resume_end"] += 1
+                self.stats[f"resume_{action.name.lower()}"] += 1
             cmds.append(CmdResume.make(r.StreamID, r.STAG, action))
         if rng.random() < 0.15:
             cmds.append(self._stray_command(rng, open_by_sid, sb))
