@@ -52,8 +52,9 @@ class AtcInvRequest:
 
     def matches(self, sid: int, pasid: int | None) -> bool:
         """Whether an ATC entry of (sid, pasid) is in scope: SSV=0 reaches every entry of the
-        stream, PASID-tagged or not; SSV=1 the entries of that PASID (and with Global, the
-        global ones of every PASID)."""
+        stream, PASID-tagged or not; SSV=1 the entries of that PASID, and with Global every
+        PASID-tagged entry (a superset of the global ones, which an ATC entry does not mark:
+        completions here always have Global=0; invalidating more is always allowed)."""
         if sid != self.sid:
             return False
         return not self.ssv or pasid == self.ssid or (bool(self.glob) and pasid is not None)

@@ -106,7 +106,8 @@ def pci_disable_pri(pdev: PciDev) -> None:
 
 
 def pci_reset_pri(pdev: PciDev) -> None:
-    """Reset the PRI state (outstanding requests forgotten); only while PRI is disabled."""
+    """Reset the function's page request state, only while PRI is disabled (counted here: the
+    endpoint model keeps its own request state, tb/devices/pcie_ep.py)."""
     if pdev.pri is None:
         raise PciError(f"{pdev.name}: no PRI capability (-EINVAL)")
     if pdev.pri_enabled:

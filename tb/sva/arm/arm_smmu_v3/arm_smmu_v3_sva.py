@@ -3,7 +3,7 @@
 Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c.
 
 - Feature check and per-master enable (reference §8.2, §8.9). A master needs PASIDs
-  (ssid_bits > 0) and IOPF capability (stall or PRI). IOPF is not modelled yet, so
+  (ssid_bits > 0) and IOPF capability (stall, or PRI on a PCIe function: fault.py, pri.py).
   ``without_iopf=True`` lets tests enable SVA on a master that can do neither; its DMA then
   only works on pages the CPU has already populated with the needed permission.
 - The shared context of an mm (arm_smmu_alloc_shared_cd, §8.4/§8.5): the CPU ASID pinned

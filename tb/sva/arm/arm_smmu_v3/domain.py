@@ -47,7 +47,7 @@ class ArmSmmuDomain:
         self.cd: ContextDesc | None = None
         self.stall_enabled = False
         self.s1cdmax = 0
-        self.nr_ats_masters = 0  # masters with ATS enabled (ATC invalidations reach them)
+        self.nr_ats_masters = 0  # masters with ATS enabled: none, no ATC invalidation at all
 
     # ---- identity ---------------------------------------------------------------------------
     @property
@@ -180,7 +180,11 @@ class ArmSmmuDomain:
             atc_inv_cmds(self.ats_sids(), 0, iova, size))
 
     def ats_sids(self) -> list[int]:
+        """The StreamIDs an ATC invalidation of this domain goes to (arm_smmu_atc_inv_domain:
+        nothing while no master has ATS enabled)."""
         assert self.drv is not None
+        if not self.nr_ats_masters:
+            return []
         return [sid for m in self.masters if self.drv.master_ats_enabled(m) for sid in m.sids]
 
     async def free(self) -> None:
