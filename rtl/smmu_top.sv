@@ -122,6 +122,8 @@ module smmu_top
     input  logic              t_req_rnw,
     input  logic              t_req_ind,
     input  logic              t_req_pnu,
+    input  logic              t_req_ats,    // an ATS Translation Request (ATS=1; else ignored)
+    input  logic              t_req_nw,     // its No-Write bit
     output logic              t_rsp_valid,
     input  logic              t_rsp_ready,
     output logic [TAG_W-1:0]  t_rsp_tag,
@@ -249,6 +251,8 @@ module smmu_top
     assign x_req.rnw = t_req_rnw;
     assign x_req.ind = t_req_ind;
     assign x_req.pnu = t_req_pnu;
+    assign x_req.ats = (ATS != 0) && t_req_ats;
+    assign x_req.nw = (ATS != 0) && t_req_nw;
     assign t_rsp_result = x_rsp.result;
     assign t_rsp_pa = x_rsp.pa;
     assign t_rsp_perm = x_rsp.perm;

@@ -35,8 +35,10 @@ package smmu_types_pkg;
         logic [EVENT_SUBSTREAMID_W-1:0] ssid;
         logic [EVENT_INPUTADDR_W-1:0]   addr;
         logic                           rnw;
-        logic                           ind;
-        logic                           pnu;
+        logic                           ind;      // ATS: the Execute bit of the request
+        logic                           pnu;      // ATS: the Privileged bit
+        logic                           ats;      // an ATS Translation Request (rnw = 1)
+        logic                           nw;       // ATS: No-Write
     } xreq_t;
 
     typedef struct packed {
@@ -51,6 +53,7 @@ package smmu_types_pkg;
     // ---- configuration cache: the resolved context of (StreamID, SSV, SubstreamID) ----------
     typedef struct packed {
         logic [1:0]                 kind;       // CTX_*
+        logic                       ats_ok;     // STE.Config stage 1 and EATS full ATS
         logic [STE_PRIVCFG_W-1:0]   privcfg;
         logic [STE_INSTCFG_W-1:0]   instcfg;
         logic [CD_ASID_W-1:0]       asid;

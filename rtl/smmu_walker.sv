@@ -171,7 +171,7 @@ module smmu_walker
     // not the memory port's 48 bits.
     smmu_xcalc #(.PA_BITS(oas_bits(CD_IPS_W'(OAS)))) u_xc (
         .req(q),
-        .c_kind(k.kind), .c_chk_ias(1'b1), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
+        .c_kind(k.kind), .c_chk_ias(1'b1), .c_ats_ok(k.ats_ok), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
         .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0),
         .c_t1sz(k.t1sz), .c_tbi1(k.tbi1), .c_epd1(k.epd1), .c_wxn(k.wxn), .c_pan(k.pan),
         .c_s(k.s), .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
@@ -204,7 +204,7 @@ module smmu_walker
     logic [31:0] sid_lo;
     logic [L1STD_SPAN_W-1:0] span;
     logic [STE_CONFIG_W-1:0] cfg;
-    logic        cfg_en, cfg_s1, cfg_s2;
+    logic        cfg_en, cfg_s1, cfg_s2, ste_ats;
     logic [STE_S1CDMAX_W-1:0] cdmax;
     logic [STE_S1FMT_W-1:0] s1fmt;
     logic [STE_S1DSS_W-1:0] s1dss;
@@ -245,6 +245,7 @@ module smmu_walker
         cfg_en = |(cfg & CFG_EN);
         cfg_s1 = |(cfg & CFG_S1);
         cfg_s2 = |(cfg & CFG_S2);
+        ste_ats = (ATS != 0) && cfg_s1 && blk[STE_EATS_LSB +: STE_EATS_W] == ATS_MODE_FULL;
         // S1CDMax is IGNORED without substreams (section 5.2): a single CD
         cdmax = (SSIDSIZE == 0) ? '0 : blk[STE_S1CDMAX_LSB +: STE_S1CDMAX_W];
         s1fmt = blk[STE_S1FMT_LSB +: STE_S1FMT_W];
@@ -341,6 +342,9 @@ module smmu_walker
                 else if (!blk[STE_V_LSB]) dc_fault = EVENT_ID_C_BAD_STE;
                 else if (!cfg_en) dc_kind = CTX_ABORT;                        // abort, no event
                 else if (ste_illegal) dc_fault = EVENT_ID_C_BAD_STE;
+                // an ATS request where the STE allows no ATS: UR with a record, before any
+                // substream check (fault-paths.md §3.1)
+                else if (q.ats && !ste_ats) dc_fault = EVENT_ID_F_BAD_ATS_TREQ;
                 else if (!cfg_s1) begin                                  // bypass
                     if (q.ssv) dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
                     else dc_kind = CTX_BYPASS;
@@ -531,6 +535,7 @@ module smmu_walker
                     if (ph == PH_STE && !rerr) begin
                         k.privcfg <= blk[STE_PRIVCFG_LSB +: STE_PRIVCFG_W];
                         k.instcfg <= blk[STE_INSTCFG_LSB +: STE_INSTCFG_W];
+                        k.ats_ok <= ste_ats;
                         k_s1fmt <= s1fmt;
                         k_cdidx <= dc_cdidx;
                     end

@@ -35,6 +35,7 @@ module smmu_xcalc
     // context: c_kind is CTX_* (abort: silent, bypass, stage-1 translate, configuration fault)
     input  logic [1:0]  c_kind,
     input  logic        c_chk_ias,  // bypass by STE/S1DSS (not GBPA): beyond IAS records a fault
+    input  logic        c_ats_ok,   // the STE allows ATS (stage 1, EATS full)
     input  logic [1:0]  c_privcfg,
     input  logic [1:0]  c_instcfg,
     input  logic [5:0]  c_t0sz,
@@ -76,12 +77,15 @@ module smmu_xcalc
     logic        p_r, p_w, p_x, priv_w, el0_w, allowed;
     logic [7:0]  f;
     logic        f_xlat;
+    logic        ats_ur;      // ATS not allowed here: UR with F_BAD_ATS_TREQ
 
     always @(*) begin
         // STE.PRIVCFG / INSTCFG: 0b1x forces the value x, anything else uses the incoming one.
         // INSTCFG only affects reads: a write is always a data access.
         e_pnu = c_privcfg[1] ? c_privcfg[0] : req.pnu;
-        e_ind = req.rnw && (c_instcfg[1] ? c_instcfg[0] : req.ind);
+        // An ATS request is checked as a data read; its `ind` is the Execute bit, which only
+        // selects whether the completion grants execute.
+        e_ind = req.rnw && !req.ats && (c_instcfg[1] ? c_instcfg[0] : req.ind);
 
         // VA[55] selects the half (section 3.4.1). Its input range: VA[63:IA] (VA[55:IA]
         // with TBIx, the top byte being ignored) must all equal VA[55], that is be zero for
@@ -95,6 +99,8 @@ module smmu_xcalc
         range_fault = (c_kind == CTX_TRANSLATE) &&
                       ((req.addr & hi_mask) != (upper ? hi_mask : 64'h0));
         no_walk = range_fault || ((c_kind == CTX_TRANSLATE) && epd);
+        ats_ur = req.ats && (c_kind != CTX_FAULT) &&
+                 (!c_chk_ias || ((c_kind != CTX_ABORT) && !c_ats_ok));
 
         // Permissions at each exception level (VMSAv8-64 EL1&0, reference §4.3).
         priv_w = !leaf.ro;
@@ -108,7 +114,7 @@ module smmu_xcalc
             p_w = el0_w;
             p_x = !leaf.uxn && !(c_wxn && el0_w);
         end
-        if (!req.rnw) allowed = p_w;
+        if (!req.rnw && !req.ats) allowed = p_w;
         else if (e_ind) allowed = p_x;
         else allowed = p_r;
 
@@ -164,6 +170,44 @@ module smmu_xcalc
         evt_valid = (f != 8'h0) && !stall &&
                     ((c_kind == CTX_BYPASS) || (f_xlat ? c_r : x_record));
 
+        // ATS Translation Request (reference fault-paths.md §3.1, SPEC §3.9.1.2): the same
+        // lookup, another answer. UR with F_BAD_ATS_TREQ where ATS is not allowed (SMMUEN=0,
+        // a bypass STE, EATS not full: the engine finds the last two while fetching the STE,
+        // the hit path from c_ats_ok), UR with no event for an abort STE, CA for a
+        // configuration error (never recorded: no CR2.REC_CFG_ATS), Success with R=W=0 for a
+        // translation-class fault (no event, no stall, CD.A/R/S do not apply), else Success
+        // with what the page grants a data read at that privilege, W only without No-Write and
+        // X only where asked. The completion covers the 4 KiB STU.
+        // A refused request needs no walk (and gets none: nothing to cache from it).
+        if (ats_ur) begin
+            miss = 1'b0;
+            no_walk = 1'b1;
+        end
+        if (req.ats && !miss) begin
+            stall = 1'b0;
+            attr = 8'h0;
+            sh = 2'b00;
+            if (ats_ur) f = EVENT_ID_F_BAD_ATS_TREQ;
+            // no record with SMMUEN=0: this SMMU writes its event queue only with SMMUEN=1
+            evt_valid = (f == EVENT_ID_F_BAD_ATS_TREQ) && c_chk_ias;
+            if (f == EVENT_ID_F_TRANSLATION || f == EVENT_ID_F_ADDR_SIZE ||
+                f == EVENT_ID_F_ACCESS || f == EVENT_ID_F_PERMISSION) begin
+                result = RES_OK;
+                pa = 52'h0;
+                perm = 3'b000;
+            end else if (f != 8'h0 || result == RES_ABORT) begin
+                result = RES_ABORT;
+                pa = 52'h0;
+                perm = 3'b000;
+            end else begin
+                // result RES_OK or RES_BYPASS (S1DSS bypass: identity, R=W=1)
+                if (result == RES_BYPASS) perm = 3'b111;
+                perm = {perm[2] && req.ind, perm[1] && !req.nw, perm[0]};
+                pa[11:0] = 12'h0;
+            end
+            fault = f;
+        end
+
         // Event record (reference §6.1), fields per event ID (§6.2).
         evt = '0;
         evt[EVENT_EVENTID_LSB +: EVENT_EVENTID_W] = f;
@@ -181,6 +225,8 @@ module smmu_xcalc
         case (f)
             EVENT_ID_F_STE_FETCH, EVENT_ID_F_CD_FETCH:
                 evt[EVENT_FETCHADDR_LSB +: EVENT_FETCHADDR_W] = x_fetch;
+            EVENT_ID_F_BAD_ATS_TREQ:
+                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = req.addr;
             EVENT_ID_F_WALK_EABT: begin
                 evt[EVENT_CLASS_LSB +: EVENT_CLASS_W] = EVENT_CLASS_TT;
                 evt[EVENT_RNW_LSB] = req.rnw;

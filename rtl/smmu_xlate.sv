@@ -206,7 +206,7 @@ module smmu_xlate
 
     smmu_xcalc #(.PA_BITS(PA_BITS)) u_hit (
         .req(s1),
-        .c_kind(f_kind), .c_chk_ias(smmuen), .c_privcfg(c_ctx.privcfg),
+        .c_kind(f_kind), .c_chk_ias(smmuen), .c_ats_ok(c_ctx.ats_ok), .c_privcfg(c_ctx.privcfg),
         .c_instcfg(c_ctx.instcfg), .c_t0sz(c_ctx.t0sz), .c_tbi0(c_ctx.tbi0),
         .c_epd0(c_ctx.epd0), .c_t1sz(c_ctx.t1sz), .c_tbi1(c_ctx.tbi1), .c_epd1(c_ctx.epd1),
         .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_s(c_ctx.s), .c_a(c_ctx.a),

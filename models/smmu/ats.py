@@ -29,9 +29,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from models.arch.events import Event
+from models.arch.events import Event, EventID
+from models.smmu.port import PERM_R, PERM_W, PERM_X, Result
 
-__all__ = ["STU", "AtsCompletion", "AtsReq", "AtsStatus"]
+__all__ = ["STU", "AtsCompletion", "AtsReq", "AtsStatus", "completion_from_port"]
 
 STU = 4096  # Smallest Translation Unit: the smallest granule (IDR5.GRAN4K only)
 
@@ -78,3 +79,22 @@ class AtsCompletion:
     def access(self) -> bool:
         """Whether the endpoint may use the translation at all."""
         return self.ok and bool(self.r or self.w)
+
+
+def completion_from_port(rsp: dict[str, int], priv: int) -> AtsCompletion:
+    """The Translation Completion an RTL response to an ATS request (``t_req_ats=1``) encodes
+    (docs/port-contract.md, "ATS Translation Requests"): OK_TRANSLATED or OK_BYPASS is Success
+    with ``pa`` and ``perm`` (R=W=0 where a translation-class fault is named in ``fault``),
+    ABORT is UR when ``fault`` is 0 or F_BAD_ATS_TREQ and CA otherwise. The record is not
+    on the port: ``event`` stays None."""
+    result = rsp["result"]
+    if result in (Result.OK_TRANSLATED, Result.OK_BYPASS):
+        perm = rsp["perm"]
+        return AtsCompletion(AtsStatus.SUCCESS, addr=rsp["pa"], r=int(bool(perm & PERM_R)),
+                             w=int(bool(perm & PERM_W)), x=int(bool(perm & PERM_X)),
+                             priv=priv)
+    if result == Result.ABORT:
+        ur = rsp["fault"] in (0, EventID.F_BAD_ATS_TREQ)
+        return AtsCompletion(AtsStatus.UR if ur else AtsStatus.CA, priv=priv)
+    raise ValueError(f"an ATS response with result {Result(result).name}: the SMMU answers "
+                     "ATS requests only with OK, BYPASS or ABORT")
