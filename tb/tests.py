@@ -24,6 +24,7 @@ from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRan
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
 from tb.scenarios.iopf import IOPF_EVTQ_SHIFT, IOPF_SCENARIOS
+from tb.scenarios.pcie import PCIE_PRIQ_SHIFT, PCIE_SCENARIOS
 from tb.scenarios.scenarios import SCENARIOS
 
 
@@ -252,6 +253,93 @@ class SvaIopfTest(SvaScenarioTest):
                                         "max": max(lat, default=0)},
             "responses": dict(sb.by_result), "errors": len(sb.errors),
         }, indent=2) + "\n")
+
+
+class SvaPcieTest(SvaScenarioTest):
+    """One scenario of tb/scenarios/pcie.py on the RTL (parameter set ``pcie``): PCIe
+    endpoints translate through ATS on the translation port (the scoreboard checks every
+    completion against the model), send page requests on the PRI pins and have their ATCs
+    invalidated from the ATC invalidation pins."""
+
+    async def sequences(self, seqr) -> None:
+        shift = PCIE_PRIQ_SHIFT if self.scenario == "pri_queue_overflow" else 8
+        self.seq = SvaScenarioSeq(self.scenario, PCIE_SCENARIOS[self.scenario],
+                                  priq_max_shift=shift)
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        b = self.seq.bench
+        assert b is not None, "the scenario did not start"
+        b.finish()
+        sb = self.env.scoreboard
+        eps = list(b.endpoints.values())
+        ats = sum(ep.stats.ats_requests for ep in eps)
+        self.logger.info("%s: %s; isolation %s; scoreboard checked %d translations %s",
+                         self.scenario, self.seq.result, b.summary()["isolation"], sb.checked,
+                         dict(sb.by_result))
+        assert sb.checked >= ats > 0
+        assert b.checker.violations == []
+        # For `make sim`: the PCIe traffic and what a serviced page request costs.
+        pcie = b.backend.pcie
+        assert pcie is not None
+        lat = pcie.serviced_cycles
+        Path("pcie.json").write_text(json.dumps({
+            "scenario": self.scenario, "result": self.seq.result,
+            "ats_requests": ats,
+            "atc_hits": sum(ep.stats.atc_hits for ep in eps),
+            "atc_misses": sum(ep.stats.atc_misses for ep in eps),
+            "page_requests": sum(ep.stats.page_requests for ep in eps),
+            "prg_responses": _sum_counts(ep.stats.prg_responses for ep in eps),
+            "atc_invalidations": sum(ep.stats.invalidations for ep in eps),
+            "inv_completions": sum(ep.stats.inv_completions for ep in eps),
+            "scoreboard": dict(sb.by_result),
+            "serviced_page_request_cycles": {"n": len(lat), "min": min(lat, default=0),
+                                             "mean": round(sum(lat) / max(len(lat), 1), 1),
+                                             "max": max(lat, default=0)},
+        }, indent=2) + "\n")
+
+
+def _sum_counts(counts) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in counts:
+        for k, v in c.items():
+            out[k] = out.get(k, 0) + v
+    return out
+
+
+@pyuvm.test()
+class SvaPcieDemandPagedDmaTest(SvaPcieTest):
+    scenario = "ats_pri_demand_paged_dma"
+
+
+@pyuvm.test()
+class SvaPcieMunmapBusyAtcTest(SvaPcieTest):
+    scenario = "munmap_with_busy_atc"
+
+
+@pyuvm.test()
+class SvaPcieInvalidPageRequestsTest(SvaPcieTest):
+    scenario = "invalid_page_requests"
+
+
+@pyuvm.test()
+class SvaPcieAtcTimeoutTest(SvaPcieTest):
+    scenario = "atc_invalidation_timeout"
+
+
+@pyuvm.test()
+class SvaPciePriQueueOverflowTest(SvaPcieTest):
+    scenario = "pri_queue_overflow"
+
+
+@pyuvm.test()
+class SvaPcieUnbindWithPrgsTest(SvaPcieTest):
+    scenario = "unbind_with_prgs_outstanding"
+
+
+@pyuvm.test()
+class SvaPcieStallAndPriTest(SvaPcieTest):
+    scenario = "stall_and_pri_for_one_process"
 
 
 @pyuvm.test()

@@ -44,6 +44,16 @@ CASES = [
     ("stall", "SvaMmExitWithFaultsPendingTest", True),
     ("stall", "SvaMunmapWhileStalledTest", True),
     ("stall", "SvaMunmapRacingRetryTest", True),
+    # PCIe endpoints through ATS, PRI and ATC invalidation (tb/scenarios/pcie.py), every ATS
+    # completion checked against the model, every access (translated ones too) isolation-checked
+    ("pcie", "SvaPcieDemandPagedDmaTest", True),
+    ("pcie", "SvaPcieMunmapBusyAtcTest", True),
+    ("pcie", "SvaPcieInvalidPageRequestsTest", True),
+    ("pcie", "SvaPcieAtcTimeoutTest", True),
+    ("pcie", "SvaPciePriQueueOverflowTest", True),
+    ("pcie", "SvaPcieUnbindWithPrgsTest", True),
+    ("pcie", "SvaPcieStallAndPriTest", True),
+    ("pcie", "RegResetTest", False),
 ]
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))

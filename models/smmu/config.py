@@ -122,6 +122,11 @@ NOSUB = DEFAULT.replace(SSIDSIZE=0)
 # test stalls through CDs with S=1. Eight held transactions, a 32-record event queue.
 STALL = DEFAULT.replace(STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, STALL_MAX=8, EVENTQS=5)
 
+# PCIe SVA: the stall model for platform devices and ATS + PRI for PCIe functions on one SMMU
+# (tb/scenarios/pcie.py). IDR3.PPS=1: the RTL's PRI queue needs no STE for its automatic
+# responses (docs/port-contract.md).
+PCIE = STALL.replace(ATS=1, PRI=1, PRIQS=8, PPS=1)
+
 # IDR fields set so that neighbouring bits differ from each other and from DEFAULT/FULL:
 # with all three, a miswired or swapped IDR bit shows up in at least one reset-value check.
 MIXED = SmmuConfig(

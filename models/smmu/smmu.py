@@ -36,12 +36,18 @@ from models.arch.priq import PriEntry
 from models.arch.ste import ATSMode, StreamConfig
 from models.memory import PhysicalMemory
 from models.smmu.atc import AtcInvRequest, AtcInvUnit
-from models.smmu.ats import STU, AtsCompletion, AtsReq, AtsStatus
+from models.smmu.ats import (
+    AtsCompletion,
+    AtsReq,
+    AtsStatus,
+    ats_from_response,
+    ats_trans_req,
+)
 from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
 from models.smmu.config import SmmuConfig
 from models.smmu.evtq import EventQueue
-from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
+from models.smmu.port import TransReq, TransResp
 from models.smmu.pri import PriQueue
 from models.smmu.regfile import RegisterFile
 from models.smmu.stall import Stalled, StallUnit
@@ -182,6 +188,18 @@ class SmmuModel:
         """One ATS Translation Request, completed as fault-paths.md §3.1 says. The STE checks
         read the stream table (a configuration fetch); the translation itself goes through
         the caches like any transaction's, as a data read at the request's privilege."""
+        done = self.ats_precheck(req)
+        if done is not None:
+            if done.event is not None:
+                self.evtq.write(done.event)
+            return done
+        outcome = self.caches.resolve(ats_trans_req(req), fresh_first=self.policy == "fresh")
+        return ats_from_response(req, outcome.resp)
+
+    def ats_precheck(self, req: AtsReq) -> AtsCompletion | None:
+        """The completion of a request the STE decides alone (UR, CA, or UR with the
+        F_BAD_ATS_TREQ record in ``event``, not written here), or None where the translation
+        decides (``ats_trans_req``, ``ats_from_response``)."""
         if not self.cfg.ATS:
             raise ValueError("an ATS Translation Request to an SMMU without ATS (IDR0.ATS=0)")
         regs = self.xlate_regs()
@@ -192,29 +210,12 @@ class SmmuModel:
             return AtsCompletion(AtsStatus.UR, priv=req.priv)
         # Effective EATS: 0b11 behaves as 0b00 without IDR3.DPT (xlate._ste_legal).
         if ste is None or ste.Config != StreamConfig.S1_TRANS or ste.EATS != ATSMode.FULL:
+            # the event queue is written only with SMMUEN=1 (evtq.enabled): no record then
             ev = make_event(EventID.F_BAD_ATS_TREQ, StreamID=req.sid, SSV=req.ssv,
                             SubstreamID=req.ssid if req.ssv else 0, InputAddr=req.addr)
-            self.evtq.write(ev)
-            return AtsCompletion(AtsStatus.UR, priv=req.priv, event=ev)
-        page = req.addr & ~(STU - 1)
-        outcome = self.caches.resolve(
-            TransReq(sid=req.sid, ssv=req.ssv, ssid=req.ssid, addr=page, rnw=1, ind=0,
-                     pnu=req.priv), fresh_first=self.policy == "fresh")
-        resp = outcome.resp
-        if resp.result == Result.OK_BYPASS:  # S1DSS bypass: identity
-            return AtsCompletion(AtsStatus.SUCCESS, addr=page, r=1, w=int(not req.nw),
-                                 x=req.exe, priv=req.priv)
-        if resp.result == Result.OK_TRANSLATED:
-            return AtsCompletion(AtsStatus.SUCCESS, addr=resp.pa & ~(STU - 1),
-                                 r=int(bool(resp.perm & PERM_R)),
-                                 w=int(bool(resp.perm & PERM_W) and not req.nw),
-                                 x=int(bool(resp.perm & PERM_X) and bool(req.exe)),
-                                 priv=req.priv)
-        if resp.fault in (EventID.F_TRANSLATION, EventID.F_ACCESS, EventID.F_ADDR_SIZE,
-                          EventID.F_PERMISSION):
-            # Not even a data read: no access (a write-only page does not exist in AArch64).
-            return AtsCompletion(AtsStatus.SUCCESS, priv=req.priv)
-        return AtsCompletion(AtsStatus.CA, priv=req.priv)
+            return AtsCompletion(AtsStatus.UR, priv=req.priv,
+                                 event=ev if regs.SMMUEN else None)
+        return None
 
     # ---- ATC invalidation (models/smmu/atc.py) ---------------------------------------------
     def atc_inv_complete(self, itag: int, *, ur: bool = False) -> bool:

@@ -35,8 +35,10 @@ class TransItem:
 
     __slots__ = (
         "addr",
+        "ats",
         "burst",
         "ind",
+        "nw",
         "pnu",
         "rnw",
         "rsp",
@@ -50,9 +52,13 @@ class TransItem:
     )
 
     def __init__(self, name: str = "trans", *, sid: int = 0, ssv: int = 0, ssid: int = 0,
-                 addr: int = 0, rnw: int = 1, ind: int = 0, pnu: int = 0) -> None:
+                 addr: int = 0, rnw: int = 1, ind: int = 0, pnu: int = 0, ats: int = 0,
+                 nw: int = 0) -> None:
         self.sid, self.ssv, self.ssid, self.addr = sid, ssv, ssid, addr
         self.rnw, self.ind, self.pnu = rnw, ind, pnu
+        # An ATS Translation Request (docs/port-contract.md): ind is its Execute bit, pnu its
+        # Privileged bit, nw No-Write; the response encodes the Translation Completion.
+        self.ats, self.nw = ats, nw
         self.tag = -1
         self.rsp: dict[str, int] | None = None
         self.t_issue = 0
@@ -75,6 +81,9 @@ class TransItem:
 
     def __str__(self) -> str:
         acc = ("R" if self.rnw else "W") + ("I" if self.ind else "D") + ("P" if self.pnu else "U")
+        if self.ats:
+            acc = "ATS " + ("X" if self.ind else "") + ("P" if self.pnu else "U") + \
+                ("NW" if self.nw else "")
         s = (f"sid={self.sid:#x} ssid={self.ssid:#x}{'' if self.ssv else '(nv)'} "
              f"va={self.addr:#018x} {acc}")
         if self.rsp is not None:
@@ -136,7 +145,7 @@ class XlateDriver(uvm_driver):
                     it.t_issue = now
                     self.inflight[tag] = it
                     reqs.append(Req(tag, it.sid, it.ssv, it.ssid, it.addr, it.rnw, it.ind,
-                                    it.pnu))
+                                    it.pnu, it.ats, it.nw))
                 self.bfm.load(reqs)
                 self._busy.set()
                 i += n

@@ -340,9 +340,9 @@ class PcieEndpoint(DescriptorRunner):
         ppr = PriEntry(StreamID=self.sid, SubstreamID=pasid or 0, SSV=int(pasid is not None),
                        Priv=0, X=0, R=int(not write), W=int(write), Last=1,
                        PRGIndex=group.prgi, PageAddr=page)
-        self.stats.page_requests += 1
         try:
             await self._page_request(ppr)
+            self.stats.page_requests += 1  # sent: the SMMU took it
             steps = 0
             while group.response is None:
                 if steps >= self.prg_wait_limit:

@@ -8,7 +8,8 @@ DIRECTED_MODULES = ("tb.directed.xlate", "tb.directed.walkcache", "tb.directed.c
 # (module, parameter set): the conformance, command and TTB1 tests include feature-dependent
 # rules (ATS, no substreams, a 52-bit OAS, range invalidation, IDR3.HAD for CD.HAD1), which
 # only other parameter sets reach; the stall model needs IDR0.STALL_MODEL 0b00 (full) or
-# 0b10 (mixed), the PRI queue IDR0.PRI, ATC invalidation and ATS translation IDR0.ATS (full and mixed).
+# 0b10 (mixed), the PRI queue IDR0.PRI, ATC invalidation and ATS translation IDR0.ATS (full
+# and mixed).
 DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
     ("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")) + (
     ("tb.directed.cmd_ill", "full"), ("tb.directed.ttb1", "full")) + tuple(

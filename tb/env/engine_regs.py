@@ -1,17 +1,20 @@
 """What the architecture allows the engine-owned registers to read as, given the last value
 the register scoreboard knew and the queues in memory.
 
-CMDQ_CONS (the command consumer), EVENTQ_PROD (the event writer) and GERROR change at times
+CMDQ_CONS (the command consumer), EVENTQ_PROD (the event writer), PRIQ_PROD (the PRI queue
+writer) and GERROR change at times
 the register model cannot know while their engine runs, so a read is checked against the set
 of values reachable from the last known state, and only a value in that set becomes the new
 known state:
 - CMDQ_CONS.RD moves only towards CMDQ_PROD, past commands that are legal (§4.1.2, §4.1.4);
   CMDQ_CONS.ERR changes only to the error of the command RD stops on (CERROR_ILL from the
-  model's decoder, CERROR_ABT for a fetch abort), and that command is not consumed;
+  model's decoder, CERROR_ABT for a fetch abort; with ATS, CERROR_ATC_INV_SYNC on a
+  CMD_SYNC), and that command is not consumed;
 - EVENTQ_PROD.WR advances by at most a queue's worth; OVFLG toggles only when no overflow
-  is pending (OVFLG == EVENTQ_CONS.OVACKFLG) and the queue is full (§7.4);
+  is pending (OVFLG == EVENTQ_CONS.OVACKFLG) and the queue is full (§7.4); PRIQ_PROD alike;
 - a GERROR bit toggles only while its error is not active (GERROR[x] == GERRORN[x]) (§7.5),
-  only error bits toggle, and CMDQ_ERR only with an erroneous command between CONS and PROD.
+  only error bits toggle, and CMDQ_ERR only with an erroneous command (or, with ATS, a
+  CMD_SYNC) between CONS and PROD.
 """
 
 from __future__ import annotations
@@ -55,6 +58,30 @@ class EngineRegs:
             return R.CmdqErr.CERROR_ABT
         return R.CmdqErr.CERROR_ILL if self.decoder.illegal(C.decode_command(raw)) else 0
 
+    def _atc_sync(self, v: dict[str, int], ptr: int) -> bool:
+        """Whether the command at ``ptr`` is a CMD_SYNC that may wait for ATC invalidations
+        (IDR0.ATS) and so fail with CERROR_ATC_INV_SYNC (§5.6)."""
+        if not self.cfg.ATS:
+            return False
+        shift, _m, base = self._cmdq(v)
+        try:
+            raw = self.mem.read(base + R.q_index(ptr, shift) * C.Command.SIZE, C.Command.SIZE,
+                                source="scoreboard")
+        except (ExternalAbort, ValueError):
+            return False
+        return isinstance(C.decode_command(raw), C.CmdSync)
+
+    def atc_sync_pending(self, v: dict[str, int], frm: int) -> bool:
+        """Whether a CMD_SYNC that may time out waiting for ATC invalidations lies between
+        ``frm`` and CMDQ_PROD."""
+        shift, m, _base = self._cmdq(v)
+        prod, ptr = v["CMDQ_PROD"] & m, frm & m
+        while ptr != prod:
+            if self._atc_sync(v, ptr):
+                return True
+            ptr = R.q_inc(ptr, shift) & m
+        return False
+
     def first_error(self, v: dict[str, int], frm: int) -> tuple[int, int] | None:
         """(pointer, code) of the first erroneous command from ``frm`` up to CMDQ_PROD."""
         shift, m, _base = self._cmdq(v)
@@ -80,6 +107,8 @@ class EngineRegs:
         err = (got & ERR_MASK) >> R.CMDQ_CONS.field("ERR").lsb
         if got & ERR_MASK != last & ERR_MASK:
             want = None if stop is None or stop[0] != got & m else stop[1]
+            if err == R.CmdqErr.CERROR_ATC_INV_SYNC and self._atc_sync(v, got & m):
+                return ""  # a timeout: whether it happens depends on the endpoints
             if err != want:
                 return (f"CMDQ_CONS.ERR became {err:#x} at {got & m:#x}, where the command "
                         f"raises {want or 'no error'}")
@@ -87,20 +116,27 @@ class EngineRegs:
 
     # ---- the event queue --------------------------------------------------------------
     def check_eventq_prod(self, v: dict[str, int], got: int) -> str:
-        shift = min(R.EVENTQ_BASE.from_int(v["EVENTQ_BASE"]).LOG2SIZE, self.cfg.EVENTQS)
+        return self._check_outq_prod("EVENTQ", self.cfg.EVENTQS, v, got)
+
+    def check_priq_prod(self, v: dict[str, int], got: int) -> str:
+        return self._check_outq_prod("PRIQ", self.cfg.PRIQS, v, got)
+
+    def _check_outq_prod(self, q: str, qs: int, v: dict[str, int], got: int) -> str:
+        """An output queue's PROD (the event and PRI queues share the rules, §7.4, §8.2)."""
+        prod_r, cons_r = getattr(R, f"{q}_PROD"), getattr(R, f"{q}_CONS")
+        shift = min(getattr(R, f"{q}_BASE").from_int(v[f"{q}_BASE"]).LOG2SIZE, qs)
         m = (2 << shift) - 1
-        last, cons = R.EVENTQ_PROD.from_int(v["EVENTQ_PROD"]), \
-            R.EVENTQ_CONS.from_int(v["EVENTQ_CONS"])
-        new = R.EVENTQ_PROD.from_int(got)
+        last, cons = prod_r.from_int(v[f"{q}_PROD"]), cons_r.from_int(v[f"{q}_CONS"])
+        new = prod_r.from_int(got)
         if R.q_used(new.WR & m, last.WR & m, shift) > 1 << shift:
-            return f"EVENTQ_PROD {got:#x} jumped more than a queue from {v['EVENTQ_PROD']:#x}"
+            return f"{q}_PROD {got:#x} jumped more than a queue from {v[f'{q}_PROD']:#x}"
         if new.OVFLG != last.OVFLG:
             if last.OVFLG != cons.OVACKFLG:
-                return (f"EVENTQ_PROD.OVFLG toggled again ({got:#x}) while an overflow was "
+                return (f"{q}_PROD.OVFLG toggled again ({got:#x}) while an overflow was "
                         f"still unacknowledged")
             if not R.q_full(new.WR, cons.RD, shift):
-                return f"EVENTQ_PROD.OVFLG toggled ({got:#x}) with the queue not full " \
-                       f"(CONS {v['EVENTQ_CONS']:#x})"
+                return f"{q}_PROD.OVFLG toggled ({got:#x}) with the queue not full " \
+                       f"(CONS {v[f'{q}_CONS']:#x})"
         return ""
 
     # ---- global errors ----------------------------------------------------------------
@@ -111,6 +147,7 @@ class EngineRegs:
         again = toggled & (v["GERROR"] ^ v["GERRORN"])
         if again:
             return f"GERROR {got:#x} toggled {again:#x} while that error was active"
-        if toggled & CMDQ_ERR and self.first_error(v, v["CMDQ_CONS"]) is None:
+        if toggled & CMDQ_ERR and self.first_error(v, v["CMDQ_CONS"]) is None and \
+                not self.atc_sync_pending(v, v["CMDQ_CONS"]):
             return f"GERROR.CMDQ_ERR toggled ({got:#x}) with no erroneous command pending"
         return ""

@@ -28,10 +28,12 @@ def expected_resp(item: RegItem) -> int:
 # (CR0 bits) of which one must be on for the register to move.
 _HW_CHECKS = {"CMDQ_CONS": ("check_cmdq_cons", ("CMDQEN",)),
               "EVENTQ_PROD": ("check_eventq_prod", ("EVENTQEN",)),
-              "GERROR": ("check_gerror", ("CMDQEN", "EVENTQEN"))}
+              "PRIQ_PROD": ("check_priq_prod", ("PRIQEN",)),
+              "GERROR": ("check_gerror", ("CMDQEN", "EVENTQEN", "PRIQEN"))}
 # What those checks read: each must be known.
 _HW_KNOWN = frozenset({"CMDQ_CONS", "CMDQ_PROD", "CMDQ_BASE", "GERROR", "GERRORN",
-                       "EVENTQ_PROD", "EVENTQ_CONS", "EVENTQ_BASE"})
+                       "EVENTQ_PROD", "EVENTQ_CONS", "EVENTQ_BASE", "PRIQ_PROD", "PRIQ_CONS",
+                       "PRIQ_BASE"})
 
 
 class RegScoreboard(uvm_subscriber):

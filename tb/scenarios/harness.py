@@ -107,6 +107,8 @@ class SvaBench:
         self.checker = IsolationChecker(frames=sys.frames)
         self.engines: dict[str, DmaEngine] = {}
         self.endpoints: dict[str, PcieEndpoint] = {}
+        # When the PRI interrupt thread may run (irq_thread); None: whenever the line is up.
+        self.priq_irq_gate: Callable[[], bool] | None = None
         self.masters: dict[str, Master] = {}
         self.evtq = self.drv.evtq_consumer
         # The checker sees every record the driver reads (also in unbind's IOPF flush), before
@@ -241,12 +243,14 @@ class SvaBench:
         return results
 
     async def irq_thread(self, stop: Callable[[], bool]) -> None:
-        """The event-queue interrupt thread until ``stop()``: the driver's event thread runs
-        whenever the wired interrupt is up."""
+        """The interrupt threads until ``stop()``: the driver's event thread runs whenever
+        the wired event-queue interrupt is up, its PRI thread whenever the PRI queue's is
+        and ``priq_irq_gate`` (a slow CPU: None, never held back) allows."""
         while not stop():
             if self.plat.irq_line("eventq"):
                 await self._evtq_thread()
-            if self.drv.priq_consumer is not None and self.plat.irq_line("priq"):
+            if self.drv.priq_consumer is not None and self.plat.irq_line("priq") and \
+                    (self.priq_irq_gate is None or self.priq_irq_gate()):
                 await arm_smmu_priq_thread(self.drv)
             await self.backend.pause(1)
 

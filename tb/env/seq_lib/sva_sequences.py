@@ -18,16 +18,21 @@ from typing import Any
 import cocotb
 from pyuvm import uvm_sequence
 
+from models.arch.priq import PriEntry
 from models.cpu.features import CpuFeatures
+from models.smmu.atc import AtcInvRequest
+from models.smmu.ats import AtsCompletion, AtsReq, completion_from_port
 from models.smmu.port import Result
+from models.smmu.pri import PrgResponse
 from tb.agents.xlate_agent import TransItem
+from tb.bfm.pcie_bfm import PcieBfm
 from tb.env.config import env_cfg
 from tb.env.seq_lib.port_stress import stress_memory_port, stress_translation_port
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
 from tb.platform.rtl import CocotbPlatform, cpu_call
 from tb.scenarios.harness import SvaBench
 from tb.scenarios.scenarios import Scenario
-from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT
+from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
 
 
 class RtlBackend:
@@ -41,6 +46,9 @@ class RtlBackend:
         self.latency: Counter[int] = Counter()
         # Successful translations by where they came from: the IOTLB (hit path) or a walk.
         self.served: Counter[str] = Counter()
+        self.endpoints: dict[int, Any] = {}
+        self.unrouted_prg_responses: list[PrgResponse] = []
+        self.pcie: PcieBfm | None = None  # taken over at the first endpoint
 
     async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
                         pnu: int) -> dict[str, int]:
@@ -57,17 +65,52 @@ class RtlBackend:
     async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await cpu_call(fn, *args)
 
-    async def ats_translate(self, req: Any) -> Any:
-        raise NotImplementedError("the RTL has no ATS translation port yet: PCIe endpoints "
-                                  "run on the model backend only")
+    async def ats_translate(self, req: AtsReq) -> AtsCompletion:
+        """A Translation Request on the translation port (``t_req_ats``): an item like any
+        translation's, so the scoreboard checks its completion against the model."""
+        item = TransItem(sid=req.sid, ssv=req.ssv, ssid=req.ssid, addr=req.addr, rnw=1,
+                         ind=req.exe, pnu=req.priv, ats=1, nw=req.nw)
+        seq = XlateBurstSeq("ats", [item])
+        await seq.start(self.xseqr)
+        it = seq.items[0]
+        assert it.rsp is not None
+        self.latency[it.latency] += 1
+        return completion_from_port(it.rsp, req.priv)
 
-    async def page_request(self, ppr: Any) -> None:
-        raise NotImplementedError("the RTL has no PRI port yet: PCIe endpoints run on the "
-                                  "model backend only")
+    async def page_request(self, ppr: PriEntry) -> None:
+        await self._pcie().page_request(ppr)
 
     def attach_endpoint(self, sid: int, ep: Any) -> None:
-        raise NotImplementedError("the RTL has no ATC invalidation port yet: PCIe endpoints "
-                                  "run on the model backend only")
+        """Connect a PCIe endpoint at Requester ID ``sid``: PRG responses and ATC
+        invalidations for it come from the pins; an invalidation for a RID with no endpoint
+        is answered at once (as Unsupported Request), a PRG response kept in
+        ``unrouted_prg_responses``."""
+        if sid in self.endpoints:
+            raise ValueError(f"an endpoint is already attached at RID {sid:#x}")
+        pcie = self._pcie()
+        self.endpoints[sid] = ep
+        ep.inv_complete = pcie.complete
+
+    def _pcie(self) -> PcieBfm:
+        if self.pcie is None:
+            self.pcie = PcieBfm(self.bfm.dut, self._route_prg_response,
+                                self._route_invalidation)
+        return self.pcie
+
+    def _route_invalidation(self, req: AtcInvRequest) -> None:
+        ep = self.endpoints.get(req.sid)
+        if ep is None:
+            assert self.pcie is not None
+            self.pcie.complete(req.itag, ur=True)
+        else:
+            ep.invalidate(req)
+
+    def _route_prg_response(self, resp: PrgResponse) -> None:
+        ep = self.endpoints.get(resp.sid)
+        if ep is None:
+            self.unrouted_prg_responses.append(resp)
+        else:
+            ep.prg_response(resp)
 
     async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]:
         tasks = [cocotb.start_soon(c) for c in coros]
@@ -89,12 +132,14 @@ class SvaScenarioSeq(uvm_sequence):
     DMA engines on the translation agent; ``result`` and ``bench`` are kept for the test."""
 
     def __init__(self, name: str, scenario: Scenario, cpu: CpuFeatures | None = None,
-                 *, stress: bool = True, evtq_max_shift: int = EVTQ_MAX_SHIFT) -> None:
+                 *, stress: bool = True, evtq_max_shift: int = EVTQ_MAX_SHIFT,
+                 priq_max_shift: int = PRIQ_MAX_SHIFT) -> None:
         super().__init__(name)
         self.scenario = scenario
         self.cpu = cpu
         self.stress = stress
         self.evtq_max_shift = evtq_max_shift
+        self.priq_max_shift = priq_max_shift
         self.bench: SvaBench | None = None
         self.backend: RtlBackend | None = None
         self.result: dict[str, Any] = {}
@@ -107,7 +152,8 @@ class SvaScenarioSeq(uvm_sequence):
         await holder.start_session(env_cfg().reg_seqr)
         self.backend = RtlBackend(holder.session.plat)
         self.bench = await SvaBench.create(self.backend, self.cpu, seed=env_cfg().seed,
-                                           evtq_max_shift=self.evtq_max_shift)
+                                           evtq_max_shift=self.evtq_max_shift,
+                                           priq_max_shift=self.priq_max_shift)
         self.result = await self.scenario(self.bench)
         self.bench.finish()
         holder.release()

@@ -65,7 +65,7 @@ class CommandQueue:
         while True:
             cons = await self._cons()
             if cons == last:
-                await self._check_error(cons)
+                await self._check_error()
             last = cons
             if (1 << self.shift) - R.q_used(self.prod, cons, self.shift) >= n:
                 return
@@ -119,7 +119,7 @@ class CommandQueue:
             # looks itself.)
             still = still + 1 if cons == last else 0
             last = cons
-            if still >= STALL_POLLS and await self._check_error(cons):
+            if still >= STALL_POLLS and await self._check_error():
                 last, still = None, 0
                 continue
             if self.plat.now_ns() >= deadline:
@@ -127,14 +127,17 @@ class CommandQueue:
             await self.plat.sleep_ns(self.poll_ns)
 
     # ---- errors ---------------------------------------------------------------------------
-    async def _check_error(self, cons: int) -> bool:
+    async def _check_error(self) -> bool:
         """Handle an active CMDQ_ERR; returns True when one was repaired."""
         gerror = await self.plat.mmio_read32(R.OFFSETS["GERROR"])
         gerrorn = await self.plat.mmio_read32(R.OFFSETS["GERRORN"])
         bit = R.GERROR.field("CMDQ_ERR").mask
         if not (gerror ^ gerrorn) & bit:
             return False
-        self.skip_err(cons)
+        # CONS again, as arm_smmu_cmdq_skip_err reads it: the error may have been raised
+        # after the poll's read (an ATC invalidation timeout expires while the SYNC waits),
+        # which then showed no ERR.
+        self.skip_err(await self._cons())
         await self.plat.mmio_write32(R.OFFSETS["GERRORN"], gerrorn ^ bit)
         return True
 
