@@ -24,7 +24,7 @@ from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRan
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
 from tb.scenarios.iopf import IOPF_EVTQ_SHIFT, IOPF_SCENARIOS
-from tb.scenarios.pcie import PCIE_PRIQ_SHIFT, PCIE_SCENARIOS
+from tb.scenarios.pcie import PCIE_PRIQ_SHIFT, PCIE_SCENARIOS, pcie_summary
 from tb.scenarios.scenarios import SCENARIOS
 
 
@@ -272,39 +272,23 @@ class SvaPcieTest(SvaScenarioTest):
         assert b is not None, "the scenario did not start"
         b.finish()
         sb = self.env.scoreboard
-        eps = list(b.endpoints.values())
-        ats = sum(ep.stats.ats_requests for ep in eps)
+        traffic = pcie_summary(b)
         self.logger.info("%s: %s; isolation %s; scoreboard checked %d translations %s",
                          self.scenario, self.seq.result, b.summary()["isolation"], sb.checked,
                          dict(sb.by_result))
-        assert sb.checked >= ats > 0
+        assert sb.checked >= traffic["ats_requests"] > 0
         assert b.checker.violations == []
         # For `make sim`: the PCIe traffic and what a serviced page request costs.
         pcie = b.backend.pcie
         assert pcie is not None
         lat = pcie.serviced_cycles
         Path("pcie.json").write_text(json.dumps({
-            "scenario": self.scenario, "result": self.seq.result,
-            "ats_requests": ats,
-            "atc_hits": sum(ep.stats.atc_hits for ep in eps),
-            "atc_misses": sum(ep.stats.atc_misses for ep in eps),
-            "page_requests": sum(ep.stats.page_requests for ep in eps),
-            "prg_responses": _sum_counts(ep.stats.prg_responses for ep in eps),
-            "atc_invalidations": sum(ep.stats.invalidations for ep in eps),
-            "inv_completions": sum(ep.stats.inv_completions for ep in eps),
-            "scoreboard": dict(sb.by_result),
+            "scenario": self.scenario, "result": self.seq.result, **traffic,
+            "scoreboard": dict(sb.by_result), "pcie_port_held_cycles": pcie.held_cycles,
             "serviced_page_request_cycles": {"n": len(lat), "min": min(lat, default=0),
                                              "mean": round(sum(lat) / max(len(lat), 1), 1),
                                              "max": max(lat, default=0)},
         }, indent=2) + "\n")
-
-
-def _sum_counts(counts) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in counts:
-        for k, v in c.items():
-            out[k] = out.get(k, 0) + v
-    return out
 
 
 @pyuvm.test()

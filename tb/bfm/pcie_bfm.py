@@ -9,13 +9,15 @@ on the falling edge; valid and ready seen there complete at the next rising edge
 directed tests keep their own port drivers (tb/bfm/pri_port.py, atc_port.py): they control
 ready themselves.
 
-``prg_ready`` and ``ainv_ready`` stay 1: an endpoint takes every message as it comes (its
-completion policy, not the link, holds invalidations back). Taking the ATC port turns off the
-wrapper's auto-completer (``tb_atc_auto``).
+``prg_ready`` and ``ainv_ready`` are 1 unless :meth:`set_backpressure` asks for random
+holds (each cycle an offered message is refused with probability ``p``): the endpoint's
+completion policy, not the link, decides when an invalidation completes. Taking the ATC
+port turns off the wrapper's auto-completer (``tb_atc_auto``).
 """
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
 
@@ -51,18 +53,33 @@ class PcieBfm:
         # not), by the group's (StreamID, PRGI)
         self.serviced_cycles: list[int] = []
         self._pr_at: dict[tuple[int, int], int] = {}
-        cocotb.start_soon(self._watch(dut.prg_valid, self._take_prg))
-        cocotb.start_soon(self._watch(dut.ainv_valid, self._take_inv))
+        self._rng: random.Random | None = None
+        self._p_hold = 0.0
+        self.held_cycles = 0  # cycles a message was offered and refused
+        cocotb.start_soon(self._watch(dut.prg_valid, dut.prg_ready, self._take_prg))
+        cocotb.start_soon(self._watch(dut.ainv_valid, dut.ainv_ready, self._take_inv))
         cocotb.start_soon(self._send_completions())
 
-    async def _watch(self, valid, take: Callable[[], None]) -> None:
+    def set_backpressure(self, rng: random.Random | None, p: float = 0.0) -> None:
+        """Refuse an offered PRG response or invalidation request in a cycle with
+        probability ``p`` (``rng`` None: never)."""
+        self._rng, self._p_hold = rng, p
+
+    async def _watch(self, valid, ready, take: Callable[[], None]) -> None:
+        # The ready driven at a falling edge is what the next rising edge samples.
         clk = self.dut.clk
         while True:
             await FallingEdge(clk)
             v = valid.value
             if v.is_resolvable and int(v):
-                take()  # ready is 1: this handshake completes at the next rising edge
+                if self._rng is not None and self._rng.random() < self._p_hold:
+                    ready.value = 0
+                    self.held_cycles += 1
+                    continue
+                ready.value = 1
+                take()  # this handshake completes at the next rising edge
             else:
+                ready.value = 1
                 await valid.value_change  # valid only changes at a rising edge
 
     def _take_prg(self) -> None:

@@ -6,8 +6,11 @@ traffic (the next access faults once the notifier returned), unbind of everythin
 access is checked by the isolation checker; on the RTL every translation also by the
 scoreboard against the model. Then I/O page faults on the parameter set with the stall model:
 a stall-capable DMA engine copies into and fills memory its process never touched (faults
-raised, handled, retried, aborted, and on the RTL the cycles of a serviced fault). Prints a
-summary and writes build/sim/report.json. The simulator's own output goes to a log file.
+raised, handled, retried, aborted, and on the RTL the cycles of a serviced fault), and on the
+parameter set with ATS and PRI a PCIe endpoint's demand-paged DMA (ATS requests, ATC hit
+rate, page requests, PRG responses, ATC invalidations, on the RTL the cycles of a serviced
+page request). Prints a summary and writes build/sim/report.json. The simulator's own output
+goes to a log file.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tb.cli.runner import BUILD_ROOT, SIMULATORS, build, run
 
 TEST = "SvaFlagshipTest"
 IOPF_TEST = "SvaDemandPagedDmaTest"  # on the parameter set with the stall model
+PCIE_TEST = "SvaPcieDemandPagedDmaTest"  # on the parameter set with ATS and PRI
 REPORT = BUILD_ROOT / "report.json"
 
 
@@ -61,6 +65,38 @@ def run_model_iopf(seed: int) -> dict[str, Any]:
                 "driver": dict(b.drv.fault_stats)}
 
     return asyncio.run(go())
+
+
+def run_model_pcie(seed: int) -> dict[str, Any]:
+    """Demand-paged DMA from a PCIe endpoint through ATS and PRI on the functional model."""
+    from tb.dut_config import CONFIGS
+    from tb.platform.model import ModelPlatform
+    from tb.scenarios.harness import ModelBackend, SvaBench
+    from tb.scenarios.pcie import ats_pri_demand_paged_dma, pcie_summary
+
+    async def go() -> dict[str, Any]:
+        b = await SvaBench.create(ModelBackend(ModelPlatform(CONFIGS["pcie"])), seed=seed)
+        result = await ats_pri_demand_paged_dma(b)
+        b.finish()
+        return {"scenario": "ats_pri_demand_paged_dma", "result": result, **pcie_summary(b)}
+
+    return asyncio.run(go())
+
+
+def print_pcie(rep: dict[str, Any]) -> None:
+    print("  PCIe SVA (parameter set `pcie`: an endpoint with ATS, an ATC and PRI copies into "
+          "memory its process never touched):")
+    n, hits = rep["translations"], rep["atc_hits"]
+    print(f"    ATS requests {rep['ats_requests']}; ATC hit rate {hits}/{n} translations "
+          f"({100 * hits / max(n, 1):.0f}%)")
+    print(f"    page requests {rep['page_requests']}; PRG responses: "
+          f"{_kv(rep['prg_responses'])}; ATC invalidations {rep['atc_invalidations']} "
+          f"({rep['inv_completions']} completed)")
+    lat = rep.get("serviced_page_request_cycles")
+    if lat:
+        print(f"    a serviced page request, from the request's handshake to its PRG response: "
+              f"min {lat['min']}, mean {lat['mean']}, max {lat['max']} cycles "
+              f"({lat['n']} requests)")
 
 
 def print_iopf(rep: dict[str, Any]) -> None:
@@ -142,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rep = run_model(args.seed)
             rep["iopf"] = run_model_iopf(args.seed)
+            rep["pcie"] = run_model_pcie(args.seed)
         except AssertionError as exc:
             print(f"sim: FAILED: {exc}", file=sys.stderr)
             return 1
@@ -152,11 +189,13 @@ def main(argv: list[str] | None = None) -> int:
             tdir = run(args.sim, TEST, args.seed, waves=args.waves, log_file_name="sim.log")
             idir = run(args.sim, IOPF_TEST, args.seed, params="stall",
                        log_file_name="sim.log")
+            pdir = run(args.sim, PCIE_TEST, args.seed, params="pcie", log_file_name="sim.log")
         except (RuntimeError, SystemExit) as exc:
             print(f"sim: FAILED: {exc}", file=sys.stderr)
             return 1
         rep = json.loads((tdir / "report.json").read_text())
         rep["iopf"] = json.loads((idir / "iopf.json").read_text())
+        rep["pcie"] = json.loads((pdir / "pcie.json").read_text())
         where = f"{args.sim} (seed {args.seed})"
     wall = time.monotonic() - t0
     rep["wall_s"] = round(wall, 2)
@@ -164,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     REPORT.write_text(json.dumps(rep, indent=2) + "\n")
     print_summary(rep, where)
     print_iopf(rep["iopf"])
+    print_pcie(rep["pcie"])
     print(f"  wall time {wall:.1f} s; report: {REPORT}"
           + (f"; log: {tdir / 'sim.log'}" if tdir else ""))
     if args.waves and tdir is not None:

@@ -235,6 +235,25 @@ async def stall_and_pri_for_one_process(b: SvaBench, pages: int = 3) -> dict[str
     return {"stall_faults": pages, "page_requests": ep.stats.page_requests}
 
 
+def pcie_summary(b: SvaBench) -> dict[str, Any]:
+    """The PCIe traffic of every endpoint of ``b`` (what `make sim` prints)."""
+    eps = list(b.endpoints.values())
+    codes: dict[str, int] = {}
+    for ep in eps:
+        for k, v in ep.stats.prg_responses.items():
+            codes[k] = codes.get(k, 0) + v
+    return {
+        "ats_requests": sum(ep.stats.ats_requests for ep in eps),
+        "translations": sum(ep.stats.translations for ep in eps),
+        "atc_hits": sum(ep.stats.atc_hits for ep in eps),
+        "page_requests": sum(ep.stats.page_requests for ep in eps),
+        "prg_responses": codes,
+        "atc_invalidations": sum(ep.stats.invalidations for ep in eps),
+        "inv_completions": sum(ep.stats.inv_completions for ep in eps),
+        "pri_resp_commands": _pri_responses(b),
+    }
+
+
 PCIE_SCENARIOS = {
     "ats_pri_demand_paged_dma": ats_pri_demand_paged_dma,
     "munmap_with_busy_atc": munmap_with_busy_atc,
@@ -245,4 +264,4 @@ PCIE_SCENARIOS = {
     "stall_and_pri_for_one_process": stall_and_pri_for_one_process,
 }
 
-__all__ = ["PCIE_PRIQ_SHIFT", "PCIE_SCENARIOS", *PCIE_SCENARIOS]
+__all__ = ["PCIE_PRIQ_SHIFT", "PCIE_SCENARIOS", "pcie_summary", *PCIE_SCENARIOS]

@@ -11,6 +11,7 @@ the register agent, builds the system and runs one scenario.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -38,8 +39,9 @@ from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
 class RtlBackend:
     name = "rtl"
 
-    def __init__(self, plat: CocotbPlatform) -> None:
+    def __init__(self, plat: CocotbPlatform, *, stress: bool = True) -> None:
         self.plat = plat
+        self.stress = stress
         self.xseqr = env_cfg().xlate_seqr
         self.sb = env_cfg().xlate_sb
         self.bfm = env_cfg().bfm
@@ -95,6 +97,9 @@ class RtlBackend:
         if self.pcie is None:
             self.pcie = PcieBfm(self.bfm.dut, self._route_prg_response,
                                 self._route_invalidation)
+            if self.stress:
+                # PRG responses and invalidation requests refused in a quarter of the cycles
+                self.pcie.set_backpressure(random.Random(f"pcie/{env_cfg().seed}"), 0.25)
         return self.pcie
 
     def _route_invalidation(self, req: AtcInvRequest) -> None:
@@ -150,7 +155,7 @@ class SvaScenarioSeq(uvm_sequence):
             stress_memory_port(env_cfg().bfm, env_cfg().seed)
         holder = RegSeqHolder("sw")
         await holder.start_session(env_cfg().reg_seqr)
-        self.backend = RtlBackend(holder.session.plat)
+        self.backend = RtlBackend(holder.session.plat, stress=self.stress)
         self.bench = await SvaBench.create(self.backend, self.cpu, seed=env_cfg().seed,
                                            evtq_max_shift=self.evtq_max_shift,
                                            priq_max_shift=self.priq_max_shift)
