@@ -124,6 +124,7 @@ module smmu_top
     input  logic              t_req_pnu,
     input  logic              t_req_ats,    // an ATS Translation Request (ATS=1; else ignored)
     input  logic              t_req_nw,     // its No-Write bit
+    input  logic              t_req_at,     // an ATS-Translated transaction (ATS=1; else ignored)
     output logic              t_rsp_valid,
     input  logic              t_rsp_ready,
     output logic [TAG_W-1:0]  t_rsp_tag,
@@ -253,6 +254,7 @@ module smmu_top
     assign x_req.pnu = t_req_pnu;
     assign x_req.ats = (ATS != 0) && t_req_ats;
     assign x_req.nw = (ATS != 0) && t_req_nw;
+    assign x_req.at = (ATS != 0) && t_req_at;
     assign t_rsp_result = x_rsp.result;
     assign t_rsp_pa = x_rsp.pa;
     assign t_rsp_perm = x_rsp.perm;
@@ -279,6 +281,7 @@ module smmu_top
         .t_req_valid, .t_req_ready, .t_req_tag, .t_req(x_req),
         .t_rsp_valid, .t_rsp_ready, .t_rsp_tag, .t_rsp(x_rsp), .t_rsp_walked,
         .smmuen(cr0_ack[CR0_SMMUEN_LSB]), .gbpa_abort(gbpa_q[GBPA_ABORT_LSB]),
+        .atschk(cr0_ack[CR0_ATSCHK_LSB]),
         .recinvsid(cr2_q[CR2_RECINVSID_LSB]),
         .strtab_base(48'(strtab_base_q & STRTAB_BASE_ADDR_MASK)), .strtab_cfg(strtab_base_cfg_q),
         .inv_valid, .inv, .sync_busy(sync_busy_x),

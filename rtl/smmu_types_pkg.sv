@@ -39,6 +39,7 @@ package smmu_types_pkg;
         logic                           pnu;      // ATS: the Privileged bit
         logic                           ats;      // an ATS Translation Request (rnw = 1)
         logic                           nw;       // ATS: No-Write
+        logic                           at;       // an ATS-Translated transaction (addr is a PA)
     } xreq_t;
 
     typedef struct packed {

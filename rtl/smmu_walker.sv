@@ -56,6 +56,7 @@ module smmu_walker
     input  xreq_t             s_req,
     input  logic              s_ctx_hit,     // s_ctx comes from the configuration cache
     input  ctx_t              s_ctx,
+    input  logic              atschk,
 
     // Configuration registers
     input  logic [47:0]       strtab_base,
@@ -171,7 +172,8 @@ module smmu_walker
     // not the memory port's 48 bits.
     smmu_xcalc #(.PA_BITS(oas_bits(CD_IPS_W'(OAS)))) u_xc (
         .req(q),
-        .c_kind(k.kind), .c_chk_ias(1'b1), .c_ats_ok(k.ats_ok), .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
+        .c_kind(k.kind), .c_chk_ias(1'b1), .c_ats_ok(k.ats_ok), .c_atschk(atschk),
+        .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
         .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0),
         .c_t1sz(k.t1sz), .c_tbi1(k.tbi1), .c_epd1(k.epd1), .c_wxn(k.wxn), .c_pan(k.pan),
         .c_s(k.s), .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
@@ -345,6 +347,10 @@ module smmu_walker
                 // an ATS request where the STE allows no ATS: UR with a record, before any
                 // substream check (fault-paths.md §3.1)
                 else if (q.ats && !ste_ats) dc_fault = EVENT_ID_F_BAD_ATS_TREQ;
+                // ATS-Translated with ATSCHK (only such reach an engine): the STE alone
+                // decides (section 3.9.1.3); no CD is read and nothing is cached
+                else if (q.at && !ste_ats) dc_fault = EVENT_ID_F_TRANSL_FORBIDDEN;
+                else if (q.at) dc_kind = CTX_BYPASS;
                 else if (!cfg_s1) begin                                  // bypass
                     if (q.ssv) dc_fault = EVENT_ID_C_BAD_SUBSTREAMID;
                     else dc_kind = CTX_BYPASS;
@@ -600,7 +606,7 @@ module smmu_walker
                         if (ph != PH_WALK) k.kind <= CTX_FAULT;
                     end else if (ph == PH_STE && dc_kind != CTX_FAULT) begin
                         k.kind <= dc_kind;
-                        cfill_need <= 1'b1;
+                        cfill_need <= !q.at;  // a translated PA resolves no context
                     end
                     if (ph == PH_CD && dc_winit) begin
                         k.kind <= CTX_TRANSLATE;

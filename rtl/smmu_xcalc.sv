@@ -36,6 +36,7 @@ module smmu_xcalc
     input  logic [1:0]  c_kind,
     input  logic        c_chk_ias,  // bypass by STE/S1DSS (not GBPA): beyond IAS records a fault
     input  logic        c_ats_ok,   // the STE allows ATS (stage 1, EATS full)
+    input  logic        c_atschk,   // CR0.ATSCHK
     input  logic [1:0]  c_privcfg,
     input  logic [1:0]  c_instcfg,
     input  logic [5:0]  c_t0sz,
@@ -178,6 +179,32 @@ module smmu_xcalc
         // translation-class fault (no event, no stall, CD.A/R/S do not apply), else Success
         // with what the page grants a data read at that privilege, W only without No-Write and
         // X only where asked. The completion covers the 4 KiB STU.
+        // ATS-Translated transaction (reference fault-paths.md §3.1, SPEC §3.9.1.3): the
+        // address is already a PA. ATSCHK=0 passes it untouched with no lookup; ATSCHK=1
+        // checks the STE alone: abort with F_TRANSL_FORBIDDEN (SMMUEN=0, STE bypass, EATS
+        // not full), a silent abort for an abort STE, a configuration error as for any
+        // transaction, otherwise passed untouched. CD, CD.S/A/R and the IOTLB play no part.
+        if (req.at && (!c_atschk || c_kind != CTX_FAULT)) begin
+            miss = 1'b0;
+            no_walk = 1'b1;
+            perm = 3'b000;
+            attr = 8'h0;
+            sh = 2'b00;
+            stall = 1'b0;
+            f = 8'h0;
+            if (!c_atschk ? c_chk_ias || c_kind == CTX_BYPASS
+                          : c_chk_ias && c_kind != CTX_ABORT && c_ats_ok) begin
+                result = RES_BYPASS;
+                pa = req.addr[51:0];
+            end else begin
+                result = RES_ABORT;
+                pa = 52'h0;
+                if (c_atschk && (!c_chk_ias || c_kind != CTX_ABORT))
+                    f = EVENT_ID_F_TRANSL_FORBIDDEN;
+            end
+            fault = f;
+            evt_valid = (f != 8'h0) && c_chk_ias;
+        end
         // A refused request needs no walk (and gets none: nothing to cache from it).
         if (ats_ur) begin
             miss = 1'b0;
@@ -227,6 +254,10 @@ module smmu_xcalc
                 evt[EVENT_FETCHADDR_LSB +: EVENT_FETCHADDR_W] = x_fetch;
             EVENT_ID_F_BAD_ATS_TREQ:
                 evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = req.addr;
+            EVENT_ID_F_TRANSL_FORBIDDEN: begin
+                evt[EVENT_RNW_LSB] = req.rnw;
+                evt[EVENT_INPUTADDR_LSB +: EVENT_INPUTADDR_W] = req.addr;
+            end
             EVENT_ID_F_WALK_EABT: begin
                 evt[EVENT_CLASS_LSB +: EVENT_CLASS_W] = EVENT_CLASS_TT;
                 evt[EVENT_RNW_LSB] = req.rnw;

@@ -67,6 +67,7 @@ module smmu_xlate
     // Configuration
     input  logic                 smmuen,
     input  logic                 gbpa_abort,
+    input  logic                 atschk,     // CR0.ATSCHK: ATS-Translated traffic checked
     input  logic                 recinvsid,
     input  logic [47:0]          strtab_base,
     input  logic [31:0]          strtab_cfg,
@@ -206,7 +207,8 @@ module smmu_xlate
 
     smmu_xcalc #(.PA_BITS(PA_BITS)) u_hit (
         .req(s1),
-        .c_kind(f_kind), .c_chk_ias(smmuen), .c_ats_ok(c_ctx.ats_ok), .c_privcfg(c_ctx.privcfg),
+        .c_kind(f_kind), .c_chk_ias(smmuen), .c_ats_ok(c_ctx.ats_ok), .c_atschk(atschk),
+        .c_privcfg(c_ctx.privcfg),
         .c_instcfg(c_ctx.instcfg), .c_t0sz(c_ctx.t0sz), .c_tbi0(c_ctx.tbi0),
         .c_epd0(c_ctx.epd0), .c_t1sz(c_ctx.t1sz), .c_tbi1(c_ctx.tbi1), .c_epd1(c_ctx.epd1),
         .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_s(c_ctx.s), .c_a(c_ctx.a),
@@ -229,7 +231,7 @@ module smmu_xlate
         ) u_w (
             .clk, .rst_n,
             .start(w_start[g]), .idle(w_idle[g]),
-            .s_tag(s1_tag), .s_req(s1), .s_ctx_hit(c_hit), .s_ctx(c_ctx),
+            .s_tag(s1_tag), .s_req(s1), .s_ctx_hit(c_hit), .s_ctx(c_ctx), .atschk,
             .strtab_base, .strtab_cfg, .recinvsid,
             .inv(inv_valid), .busy_stale(w_stale[g]),
             .wl_req(w_wl_req[g]), .wl_gnt(w_wl_gnt[g]), .wl(wl[g]),
@@ -322,7 +324,8 @@ module smmu_xlate
     end
 
     // ---- stage-1 outcome ------------------------------------------------------------------
-    wire need_walk = smmuen && (!c_hit || fx_miss);
+    // An ATS-Translated transaction with ATSCHK=0 needs no context at all.
+    wire need_walk = smmuen && (!c_hit || fx_miss) && !(s1.at && !atschk);
     wire front_stall = !need_walk && fx_stall;
     wire front_evt = !need_walk && fx_evt_valid;
     wire s1_adv = s1_v && (need_walk ? any_idle

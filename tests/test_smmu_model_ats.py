@@ -11,6 +11,7 @@ from models.arch.pgtable import AccessPerm
 from models.arch.ste import STE, ATSMode, S1DefaultSubstream, StreamConfig
 from models.smmu.ats import STU, AtsCompletion, AtsReq, AtsStatus
 from models.smmu.config import DEFAULT
+from models.smmu.port import Result, TransResp
 from tests.test_smmu_model_helpers import Bench
 
 ATS = DEFAULT.replace(ATS=1, STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, STALL_MAX=4)
@@ -160,3 +161,62 @@ def test_eats_0b11_behaves_as_0b00() -> None:
     pt.map(VA, PA)
     c = ats(b)
     assert c.status == AtsStatus.UR and c.event is not None
+
+
+# ---- ATS-Translated transactions (SPEC §3.9.1.3; fault-paths.md §3.1, "Translated traffic")
+TPA = 0x1234_5000  # a translated address: already a PA
+
+
+def atschk(b: Bench, on: int = 1, smmuen: int = 1) -> None:
+    b.w32("CR0", R.CR0(CMDQEN=1, EVENTQEN=1, SMMUEN=smmuen, ATSCHK=on).to_int())
+
+
+def test_translated_traffic_passes_where_the_ste_allows_ats() -> None:
+    """ATSCHK=1, STE.Config stage 1 with EATS full ATS: the PA passes untouched, no record."""
+    b, _pt = setup()
+    atschk(b)
+    r = b.smmu.translated(SID, TPA + 0x40, rnw=0)
+    assert (r.result, r.pa, r.fault) == (Result.OK_BYPASS, TPA + 0x40, 0)
+    assert b.events() == []
+
+
+@pytest.mark.parametrize("how", ["eats_0", "eats_11", "bypass_ste"])
+def test_translated_traffic_where_ats_is_not_allowed_is_f_transl_forbidden(how: str) -> None:
+    """ATSCHK=1 and an effective EATS of 0b00 (0b11 behaves so) or a bypass STE: abort and
+    F_TRANSL_FORBIDDEN naming the StreamID, RnW and the address."""
+    b, _pt = setup(eats={"eats_0": ATSMode.DISABLED, "eats_11": 0b11}.get(how, ATSMode.FULL))
+    if how == "bypass_ste":
+        b.write_ste(SID, STE(V=1, Config=StreamConfig.BYPASS, EATS=ATSMode.FULL))
+    atschk(b)
+    r = b.smmu.translated(SID, TPA, rnw=1)
+    assert (r.result, r.fault) == (Result.ABORT, EventID.F_TRANSL_FORBIDDEN)
+    (ev,) = b.events()
+    assert (ev.EventID, ev.StreamID, ev.RnW, ev.InputAddr) == \
+        (EventID.F_TRANSL_FORBIDDEN, SID, 1, TPA)
+
+
+def test_translated_traffic_abort_ste_invalid_ste_and_smmuen_0() -> None:
+    """ATSCHK=1: an abort STE aborts silently; an invalid STE is C_BAD_STE as for any
+    transaction; with SMMUEN=0 the transaction is forbidden, with no record (the event queue
+    is written only with SMMUEN=1)."""
+    b, _pt = setup()
+    atschk(b)
+    b.write_ste(SID, STE(V=1, Config=StreamConfig.ABORT))
+    assert b.smmu.translated(SID, TPA, rnw=1) == TransResp(Result.ABORT)
+    b.write_ste(SID, STE(V=0))
+    assert b.smmu.translated(SID, TPA, rnw=1).fault == EventID.C_BAD_STE
+    assert [e.EventID for e in b.events()] == [EventID.C_BAD_STE]
+    atschk(b, smmuen=0)
+    r = b.smmu.translated(SID, TPA, rnw=1)
+    assert (r.result, r.fault) == (Result.ABORT, EventID.F_TRANSL_FORBIDDEN)
+    assert b.events() == []
+
+
+def test_translated_traffic_without_atschk_is_not_looked_up() -> None:
+    """ATSCHK=0 (fast mode): translated traffic passes with no Stream table lookup, even
+    for a StreamID whose STE is invalid."""
+    b, _pt = setup(eats=ATSMode.DISABLED)
+    atschk(b, on=0)
+    b.write_ste(SID, STE(V=0))
+    assert b.smmu.translated(SID, TPA, rnw=0) == TransResp(Result.OK_BYPASS, pa=TPA)
+    assert b.events() == []

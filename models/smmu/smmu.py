@@ -51,7 +51,7 @@ from models.smmu.port import TransReq, TransResp
 from models.smmu.pri import PriQueue
 from models.smmu.regfile import RegisterFile
 from models.smmu.stall import Stalled, StallUnit
-from models.smmu.xlate import Outcome, XlateRegs, usable_ste
+from models.smmu.xlate import Outcome, XlateRegs, translated, usable_ste
 
 __all__ = ["SmmuModel"]
 
@@ -216,6 +216,19 @@ class SmmuModel:
             return AtsCompletion(AtsStatus.UR, priv=req.priv,
                                  event=ev if regs.SMMUEN else None)
         return None
+
+    def translated_outcome(self, sid: int, addr: int, rnw: int) -> Outcome:
+        """What an ATS-Translated transaction at PA ``addr`` gets (xlate.translated), with no
+        side effect."""
+        return translated(self.cfg, self.xlate_regs(), self.mem, sid, addr, rnw)
+
+    def translated(self, sid: int, addr: int, rnw: int) -> TransResp:
+        """An ATS-Translated transaction: checked against the STE with CR0.ATSCHK=1, its record
+        (F_TRANSL_FORBIDDEN, or the STE's configuration fault) written."""
+        outcome = self.translated_outcome(sid, addr, rnw)
+        if outcome.event is not None:
+            self.evtq.write(outcome.event)
+        return outcome.resp
 
     # ---- ATC invalidation (models/smmu/atc.py) ---------------------------------------------
     def atc_inv_complete(self, itag: int, *, ur: bool = False) -> bool:

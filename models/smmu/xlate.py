@@ -40,14 +40,22 @@ from models.arch.pgtable import (
     TableDescriptor,
     decode_descriptor,
 )
-from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamWorld
+from models.arch.ste import (
+    L1STD,
+    STE,
+    ATSMode,
+    S1DefaultSubstream,
+    S1Format,
+    StreamConfig,
+    StreamWorld,
+)
 from models.memory import ExternalAbort, PhysicalMemory
 from models.smmu.config import SmmuConfig
 from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
 
 __all__ = [
     "FRESH", "Lookup", "NoCache", "Outcome", "TRANSLATION_CLASS", "TlbEntry", "XlateRegs",
-    "translate", "usable_ste",
+    "translate", "translated", "usable_ste",
 ]
 
 VA56 = (1 << 56) - 1  # VA[55:0]: the address with the top byte removed, as TLBs key it
@@ -100,6 +108,7 @@ class XlateRegs:
     FMT: int = 0
     SPLIT: int = 0
     LOG2SIZE: int = 0
+    ATSCHK: int = 0  # CR0.ATSCHK: ATS-Translated traffic checked against the STE
 
     @classmethod
     @functools.lru_cache(maxsize=64)  # read for every prediction, changed rarely
@@ -109,7 +118,8 @@ class XlateRegs:
         return cls(SMMUEN=R.CR0.from_int(cr0ack).SMMUEN, GBPA_ABORT=R.GBPA.from_int(gbpa).ABORT,
                    RECINVSID=R.CR2.from_int(cr2).RECINVSID,
                    STRTAB_BASE=R.STRTAB_BASE.from_int(strtab_base).ADDR,
-                   FMT=cfg.FMT, SPLIT=cfg.SPLIT, LOG2SIZE=cfg.LOG2SIZE)
+                   FMT=cfg.FMT, SPLIT=cfg.SPLIT, LOG2SIZE=cfg.LOG2SIZE,
+                   ATSCHK=R.CR0.from_int(cr0ack).ATSCHK)
 
 
 @dataclass(frozen=True)
@@ -682,6 +692,37 @@ def _translate(c: _Ctx) -> Outcome:
         index = 0
     cd = _staged(c, _fetch_cd, ("CD", ste_raw, index, req.sid, c.pnu, c.ind), ids, ste, index)
     return _stage1(c, cd)
+
+
+def translated(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, sid: int, addr: int,
+               rnw: int) -> Outcome:
+    """An ATS-Translated transaction at PA ``addr`` (SPEC §3.9.1.3, reference fault-paths.md
+    §3.1). With CR0.ATSCHK=0 it passes untouched with no lookup (GBPA with SMMUEN=0); with
+    ATSCHK=1 only the STE, read now, decides: abort with F_TRANSL_FORBIDDEN for SMMUEN=0 (no
+    record: the event queue is written only with SMMUEN=1), a bypass STE or an effective
+    EATS other than full ATS; a silent abort for an abort STE; the STE's own configuration
+    faults as for any transaction; otherwise passed untouched. No CD or TLB is involved."""
+    forbidden = TransResp(Result.ABORT, fault=EventID.F_TRANSL_FORBIDDEN)
+    if not regs.SMMUEN:
+        if regs.ATSCHK:
+            return Outcome(forbidden)
+        return Outcome(TransResp(Result.ABORT) if regs.GBPA_ABORT
+                       else TransResp(Result.OK_BYPASS, pa=addr))
+    if not regs.ATSCHK:
+        return Outcome(TransResp(Result.OK_BYPASS, pa=addr))
+    c = _Ctx(cfg, regs, mem, TransReq(sid=sid, ssv=0, ssid=0, addr=addr, rnw=rnw), NoCache())
+    try:
+        ste = _dec(STE, _fetch_ste(c))
+        if not _ste_legal(cfg, ste):
+            raise c.config_fault(EventID.C_BAD_STE)
+    except _Stop as stop:
+        return stop.outcome
+    if not ste.Config & 0b100:
+        return Outcome(TransResp(Result.ABORT))
+    if ste.Config != StreamConfig.S1_TRANS or ste.EATS != ATSMode.FULL:
+        return Outcome(forbidden, make_event(EventID.F_TRANSL_FORBIDDEN, StreamID=sid, RnW=rnw,
+                                             InputAddr=addr))
+    return Outcome(TransResp(Result.OK_BYPASS, pa=addr))
 
 
 def usable_ste(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, sid: int) -> STE | None:

@@ -21,7 +21,7 @@ RING = 256  # entries in each of the wrapper's rings (tbq_req_q, tbq_rsp_q)
 # Request entry layout (tb/hdl/smmu_tb.sv): field -> (lsb, width).
 _REQ = {"tag": (0, 16), "sid": (16, 32), "ssv": (48, 1), "ssid": (49, 20), "addr": (69, 64),
         "rnw": (133, 1), "ind": (134, 1), "pnu": (135, 1), "ats": (136, 1), "nw": (137, 1),
-        "gap": (138, 8)}
+        "at": (138, 1), "gap": (139, 8)}
 _RSP = {"tag": (0, 16), "result": (16, 2), "pa": (18, 52), "perm": (70, 3), "attr": (73, 8),
         "sh": (81, 2), "fault": (83, 8), "walked": (91, 1), "accepted": (92, 32),
         "done": (124, 32)}
@@ -40,6 +40,7 @@ class Req(NamedTuple):
     pnu: int
     ats: int = 0  # an ATS Translation Request: ind is its Execute bit, pnu its Privileged bit
     nw: int = 0   # its No-Write bit
+    at: int = 0   # an ATS-Translated transaction: addr is a PA
 
 
 class Rsp(NamedTuple):
@@ -50,7 +51,8 @@ class Rsp(NamedTuple):
 
 def pack_req(r: Req, gap: int) -> int:
     return (r.tag | r.sid << 16 | r.ssv << 48 | r.ssid << 49 | r.addr << 69 | r.rnw << 133
-            | r.ind << 134 | r.pnu << 135 | r.ats << 136 | r.nw << 137 | gap << 138)
+            | r.ind << 134 | r.pnu << 135 | r.ats << 136 | r.nw << 137 | r.at << 138
+            | gap << 139)
 
 
 def unpack_rsp(v: int) -> Rsp:

@@ -24,7 +24,8 @@ class XPort:
         self.dut = dut
         dut.tbq_en.value = 0  # the pins, not the wrapper's batch engine (tb/hdl/smmu_tb.sv)
         for name in ("t_req_valid", "t_req_tag", "t_req_sid", "t_req_ssv", "t_req_ssid",
-                     "t_req_addr", "t_req_rnw", "t_req_ind", "t_req_pnu", "t_req_ats", "t_req_nw"):
+                     "t_req_addr", "t_req_rnw", "t_req_ind", "t_req_pnu", "t_req_ats", "t_req_nw",
+                     "t_req_at"):
             getattr(dut, name).value = 0
         dut.t_rsp_ready.value = 1
         self.rsps: dict[int, dict] = {}
@@ -67,6 +68,7 @@ class XPort:
             dut.t_req_pnu.value = int(r.get("pnu", 0))
             dut.t_req_ats.value = int(r.get("ats", 0))
             dut.t_req_nw.value = int(r.get("nw", 0))
+            dut.t_req_at.value = int(r.get("at", 0))
             self.rsps.pop(r["tag"], None)
             while True:
                 ready = int(dut.t_req_ready.value)

@@ -16,4 +16,4 @@ DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
     ("tb.directed.stall_model", p) for p in ("full", "mixed")) + tuple(
     ("tb.directed.pri", p) for p in ("full", "mixed")) + tuple(
     ("tb.directed.atc", p) for p in ("full", "mixed")) + tuple(
-    ("tb.directed.ats", p) for p in ("full", "mixed"))
+    ("tb.directed.ats", p) for p in ("full", "mixed", "pcie"))

@@ -168,3 +168,58 @@ async def smmuen_0_is_ur(dut):
     # ordinary traffic bypasses (GBPA.ABORT=0 unless the set resets it to 1)
     rsp = await s.x.xlate(2, sid=SID_ATS, addr=RW_EL0)
     assert rsp["result"] == (ABORT if CFG.GBPA_ABORT_RESET else BYPASS), rsp
+
+
+# ---- ATS-Translated transactions (t_req_at=1; SPEC §3.9.1.3) --------------------------------
+TPA = 0x1234_5000  # already a PA
+
+
+async def atschk(s: Soft, on: int = 1, smmuen: int = 1) -> None:
+    cr0 = R.CR0(CMDQEN=1, EVENTQEN=1, SMMUEN=smmuen, ATSCHK=on).to_int()
+    await s.w32("CR0", cr0)
+    await s.poll("CR0ACK", cr0)
+
+
+async def translated(s: Soft, sid: int, addr: int = TPA, *, rnw: int = 1, tag: int = 1) -> dict:
+    return await s.x.xlate(tag, sid=sid, addr=addr, rnw=rnw, at=1)
+
+
+@cocotb.test(skip=NO_ATS)
+async def translated_traffic_is_checked_against_the_ste_with_atschk(dut):
+    """§3.9.1.3, CR0.ATSCHK=1: a StreamID whose STE allows ATS passes its PA untouched; an
+    effective EATS of 0b00 (0b11 behaves so) or a bypass STE aborts with F_TRANSL_FORBIDDEN
+    (StreamID, RnW, address); an abort STE aborts silently; an invalid STE is C_BAD_STE as
+    for any transaction. Also through a context ordinary traffic cached."""
+    s = await setup(dut)
+    await atschk(s)
+    check(await translated(s, SID_ATS, TPA + 0x40, rnw=0), BYPASS, pa=TPA + 0x40)
+    forbidden = [SID_NO_EATS, SID_EATS11, SID_BYPASS]
+    for i, sid in enumerate(forbidden):
+        check(await translated(s, sid, tag=i), ABORT, pa=0,
+              fault=EventID.F_TRANSL_FORBIDDEN)
+    check(await translated(s, SID_ABORT), ABORT, fault=0)
+    check(await translated(s, SID_INVALID), ABORT, fault=EventID.C_BAD_STE)
+    ev = await s.events(len(forbidden) + 1)
+    assert [(e.EventID, e.StreamID, e.RnW, e.InputAddr) for e in ev[:-1]] == \
+        [(EventID.F_TRANSL_FORBIDDEN, sid, 1, TPA) for sid in forbidden], ev
+    assert (ev[-1].EventID, ev[-1].StreamID) == (EventID.C_BAD_STE, SID_INVALID)
+    check(await s.x.xlate(9, sid=SID_NO_EATS, addr=RW_EL0), OK, pa=PA + RW_EL0)
+    check(await translated(s, SID_NO_EATS), ABORT, fault=EventID.F_TRANSL_FORBIDDEN)
+    check(await translated(s, SID_ATS, tag=2), BYPASS, pa=TPA)
+    (e,) = await s.events(1)
+    assert (e.EventID, e.StreamID) == (EventID.F_TRANSL_FORBIDDEN, SID_NO_EATS), e
+
+
+@cocotb.test(skip=NO_ATS)
+async def translated_traffic_without_atschk_is_not_looked_up(dut):
+    """CR0.ATSCHK=0: translated traffic passes untouched with no Stream table lookup, even
+    for an invalid STE or a StreamID beyond the table; with ATSCHK=1 and SMMUEN=0 it is
+    forbidden, with no record (the event queue is written only with SMMUEN=1)."""
+    s = await setup(dut)
+    await atschk(s, on=0)
+    for i, sid in enumerate((SID_NO_EATS, SID_INVALID, 1 << 6)):
+        check(await translated(s, sid, tag=i), BYPASS, pa=TPA)
+    assert await s.events() == []
+    await atschk(s, on=1, smmuen=0)
+    check(await translated(s, SID_ATS), ABORT, fault=EventID.F_TRANSL_FORBIDDEN)
+    assert await s.events() == []

@@ -121,6 +121,7 @@ module smmu_tb
     input  logic t_req_pnu,
     input  logic t_req_ats,
     input  logic t_req_nw,
+    input  logic t_req_at,
     output logic t_rsp_valid,
     input  logic t_rsp_ready,
     output logic [TAG_W-1:0] t_rsp_tag,
@@ -222,11 +223,11 @@ module smmu_tb
     output logic [31:0]       tb_cycle
 );
     // Request entry: tag[15:0] sid[47:16] ssv[48] ssid[68:49] addr[132:69] rnw[133] ind[134]
-    // pnu[135] ats[136] nw[137] gap[145:138]. Response entry: tag[15:0] result[17:16] pa[69:18] perm[72:70]
+    // pnu[135] ats[136] nw[137] at[138] gap[146:139]. Response entry: tag[15:0] result[17:16] pa[69:18] perm[72:70]
     // attr[80:73] sh[82:81] fault[90:83] walked[91] accepted[123:92] done[155:124].
     // Written (tbq_req_q) and read (tbq_rsp_q) by the testbench through VPI only.
     /* verilator lint_off UNDRIVEN */
-    logic [145:0] tbq_req_q [0:255];
+    logic [146:0] tbq_req_q [0:255];
     /* verilator lint_on UNDRIVEN */
     /* verilator lint_off UNUSEDSIGNAL */
     logic [155:0] tbq_rsp_q [0:255];
@@ -237,7 +238,7 @@ module smmu_tb
     logic [2:0]   run;
 
     logic              x_t_req_valid, x_t_req_rnw, x_t_req_ind, x_t_req_pnu, x_t_req_ssv;
-    logic              x_t_req_ats, x_t_req_nw;
+    logic              x_t_req_ats, x_t_req_nw, x_t_req_at;
     logic [TAG_W-1:0]  x_t_req_tag;
     logic [31:0]       x_t_req_sid;
     logic [19:0]       x_t_req_ssid;
@@ -245,9 +246,9 @@ module smmu_tb
     logic              x_t_rsp_ready, eng_ready;
 
     /* verilator lint_off UNUSEDSIGNAL */  // tag bits above TAG_W
-    wire [145:0] head = tbq_req_q[tbq_req_rp];
+    wire [146:0] head = tbq_req_q[tbq_req_rp];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire eng_valid = (tbq_req_rp != tbq_req_wp) && (idle >= head[145:138]);
+    wire eng_valid = (tbq_req_rp != tbq_req_wp) && (idle >= head[146:139]);
     assign eng_ready = !(run != 3'd0 || lfsr[7:0] < tbq_bp_p);
 
     assign x_t_req_valid = tbq_en ? eng_valid : t_req_valid;
@@ -261,6 +262,7 @@ module smmu_tb
     assign x_t_req_pnu   = tbq_en ? head[135] : t_req_pnu;
     assign x_t_req_ats   = tbq_en ? head[136] : t_req_ats;
     assign x_t_req_nw    = tbq_en ? head[137] : t_req_nw;
+    assign x_t_req_at    = tbq_en ? head[138] : t_req_at;
     assign x_t_rsp_ready = tbq_en ? eng_ready : t_rsp_ready;
 
     initial tb_cycle = 32'd0;
@@ -678,6 +680,7 @@ module smmu_tb
         .t_req_pnu(x_t_req_pnu),
         .t_req_ats(x_t_req_ats),
         .t_req_nw(x_t_req_nw),
+        .t_req_at(x_t_req_at),
         .t_rsp_valid(t_rsp_valid),
         .t_rsp_ready(x_t_rsp_ready),
         .t_rsp_tag(t_rsp_tag),
