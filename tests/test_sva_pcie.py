@@ -8,26 +8,29 @@ import asyncio
 
 import pytest
 
-from models.smmu.config import STALL
+from models.smmu.config import PCIE, STALL
 from tb.platform.model import ModelPlatform
 from tb.scenarios.harness import ModelBackend, SvaBench
 from tb.scenarios.pcie import PCIE_PRIQ_SHIFT, PCIE_SCENARIOS
 from tests.conftest import SVA_SEEDS, seeds
 
-# Stalls for platform devices and ATS + PRI for PCIe functions on one SMMU.
-PCIE = STALL.replace(ATS=1, PRI=1, PRIQS=8, PPS=0)
+# Stalls for platform devices and ATS + PRI for PCIe functions on one SMMU: the RTL's set
+# (IDR3.PPS=1) and the same with PPS=0, where STE.PPAR decides whether a PRG response
+# carries the PASID.
+CONFIGS = {"pps1": PCIE, "pps0": STALL.replace(ATS=1, PRI=1, PRIQS=8, PPS=0)}
 
 
-def bench(name: str, seed: int = 1) -> SvaBench:
+def bench(name: str, seed: int = 1, config: str = "pps0") -> SvaBench:
     shift = PCIE_PRIQ_SHIFT if name == "pri_queue_overflow" else 8
-    return asyncio.run(SvaBench.create(ModelBackend(ModelPlatform(PCIE)), seed=seed,
-                                       priq_max_shift=shift))
+    return asyncio.run(SvaBench.create(ModelBackend(ModelPlatform(CONFIGS[config])),
+                                       seed=seed, priq_max_shift=shift))
 
 
+@pytest.mark.parametrize("config", sorted(CONFIGS))
 @pytest.mark.parametrize("seed", seeds(SVA_SEEDS))
 @pytest.mark.parametrize("name", sorted(PCIE_SCENARIOS))
-def test_pcie_scenario_on_the_model(name: str, seed: int) -> None:
-    b = bench(name, seed)
+def test_pcie_scenario_on_the_model(name: str, seed: int, config: str) -> None:
+    b = bench(name, seed, config)
     asyncio.run(PCIE_SCENARIOS[name](b))
     b.finish()
     assert b.checker.violations == []

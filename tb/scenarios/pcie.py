@@ -1,6 +1,6 @@
 """PCIe SVA scenarios: an endpoint with ATS, an ATC and PRI (tb/devices/pcie_ep.py) doing
 DMA for a process through its own translations (backend-agnostic like scenarios.py; the SMMU
-must have ATS and PRI, and the backend PCIe ports: the functional model today).
+must have ATS and PRI: the functional model, or the RTL's parameter set `pcie`).
 
 The endpoint asks the SMMU for translations and caches them; a page the process never
 touched comes back with no access, the endpoint sends a page request, the driver's PRI
