@@ -92,11 +92,8 @@ def print_pcie(rep: dict[str, Any]) -> None:
     print(f"    page requests {rep['page_requests']}; PRG responses: "
           f"{_kv(rep['prg_responses'])}; ATC invalidations {rep['atc_invalidations']} "
           f"({rep['inv_completions']} completed)")
-    lat = rep.get("serviced_page_request_cycles")
-    if lat:
-        print(f"    a serviced page request, from the request's handshake to its PRG response: "
-              f"min {lat['min']}, mean {lat['mean']}, max {lat['max']} cycles "
-              f"({lat['n']} requests)")
+    _print_cycles(rep.get("serviced_page_request_cycles"), "a serviced page request, from "
+                  "the request's handshake to its PRG response", "requests")
 
 
 def print_iopf(rep: dict[str, Any]) -> None:
@@ -107,10 +104,15 @@ def print_iopf(rep: dict[str, Any]) -> None:
     print(f"    faults raised {raised}, handled {d.get('reported', 0)}, retried "
           f"{d.get('resume_retry', 0)}, aborted {d.get('resume_abort', 0)}; "
           f"{rep['result'].get('bytes_moved', 0)} bytes moved, checked byte for byte")
-    lat = rep.get("serviced_latency_cycles")
+    _print_cycles(rep.get("serviced_latency_cycles"),
+                  "a serviced fault, from acceptance to the retried response", "faults")
+
+
+def _print_cycles(lat: dict[str, Any] | None, what: str, unit: str) -> None:
+    """min / mean / max cycles (RTL runs only)."""
     if lat:
-        print(f"    a serviced fault, from acceptance to the retried response: min "
-              f"{lat['min']}, mean {lat['mean']}, max {lat['max']} cycles ({lat['n']} faults)")
+        print(f"    {what}: min {lat['min']}, mean {lat['mean']}, max {lat['max']} cycles "
+              f"({lat['n']} {unit})")
 
 
 def _kv(d: dict[str, Any]) -> str:

@@ -57,7 +57,7 @@ from tb.devices.dma import (
 from tb.sva.pci import PciDev, pci_max_pasids, pci_prg_resp_pasid_required
 
 __all__ = ["AtcEntry", "AtsTranslate", "EpFault", "EpStats", "INV_POLICIES", "InvComplete",
-           "Pause", "PcieEndpoint", "PrgTimeout", "SendPageRequest"]
+           "Pause", "PcieEndpoint", "PcieRouter", "PrgTimeout", "SendPageRequest"]
 
 AtsTranslate = Callable[[AtsReq], Awaitable[AtsCompletion]]
 SendPageRequest = Callable[[PriEntry], Awaitable[None]]
@@ -439,3 +439,36 @@ class PcieEndpoint(DescriptorRunner):
         else:
             self.stats.inv_completions += 1
         self.inv_complete(itag, ur)
+
+
+class PcieRouter:
+    """The fabric between the SMMU and its endpoints, by Requester ID (= StreamID): where ATC
+    invalidations and PRG responses go. Each backend feeds it what its SMMU sends and gives
+    it ``inv_complete``, the way back. An invalidation for a RID with no function behind it
+    is answered UR, as a PCIe fabric answers a request to nobody (it completes without
+    error, §5.5); a PRG response for one is kept in ``unrouted_prg_responses``."""
+
+    def __init__(self, inv_complete: InvComplete) -> None:
+        self.inv_complete = inv_complete
+        self.endpoints: dict[int, PcieEndpoint] = {}
+        self.unrouted_prg_responses: list[PrgResponse] = []
+
+    def attach(self, sid: int, ep: PcieEndpoint) -> None:
+        if sid in self.endpoints:
+            raise ValueError(f"an endpoint is already attached at RID {sid:#x}")
+        self.endpoints[sid] = ep
+        ep.inv_complete = self.inv_complete
+
+    def invalidation(self, req: AtcInvRequest) -> None:
+        ep = self.endpoints.get(req.sid)
+        if ep is None:
+            self.inv_complete(req.itag, True)
+        else:
+            ep.invalidate(req)
+
+    def prg_response(self, resp: PrgResponse) -> None:
+        ep = self.endpoints.get(resp.sid)
+        if ep is None:
+            self.unrouted_prg_responses.append(resp)
+        else:
+            ep.prg_response(resp)

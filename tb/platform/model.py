@@ -11,12 +11,11 @@ from typing import Any
 
 from models.arch.priq import PriEntry
 from models.memory import FrameAllocator, PhysicalMemory
-from models.smmu.atc import AtcInvRequest
 from models.smmu.ats import AtsCompletion, AtsReq
 from models.smmu.config import SmmuConfig
 from models.smmu.port import TransReq, TransResp
-from models.smmu.pri import PrgResponse
 from models.smmu.smmu import SmmuModel
+from tb.devices.pcie_ep import PcieRouter
 
 # Where the software stack allocates tables and queues; device buffers live elsewhere.
 DMA_WINDOW = (0x4000_0000, 0x8000_0000)
@@ -47,13 +46,10 @@ class ModelPlatform:
         # (CMDQ_CONS at the waiting SYNC, since when): a SYNC that completed and a later one
         # that waits are told apart by CONS, so each gets the whole timeout.
         self._sync_wait: tuple[int, float] | None = None
-        # PCIe endpoints by Requester ID (= StreamID): where ATC invalidations and PRG
-        # responses go. An invalidation for a RID with no function behind it gets UR, as a
-        # PCIe fabric answers a request to nobody (it completes without error, §5.5).
-        self.endpoints: dict[int, Any] = {}
-        self.unrouted_prg_responses: list[PrgResponse] = []
-        self.model.atc.on_request = self._route_invalidation
-        self.model.priq.on_response = self._route_prg_response
+        # PCIe endpoints by Requester ID (= StreamID)
+        self.pcie = PcieRouter(lambda itag, ur: self.model.atc_inv_complete(itag, ur=ur))
+        self.model.atc.on_request = self.pcie.invalidation
+        self.model.priq.on_response = self.pcie.prg_response
 
     async def responses_taken(self) -> None:
         """Wait until every answered held transaction's engine took its response."""
@@ -94,30 +90,13 @@ class ModelPlatform:
     # ---- PCIe: ATS, PRI, ATC invalidation ----------------------------------------------------
     def attach_endpoint(self, sid: int, ep: Any) -> None:
         """Connect a PCIe endpoint (tb/devices/pcie_ep.py) at Requester ID ``sid``."""
-        if sid in self.endpoints:
-            raise ValueError(f"an endpoint is already attached at RID {sid:#x}")
-        self.endpoints[sid] = ep
-        ep.inv_complete = lambda itag, ur: self.model.atc_inv_complete(itag, ur=ur)
+        self.pcie.attach(sid, ep)
 
     async def ats_translate(self, req: AtsReq) -> AtsCompletion:
         return self.model.ats_translate(req)
 
     async def page_request(self, ppr: PriEntry) -> None:
         self.model.page_request(ppr)
-
-    def _route_invalidation(self, req: AtcInvRequest) -> None:
-        ep = self.endpoints.get(req.sid)
-        if ep is None:
-            self.model.atc_inv_complete(req.itag, ur=True)
-        else:
-            ep.invalidate(req)
-
-    def _route_prg_response(self, resp: PrgResponse) -> None:
-        ep = self.endpoints.get(resp.sid)
-        if ep is None:
-            self.unrouted_prg_responses.append(resp)
-        else:
-            ep.prg_response(resp)
 
     async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
                         pnu: int) -> dict[str, int]:

@@ -21,12 +21,11 @@ from pyuvm import uvm_sequence
 
 from models.arch.priq import PriEntry
 from models.cpu.features import CpuFeatures
-from models.smmu.atc import AtcInvRequest
 from models.smmu.ats import AtsCompletion, AtsReq, completion_from_port
 from models.smmu.port import Result
-from models.smmu.pri import PrgResponse
 from tb.agents.xlate_agent import TransItem
 from tb.bfm.pcie_bfm import PcieBfm
+from tb.devices.pcie_ep import PcieRouter
 from tb.env.config import env_cfg
 from tb.env.seq_lib.port_stress import stress_memory_port, stress_translation_port
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
@@ -48,9 +47,8 @@ class RtlBackend:
         self.latency: Counter[int] = Counter()
         # Successful translations by where they came from: the IOTLB (hit path) or a walk.
         self.served: Counter[str] = Counter()
-        self.endpoints: dict[int, Any] = {}
-        self.unrouted_prg_responses: list[PrgResponse] = []
-        self.pcie: PcieBfm | None = None  # taken over at the first endpoint
+        self.pcie: PcieBfm | None = None  # the pins, taken over at the first endpoint
+        self.router: PcieRouter | None = None
 
     async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
                         pnu: int) -> dict[str, int]:
@@ -84,38 +82,19 @@ class RtlBackend:
 
     def attach_endpoint(self, sid: int, ep: Any) -> None:
         """Connect a PCIe endpoint at Requester ID ``sid``: PRG responses and ATC
-        invalidations for it come from the pins; an invalidation for a RID with no endpoint
-        is answered at once (as Unsupported Request), a PRG response kept in
-        ``unrouted_prg_responses``."""
-        if sid in self.endpoints:
-            raise ValueError(f"an endpoint is already attached at RID {sid:#x}")
-        pcie = self._pcie()
-        self.endpoints[sid] = ep
-        ep.inv_complete = pcie.complete
+        invalidations for it come from the pins (tb/devices/pcie_ep.py PcieRouter)."""
+        self._pcie()
+        assert self.router is not None
+        self.router.attach(sid, ep)
 
     def _pcie(self) -> PcieBfm:
         if self.pcie is None:
-            self.pcie = PcieBfm(self.bfm.dut, self._route_prg_response,
-                                self._route_invalidation)
+            self.router = router = PcieRouter(lambda itag, ur: pcie.complete(itag, ur))
+            self.pcie = pcie = PcieBfm(self.bfm.dut, router.prg_response, router.invalidation)
             if self.stress:
                 # PRG responses and invalidation requests refused in a quarter of the cycles
                 self.pcie.set_backpressure(random.Random(f"pcie/{env_cfg().seed}"), 0.25)
         return self.pcie
-
-    def _route_invalidation(self, req: AtcInvRequest) -> None:
-        ep = self.endpoints.get(req.sid)
-        if ep is None:
-            assert self.pcie is not None
-            self.pcie.complete(req.itag, ur=True)
-        else:
-            ep.invalidate(req)
-
-    def _route_prg_response(self, resp: PrgResponse) -> None:
-        ep = self.endpoints.get(resp.sid)
-        if ep is None:
-            self.unrouted_prg_responses.append(resp)
-        else:
-            ep.prg_response(resp)
 
     async def gather(self, *coros: Coroutine[Any, Any, Any]) -> list[Any]:
         tasks = [cocotb.start_soon(c) for c in coros]
