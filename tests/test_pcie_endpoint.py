@@ -504,3 +504,51 @@ def test_an_invalidation_overtaking_a_translation_makes_it_stale() -> None:
     assert mem.read(new_pa, 4) == b"nnnn" and mem.read(PA, 4) == bytes(4)
     assert ep.atc[(PASID, VA)].pa == new_pa and ep.stats.ats_discarded == 1
     assert len(smmu.ats_log) == 2 and smmu.inv_done == [(7, False)]
+
+
+# ---- translated traffic through the SMMU (the endpoint docstring: ``translated``) ----------
+def test_translated_accesses_go_through_the_smmu_at_their_pa() -> None:
+    """Every access is first an ATS-Translated transaction at its PA, without a PASID; the
+    data moves only once the SMMU passed it; an abort ends the descriptor with
+    TRANSLATED_ABORT and moves nothing."""
+    log: list[tuple[int, int, int]] = []
+    verdict = {"result": Result.OK_BYPASS}
+
+    async def translated(sid: int, addr: int, rnw: int) -> dict[str, int]:
+        log.append((sid, addr, rnw))
+        await pause()
+        return {"result": verdict["result"], "pa": addr if verdict["result"] else 0}
+
+    ep, smmu, mem = make(translated=translated)
+    smmu.map(VA, PA)
+    assert run(ep.run(D.fill(VA + 0x10, 8, PASID, b"ab"))).status is Status.OK
+    assert log == [(SID, PA + 0x10, 0)] and mem.read(PA + 0x10, 2) == b"ab"
+    assert ep.stats.translated_checked == 1
+    verdict["result"] = Result.ABORT
+    c = run(ep.run(D.fill(VA + 0x20, 8, PASID, b"cd")))
+    assert_fault(c, VA + 0x20, True, 0)
+    assert ep.stats.faults_by_type == {"TRANSLATED_ABORT": 1}
+    assert mem.read(PA + 0x20, 2) == b"\0\0"
+
+
+def test_an_invalidation_while_the_translated_access_is_on_its_way_retranslates() -> None:
+    """An invalidation that reaches the entry while the translated transaction is on its way:
+    the entry is dropped, the page translated again (a new Translation Request), and the
+    data goes to the new PA, never to the invalidated one."""
+    calls = 0
+
+    async def translated(sid: int, addr: int, rnw: int) -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # the host remaps the page and invalidates meanwhile
+            smmu.map(VA, PA + 2 * PAGE)
+            ep.invalidate(inv())
+        await pause()
+        return {"result": Result.OK_BYPASS, "pa": addr}
+
+    ep, smmu, mem = make(translated=translated)
+    smmu.map(VA, PA)
+    assert run(ep.run(D.fill(VA, 4, PASID, b"zz"))).status is Status.OK
+    assert mem.read(PA + 2 * PAGE, 4) == b"zzzz" and mem.read(PA, 4) == b"\0" * 4
+    assert len(smmu.requests_for(VA)) == 2 and ep.stats.translated_retried == 1
+    assert smmu.inv_done == [(7, False)]

@@ -35,6 +35,7 @@ class TransItem:
 
     __slots__ = (
         "addr",
+        "at",
         "ats",
         "burst",
         "ind",
@@ -53,12 +54,13 @@ class TransItem:
 
     def __init__(self, name: str = "trans", *, sid: int = 0, ssv: int = 0, ssid: int = 0,
                  addr: int = 0, rnw: int = 1, ind: int = 0, pnu: int = 0, ats: int = 0,
-                 nw: int = 0) -> None:
+                 nw: int = 0, at: int = 0) -> None:
         self.sid, self.ssv, self.ssid, self.addr = sid, ssv, ssid, addr
         self.rnw, self.ind, self.pnu = rnw, ind, pnu
         # An ATS Translation Request (docs/port-contract.md): ind is its Execute bit, pnu its
         # Privileged bit, nw No-Write; the response encodes the Translation Completion.
         self.ats, self.nw = ats, nw
+        self.at = at  # an ATS-Translated transaction: addr is a PA
         self.tag = -1
         self.rsp: dict[str, int] | None = None
         self.t_issue = 0
@@ -81,6 +83,8 @@ class TransItem:
 
     def __str__(self) -> str:
         acc = ("R" if self.rnw else "W") + ("I" if self.ind else "D") + ("P" if self.pnu else "U")
+        if self.at:
+            acc = "translated " + acc
         if self.ats:
             acc = "ATS " + ("X" if self.ind else "") + ("P" if self.pnu else "U") + \
                 ("NW" if self.nw else "")
@@ -145,7 +149,7 @@ class XlateDriver(uvm_driver):
                     it.t_issue = now
                     self.inflight[tag] = it
                     reqs.append(Req(tag, it.sid, it.ssv, it.ssid, it.addr, it.rnw, it.ind,
-                                    it.pnu, it.ats, it.nw))
+                                    it.pnu, it.ats, it.nw, it.at))
                 self.bfm.load(reqs)
                 self._busy.set()
                 i += n

@@ -60,6 +60,8 @@ __all__ = ["AtcEntry", "AtsTranslate", "EpFault", "EpStats", "INV_POLICIES", "In
            "Pause", "PcieEndpoint", "PcieRouter", "PrgTimeout", "SendPageRequest"]
 
 AtsTranslate = Callable[[AtsReq], Awaitable[AtsCompletion]]
+# An ATS-Translated transaction through the SMMU: (StreamID, PA, RnW) -> t_rsp_* fields
+SendTranslated = Callable[[int, int, int], Awaitable[dict[str, int]]]
 SendPageRequest = Callable[[PriEntry], Awaitable[None]]
 Pause = Callable[[], Awaitable[None]]  # lets simulated time pass one step
 InvComplete = Callable[[int, bool], None]  # (itag, ur) back to the SMMU
@@ -81,6 +83,7 @@ class EpFault(enum.Enum):
     PRG_INVALID_REQUEST = "the PRG Response was Invalid Request"
     PRG_RESPONSE_FAILURE = "the PRG Response was Response Failure"
     PRG_RETRIES = "still no access after max_prg_retries successful page requests"
+    TRANSLATED_ABORT = "the SMMU aborted the translated access (ATSCHK: ATS not allowed)"
 
 
 class PrgTimeout(RuntimeError):
@@ -117,6 +120,8 @@ class EpStats(DmaStats):
     entries_invalidated: int = 0
     inv_completions: int = 0
     inv_ur: int = 0
+    translated_checked: int = 0  # translated accesses the SMMU let through
+    translated_retried: int = 0  # invalidated while on their way: translated again
 
 
 @dataclass(eq=False)
@@ -152,6 +157,13 @@ class PcieEndpoint(DescriptorRunner):
     ``pause()`` steps, both the wait for a credit and the wait for a response; running out
     raises :class:`PrgTimeout` (a hung testbench, not a device outcome).
 
+    With ``translated``, every access goes through the SMMU as an ATS-Translated transaction
+    first (checked against STE.EATS where CR0.ATSCHK=1; an abort ends the descriptor with
+    ``EpFault.TRANSLATED_ABORT``); without it the access goes straight to memory. An
+    invalidation that reaches the entry while that transaction is on its way makes the
+    endpoint translate again before any data moves, so its completion never overtakes an
+    access that used the entry.
+
     ``observers`` get every :class:`~tb.devices.dma.Access` just before the data moves.
     ``inv_complete`` must be set (by the platform wiring) before an invalidation has to be
     completed. ``pri_failed`` is the PRI Status Response Failure bit: set by a Response
@@ -162,7 +174,8 @@ class PcieEndpoint(DescriptorRunner):
 
     def __init__(self, name: str, pdev: PciDev, mem: PhysicalMemory, ats: AtsTranslate,
                  page_request: SendPageRequest, pause: Pause, *, atc_entries: int = 16,
-                 prg_wait_limit: int = 100_000, max_prg_retries: int = 2) -> None:
+                 prg_wait_limit: int = 100_000, max_prg_retries: int = 2,
+                 translated: SendTranslated | None = None) -> None:
         if atc_entries < 1:
             raise ValueError(f"{name}: atc_entries must be at least 1, got {atc_entries}")
         if prg_wait_limit < 1:
@@ -175,6 +188,7 @@ class PcieEndpoint(DescriptorRunner):
         self._ats = ats
         self._page_request = page_request
         self._pause = pause
+        self._translated = translated
         self.atc_entries = atc_entries
         self.prg_wait_limit = prg_wait_limit
         self.max_prg_retries = max_prg_retries
@@ -218,8 +232,26 @@ class PcieEndpoint(DescriptorRunner):
         return await super().run(d)
 
     async def _pa(self, pasid: int | None, va: int, write: bool, done: int) -> int | Completion:
-        pa = await self._translate(pasid, va, write)
-        return self._fault(done, va, write, pa) if isinstance(pa, EpFault) else pa
+        while True:
+            pa = await self._translate(pasid, va, write)
+            if isinstance(pa, EpFault):
+                return self._fault(done, va, write, pa)
+            if self._translated is None:
+                return pa
+            # No PASID on translated traffic (no IDR3.PASIDTT): the SMMU checks the stream.
+            mark = _InFlight(pasid, va - va % PAGE)
+            self._inflight.append(mark)
+            try:
+                rsp = await self._translated(self.sid, pa, int(not write))
+            finally:
+                self._inflight.remove(mark)
+            if mark.stale:
+                self.stats.translated_retried += 1
+                continue
+            if rsp["result"] != Result.OK_BYPASS or rsp["pa"] != pa:
+                return self._fault(done, va, write, EpFault.TRANSLATED_ABORT)
+            self.stats.translated_checked += 1
+            return pa
 
     def _check(self, d: Descriptor) -> None:
         if d.length < 0 or d.dst < 0 or d.src < 0:

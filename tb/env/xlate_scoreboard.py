@@ -196,6 +196,9 @@ class XlateScoreboard(uvm_component):
         if item.ats:
             self._check_ats(item)
             return
+        if item.at:
+            self._check_translated(item)
+            return
         req = item.req
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
@@ -213,6 +216,17 @@ class XlateScoreboard(uvm_component):
         options = frozenset(oc.key()[1] for oc in matching)  # the records, encoded once
         if options != {None}:
             self.expected_events.append((options, item))  # named only if it fails
+
+    def _check_translated(self, item: TransItem) -> None:
+        """An ATS-Translated transaction: CR0.ATSCHK and the STE decide (xlate.translated)."""
+        assert item.rsp is not None
+        want = self.model.translated_outcome(item.sid, item.addr, item.rnw)
+        if not same(want.resp, item.rsp):
+            self._error(f"{item}: translated transaction must answer {want.resp}")
+            return
+        self.by_result[f"translated_{want.resp.result.name}"] += 1
+        if want.event is not None:
+            self.expected_events.append((frozenset({want.event.to_int()}), item))
 
     def _check_ats(self, item: TransItem) -> None:
         """An ATS Translation Request: the completion the response encodes must be one the
@@ -304,7 +318,7 @@ class XlateScoreboard(uvm_component):
                 self._widen_with_inflight()
             for it in self.inflight.values():
                 if (it.sid, it.addr, it.rnw, it.ssv, it.ssid if it.ssv else 0) != key or \
-                        id(it) in self.held_items or it.ats:
+                        id(it) in self.held_items or it.ats or it.at:
                     continue
                 runs = self.model.predict_runs(it.req)
                 stalls = [oc for oc, _ in runs if oc.stall and oc.key()[1] == want]
@@ -325,7 +339,7 @@ class XlateScoreboard(uvm_component):
         unanswered, unheld transaction could have made counts as possibly cached."""
         self.widened += 1
         for it in self.inflight.values():
-            if id(it) not in self.held_items and it.rsp is None:
+            if id(it) not in self.held_items and it.rsp is None and not it.at:
                 req = it.req if not it.ats else ats_trans_req(
                     AtsReq(sid=it.sid, addr=it.addr, ssv=it.ssv,
                            ssid=it.ssid if it.ssv else 0, priv=it.pnu))

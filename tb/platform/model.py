@@ -95,6 +95,10 @@ class ModelPlatform:
     async def ats_translate(self, req: AtsReq) -> AtsCompletion:
         return self.model.ats_translate(req)
 
+    async def translated(self, sid: int, addr: int, rnw: int) -> dict[str, int]:
+        """An ATS-Translated transaction on the model's translation port."""
+        return self.model.translated(sid, addr, rnw).fields()
+
     async def page_request(self, ppr: PriEntry) -> None:
         self.model.page_request(ppr)
 

@@ -54,6 +54,8 @@ class Backend(Protocol):
     async def ats_translate(self, req: AtsReq) -> AtsCompletion: ...
     async def page_request(self, ppr: PriEntry) -> None: ...
     def attach_endpoint(self, sid: int, ep: PcieEndpoint) -> None: ...
+    # an ATS-Translated transaction at PA ``addr``: the response's t_rsp_* fields
+    async def translated(self, sid: int, addr: int, rnw: int) -> dict[str, int]: ...
 
 
 class ModelBackend:
@@ -89,6 +91,9 @@ class ModelBackend:
 
     async def ats_translate(self, req: AtsReq) -> AtsCompletion:
         return await self.plat.ats_translate(req)  # type: ignore[no-any-return]
+
+    async def translated(self, sid: int, addr: int, rnw: int) -> dict[str, int]:
+        return await self.plat.translated(sid, addr, rnw)  # type: ignore[no-any-return]
 
     async def page_request(self, ppr: PriEntry) -> None:
         await self.plat.page_request(ppr)
@@ -156,7 +161,8 @@ class SvaBench:
                       pasid=PasidCap(width=pasid_bits))
         ep = PcieEndpoint(name, pdev, self.plat.mem, self.backend.ats_translate,
                           self.backend.page_request, self.backend.pause,
-                          atc_entries=atc_entries, max_prg_retries=max_prg_retries)
+                          atc_entries=atc_entries, max_prg_retries=max_prg_retries,
+                          translated=self.backend.translated)
         self.backend.attach_endpoint(sid, ep)
         m = await self.sys.master(name, [sid], pasid_bits=pasid_bits, sva=True, pdev=pdev)
         ep.observers.append(self.checker.observe)

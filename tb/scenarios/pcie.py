@@ -2,7 +2,8 @@
 DMA for a process through its own translations (backend-agnostic like scenarios.py; the SMMU
 must have ATS and PRI: the functional model, or the RTL's parameter set `pcie`).
 
-The endpoint asks the SMMU for translations and caches them; a page the process never
+The endpoint asks the SMMU for translations and caches them, and sends each access with a
+translated address through the SMMU's ATSCHK check first; a page the process never
 touched comes back with no access, the endpoint sends a page request, the driver's PRI
 thread hands it to the IOPF core, the SVA handler runs the process's fault handler, and
 CMD_PRI_RESP tells the endpoint to ask again. When the CPU changes the page tables, the
@@ -57,6 +58,8 @@ async def ats_pri_demand_paged_dma(b: SvaBench, pages: int = 4) -> dict[str, Any
     assert _pri_responses(b) == {"success": pages}
     # per destination page: a request with no access, then one after the response
     assert s.ats_requests == pages + 2 * pages, s
+    # every access went through the SMMU as an ATS-Translated transaction (ATSCHK=1)
+    assert s.translated_checked == 2 * pages, s
     before = s.ats_requests
     await b.serviced(job())
     assert s.ats_requests == before and s.atc_hits >= 2 * pages, s

@@ -77,6 +77,16 @@ class RtlBackend:
         self.latency[it.latency] += 1
         return completion_from_port(it.rsp, req.priv)
 
+    async def translated(self, sid: int, addr: int, rnw: int) -> dict[str, int]:
+        """An ATS-Translated transaction (``t_req_at``), checked by the scoreboard like any
+        translation."""
+        item = TransItem(sid=sid, addr=addr, rnw=rnw, at=1)
+        seq = XlateBurstSeq("translated", [item])
+        await seq.start(self.xseqr)
+        it = seq.items[0]
+        assert it.rsp is not None
+        return it.rsp
+
     async def page_request(self, ppr: PriEntry) -> None:
         await self._pcie().page_request(ppr)
 
