@@ -228,3 +228,18 @@ async def automatic_responses_wait_for_the_port_in_order(dut):
     await p.port.hold_responses(False)
     await p.settle()
     assert p.responses == [failure(i) for i in range(6)], p.responses
+
+
+@cocotb.test(skip=skip_without_pri())
+async def a_stop_marker_with_room_is_written_like_any_request(dut):
+    """§9 item 26, §8.1: a Stop PASID marker (SSV=1, L=1, R=W=0) meeting a queue with room is
+    written as an entry like any page request, and nothing answers it automatically (only
+    software decides what it means)."""
+    s, p = await setup(dut, log2=2)
+    await p.request(0x40, 1, r=0, w=0, page=VA + 0x3000)
+    await p.settle()
+    (e,) = await drain(s)
+    assert (e.StreamID, e.SSV, e.SubstreamID, e.PRGIndex, e.Last, e.R, e.W, e.PageAddr) == \
+        (SID, 1, PASID, 0x40, 1, 0, 0, VA + 0x3000), e
+    assert e.is_stop_marker
+    assert p.responses == []
