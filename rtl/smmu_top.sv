@@ -246,7 +246,10 @@ module smmu_top
 
     // the translation port's fields as the request and response records
     assign x_req.sid = t_req_sid;
-    assign x_req.ssv = t_req_ssv;
+    // Translated traffic carries no PASID (no IDR3.PASIDTT); an ATS request takes priority
+    // over t_req_at.
+    wire req_at = (ATS != 0) && t_req_at && !t_req_ats;
+    assign x_req.ssv = t_req_ssv && !req_at;
     assign x_req.ssid = t_req_ssid;
     assign x_req.addr = t_req_addr;
     assign x_req.rnw = t_req_rnw;
@@ -254,7 +257,7 @@ module smmu_top
     assign x_req.pnu = t_req_pnu;
     assign x_req.ats = (ATS != 0) && t_req_ats;
     assign x_req.nw = (ATS != 0) && t_req_nw;
-    assign x_req.at = (ATS != 0) && t_req_at;
+    assign x_req.at = req_at;
     assign t_rsp_result = x_rsp.result;
     assign t_rsp_pa = x_rsp.pa;
     assign t_rsp_perm = x_rsp.perm;

@@ -84,9 +84,11 @@ module smmu_xcalc
         // STE.PRIVCFG / INSTCFG: 0b1x forces the value x, anything else uses the incoming one.
         // INSTCFG only affects reads: a write is always a data access.
         e_pnu = c_privcfg[1] ? c_privcfg[0] : req.pnu;
-        // An ATS request is checked as a data read; its `ind` is the Execute bit, which only
+        // An ATS request is checked as a data read (an instruction fetch where STE.INSTCFG
+        // forces one, as the model's lookup does); its `ind` is the Execute bit, which only
         // selects whether the completion grants execute.
-        e_ind = req.rnw && !req.ats && (c_instcfg[1] ? c_instcfg[0] : req.ind);
+        e_ind = req.rnw && (req.ats ? (c_instcfg == 2'b11)
+                                    : (c_instcfg[1] ? c_instcfg[0] : req.ind));
 
         // VA[55] selects the half (section 3.4.1). Its input range: VA[63:IA] (VA[55:IA]
         // with TBIx, the top byte being ignored) must all equal VA[55], that is be zero for
@@ -115,7 +117,7 @@ module smmu_xcalc
             p_w = el0_w;
             p_x = !leaf.uxn && !(c_wxn && el0_w);
         end
-        if (!req.rnw && !req.ats) allowed = p_w;
+        if (!req.rnw) allowed = p_w;
         else if (e_ind) allowed = p_x;
         else allowed = p_r;
 
@@ -184,7 +186,8 @@ module smmu_xcalc
         // checks the STE alone: abort with F_TRANSL_FORBIDDEN (SMMUEN=0, STE bypass, EATS
         // not full), a silent abort for an abort STE, a configuration error as for any
         // transaction, otherwise passed untouched. CD, CD.S/A/R and the IOTLB play no part.
-        if (req.at && (!c_atschk || c_kind != CTX_FAULT)) begin
+        if (req.at && (!c_atschk || c_kind != CTX_FAULT || (req.addr >> PA_BITS) != 64'h0))
+        begin
             miss = 1'b0;
             no_walk = 1'b1;
             perm = 3'b000;
@@ -192,8 +195,13 @@ module smmu_xcalc
             sh = 2'b00;
             stall = 1'b0;
             f = 8'h0;
-            if (!c_atschk ? c_chk_ias || c_kind == CTX_BYPASS
-                          : c_chk_ias && c_kind != CTX_ABORT && c_ats_ok) begin
+            if ((req.addr >> PA_BITS) != 64'h0) begin
+                // not an address this SMMU can emit: aborted, no record (as an SMMUEN=0
+                // bypass beyond the OAS, section 3.4)
+                result = RES_ABORT;
+                pa = 52'h0;
+            end else if (!c_atschk ? c_chk_ias || c_kind == CTX_BYPASS
+                                   : c_chk_ias && c_kind != CTX_ABORT && c_ats_ok) begin
                 result = RES_BYPASS;
                 pa = req.addr[51:0];
             end else begin

@@ -324,8 +324,9 @@ module smmu_xlate
     end
 
     // ---- stage-1 outcome ------------------------------------------------------------------
-    // An ATS-Translated transaction with ATSCHK=0 needs no context at all.
-    wire need_walk = smmuen && (!c_hit || fx_miss) && !(s1.at && !atschk);
+    // An ATS-Translated transaction with ATSCHK=0, or beyond the OAS, needs no context.
+    wire at_nolookup = s1.at && (!atschk || (s1.addr >> PA_BITS) != 64'h0);
+    wire need_walk = smmuen && (!c_hit || fx_miss) && !at_nolookup;
     wire front_stall = !need_walk && fx_stall;
     wire front_evt = !need_walk && fx_evt_valid;
     wire s1_adv = s1_v && (need_walk ? any_idle

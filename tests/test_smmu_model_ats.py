@@ -177,6 +177,8 @@ def test_translated_traffic_passes_where_the_ste_allows_ats() -> None:
     atschk(b)
     r = b.smmu.translated(SID, TPA + 0x40, rnw=0)
     assert (r.result, r.pa, r.fault) == (Result.OK_BYPASS, TPA + 0x40, 0)
+    # beyond the OAS (48 bits here): not an address the SMMU can emit, aborted silently
+    assert b.smmu.translated(SID, 1 << 48, rnw=0) == TransResp(Result.ABORT)
     assert b.events() == []
 
 

@@ -20,8 +20,10 @@ completion says what the endpoint may do there:
 
 Every completion covers the STU, this SMMU's smallest granule (4 KiB), and has Global=0
 (required for requests with a PASID; for the others it only forgoes sharing the entry
-across PASIDs). Priv echoes the request. Permissions are those of a data read: an
-execute-only page gives no access (the INSTCFG=Instruction exception is not modelled).
+across PASIDs). Priv echoes the request. Permissions are those of a data read, or
+of an instruction fetch where STE.INSTCFG forces one: then a page that is readable but not
+executable gives no access, and an execute-only page grants X alone (where asked), which an
+endpoint cannot use (PCIe's Exe implies R): no access in effect.
 """
 
 from __future__ import annotations

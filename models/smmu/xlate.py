@@ -703,6 +703,10 @@ def translated(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, sid: int, 
     EATS other than full ATS; a silent abort for an abort STE; the STE's own configuration
     faults as for any transaction; otherwise passed untouched. No CD or TLB is involved."""
     forbidden = TransResp(Result.ABORT, fault=EventID.F_TRANSL_FORBIDDEN)
+    if addr >> cfg.pa_bits:
+        # not an address this SMMU can emit: aborted, no record (as an SMMUEN=0 bypass
+        # beyond the OAS, §3.4; an implementation choice)
+        return Outcome(TransResp(Result.ABORT))
     if not regs.SMMUEN:
         if regs.ATSCHK:
             return Outcome(forbidden)

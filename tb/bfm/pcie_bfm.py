@@ -42,7 +42,7 @@ class PcieBfm:
         dut.prg_ready.value = 1
         dut.acpl_valid.value = 0
         dut.pr_valid.value = 0
-        self._cpl: deque[int] = deque()
+        self._cpl: deque[tuple[int, float]] = deque()  # (ITAG, time it was queued)
         self._cpl_wake = Event()
         self._pr_lock = Lock()
         self.page_requests = 0
@@ -107,7 +107,7 @@ class PcieBfm:
         """An Invalidation Completion (a UR answer looks the same to the SMMU), sent on the
         next free cycle of acpl_*."""
         del ur
-        self._cpl.append(itag)
+        self._cpl.append((itag, get_sim_time("ns")))
         self._cpl_wake.set()
 
     async def _send_completions(self) -> None:
@@ -117,8 +117,10 @@ class PcieBfm:
                 self._cpl_wake.clear()
                 await self._cpl_wake.wait()
             await FallingEdge(d.clk)
-            while self._cpl:
-                d.acpl_itag.value = self._cpl.popleft()
+            # Never at the falling edge the request was taken at (its handshake is the next
+            # rising edge): the completion would reach the SMMU with its own request.
+            while self._cpl and self._cpl[0][1] < get_sim_time("ns"):
+                d.acpl_itag.value = self._cpl.popleft()[0]
                 d.acpl_valid.value = 1
                 self.completions += 1
                 await FallingEdge(d.clk)
@@ -138,11 +140,11 @@ class PcieBfm:
             d.pr_valid.value = 1
             while not int(d.pr_ready.value):
                 await FallingEdge(d.clk)
+            if ppr.Last:  # taken at the next rising edge
+                self._pr_at[ppr.StreamID, ppr.PRGIndex] = self._cycle() + 1
             await FallingEdge(d.clk)  # the handshake completed at the rising edge between
             d.pr_valid.value = 0
             self.page_requests += 1
-            if ppr.Last:
-                self._pr_at[ppr.StreamID, ppr.PRGIndex] = self._cycle()
 
     def _cycle(self) -> int:
         return int(get_sim_time("ns") // CLK_PERIOD_NS)

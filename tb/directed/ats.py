@@ -34,6 +34,8 @@ RW_EL0, RO_EL0, RW_EL1 = 0x1000, 0x2000, 0x3000  # AP = 0b01, 0b11, 0b00
 NO_AF, UNMAPPED = 0x4000, 0x5000
 SID_ATS, SID_NO_EATS, SID_BYPASS, SID_ABORT, SID_INVALID, SID_EATS11, SID_S1DSS = \
     1, 2, 3, 4, 5, 6, 7
+SID_INSTR = 8  # STE.INSTCFG = 0b11: every read is an instruction fetch
+RO_XN = 0x6000  # EL0 read-only, UXN=1
 
 R_, W_, X_ = PERM_R, PERM_W, PERM_X
 
@@ -45,6 +47,7 @@ async def setup(dut, *, smmuen: int = 1) -> Soft:
     s.map(ttb, RO_EL0, PA + RO_EL0, AP=0b11)
     s.map(ttb, RW_EL1, PA + RW_EL1, AP=0b00)
     s.map(ttb, NO_AF, PA + NO_AF, AF=0)
+    s.map(ttb, RO_XN, PA + RO_XN, AP=0b11, UXN=1)
     s.mem.write(CDTAB, cd(ttb, S=CD_S).to_bytes())
     s.ste(SID_ATS, s1_ste(CDTAB, EATS=ATSMode.FULL))
     s.ste(SID_NO_EATS, s1_ste(CDTAB))
@@ -52,6 +55,7 @@ async def setup(dut, *, smmuen: int = 1) -> Soft:
     s.ste(SID_ABORT, STE(V=1, Config=StreamConfig.ABORT, EATS=ATSMode.FULL))
     s.ste(SID_INVALID, STE(V=0))
     s.ste(SID_EATS11, s1_ste(CDTAB, EATS=0b11))
+    s.ste(SID_INSTR, s1_ste(CDTAB, EATS=ATSMode.FULL, INSTCFG=0b11))
     if CFG.SSIDSIZE:
         # two CDs, no PASID: S1DSS=bypass (stage 1 skipped for requests without a PASID)
         s.ste(SID_S1DSS, s1_ste(CDTAB, EATS=ATSMode.FULL, S1CDMax=1, S1DSS=0b01))
@@ -84,6 +88,19 @@ async def success_grants_what_the_page_allows_a_data_read(dut):
     c = completion_from_port(await ats(s, RO_EL0, priv=1), priv=1)
     assert (c.status, c.addr, c.r, c.w, c.x, c.priv, c.glob) == \
         (AtsStatus.SUCCESS, PA + RO_EL0, 1, 0, 0, 1, 0), c
+
+
+@cocotb.test(skip=NO_ATS)
+async def instcfg_instruction_checks_an_ats_request_as_a_fetch(dut):
+    """STE.INSTCFG=0b11 makes every read an instruction fetch (§5.2), the lookup of an ATS
+    request included: a readable page that is not executable gives no access (F_PERMISSION);
+    an executable one grants what it allows, X where asked."""
+    s = await setup(dut)
+    check(await ats(s, RO_XN), OK, pa=PA + RO_XN, perm=R_)  # data read: fine
+    check(await ats(s, RO_XN, sid=SID_INSTR, exe=1), OK, pa=0, perm=0,
+          fault=EventID.F_PERMISSION)
+    check(await ats(s, RW_EL0, sid=SID_INSTR, exe=1), OK, pa=PA + RW_EL0, perm=R_ | W_ | X_)
+    assert await s.events() == []
 
 
 @cocotb.test(skip=NO_ATS)
@@ -198,6 +215,8 @@ async def translated_traffic_is_checked_against_the_ste_with_atschk(dut):
         check(await translated(s, sid, tag=i), ABORT, pa=0,
               fault=EventID.F_TRANSL_FORBIDDEN)
     check(await translated(s, SID_ABORT), ABORT, fault=0)
+    # not an address this SMMU can emit (beyond the OAS): aborted, no record
+    check(await translated(s, SID_ATS, 1 << 52, tag=5), ABORT, pa=0, fault=0)
     check(await translated(s, SID_INVALID), ABORT, fault=EventID.C_BAD_STE)
     ev = await s.events(len(forbidden) + 1)
     assert [(e.EventID, e.StreamID, e.RnW, e.InputAddr) for e in ev[:-1]] == \
