@@ -11,6 +11,8 @@ import cocotb
 from cocotb.task import Task
 from cocotb.triggers import RisingEdge
 
+from tb.bfm.raw import RawVector
+
 
 class _Monitor:
     def __init__(self, dut) -> None:
@@ -77,6 +79,8 @@ class _RegisterMonitor(_Monitor):
 
     def __init__(self, dut, cycle, callback) -> None:
         self.sig = getattr(dut.u_smmu.u_regs, self.REG)
+        # read raw: building a LogicArray to ask is_resolvable cost more than the callback
+        self._raw = RawVector(self.sig)
         self.cycle = cycle
         self.callback = callback
         super().__init__(dut)
@@ -84,9 +88,9 @@ class _RegisterMonitor(_Monitor):
     async def _run(self) -> None:
         while True:
             await self.sig.value_change
-            v = self.sig.value
-            if v.is_resolvable:
-                self.callback(self.cycle(), int(v))
+            v = self._raw.read_resolved()
+            if v is not None:
+                self.callback(self.cycle(), v)
 
 
 class CmdqConsMonitor(_RegisterMonitor):

@@ -4,7 +4,8 @@ cocotb's ``handle.value`` builds a LogicArray from the simulator's bit string on
 (about 7 us for a 156-bit ring entry) and formats one on every write. The ring entries the
 batch ports exchange are plain bit vectors that are always fully written before they are read,
 so they go through the simulator handle's bit-string calls directly: one ``int(s, 2)`` per
-read, one format per write. Only signals of the testbench wrapper's rings go through here;
+read, one format per write. Only signals of the testbench wrapper's rings, and registers a
+monitor reads on every change (``read_resolved``: None while X or Z), go through here;
 everything else uses cocotb's API.
 """
 
@@ -31,6 +32,13 @@ class RawVector:
 
     def read(self) -> int:
         return int(self._get(), 2)
+
+    def read_resolved(self) -> int | None:
+        """The value, or None if any bit is X or Z (before reset on Icarus)."""
+        try:
+            return int(self._get(), 2)
+        except ValueError:
+            return None
 
     def write_now(self, value: int) -> None:
         """Deposit at once, not at the next ReadWrite phase as cocotb schedules it. Only for

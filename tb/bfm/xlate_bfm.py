@@ -75,6 +75,7 @@ class XlateBfm:
         self.set_response_backpressure(0, 0, 0)
         self._req_h = [RawVector(dut.tbq_req_q[i]) for i in range(RING)]
         self._rsp_h = [RawVector(dut.tbq_rsp_q[i]) for i in range(RING)]
+        self._wp_raw = RawVector(dut.tbq_rsp_wp)
         self._wp = 0
         self._rsp_rp = 0
         # With SSV=0 the SubstreamID wires mean nothing; when set, they carry noise from this
@@ -117,11 +118,11 @@ class XlateBfm:
 
     async def responses(self) -> list[Rsp]:
         """Every response filed since the last call; waits for the engine's next wake."""
-        wp_h, kick = self.dut.tbq_rsp_wp, self.dut.tbq_rsp_kick
-        wp = int(wp_h.value)
+        wp_h, kick = self._wp_raw, self.dut.tbq_rsp_kick
+        wp = wp_h.read()
         while wp == self._rsp_rp:
             await kick.value_change
-            wp = int(wp_h.value)
+            wp = wp_h.read()
         out: list[Rsp] = []
         self._rsp_rp = rp = drain(self._rsp_h, self._rsp_rp, wp,
                                   lambda v: out.append(unpack_rsp(v)))

@@ -44,6 +44,10 @@ def leaf_descriptor(level: int, oa: int, **fields: int) -> int:
     return cls(Valid=1, Type=1 if level == 3 else 0, OutputAddr=oa, **fields).to_int()
 
 
+# Bytes one entry maps at each level (the world's overlap checks ask this millions of times).
+LEVEL_SIZES = tuple(level_size(lvl) for lvl in range(4))
+
+
 @dataclass
 class Leaf:
     """A block or page the table maps: ``raw`` is the descriptor currently in memory."""
@@ -55,7 +59,7 @@ class Leaf:
 
     @property
     def size(self) -> int:
-        return level_size(self.level)
+        return LEVEL_SIZES[self.level]
 
     @property
     def desc(self) -> pt.Descriptor:
@@ -79,7 +83,7 @@ class Hole:
 
     @property
     def size(self) -> int:
-        return level_size(self.level)
+        return LEVEL_SIZES[self.level]
 
 
 class PageTable:

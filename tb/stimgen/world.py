@@ -31,7 +31,7 @@ from tb.stimgen.contexts import (
     random_context_cd,
 )
 from tb.stimgen.mutations import Mutation, MutationWeights, mutate
-from tb.stimgen.pagetable import PageTable
+from tb.stimgen.pagetable import LEVEL_SIZES, PageTable
 from tb.stimgen.requests import Req, RequestState, RequestWeights, random_request
 from tb.stimgen.streams import CdSlot, CdTable, Stream, StreamTable
 
@@ -155,13 +155,16 @@ class World:
             if owner != ctx.index and s < end and lo < e:
                 return False
         if is_global:
+            sizes = LEVEL_SIZES
             for other in self.contexts:
                 if other is ctx:
                     continue
-                for rec in (*other.mapped(), *other.holes()):
-                    r56 = rec.va & VA56
-                    if r56 < end and lo < r56 + rec.size:
-                        return False
+                for t in other.tables:  # plain loops: this runs for every mapping made
+                    for recs in (t.leaves.values(), t.holes.values()):
+                        for rec in recs:
+                            r56 = rec.va & VA56
+                            if r56 < end and lo < r56 + sizes[rec.level]:
+                                return False
                 for r in self.retired.get(other.index, []):
                     if lo <= (r & VA56) < end:
                         return False
