@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.events import EventID
 from models.arch.pgtable import AccessPerm
@@ -206,6 +207,8 @@ def test_translated_traffic_abort_ste_invalid_ste_and_smmuen_0() -> None:
     b.write_ste(SID, STE(V=1, Config=StreamConfig.ABORT))
     assert b.smmu.translated(SID, TPA, rnw=1) == TransResp(Result.ABORT)
     b.write_ste(SID, STE(V=0))
+    b.cmd(C.CmdCfgiSte(StreamID=SID))  # the abort STE may be cached until invalidated
+    b.sync()
     assert b.smmu.translated(SID, TPA, rnw=1).fault == EventID.C_BAD_STE
     assert [e.EventID for e in b.events()] == [EventID.C_BAD_STE]
     atschk(b, smmuen=0)

@@ -31,7 +31,7 @@ def test_perm_bits() -> None:
 
 def test_field_names_are_the_port_signals() -> None:
     # t_req_{sid,ssv,ssid,addr,rnw,ind,pnu} and t_rsp_{result,pa,perm,attr,sh,fault}.
-    assert REQ_FIELDS == ("sid", "ssv", "ssid", "addr", "rnw", "ind", "pnu")
+    assert REQ_FIELDS == ("sid", "ssv", "ssid", "addr", "rnw", "ind", "pnu", "ats", "nw", "at")
     assert RESP_FIELDS == ("result", "pa", "perm", "attr", "sh", "fault")
     r = TransResp(Result.OK_TRANSLATED, pa=0x1000, perm=0b011, attr=0xFF, sh=3)
     assert r.fields() == {"result": 0, "pa": 0x1000, "perm": 3, "attr": 0xFF, "sh": 3,

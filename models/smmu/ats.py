@@ -32,10 +32,9 @@ import enum
 from dataclasses import dataclass
 
 from models.arch.events import Event, EventID
-from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
+from models.smmu.port import PERM_R, PERM_W, PERM_X, Result
 
-__all__ = ["STU", "AtsCompletion", "AtsReq", "AtsStatus", "ats_from_response",
-           "ats_trans_req", "completion_from_port"]
+__all__ = ["STU", "AtsCompletion", "AtsReq", "AtsStatus", "completion_from_port"]
 
 STU = 4096  # Smallest Translation Unit: the smallest granule (IDR5.GRAN4K only)
 
@@ -102,30 +101,3 @@ def completion_from_port(rsp: dict[str, int], priv: int) -> AtsCompletion:
     raise ValueError(f"an ATS response with result {Result(result).name}: the SMMU answers "
                      "ATS requests only with OK, BYPASS or ABORT")
 
-
-_NO_ACCESS = frozenset({EventID.F_TRANSLATION, EventID.F_ACCESS, EventID.F_ADDR_SIZE,
-                        EventID.F_PERMISSION})
-
-
-def ats_trans_req(req: AtsReq) -> TransReq:
-    """The lookup an ATS request makes: a data read of its page at its privilege."""
-    return TransReq(sid=req.sid, ssv=req.ssv, ssid=req.ssid, addr=req.addr & ~(STU - 1), rnw=1,
-                    ind=0, pnu=req.priv)
-
-
-def ats_from_response(req: AtsReq, resp: TransResp) -> AtsCompletion:
-    """The completion of a request the STE allowed, from the outcome of its lookup (whatever
-    CD.A/R/S made of a fault: the fault decides, and an ATS request neither stalls nor is
-    recorded)."""
-    if resp.result == Result.OK_BYPASS:  # S1DSS bypass: identity
-        return AtsCompletion(AtsStatus.SUCCESS, addr=req.addr & ~(STU - 1), r=1,
-                             w=int(not req.nw), x=req.exe, priv=req.priv)
-    if resp.result == Result.OK_TRANSLATED:
-        return AtsCompletion(AtsStatus.SUCCESS, addr=resp.pa & ~(STU - 1),
-                             r=int(bool(resp.perm & PERM_R)),
-                             w=int(bool(resp.perm & PERM_W) and not req.nw),
-                             x=int(bool(resp.perm & PERM_X) and bool(req.exe)), priv=req.priv)
-    if resp.fault in _NO_ACCESS:
-        # Not even a data read: no access (a write-only page does not exist in AArch64).
-        return AtsCompletion(AtsStatus.SUCCESS, priv=req.priv)
-    return AtsCompletion(AtsStatus.CA, priv=req.priv)

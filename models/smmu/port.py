@@ -55,8 +55,13 @@ class TransReq:
     ssid: int = 0
     addr: int = 0
     rnw: int = 1
-    ind: int = 0
-    pnu: int = 0
+    ind: int = 0  # with ats: the request's Execute bit
+    pnu: int = 0  # with ats: its Privileged bit
+    # ATS (docs/port-contract.md): a Translation Request (its No-Write bit), or an
+    # ATS-Translated transaction at PA ``addr``; ats wins where both are set
+    ats: int = 0
+    nw: int = 0
+    at: int = 0
 
 
 @dataclass(frozen=True)

@@ -31,18 +31,10 @@ from typing import Any, Literal
 
 from models.arch import commands as C
 from models.arch import registers as R
-from models.arch.events import EventID, make_event
 from models.arch.priq import PriEntry
-from models.arch.ste import ATSMode, StreamConfig
 from models.memory import PhysicalMemory
 from models.smmu.atc import AtcInvRequest, AtcInvUnit
-from models.smmu.ats import (
-    AtsCompletion,
-    AtsReq,
-    AtsStatus,
-    ats_from_response,
-    ats_trans_req,
-)
+from models.smmu.ats import AtsCompletion, AtsReq, completion_from_port
 from models.smmu.caches import CacheEnvelope
 from models.smmu.cmdq import CommandQueue
 from models.smmu.config import SmmuConfig
@@ -51,7 +43,7 @@ from models.smmu.port import TransReq, TransResp
 from models.smmu.pri import PriQueue
 from models.smmu.regfile import RegisterFile
 from models.smmu.stall import Stalled, StallUnit
-from models.smmu.xlate import Outcome, XlateRegs, translated, usable_ste
+from models.smmu.xlate import Outcome, XlateRegs, usable_ste
 
 __all__ = ["SmmuModel"]
 
@@ -185,47 +177,29 @@ class SmmuModel:
 
     # ---- ATS (models/smmu/ats.py) ----------------------------------------------------------
     def ats_translate(self, req: AtsReq) -> AtsCompletion:
-        """One ATS Translation Request, completed as fault-paths.md §3.1 says. The STE checks
-        read the stream table (a configuration fetch); the translation itself goes through
-        the caches like any transaction's, as a data read at the request's privilege."""
-        done = self.ats_precheck(req)
-        if done is not None:
-            if done.event is not None:
-                self.evtq.write(done.event)
-            return done
-        outcome = self.caches.resolve(ats_trans_req(req), fresh_first=self.policy == "fresh")
-        return ats_from_response(req, outcome.resp)
-
-    def ats_precheck(self, req: AtsReq) -> AtsCompletion | None:
-        """The completion of a request the STE decides alone (UR, CA, or UR with the
-        F_BAD_ATS_TREQ record in ``event``, not written here), or None where the translation
-        decides (``ats_trans_req``, ``ats_from_response``)."""
+        """One ATS Translation Request, completed as fault-paths.md §3.1 says: the lookup of
+        any transaction (caches, STE and CD checks) with ``TransReq.ats``, whose outcome is
+        the completion in the port's encoding (xlate.translate). The F_BAD_ATS_TREQ record,
+        the only one an ATS request writes, is in ``event``."""
         if not self.cfg.ATS:
             raise ValueError("an ATS Translation Request to an SMMU without ATS (IDR0.ATS=0)")
-        regs = self.xlate_regs()
-        ste = usable_ste(self.cfg, regs, self.mem, req.sid) if regs.SMMUEN else None
-        if regs.SMMUEN and ste is None:
-            return AtsCompletion(AtsStatus.CA, priv=req.priv)
-        if ste is not None and not ste.Config & 0b100:  # abort (and the reserved 0b0xx)
-            return AtsCompletion(AtsStatus.UR, priv=req.priv)
-        # Effective EATS: 0b11 behaves as 0b00 without IDR3.DPT (xlate._ste_legal).
-        if ste is None or ste.Config != StreamConfig.S1_TRANS or ste.EATS != ATSMode.FULL:
-            # the event queue is written only with SMMUEN=1 (evtq.enabled): no record then
-            ev = make_event(EventID.F_BAD_ATS_TREQ, StreamID=req.sid, SSV=req.ssv,
-                            SubstreamID=req.ssid if req.ssv else 0, InputAddr=req.addr)
-            return AtsCompletion(AtsStatus.UR, priv=req.priv,
-                                 event=ev if regs.SMMUEN else None)
-        return None
-
-    def translated_outcome(self, sid: int, addr: int, rnw: int) -> Outcome:
-        """What an ATS-Translated transaction at PA ``addr`` gets (xlate.translated), with no
-        side effect."""
-        return translated(self.cfg, self.xlate_regs(), self.mem, sid, addr, rnw)
+        outcome = self.caches.resolve(
+            TransReq(sid=req.sid, ssv=req.ssv, ssid=req.ssid if req.ssv else 0, addr=req.addr,
+                     rnw=1, ind=req.exe, pnu=req.priv, ats=1, nw=req.nw),
+            fresh_first=self.policy == "fresh")
+        if outcome.event is not None:
+            self.evtq.write(outcome.event)
+        return dataclasses.replace(completion_from_port(outcome.resp.fields(), req.priv),
+                                   event=outcome.event)
 
     def translated(self, sid: int, addr: int, rnw: int) -> TransResp:
-        """An ATS-Translated transaction: checked against the STE with CR0.ATSCHK=1, its record
-        (F_TRANSL_FORBIDDEN, or the STE's configuration fault) written."""
-        outcome = self.translated_outcome(sid, addr, rnw)
+        """An ATS-Translated transaction at PA ``addr`` (``TransReq.at``): checked against the
+        STE with CR0.ATSCHK=1, its record (F_TRANSL_FORBIDDEN, or the STE's configuration
+        fault) written."""
+        if not self.cfg.ATS:
+            raise ValueError("an ATS-Translated transaction to an SMMU without ATS")
+        outcome = self.caches.resolve(TransReq(sid=sid, addr=addr, rnw=rnw, at=1),
+                                      fresh_first=self.policy == "fresh")
         if outcome.event is not None:
             self.evtq.write(outcome.event)
         return outcome.resp

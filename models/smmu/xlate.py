@@ -55,7 +55,7 @@ from models.smmu.port import PERM_R, PERM_W, PERM_X, Result, TransReq, TransResp
 
 __all__ = [
     "FRESH", "Lookup", "NoCache", "Outcome", "TRANSLATION_CLASS", "TlbEntry", "XlateRegs",
-    "translate", "translated", "usable_ste",
+    "translate", "usable_ste",
 ]
 
 VA56 = (1 << 56) - 1  # VA[55:0]: the address with the top byte removed, as TLBs key it
@@ -416,7 +416,8 @@ def _overrides(c: _Ctx, ste: STE) -> None:
     """STE.PRIVCFG / INSTCFG (0b10 force unpriv/data, 0b11 force priv/instr; else incoming)."""
     r = c.req
     c.pnu = {0b10: 0, 0b11: 1}.get(ste.PRIVCFG, r.pnu)
-    ind = {0b10: 0, 0b11: 1}.get(ste.INSTCFG, r.ind)
+    # an ATS request is a data read unless INSTCFG forces a fetch (its ind is Execute)
+    ind = {0b10: 0, 0b11: 1}.get(ste.INSTCFG, 0 if r.ats else r.ind)
     c.ind = ind if r.rnw else 0  # writes are data accesses
 
 
@@ -653,6 +654,8 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
 def _translate(c: _Ctx) -> Outcome:
     cfg, regs, req = c.cfg, c.regs, c.req
     if not regs.SMMUEN:
+        if req.ats:  # no record: the event queue is written only with SMMUEN=1
+            return Outcome(TransResp(Result.ABORT, fault=EventID.F_BAD_ATS_TREQ))
         if regs.GBPA_ABORT:
             return Outcome(TransResp(Result.ABORT))
         # §3.4: with the SMMU disabled and GBPA bypass, an input address beyond the OAS
@@ -671,6 +674,11 @@ def _translate(c: _Ctx) -> Outcome:
         ste = replace(ste, S1CDMax=0)  # §5.2: IGNORED without substreams, one CD
     if not ste.Config & 0b100:
         return Outcome(TransResp(Result.ABORT))  # Config abort/reserved: silent, no fault ID
+    if req.ats and (ste.Config != StreamConfig.S1_TRANS or ste.EATS != ATSMode.FULL):
+        # before any substream check; effective EATS 0b11 is 0b00 (no IDR3.DPT)
+        return Outcome(TransResp(Result.ABORT, fault=EventID.F_BAD_ATS_TREQ),
+                       make_event(EventID.F_BAD_ATS_TREQ, StreamID=req.sid, SSV=req.ssv,
+                                  SubstreamID=req.ssid if req.ssv else 0, InputAddr=req.addr))
     _overrides(c, ste)
     if not ste.Config & 0b001:  # stage 1 bypass (STE.Config = 0b100)
         if req.ssv:
@@ -694,41 +702,6 @@ def _translate(c: _Ctx) -> Outcome:
     return _stage1(c, cd)
 
 
-def translated(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, sid: int, addr: int,
-               rnw: int) -> Outcome:
-    """An ATS-Translated transaction at PA ``addr`` (SPEC §3.9.1.3, reference fault-paths.md
-    §3.1). With CR0.ATSCHK=0 it passes untouched with no lookup (GBPA with SMMUEN=0); with
-    ATSCHK=1 only the STE, read now, decides: abort with F_TRANSL_FORBIDDEN for SMMUEN=0 (no
-    record: the event queue is written only with SMMUEN=1), a bypass STE or an effective
-    EATS other than full ATS; a silent abort for an abort STE; the STE's own configuration
-    faults as for any transaction; otherwise passed untouched. No CD or TLB is involved."""
-    forbidden = TransResp(Result.ABORT, fault=EventID.F_TRANSL_FORBIDDEN)
-    if addr >> cfg.pa_bits:
-        # not an address this SMMU can emit: aborted, no record (as an SMMUEN=0 bypass
-        # beyond the OAS, §3.4; an implementation choice)
-        return Outcome(TransResp(Result.ABORT))
-    if not regs.SMMUEN:
-        if regs.ATSCHK:
-            return Outcome(forbidden)
-        return Outcome(TransResp(Result.ABORT) if regs.GBPA_ABORT
-                       else TransResp(Result.OK_BYPASS, pa=addr))
-    if not regs.ATSCHK:
-        return Outcome(TransResp(Result.OK_BYPASS, pa=addr))
-    c = _Ctx(cfg, regs, mem, TransReq(sid=sid, ssv=0, ssid=0, addr=addr, rnw=rnw), NoCache())
-    try:
-        ste = _dec(STE, _fetch_ste(c))
-        if not _ste_legal(cfg, ste):
-            raise c.config_fault(EventID.C_BAD_STE)
-    except _Stop as stop:
-        return stop.outcome
-    if not ste.Config & 0b100:
-        return Outcome(TransResp(Result.ABORT))
-    if ste.Config != StreamConfig.S1_TRANS or ste.EATS != ATSMode.FULL:
-        return Outcome(forbidden, make_event(EventID.F_TRANSL_FORBIDDEN, StreamID=sid, RnW=rnw,
-                                             InputAddr=addr))
-    return Outcome(TransResp(Result.OK_BYPASS, pa=addr))
-
-
 def usable_ste(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, sid: int) -> STE | None:
     """The STE of ``sid`` as read from the tables now, or None where there is none to use:
     SMMUEN=0, the StreamID out of range, a fetch abort, or an ILLEGAL STE (what the PRI
@@ -743,11 +716,71 @@ def usable_ste(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, sid: int) 
     return ste if _ste_legal(cfg, ste) else None
 
 
+def _translated(c: _Ctx) -> Outcome:
+    """An ATS-Translated transaction at PA ``addr`` (SPEC §3.9.1.3, reference fault-paths.md
+    §3.1). With CR0.ATSCHK=0 it passes untouched with no lookup (GBPA with SMMUEN=0); with
+    ATSCHK=1 only the STE decides: abort with F_TRANSL_FORBIDDEN for SMMUEN=0 (no record: the
+    event queue is written only with SMMUEN=1), a bypass STE or an effective EATS other than
+    full ATS; a silent abort for an abort STE; the STE's own configuration faults as for any
+    transaction; otherwise passed untouched. No CD or TLB is involved. An address beyond the
+    OAS is not one this SMMU can emit: aborted, no record (as an SMMUEN=0 bypass beyond the
+    OAS, §3.4; an implementation choice)."""
+    cfg, regs, req = c.cfg, c.regs, c.req
+    forbidden = TransResp(Result.ABORT, fault=EventID.F_TRANSL_FORBIDDEN)
+    if req.addr >> cfg.pa_bits:
+        return Outcome(TransResp(Result.ABORT))
+    if not regs.SMMUEN:
+        if regs.ATSCHK:
+            return Outcome(forbidden)
+        return Outcome(TransResp(Result.ABORT) if regs.GBPA_ABORT
+                       else TransResp(Result.OK_BYPASS, pa=req.addr))
+    if not regs.ATSCHK:
+        return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr))
+    ste = _dec(STE, _staged(c, _fetch_ste, ("STE", regs, req.sid), (req.sid, 0, 0)))
+    if not _ste_legal(cfg, ste):
+        raise c.config_fault(EventID.C_BAD_STE)
+    if not ste.Config & 0b100:
+        return Outcome(TransResp(Result.ABORT))
+    if ste.Config != StreamConfig.S1_TRANS or ste.EATS != ATSMode.FULL:
+        return Outcome(forbidden, make_event(EventID.F_TRANSL_FORBIDDEN, StreamID=req.sid,
+                                             RnW=req.rnw, InputAddr=req.addr))
+    return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr))
+
+
+_NO_ACCESS = TRANSLATION_CLASS  # F_ADDR_SIZE included
+_STU_MASK = ~0xFFF  # the 4 KiB Smallest Translation Unit (IDR5.GRAN4K only)
+
+
+def _ats_outcome(req: TransReq, out: Outcome) -> Outcome:
+    """The Translation Completion an ATS request's lookup gives, in the port's encoding
+    (docs/port-contract.md; reference fault-paths.md §3.1): UR where the STE said so
+    (F_BAD_ATS_TREQ, or a silent abort), Success with the permitted subset for the STU,
+    Success with R=W=0 for a translation-class fault (no record, no stall), CA (ABORT with
+    the fault, no record: no CR2.REC_CFG_ATS) for a configuration error."""
+    r = out.resp
+    if r.fault == EventID.F_BAD_ATS_TREQ or (r.result == Result.ABORT and not r.fault):
+        return out
+    if r.result in (Result.OK_TRANSLATED, Result.OK_BYPASS):
+        perm = (PERM_R | PERM_W | PERM_X) if r.result == Result.OK_BYPASS else r.perm
+        perm &= ~(PERM_W if req.nw else 0) & ~(0 if req.ind else PERM_X)
+        return Outcome(TransResp(r.result, pa=r.pa & _STU_MASK, perm=perm))
+    if r.fault in _NO_ACCESS:
+        return Outcome(TransResp(Result.OK_TRANSLATED, fault=r.fault))
+    return Outcome(TransResp(Result.ABORT, fault=r.fault))
+
+
 def translate(cfg: SmmuConfig, regs: XlateRegs, mem: PhysicalMemory, req: TransReq,
               lookup: Lookup | None = None) -> Outcome:
-    """The outcome of one transaction; with ``lookup=None`` the tables are read as they are."""
-    c = _Ctx(cfg, regs, mem, req, lookup or NoCache(), pnu=req.pnu, ind=req.ind if req.rnw else 0)
+    """The outcome of one transaction; with ``lookup=None`` the tables are read as they are.
+    ATS requests and ATS-Translated transactions (``req.ats``, ``req.at``) get what the
+    port answers them (docs/port-contract.md)."""
+    if req.at and (req.ats or req.ssv):
+        # an ATS request wins; translated traffic carries no PASID (no IDR3.PASIDTT)
+        req = replace(req, at=0) if req.ats else replace(req, ssv=0, ssid=0)
+    ind = 0 if req.ats or not req.rnw else req.ind
+    c = _Ctx(cfg, regs, mem, req, lookup or NoCache(), pnu=req.pnu, ind=ind)
     try:
-        return _translate(c)
+        out = _translated(c) if req.at else _translate(c)
     except _Stop as stop:
-        return stop.outcome
+        out = stop.outcome
+    return _ats_outcome(req, out) if req.ats else out

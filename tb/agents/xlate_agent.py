@@ -75,7 +75,8 @@ class TransItem:
 
     @property
     def req(self) -> TransReq:
-        return TransReq(self.sid, self.ssv, self.ssid, self.addr, self.rnw, self.ind, self.pnu)
+        return TransReq(self.sid, self.ssv, self.ssid, self.addr, self.rnw, self.ind, self.pnu,
+                        self.ats, self.nw, self.at)
 
     @property
     def latency(self) -> int:
@@ -112,7 +113,7 @@ class TransBurst(uvm_sequence_item):
 
 WAKE_WAIT = 32  # cycles
 # TransItem.req passes the request fields in this order.
-assert REQ_FIELDS == ("sid", "ssv", "ssid", "addr", "rnw", "ind", "pnu")
+assert REQ_FIELDS == ("sid", "ssv", "ssid", "addr", "rnw", "ind", "pnu", "ats", "nw", "at")
 
 
 class XlateDriver(uvm_driver):

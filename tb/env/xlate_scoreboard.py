@@ -20,7 +20,6 @@ nothing else. A response never matches a predicted stall.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 
@@ -29,7 +28,6 @@ from pyuvm import uvm_component, uvm_subscriber
 from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.events import Event, decode_event
-from models.smmu.ats import AtsReq, ats_from_response, ats_trans_req, completion_from_port
 from models.smmu.port import RESP_FIELDS, Result, TransResp
 from models.smmu.smmu import SmmuModel
 from tb.agents.reg_agent import RegItem
@@ -193,12 +191,6 @@ class XlateScoreboard(uvm_component):
             return
         if h is not None:  # retried: from its first acceptance to this response
             self.serviced_latency.append(item.t_done - item.t_accept)
-        if item.ats:
-            self._check_ats(item)
-            return
-        if item.at:
-            self._check_translated(item)
-            return
         req = item.req
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
@@ -216,49 +208,6 @@ class XlateScoreboard(uvm_component):
         options = frozenset(oc.key()[1] for oc in matching)  # the records, encoded once
         if options != {None}:
             self.expected_events.append((options, item))  # named only if it fails
-
-    def _check_translated(self, item: TransItem) -> None:
-        """An ATS-Translated transaction: CR0.ATSCHK and the STE decide (xlate.translated)."""
-        assert item.rsp is not None
-        want = self.model.translated_outcome(item.sid, item.addr, item.rnw)
-        if not same(want.resp, item.rsp):
-            self._error(f"{item}: translated transaction must answer {want.resp}")
-            return
-        self.by_result[f"translated_{want.resp.result.name}"] += 1
-        if want.event is not None:
-            self.expected_events.append((frozenset({want.event.to_int()}), item))
-
-    def _check_ats(self, item: TransItem) -> None:
-        """An ATS Translation Request: the completion the response encodes must be one the
-        model allows (fault-paths.md §3.1). The STE alone decides UR and CA (with the
-        F_BAD_ATS_TREQ record where one is written); otherwise the lookup's envelope does."""
-        assert item.rsp is not None
-        req = AtsReq(sid=item.sid, addr=item.addr, ssv=item.ssv,
-                     ssid=item.ssid if item.ssv else 0, priv=item.pnu, exe=item.ind, nw=item.nw)
-        try:
-            got = completion_from_port(item.rsp, item.pnu)
-        except ValueError as exc:
-            self._error(f"{item}: {exc}")
-            return
-        pre = self.model.ats_precheck(req)
-        if pre is not None:
-            if got != dataclasses.replace(pre, event=None):
-                self._error(f"{item}: completion {got}, the STE says {pre}")
-            elif pre.event is not None:
-                self.expected_events.append((frozenset({pre.event.to_int()}), item))
-            self.by_result[f"ats_{got.status.name}"] += 1
-            return
-        treq = ats_trans_req(req)
-        runs = self.model.predict_runs(treq)
-        outcomes = list(dict.fromkeys(oc for oc, _ in runs))
-        matching = [oc for oc in outcomes if ats_from_response(req, oc.resp) == got]
-        if not matching:
-            allowed = "; ".join(str(ats_from_response(req, o.resp)) for o in outcomes)
-            self._error(f"{item}: completion {got} not allowed; allowed: {allowed}")
-            return
-        self.model.commit_runs(treq, runs, matching)
-        self.by_result["ats_" + ("SUCCESS" if got.access else got.status.name
-                                 if not got.ok else "NO_ACCESS")] += 1
 
     def check_events(self, records: list, *, lossy: bool = False, final: bool = True) -> None:
         """Match the records drained since the last call with the predicted ones: each
@@ -339,12 +288,9 @@ class XlateScoreboard(uvm_component):
         unanswered, unheld transaction could have made counts as possibly cached."""
         self.widened += 1
         for it in self.inflight.values():
-            if id(it) not in self.held_items and it.rsp is None and not it.at:
-                req = it.req if not it.ats else ats_trans_req(
-                    AtsReq(sid=it.sid, addr=it.addr, ssv=it.ssv,
-                           ssid=it.ssid if it.ssv else 0, priv=it.pnu))
-                runs = self.model.predict_runs(req)
-                self.model.commit_runs(req, runs, [oc for oc, _ in runs])
+            if id(it) not in self.held_items and it.rsp is None:
+                runs = self.model.predict_runs(it.req)
+                self.model.commit_runs(it.req, runs, [oc for oc, _ in runs])
 
     def check_phase(self) -> None:
         self.cmdq.settle()

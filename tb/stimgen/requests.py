@@ -117,9 +117,9 @@ def random_request(world: World, rng: random.Random,
                 world.request_state.recent.append((sid, ssv, ssid, ctx.asid, addr & ~(PAGE - 1)))
             rnw = int(rng.random() < w.p_read)
             ind = int(bool(rnw) and rng.random() < w.p_instr)
-            return Req(sid, ssv, ssid, addr, rnw, ind, int(rng.random() < w.p_priv), label)
+            return Req(sid, ssv, ssid, addr, rnw, ind, int(rng.random() < w.p_priv), kind=label)
     sid = rng.randrange(1 << world.cfg.SIDSIZE)  # nothing to aim at: any SID
-    return Req(sid, 0, 0, rng.getrandbits(48), 1, 0, 1, "bad_sid/any")
+    return Req(sid, 0, 0, rng.getrandbits(48), 1, 0, 1, kind="bad_sid/any")
 
 
 # -- helpers ---------------------------------------------------------------------------------
