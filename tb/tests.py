@@ -152,6 +152,13 @@ class XlateRandomTest(SmmuBaseTest):
         sb = self.env.scoreboard
         self.logger.info("random translation run: %s", self.seq.stats)
         assert sb.checked >= self.seq.translations
+        if env_cfg().smmu.ATS and self.seq.translations >= 2000:
+            # ATS requests met every kind of completion, and translated traffic both outcomes
+            missing = [k for k in ("ats_SUCCESS", "ats_NO_ACCESS", "ats_UR", "ats_CA",
+                                   "translated_OK_BYPASS", "translated_ABORT")
+                       if not sb.by_result.get(k)]
+            assert not missing, f"no {missing} in an ATS run: {dict(sb.by_result)} " \
+                                f"(seed {env_cfg().seed})"
         if self.seq.stalls and self.seq.translations >= 2000:
             # Every way of ending a stall, and the commands that must end nothing, happened.
             st = self.seq.stats

@@ -21,6 +21,9 @@ CASES = [
     ("default", "XlateRandomTest", True),
     # the same with the stall model: CDs with S=1, stall records answered by CMD_RESUME
     ("stall", "XlateRandomTest", True),
+    # and with ATS: ATS requests and ATS-Translated transactions among the traffic, every
+    # completion against the model's envelope (cached STEs' EATS included)
+    ("pcie", "XlateRandomTest", True),
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
@@ -61,8 +64,10 @@ TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
 
 
 def _min_seeds(sim: str, test: str, params: str = "default") -> int:
-    if test.startswith("Sva") or params == "stall":
-        return IOPF_RTL_SEEDS if params == "stall" else SVA_SEEDS
+    if params == "stall" or (params, test) == ("pcie", "XlateRandomTest"):
+        return IOPF_RTL_SEEDS
+    if test.startswith("Sva"):
+        return SVA_SEEDS
     return XLATE_SEEDS_VERILATOR if (sim, test) == ("verilator", "XlateRandomTest") else 1
 
 
@@ -80,7 +85,7 @@ def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.Fixtur
     tdir = build_dir(sim, params) / re.sub(r"[^\w.-]", "_", request.node.name)
     try:
         # Icarus runs the stall set's random test a quarter as long (its simulator is slower).
-        n = TRANSLATIONS // 4 if (sim, params) == ("icarus", "stall") else TRANSLATIONS
+        n = TRANSLATIONS // 4 if sim == "icarus" and params in ("stall", "pcie") else TRANSLATIONS
         run(sim, test, seed, params=params, test_dir=tdir, log_file_name="sim.log",
             extra_env={"SMMU_TRANSLATIONS": str(n)})
     except (RuntimeError, SystemExit) as exc:

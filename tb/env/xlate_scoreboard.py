@@ -27,7 +27,7 @@ from pyuvm import uvm_component, uvm_subscriber
 
 from models.arch import commands as C
 from models.arch import registers as R
-from models.arch.events import Event, decode_event
+from models.arch.events import Event, EventID, decode_event
 from models.smmu.port import RESP_FIELDS, Result, TransResp
 from models.smmu.smmu import SmmuModel
 from tb.agents.reg_agent import RegItem
@@ -48,6 +48,17 @@ def same(resp: TransResp, rsp: dict[str, int]) -> bool:
 
 # `same` names every response field.
 assert RESP_FIELDS == ("result", "pa", "perm", "attr", "sh", "fault")
+
+
+def _result_key(item: TransItem, resp: TransResp) -> str:
+    """How a checked response is counted: its result, or for an ATS request the Translation
+    Completion it encodes, for an ATS-Translated transaction its result under "translated_"."""
+    if item.ats:
+        if resp.result == Result.ABORT:
+            return "ats_UR" if resp.fault in (0, EventID.F_BAD_ATS_TREQ) else "ats_CA"
+        return "ats_SUCCESS" if resp.perm else "ats_NO_ACCESS"
+    name = resp.result.name
+    return f"translated_{name}" if item.at else name
 
 
 _STAG_MASK = Event.field("STAG").mask
@@ -204,7 +215,7 @@ class XlateScoreboard(uvm_component):
         # acceptable, and the model may hold every one of them from now on.
         self.model.commit_runs(req, runs, matching)
         self.stale_accepted += outcomes.index(matching[0]) > 0
-        self.by_result[str(matching[0].resp.result.name)] += 1
+        self.by_result[_result_key(item, matching[0].resp)] += 1
         options = frozenset(oc.key()[1] for oc in matching)  # the records, encoded once
         if options != {None}:
             self.expected_events.append((options, item))  # named only if it fails

@@ -74,6 +74,10 @@ class RequestWeights:
     p_instr: float = 0.25  # of reads
     p_priv: float = 0.5
     p_bad_route: float = 0.1  # mapped traffic through a CD/STE path that faults first
+    # With IDR0.ATS: an ATS Translation Request instead (the same target; Execute, Privileged
+    # and No-Write drawn), or an ATS-Translated transaction at a PA (the stream, no PASID)
+    p_ats: float = 0.12
+    p_translated: float = 0.05
 
     def categories(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)
@@ -115,6 +119,16 @@ def random_request(world: World, rng: random.Random,
                 continue
             if name in ("mapped", "repeat") and ctx is not None:
                 world.request_state.recent.append((sid, ssv, ssid, ctx.asid, addr & ~(PAGE - 1)))
+            if world.cfg.ATS:
+                u = rng.random()
+                if u < w.p_ats:
+                    return Req(sid, ssv, ssid, addr, 1, rng.randrange(2), rng.randrange(2),
+                               ats=1, nw=rng.randrange(2), kind=label + "+ats")
+                if u < w.p_ats + w.p_translated:
+                    # a PA: mostly within the OAS, sometimes beyond what the SMMU can emit
+                    pa = addr & ((1 << 48) - 1) if rng.random() < 0.95 else addr | 1 << 52
+                    return Req(sid, 0, 0, pa, rng.randrange(2), 0, 0, at=1,
+                               kind="translated/" + label.split("/", 1)[0])
             rnw = int(rng.random() < w.p_read)
             ind = int(bool(rnw) and rng.random() < w.p_instr)
             return Req(sid, ssv, ssid, addr, rnw, ind, int(rng.random() < w.p_priv), kind=label)

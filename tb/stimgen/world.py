@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from models.arch.cd import CD, L1CD
 from models.arch.geometry import PAGE
 from models.arch.registers import StallModel
-from models.arch.ste import L1STD, STE, S1DefaultSubstream, S1Format, StreamConfig, StreamWorld
+from models.arch.ste import (
+    L1STD,
+    STE,
+    ATSMode,
+    S1DefaultSubstream,
+    S1Format,
+    StreamConfig,
+    StreamWorld,
+)
 from models.memory import FaultRange, FrameAllocator, PhysicalMemory
 from models.smmu.config import SmmuConfig
 from tb.stimgen.contexts import (
@@ -373,7 +381,11 @@ class World:
     def ste_attrs(self, rng: random.Random) -> dict[str, int]:
         """Fields that never make an STE ILLEGAL: CD fetch attributes and overrides."""
         over = self.knobs.p_priv_override
-        return {
+        # With ATS: EATS full ATS (ATS requests and checked translated traffic allowed), off,
+        # or 0b11 (behaves as off without IDR3.DPT); 0b10 is ILLEGAL with stage 1 only.
+        eats = {"EATS": rng.choice((ATSMode.FULL, ATSMode.FULL, ATSMode.DISABLED, 0b11))} \
+            if self.cfg.ATS else {}
+        return {**eats,
             "S1CIR": rng.randrange(4), "S1COR": rng.randrange(4), "S1CSH": rng.choice((0, 2, 3)),
             "MEV": rng.randrange(2), "MemAttr": rng.randrange(16), "MTCFG": rng.randrange(2),
             "ALLOCCFG": rng.randrange(16), "SHCFG": rng.randrange(4),
