@@ -114,12 +114,23 @@ class SmmuModel:
         transaction that stalls returns None and is held (models/smmu/stall.py); its
         response goes to ``on_done`` once CMD_RESUME or CMD_STALL_TERM ends it. Only offer
         a transaction while ``accepting()``."""
-        outcome = self.caches.resolve(req, fresh_first=self.policy == "fresh")
+        outcome = self._resolve(req)
         if outcome.stall:
             return self._stall(req, outcome, on_done)
         if outcome.event is not None:
             self.evtq.write(outcome.event)
         return outcome.resp
+
+    def _resolve(self, req: TransReq) -> Outcome:
+        """The outcome of ``req``, with its HTTU descriptor updates made (§3.13): each a
+        compare-and-swap, so a descriptor another agent changed since the walk read it makes
+        the translation start again, as the hardware walks again."""
+        for _ in range(8):
+            outcome = self.caches.resolve(req, fresh_first=self.policy == "fresh")
+            if all(self.mem.cas64(addr, old, new, source="smmu-httu") == old
+                   for addr, old, new in outcome.updates):
+                return outcome
+        raise RuntimeError(f"{req}: a descriptor changed under every one of 8 HTTU updates")
 
     # ---- stalls (§3.12.2) -----------------------------------------------------------------
     def _stall(self, req: TransReq, outcome: Outcome,
@@ -183,10 +194,9 @@ class SmmuModel:
         the only one an ATS request writes, is in ``event``."""
         if not self.cfg.ATS:
             raise ValueError("an ATS Translation Request to an SMMU without ATS (IDR0.ATS=0)")
-        outcome = self.caches.resolve(
+        outcome = self._resolve(
             TransReq(sid=req.sid, ssv=req.ssv, ssid=req.ssid if req.ssv else 0, addr=req.addr,
-                     rnw=1, ind=req.exe, pnu=req.priv, ats=1, nw=req.nw),
-            fresh_first=self.policy == "fresh")
+                     rnw=1, ind=req.exe, pnu=req.priv, ats=1, nw=req.nw))
         if outcome.event is not None:
             self.evtq.write(outcome.event)
         return dataclasses.replace(completion_from_port(outcome.resp.fields(), req.priv),
@@ -198,8 +208,7 @@ class SmmuModel:
         fault) written."""
         if not self.cfg.ATS:
             raise ValueError("an ATS-Translated transaction to an SMMU without ATS")
-        outcome = self.caches.resolve(TransReq(sid=sid, addr=addr, rnw=rnw, at=1),
-                                      fresh_first=self.policy == "fresh")
+        outcome = self._resolve(TransReq(sid=sid, addr=addr, rnw=rnw, at=1))
         if outcome.event is not None:
             self.evtq.write(outcome.event)
         return outcome.resp

@@ -35,6 +35,8 @@ from models.arch.geometry import (
     table_entries,
 )
 from models.arch.pgtable import (
+    PTE_AF,
+    PTE_RDONLY,
     BlockDescriptor,
     PageDescriptor,
     TableDescriptor,
@@ -73,6 +75,9 @@ class Outcome:
     # CMD_STALL_TERM; ``resp`` is then what a termination as an abort gives, and ``event`` the
     # record with Stall=1 and a STAG still to be chosen (STAG=0 here).
     stall: bool = False
+    # HTTU (§3.13): the descriptor updates the translation made, as (address, old, new)
+    # compare-and-swaps, in order; not part of what the outcome is compared by.
+    updates: tuple[tuple[int, int, int], ...] = ()
 
     def __post_init__(self) -> None:
         # Outcomes are hashed and compared many times while the envelope is enumerated;
@@ -146,6 +151,7 @@ class TlbEntry:
     # CD.ASET of the walk. §3.17.1: a global entry matches only lookups through a
     # configuration with the same ASET; for a non-global entry ASET is not part of the match.
     aset: int = 0
+    dbm: int = 0  # the descriptor's DBM bit (HTTU dirty state, §3.13.3)
 
     @property
     def size(self) -> int:
@@ -294,6 +300,7 @@ class _Ctx:
     pnu: int = 0  # effective, after STE.PRIVCFG
     ind: int = 0  # effective, after STE.INSTCFG
     state: tuple[Any, ...] = ()  # what the translation so far left for the rest (Lookup.merge)
+    leaf: tuple[int, int] = (0, 0)  # (address, raw) of the leaf the last fresh walk read
 
     @property
     def pa_limit(self) -> int:
@@ -577,11 +584,12 @@ def _walk(c: _Ctx, cd: CD, va56: int, upper: int) -> TlbEntry:
             raise c.xlate_fault(EventID.F_TRANSLATION, cd)  # invalid, L0 block, L3 0b01
         if desc.OutputAddr >> ips:
             raise c.xlate_fault(EventID.F_ADDR_SIZE, cd)
+        c.leaf = (desc_addr, raw)
         return TlbEntry(asid=cd.ASID if desc.nG else None, level=level,
                         va=align_down(va56, 1 << shift), oa=desc.OutputAddr, ap=desc.AP,
                         uxn=desc.UXN, pxn=desc.PXN, sh=desc.SH, attr_indx=desc.AttrIndx,
                         af=desc.AF, ap_table=ap_table, uxn_table=uxn_table,
-                        pxn_table=pxn_table, aset=cd.ASET)
+                        pxn_table=pxn_table, aset=cd.ASET, dbm=desc.DBM)
 
 
 def permissions(cd: CD, e: TlbEntry, priv: int) -> int:
@@ -633,6 +641,8 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
         entry = _walk(c, cd, va56, upper)
     else:
         entry = hit
+    if (cd.HA or cd.HD) and c.cfg.HTTU != R.HTTU.NONE:
+        return _stage1_httu(c, cd, entry, hit is FRESH, va56, upper)
     if not entry.af and not cd.AFFD:
         raise c.xlate_fault(EventID.F_ACCESS, cd)
     if hit is FRESH:
@@ -649,6 +659,68 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
     pa = entry.oa | (va56 & (entry.size - 1))
     attr = (cd.MAIR >> (8 * entry.attr_indx)) & 0xFF
     return Outcome(TransResp(Result.OK_TRANSLATED, pa=pa, perm=perm, attr=attr, sh=entry.sh))
+
+
+def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
+                 upper: int) -> Outcome:
+    """The end of a stage-1 translation through a CD with HA or HD where the SMMU has HTTU
+    (§3.13): the flags are updated in the descriptor instead of faulting.
+
+    - Access flag (CD.HA): a leaf with AF=0 that would give F_ACCESS gets AF set (§3.13.2).
+    - Dirty state (CD.HD, IDR0.HTTU=0b10): a write to a leaf with DBM=1 that is read-only
+      only because of AP[2] (not APTable[1]) gets AP[2] cleared (§3.13.3). The SMMU never sets
+      AP[2], never clears AF and never touches DBM.
+    - An access the page forbids even so is F_PERMISSION, with no update (whether AF was set
+      then is UNKNOWN, §3.13.2; this SMMU sets nothing).
+    - An update is a compare-and-swap of the descriptor read by a fresh walk (a cached entry
+      that needs one is walked again); ``Outcome.updates`` lists them, the caller performs
+      them (the functional model) or expects them (the scoreboard). An update the memory
+      aborts is F_WALK_EABT (§3.13, reference §4.4): ``update_eabt``.
+    - The TLB caches the entry only as updated: never a dirty-able page as writable before
+      its dirty update (§3.13.3), never AF=0 where HA would have set it.
+    """
+    ha = bool(cd.HA)
+    hd = bool(cd.HD) and c.cfg.HTTU in (R.HTTU.ACCESS_DIRTY, R.HTTU.ACCESS_DIRTY_TABLE)
+    need = PERM_W if not c.req.rnw else PERM_X if c.ind else PERM_R
+    set_af = not entry.af and not cd.AFFD
+    if set_af and not ha:
+        raise c.xlate_fault(EventID.F_ACCESS, cd)
+    perm = permissions(cd, entry, c.pnu)
+    dirty = False
+    if (not perm & need and need == PERM_W and hd and entry.dbm and entry.ap & 0b10
+            and not entry.ap_table & 0b10):
+        clean = replace(entry, ap=entry.ap & ~0b10)
+        if permissions(cd, clean, c.pnu) & PERM_W:
+            dirty = True
+    if not perm & need and not dirty:
+        if fresh and not set_af:
+            c.look.fill("TLB", (entry.tag, entry.level, entry.va), entry)
+        raise c.xlate_fault(EventID.F_PERMISSION, cd)
+    updates: tuple[tuple[int, int, int], ...] = ()
+    if set_af or dirty:
+        if not fresh:  # the descriptor is needed: walk again
+            entry = _walk(c, cd, va56, upper)
+            if entry.af and not dirty:
+                set_af = False
+        addr, old = c.leaf
+        new = old | (PTE_AF if set_af or dirty else 0)
+        if dirty:
+            new &= ~PTE_RDONLY
+        if new != old:
+            # a CAS is a read and a write: a fault in either direction aborts it
+            if c.mem.fault_at(addr, DESC_BYTES, True) or c.mem.fault_at(addr, DESC_BYTES, False):
+                raise c.xlate_fault(EventID.F_WALK_EABT, cd, CLASS=EventClass.TT,
+                                    FetchAddr=addr)
+            updates = ((addr, old, new),)
+        entry = replace(entry, af=1, ap=entry.ap & ~0b10 if dirty else entry.ap)
+        perm = permissions(cd, entry, c.pnu)
+        fresh = True
+    if fresh:
+        c.look.fill("TLB", (entry.tag, entry.level, entry.va), entry)
+    pa = entry.oa | (va56 & (entry.size - 1))
+    attr = (cd.MAIR >> (8 * entry.attr_indx)) & 0xFF
+    return Outcome(TransResp(Result.OK_TRANSLATED, pa=pa, perm=perm, attr=attr, sh=entry.sh),
+                   updates=updates)
 
 
 def _translate(c: _Ctx) -> Outcome:
@@ -763,7 +835,7 @@ def _ats_outcome(req: TransReq, out: Outcome) -> Outcome:
     if r.result in (Result.OK_TRANSLATED, Result.OK_BYPASS):
         perm = (PERM_R | PERM_W | PERM_X) if r.result == Result.OK_BYPASS else r.perm
         perm &= ~(PERM_W if req.nw else 0) & ~(0 if req.ind else PERM_X)
-        return Outcome(TransResp(r.result, pa=r.pa & _STU_MASK, perm=perm))
+        return Outcome(TransResp(r.result, pa=r.pa & _STU_MASK, perm=perm), updates=out.updates)
     if r.fault in _NO_ACCESS:
         return Outcome(TransResp(Result.OK_TRANSLATED, fault=r.fault))
     return Outcome(TransResp(Result.ABORT, fault=r.fault))
