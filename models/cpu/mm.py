@@ -16,7 +16,10 @@ Memory is shared-anonymous-like: a read fault in a writable VMA maps a fresh zer
 clean-writable (AP=0b11 + DBM) instead of Linux's shared zero page, and a write fault maps it
 dirty (AP=0b01); there is no copy-on-write, swap, huge page, file mapping or stack growth.
 The CPU has no hardware AF/DBM (HAFDBS=0): writes to a clean page and accesses to an old
-(AF=0) page take a fault that handle_mm_fault fixes, as on such a CPU.
+(AF=0) page take a fault that handle_mm_fault fixes, as on such a CPU. An SMMU with HTTU may
+set AF and clear AP[2] in these PTEs at any time: every read-modify-write of a PTE here is a
+compare-and-swap, and page aging (ptep_clear_flush_young) and write-back's dirty harvest
+(page_mkclean) see what it did.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from models.cpu.pgprot import (
     PROT_MASK,
     PROT_WRITE,
     mk_pte,
+    pte_dirty,
+    pte_mkclean,
     pte_mkdirty,
     pte_mkold,
     pte_mkyoung,
@@ -56,6 +61,7 @@ from models.cpu.pgprot import (
     pte_user_exec,
     pte_user_readable,
     pte_user_writable,
+    pte_wrprotect,
     pte_young,
     vm_get_page_prot,
 )
@@ -543,6 +549,47 @@ class MM:
             self._update_pte(ptep, lambda p: pte_mkdirty(pte_mkyoung(p)) if write
                              and not pte_user_writable(p) else pte_mkyoung(p))
             return FaultResult.OK
+
+    def ptep_clear_flush_young(self, va: int) -> bool:
+        """Page aging (ptep_clear_flush_young_notify): clear AF atomically, as an HTTU agent
+        may be setting it in the same PTE, and TLBI the page if it was young; True if it was.
+        No secondary MMU is told (Linux's SMMU SVA notifier has no clear_flush_young), so an
+        SMMU that cached the entry may go on using it without setting AF again."""
+        with self.mmap_lock:
+            self._check_alive()
+            va -= va % PAGE_SIZE
+            ptep = self._walk(va, alloc=False)
+            if ptep is None or not pte_present(self.mem.read64(ptep, source=CPU)):
+                return False
+            young = False
+
+            def old(p: int) -> int:
+                nonlocal young
+                young = pte_young(p)
+                return pte_mkold(p)
+
+            self._update_pte(ptep, old)
+            if young:
+                self.tlbi_log.extend(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE,
+                                                     True))
+            return young
+
+    def page_mkclean(self, va: int) -> bool:
+        """Write-back's dirty harvest (page_mkclean_one): the PTE is cleared and flushed, the
+        secondary MMUs invalidated (mmu notifier), and the page mapped again write-protected
+        and clean; True if it was dirty, by the CPU or by an HTTU agent (AP[2] cleared).
+        A later write faults, so no write goes through the page after the invalidation."""
+        with self.mmap_lock:
+            self._check_alive()
+            va -= va % PAGE_SIZE
+            ptep = self._walk(va, alloc=False)
+            if ptep is None or not pte_present(self.mem.read64(ptep, source=CPU)):
+                return False
+            old = self._ptep_get_and_clear(ptep)
+            self.tlbi_log.extend(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE, True))
+            mmu_notifier_invalidate_range(self, va, va + PAGE_SIZE)
+            self.mem.write64(ptep, pte_mkclean(pte_wrprotect(old)), source=CPU)
+            return pte_dirty(old)
 
     def migrate_page(self, va: int) -> int:
         """Move the page at ``va`` to a new frame, as page migration/compaction does.

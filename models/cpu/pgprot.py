@@ -40,7 +40,8 @@ __all__ = [
     "PTE_PROT_NONE",
     "mk_pte", "pte_dirty", "pte_hw_dirty", "pte_mkclean", "pte_mkdirty", "pte_mkold",
     "pte_mkyoung", "pte_modify", "pte_pa", "pte_present", "pte_user_exec", "pte_user_readable",
-    "pte_user_writable", "pte_valid", "pte_write", "pte_young", "vm_get_page_prot",
+    "pte_user_writable", "pte_valid", "pte_wrprotect", "pte_write", "pte_young",
+    "vm_get_page_prot",
 ]
 
 # mmap/mprotect prot bits (uapi asm-generic/mman-common.h); VM_READ/WRITE/EXEC share the values.
@@ -161,6 +162,14 @@ def pte_mkold(pte: int) -> int:
 def pte_mkclean(pte: int) -> int:
     """Clean again (write-back done): the next write must fault or be caught by DBM."""
     return (pte & ~PTE_DIRTY) | PTE_RDONLY
+
+
+def pte_wrprotect(pte: int) -> int:
+    """No longer writable (arm64 pte_wrprotect): hardware dirty state kept in PTE_DIRTY first,
+    then DBM cleared and AP[2] set, so neither the CPU nor an HTTU agent can write."""
+    if pte_hw_dirty(pte):
+        pte = pte_mkdirty(pte)
+    return (pte & ~PTE_WRITE) | PTE_RDONLY
 
 
 def pte_modify(pte: int, pgprot: int) -> int:
