@@ -186,6 +186,9 @@ class MM:
         self.context = MMContext()
         self.vmas: list[VMA] = []  # sorted, non-overlapping
         self.tlbi_log: list[Tlbi] = []
+        # DVM: who receives the broadcast TLBIs besides the log (an SMMU with BTM), each
+        # called with the TLBIs of one flush, which complete (DVM sync) before it returns
+        self.dvm: list[Callable[[list[Tlbi]], None]] = []
         self.notifier_subscriptions: list[MMUNotifier] = []  # managed by models.cpu.notifier
         self.mm_users = 1  # the process itself (mmget/mmput)
         self.mm_count = 1  # held collectively by the users (mmgrab/mmdrop): keeps the pgd
@@ -273,7 +276,7 @@ class MM:
         self.vmas.clear()
         pages, tables, _ = self._clear_range(0, TASK_SIZE)
         if tables:  # fullmm: only walk caches need it, the ASID is not reused before rollover
-            self.tlbi_log.extend(flush_tlb_mm(self._tlbi_asids()))
+            self._broadcast(flush_tlb_mm(self._tlbi_asids()))
         self._free(pages, tables)
 
     def _check_alive(self) -> None:
@@ -356,7 +359,7 @@ class MM:
                 changed = True
             if changed:
                 # change_protection: flush_tlb_range (all levels), then the notifier range end.
-                self.tlbi_log.extend(flush_tlb_range(self._tlbi_asids(), addr, end, False))
+                self._broadcast(flush_tlb_range(self._tlbi_asids(), addr, end, False))
                 mmu_notifier_invalidate_range(self, addr, end)
 
     def _check_range(self, addr: int, length: int) -> None:
@@ -407,7 +410,7 @@ class MM:
         pages, tables, span = self._clear_range(start, end)
         if span is not None:
             # tlb_flush: leaf-only TLBIs unless table pages went too (walk caches hold them).
-            self.tlbi_log.extend(
+            self._broadcast(
                 flush_tlb_range(self._tlbi_asids(), span[0], span[1], last_level=not tables))
         mmu_notifier_invalidate_range(self, start, end)
         self._free(pages, tables)
@@ -550,6 +553,13 @@ class MM:
                              and not pte_user_writable(p) else pte_mkyoung(p))
             return FaultResult.OK
 
+    def _broadcast(self, tlbis: list[Tlbi]) -> None:
+        """Issue inner-shareable TLBIs (and their DSB): logged, and seen by every DVM
+        receiver before the next step of the caller."""
+        self.tlbi_log.extend(tlbis)
+        for receive in self.dvm:
+            receive(tlbis)
+
     def ptep_clear_flush_young(self, va: int) -> bool:
         """Page aging (ptep_clear_flush_young_notify): clear AF atomically, as an HTTU agent
         may be setting it in the same PTE, and TLBI the page if it was young; True if it was.
@@ -570,7 +580,7 @@ class MM:
 
             self._update_pte(ptep, old)
             if young:
-                self.tlbi_log.extend(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE,
+                self._broadcast(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE,
                                                      True))
             return young
 
@@ -586,7 +596,7 @@ class MM:
             if ptep is None or not pte_present(self.mem.read64(ptep, source=CPU)):
                 return False
             old = self._ptep_get_and_clear(ptep)
-            self.tlbi_log.extend(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE, True))
+            self._broadcast(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE, True))
             mmu_notifier_invalidate_range(self, va, va + PAGE_SIZE)
             self.mem.write64(ptep, pte_mkclean(pte_wrprotect(old)), source=CPU)
             return pte_dirty(old)
@@ -608,7 +618,7 @@ class MM:
                 raise ValueError(f"{self.name}: no page mapped at {va:#x}")
             new_pa = self.page_alloc.alloc(PAGE_SIZE, align=PAGE_SIZE, zero=False)
             old_pa = pte_pa(self._ptep_get_and_clear(ptep))
-            self.tlbi_log.extend(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE, True))
+            self._broadcast(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE, True))
             mmu_notifier_invalidate_range(self, va, va + PAGE_SIZE)
             self.mem.write(new_pa, self.mem.read(old_pa, PAGE_SIZE, source=CPU), source=CPU)
             self.mem.write64(ptep, pte_mkold(mk_pte(new_pa, vma.vm_page_prot)), source=CPU)

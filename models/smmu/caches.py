@@ -261,6 +261,46 @@ class CacheEnvelope:
         if not cmd.Leaf:
             self._drop(self.walk, walk_hit)
 
+    def broadcast_tlbi(self, op: str, asid: int, va: int) -> None:
+        """A broadcast TLBI the SMMU received (BTM, §3.17): like the command of the same
+        scope, but only TLB entries made through a CD with ASET=0 (shared with the CPU)
+        match; the walk cache, which keeps no ASET, drops what matches the ASID and VA
+        (evicting more is always allowed). ``op``: VAE1IS, VALE1IS (VA and ASID, global
+        entries too), ASIDE1IS (non-global entries of the ASID), VMALLE1IS (everything)."""
+        self.generation += 1
+        lo = va & VA56
+
+        def covers(level: int, base: int) -> bool:
+            return base <= lo < base + level_size(level)
+
+        if op in ("VAE1IS", "VALE1IS"):
+            def key_hit(k: tuple[TlbTag, int, int]) -> bool:
+                tag, level, base = k
+                return (tag == asid or tag == ("global", 0)) and covers(level, base)
+        elif op == "ASIDE1IS":
+            def key_hit(k: tuple[TlbTag, int, int]) -> bool:
+                return k[0] == asid
+        elif op == "VMALLE1IS":
+            def key_hit(k: tuple[TlbTag, int, int]) -> bool:
+                return True
+        else:
+            raise ValueError(f"broadcast TLBI {op!r} is not an EL1 stage-1 form this SMMU takes")
+        for key in [k for k in self.tlb if key_hit(k)]:
+            kept = [e for e in self.tlb[key] if e.aset]
+            if kept:
+                self.tlb[key] = kept
+            else:
+                del self.tlb[key]
+        if op == "VALE1IS":
+            return  # last level only: table entries stay
+        if op == "VMALLE1IS":
+            self.walk.clear()
+        elif op == "ASIDE1IS":
+            self._drop(self.walk, lambda k: k[0] == asid)
+        else:
+            self._drop(self.walk, lambda k: k[0] == asid
+                       and k[2] << level_shift(k[1]) <= lo < (k[2] + 1) << level_shift(k[1]))
+
     def _drop_sids(self, lo: int, hi: int, *, l1: bool) -> None:
         """STEs of StreamIDs [lo, hi), the CDs and L1CDs cached through them, and L1STDs."""
         self._drop(self.config["STE"], lambda sid: lo <= sid < hi)

@@ -67,6 +67,8 @@ class SmmuModel:
         self.cmdq = CommandQueue(cfg, self.regs, mem, self._command)
         self.evtq = EventQueue(cfg, self.regs, mem)
         self.stalls = StallUnit(cfg.STALL_MAX, cfg.TERM_MODEL)
+        self.dvm_applied = 0  # broadcast TLBIs applied (BTM) and ignored (no BTM, CR2.PTM=1)
+        self.dvm_ignored = 0
         self.priq = PriQueue(cfg, self.regs, mem, self._ste_ppar)
         self.atc = AtcInvUnit()
         self.cmdq.on_atc_inv = self.atc.issue
@@ -131,6 +133,20 @@ class SmmuModel:
                    for addr, old, new in outcome.updates):
                 return outcome
         raise RuntimeError(f"{req}: a descriptor changed under every one of 8 HTTU updates")
+
+    # ---- BTM: the CPU's broadcast TLB invalidations (§3.17, IDR0.BTM) ------------------------
+    def dvm(self, tlbis: list[Any]) -> int:
+        """Broadcast TLBIs from the CPU (each with ``op``, ``asid``, ``start``: the
+        models.cpu.tlbi.Tlbi shape), complete when this returns (the DVM sync). Applied to
+        the TLB entries of shared (ASET=0) contexts only where the SMMU has BTM and
+        CR2.PTM=0; ignored otherwise. Returns how many were applied."""
+        if not self.cfg.BTM or R.CR2.from_int(self.regs.hw_value("CR2")).PTM:
+            self.dvm_ignored += len(tlbis)
+            return 0
+        for t in tlbis:
+            self.caches.broadcast_tlbi(str(t.op), t.asid, t.start)
+        self.dvm_applied += len(tlbis)
+        return len(tlbis)
 
     # ---- stalls (§3.12.2) -----------------------------------------------------------------
     def _stall(self, req: TransReq, outcome: Outcome,

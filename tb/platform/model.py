@@ -95,6 +95,11 @@ class ModelPlatform:
     async def ats_translate(self, req: AtsReq) -> AtsCompletion:
         return self.model.ats_translate(req)
 
+    def dvm_tlbi(self, tlbis: list[Any]) -> None:
+        """The CPU's broadcast TLBIs reach the SMMU (its DVM port; it ignores them without
+        BTM or with CR2.PTM=1)."""
+        self.model.dvm(tlbis)
+
     async def translated(self, sid: int, addr: int, rnw: int) -> dict[str, int]:
         """An ATS-Translated transaction on the model's translation port."""
         return self.model.translated(sid, addr, rnw).fields()

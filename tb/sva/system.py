@@ -47,6 +47,9 @@ class SvaSystem:
     def process(self, name: str = "mm", cpu: int | None = 0) -> MM:
         """A new process; ``cpu`` runs it once (so it has an ASID), None leaves it unscheduled."""
         mm = MM(self.plat.mem, self.frames, features=self.cpu, name=name)
+        dvm = getattr(self.plat, "dvm_tlbi", None)  # a platform whose SMMU is on the DVM bus
+        if dvm is not None:
+            mm.dvm.append(dvm)
         if cpu is not None:
             self.cpu_asids.switch_mm(cpu, mm)
         return mm

@@ -10,8 +10,10 @@ Mirrors: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c.
   with mm_context_get, shared through the SMMU ASID map (seizing it from a private domain if
   needed), TTB0 = mm.pgd, TCR from the mm, MAIR_EL1, ASET=0. HA/HD are requested only when
   the SMMU has them (v5 clears them at CD write time otherwise: same CD).
-- Invalidation: never relying on BTM, every notifier range becomes TLBI_NH_VA(ASID, Leaf=0)
-  per page, or one TLBI_NH_ASID once the range reaches CMDQ_MAX_TLBI_OPS pages, plus ATC_INV
+- Invalidation: with BTM (the SMMU snoops the CPU's broadcast TLBIs, CR2.PTM=0) the notifier
+  sends no TLBI, as v5's arm_smmu_mm_invalidate_range skips arm_smmu_tlb_inv_range_asid;
+  otherwise every notifier range becomes TLBI_NH_VA(ASID, Leaf=0)
+  per page, or one TLBI_NH_ASID once the range reaches CMDQ_MAX_TLBI_OPS pages; plus ATC_INV
   for ATS masters, then CMD_SYNC - once per SMMU, however many of its masters are bound
   (mainline, with one notifier per domain, repeats it per domain). Range TLBIs (RIL) are not
   generated, so the threshold applies even when RIL exists.
@@ -185,7 +187,9 @@ class ArmSmmuMmOps:
             drv = _drv(bond.master)
             groups.setdefault(id(drv), (drv, []))[1].append(dev_to_master(bond.master))
         for drv, masters in groups.values():
-            if size:
+            if drv.features.has("BTM"):
+                tlbi: list[Command] = []  # the CPU's TLBIs already reached this SMMU
+            elif size:
                 tlbi = tlbi_va_cmds(drv.smmu, ctx.asid, start, size, PAGE_SIZE, leaf=False)
             else:
                 tlbi = [tlbi_asid_cmd(drv.smmu, ctx.asid)]

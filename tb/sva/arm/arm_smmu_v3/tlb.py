@@ -80,6 +80,7 @@ async def arm_smmu_inv_tlb_then_atc(smmu: ArmSmmuV3, tlbi: list[Command],
     CMD_ATC_INV"; Linux: arm_smmu_tlb_inv_range_domain submits the TLBIs with a SYNC, then
     arm_smmu_atc_inv_domain). In one batch, an ATS request between the two could refill an
     ATC from a TLB entry that is about to go."""
-    await smmu.cmdq_drv.issue(tlbi)
+    if tlbi:
+        await smmu.cmdq_drv.issue(tlbi)
     if atc:
         await smmu.cmdq_drv.issue(atc)
