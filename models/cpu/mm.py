@@ -560,16 +560,24 @@ class MM:
         for receive in self.dvm:
             receive(tlbis)
 
+    def _present_ptep(self, va: int) -> int | None:
+        """The level-3 entry's address for page ``va`` if it holds a present PTE (mmap_lock
+        held, the mm alive)."""
+        self._check_alive()
+        ptep = self._walk(va, alloc=False)
+        if ptep is None or not pte_present(self.mem.read64(ptep, source=CPU)):
+            return None
+        return ptep
+
     def ptep_clear_flush_young(self, va: int) -> bool:
         """Page aging (ptep_clear_flush_young_notify): clear AF atomically, as an HTTU agent
         may be setting it in the same PTE, and TLBI the page if it was young; True if it was.
         No secondary MMU is told (Linux's SMMU SVA notifier has no clear_flush_young), so an
         SMMU that cached the entry may go on using it without setting AF again."""
         with self.mmap_lock:
-            self._check_alive()
             va -= va % PAGE_SIZE
-            ptep = self._walk(va, alloc=False)
-            if ptep is None or not pte_present(self.mem.read64(ptep, source=CPU)):
+            ptep = self._present_ptep(va)
+            if ptep is None:
                 return False
             young = False
 
@@ -590,10 +598,9 @@ class MM:
         and clean; True if it was dirty, by the CPU or by an HTTU agent (AP[2] cleared).
         A later write faults, so no write goes through the page after the invalidation."""
         with self.mmap_lock:
-            self._check_alive()
             va -= va % PAGE_SIZE
-            ptep = self._walk(va, alloc=False)
-            if ptep is None or not pte_present(self.mem.read64(ptep, source=CPU)):
+            ptep = self._present_ptep(va)
+            if ptep is None:
                 return False
             old = self._ptep_get_and_clear(ptep)
             self._broadcast(flush_tlb_range(self._tlbi_asids(), va, va + PAGE_SIZE, True))
