@@ -25,8 +25,16 @@ from models.cpu import (
     mmu_notifier_synchronize,
     mmu_notifier_unregister,
 )
-from models.cpu.pgprot import PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE
-from models.memory import FrameAllocator, PhysicalMemory
+from models.cpu.pgprot import (
+    PROT_EXEC,
+    PROT_NONE,
+    PROT_READ,
+    PROT_WRITE,
+    pte_dirty,
+    pte_hw_dirty,
+    pte_young,
+)
+from models.memory import PAGE_SIZE, FrameAllocator, PhysicalMemory
 
 RW = PROT_READ | PROT_WRITE
 PAGE = 0x1000
@@ -520,3 +528,41 @@ def test_hardware_dirty_state_survives_mprotect(mem, mm) -> None:
     assert mm.pte(va) == 0x0068_0000_0000_0F53 | pa  # hardware-dirty: no PTE_DIRTY yet
     mm.mprotect(va, PAGE, PROT_READ)
     assert mm.pte(va) == 0x00E0_0000_0000_0FD3 | pa  # folded into PTE_DIRTY before AP[2] set
+
+
+# ---- FEAT_HAFDBS on the CPU (ID_AA64MMFR1_EL1.HAFDBS) -------------------------------------
+def _hafdbs_mm(mem, tables, pages, level: int) -> MM:
+    return MM(mem, tables, pages, features=CpuFeatures(hafdbs=level), name="hw")
+
+
+def _no_fault(va, write, exec=False):
+    raise AssertionError(f"a fault at {va:#x}: the hardware should have updated the PTE")
+
+
+def test_hafdbs_2_dirties_a_clean_page_without_a_fault(mem, tables, pages) -> None:
+    """HAFDBS=2: a write to a clean DBM page clears AP[2] in hardware (by compare-and-swap),
+    no fault taken; DBM stays set and the software dirty bit is not involved."""
+    m = _hafdbs_mm(mem, tables, pages, 2)
+    va = m.mmap(None, PAGE_SIZE, PROT_READ | PROT_WRITE)
+    m.read(va, 1)  # a read fault maps it clean-writable
+    m.handle_mm_fault = _no_fault  # type: ignore[method-assign]
+    m.write(va, b"x")
+    raw = m.pte(va)
+    assert raw is not None and pte_hw_dirty(raw) and raw & pt.PTE_DBM
+
+
+def test_hafdbs_1_sets_af_but_a_write_to_a_clean_page_still_faults(mem, tables, pages) -> None:
+    """HAFDBS=1: the access flag in hardware (a migrated, old page is read without a fault),
+    the dirty state still by the write fault."""
+    m = _hafdbs_mm(mem, tables, pages, 1)
+    va = m.mmap(None, PAGE_SIZE, PROT_READ | PROT_WRITE)
+    m.read(va, 1)
+    m.migrate_page(va)
+    assert not pte_young(m.pte(va))
+    real = m.handle_mm_fault
+    m.handle_mm_fault = _no_fault  # type: ignore[method-assign]
+    m.read(va, 1)
+    assert pte_young(m.pte(va))
+    m.handle_mm_fault = real  # type: ignore[method-assign]
+    m.write(va, b"y")  # needs the fault: software marks it dirty
+    assert pte_dirty(m.pte(va))

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from models.arch import registers as R
 from models.arch.events import EventID
 from models.arch.geometry import PAGE
+from models.cpu.features import CpuFeatures
 from models.cpu.pgprot import PROT_READ, PROT_WRITE, pte_dirty, pte_young
 from models.smmu.config import DEFAULT
 from tb.devices.dma import Descriptor as D
@@ -27,12 +30,16 @@ HTTU = DEFAULT.replace(HTTU=R.HTTU.ACCESS_DIRTY)
 RW = PROT_READ | PROT_WRITE
 
 
-def bench() -> SvaBench:
-    return asyncio.run(SvaBench.create(ModelBackend(ModelPlatform(HTTU)), seed=1))
+def bench(cpu: CpuFeatures | None = None) -> SvaBench:
+    return asyncio.run(SvaBench.create(ModelBackend(ModelPlatform(HTTU)), cpu, seed=1))
 
 
-def test_the_device_dirties_exactly_the_pages_it_wrote_and_the_harvest_sees_them() -> None:
-    b = bench()
+@pytest.mark.parametrize("hafdbs", [0, 2])
+def test_the_device_dirties_exactly_the_pages_it_wrote_and_the_harvest_sees_them(
+        hafdbs: int) -> None:
+    """The CPU writes page 5 itself: by a write fault (HAFDBS=0) or in hardware (HAFDBS=2,
+    the same compare-and-swap on the same PTEs as the SMMU's); the harvest sees it too."""
+    b = bench(CpuFeatures(hafdbs=hafdbs))
     pages, written = 6, {0, 2, 4}
 
     async def go() -> None:
@@ -50,6 +57,8 @@ def test_the_device_dirties_exactly_the_pages_it_wrote_and_the_harvest_sees_them
                                            bond.pasid)))
         dirty = {i for i in range(pages) if pte_dirty(mm.pte(va + i * PAGE))}
         assert dirty == written, dirty
+        mm.write(va + 5 * PAGE, b"\x55")
+        written.add(5)
         assert mm.read(va + 2 * PAGE, 64) == b"\x52" * 64
         # write-back's harvest: exactly those, then write-protected and clean
         harvested = {i for i in range(pages) if mm.page_mkclean(va + i * PAGE)}

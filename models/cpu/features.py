@@ -17,6 +17,8 @@ class CpuFeatures:
     page_size: int = GRANULE
     va_bits: int = 48
     vhe: bool = False         # kernel runs at EL2 with E2H
+    # ID_AA64MMFR1_EL1.HAFDBS: 0 none, 1 hardware access flag, 2 access flag and dirty state
+    hafdbs: int = 0
     kpti: bool = False
     nr_cpus: int = 4
 

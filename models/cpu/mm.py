@@ -15,8 +15,9 @@ Configuration: 4 KiB granule and 48-bit VA only (T0SZ=16, lookup starts at level
 Memory is shared-anonymous-like: a read fault in a writable VMA maps a fresh zeroed page
 clean-writable (AP=0b11 + DBM) instead of Linux's shared zero page, and a write fault maps it
 dirty (AP=0b01); there is no copy-on-write, swap, huge page, file mapping or stack growth.
-The CPU has no hardware AF/DBM (HAFDBS=0): writes to a clean page and accesses to an old
-(AF=0) page take a fault that handle_mm_fault fixes, as on such a CPU. An SMMU with HTTU may
+Without FEAT_HAFDBS (CpuFeatures.hafdbs=0) writes to a clean page and accesses to an old
+(AF=0) page take a fault that handle_mm_fault fixes, as on such a CPU; with it the CPU's walk
+sets AF (1) and clears AP[2] of a DBM page on a write (2) itself, by compare-and-swap. An SMMU with HTTU may
 set AF and clear AP[2] in these PTEs at any time: every read-modify-write of a PTE here is a
 compare-and-swap, and page aging (ptep_clear_flush_young) and write-back's dirty harvest
 (page_mkclean) see what it did.
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from models.arch.cd import IPSize, TG0Granule
 from models.arch.geometry import DESC_BYTES, ENTRIES, LAST_LEVEL, desc_addr, level_size
 from models.arch.pgtable import (
+    PTE_RDONLY,
     InvalidDescriptor,
     PageDescriptor,
     Shareability,
@@ -61,6 +63,7 @@ from models.cpu.pgprot import (
     pte_user_exec,
     pte_user_readable,
     pte_user_writable,
+    pte_write,
     pte_wrprotect,
     pte_young,
     vm_get_page_prot,
@@ -652,17 +655,42 @@ class MM:
         return desc.OutputAddr | va % PAGE_SIZE
 
     def _cpu_access(self, va: int, write: bool, exec: bool = False) -> int:
-        """PA for an EL0 access, faulting like the CPU would (at most one fixup per access)."""
+        """PA for an EL0 access, faulting like the CPU would (at most one fixup per access).
+        With FEAT_HAFDBS the CPU's own walk sets AF (HAFDBS >= 1) and makes a clean DBM page
+        dirty on a write (HAFDBS = 2) by compare-and-swap, as an SMMU with HTTU does, instead
+        of faulting."""
         access = "write" if write else "exec" if exec else "read"
         ok = pte_user_writable if write else pte_user_exec if exec else pte_user_readable
         for _ in range(2):
             raw = self.pte(va) if 0 <= va < TASK_SIZE else None
+            if raw is not None and self.features.hafdbs:
+                raw = self._hw_update(va, raw, write)
             if raw is not None and ok(raw) and pte_young(raw):
                 return pte_pa(raw) | va % PAGE_SIZE
             result = self.handle_mm_fault(va, write, exec)
             if result.error:
                 raise SegmentationFault(va, access, result)
         raise RuntimeError(f"{self.name}: fault at {va:#x} ({access}) did not fix the PTE")
+
+    def _hw_update(self, va: int, raw: int, write: bool) -> int:
+        """FEAT_HAFDBS on the CPU's walk: the PTE as the hardware leaves it (AF set; AP[2]
+        cleared for a write to a DBM page where HAFDBS = 2), updated by compare-and-swap."""
+        if not pte_present(raw) or not pte_user_readable(raw):
+            return raw  # a fault either way: software decides
+        with self.mmap_lock:
+            ptep = self._walk(va, alloc=False)
+            if ptep is None:
+                return raw
+
+            def hw(p: int) -> int:
+                if not pte_user_readable(p):
+                    return p
+                p = pte_mkyoung(p)
+                if write and self.features.hafdbs >= 2 and pte_write(p):
+                    p &= ~PTE_RDONLY
+                return p
+
+            return self._update_pte(ptep, hw)
 
     def read(self, va: int, length: int) -> bytes:
         """Load ``length`` bytes at ``va`` as user code would."""
