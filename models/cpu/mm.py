@@ -17,10 +17,10 @@ clean-writable (AP=0b11 + DBM) instead of Linux's shared zero page, and a write 
 dirty (AP=0b01); there is no copy-on-write, swap, huge page, file mapping or stack growth.
 Without FEAT_HAFDBS (CpuFeatures.hafdbs=0) writes to a clean page and accesses to an old
 (AF=0) page take a fault that handle_mm_fault fixes, as on such a CPU; with it the CPU's walk
-sets AF (1) and clears AP[2] of a DBM page on a write (2) itself, by compare-and-swap. An SMMU with HTTU may
-set AF and clear AP[2] in these PTEs at any time: every read-modify-write of a PTE here is a
-compare-and-swap, and page aging (ptep_clear_flush_young) and write-back's dirty harvest
-(page_mkclean) see what it did.
+sets AF (1) and clears AP[2] of a DBM page on a write (2) itself, by compare-and-swap. An SMMU
+with HTTU may set AF and clear AP[2] in these PTEs at any time: every read-modify-write of a
+PTE here is a compare-and-swap, and page aging (ptep_clear_flush_young) and write-back's
+dirty harvest (page_mkclean) see what it did.
 """
 
 from __future__ import annotations

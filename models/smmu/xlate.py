@@ -819,7 +819,7 @@ def _translated(c: _Ctx) -> Outcome:
     return Outcome(TransResp(Result.OK_BYPASS, pa=req.addr))
 
 
-_NO_ACCESS = TRANSLATION_CLASS  # F_ADDR_SIZE included
+
 _STU_MASK = ~0xFFF  # the 4 KiB Smallest Translation Unit (IDR5.GRAN4K only)
 
 
@@ -836,7 +836,7 @@ def _ats_outcome(req: TransReq, out: Outcome) -> Outcome:
         perm = (PERM_R | PERM_W | PERM_X) if r.result == Result.OK_BYPASS else r.perm
         perm &= ~(PERM_W if req.nw else 0) & ~(0 if req.ind else PERM_X)
         return Outcome(TransResp(r.result, pa=r.pa & _STU_MASK, perm=perm), updates=out.updates)
-    if r.fault in _NO_ACCESS:
+    if r.fault in TRANSLATION_CLASS:  # F_ADDR_SIZE included
         return Outcome(TransResp(Result.OK_TRANSLATED, fault=r.fault))
     return Outcome(TransResp(Result.ABORT, fault=r.fault))
 

@@ -8,8 +8,9 @@ state only, so they are stable there), completing at the following rising edge.
 
 from __future__ import annotations
 
-import cocotb
 from cocotb.triggers import FallingEdge, RisingEdge
+
+from tb.bfm.edge_sink import EdgeSink
 
 # A collected PRG response: (StreamID, SSV, SubstreamID, PRGIndex, Resp code, automatic)
 PrgTuple = tuple[int, int, int, int, int, int]
@@ -23,31 +24,20 @@ class PriPort:
         self.dut = dut
         for name in _INPUTS:
             getattr(dut, name).value = 0
-        dut.prg_ready.value = 1
-        # prg_ready is driven by the collector alone, which decides each falling edge's
-        # handshake with the value it drives from that edge on: a change made by another
-        # coroutine at the same edge could otherwise be seen by the RTL but not here.
-        self._ready = self._want_ready = True
-        self.responses: list[PrgTuple] = []
-        cocotb.start_soon(self._collect())
+        self._sink = EdgeSink(dut.clk, dut.prg_valid, dut.prg_ready, self._sample)
 
-    async def _collect(self) -> None:
+    def _sample(self) -> PrgTuple:
         d = self.dut
-        while True:
-            await FallingEdge(d.clk)
-            if self._want_ready != self._ready:
-                self._ready = self._want_ready
-                d.prg_ready.value = int(self._ready)
-            if self._ready and int(d.prg_valid.value):
-                self.responses.append((int(d.prg_sid.value), int(d.prg_ssv.value),
-                                       int(d.prg_ssid.value), int(d.prg_prgi.value),
-                                       int(d.prg_code.value), int(d.prg_auto.value)))
+        return (int(d.prg_sid.value), int(d.prg_ssv.value), int(d.prg_ssid.value),
+                int(d.prg_prgi.value), int(d.prg_code.value), int(d.prg_auto.value))
+
+    @property
+    def responses(self) -> list[PrgTuple]:
+        return self._sink.taken
 
     async def hold_responses(self, hold: bool) -> None:
         """Stop (or resume) taking PRG responses; returns once in effect."""
-        self._want_ready = not hold
-        while self._ready != self._want_ready:
-            await FallingEdge(self.dut.clk)
+        await self._sink.hold(hold)
 
     async def request(self, *, sid: int, prgi: int, last: int, page: int, ssv: int = 0,
                       ssid: int = 0, r: int = 0, w: int = 0, x: int = 0, priv: int = 0) -> None:
