@@ -8,9 +8,11 @@
 //     configuration of the same ASET), of the same half, and whose VA[47:12] matches under
 //     its size. The hit path looks up stage 1's request every cycle with the ASID of its
 //     configuration-cache context.
-//   - Fill, at the clock edge: the lowest free entry, else the round-robin pointer (which
-//     then advances); the VA bits below the leaf's size are cleared. No fill in a cycle with
-//     an invalidation (fill_ready is low).
+//   - Fill, at the clock edge: the entry of the same page (ASID or global with ASET, half,
+//     size, VA) if there is one, replaced in place (an HTTU update refills a page it had
+//     cached read-only: the old copy must not shadow the new one), else the lowest free
+//     entry, else the round-robin pointer (which then advances); the VA bits below the
+//     leaf's size are cleared. No fill in a cycle with an invalidation (fill_ready is low).
 //   - Invalidation, at the clock edge of inv_valid: TLBI_NH_ALL/NSNH_ALL every entry,
 //     TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries covering the VA
 //     with the ASID or global, TLBI_NH_VAA the entries covering the VA. ASET plays no part
@@ -61,14 +63,14 @@ module smmu_iotlb
     tlb_entry_t      te [TLB_N];
     logic [TI_W-1:0] t_rr;          // round-robin replacement pointer
     logic [TI_W-1:0] l_sel;
-    logic            tf_do, tf_found;
+    logic            tf_do, tf_found, tf_same;
     logic [TI_W-1:0] tf_idx;
     tlb_entry_t      tf_new;
     logic [TLB_N-1:0] t_inv;
     // Entries are copied out of the array whole (Icarus 11 cannot select a member of an
     // array element); not every field of each copy is used.
     // verilator lint_off UNUSEDSIGNAL
-    tlb_entry_t      t_e, t_s, t_i;
+    tlb_entry_t      t_e, t_s, t_i, t_f;
     // verilator lint_on UNUSEDSIGNAL
 
     // lookup: valid, the ASID (non-global) or the ASET (global), the half, VA[47:12] under
@@ -93,11 +95,21 @@ module smmu_iotlb
     assign fill_ready = !inv_valid;
     always @(*) begin
         tf_do = fill_valid && !inv_valid;
-        tf_found = 1'b0; tf_idx = t_rr;
-        for (int j = TLB_N - 1; j >= 0; j--)
-            if (!tv[j]) begin tf_found = 1'b1; tf_idx = TI_W'(j); end
         tf_new = fill;
         tf_new.va = fill.va & va_mask(fill.leaf.size);
+        tf_found = 1'b0; tf_same = 1'b0; tf_idx = t_rr;
+        for (int j = TLB_N - 1; j >= 0; j--)
+            if (!tv[j]) begin tf_found = 1'b1; tf_idx = TI_W'(j); end
+        for (int j = TLB_N - 1; j >= 0; j--) begin
+            t_f = te[j];
+            if (tv[j] && t_f.gbl == tf_new.gbl &&
+                (tf_new.gbl ? t_f.aset == tf_new.aset : t_f.asid == tf_new.asid) &&
+                t_f.upper == tf_new.upper && t_f.leaf.size == tf_new.leaf.size &&
+                t_f.va == tf_new.va) begin
+                tf_same = 1'b1; tf_idx = TI_W'(j);
+            end
+        end
+        if (tf_same) tf_found = 1'b1;
     end
 
     // invalidation: Addr[55:48] names a half only when all its bits agree

@@ -19,11 +19,13 @@ module smmu_rd_arb #(
     output logic [NREQ-1:0]      req_ready,
     input  logic [NREQ*48-1:0]   req_addr,
     input  logic [NREQ*8-1:0]    req_len,
+    input  logic [NREQ-1:0]      req_lock,    // an exclusive read (ARLOCK)
     output logic [NREQ-1:0]      rsp_valid,
 
     output logic [M_ID_W-1:0]    m_axi_arid,
     output logic [47:0]          m_axi_araddr,
     output logic [7:0]           m_axi_arlen,
+    output logic                 m_axi_arlock,
     output logic                 m_axi_arvalid,
     input  logic                 m_axi_arready,
     input  logic [M_ID_W-1:0]    m_axi_rid,
@@ -57,6 +59,7 @@ module smmu_rd_arb #(
             m_axi_arid <= '0;
             m_axi_araddr <= '0;
             m_axi_arlen <= '0;
+            m_axi_arlock <= 1'b0;
             last <= IW'(NREQ - 1);
         end else if (free) begin
             m_axi_arvalid <= found;
@@ -64,6 +67,7 @@ module smmu_rd_arb #(
                 m_axi_arid <= M_ID_W'(pick);
                 m_axi_araddr <= req_addr[pick*48 +: 48];
                 m_axi_arlen <= req_len[pick*8 +: 8];
+                m_axi_arlock <= req_lock[pick];
                 last <= pick;
             end
         end

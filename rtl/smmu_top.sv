@@ -243,6 +243,12 @@ module smmu_top
     logic [NREQ-1:0]      rq_valid, rq_ready, rs_valid;
     logic [NREQ*48-1:0]   rq_addr;
     logic [NREQ*8-1:0]    rq_len;
+    logic [NREQ-1:0]      rq_lock;
+    localparam int WI_W = (N_WALK > 1) ? $clog2(N_WALK) : 1;
+    logic                 uw_awvalid, uw_awready, uw_wvalid, uw_wready, uw_bvalid;
+    logic [47:0]          uw_awaddr;
+    logic [WI_W-1:0]      uw_id;
+    logic [63:0]          uw_wdata;
 
     // the translation port's fields as the request and response records
     assign x_req.sid = t_req_sid;
@@ -293,9 +299,13 @@ module smmu_top
         .resume_valid, .term_valid, .stall_sid, .stall_stag, .stall_ac, .stall_ab,
         .ar_valid(rq_valid[N_WALK-1:0]), .ar_ready(rq_ready[N_WALK-1:0]),
         .ar_addr(rq_addr[N_WALK*48-1:0]), .ar_len(rq_len[N_WALK*8-1:0]),
+        .ar_lock(rq_lock[N_WALK-1:0]),
         .r_valid(rs_valid[N_WALK-1:0]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
-        .r_last(m_axi_rlast)
+        .r_last(m_axi_rlast),
+        .uw_awvalid, .uw_awready, .uw_awaddr, .uw_id, .uw_wvalid, .uw_wready, .uw_wdata,
+        .uw_bvalid, .uw_bresp(m_axi_bresp)
     );
+    assign rq_lock[N_WALK] = 1'b0;  // command fetches are plain reads
 
     // ---- command queue --------------------------------------------------------------------
     smmu_cmdq #(
@@ -321,11 +331,21 @@ module smmu_top
         .ainv_addr, .ainv_size, .acpl_valid, .acpl_itag
     );
 
-    // ---- memory writers: the event queue (port 0) and the PRI queue (port 1) -----------------
-    logic [1:0]      w_awvalid, w_awready, w_wlast, w_wvalid, w_wready, w_bvalid;
-    logic [2*48-1:0] w_awaddr;
-    logic [2*8-1:0]  w_awlen;
-    logic [2*64-1:0] w_wdata;
+    // ---- memory writers: the event queue (port 0), the PRI queue (port 1) and the engines'
+    // HTTU updates (port 2: one beat, exclusive, under the engine's ID) ----------------------
+    logic [2:0]      w_awvalid, w_awready, w_wlast, w_wvalid, w_wready, w_bvalid;
+    logic [3*48-1:0] w_awaddr;
+    logic [3*8-1:0]  w_awlen;
+    logic [3*64-1:0] w_wdata;
+    assign w_awvalid[2] = uw_awvalid;
+    assign uw_awready = w_awready[2];
+    assign w_awaddr[96 +: 48] = uw_awaddr;
+    assign w_awlen[16 +: 8] = 8'd0;
+    assign w_wdata[128 +: 64] = uw_wdata;
+    assign w_wlast[2] = 1'b1;
+    assign w_wvalid[2] = uw_wvalid;
+    assign uw_wready = w_wready[2];
+    assign uw_bvalid = w_bvalid[2];
     logic [M_ID_W-1:0] awid_e, awid_p;
     logic        presp_valid, presp_ready, presp_ssv;
     logic [31:0] presp_sid;
@@ -413,12 +433,14 @@ module smmu_top
         // verilator lint_on UNUSEDSIGNAL
     end
 
-    smmu_wr_arb #(.M_ID_W(M_ID_W)) u_wr_arb (
+    smmu_wr_arb #(.M_ID_W(M_ID_W), .NP(3)) u_wr_arb (
         .clk, .rst_n,
         .aw_valid(w_awvalid), .aw_ready(w_awready), .aw_addr(w_awaddr), .aw_len(w_awlen),
+        .aw_id({M_ID_W'(uw_id), {(2 * M_ID_W){1'b0}}}), .aw_lock(3'b100),
         .w_data(w_wdata), .w_last(w_wlast), .w_valid(w_wvalid), .w_ready(w_wready),
         .b_valid(w_bvalid),
-        .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awvalid, .m_axi_awready,
+        .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awlock, .m_axi_awvalid,
+        .m_axi_awready,
         .m_axi_wdata, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready, .m_axi_bvalid
     );
 
@@ -426,23 +448,23 @@ module smmu_top
     smmu_rd_arb #(.NREQ(NREQ), .M_ID_W(M_ID_W)) u_rd_arb (
         .clk, .rst_n,
         .req_valid(rq_valid), .req_ready(rq_ready), .req_addr(rq_addr), .req_len(rq_len),
-        .rsp_valid(rs_valid),
-        .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arvalid, .m_axi_arready,
+        .req_lock(rq_lock), .rsp_valid(rs_valid),
+        .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arlock, .m_axi_arvalid,
+        .m_axi_arready,
         .m_axi_rid, .m_axi_rvalid
     );
 
     // Fixed attributes: 64-bit beats, incrementing bursts, normal cacheable (the port is
-    // coherent, IDR0.COHACC), unprivileged non-secure data.
+    // coherent, IDR0.COHACC), unprivileged non-secure data. AxLOCK marks the exclusive
+    // accesses of HTTU updates (the arbiters drive it).
     assign m_axi_awsize = 3'd3;
     assign m_axi_awburst = 2'b01;
-    assign m_axi_awlock = 1'b0;
     assign m_axi_awcache = 4'b0011;
     assign m_axi_awprot = 3'b010;
     assign m_axi_wstrb = 8'hFF;
     assign m_axi_bready = 1'b1;
     assign m_axi_arsize = 3'd3;
     assign m_axi_arburst = 2'b01;
-    assign m_axi_arlock = 1'b0;
     assign m_axi_arcache = 4'b0011;
     assign m_axi_arprot = 3'b010;
     assign m_axi_rready = 1'b1;

@@ -67,6 +67,8 @@ package smmu_types_pkg;
         logic                       epd1;
         logic [CD_IPS_W-1:0]        ips;        // effective: at most the OAS
         logic                       affd;
+        logic                       ha;         // CD.HA with HTTU: AF set by the SMMU
+        logic                       hd;         // CD.HD with IDR0.HTTU=0b10: dirty state too
         logic                       wxn;
         logic                       pan;
         logic                       s;          // CD.S: translation-class faults stall
@@ -103,6 +105,9 @@ package smmu_types_pkg;
         logic                           el0;      // AP[1] & !APTable[0]
         logic                           uxn;      // UXN | UXNTable
         logic                           pxn;      // PXN | PXNTable
+        // writable-clean (HTTU): DBM=1 with CD.HD, read-only only because of AP[2] (not
+        // APTable[1]); a write needs the dirty update first (section 3.13.3)
+        logic                           dbm;
     } leaf_t;
 
     typedef struct packed {

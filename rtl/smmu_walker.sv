@@ -82,10 +82,21 @@ module smmu_walker
     input  logic              ar_ready,
     output logic [47:0]       ar_addr,
     output logic [7:0]        ar_len,
+    output logic              ar_lock,     // exclusive: a descriptor this walk may update
     input  logic              r_valid,
     input  logic [63:0]       r_data,
     input  logic [1:0]        r_resp,
     input  logic              r_last,
+
+    // Descriptor update (HTTU): an exclusive write of one beat under the engine's read ID
+    output logic              aw_valid,
+    input  logic              aw_ready,
+    output logic [47:0]       aw_addr,
+    output logic              w_valid,
+    input  logic              w_ready,
+    output logic [63:0]       w_data,
+    input  logic              b_valid,
+    input  logic [1:0]        b_resp,
 
     // Response
     output logic              rsp_valid,
@@ -107,8 +118,9 @@ module smmu_walker
     input  logic              tf_ready,
     output tlb_entry_t        tf
 );
-    localparam logic [2:0] S_IDLE = 3'd0, S_AR = 3'd1, S_R = 3'd2, S_PROC = 3'd3,
-                           S_WINIT = 3'd4, S_DONE = 3'd5;
+    localparam logic [3:0] S_IDLE = 4'd0, S_AR = 4'd1, S_R = 4'd2, S_PROC = 4'd3,
+                           S_WINIT = 4'd4, S_DONE = 4'd5, S_LEAF = 4'd6, S_AW = 4'd7,
+                           S_W = 4'd8, S_B = 4'd9;
     localparam logic [2:0] PH_L1STD = 3'd0, PH_STE = 3'd1, PH_L1CD = 3'd2, PH_CD = 3'd3,
                            PH_WALK = 3'd4;
     localparam int ADDR_W = 48;     // the address path (memory port) is 48 bits wide
@@ -127,7 +139,8 @@ module smmu_walker
     localparam logic [STE_CONFIG_W-1:0] CFG_S2 = STREAM_CONFIG_S2_TRANS & ~STREAM_CONFIG_BYPASS;
 
     // ---- state --------------------------------------------------------------------------
-    logic [2:0]        st, ph;
+    logic [3:0]        st;
+    logic [2:0]        ph;
     logic [TAG_W-1:0]  q_tag;
     xreq_t             q;              // the request
     logic              ctx_hit;
@@ -156,6 +169,11 @@ module smmu_walker
     // outcome
     logic              l_hit, l_global;
     leaf_t             lf;             // the leaf walked
+    // HTTU: AF to be set by the SMMU; the update's new descriptor and whether it dirties;
+    // a leaf not to cache (its AF update was not made: a permission fault)
+    logic              l_af0, u_dirty, l_nofill;
+    logic              rexok;          // the read was answered EXOKAY (an exclusive held)
+    logic [63:0]       u_desc;
     logic [7:0]        x_fault;
     logic              x_record;
     logic [EVENT_FETCHADDR_W-1:0] x_fetch;
@@ -164,7 +182,7 @@ module smmu_walker
     logic              rsp_done, evt_done, cf_done, tf_done, wf_done;
 
     // ---- outcome of the request (same module as the hit path) --------------------------
-    logic              xc_miss, xc_nowalk, xc_evt_valid, xc_stall;
+    logic              xc_miss, xc_dirty, xc_nowalk, xc_evt_valid, xc_stall;
     xrsp_t             xc_rsp;
     logic [EVENT_NBITS-1:0] xc_evt;
 
@@ -179,7 +197,8 @@ module smmu_walker
         .c_s(k.s), .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
         .l_hit(l_hit), .leaf(lf),
         .x_fault(x_fault), .x_record(x_record), .x_fetch(x_fetch),
-        .miss(xc_miss), .no_walk(xc_nowalk), .rsp(xc_rsp), .stall(xc_stall),
+        .miss(xc_miss), .dirty(xc_dirty), .no_walk(xc_nowalk), .rsp(xc_rsp),
+        .stall(xc_stall),
         .evt_valid(xc_evt_valid), .evt(xc_evt)
     );
 
@@ -429,8 +448,8 @@ module smmu_walker
                                         << DESC_PAGE_OUTPUTADDR_ADDR_LO;
                     endcase
                     if ((oa48 >> ipsb) != 48'h0) dc_fault = EVENT_ID_F_ADDR_SIZE;
-                    else if (!d0[DESC_LEAF_AF_LSB] && !k.affd)
-                        dc_fault = EVENT_ID_F_ACCESS;                    // AF, no HTTU
+                    else if (!d0[DESC_LEAF_AF_LSB] && !k.affd && !k.ha)
+                        dc_fault = EVENT_ID_F_ACCESS;                    // AF, no CD.HA
                     else dc_leaf = 1'b1;
                 end
                 dc_done = !dc_read;
@@ -480,6 +499,7 @@ module smmu_walker
             r_ap <= '0; r_uxn <= 1'b0; r_pxn <= 1'b0; r_hi <= '0; wfill_need <= 1'b0;
             wfl_lvl <= '0; wfl_table <= '0; wf_done <= 1'b0;
             l_hit <= 1'b0; l_global <= 1'b0; lf <= '0;
+            l_af0 <= 1'b0; u_dirty <= 1'b0; l_nofill <= 1'b0; u_desc <= '0; rexok <= 1'b0;
             x_fault <= '0; x_record <= 1'b0; x_fetch <= '0; cfill_need <= 1'b0;
             stale <= 1'b0; rsp_done <= 1'b0; evt_done <= 1'b0; cf_done <= 1'b0;
             tf_done <= 1'b0;
@@ -523,6 +543,7 @@ module smmu_walker
                     st <= S_R;
                     beat <= 2'd0;
                     rerr <= 1'b0;
+                    rexok <= 1'b1;
                 end
                 S_R: if (r_valid) begin
                     case (beat)
@@ -534,6 +555,7 @@ module smmu_walker
                     beat <= beat + 2'd1;
                     // SLVERR / DECERR are external aborts
                     if (r_resp[1]) rerr <= 1'b1;
+                    if (r_resp != 2'b01) rexok <= 1'b0;
                     if (r_last) st <= S_PROC;
                 end
                 S_PROC: begin
@@ -553,6 +575,10 @@ module smmu_walker
                         k.tbi1 <= blk[CD_TBI1_LSB];
                         k.ips <= (cd_ips > CD_IPS_W'(OAS)) ? CD_IPS_W'(OAS) : cd_ips;
                         k.affd <= blk[CD_AFFD_LSB];
+                        k.ha <= (HTTU != 0) && blk[CD_HA_LSB];
+                        // {HD, HA} = 0b10 behaves as 0b00 (section 5.4)
+                        k.hd <= (HTTU >= int'(HTTU_ACCESS_DIRTY)) && blk[CD_HD_LSB] &&
+                                blk[CD_HA_LSB];
                         k.wxn <= blk[CD_WXN_LSB];
                         k.tbi0 <= blk[CD_TBI0_LSB];
                         k.pan <= blk[CD_PAN_LSB];
@@ -598,6 +624,10 @@ module smmu_walker
                         lf.sh <= d0[DESC_LEAF_SH_LSB +: DESC_LEAF_SH_W];
                         lf.size <= (lvl == 2'd1) ? SIZE_1G : (lvl == 2'd2) ? SIZE_2M : SIZE_4K;
                         lf.oa <= oa48[47:12];
+                        lf.dbm <= k.hd && d0[DESC_LEAF_DBM_LSB] && d0[DESC_LEAF_AP_LSB + 1] &&
+                                  !aptab[1];
+                        l_af0 <= k.ha && !d0[DESC_LEAF_AF_LSB];  // AFFD IGNORED with HA
+                        l_nofill <= 1'b0;
                     end
                     if (dc_fault != 8'h0) begin
                         x_fault <= dc_fault;
@@ -618,7 +648,59 @@ module smmu_walker
                         ph <= dc_ph;
                         st <= S_AR;
                     end else if (dc_winit) st <= S_WINIT;
+                    else if (HTTU != 0 && dc_leaf) st <= S_LEAF;
                     else st <= S_DONE;
+                end
+                // HTTU (section 3.13): the leaf's flags are updated before the translation
+                // completes, by an exclusive write of the descriptor read exclusively. AF is
+                // set where it was 0 with CD.HA (never on a permission fault: whether it is
+                // then is UNKNOWN, this SMMU sets nothing, and caches nothing); a write that
+                // only the dirty state refuses clears AP[2] (and sets AF).
+                S_LEAF: begin
+                    if ((xc_dirty || (l_af0 && xc_rsp.fault == 8'h0)) && !rexok) begin
+                        // OKAY to an exclusive read: this memory has no exclusive monitor,
+                        // so no atomic update is possible; reported as an external abort on
+                        // the update, never made non-atomically (section 3.15)
+                        l_hit <= 1'b0;
+                        x_fault <= EVENT_ID_F_WALK_EABT;
+                        x_record <= 1'b1;
+                        x_fetch <= EVENT_FETCHADDR_W'(rd_addr >> EVENT_FETCHADDR_ADDR_LO);
+                        st <= S_DONE;
+                    end else if (xc_dirty || (l_af0 && xc_rsp.fault == 8'h0)) begin
+                        u_desc <= (d0 | DESC_LEAF_AF_MASK) &
+                                  ~(xc_dirty ? (64'h1 << (DESC_LEAF_AP_LSB + 1)) : 64'h0);
+                        u_dirty <= xc_dirty;
+                        st <= S_AW;
+                    end else begin
+                        l_nofill <= l_af0;
+                        st <= S_DONE;
+                    end
+                end
+                S_AW: if (aw_ready) st <= S_W;
+                S_W: if (w_ready) st <= S_B;
+                S_B: if (b_valid) begin
+                    case (b_resp)
+                        2'b01: begin  // EXOKAY: the update is made
+                            if (u_dirty) begin
+                                lf.ro <= 1'b0;
+                                lf.dbm <= 1'b0;
+                            end
+                            l_af0 <= 1'b0;
+                            st <= S_DONE;
+                        end
+                        2'b00: begin  // OKAY: the descriptor may have changed; read it again
+                            l_hit <= 1'b0;
+                            rd_len <= 2'd0;
+                            st <= S_AR;
+                        end
+                        default: begin  // SLVERR / DECERR: an external abort on the update
+                            l_hit <= 1'b0;
+                            x_fault <= EVENT_ID_F_WALK_EABT;
+                            x_record <= 1'b1;
+                            x_fetch <= EVENT_FETCHADDR_W'(rd_addr >> EVENT_FETCHADDR_ADDR_LO);
+                            st <= S_DONE;
+                        end
+                    endcase
                 end
                 S_WINIT: begin
                     if (xc_nowalk) st <= S_DONE;  // F_TRANSLATION: input range or EPDx
@@ -666,6 +748,11 @@ module smmu_walker
     assign ar_valid = (st == S_AR);
     assign ar_addr = rd_addr;
     assign ar_len = {6'h0, rd_len};
+    assign ar_lock = (HTTU != 0) && ph == PH_WALK && (k.ha || k.hd);
+    assign aw_valid = (st == S_AW);
+    assign aw_addr = rd_addr;
+    assign w_valid = (st == S_W);
+    assign w_data = u_desc;
 
     assign rsp_valid = (st == S_DONE) && !rsp_done;
     assign rsp_tag = q_tag;
@@ -691,7 +778,7 @@ module smmu_walker
     assign cf.cdidx = k_cdidx;
     assign cf.ctx = k;
 
-    assign tf_valid = (st == S_DONE) && !tf_done && l_hit && fill_ok;
+    assign tf_valid = (st == S_DONE) && !tf_done && l_hit && !l_nofill && fill_ok;
     assign tf.asid = k.asid;
     assign tf.gbl = l_global;
     assign tf.aset = k.aset;
@@ -723,7 +810,7 @@ module smmu_walker
     // The STE/CD burst (blk) carries fields not used here;
     // xc_miss cannot be set in DONE (every path ends with a leaf or a fault).
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{blk, xc_miss, ctx_hit, strtab_cfg, r_resp[0]};
+    wire unused = ^{blk, xc_miss, ctx_hit, strtab_cfg};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
 

@@ -14,6 +14,7 @@
 //   -> no leaf yet: that half disabled (EPDx)                F_TRANSLATION
 //                   else `miss` (the hit path hands the request to a walk engine)
 //   -> permission check on the leaf                          F_PERMISSION
+//      unless only the dirty state (HTTU, leaf.dbm) refuses a write: `dirty` and `miss`
 // EPDx only stops a walk (section 5.4.1.1: "the A-profile architecture allows a TLB hit to
 // occur for an input address associated with an EPD bit set to 1"), so a leaf already in
 // the IOTLB is still used.
@@ -60,6 +61,7 @@ module smmu_xcalc
     input  logic [EVENT_FETCHADDR_W-1:0] x_fetch,  // FetchAddr
     // outcome
     output logic        miss,
+    output logic        dirty,       // a write that needs the dirty update first (a miss)
     output logic        no_walk,     // out of range or EPDx: an engine must not walk
     output xrsp_t       rsp,
     output logic        stall,       // held by the stall unit: no response now
@@ -76,6 +78,7 @@ module smmu_xcalc
     logic [5:0]  txsz;
     logic [63:0] hi_mask;
     logic        p_r, p_w, p_x, priv_w, el0_w, allowed;
+    logic        ro_c, p_w_c;   // read-only and write permission once dirty (HTTU)
     logic [7:0]  f;
     logic        f_xlat;
     logic        ats_ur;      // ATS not allowed here: UR with F_BAD_ATS_TREQ
@@ -117,11 +120,17 @@ module smmu_xcalc
             p_w = el0_w;
             p_x = !leaf.uxn && !(c_wxn && el0_w);
         end
+        // A writable-clean page (leaf.dbm) is writable once the dirty update cleared AP[2]
+        // (section 3.13.3): a write it refuses only for that goes to a miss engine, which
+        // makes the update before anything writes through it.
+        ro_c = leaf.ro && !leaf.dbm;
+        p_w_c = e_pnu ? !ro_c && !(c_pan && leaf.el0) : leaf.el0 && !ro_c;
         if (!req.rnw) allowed = p_w;
         else if (e_ind) allowed = p_x;
         else allowed = p_r;
 
         miss = 1'b0;
+        dirty = 1'b0;
         result = RES_ABORT;
         pa = 52'h0;
         perm = 3'b000;
@@ -148,7 +157,10 @@ module smmu_xcalc
                 else if (x_fault != 8'h0) f = x_fault;
                 else if (!l_hit && epd) f = EVENT_ID_F_TRANSLATION;
                 else if (!l_hit) miss = 1'b1;
-                else if (!allowed) f = EVENT_ID_F_PERMISSION;
+                else if (!allowed && !req.rnw && leaf.dbm && p_w_c) begin
+                    dirty = 1'b1;
+                    miss = 1'b1;
+                end else if (!allowed) f = EVENT_ID_F_PERMISSION;
                 else begin
                     result = RES_OK;
                     case (leaf.size)
@@ -189,6 +201,7 @@ module smmu_xcalc
         if (req.at && (!c_atschk || c_kind != CTX_FAULT || (req.addr >> PA_BITS) != 64'h0))
         begin
             miss = 1'b0;
+            dirty = 1'b0;
             no_walk = 1'b1;
             perm = 3'b000;
             attr = 8'h0;

@@ -48,6 +48,7 @@ module smmu_xlate
     parameter int HYP = 0,
     parameter int ATS = 0,
     parameter int HAD = 0,
+    localparam int WI_W = (N_WALK > 1) ? $clog2(N_WALK) : 1,
     localparam int SL_W = (STALL_MAX > 1) ? $clog2(STALL_MAX) : 1
 ) (
     input  logic                 clk,
@@ -101,13 +102,24 @@ module smmu_xlate
     input  logic [N_WALK-1:0]    ar_ready,
     output logic [N_WALK*48-1:0] ar_addr,
     output logic [N_WALK*8-1:0]  ar_len,
+    output logic [N_WALK-1:0]    ar_lock,
     input  logic [N_WALK-1:0]    r_valid,
     input  logic [63:0]          r_data,
     input  logic [1:0]           r_resp,
-    input  logic                 r_last
+    input  logic                 r_last,
+
+    // HTTU descriptor updates: one engine's exclusive write at a time, its ID the engine's
+    output logic                 uw_awvalid,
+    input  logic                 uw_awready,
+    output logic [47:0]          uw_awaddr,
+    output logic [WI_W-1:0]      uw_id,
+    output logic                 uw_wvalid,
+    input  logic                 uw_wready,
+    output logic [63:0]          uw_wdata,
+    input  logic                 uw_bvalid,
+    input  logic [1:0]           uw_bresp
 );
     localparam int PA_BITS = oas_bits(IDR5_OAS_W'(OAS));
-    localparam int WI_W = (N_WALK > 1) ? $clog2(N_WALK) : 1;
     localparam int RSP_W = TAG_W + $bits(xrsp_t);
 
     // ---- stage 1 --------------------------------------------------------------------------
@@ -201,7 +213,7 @@ module smmu_xlate
         else f_kind = c_ctx.kind;
     end
 
-    logic         fx_miss, fx_nowalk, fx_evt_valid, fx_stall;
+    logic         fx_miss, fx_dirty, fx_nowalk, fx_evt_valid, fx_stall;
     xrsp_t        fx_rsp;
     logic [EVENT_NBITS-1:0] fx_evt;
 
@@ -215,9 +227,41 @@ module smmu_xlate
         .c_r(c_ctx.r), .c_mair(c_ctx.mair),
         .l_hit(l_hit), .leaf(l_leaf),
         .x_fault(8'h0), .x_record(1'b0), .x_fetch(EVENT_FETCHADDR_W'(0)),
-        .miss(fx_miss), .no_walk(fx_nowalk), .rsp(fx_rsp), .stall(fx_stall),
+        .miss(fx_miss), .dirty(fx_dirty), .no_walk(fx_nowalk), .rsp(fx_rsp),
+        .stall(fx_stall),
         .evt_valid(fx_evt_valid), .evt(fx_evt)
     );
+
+    // ---- HTTU updates: the lowest engine asking is granted the write port until its B -------
+    logic [N_WALK-1:0] u_aw_valid, u_aw_ready, u_w_valid, u_w_ready, u_b_valid;
+    logic [47:0]       u_aw_addr [N_WALK];
+    logic [63:0]       u_w_data [N_WALK];
+    logic              u_busy;
+    logic [WI_W-1:0]   u_g, u_pick;
+    logic              u_any;
+    always @(*) begin
+        u_any = 1'b0; u_pick = '0;
+        for (int i = N_WALK - 1; i >= 0; i--)
+            if (u_aw_valid[i]) begin u_any = 1'b1; u_pick = WI_W'(i); end
+        for (int i = 0; i < N_WALK; i++) begin
+            u_aw_ready[i] = u_busy && u_g == WI_W'(i) && uw_awready;
+            u_w_ready[i] = u_busy && u_g == WI_W'(i) && uw_wready;
+            u_b_valid[i] = u_busy && u_g == WI_W'(i) && uw_bvalid;
+        end
+    end
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            u_busy <= 1'b0; u_g <= '0;
+        end else if (!u_busy) begin
+            u_busy <= u_any;
+            u_g <= u_pick;
+        end else if (uw_bvalid) u_busy <= 1'b0;
+    end
+    assign uw_awvalid = u_busy && u_aw_valid[u_g];
+    assign uw_awaddr = u_aw_addr[u_g];
+    assign uw_id = u_g;
+    assign uw_wvalid = u_busy && u_w_valid[u_g];
+    assign uw_wdata = u_w_data[u_g];
 
     // ---- engines --------------------------------------------------------------------------
     for (genvar g = 0; g < N_WALK; g++) begin : g_walk
@@ -238,8 +282,11 @@ module smmu_xlate
             .wl_hit(kl_hit), .wl_chain(kl_chain),
             .wf_valid(w_wf_valid[g]), .wf_ready(w_wf_ready[g]), .wf(wk[g]),
             .ar_valid(ar_valid[g]), .ar_ready(ar_ready[g]), .ar_addr(ar_addr[g*48 +: 48]),
-            .ar_len(ar_len[g*8 +: 8]),
+            .ar_len(ar_len[g*8 +: 8]), .ar_lock(ar_lock[g]),
             .r_valid(r_valid[g]), .r_data, .r_resp, .r_last,
+            .aw_valid(u_aw_valid[g]), .aw_ready(u_aw_ready[g]), .aw_addr(u_aw_addr[g]),
+            .w_valid(u_w_valid[g]), .w_ready(u_w_ready[g]), .w_data(u_w_data[g]),
+            .b_valid(u_b_valid[g]), .b_resp(uw_bresp),
             .rsp_valid(w_rsp_valid[g]), .rsp_ready(w_rsp_ready[g]), .rsp_tag(r_tag),
             .rsp(r_rsp), .rsp_stall(w_stall[g]), .req(w_req[g]),
             .evt_valid(w_evt_valid[g]), .evt_ready(w_evt_ready[g]), .evt(w_evt[g]),
@@ -419,9 +466,10 @@ module smmu_xlate
     assign sync_busy = (w_stale != '0) || (rq_n != 2'd0 && rs0) || (rq_n == 2'd2 && rs1);
 
     // fx_nowalk only matters inside the engines (they must not walk an out-of-range input or
-    // a disabled half); the hit path gets the same fault through fx_rsp.
+    // a disabled half); the hit path gets the same fault through fx_rsp. A write needing the
+    // dirty update (fx_dirty) is a miss like any other here.
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{fx_nowalk};
+    wire unused = ^{fx_nowalk, fx_dirty};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
 

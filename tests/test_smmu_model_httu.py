@@ -135,3 +135,24 @@ def test_the_update_is_a_compare_and_swap_and_the_tlb_holds_the_updated_entry() 
     assert b.xlate(SID, VA, rnw=0).perm & PERM_W  # now from the TLB: no update
     log = [a for a in b.mem.take_log() if a.op in ("w", "cas")]
     assert log == []
+
+
+def test_affd_is_ignored_with_ha() -> None:
+    """§5.4 CD.AFFD: "If HA == 1, this flag is IGNORED": AF=0 is still set by the SMMU."""
+    b, pt = setup(HA=1, AFFD=1)
+    addr = pt.map(VA, PA, AF=0)
+    before = b.mem.read64(addr)
+    assert b.xlate(SID, VA).result == Result.OK_TRANSLATED
+    assert b.mem.read64(addr) == before | PTE_AF
+
+
+def test_hd_without_ha_is_no_httu() -> None:
+    """§5.4 CD.HA: {HD, HA} = 0b10 "behaves as though this field is 0 and CD.HD is 0": AF=0
+    is F_ACCESS and a write to a clean DBM page F_PERMISSION, memory unchanged."""
+    b, pt = setup(HD=1)
+    no_af = pt.map(VA, PA, AF=0)
+    clean = pt.map(VA + 0x1000, PA + 0x1000, AP=AccessPerm.RO_ALL, DBM=1)
+    before = (b.mem.read64(no_af), b.mem.read64(clean))
+    assert b.xlate(SID, VA).fault == EventID.F_ACCESS
+    assert b.xlate(SID, VA + 0x1000, rnw=0).fault == EventID.F_PERMISSION
+    assert (b.mem.read64(no_af), b.mem.read64(clean)) == before

@@ -641,7 +641,8 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
         entry = _walk(c, cd, va56, upper)
     else:
         entry = hit
-    if (cd.HA or cd.HD) and c.cfg.HTTU != R.HTTU.NONE:
+    # {HD, HA} = 0b10 behaves as 0b00 (§5.4 CD.HA): HTTU needs HA
+    if cd.HA and c.cfg.HTTU != R.HTTU.NONE:
         return _stage1_httu(c, cd, entry, hit is FRESH, va56, upper)
     if not entry.af and not cd.AFFD:
         raise c.xlate_fault(EventID.F_ACCESS, cd)
@@ -666,7 +667,8 @@ def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
     """The end of a stage-1 translation through a CD with HA or HD where the SMMU has HTTU
     (§3.13): the flags are updated in the descriptor instead of faulting.
 
-    - Access flag (CD.HA): a leaf with AF=0 that would give F_ACCESS gets AF set (§3.13.2).
+    - Access flag (CD.HA): a leaf with AF=0 gets AF set (§3.13.2); CD.AFFD is IGNORED with
+      HA=1 (§5.4).
     - Dirty state (CD.HD, IDR0.HTTU=0b10): a write to a leaf with DBM=1 that is read-only
       only because of AP[2] (not APTable[1]) gets AP[2] cleared (§3.13.3). The SMMU never sets
       AP[2], never clears AF and never touches DBM.
@@ -679,12 +681,9 @@ def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
     - The TLB caches the entry only as updated: never a dirty-able page as writable before
       its dirty update (§3.13.3), never AF=0 where HA would have set it.
     """
-    ha = bool(cd.HA)
     hd = bool(cd.HD) and c.cfg.HTTU in (R.HTTU.ACCESS_DIRTY, R.HTTU.ACCESS_DIRTY_TABLE)
     need = PERM_W if not c.req.rnw else PERM_X if c.ind else PERM_R
-    set_af = not entry.af and not cd.AFFD
-    if set_af and not ha:
-        raise c.xlate_fault(EventID.F_ACCESS, cd)
+    set_af = not entry.af
     perm = permissions(cd, entry, c.pnu)
     dirty = False
     if (not perm & need and need == PERM_W and hd and entry.dbm and entry.ap & 0b10

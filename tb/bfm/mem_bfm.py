@@ -14,7 +14,15 @@ comparing every cycle count (tests/test_rtl.py):
   docs/port-contract.md);
 * a write's bytes stored in the time step of its last W beat, its B two cycles later; writes
   served one at a time in order, so a held write holds every later one;
-* an access the memory model refuses (an injected fault) answers SLVERR.
+* an access the memory model refuses (an injected fault) answers SLVERR;
+* exclusive accesses (AxLOCK, the SMMU's HTTU updates, section 3.15: atomicity through an
+  exclusive monitor on a coherent port): an exclusive read of one beat answers EXOKAY and
+  arms the monitor of its ID; an exclusive write answers EXOKAY and stores, as one
+  compare-and-swap of ``PhysicalMemory``, only if that monitor is armed for its address and
+  nothing stored into the same 4 KiB page since (the monitor's granule; a store elsewhere in
+  the page fails it too, which the SMMU answers by reading again). Otherwise OKAY, nothing
+  stored. cocotbext-axi 0.1.28's slave has no monitor: it answers OKAY to an exclusive read,
+  which the SMMU reports as an external abort on the update rather than update non-atomically.
 
 cocotbext-axi's per-channel coroutines woke on every edge while a channel was busy, about
 half of the testbench's coroutine resumptions in random traffic (docs/profile.md).
@@ -33,7 +41,7 @@ from tb.bfm.wake import SimWake
 
 RING = 256
 BEAT = 8  # bytes per beat (64-bit data)
-RESP_OKAY, RESP_SLVERR = 0, 2
+RESP_OKAY, RESP_EXOKAY, RESP_SLVERR = 0, 1, 2
 # tbm_pause bits, by SmmuBfm.stall's channel names
 PAUSE_BIT = {"mem.ar": 0, "mem.r": 1, "mem.aw": 2, "mem.w": 3, "mem.b": 4}
 
@@ -51,10 +59,12 @@ class Addr(NamedTuple):
     len: int
     size: int
     id: int
+    lock: int = 0
 
     @staticmethod
     def unpack(v: int) -> Addr:
-        return Addr(v & 0xFFFF_FFFF_FFFF, v >> 48 & 0xFF, v >> 56 & 0x7, v >> 64 & 0xFF)
+        return Addr(v & 0xFFFF_FFFF_FFFF, v >> 48 & 0xFF, v >> 56 & 0x7, v >> 64 & 0xFF,
+                    v >> 72 & 1)
 
     def beats(self) -> list[int]:
         """The beat addresses of an INCR burst (the only kind the SMMU issues)."""
@@ -89,6 +99,9 @@ class BatchAxiMemory:
         self._wbursts: deque[list[tuple[int, int]]] = deque()  # complete, AW not yet in
         self._writes: deque[tuple[Addr, list[tuple[int, int]]]] = deque()  # behind a hold
         self._write_task = None
+        # exclusive monitors by ID: (address, data read, memory epoch, page versions)
+        self._monitor: dict[int, tuple[int, int, int, tuple]] = {}
+        self.exclusive = {"reads": 0, "stored": 0, "failed": 0}
         self.pauses = PauseMask(dut.tbm_pause, PAUSE_BIT)
         self.set_random_pauses((), 0, 0.0, 1)
         dut.tbm_r_wp.value = self._r_wp
@@ -183,6 +196,9 @@ class BatchAxiMemory:
             except Exception:
                 blob = None
         r_id = ar.id << 67
+        if ar.lock:
+            self._exclusive_read(ar, beats, r_id)
+            return
         for i, a in enumerate(beats):
             if blob is not None:
                 data, resp = int.from_bytes(blob[i * BEAT:(i + 1) * BEAT], "little"), RESP_OKAY
@@ -194,6 +210,49 @@ class BatchAxiMemory:
                     data, resp = 0, RESP_SLVERR
             self._r[self._r_wp].write_now(data | resp << 64 | (i == last) << 66 | r_id)
             self._r_wp = (self._r_wp + 1) % RING
+
+    def _exclusive_read(self, ar: Addr, beats: list[int], r_id: int) -> None:
+        mem = self.target.mem
+        if len(beats) != 1 or ar.size != 3 or ar.addr % BEAT:
+            raise AssertionError(f"memory port: exclusive read of more than one aligned beat: "
+                                 f"{ar}")
+        a = beats[0]
+        epoch, versions = mem.epoch, mem.page_versions(a, BEAT)
+        try:
+            data = int.from_bytes(mem.read(a, BEAT, source=self.target.source), "little")
+            resp = RESP_EXOKAY
+            self._monitor[ar.id] = (a, data, epoch, versions)
+            self.exclusive["reads"] += 1
+        except Exception:
+            data, resp = 0, RESP_SLVERR
+            self._monitor.pop(ar.id, None)
+        self._r[self._r_wp].write_now(data | resp << 64 | 1 << 66 | r_id)
+        self._r_wp = (self._r_wp + 1) % RING
+
+    def exclusive_at(self, addr: int) -> bool:
+        """Whether an exclusive read of ``addr`` holds a monitor (a test that races the
+        SMMU's update waits for this)."""
+        return any(m[0] == addr for m in self._monitor.values())
+
+    def _exclusive_store(self, aw: Addr, beats: list[tuple[int, int]]) -> int:
+        """An exclusive write: EXOKAY and stored if the monitor of its ID still holds."""
+        mem = self.target.mem
+        if len(beats) != 1 or beats[0][1] != 0xFF or aw.addr % BEAT:
+            raise AssertionError(f"memory port: exclusive write of more than one whole "
+                                 f"aligned beat: {aw}")
+        mon = self._monitor.pop(aw.id, None)
+        if mon is None or mon[0] != aw.addr or not mem.unchanged(mon[2], mon[3]):
+            self.exclusive["failed"] += 1
+            return RESP_OKAY
+        try:
+            old = mem.cas64(aw.addr, mon[1], beats[0][0], source=self.target.source)
+        except Exception:
+            return RESP_SLVERR
+        if old != mon[1]:  # (cannot happen: nothing was stored into the page since)
+            raise AssertionError(f"memory port: exclusive monitor missed a store at "
+                                 f"{aw.addr:#x}")
+        self.exclusive["stored"] += 1
+        return RESP_EXOKAY
 
     # ---- writes ------------------------------------------------------------------------
     def _write(self, aw: Addr, beats: list[tuple[int, int]]) -> None:
@@ -220,7 +279,10 @@ class BatchAxiMemory:
         write = self.target.mem.write
         source = self.target.source
         resp = RESP_OKAY
-        for a, (data, strb) in zip(aw.beats(), beats, strict=True):
+        if aw.lock:
+            resp = self._exclusive_store(aw, beats)
+            beats = []
+        for a, (data, strb) in zip(aw.beats() if beats else (), beats, strict=True):
             raw = data.to_bytes(BEAT, "little")
             i = 0
             try:

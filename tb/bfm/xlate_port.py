@@ -46,6 +46,7 @@ class XPort:
                 tag = int(dut.t_rsp_tag.value)
                 self.rsps[tag] = {k: int(getattr(dut, f"t_rsp_{k}").value) for k in RESP_FIELDS}
                 self.rsps[tag]["edge"] = self.edge
+                self.rsps[tag]["walked"] = int(dut.t_rsp_walked.value)
                 self.order.append(tag)
 
     def hold_responses(self, hold: bool) -> None:

@@ -337,11 +337,11 @@ module smmu_tb
     // cocotbext-axi's slave without pauses: the first R beat handshakes two cycles after its
     // AR at the earliest, a burst's beats back to back, B two cycles after the last W beat.
     // Ring entries: AR/AW addr[47:0] len[55:48] size[58:56] burst[60:59] prot[63:61]
-    // id[71:64]; W data[63:0] strb[71:64] last[72]; R data[63:0] resp[65:64] last[66]
-    // id[74:67]; B resp[1:0] id[9:2].
+    // id[71:64] lock[72]; W data[63:0] strb[71:64] last[72]; R data[63:0] resp[65:64]
+    // last[66] id[74:67]; B resp[1:0] id[9:2].
     /* verilator lint_off UNUSEDSIGNAL */
-    logic [71:0] tbm_ar_q [0:255];
-    logic [71:0] tbm_aw_q [0:255];
+    logic [72:0] tbm_ar_q [0:255];
+    logic [72:0] tbm_aw_q [0:255];
     logic [72:0] tbm_w_q [0:255];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNDRIVEN */
@@ -424,11 +424,13 @@ module smmu_tb
     // 4.6, as for the translation port's responses).
     always_ff @(posedge clk) begin
         if (tbm_en && ar_fire) begin
-            tbm_ar_q[tbm_ar_wp] <= {{(8 - M_ID_W){1'b0}}, m_axi_arid, m_axi_arprot, m_axi_arburst,
+            tbm_ar_q[tbm_ar_wp] <= {m_axi_arlock, {(8 - M_ID_W){1'b0}}, m_axi_arid, m_axi_arprot,
+                                    m_axi_arburst,
                                     m_axi_arsize, m_axi_arlen, m_axi_araddr};
         end
         if (tbm_en && aw_fire) begin
-            tbm_aw_q[tbm_aw_wp] <= {{(8 - M_ID_W){1'b0}}, m_axi_awid, m_axi_awprot, m_axi_awburst,
+            tbm_aw_q[tbm_aw_wp] <= {m_axi_awlock, {(8 - M_ID_W){1'b0}}, m_axi_awid, m_axi_awprot,
+                                    m_axi_awburst,
                                     m_axi_awsize, m_axi_awlen, m_axi_awaddr};
         end
         if (tbm_en && w_fire) begin
