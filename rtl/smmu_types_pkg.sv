@@ -105,8 +105,8 @@ package smmu_types_pkg;
         logic                           el0;      // AP[1] & !APTable[0]
         logic                           uxn;      // UXN | UXNTable
         logic                           pxn;      // PXN | PXNTable
-        // writable-clean (HTTU): DBM=1 with CD.HD, read-only only because of AP[2] (not
-        // APTable[1]); a write needs the dirty update first (section 3.13.3)
+        // writable-clean (HTTU): DBM=1, read-only only because of AP[2] (not APTable[1]);
+        // through a context with CD.HD a write needs the dirty update first (section 3.13.3)
         logic                           dbm;
     } leaf_t;
 

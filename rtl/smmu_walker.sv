@@ -193,7 +193,7 @@ module smmu_walker
         .c_kind(k.kind), .c_chk_ias(1'b1), .c_ats_ok(k.ats_ok), .c_atschk(atschk),
         .c_privcfg(k.privcfg), .c_instcfg(k.instcfg),
         .c_t0sz(k.t0sz), .c_tbi0(k.tbi0), .c_epd0(k.epd0),
-        .c_t1sz(k.t1sz), .c_tbi1(k.tbi1), .c_epd1(k.epd1), .c_wxn(k.wxn), .c_pan(k.pan),
+        .c_t1sz(k.t1sz), .c_tbi1(k.tbi1), .c_epd1(k.epd1), .c_wxn(k.wxn), .c_pan(k.pan), .c_hd(k.hd),
         .c_s(k.s), .c_a(k.a), .c_r(k.r), .c_mair(k.mair),
         .l_hit(l_hit), .leaf(lf),
         .x_fault(x_fault), .x_record(x_record), .x_fetch(x_fetch),
@@ -624,8 +624,8 @@ module smmu_walker
                         lf.sh <= d0[DESC_LEAF_SH_LSB +: DESC_LEAF_SH_W];
                         lf.size <= (lvl == 2'd1) ? SIZE_1G : (lvl == 2'd2) ? SIZE_2M : SIZE_4K;
                         lf.oa <= oa48[47:12];
-                        lf.dbm <= k.hd && d0[DESC_LEAF_DBM_LSB] && d0[DESC_LEAF_AP_LSB + 1] &&
-                                  !aptab[1];
+                        lf.dbm <= (HTTU >= int'(HTTU_ACCESS_DIRTY)) && d0[DESC_LEAF_DBM_LSB] &&
+                                  d0[DESC_LEAF_AP_LSB + 1] && !aptab[1];
                         l_af0 <= k.ha && !d0[DESC_LEAF_AF_LSB];  // AFFD IGNORED with HA
                         l_nofill <= 1'b0;
                     end

@@ -48,6 +48,7 @@ module smmu_xcalc
     input  logic        c_epd1,
     input  logic        c_wxn,
     input  logic        c_pan,
+    input  logic        c_hd,       // the context's effective CD.HD (HTTU dirty state)
     input  logic        c_s,
     input  logic        c_a,
     input  logic        c_r,
@@ -121,9 +122,10 @@ module smmu_xcalc
             p_x = !leaf.uxn && !(c_wxn && el0_w);
         end
         // A writable-clean page (leaf.dbm) is writable once the dirty update cleared AP[2]
-        // (section 3.13.3): a write it refuses only for that goes to a miss engine, which
-        // makes the update before anything writes through it.
-        ro_c = leaf.ro && !leaf.dbm;
+        // (section 3.13.3), where the context has CD.HD (the entry may have been cached
+        // through another context, a global one): a write it refuses only for that goes to a
+        // miss engine, which makes the update before anything writes through it.
+        ro_c = leaf.ro && !(leaf.dbm && c_hd);
         p_w_c = e_pnu ? !ro_c && !(c_pan && leaf.el0) : leaf.el0 && !ro_c;
         if (!req.rnw) allowed = p_w;
         else if (e_ind) allowed = p_x;
@@ -157,7 +159,7 @@ module smmu_xcalc
                 else if (x_fault != 8'h0) f = x_fault;
                 else if (!l_hit && epd) f = EVENT_ID_F_TRANSLATION;
                 else if (!l_hit) miss = 1'b1;
-                else if (!allowed && !req.rnw && leaf.dbm && p_w_c) begin
+                else if (!allowed && !req.rnw && leaf.dbm && c_hd && p_w_c) begin
                     dirty = 1'b1;
                     miss = 1'b1;
                 end else if (!allowed) f = EVENT_ID_F_PERMISSION;

@@ -223,7 +223,7 @@ module smmu_xlate
         .c_privcfg(c_ctx.privcfg),
         .c_instcfg(c_ctx.instcfg), .c_t0sz(c_ctx.t0sz), .c_tbi0(c_ctx.tbi0),
         .c_epd0(c_ctx.epd0), .c_t1sz(c_ctx.t1sz), .c_tbi1(c_ctx.tbi1), .c_epd1(c_ctx.epd1),
-        .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_s(c_ctx.s), .c_a(c_ctx.a),
+        .c_wxn(c_ctx.wxn), .c_pan(c_ctx.pan), .c_hd(c_ctx.hd), .c_s(c_ctx.s), .c_a(c_ctx.a),
         .c_r(c_ctx.r), .c_mair(c_ctx.mair),
         .l_hit(l_hit), .leaf(l_leaf),
         .x_fault(8'h0), .x_record(1'b0), .x_fetch(EVENT_FETCHADDR_W'(0)),

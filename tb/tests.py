@@ -165,6 +165,12 @@ class XlateRandomTest(SmmuBaseTest):
             missing = [k for k in ("stalls", "resume_retry", "resume_abort", "resume_terminate",
                                    "stall_term", "stray") if not st.get(k)]
             assert not missing, f"no {missing} in a stall run: {st} (seed {env_cfg().seed})"
+        if env_cfg().smmu.HTTU and self.seq.translations >= 2000:
+            # HTTU: the SMMU set access flags, and with IDR0.HTTU=0b10 dirtied pages
+            kinds = ("af", "dirty") if env_cfg().smmu.HTTU >= 2 else ("af",)
+            missing = [k for k in kinds if not sb.httu_counts[k]]
+            assert not missing, f"no HTTU update of kind {missing}: {dict(sb.httu_counts)} " \
+                                f"(seed {env_cfg().seed})"
         # The stress must have happened: every port held back at some point (a run that
         # only ever saw ready=1 proves little). cocotbext-axi's slave is not counted.
         held = self.env.bfm.held_back()

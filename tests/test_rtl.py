@@ -24,6 +24,9 @@ CASES = [
     # and with ATS: ATS requests and ATS-Translated transactions among the traffic, every
     # completion against the model's envelope (cached STEs' EATS included)
     ("pcie", "XlateRandomTest", True),
+    # and with HTTU: CDs with HA/HD, leaves with AF=0 and DBM; every flag update checked
+    # (tb/env/xlate_scoreboard.py), walks racing an update may have read either value
+    ("httu", "XlateRandomTest", True),
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
@@ -64,7 +67,8 @@ TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
 
 
 def _min_seeds(sim: str, test: str, params: str = "default") -> int:
-    if params == "stall" or (params, test) == ("pcie", "XlateRandomTest"):
+    if params == "stall" or (params, test) in (("pcie", "XlateRandomTest"),
+                                               ("httu", "XlateRandomTest")):
         return IOPF_RTL_SEEDS
     if test.startswith("Sva"):
         return SVA_SEEDS
@@ -84,8 +88,9 @@ ITEMS = [
 def test_rtl(sim: str, params: str, test: str, seed: int, request: pytest.FixtureRequest) -> None:
     tdir = build_dir(sim, params) / re.sub(r"[^\w.-]", "_", request.node.name)
     try:
-        # Icarus runs the stall set's random test a quarter as long (its simulator is slower).
-        n = TRANSLATIONS // 4 if sim == "icarus" and params in ("stall", "pcie") else TRANSLATIONS
+        # Icarus runs these sets' random test a quarter as long (its simulator is slower).
+        n = TRANSLATIONS // 4 if sim == "icarus" and params in ("stall", "pcie", "httu") \
+            else TRANSLATIONS
         run(sim, test, seed, params=params, test_dir=tdir, log_file_name="sim.log",
             extra_env={"SMMU_TRANSLATIONS": str(n)})
     except (RuntimeError, SystemExit) as exc:

@@ -122,6 +122,10 @@ NOSUB = DEFAULT.replace(SSIDSIZE=0)
 # test stalls through CDs with S=1. Eight held transactions, a 32-record event queue.
 STALL = DEFAULT.replace(STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, STALL_MAX=8, EVENTQS=5)
 
+# HTTU: the default SMMU updating access flags and dirty state (IDR0.HTTU=0b10); the RTL's
+# random traffic draws CDs with HA/HD and leaves with AF=0 and DBM on it.
+HTTU_SET = DEFAULT.replace(HTTU=R.HTTU.ACCESS_DIRTY)
+
 # PCIe SVA: the stall model for platform devices and ATS + PRI for PCIe functions on one SMMU
 # (tb/scenarios/pcie.py). IDR3.PPS=1: the RTL's PRI queue needs no STE for its automatic
 # responses (docs/port-contract.md).

@@ -643,7 +643,7 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
         entry = hit
     # {HD, HA} = 0b10 behaves as 0b00 (§5.4 CD.HA): HTTU needs HA
     if cd.HA and c.cfg.HTTU != R.HTTU.NONE:
-        return _stage1_httu(c, cd, entry, hit is FRESH, va56, upper)
+        return _stage1_httu(c, cd, entry, hit is FRESH, va56, upper, epd)
     if not entry.af and not cd.AFFD:
         raise c.xlate_fault(EventID.F_ACCESS, cd)
     if hit is FRESH:
@@ -663,7 +663,7 @@ def _stage1(c: _Ctx, cd: CD) -> Outcome:
 
 
 def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
-                 upper: int) -> Outcome:
+                 upper: int, epd: int) -> Outcome:
     """The end of a stage-1 translation through a CD with HA or HD where the SMMU has HTTU
     (§3.13): the flags are updated in the descriptor instead of faulting.
 
@@ -695,12 +695,14 @@ def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
         if fresh and not set_af:
             c.look.fill("TLB", (entry.tag, entry.level, entry.va), entry)
         raise c.xlate_fault(EventID.F_PERMISSION, cd)
+    if (set_af or dirty) and not fresh:
+        # The descriptor is needed: walk again, and decide on what the walk finds (it may
+        # have been written meanwhile: made dirty, write-protected, unmapped).
+        if epd:  # a hit in a disabled half may be used (§5.4.1.1), a walk may not start
+            raise c.xlate_fault(EventID.F_TRANSLATION, cd)
+        return _stage1_httu(c, cd, _walk(c, cd, va56, upper), True, va56, upper, epd)
     updates: tuple[tuple[int, int, int], ...] = ()
     if set_af or dirty:
-        if not fresh:  # the descriptor is needed: walk again
-            entry = _walk(c, cd, va56, upper)
-            if entry.af and not dirty:
-                set_af = False
         addr, old = c.leaf
         new = old | (PTE_AF if set_af or dirty else 0)
         if dirty:

@@ -20,7 +20,7 @@ nothing else. A response never matches a predicted stall.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 
 from pyuvm import uvm_component, uvm_subscriber
@@ -28,6 +28,7 @@ from pyuvm import uvm_component, uvm_subscriber
 from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.events import Event, EventID, decode_event
+from models.arch.pgtable import PTE_AF, PTE_DBM, PTE_RDONLY
 from models.smmu.port import RESP_FIELDS, Result, TransResp
 from models.smmu.smmu import SmmuModel
 from tb.agents.reg_agent import RegItem
@@ -109,6 +110,14 @@ class XlateScoreboard(uvm_component):
         self.stall_seen: Counter[int] = Counter()    # stall records checked as written
         self.widened = 0  # records matched only after widening (a looser check: reported)
         self.inflight: dict[int, TransItem] = {}     # the translation driver's, by tag
+        # HTTU: the latest descriptor updates the SMMU made (cycle, address, old, new), from
+        # the memory port's bus model; a translation in flight across one may have read either
+        self.httu_updates: deque[tuple[int, int, int, int]] = deque(maxlen=256)
+        self.httu_counts: Counter[str] = Counter()
+        self.httu_race_accepted = 0
+        port = env_cfg(self).bfm.memport
+        if hasattr(port, "update_listeners"):
+            port.update_listeners.append(self.on_httu_update)
 
     def connect_phase(self) -> None:
         self.reg_tap.set_sink(self.on_reg)
@@ -206,6 +215,8 @@ class XlateScoreboard(uvm_component):
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
         matching = [oc for oc in outcomes if same(oc.resp, item.rsp)]
+        if not matching and self.httu_updates:
+            runs, outcomes, matching = self._before_updates(item, runs, outcomes)
         if not matching:
             allowed = "; ".join(str(o.resp) for o in outcomes)
             self._error(f"{item}: not an allowed outcome; allowed: {allowed}")
@@ -219,6 +230,48 @@ class XlateScoreboard(uvm_component):
         options = frozenset(oc.key()[1] for oc in matching)  # the records, encoded once
         if options != {None}:
             self.expected_events.append((options, item))  # named only if it fails
+
+    def on_httu_update(self, cycle: int, addr: int, old: int, new: int) -> None:
+        """An exclusive write the SMMU made: only the flags of §3.13 may change (smmuv3.md
+        §4.4): AF set, AP[2] cleared on a DBM=1 descriptor; never AF cleared, AP[2] set or
+        DBM (or anything else) touched."""
+        self.httu_updates.append((cycle, addr, old, new))
+        flags = PTE_AF | PTE_RDONLY
+        what = f"HTTU update at {addr:#x}: {old:#018x} -> {new:#018x}"
+        if new == old or (new ^ old) & ~flags:
+            self._error(f"{what} changes more than AF and AP[2], or nothing")
+        elif old & PTE_AF and not new & PTE_AF:
+            self._error(f"{what} clears AF")
+        elif new & PTE_RDONLY and not old & PTE_RDONLY:
+            self._error(f"{what} sets AP[2]")
+        elif (old & ~new & PTE_RDONLY) and not old & PTE_DBM:
+            self._error(f"{what} clears AP[2] of a descriptor with DBM=0")
+        self.httu_counts["af"] += bool(new & ~old & PTE_AF)
+        self.httu_counts["dirty"] += bool(old & ~new & PTE_RDONLY)
+
+    def _before_updates(self, item: TransItem, runs, outcomes):
+        """The prediction with the descriptors that HTTU updates changed while ``item`` was in
+        flight as they were before (its walk may have read them before the update, §3.13.4:
+        an update is visible only to later translations; the response is checked later than
+        it was given, so updates after it count too), added to the current one."""
+        window = [(addr, old, new) for cyc, addr, old, new in self.httu_updates
+                  if cyc >= item.t_accept - 2]
+        back = [(addr, old, new) for addr, old, new in window
+                if int.from_bytes(self.mem.peek(addr, 8), "little") == new]
+        if not back:
+            return runs, outcomes, []
+        for addr, old, _ in reversed(back):
+            self.mem.poke(addr, old.to_bytes(8, "little"))
+        try:
+            before = self.model.predict_runs(item.req)
+        finally:
+            for addr, _, new in back:
+                self.mem.poke(addr, new.to_bytes(8, "little"))
+        runs = runs + before
+        outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
+        matching = [oc for oc in outcomes if same(oc.resp, item.rsp)]
+        self.httu_race_accepted += bool(matching)
+        return runs, outcomes, matching
 
     def check_events(self, records: list, *, lossy: bool = False, final: bool = True) -> None:
         """Match the records drained since the last call with the predicted ones: each
@@ -321,6 +374,10 @@ class XlateScoreboard(uvm_component):
                          self.checked, dict(self.by_result), self.stale_accepted,
                          self.events_checked, self.cmdq.consumed, self.cmdq.moved_by_software,
                          len(self.errors))
+        if self.httu_counts:
+            self.logger.info("translation scoreboard: HTTU updates %s, %d outcomes accepted "
+                             "as read before an update made in flight",
+                             dict(self.httu_counts), self.httu_race_accepted)
         # Only the random register test moves CMDQ_CONS by hand; anywhere translations are
         # checked, a move the window logic could not explain would drop invalidations.
         assert not (self.checked and self.cmdq.moved_by_software), \

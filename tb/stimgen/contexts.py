@@ -66,6 +66,13 @@ class ContextKnobs:
     p_near: float = 0.75  # next mapping lands in an already used table (shares walks)
     p_oa_anywhere: float = 0.15  # OA drawn from the whole 48-bit space, not just the IPS
     p_table_attrs: float = 0.15  # APTable/UXNTable/PXNTable on a new table descriptor
+    # HTTU (drawn only where IDR0.HTTU allows them, so other worlds stay as they were):
+    # CD.HA, CD.HD (HD without HA too: it behaves as neither, §5.4), and DBM on leaves
+    p_ha: float = 0.7
+    p_hd: float = 0.6
+    p_dbm: float = 0.0  # the World sets it on an SMMU with HTTU
+    p_dbm_httu: float = 0.35
+    p_af0_httu: float = 0.25  # AF=0 more often where CD.HA can set it
 
 
 @dataclass
@@ -225,6 +232,7 @@ def new_leaf_raw(rng: random.Random, level: int, oa_bits: int, knobs: ContextKno
         PXN=int(rng.random() < 0.3), UXN=int(rng.random() < 0.3),
         SW=rng.randrange(16) if rng.random() < 0.2 else 0,
         Ignored=int(rng.random() < 0.1),
+        DBM=int(bool(knobs.p_dbm) and rng.random() < knobs.p_dbm),
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from models.arch.cd import CD, L1CD
 from models.arch.geometry import PAGE
-from models.arch.registers import StallModel
+from models.arch.registers import HTTU, StallModel
 from models.arch.ste import (
     L1STD,
     STE,
@@ -106,6 +106,10 @@ class World:
         self.cfg = cfg
         self.window = window
         self.knobs = knobs or WorldKnobs()
+        if cfg.HTTU != HTTU.NONE and not self.knobs.contexts.p_dbm:
+            ck = self.knobs.contexts
+            self.knobs = dataclasses.replace(self.knobs, contexts=dataclasses.replace(
+                ck, p_dbm=ck.p_dbm_httu, p_af0=max(ck.p_af0, ck.p_af0_httu)))
         self.alloc = FrameAllocator(mem, *window)
         k = self.knobs
         self.fault_base = self.alloc.alloc(k.fault_size, max(k.fault_size, 0x10000))
@@ -226,6 +230,10 @@ class World:
                 template = dataclasses.replace(template, S=1)
             elif self.cfg.STALL_MODEL == StallModel.STALL_AND_TERMINATE:
                 template = dataclasses.replace(template, S=int(rng.random() < ck.p_stall))
+            if self.cfg.HTTU != HTTU.NONE:
+                template = dataclasses.replace(
+                    template, HA=int(rng.random() < ck.p_ha),
+                    HD=int(self.cfg.HTTU != HTTU.ACCESS and rng.random() < ck.p_hd))
             ctx = Context(i, template, table, kind, table1)
             self.contexts.append(ctx)
             if kind != "ttb_eabt":
