@@ -60,6 +60,11 @@ CASES = [
     ("pcie", "SvaPcieUnbindWithPrgsTest", True),
     ("pcie", "SvaPcieStallAndPriTest", True),
     ("pcie", "RegResetTest", False),
+    # HTTU through the software stack (tb/scenarios/httu.py): the SMMU dirties and ages the
+    # process's own PTEs while the CPU harvests and ages them
+    ("httu", "SvaHttuDirtyTrackingTest", True),
+    ("httu", "SvaHttuYoungAfterMigrationTest", True),
+    ("httu", "SvaHttuHarvestRaceTest", True),
 ]
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))

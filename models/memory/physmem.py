@@ -20,7 +20,7 @@ and answers SLVERR/DECERR itself.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -119,6 +119,7 @@ class PhysicalMemory:
         self._stores = 0  # every store so far: a memo of any read compares it (``stamp``)
         self._lock = threading.Lock()
         self.log: list[Access] | None = None
+        self._word_watchers: list[Callable[[int, int, int, int], None]] = []
 
     # -- housekeeping -----------------------------------------------------------------------
     @property
@@ -239,8 +240,26 @@ class PhysicalMemory:
         self._check_range(addr, len(data))
         with self._lock:
             self._abort_if_faulted("w", addr, len(data), data, source, is_write=True)
-            self._store(addr, data)
+            if self._word_watchers and len(data) == 8 and not addr & 7:
+                self._store_watched(addr, data)
+            else:
+                self._store(addr, data)
             self._record(Access("w", addr, len(data), data, source))
+
+    def watch_words(self, fn: Callable[[int, int, int, int], None]) -> None:
+        """Call ``fn(stores, addr, old, new)`` after every aligned 8-byte store made by
+        :meth:`write` or a successful :meth:`cas64` (page-table descriptors are stored so),
+        ``stores`` being the store count of :attr:`stamp` after it. Called with the lock held,
+        possibly from another thread: ``fn`` must not call back into the memory. :meth:`poke`
+        is not reported."""
+        self._word_watchers.append(fn)
+
+    def _store_watched(self, addr: int, data: bytes) -> None:
+        old = int.from_bytes(self._load(addr, 8), "little")
+        self._store(addr, data)
+        new = int.from_bytes(data, "little")
+        for fn in self._word_watchers:
+            fn(self._stores, addr, old, new)
 
     # -- word access (little-endian, naturally aligned) -------------------------------------
     def read8(self, addr: int, *, source: str | None = None) -> int:
@@ -282,7 +301,10 @@ class PhysicalMemory:
             old = int.from_bytes(old_bytes, "little")
             swapped = old == expected
             if swapped:
-                self._store(addr, new_bytes)
+                if self._word_watchers:
+                    self._store_watched(addr, new_bytes)
+                else:
+                    self._store(addr, new_bytes)
             self._record(Access("cas", addr, 8, old_bytes, source, swapped=swapped))
             return old
 

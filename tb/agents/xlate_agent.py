@@ -39,6 +39,7 @@ class TransItem:
         "ats",
         "burst",
         "ind",
+        "mem_stores",
         "nw",
         "pnu",
         "rnw",
@@ -66,6 +67,7 @@ class TransItem:
         self.t_issue = 0
         self.t_accept = 0
         self.t_done = 0
+        self.mem_stores = 0  # the memory's store count when the driver loaded it
         self.burst: TransBurst | None = None
 
     @classmethod
@@ -121,6 +123,7 @@ class XlateDriver(uvm_driver):
         self.ap = uvm_analysis_port("ap", self)
         self.bfm = env_cfg(self).xbfm
         self.clock = env_cfg(self).bfm
+        self.mem = env_cfg(self).mem
         self.inflight: dict[int, TransItem] = {}
         self.limit = min(1 << env_cfg(self).tag_w, self.bfm.capacity)
         self.free = deque(range(self.limit))
@@ -142,12 +145,14 @@ class XlateDriver(uvm_driver):
                     self._freed.clear()
                     await self._freed.wait()
                 now = self.clock.cycle()
+                stores = self.mem.stamp[1]
                 n = min(len(self.free), len(items) - i)
                 reqs = []
                 for it in items[i:i + n]:
                     it.tag = tag = self.free.popleft()
                     it.burst = burst
                     it.t_issue = now
+                    it.mem_stores = stores
                     self.inflight[tag] = it
                     reqs.append(Req(tag, it.sid, it.ssv, it.ssid, it.addr, it.rnw, it.ind,
                                     it.pnu, it.ats, it.nw, it.at))

@@ -103,9 +103,8 @@ class BatchAxiMemory:
         # exclusive monitors by ID: (address, data read, memory epoch, page versions)
         self._monitor: dict[int, tuple[int, int, int, tuple]] = {}
         self.exclusive = {"reads": 0, "stored": 0, "failed": 0}
-        # each store an exclusive write made goes to these: (cycle, address, old, new)
-        self.update_listeners: list[Callable[[int, int, int, int], None]] = []
-        self._cycle = RawVector(dut.tb_cycle)
+        # each store an exclusive write made goes to these: (address, old, new)
+        self.update_listeners: list[Callable[[int, int, int], None]] = []
         self.pauses = PauseMask(dut.tbm_pause, PAUSE_BIT)
         self.set_random_pauses((), 0, 0.0, 1)
         dut.tbm_r_wp.value = self._r_wp
@@ -256,9 +255,8 @@ class BatchAxiMemory:
             raise AssertionError(f"memory port: exclusive monitor missed a store at "
                                  f"{aw.addr:#x}")
         self.exclusive["stored"] += 1
-        cycle = self._cycle.read()
         for fn in self.update_listeners:
-            fn(cycle, aw.addr, mon[1], beats[0][0])
+            fn(aw.addr, mon[1], beats[0][0])
         return RESP_EXOKAY
 
     # ---- writes ------------------------------------------------------------------------

@@ -110,11 +110,15 @@ class XlateScoreboard(uvm_component):
         self.stall_seen: Counter[int] = Counter()    # stall records checked as written
         self.widened = 0  # records matched only after widening (a looser check: reported)
         self.inflight: dict[int, TransItem] = {}     # the translation driver's, by tag
-        # HTTU: the latest descriptor updates the SMMU made (cycle, address, old, new), from
-        # the memory port's bus model; a translation in flight across one may have read either
-        self.httu_updates: deque[tuple[int, int, int, int]] = deque(maxlen=256)
+        # The latest descriptor-sized stores to memory, by the CPU or by the SMMU's HTTU
+        # updates: (store count after it, address, old, new). A walk in flight across one may
+        # have read either value.
+        self.word_stores: deque[tuple[int, int, int, int]] = deque(maxlen=4096)
+        self.mem.watch_words(lambda n, addr, old, new: self.word_stores.append(
+            (n, addr, old, new)))
+        self.read_before_a_store = 0
+        # HTTU: the updates the SMMU stored (through the memory port's bus model), by kind
         self.httu_counts: Counter[str] = Counter()
-        self.httu_race_accepted = 0
         port = env_cfg(self).bfm.memport
         if hasattr(port, "update_listeners"):
             port.update_listeners.append(self.on_httu_update)
@@ -215,8 +219,8 @@ class XlateScoreboard(uvm_component):
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
         matching = [oc for oc in outcomes if same(oc.resp, item.rsp)]
-        if not matching and self.httu_updates:
-            runs, outcomes, matching = self._before_updates(item, runs, outcomes)
+        if not matching and self.word_stores and self.word_stores[-1][0] > item.mem_stores:
+            runs, outcomes, matching = self._before_stores(item, runs, outcomes)
         if not matching:
             allowed = "; ".join(str(o.resp) for o in outcomes)
             self._error(f"{item}: not an allowed outcome; allowed: {allowed}")
@@ -231,11 +235,10 @@ class XlateScoreboard(uvm_component):
         if options != {None}:
             self.expected_events.append((options, item))  # named only if it fails
 
-    def on_httu_update(self, cycle: int, addr: int, old: int, new: int) -> None:
+    def on_httu_update(self, addr: int, old: int, new: int) -> None:
         """An exclusive write the SMMU made: only the flags of §3.13 may change (smmuv3.md
         §4.4): AF set, AP[2] cleared on a DBM=1 descriptor; never AF cleared, AP[2] set or
         DBM (or anything else) touched."""
-        self.httu_updates.append((cycle, addr, old, new))
         flags = PTE_AF | PTE_RDONLY
         what = f"HTTU update at {addr:#x}: {old:#018x} -> {new:#018x}"
         if new == old or (new ^ old) & ~flags:
@@ -249,28 +252,27 @@ class XlateScoreboard(uvm_component):
         self.httu_counts["af"] += bool(new & ~old & PTE_AF)
         self.httu_counts["dirty"] += bool(old & ~new & PTE_RDONLY)
 
-    def _before_updates(self, item: TransItem, runs, outcomes):
-        """The prediction with the descriptors that HTTU updates changed while ``item`` was in
-        flight as they were before (its walk may have read them before the update, §3.13.4:
-        an update is visible only to later translations; the response is checked later than
-        it was given, so updates after it count too), added to the current one."""
-        window = [(addr, old, new) for cyc, addr, old, new in self.httu_updates
-                  if cyc >= item.t_accept - 2]
-        back = [(addr, old, new) for addr, old, new in window
-                if int.from_bytes(self.mem.peek(addr, 8), "little") == new]
-        if not back:
-            return runs, outcomes, []
-        for addr, old, _ in reversed(back):
-            self.mem.poke(addr, old.to_bytes(8, "little"))
+    def _before_stores(self, item: TransItem, runs, outcomes):
+        """The predictions with memory as it was at each descriptor-sized store made since
+        ``item`` was loaded (by the CPU: a PTE cleared, write-protected, made writable again,
+        before or after its TLBI; by the SMMU: an HTTU update, §3.13.4), added to the current
+        one: its walk may have read any of those states (the response is checked later than
+        it was given, so stores after it count too). At most the latest 16 states."""
+        window = [(addr, old, new) for n, addr, old, new in self.word_stores
+                  if n > item.mem_stores][-16:]
+        now = {addr: self.mem.peek(addr, 8) for addr, _, _ in window}
         try:
-            before = self.model.predict_runs(item.req)
-        finally:
-            for addr, _, new in back:
+            for addr, old, _ in reversed(window):
+                self.mem.poke(addr, old.to_bytes(8, "little"))
+            for addr, _, new in window:
+                runs = runs + self.model.predict_runs(item.req)
                 self.mem.poke(addr, new.to_bytes(8, "little"))
-        runs = runs + before
+        finally:
+            for addr, raw in now.items():
+                self.mem.poke(addr, raw)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))
         matching = [oc for oc in outcomes if same(oc.resp, item.rsp)]
-        self.httu_race_accepted += bool(matching)
+        self.read_before_a_store += bool(matching)
         return runs, outcomes, matching
 
     def check_events(self, records: list, *, lossy: bool = False, final: bool = True) -> None:
@@ -374,10 +376,10 @@ class XlateScoreboard(uvm_component):
                          self.checked, dict(self.by_result), self.stale_accepted,
                          self.events_checked, self.cmdq.consumed, self.cmdq.moved_by_software,
                          len(self.errors))
-        if self.httu_counts:
+        if self.httu_counts or self.read_before_a_store:
             self.logger.info("translation scoreboard: HTTU updates %s, %d outcomes accepted "
-                             "as read before an update made in flight",
-                             dict(self.httu_counts), self.httu_race_accepted)
+                             "as read before a descriptor store made in flight",
+                             dict(self.httu_counts), self.read_before_a_store)
         # Only the random register test moves CMDQ_CONS by hand; anywhere translations are
         # checked, a move the window logic could not explain would drop invalidations.
         assert not (self.checked and self.cmdq.moved_by_software), \
