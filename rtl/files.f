@@ -5,6 +5,7 @@ rtl/smmu_types_pkg.sv
 rtl/smmu_axil_slave.sv
 rtl/smmu_cfg_cache.sv
 rtl/smmu_cmdq.sv
+rtl/smmu_dvm.sv
 rtl/smmu_outq_ptr.sv
 rtl/smmu_evtq.sv
 rtl/smmu_priq.sv

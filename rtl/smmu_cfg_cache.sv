@@ -112,7 +112,7 @@ module smmu_cfg_cache
 
     // The walk-cache and IOTLB fields of an invalidation are for the other caches.
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{inv.asid, inv.va, inv.leaf};
+    wire unused = ^{inv.asid, inv.va, inv.leaf, inv.shared};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
 

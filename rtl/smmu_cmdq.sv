@@ -358,6 +358,7 @@ module smmu_cmdq
     // VA[55:12]: VA[63:56] is the top byte, which TLB entries are never tagged with
     assign inv.va = cmd[CMD_ADDR_LSB +: 56 - CMD_ADDR_ADDR_LO];
     assign inv.leaf = cmd[CMD_LEAF_LSB];
+    assign inv.shared = 1'b0;  // commands reach every ASET (section 3.17)
 
     // RESUME and STALL_TERM complete on consumption (§4.7): no wait, no CMD_SYNC needed.
     assign resume_valid = exec_ok && d_resume;

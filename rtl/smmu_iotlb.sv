@@ -16,7 +16,8 @@
 //   - Invalidation, at the clock edge of inv_valid: TLBI_NH_ALL/NSNH_ALL every entry,
 //     TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries covering the VA
 //     with the ASID or global, TLBI_NH_VAA the entries covering the VA. ASET plays no part
-//     (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their ASET). An
+//     (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their ASET; a
+//     broadcast TLBI from the DVM port, inv.shared, only those of ASET=0). An
 //     entry covers Addr[55:12] when Addr[55:48] is its VA[55:48] (all zeros for TTB0, all
 //     ones for TTB1: every address that passed the range check has them so) and Addr[47:12]
 //     matches under its size.
@@ -128,6 +129,8 @@ module smmu_iotlb
                 INV_TLB_VAA: t_inv[j] = t_cov;
                 default: t_inv[j] = 1'b0;
             endcase
+            // a broadcast TLBI by ASID or VA leaves entries of ASET=1 contexts (CD.ASET)
+            if (inv.shared && t_i.aset) t_inv[j] = 1'b0;
         end
     end
 

@@ -171,6 +171,13 @@ module smmu_top
     input  logic              acpl_valid,
     input  logic [3:0]        acpl_itag,
 
+    // DVM: the CPU's broadcast TLB invalidations and DVM syncs (BTM=1; else taken and ignored)
+    input  logic              dvm_valid,
+    output logic              dvm_ready,
+    input  logic [2:0]        dvm_op,       // 0 VAE1IS, 1 VALE1IS, 2 ASIDE1IS, 3 VMALLE1IS, 4 SYNC
+    input  logic [15:0]       dvm_asid,
+    input  logic [43:0]       dvm_va,       // VA[55:12]
+
     // Wired interrupts
     output logic              irq_eventq,
     output logic              irq_priq,
@@ -234,8 +241,8 @@ module smmu_top
     // ---- translation unit -----------------------------------------------------------------
     localparam int NREQ = N_WALK + 1;   // read requesters: engines 0..N_WALK-1, then cmdq
 
-    logic                 inv_valid, sync_busy_x, evtq_idle;
-    inv_t                 inv;
+    logic                 inv_valid, sync_busy_x, evtq_idle, cq_inv_valid, dvm_inv_valid;
+    inv_t                 inv, cq_inv, dvm_inv;
     xreq_t                x_req;
     xrsp_t                x_rsp;
     logic                 evt_valid, evt_ready;
@@ -320,7 +327,7 @@ module smmu_top
         .ar_addr(rq_addr[N_WALK*48 +: 48]), .ar_len(rq_len[N_WALK*8 +: 8]),
         .r_valid(rs_valid[N_WALK]), .r_data(m_axi_rdata), .r_resp(m_axi_rresp),
         .r_last(m_axi_rlast),
-        .inv_valid, .inv,
+        .inv_valid(cq_inv_valid), .inv(cq_inv),
         // a SYNC also waits for the event records of transactions already terminated
         .sync_busy(sync_busy_x || !evtq_idle),
         .irq_cmdq_sync,
@@ -330,6 +337,25 @@ module smmu_top
         .ainv_valid, .ainv_ready, .ainv_itag, .ainv_sid, .ainv_ssv, .ainv_ssid, .ainv_glob,
         .ainv_addr, .ainv_size, .acpl_valid, .acpl_itag
     );
+
+    // ---- broadcast TLB invalidation (BTM): shares the invalidation bus, the queue first ------
+    if (BTM != 0) begin : g_dvm
+        smmu_dvm u_dvm (
+            .clk, .rst_n,
+            .dvm_valid, .dvm_ready, .dvm_op, .dvm_asid, .dvm_va,
+            .ptm(cr2_q[CR2_PTM_LSB]), .cq_inv(cq_inv_valid), .busy(sync_busy_x),
+            .inv_valid(dvm_inv_valid), .inv(dvm_inv)
+        );
+    end else begin : g_no_dvm
+        assign dvm_ready = 1'b1;
+        assign dvm_inv_valid = 1'b0;
+        assign dvm_inv = '0;
+        // verilator lint_off UNUSEDSIGNAL
+        wire unused_dvm = ^{dvm_valid, dvm_op, dvm_asid, dvm_va};
+        // verilator lint_on UNUSEDSIGNAL
+    end
+    assign inv_valid = cq_inv_valid || dvm_inv_valid;
+    assign inv = cq_inv_valid ? cq_inv : dvm_inv;
 
     // ---- memory writers: the event queue (port 0), the PRI queue (port 1) and the engines'
     // HTTU updates (port 2: one beat, exclusive, under the engine's ID) ----------------------

@@ -149,7 +149,7 @@ package smmu_types_pkg;
         walk_chain_t                    chain;
     } walk_entry_t;
 
-    // ---- invalidation (smmu_cmdq -> the caches), one per cycle with inv_valid --------------
+    // ---- invalidation (smmu_cmdq or smmu_dvm -> the caches), one per cycle with inv_valid ---
     typedef struct packed {
         logic [2:0]                     op;       // INV_*
         logic [EVENT_STREAMID_W-1:0]    sid;
@@ -158,6 +158,7 @@ package smmu_types_pkg;
         logic [CD_ASID_W-1:0]           asid;
         logic [43:0]                    va;       // VA[55:12] (TLBI_NH_VA/VAA Addr)
         logic                           leaf;     // TLBI_NH_VA/VAA Leaf=1: walk cache stays
+        logic                           shared;   // a broadcast TLBI: ASET=0 TLB entries only
     } inv_t;
 endpackage : smmu_types_pkg
 

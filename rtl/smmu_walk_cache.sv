@@ -160,7 +160,7 @@ module smmu_walk_cache
     // The configuration-cache fields of an invalidation, and VA[20:12] (a chain's region is
     // at least 2 MiB), are not needed here.
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{inv.sid, inv.sid_mask, inv.ssid, inv.va[8:0]};
+    wire unused = ^{inv.sid, inv.sid_mask, inv.ssid, inv.va[8:0], inv.shared};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
 

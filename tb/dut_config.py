@@ -7,11 +7,21 @@ fields); the register tests derive the IDR values they expect from that object t
 
 from __future__ import annotations
 
-from models.smmu.config import DEFAULT, FULL, HTTU_SET, MIXED, NOSUB, PCIE, STALL, SmmuConfig
+from models.smmu.config import (
+    BTM_SET,
+    DEFAULT,
+    FULL,
+    HTTU_SET,
+    MIXED,
+    NOSUB,
+    PCIE,
+    STALL,
+    SmmuConfig,
+)
 
 CONFIGS: dict[str, SmmuConfig] = {"default": DEFAULT, "full": FULL, "mixed": MIXED,
                                    "nosub": NOSUB, "stall": STALL, "pcie": PCIE,
-                                   "httu": HTTU_SET}
+                                   "httu": HTTU_SET, "btm": BTM_SET}
 
 # RTL-only knobs (ACK delays and the ATC invalidation timeout in cycles, miss engines), chosen
 # differently per set so tests cannot depend on them.
@@ -23,6 +33,7 @@ _TIMING: dict[str, dict[str, int]] = {
     "stall": {"CR0ACK_DELAY": 3, "GBPA_DELAY": 5, "N_WALK": 4},
     "pcie": {"CR0ACK_DELAY": 2, "GBPA_DELAY": 3, "N_WALK": 4, "ATC_TIMEOUT": 2000},
     "httu": {"CR0ACK_DELAY": 5, "GBPA_DELAY": 1, "N_WALK": 6},
+    "btm": {"CR0ACK_DELAY": 3, "GBPA_DELAY": 2, "N_WALK": 5},
 }
 
 PARAM_SETS: dict[str, dict[str, int]] = {

@@ -241,6 +241,12 @@ class SvaScenarioTest(SmmuBaseTest):
                          self.scenario, self.seq.result, s["isolation"],
                          self.env.scoreboard.checked)
         assert self.env.scoreboard.checked >= s["translations"] > 0
+        dvm = self.env.bfm.dvm
+        if env_cfg().smmu.BTM:
+            # the CPU's TLBIs reached the SMMU on its DVM port, each batch with a DVM sync
+            self.logger.info("DVM port: %s, sync cycles max %d", dict(dvm.sent),
+                             max(dvm.sync_cycles, default=0))
+            assert dvm.sent["SYNC"] > 0, "no broadcast TLBI reached the DVM port"
 
 
 class SvaIopfTest(SvaScenarioTest):

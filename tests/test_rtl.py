@@ -65,6 +65,10 @@ CASES = [
     ("httu", "SvaHttuDirtyTrackingTest", True),
     ("httu", "SvaHttuYoungAfterMigrationTest", True),
     ("httu", "SvaHttuHarvestRaceTest", True),
+    # BTM: the CPU's broadcast TLBIs on the DVM port instead of the notifier's commands
+    ("btm", "SvaMunmapDuringDmaTest", True),
+    ("btm", "SvaFlagshipTest", True),
+    ("btm", "SvaHttuHarvestRaceTest", True),
 ]
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))

@@ -112,3 +112,15 @@ def test_without_btm_the_notifier_sends_the_tlbi() -> None:
     assert sent["CmdTlbiNhVa"] + sent["CmdTlbiNhAsid"] >= 1, sent
     assert plat.model.dvm_applied == 0
     assert (status, fault) == (Status.FAULT, EventID.F_TRANSLATION)
+
+
+def test_vmalle1is_reaches_a_private_contexts_entry_too() -> None:
+    """§5.4 CD.ASET: "TLBI VMALLE1IS must invalidate all TLB entries matching a given VMID,
+    regardless of ASET"."""
+    b, req = cached_then_unmapped(aset=1)
+
+    class Vmall:
+        op, asid, start = "VMALLE1IS", 0, 0
+
+    assert b.smmu.dvm([Vmall()]) == 1
+    assert {o.resp.fault for o in b.smmu.predict(req)} == {EventID.F_TRANSLATION}

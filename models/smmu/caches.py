@@ -264,9 +264,10 @@ class CacheEnvelope:
     def broadcast_tlbi(self, op: str, asid: int, va: int) -> None:
         """A broadcast TLBI the SMMU received (BTM, §3.17): like the command of the same
         scope, but only TLB entries made through a CD with ASET=0 (shared with the CPU)
-        match; the walk cache, which keeps no ASET, drops what matches the ASID and VA
-        (evicting more is always allowed). ``op``: VAE1IS, VALE1IS (VA and ASID, global
-        entries too), ASIDE1IS (non-global entries of the ASID), VMALLE1IS (everything)."""
+        match, except for VMALLE1IS, which reaches every ASET (§5.4 CD.ASET); the walk cache,
+        which keeps no ASET, drops what matches the ASID and VA (evicting more is always
+        allowed). ``op``: VAE1IS, VALE1IS (VA and ASID, global entries too), ASIDE1IS
+        (non-global entries of the ASID), VMALLE1IS (everything)."""
         self.generation += 1
         lo = va & VA56
 
@@ -286,7 +287,7 @@ class CacheEnvelope:
         else:
             raise ValueError(f"broadcast TLBI {op!r} is not an EL1 stage-1 form this SMMU takes")
         for key in [k for k in self.tlb if key_hit(k)]:
-            kept = [e for e in self.tlb[key] if e.aset]
+            kept = [e for e in self.tlb[key] if e.aset] if op != "VMALLE1IS" else []
             if kept:
                 self.tlb[key] = kept
             else:

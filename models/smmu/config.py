@@ -126,6 +126,10 @@ STALL = DEFAULT.replace(STALL_MODEL=R.StallModel.STALL_AND_TERMINATE, STALL_MAX=
 # random traffic draws CDs with HA/HD and leaves with AF=0 and DBM on it.
 HTTU_SET = DEFAULT.replace(HTTU=R.HTTU.ACCESS_DIRTY)
 
+# And BTM: the SMMU takes the CPU's broadcast TLB invalidations on its DVM port, and the
+# driver's mmu notifier sends no TLBI (the SVA scenarios on the RTL, `make sim`).
+BTM_SET = HTTU_SET.replace(BTM=1)
+
 # PCIe SVA: the stall model for platform devices and ATS + PRI for PCIe functions on one SMMU
 # (tb/scenarios/pcie.py). IDR3.PPS=1: the RTL's PRI queue needs no STE for its automatic
 # responses (docs/port-contract.md).

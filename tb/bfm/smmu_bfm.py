@@ -22,6 +22,7 @@ from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 
 from models.memory import ExternalAbort, PhysicalMemory
 from tb.bfm.axi_mem import AxiMemory
+from tb.bfm.dvm_bfm import DvmBfm
 from tb.bfm.mem_bfm import PAUSE_BIT, BatchAxiMemory
 from tb.bfm.reg_bfm import PAUSE_BIT as REG_PAUSE_BIT
 from tb.bfm.reg_bfm import BatchAxiLiteMaster
@@ -81,7 +82,8 @@ class SmmuBfm:
                     dut.m_axi_arready, dut.m_axi_awready, dut.m_axi_wready, dut.m_axi_rvalid,
                     dut.m_axi_bvalid, dut.pr_valid, dut.pr_sid, dut.pr_ssv, dut.pr_ssid,
                     dut.pr_last, dut.pr_r, dut.pr_w, dut.pr_x, dut.pr_priv, dut.pr_prgi,
-                    dut.pr_page, dut.ainv_ready, dut.acpl_valid, dut.acpl_itag):
+                    dut.pr_page, dut.ainv_ready, dut.acpl_valid, dut.acpl_itag,
+                    dut.dvm_valid, dut.dvm_op, dut.dvm_asid, dut.dvm_va):
             sig.value = 0
         # ATC invalidations are completed by the wrapper unless a test takes the port over
         # (tb/bfm/atc_port.py): a SYNC after a CMD_ATC_INV would otherwise time out.
@@ -89,6 +91,7 @@ class SmmuBfm:
         # PRG responses are taken as they come unless a test watches them (tb/bfm/pri.py):
         # a port nobody drains would stop CMD_PRI_RESP in the command queue.
         dut.prg_ready.value = 1
+        self.dvm = DvmBfm(dut)  # the CPU's broadcast TLBIs (BTM builds)
         dut.rst_n.value = 0
         # cocotbext-axi logs every burst at INFO and uses APIs cocotb 2 deprecates.
         for lg in (f"cocotb.{dut._name}.s_axil", f"cocotb.{dut._name}.m_axi"):

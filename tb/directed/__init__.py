@@ -9,7 +9,8 @@ DIRECTED_MODULES = ("tb.directed.xlate", "tb.directed.walkcache", "tb.directed.c
 # rules (ATS, no substreams, a 52-bit OAS, range invalidation, IDR3.HAD for CD.HAD1), which
 # only other parameter sets reach; the stall model needs IDR0.STALL_MODEL 0b00 (full) or
 # 0b10 (mixed), the PRI queue IDR0.PRI, ATC invalidation and ATS translation IDR0.ATS (full
-# and mixed), the HTTU tests IDR0.HTTU (full: access and dirty, mixed: access only).
+# and mixed), the HTTU tests IDR0.HTTU (full: access and dirty, mixed: access only), the
+# DVM port IDR0.BTM (full and mixed).
 DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
     ("tb.directed.conformance", p) for p in ("full", "mixed", "nosub")) + (
     ("tb.directed.cmd_ill", "full"), ("tb.directed.ttb1", "full")) + tuple(
@@ -17,4 +18,5 @@ DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
     ("tb.directed.pri", p) for p in ("full", "mixed")) + tuple(
     ("tb.directed.atc", p) for p in ("full", "mixed")) + tuple(
     ("tb.directed.ats", p) for p in ("full", "mixed", "pcie")) + tuple(
-    ("tb.directed.httu", p) for p in ("full", "mixed"))
+    ("tb.directed.httu", p) for p in ("full", "mixed")) + tuple(
+    ("tb.directed.btm", p) for p in ("full", "mixed", "btm"))

@@ -71,7 +71,8 @@ class Soft:
         raise AssertionError(f"{name} never reached {want:#x} (last {v:#x})")
 
     async def start(self, *, strtab_cfg: int | None = None, recinvsid: int = 1,
-                    smmuen: int = 1, low_bits: tuple[int, int, int] = (0, 0, 0)) -> None:
+                    smmuen: int = 1, low_bits: tuple[int, int, int] = (0, 0, 0),
+                    ptm: int = 0) -> None:
         """Program and enable the SMMU; ``low_bits`` are ORed into the ADDR fields of
         STRTAB_BASE, CMDQ_BASE and EVENTQ_BASE (below the alignment the SMMU applies)."""
         await self.bfm.reset()
@@ -81,7 +82,7 @@ class Soft:
         await self.w32("STRTAB_BASE_CFG", strtab_cfg)
         await self.w64("CMDQ_BASE", CMDQ | low_bits[1] | self.cmdq_log2)
         await self.w64("EVENTQ_BASE", EVTQ | low_bits[2] | self.evtq_log2)
-        await self.w32("CR2", recinvsid << 1)
+        await self.w32("CR2", R.CR2(RECINVSID=recinvsid, PTM=ptm).to_int())
         await self.w32("IRQ_CTRL", 0x5)
         cr0 = 0b1100 | smmuen
         await self.w32("CR0", cr0)

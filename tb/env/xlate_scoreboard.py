@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyuvm import uvm_component, uvm_subscriber
 
@@ -60,6 +61,14 @@ def _result_key(item: TransItem, resp: TransResp) -> str:
         return "ats_SUCCESS" if resp.perm else "ats_NO_ACCESS"
     name = resp.result.name
     return f"translated_{name}" if item.at else name
+
+
+class _Dvm(NamedTuple):
+    """A broadcast TLBI as SmmuModel.dvm takes it."""
+
+    op: str
+    asid: int
+    start: int
 
 
 _STAG_MASK = Event.field("STAG").mask
@@ -122,6 +131,11 @@ class XlateScoreboard(uvm_component):
         port = env_cfg(self).bfm.memport
         if hasattr(port, "update_listeners"):
             port.update_listeners.append(self.on_httu_update)
+        # BTM: broadcast TLBIs completed by a DVM sync, (its cycle, the operations), applied
+        # to the model for responses after that cycle
+        self.dvm_pending: list[tuple[int, list[tuple[str, int, int]]]] = []
+        env_cfg(self).bfm.dvm.listeners.append(
+            lambda cycle, ops: self.dvm_pending.append((cycle, ops)))
 
     def connect_phase(self) -> None:
         self.reg_tap.set_sink(self.on_reg)
@@ -215,6 +229,9 @@ class XlateScoreboard(uvm_component):
             return
         if h is not None:  # retried: from its first acceptance to this response
             self.serviced_latency.append(item.t_done - item.t_accept)
+        while self.dvm_pending and self.dvm_pending[0][0] < item.t_done:
+            _, ops = self.dvm_pending.pop(0)
+            self.model.dvm([_Dvm(op, asid, va) for op, asid, va in ops])
         req = item.req
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))

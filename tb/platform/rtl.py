@@ -45,12 +45,22 @@ async def cpu_call(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
 
 class CocotbPlatform:
     def __init__(self, seq: uvm_sequence, bfm: SmmuBfm, mem: PhysicalMemory,
-                 dma: FrameAllocator) -> None:
+                 dma: FrameAllocator, *, btm: bool = False) -> None:
+        """``btm``: the SMMU is built with BTM and sits on the CPU's DVM bus."""
         self._seq = seq
         self._bfm = bfm
         self.mem = mem
         self.dma = dma
         self.mmio_count = 0
+        self.btm = btm
+
+    def dvm_tlbi(self, tlbis: list[Any]) -> None:
+        """The CPU's broadcast TLBIs (models.cpu.tlbi.Tlbi) on the SMMU's DVM port, then a
+        DVM sync; returns once the sync completed, as the CPU's DSB does. Only where the SMMU
+        has BTM (one without it is kept off the DVM bus). From a :func:`cpu_call` thread."""
+        if not self.btm or not tlbis:
+            return
+        self.block_on(self._bfm.dvm.send([(str(t.op), t.asid, t.start) for t in tlbis]))
 
     async def _do(self, item: RegItem) -> RegItem:
         await self._seq.start_item(item)

@@ -97,7 +97,10 @@ async def munmap_during_dma(b: SvaBench) -> dict[str, Any]:
         tlbi_before = b.drv.smmu.cmdq_drv.stats.by_opcode.get("CmdTlbiNhVa", 0)
         await b.munmap(mm, victim, PAGE)
         unmapped[0] = True
-        assert b.drv.smmu.cmdq_drv.stats.by_opcode.get("CmdTlbiNhVa", 0) == tlbi_before + 1
+        # one TLBI from the notifier; none with BTM, where the CPU's broadcast TLBI and its
+        # DVM sync did it (v5 arm_smmu_mm_invalidate_range)
+        sent = 0 if b.drv.smmu.features.has("BTM") else 1
+        assert b.drv.smmu.cmdq_drv.stats.by_opcode.get("CmdTlbiNhVa", 0) == tlbi_before + sent
         await until(b, lambda: bool(runs["dma0"]) and runs["dma0"][-1][0],
                      "a copy started after munmap")
         n = len(runs["dma1"])

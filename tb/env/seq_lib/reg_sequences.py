@@ -146,8 +146,8 @@ class BringUpSeq(RegSeqBase):
         self.platform: CocotbPlatform | None = None
 
     async def body(self) -> None:
-        plat = CocotbPlatform(self, env_cfg().bfm,
-                              env_cfg().mem, env_cfg().dma)
+        plat = CocotbPlatform(self, env_cfg().bfm, env_cfg().mem, env_cfg().dma,
+                              btm=bool(env_cfg().smmu.BTM))
         self.platform = plat
         self.smmu = ArmSmmuV3(plat)
         await self.smmu.probe()

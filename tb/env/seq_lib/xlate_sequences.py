@@ -62,7 +62,8 @@ class SmmuSession:
                  dma_window: tuple[int, int] | None = None) -> None:
         mem = env_cfg().mem
         dma = FrameAllocator(mem, *dma_window) if dma_window else env_cfg().dma
-        self.plat = CocotbPlatform(reg_seq, env_cfg().bfm, mem, dma)
+        self.plat = CocotbPlatform(reg_seq, env_cfg().bfm, mem, dma,
+                                   btm=bool(env_cfg().smmu.BTM))
         self.smmu = ArmSmmuV3(self.plat)
         self.evtq: EventQueue | None = None
 
