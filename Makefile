@@ -38,7 +38,7 @@ help: ## list the targets
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full|mixed|nosub|stall|pcie|httu"
+	@echo "  variables: SIM=verilator|icarus  TEST=<pyuvm test>  SEED=N  PARAMS=default|full|mixed|nosub|stall|pcie|httu|btm"
 	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay, make sim)"
 	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
 	@echo "             TRANSLATIONS=N (per random translation run, default 20000)"

@@ -485,5 +485,9 @@ class SvaFlagshipTest(SvaScenarioTest):
             "served": dict(self.seq.backend.served),
             "mmio_accesses": self.seq.backend.plat.mmio_count,
             "reads_checked": self.env.reg_sb.reads_checked,
+            # HTTU and BTM (`make sim` runs the flagship on the parameter set with both too)
+            "httu_updates": dict(sb.httu_counts),
+            "exclusive": dict(getattr(self.env.bfm.memport, "exclusive", {})),
+            "dvm": dict(self.env.bfm.dvm.sent),
         }
         Path("report.json").write_text(json.dumps(report, indent=2) + "\n")

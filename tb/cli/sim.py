@@ -32,22 +32,48 @@ PCIE_TEST = "SvaPcieDemandPagedDmaTest"  # on the parameter set with ATS and PRI
 REPORT = BUILD_ROOT / "report.json"
 
 
-def run_model(seed: int) -> dict[str, Any]:
+def run_model(seed: int, params: str = "default") -> dict[str, Any]:
     from tb.dut_config import CONFIGS
     from tb.platform.model import ModelPlatform
     from tb.scenarios.harness import ModelBackend, SvaBench
     from tb.scenarios.scenarios import flagship
 
     async def go() -> dict[str, Any]:
-        b = await SvaBench.create(ModelBackend(ModelPlatform(CONFIGS["default"])), seed=seed)
+        plat = ModelPlatform(CONFIGS[params])
+        b = await SvaBench.create(ModelBackend(plat), seed=seed)
         result = await flagship(b)
         b.finish()
         rep = b.report()
         rep["scenario"] = result
         rep["mmio_accesses"] = len(b.plat.mmio_log)  # type: ignore[attr-defined]
+        rep["dvm"] = {"applied": plat.model.dvm_applied}
         return rep
 
     return asyncio.run(go())
+
+
+TLBI_COMMANDS = ("CmdTlbiNhVa", "CmdTlbiNhAsid", "CmdTlbiNhAll", "CmdTlbiNsnhAll")
+
+
+def print_httu_btm(rep: dict[str, Any], base: dict[str, Any]) -> None:
+    """The flagship again on the parameter set with HTTU and BTM, against the first run."""
+    print("  HTTU and BTM (parameter set `btm`: the flagship again, the SMMU updating access "
+          "flags and dirty state, the CPU's TLBIs on its DVM port):")
+    up = rep.get("httu_updates")
+    if up is not None:
+        ex = rep.get("exclusive", {})
+        print(f"    flag updates by the SMMU: access flag {up.get('af', 0)}, dirty "
+              f"{up.get('dirty', 0)} (exclusive reads {ex.get('reads', 0)}, writes stored "
+              f"{ex.get('stored', 0)}, failed and read again {ex.get('failed', 0)})")
+    dvm = rep.get("dvm", {})
+    print(f"    DVM: {_kv({k: v for k, v in dvm.items() if k != 'SYNC'})}"
+          + (f"; {dvm['SYNC']} DVM syncs" if "SYNC" in dvm else ""))
+    before = sum(base["commands"].get(k, 0) for k in TLBI_COMMANDS)
+    after = sum(rep["commands"].get(k, 0) for k in TLBI_COMMANDS)
+    total = sum(base["commands"].values()) - sum(rep["commands"].values())
+    print(f"    TLBI commands: {before} with explicit invalidation, {after} with BTM "
+          f"({before - after} saved; {total} commands saved in all); isolation violations "
+          f"= {rep['isolation']['violations']}")
 
 
 def run_model_iopf(seed: int) -> dict[str, Any]:
@@ -179,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend == "model":
         try:
             rep = run_model(args.seed)
+            rep["btm"] = run_model(args.seed, "btm")
             rep["iopf"] = run_model_iopf(args.seed)
             rep["pcie"] = run_model_pcie(args.seed)
         except AssertionError as exc:
@@ -189,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         build(args.sim, waves=args.waves)
         try:
             tdir = run(args.sim, TEST, args.seed, waves=args.waves, log_file_name="sim.log")
+            bdir = run(args.sim, TEST, args.seed, params="btm", log_file_name="sim.log")
             idir = run(args.sim, IOPF_TEST, args.seed, params="stall",
                        log_file_name="sim.log")
             pdir = run(args.sim, PCIE_TEST, args.seed, params="pcie", log_file_name="sim.log")
@@ -196,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sim: FAILED: {exc}", file=sys.stderr)
             return 1
         rep = json.loads((tdir / "report.json").read_text())
+        rep["btm"] = json.loads((bdir / "report.json").read_text())
         rep["iopf"] = json.loads((idir / "iopf.json").read_text())
         rep["pcie"] = json.loads((pdir / "pcie.json").read_text())
         where = f"{args.sim} (seed {args.seed})"
@@ -204,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(rep, indent=2) + "\n")
     print_summary(rep, where)
+    print_httu_btm(rep["btm"], rep)
     print_iopf(rep["iopf"])
     print_pcie(rep["pcie"])
     print(f"  wall time {wall:.1f} s; report: {REPORT}"
