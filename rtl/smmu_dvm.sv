@@ -14,7 +14,8 @@
 // cache keeps no ASET and drops what matches either way (evicting more is always allowed).
 //
 // With CR2.PTM=1 (the SMMU may ignore broadcast maintenance) every operation is taken and
-// ignored, and a SYNC completes at once.
+// ignored, and a SYNC completes at once. An EL2&0 form (dvm_e2h: from a kernel at EL2 with
+// VHE) targets EL2-E2H entries, which this SMMU never makes: taken and ignored.
 //
 // Per cycle: an invalidation is taken when the command queue issues none in that cycle (the
 // queue has the shared invalidation bus first) and drives inv_valid/inv combinationally in
@@ -34,6 +35,7 @@ module smmu_dvm
     input  logic [2:0]        dvm_op,
     input  logic [15:0]       dvm_asid,
     input  logic [43:0]       dvm_va,      // VA[55:12]
+    input  logic              dvm_e2h,     // an EL2&0 form (a kernel at EL2 with VHE)
 
     input  logic              ptm,         // CR2.PTM
     input  logic              cq_inv,      // the command queue invalidates this cycle
@@ -57,7 +59,9 @@ module smmu_dvm
         if (is_sync) dvm_ready = ptm || (!inv_q && !busy);
         else if (is_inv && !ptm) dvm_ready = !cq_inv;
         else dvm_ready = 1'b1;                        // reserved operations are ignored
-        inv_valid = dvm_valid && dvm_ready && is_inv && !ptm;
+        // This SMMU has no Hyp (IDR0.Hyp is RES0 without stage 2): it makes no EL2-E2H
+        // entries, so an EL2&0 form matches nothing here.
+        inv_valid = dvm_valid && dvm_ready && is_inv && !ptm && !dvm_e2h;
         inv = '0;
         inv.asid = dvm_asid[CD_ASID_W-1:0];
         inv.va = dvm_va;

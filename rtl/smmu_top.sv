@@ -177,6 +177,7 @@ module smmu_top
     input  logic [2:0]        dvm_op,       // 0 VAE1IS, 1 VALE1IS, 2 ASIDE1IS, 3 VMALLE1IS, 4 SYNC
     input  logic [15:0]       dvm_asid,
     input  logic [43:0]       dvm_va,       // VA[55:12]
+    input  logic              dvm_e2h,      // an EL2&0 (VHE) form
 
     // Wired interrupts
     output logic              irq_eventq,
@@ -342,7 +343,7 @@ module smmu_top
     if (BTM != 0) begin : g_dvm
         smmu_dvm u_dvm (
             .clk, .rst_n,
-            .dvm_valid, .dvm_ready, .dvm_op, .dvm_asid, .dvm_va,
+            .dvm_valid, .dvm_ready, .dvm_op, .dvm_asid, .dvm_va, .dvm_e2h,
             .ptm(cr2_q[CR2_PTM_LSB]), .cq_inv(cq_inv_valid), .busy(sync_busy_x),
             .inv_valid(dvm_inv_valid), .inv(dvm_inv)
         );
@@ -351,7 +352,7 @@ module smmu_top
         assign dvm_inv_valid = 1'b0;
         assign dvm_inv = '0;
         // verilator lint_off UNUSEDSIGNAL
-        wire unused_dvm = ^{dvm_valid, dvm_op, dvm_asid, dvm_va};
+        wire unused_dvm = ^{dvm_valid, dvm_op, dvm_asid, dvm_va, dvm_e2h};
         // verilator lint_on UNUSEDSIGNAL
     end
     assign inv_valid = cq_inv_valid || dvm_inv_valid;

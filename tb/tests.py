@@ -464,6 +464,16 @@ class SvaAsidRolloverTest(SvaScenarioTest):
 
 
 @pyuvm.test()
+class SvaMunmapDuringDmaVheTest(SvaScenarioTest):
+    scenario = "munmap_during_dma_vhe"
+
+
+@pyuvm.test()
+class SvaFlagshipVheTest(SvaScenarioTest):
+    scenario = "flagship_vhe"
+
+
+@pyuvm.test()
 class SvaFlagshipTest(SvaScenarioTest):
     """`make sim`: the flagship scenario; writes report.json in its directory."""
 

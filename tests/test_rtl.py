@@ -69,6 +69,10 @@ CASES = [
     ("btm", "SvaMunmapDuringDmaTest", True),
     ("btm", "SvaFlagshipTest", True),
     ("btm", "SvaHttuHarvestRaceTest", True),
+    # and the kernel at EL2 (VHE): the EL2&0 TLBIs reach no entry of this SMMU (no Hyp), so
+    # the driver keeps its TLBI commands
+    ("btm", "SvaMunmapDuringDmaVheTest", True),
+    ("btm", "SvaFlagshipVheTest", True),
 ]
 # Translations per random translation run (TRANSLATIONS=N overrides).
 TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))

@@ -17,6 +17,7 @@ import pytest
 from models.arch import registers as R
 from models.arch.events import EventID
 from models.arch.geometry import PAGE
+from models.cpu.features import CpuFeatures
 from models.cpu.tlbi import Tlbi, TlbiOp
 from models.smmu.config import DEFAULT
 from models.smmu.port import Result, TransReq
@@ -124,3 +125,34 @@ def test_vmalle1is_reaches_a_private_contexts_entry_too() -> None:
 
     assert b.smmu.dvm([Vmall()]) == 1
     assert {o.resp.fault for o in b.smmu.predict(req)} == {EventID.F_TRANSLATION}
+
+
+def test_a_kernel_at_el2_keeps_the_tlbi_commands() -> None:
+    """VHE without IDR0.Hyp (RES0 without stage 2): the CPU's TLBIs are EL2&0 forms, which
+    match none of this SMMU's NS-EL1 entries, so the driver does not enable BTM (Linux's
+    arm_smmu_device_hw_probe) and its notifier sends the TLBI; the SMMU ignores the broadcasts
+    and the device's next access faults."""
+    plat = ModelPlatform(BTM)
+    b = asyncio.run(SvaBench.create(ModelBackend(plat), CpuFeatures(vhe=True), seed=1))
+    assert not b.drv.smmu.features.has("BTM") and not b.drv.smmu.features.has("E2H")
+
+    async def go() -> tuple[dict[str, int], Status, int]:
+        eng = await b.device("dma0", 0x10)
+        mm = b.process("p")
+        bond = await b.bind(eng, mm)
+        buf = b.buffer(mm, 2)
+        expect_ok(await eng.run(D.fill(buf, 64, bond.pasid, b"\x11")))
+        stats = b.drv.smmu.cmdq_drv.stats.by_opcode
+        before = {k: stats.get(k, 0) for k in TLBI_CMDS}
+        await b.munmap(mm, buf, PAGE)
+        sent = {k: stats.get(k, 0) - before[k] for k in TLBI_CMDS}
+        c = await eng.run(D.fill(buf, 64, bond.pasid, b"\x22"))
+        await b.unbind(bond)
+        return sent, c.status, c.fault
+
+    sent, status, fault = asyncio.run(go())
+    b.finish()
+    assert b.checker.violations == []
+    assert sent["CmdTlbiNhVa"] >= 1, sent
+    assert plat.model.dvm_applied == 0 and plat.model.dvm_ignored > 0
+    assert (status, fault) == (Status.FAULT, EventID.F_TRANSLATION)

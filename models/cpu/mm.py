@@ -25,6 +25,7 @@ dirty harvest (page_mkclean) see what it did.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
 from collections.abc import Callable, Iterator
@@ -559,6 +560,8 @@ class MM:
     def _broadcast(self, tlbis: list[Tlbi]) -> None:
         """Issue inner-shareable TLBIs (and their DSB): logged, and seen by every DVM
         receiver before the next step of the caller."""
+        if self.features.vhe:
+            tlbis = [dataclasses.replace(t, e2h=True) for t in tlbis]
         self.tlbi_log.extend(tlbis)
         for receive in self.dvm:
             receive(tlbis)

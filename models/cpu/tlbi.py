@@ -39,6 +39,9 @@ class Tlbi:
     asid: int
     start: int
     end: int
+    # issued by a kernel at EL2 with HCR_EL2.{E2H, TGE} = {1, 1} (VHE): the same instruction
+    # targets the EL2&0 regime, and the DVM message says so
+    e2h: bool = False
 
     @property
     def leaf_only(self) -> bool:

@@ -143,6 +143,12 @@ class SmmuModel:
         if not self.cfg.BTM or R.CR2.from_int(self.regs.hw_value("CR2")).PTM:
             self.dvm_ignored += len(tlbis)
             return 0
+        # EL2&0 forms (a kernel at EL2 with VHE) match only EL2-E2H entries, which only an SMMU
+        # with IDR0.Hyp makes (STE.STRW=EL2-E2H, CR2.E2H)
+        el2 = [t for t in tlbis if getattr(t, "e2h", False)]
+        if el2 and not self.cfg.HYP:
+            self.dvm_ignored += len(el2)
+            tlbis = [t for t in tlbis if not getattr(t, "e2h", False)]
         for t in tlbis:
             self.caches.broadcast_tlbi(str(t.op), t.asid, t.start)
         self.dvm_applied += len(tlbis)

@@ -32,16 +32,16 @@ class DvmBfm:
         self.sync_cycles: list[int] = []  # per DVM sync: from its offer to its acceptance
         # told (the cycle the sync was taken in, as translation responses are stamped; the
         # operations it completed) after each sync
-        self.listeners: list[Callable[[int, list[tuple[str, int, int]]], None]] = []
+        self.listeners: list[Callable[[int, list[tuple[str, int, int, bool]]], None]] = []
 
-    async def send(self, ops: list[tuple[str, int, int]]) -> None:
-        """Broadcast ``(op, asid, va)`` for each of ``ops`` (op: a DVM_OPS name), then a DVM
-        sync; returns once the sync was taken."""
-        for op, asid, va in ops:
+    async def send(self, ops: list[tuple[str, int, int, bool]]) -> None:
+        """Broadcast ``(op, asid, va, e2h)`` for each of ``ops`` (op: a DVM_OPS name; e2h: the
+        EL2&0 form a kernel at EL2 issues), then a DVM sync; returns once the sync was taken."""
+        for op, asid, va, e2h in ops:
             if op not in DVM_OPS:
                 raise ValueError(f"DVM operation {op!r}: the port takes {sorted(DVM_OPS)}")
-            await self._handshake(DVM_OPS[op], asid, (va >> 12) & VA_MASK)
-            self.sent[op] += 1
+            await self._handshake(DVM_OPS[op], asid, (va >> 12) & VA_MASK, e2h)
+            self.sent[op + ("/EL2" if e2h else "")] += 1
         t0 = self._tb_cycle.read()
         now = await self._handshake(DVM_SYNC, 0, 0)
         self.sync_cycles.append(now - t0)
@@ -49,13 +49,14 @@ class DvmBfm:
         for fn in self.listeners:
             fn(now, ops)
 
-    async def _handshake(self, op: int, asid: int, va: int) -> int:
+    async def _handshake(self, op: int, asid: int, va: int, e2h: bool = False) -> int:
         """One operation; returns the cycle of its handshake."""
         d = self.dut
         await FallingEdge(d.clk)
         d.dvm_op.value = op
         d.dvm_asid.value = asid
         d.dvm_va.value = va
+        d.dvm_e2h.value = int(e2h)
         d.dvm_valid.value = 1
         while True:
             await ReadOnly()

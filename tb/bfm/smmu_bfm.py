@@ -83,7 +83,7 @@ class SmmuBfm:
                     dut.m_axi_bvalid, dut.pr_valid, dut.pr_sid, dut.pr_ssv, dut.pr_ssid,
                     dut.pr_last, dut.pr_r, dut.pr_w, dut.pr_x, dut.pr_priv, dut.pr_prgi,
                     dut.pr_page, dut.ainv_ready, dut.acpl_valid, dut.acpl_itag,
-                    dut.dvm_valid, dut.dvm_op, dut.dvm_asid, dut.dvm_va):
+                    dut.dvm_valid, dut.dvm_op, dut.dvm_asid, dut.dvm_va, dut.dvm_e2h):
             sig.value = 0
         # ATC invalidations are completed by the wrapper unless a test takes the port over
         # (tb/bfm/atc_port.py): a SYNC after a CMD_ATC_INV would otherwise time out.

@@ -7,6 +7,8 @@ from the reference (smmuv3.md §8.6; SPEC §3.17 and §5.4 CD.ASET), not from th
   them (a choice the text allows, docs/rtl.md); TLBI VMALLE1IS reaches every entry "regardless
   of ASET";
 - CR2.PTM=1 permits the SMMU to ignore broadcast maintenance: this SMMU then ignores it;
+- the EL2&0 forms (a kernel at EL2 with VHE) reach only EL2-E2H entries, which an SMMU
+  without IDR0.Hyp never makes;
 - the DVM sync completes only once a translation in flight when the invalidation arrived has
   completed.
 
@@ -70,7 +72,7 @@ async def a_tlbi_by_va_reaches_shared_entries_only(dut):
     it too (ASET=1)."""
     s, ttb = await setup(dut)
     await cached(s, ttb, VA, OLD)
-    await s.dvm.send([("VAE1IS", SHARED, VA), ("VAE1IS", PRIVATE, VA)])
+    await s.dvm.send([("VAE1IS", SHARED, VA, False), ("VAE1IS", PRIVATE, VA, False)])
     rsp = await xl(s, SHARED, VA)
     check(rsp, OK, pa=NEW)
     assert rsp["walked"], rsp
@@ -78,7 +80,7 @@ async def a_tlbi_by_va_reaches_shared_entries_only(dut):
     check(rsp, OK, pa=OLD)
     assert not rsp["walked"], rsp
     await cached(s, ttb, VA2, OLD + 0x1000)
-    await s.dvm.send([("VALE1IS", SHARED, VA2)])
+    await s.dvm.send([("VALE1IS", SHARED, VA2, False)])
     check(await xl(s, SHARED, VA2), OK, pa=NEW + 0x1000)
     check(await xl(s, PRIVATE, VA2, tag=2), OK, pa=OLD + 0x1000)
     assert await s.events() == []
@@ -90,10 +92,10 @@ async def asid_and_vmall_forms(dut):
     every entry, ASET=1 included."""
     s, ttb = await setup(dut)
     await cached(s, ttb, VA, OLD)
-    await s.dvm.send([("ASIDE1IS", SHARED, 0)])
+    await s.dvm.send([("ASIDE1IS", SHARED, 0, False)])
     check(await xl(s, SHARED, VA), OK, pa=NEW)
     check(await xl(s, PRIVATE, VA, tag=2), OK, pa=OLD)
-    await s.dvm.send([("VMALLE1IS", 0, 0)])
+    await s.dvm.send([("VMALLE1IS", 0, 0, False)])
     rsp = await xl(s, PRIVATE, VA, tag=3)
     check(rsp, OK, pa=NEW)
     assert rsp["walked"], rsp
@@ -104,7 +106,7 @@ async def with_ptm_broadcasts_are_ignored(dut):
     """CR2.PTM=1: the broadcast and its sync are taken, and the cached entry stays."""
     s, ttb = await setup(dut, ptm=1)
     await cached(s, ttb, VA, OLD)
-    await s.dvm.send([("VAE1IS", SHARED, VA), ("VMALLE1IS", 0, 0)])
+    await s.dvm.send([("VAE1IS", SHARED, VA, False), ("VMALLE1IS", 0, 0, False)])
     rsp = await xl(s, SHARED, VA)
     check(rsp, OK, pa=OLD)
     assert not rsp["walked"], rsp
@@ -125,7 +127,7 @@ async def the_dvm_sync_waits_for_a_walk_in_flight(dut):
         order.append(f"response {rsp['pa']:#x}")
 
     async def broadcast() -> None:
-        await s.dvm.send([("VAE1IS", SHARED, VA)])
+        await s.dvm.send([("VAE1IS", SHARED, VA, False)])
         order.append("sync")
 
     t = cocotb.start_soon(translate())
@@ -139,3 +141,19 @@ async def the_dvm_sync_waits_for_a_walk_in_flight(dut):
     assert order == [f"response {OLD:#x}", "sync"], order
     assert s.dvm.sync_cycles[-1] > 30, s.dvm.sync_cycles
     assert await s.events() == []
+
+
+@cocotb.test(skip=NO_BTM)
+async def el2_forms_do_not_reach_el1_entries(dut):
+    """A kernel at EL2 with VHE issues the EL2&0 forms: they match only EL2-E2H entries
+    (STE.STRW), which an SMMU without IDR0.Hyp never makes (Hyp is RES0 without stage 2, SPEC
+    §6.3.1). The NS-EL1 entry stays; the EL1 form then reaches it."""
+    s, ttb = await setup(dut)
+    await cached(s, ttb, VA, OLD)
+    await s.dvm.send([("VAE1IS", SHARED, VA, True), ("ASIDE1IS", SHARED, 0, True),
+                      ("VMALLE1IS", 0, 0, True)])
+    rsp = await xl(s, SHARED, VA)
+    check(rsp, OK, pa=OLD)
+    assert not rsp["walked"], rsp
+    await s.dvm.send([("VAE1IS", SHARED, VA, False)])
+    check(await xl(s, SHARED, VA, tag=2), OK, pa=NEW)

@@ -69,6 +69,7 @@ class _Dvm(NamedTuple):
     op: str
     asid: int
     start: int
+    e2h: bool
 
 
 _STAG_MASK = Event.field("STAG").mask
@@ -133,7 +134,7 @@ class XlateScoreboard(uvm_component):
             port.update_listeners.append(self.on_httu_update)
         # BTM: broadcast TLBIs completed by a DVM sync, (its cycle, the operations), applied
         # to the model for responses after that cycle
-        self.dvm_pending: list[tuple[int, list[tuple[str, int, int]]]] = []
+        self.dvm_pending: list[tuple[int, list[tuple[str, int, int, bool]]]] = []
         env_cfg(self).bfm.dvm.listeners.append(
             lambda cycle, ops: self.dvm_pending.append((cycle, ops)))
 
@@ -231,7 +232,7 @@ class XlateScoreboard(uvm_component):
             self.serviced_latency.append(item.t_done - item.t_accept)
         while self.dvm_pending and self.dvm_pending[0][0] < item.t_done:
             _, ops = self.dvm_pending.pop(0)
-            self.model.dvm([_Dvm(op, asid, va) for op, asid, va in ops])
+            self.model.dvm([_Dvm(*op) for op in ops])
         req = item.req
         runs = self.model.predict_runs(req)
         outcomes = list(dict.fromkeys(oc for oc, _ in runs if not oc.stall))

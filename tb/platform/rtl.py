@@ -60,7 +60,8 @@ class CocotbPlatform:
         has BTM (one without it is kept off the DVM bus). From a :func:`cpu_call` thread."""
         if not self.btm or not tlbis:
             return
-        self.block_on(self._bfm.dvm.send([(str(t.op), t.asid, t.start) for t in tlbis]))
+        self.block_on(self._bfm.dvm.send([(str(t.op), t.asid, t.start, t.e2h)
+                                          for t in tlbis]))
 
     async def _do(self, item: RegItem) -> RegItem:
         await self._seq.start_item(item)

@@ -318,4 +318,9 @@ SCENARIOS: dict[str, tuple[Scenario, CpuFeatures | None]] = {
     "mm_exit_before_unbind": (mm_exit_before_unbind, None),
     "asid_rollover": (asid_rollover, CpuFeatures(asid_bits=8, nr_cpus=2)),
     "flagship": (flagship, None),
+    # The kernel at EL2 (VHE). IDR0.Hyp is RES0 without stage 2, so this SMMU makes NS-EL1
+    # entries that the CPU's EL2&0 TLBIs miss: the driver must not rely on BTM (Linux's
+    # arm_smmu_device_hw_probe) and sends its own TLBI commands.
+    "munmap_during_dma_vhe": (munmap_during_dma, CpuFeatures(vhe=True)),
+    "flagship_vhe": (flagship, CpuFeatures(vhe=True)),
 }

@@ -75,9 +75,14 @@ def decode_features(idr: dict[str, int], cpu: CpuFeatures | None = None) -> Smmu
         f.flags.add("TT_LE")
     if i0.TTENDIAN in (R.TTEndian.MIXED, R.TTEndian.BIG):
         f.flags.add("TT_BE")
-    for name in ("PRI", "ATS", "SEV", "MSI", "BTM"):
+    for name in ("PRI", "ATS", "SEV", "MSI"):
         if getattr(i0, name):
             f.flags.add(name)
+    # arm_smmu_device_hw_probe: "If the CPU is using VHE, but the SMMU doesn't support it,
+    # the SMMU will create TLB entries for NH-EL1 world and will miss the broadcasted TLB
+    # invalidations that target EL2-E2H world. Don't enable BTM in that case."
+    if i0.BTM and (not cpu.vhe or i0.HYP):
+        f.flags.add("BTM")
     if i0.HYP:
         f.flags.add("HYP")
         if cpu.vhe:
