@@ -73,7 +73,7 @@ waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
 	  echo "open with: gtkwave $$f waves/smmu.gtkw"
 
 replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results to OUT
-	@$(PY) -m tb.replay.cli $(VECTORS) $(OUT) --backend $(BACKEND) --sim $(SIM)
+	@$(PY) -m tb.replay.cli $(VECTORS) $(OUT) --backend $(BACKEND) --sim $(SIM) --params $(PARAMS)
 
 bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
 	@$(PY) -m tb.cli.bench

@@ -75,3 +75,26 @@ def test_a_bad_line_stops_the_whole_file(tmp_path):
     out = tmp_path / "out.jsonl"
     assert main([str(p), str(out), "--backend", "model"]) == 2
     assert not out.exists()
+
+
+def test_flag_updates_are_reported_in_memory_writes(tmp_path):
+    """On an SMMU with HTTU (parameter set httu), smmuv3.md §4.4: a read of the AF=0 page at
+    0x400000 through CD.HA sets AF (bit 10) in its descriptor at 0x80003000; a read of the
+    clean DBM page at 0x401000 (AP=0b11, DBM=1) grants no write and changes nothing, a write
+    clears AP[2] (bit 7) at 0x80003008, after which a read grants the write. memory_writes
+    holds each descriptor as the SMMU left it."""
+    out = tmp_path / "out.jsonl"
+    assert main([str(VEC / "httu.jsonl"), str(out), "--backend", "model",
+                 "--params", "httu"]) == 0
+    (got,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["ok"] for r in got["results"]] == [True] * 4, got
+    assert [r["perm"][1] for r in got["results"][1:]] == ["-", "w", "w"], got
+    af, dirty = 0x12345353 | 1 << 10, 0x00080000123467D3 & ~(1 << 7)
+    assert got["memory_writes"] == {"0x80003000": af.to_bytes(8, "little").hex(),
+                                    "0x80003008": dirty.to_bytes(8, "little").hex()}, got
+
+
+def test_an_unknown_parameter_set_is_an_error(tmp_path, capsys):
+    assert main([str(VEC / "httu.jsonl"), str(tmp_path / "o.jsonl"), "--backend", "model",
+                 "--params", "nope"]) == 2
+    assert "unknown parameter set 'nope'" in capsys.readouterr().err

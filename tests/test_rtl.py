@@ -129,17 +129,23 @@ def test_rtl_directed_smoke(sim: str, module: str, params: str) -> None:
 
 
 @pytest.mark.rtl
+@pytest.mark.parametrize(("vectors", "params", "n"), [("handwritten", "default", 7),
+                                                      ("httu", "httu", 1)])
 @pytest.mark.parametrize("sim", sims())
-def test_rtl_replay_matches_model(sim: str, tmp_path) -> None:
-    """`make replay` on the hand-written vectors: the RTL's result lines equal the model's."""
+def test_rtl_replay_matches_model(sim: str, vectors: str, params: str, n: int,
+                                  tmp_path) -> None:
+    """`make replay` on the hand-written vectors: the RTL's result lines equal the model's,
+    the flag updates in memory_writes included (parameter set httu)."""
     from tb.replay.cli import main as replay
 
-    vec = Path(__file__).parent / "vectors" / "handwritten.jsonl"
-    assert replay([str(vec), str(tmp_path / "model.jsonl"), "--backend", "model"]) == 0
-    assert replay([str(vec), str(tmp_path / "rtl.jsonl"), "--backend", "rtl", "--sim", sim]) == 0
+    vec = Path(__file__).parent / "vectors" / f"{vectors}.jsonl"
+    assert replay([str(vec), str(tmp_path / "model.jsonl"), "--backend", "model",
+                   "--params", params]) == 0
+    assert replay([str(vec), str(tmp_path / "rtl.jsonl"), "--backend", "rtl", "--sim", sim,
+                   "--params", params]) == 0
     model = (tmp_path / "model.jsonl").read_text().splitlines()
     rtl = (tmp_path / "rtl.jsonl").read_text().splitlines()
-    assert len(rtl) == len(model) == 7
+    assert len(rtl) == len(model) == n
     for r, m in zip(rtl, model, strict=True):
         assert r == m
 

@@ -1,4 +1,4 @@
-"""`make replay VECTORS=in.jsonl OUT=out.jsonl [BACKEND=rtl|model] [SIM=...]`."""
+"""`make replay VECTORS=in.jsonl OUT=out.jsonl [BACKEND=rtl|model] [SIM=...] [PARAMS=...]`."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from pathlib import Path
 from tb.replay.vectors import VectorError, load
 
 
-async def _run_model(vectors, out: Path) -> None:
+async def _run_model(vectors, out: Path, params: str) -> None:
     from models.memory import FrameAllocator
-    from models.smmu.config import DEFAULT
+    from tb.dut_config import CONFIGS
     from tb.platform.model import ModelPlatform
     from tb.replay.harness import Replay
     from tb.replay.vectors import HARNESS_WINDOW
 
-    plat = ModelPlatform(DEFAULT, dma_window=HARNESS_WINDOW)
+    plat = ModelPlatform(CONFIGS[params], dma_window=HARNESS_WINDOW)
     assert isinstance(plat.dma, FrameAllocator)
     rep = Replay(plat, plat.translate)
     await rep.start()
@@ -34,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--backend", choices=("rtl", "model"), default="rtl")
     ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"))
+    ap.add_argument("--params", default="default",
+                    help="the SMMU's parameter set (tb/dut_config.py; httu: flag updates)")
     args = ap.parse_args(argv)
+    from tb.dut_config import CONFIGS
+    if args.params not in CONFIGS:
+        print(f"replay: unknown parameter set {args.params!r}: one of {sorted(CONFIGS)}",
+              file=sys.stderr)
+        return 2
     try:
         vectors = load(args.vectors)
     except (VectorError, OSError) as exc:
@@ -43,15 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.backend == "model":
         try:
-            asyncio.run(_run_model(vectors, args.out))
+            asyncio.run(_run_model(vectors, args.out, args.params))
         except VectorError as exc:
             print(f"replay: {exc}", file=sys.stderr)
             return 2
     else:
         from tb.cli.runner import build_dir, run
-        tdir = build_dir(args.sim, "default") / f"ReplayTest-{args.out.stem}"
+        tdir = build_dir(args.sim, args.params) / f"ReplayTest-{args.out.stem}"
         try:
-            run(args.sim, "ReplayTest", 1, params="default", test_dir=tdir,
+            run(args.sim, "ReplayTest", 1, params=args.params, test_dir=tdir,
                 log_file_name="sim.log",
                 extra_env={"REPLAY_VECTORS": str(args.vectors.resolve()),
                            "REPLAY_OUT": str(args.out.resolve())})

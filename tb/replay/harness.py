@@ -97,8 +97,12 @@ class Replay:
             # CMD_SYNC issued after it completes (reference §5.3).
             await self.smmu.cmdq_drv.sync()
             results.append(result_json(rsp, await self.evtq.drain()))
-        writes = {f"{a.addr:#x}": a.data.hex() for a in mem.take_log()
-                  if a.op in ("w", "cas") and (a.source or "").startswith("smmu")
+        # What the SMMU stored outside its own structures: the HTTU flag updates, each a
+        # compare-and-swap whose log keeps the old word, so the word as it stands is reported
+        writes = {f"{a.addr:#x}": (a.data if a.op == "w" else mem.peek(a.addr, 8)).hex()
+                  for a in mem.take_log()
+                  if (a.op == "w" or (a.op == "cas" and a.swapped))
+                  and (a.source or "").startswith("smmu")
                   and not HARNESS_WINDOW[0] <= a.addr < HARNESS_WINDOW[1]}
         mem.disable_log()
 
