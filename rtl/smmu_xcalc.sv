@@ -62,7 +62,8 @@ module smmu_xcalc
     input  logic [EVENT_FETCHADDR_W-1:0] x_fetch,  // FetchAddr
     // outcome
     output logic        miss,
-    output logic        dirty,       // a write that needs the dirty update first (a miss)
+    output logic        dirty,       // a write (or an ATS request without No-Write) that
+                                     // needs the dirty update first (a miss)
     output logic        no_walk,     // out of range or EPDx: an engine must not walk
     output xrsp_t       rsp,
     output logic        stall,       // held by the stall unit: no response now
@@ -163,7 +164,12 @@ module smmu_xcalc
                     dirty = 1'b1;
                     miss = 1'b1;
                 end else if (!allowed) f = EVENT_ID_F_PERMISSION;
-                else begin
+                else if (req.ats && !req.nw && leaf.ro && leaf.dbm && c_hd && p_w_c) begin
+                    // an ATS request without No-Write: the page is made dirty before the
+                    // completion grants W (section 3.13.7)
+                    dirty = 1'b1;
+                    miss = 1'b1;
+                end else begin
                     result = RES_OK;
                     case (leaf.size)
                         SIZE_2M: pa = {4'h0, leaf.oa[35:9], req.addr[20:0]};
@@ -231,6 +237,7 @@ module smmu_xcalc
         // A refused request needs no walk (and gets none: nothing to cache from it).
         if (ats_ur) begin
             miss = 1'b0;
+            dirty = 1'b0;
             no_walk = 1'b1;
         end
         if (req.ats && !miss) begin

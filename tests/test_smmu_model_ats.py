@@ -8,7 +8,7 @@ import pytest
 from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.events import EventID
-from models.arch.pgtable import AccessPerm
+from models.arch.pgtable import PTE_AF, PTE_RDONLY, AccessPerm
 from models.arch.ste import STE, ATSMode, S1DefaultSubstream, StreamConfig
 from models.smmu.ats import STU, AtsCompletion, AtsReq, AtsStatus
 from models.smmu.config import DEFAULT
@@ -22,9 +22,10 @@ VA = 0x40_0000_0000
 PA = 0x7_0000_0000
 
 
-def setup(*, eats: int = ATSMode.FULL, s1dss: int = S1DefaultSubstream.SSID0, **cd: int):
+def setup(*, eats: int = ATSMode.FULL, s1dss: int = S1DefaultSubstream.SSID0, cfg=ATS,
+          **cd: int):
     """Stream SID with a CD table of 16 entries, PASID 3 and SSID 0 on one page table."""
-    b = Bench(ATS)
+    b = Bench(cfg)
     pt = b.pt()
     the_cd = b.cd(pt, **cd)
     ctx = b.s1_stream(SID, the_cd, S1CDMax=4, EATS=eats, S1DSS=s1dss)
@@ -225,3 +226,21 @@ def test_translated_traffic_without_atschk_is_not_looked_up() -> None:
     b.write_ste(SID, STE(V=0))
     assert b.smmu.translated(SID, TPA, rnw=0) == TransResp(Result.OK_BYPASS, pa=TPA)
     assert b.events() == []
+
+
+@pytest.mark.parametrize(("nw", "hd", "dirty"), [(0, 1, True), (1, 1, False), (0, 0, False)])
+def test_ats_with_httu_dirties_a_clean_page_only_without_no_write(nw: int, hd: int,
+                                                                  dirty: bool) -> None:
+    """§3.13.7 (fault-paths.md §2.2): HTTU happens at the ATS Translation Request. NW=0 to a
+    writable-clean page (DBM=1, AP[2]=1) with CD.HD marks it dirty (AP[2] cleared) before the
+    completion grants W=1; NW=1 never dirties; without HD the completion has W=0. AF=0 is set
+    with CD.HA either way (the page is then accessed)."""
+    b, pt = setup(cfg=ATS.replace(HTTU=R.HTTU.ACCESS_DIRTY), HA=1, HD=hd)
+    addr = pt.map(VA, PA, AP=AccessPerm.RO_ALL, DBM=1, AF=0)
+    before = b.mem.read64(addr)
+    c = ats(b, VA, nw=nw)
+    assert (c.status, c.r, c.w) == (AtsStatus.SUCCESS, 1, int(dirty)), c
+    want = before | PTE_AF
+    if dirty:
+        want &= ~PTE_RDONLY
+    assert b.mem.read64(addr) == want

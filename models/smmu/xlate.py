@@ -670,7 +670,8 @@ def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
     - Access flag (CD.HA): a leaf with AF=0 gets AF set (§3.13.2); CD.AFFD is IGNORED with
       HA=1 (§5.4).
     - Dirty state (CD.HD, IDR0.HTTU=0b10): a write to a leaf with DBM=1 that is read-only
-      only because of AP[2] (not APTable[1]) gets AP[2] cleared (§3.13.3). The SMMU never sets
+      only because of AP[2] (not APTable[1]) gets AP[2] cleared (§3.13.3), and so does an ATS
+      Translation Request without No-Write that may read it (§3.13.7). The SMMU never sets
       AP[2], never clears AF and never touches DBM.
     - An access the page forbids even so is F_PERMISSION, with no update (whether AF was set
       then is UNKNOWN, §3.13.2; this SMMU sets nothing).
@@ -686,8 +687,11 @@ def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
     set_af = not entry.af
     perm = permissions(cd, entry, c.pnu)
     dirty = False
-    if (not perm & need and need == PERM_W and hd and entry.dbm and entry.ap & 0b10
-            and not entry.ap_table & 0b10):
+    # An ATS Translation Request with No-Write=0 asks for write permission: a writable-clean
+    # page is made dirty before the completion grants W (§3.13.7, §13.7); with NW=1 never.
+    ats_w = bool(c.req.ats and not c.req.nw and perm & need)
+    if ((not perm & need and need == PERM_W or ats_w) and hd and entry.dbm
+            and entry.ap & 0b10 and not entry.ap_table & 0b10):
         clean = replace(entry, ap=entry.ap & ~0b10)
         if permissions(cd, clean, c.pnu) & PERM_W:
             dirty = True

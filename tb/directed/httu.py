@@ -23,6 +23,7 @@ from models.arch import registers as R
 from models.arch.events import EventClass, EventID
 from models.arch.geometry import desc_addr
 from models.arch.pgtable import PTE_AF, PTE_DBM, PTE_RDONLY, TableDescriptor
+from models.arch.ste import ATSMode
 from models.smmu.port import PERM_W
 from tb.directed.harness import ABORT, CDTAB, OK, Soft, cd, check, s1_ste
 from tb.dut_config import CONFIGS
@@ -64,7 +65,7 @@ async def setup(dut) -> tuple[Soft, int]:
            SID_HD_ONLY: dict(HD=hd)}
     for i, (sid, bits) in enumerate(cds.items()):
         s.mem.write(CDTAB + 64 * i, cd(ttb, asid=sid, S=CD_S, **bits).to_bytes())
-        s.ste(sid, s1_ste(CDTAB + 64 * i))
+        s.ste(sid, s1_ste(CDTAB + 64 * i, **({"EATS": ATSMode.FULL} if CFG.ATS else {})))
     await s.start()
     return s, ttb
 
@@ -222,4 +223,28 @@ async def a_descriptor_the_cpu_changed_under_the_update_is_read_again(dut):
     check(rsp, OK, pa=PA + CLEAN2)
     assert s.mem.read64(leaf2) == before & ~PTE_RDONLY
     assert s.mem.read64(other) == other_new
+    assert await s.events() == []
+
+
+@cocotb.test(skip=NO_HD or not CFG.ATS or STALLS)
+async def an_ats_request_without_no_write_dirties_a_clean_page(dut):
+    """§3.13.7 (fault-paths.md §2.2): HTTU happens at the ATS Translation Request. With
+    No-Write=1 a writable-clean page gives R only and stays clean; without CD.HD it gives W=0;
+    with HD and No-Write=0 the SMMU clears AP[2] before the completion grants W."""
+    s, ttb = await setup(dut)
+    leaf = s.leaf_addr(ttb, CLEAN)
+    before = s.mem.read64(leaf)
+
+    async def ats(sid: int, nw: int, tag: int) -> dict:
+        return await s.x.xlate(tag, sid=sid, addr=CLEAN, rnw=1, ind=0, pnu=0, ats=1, nw=nw)
+
+    for i, (sid, nw) in enumerate(((SID_HAHD, 1), (SID_HA, 0))):
+        rsp = await ats(sid, nw, i)
+        check(rsp, OK, pa=PA + CLEAN)
+        assert not rsp["perm"] & PERM_W, rsp
+        assert s.mem.read64(leaf) == before
+    rsp = await ats(SID_HAHD, 0, 5)
+    check(rsp, OK, pa=PA + CLEAN)
+    assert rsp["perm"] & PERM_W, rsp
+    assert s.mem.read64(leaf) == before & ~PTE_RDONLY
     assert await s.events() == []
