@@ -69,6 +69,8 @@ CASES = [
     ("btm", "SvaMunmapDuringDmaTest", True),
     ("btm", "SvaFlagshipTest", True),
     ("btm", "SvaHttuHarvestRaceTest", True),
+    # ASID pinning is what makes BTM safe: the shared ASID survives the CPU's rollover
+    ("btm", "SvaAsidRolloverTest", True),
     # and the kernel at EL2 (VHE): the EL2&0 TLBIs reach no entry of this SMMU (no Hyp), so
     # the driver keeps its TLBI commands
     ("btm", "SvaMunmapDuringDmaVheTest", True),

@@ -33,6 +33,7 @@ class SvaSystem:
         self.cpu = cpu
         self.cpu_asids: AsidAllocator = drv.cpu_asids
         self.frames = FrameAllocator(self.plat.mem, *window)
+        self.mms: list[MM] = []  # every process made, in order
 
     @classmethod
     async def create(cls, plat: Platform, cpu: CpuFeatures | None = None, *,
@@ -52,6 +53,7 @@ class SvaSystem:
             mm.dvm.append(dvm)
         if cpu is not None:
             self.cpu_asids.switch_mm(cpu, mm)
+        self.mms.append(mm)
         return mm
 
     async def master(self, name: str, sids: list[int], pasid_bits: int = 20, *,
