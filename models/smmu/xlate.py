@@ -690,7 +690,7 @@ def _stage1_httu(c: _Ctx, cd: CD, entry: TlbEntry, fresh: bool, va56: int,
     # An ATS Translation Request with No-Write=0 asks for write permission: a writable-clean
     # page is made dirty before the completion grants W (§3.13.7, §13.7); with NW=1 never.
     ats_w = bool(c.req.ats and not c.req.nw and perm & need)
-    if ((not perm & need and need == PERM_W or ats_w) and hd and entry.dbm
+    if (((not perm & need and need == PERM_W) or ats_w) and hd and entry.dbm
             and entry.ap & 0b10 and not entry.ap_table & 0b10):
         clean = replace(entry, ap=entry.ap & ~0b10)
         if permissions(cd, clean, c.pnu) & PERM_W:
