@@ -14,6 +14,7 @@ from typing import Any
 from models.arch.events import EventID
 from models.arch.geometry import PAGE
 from models.cpu.features import CpuFeatures
+from models.cpu.pgprot import PROT_READ, PROT_WRITE, pte_dirty, pte_young
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.dma import Descriptor as D
 from tb.scenarios.harness import (
@@ -264,10 +265,49 @@ async def asid_rollover(b: SvaBench) -> dict[str, Any]:
     return {"rollovers": alloc.rollovers, "pinned_asid": asid}
 
 
+async def writeback_round(b: SvaBench) -> dict[str, int]:
+    """With HTTU (the shared CDs ask for HA and HD): the CPU's write-back harvests every
+    destination page (page_mkclean, then writable and clean again, as a write fault would
+    leave it) and its page aging makes every source page old; one more copy per pair of the
+    first two pages, and the pages are then exactly as the device used them (SPEC §3.13): the
+    destination pages it wrote dirty, the others clean; with BTM the source pages it read
+    young."""
+    rw = PROT_READ | PROT_WRITE
+    for w in b.work:
+        for i in range(len(w.image) // PAGE):
+            va = w.dst + i * PAGE
+            with b.checker.changing(w.mm, va, PAGE):
+                await b.backend.cpu(w.mm.page_mkclean, va)
+                await b.backend.cpu(w.mm.mprotect, va, PAGE, rw)
+            await b.backend.cpu(w.mm.ptep_clear_flush_young, w.src + i * PAGE)
+    dirty = young = 0
+    for w in b.work:
+        expect_ok(await w.eng.run(D.copy(w.src, w.dst, PAGE + 64, w.bond.pasid)))
+        w.image[:PAGE + 64] = w.srcdata[:PAGE + 64]
+    for w in b.work:
+        pages = range(len(w.image) // PAGE)
+        got_dirty = {i for i in pages if pte_dirty(w.mm.pte(w.dst + i * PAGE))}
+        got_young = {i for i in pages if pte_young(w.mm.pte(w.src + i * PAGE))}
+        # two pairs may share a process but never a buffer: these pages are this copy's
+        assert got_dirty == {0, 1}, (w.mm.name, w.eng.name, got_dirty)
+        # Aging tells no secondary MMU (Linux has no clear_flush_young notifier for the SMMU):
+        # only the CPU's broadcast TLBI reaches a cached entry, with BTM.
+        if b.drv.smmu.features.has("BTM"):
+            assert got_young == {0, 1}, (w.mm.name, w.eng.name, got_young)
+        check_memory(w.mm, w.dst, bytes(w.image))
+        dirty += len(got_dirty)
+        young += len(got_young)
+    return {"pages_dirtied": dirty, "pages_made_young": young}
+
+
 async def flagship(b: SvaBench) -> dict[str, Any]:
-    """`make sim`: three processes on three devices, concurrent copies and fills, a munmap
-    under traffic, unbind everything."""
+    """`make sim`: three processes on three devices, concurrent copies and fills, (with HTTU
+    a write-back round: harvest and aging, one more copy, the flags as the device left them),
+    a munmap under traffic, unbind everything."""
     out = await multi_process_dma(b, procs=3, devs=3, rounds=2)
+    f = b.drv.smmu.features
+    if f is not None and f.has("HA") and f.has("HD"):
+        out.update(await writeback_round(b))
     # munmap under traffic: p0's source page 1 while dma0 keeps reading it and dma2 copies
     # p2's buffers.
     w0 = next(w for w in b.work if w.mm.name == "p0")
