@@ -556,3 +556,18 @@ def test_unchanged_ignores_other_pages_reads_and_failed_writes(mem: PhysicalMemo
     mem.remove_fault(fault)
     assert not mem.unchanged(epoch, pages)
     assert mem.page_versions(0xFFF, 2) == ((0, 0), (1, 0))
+
+
+def test_watch_words_reports_descriptor_stores() -> None:
+    """Aligned 8-byte stores by write and by a successful cas64 are reported with the old and
+    new words, the source and whether it was a CAS; other stores and pokes are not."""
+    mem = PhysicalMemory(48)
+    seen: list[tuple] = []
+    mem.watch_words(lambda n, addr, old, new, src, cas: seen.append((addr, old, new, src, cas)))
+    mem.write64(0x1000, 5, source="cpu")
+    mem.write(0x1004, b"\x01\x02\x03\x04", source="cpu")  # not 8 bytes
+    mem.write(0x2004, bytes(8), source="cpu")             # not aligned
+    mem.poke(0x1000, (7).to_bytes(8, "little"))
+    assert mem.cas64(0x1000, 1, 9, source="smmu") != 1   # fails: no store
+    mem.cas64(0x1008, 0, 3, source="smmu")
+    assert seen == [(0x1000, 0, 5, "cpu", False), (0x1008, 0, 3, "smmu", True)]

@@ -119,7 +119,7 @@ class PhysicalMemory:
         self._stores = 0  # every store so far: a memo of any read compares it (``stamp``)
         self._lock = threading.Lock()
         self.log: list[Access] | None = None
-        self._word_watchers: list[Callable[[int, int, int, int], None]] = []
+        self._word_watchers: list[Callable[[int, int, int, int, str | None, bool], None]] = []
 
     # -- housekeeping -----------------------------------------------------------------------
     @property
@@ -241,25 +241,25 @@ class PhysicalMemory:
         with self._lock:
             self._abort_if_faulted("w", addr, len(data), data, source, is_write=True)
             if self._word_watchers and len(data) == 8 and not addr & 7:
-                self._store_watched(addr, data)
+                self._store_watched(addr, data, source, False)
             else:
                 self._store(addr, data)
             self._record(Access("w", addr, len(data), data, source))
 
-    def watch_words(self, fn: Callable[[int, int, int, int], None]) -> None:
-        """Call ``fn(stores, addr, old, new)`` after every aligned 8-byte store made by
-        :meth:`write` or a successful :meth:`cas64` (page-table descriptors are stored so),
-        ``stores`` being the store count of :attr:`stamp` after it. Called with the lock held,
-        possibly from another thread: ``fn`` must not call back into the memory. :meth:`poke`
-        is not reported."""
+    def watch_words(self, fn: Callable[[int, int, int, int, str | None, bool], None]) -> None:
+        """Call ``fn(stores, addr, old, new, source, cas)`` after every aligned 8-byte store
+        made by :meth:`write` or a successful :meth:`cas64` (``cas``; page-table descriptors
+        are stored so), ``stores`` being the store count of :attr:`stamp` after it. Called with
+        the lock held, possibly from another thread: ``fn`` must not call back into the
+        memory. :meth:`poke` is not reported."""
         self._word_watchers.append(fn)
 
-    def _store_watched(self, addr: int, data: bytes) -> None:
+    def _store_watched(self, addr: int, data: bytes, source: str | None, cas: bool) -> None:
         old = int.from_bytes(self._load(addr, 8), "little")
         self._store(addr, data)
         new = int.from_bytes(data, "little")
         for fn in self._word_watchers:
-            fn(self._stores, addr, old, new)
+            fn(self._stores, addr, old, new, source, cas)
 
     # -- word access (little-endian, naturally aligned) -------------------------------------
     def read8(self, addr: int, *, source: str | None = None) -> int:
@@ -302,7 +302,7 @@ class PhysicalMemory:
             swapped = old == expected
             if swapped:
                 if self._word_watchers:
-                    self._store_watched(addr, new_bytes)
+                    self._store_watched(addr, new_bytes, source, True)
                 else:
                     self._store(addr, new_bytes)
             self._record(Access("cas", addr, 8, old_bytes, source, swapped=swapped))

@@ -121,11 +121,10 @@ class XlateScoreboard(uvm_component):
         self.widened = 0  # records matched only after widening (a looser check: reported)
         self.inflight: dict[int, TransItem] = {}     # the translation driver's, by tag
         # The latest descriptor-sized stores to memory, by the CPU or by the SMMU's HTTU
-        # updates: (store count after it, address, old, new). A walk in flight across one may
-        # have read either value.
+        # updates (not its queue writes): (store count after it, address, old, new). A walk
+        # in flight across one may have read either value.
         self.word_stores: deque[tuple[int, int, int, int]] = deque(maxlen=4096)
-        self.mem.watch_words(lambda n, addr, old, new: self.word_stores.append(
-            (n, addr, old, new)))
+        self.mem.watch_words(self._on_word_store)
         self.read_before_a_store = 0
         # HTTU: the updates the SMMU stored (through the memory port's bus model), by kind
         self.httu_counts: Counter[str] = Counter()
@@ -252,6 +251,11 @@ class XlateScoreboard(uvm_component):
         options = frozenset(oc.key()[1] for oc in matching)  # the records, encoded once
         if options != {None}:
             self.expected_events.append((options, item))  # named only if it fails
+
+    def _on_word_store(self, n: int, addr: int, old: int, new: int, source: str | None,
+                       cas: bool) -> None:
+        if cas or not (source or "").startswith("smmu"):
+            self.word_stores.append((n, addr, old, new))
 
     def on_httu_update(self, addr: int, old: int, new: int) -> None:
         """An exclusive write the SMMU made: only the flags of §3.13 may change (smmuv3.md
