@@ -9,6 +9,7 @@
 //   VMALLE1IS every TLB and walk-cache entry
 //   SYNC     taken (dvm_ready) only once no translation that may use an entry an earlier
 //            operation invalidated is still in flight: the DVM sync's completion
+//   5..7     reserved: treated as VMALLE1IS (invalidating more is always allowed)
 // Broadcast invalidations by ASID or VA reach only TLB entries made through a CD with ASET=0
 // (shared with the CPU, CD.ASET); VMALLE1IS reaches every entry (§5.4 CD.ASET). The walk
 // cache keeps no ASET and drops what matches either way (evicting more is always allowed).
@@ -26,7 +27,9 @@
 module smmu_dvm
     import smmu_arch_pkg::*;
     import smmu_types_pkg::*;
-(
+#(
+    parameter int ASID16 = 1
+) (
     input  logic              clk,
     input  logic              rst_n,
 
@@ -48,7 +51,7 @@ module smmu_dvm
 
     logic inv_q;  // an invalidation was taken in the previous cycle
     wire  is_sync = dvm_op == DVM_SYNC;
-    wire  is_inv = dvm_op <= DVM_VMALLE1IS;
+    wire  is_inv = !is_sync;  // reserved codes invalidate everything (always allowed)
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) inv_q <= 1'b0;
@@ -58,20 +61,22 @@ module smmu_dvm
     always @(*) begin
         if (is_sync) dvm_ready = ptm || (!inv_q && !busy);
         else if (is_inv && !ptm) dvm_ready = !cq_inv;
-        else dvm_ready = 1'b1;                        // reserved operations are ignored
+        else dvm_ready = 1'b1;                        // ignored with CR2.PTM
         // This SMMU has no Hyp (IDR0.Hyp is RES0 without stage 2): it makes no EL2-E2H
         // entries, so an EL2&0 form matches nothing here.
         inv_valid = dvm_valid && dvm_ready && is_inv && !ptm && !dvm_e2h;
         inv = '0;
-        inv.asid = dvm_asid[CD_ASID_W-1:0];
+        // 8-bit ASIDs: the low byte, as the command queue takes it
+        inv.asid = (ASID16 != 0) ? dvm_asid[CD_ASID_W-1:0] : {8'h0, dvm_asid[7:0]};
         inv.va = dvm_va;
         inv.leaf = dvm_op == DVM_VALE1IS;
         inv.shared = dvm_op != DVM_VMALLE1IS;
         case (dvm_op)
             DVM_VAE1IS, DVM_VALE1IS: inv.op = INV_TLB_VA;
             DVM_ASIDE1IS: inv.op = INV_TLB_ASID;
-            default: inv.op = INV_TLB_ALL;
+            default: inv.op = INV_TLB_ALL;  // VMALLE1IS, and the reserved codes
         endcase
+        if (dvm_op > DVM_SYNC) inv.shared = 1'b0;
     end
 endmodule
 

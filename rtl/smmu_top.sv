@@ -341,7 +341,7 @@ module smmu_top
 
     // ---- broadcast TLB invalidation (BTM): shares the invalidation bus, the queue first ------
     if (BTM != 0) begin : g_dvm
-        smmu_dvm u_dvm (
+        smmu_dvm #(.ASID16(ASID16)) u_dvm (
             .clk, .rst_n,
             .dvm_valid, .dvm_ready, .dvm_op, .dvm_asid, .dvm_va, .dvm_e2h,
             .ptm(cr2_q[CR2_PTM_LSB]), .cq_inv(cq_inv_valid), .busy(sync_busy_x),

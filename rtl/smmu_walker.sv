@@ -16,7 +16,8 @@
 // DONE it offers the deepest table descriptor it read itself (with the chain's accumulated
 // attributes) as a fill.
 //
-// Invalidation: `inv` pulses whenever the command queue invalidates anything. An engine that
+// Invalidation: `inv` pulses whenever the command queue (or, with BTM, the DVM port)
+// invalidates anything. An engine that
 // is busy at that moment may hold data fetched before the invalidation, so it becomes
 // `stale`: it still answers its request (the translation was in flight before the
 // invalidation, which the architecture allows) but it drops its cache fills, and CMD_SYNC
@@ -648,7 +649,7 @@ module smmu_walker
                         ph <= dc_ph;
                         st <= S_AR;
                     end else if (dc_winit) st <= S_WINIT;
-                    else if (HTTU != 0 && dc_leaf) st <= S_LEAF;
+                    else if (HTTU != 0 && dc_leaf && k.ha) st <= S_LEAF;  // (HD needs HA)
                     else st <= S_DONE;
                 end
                 // HTTU (section 3.13): the leaf's flags are updated before the translation

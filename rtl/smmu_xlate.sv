@@ -73,7 +73,7 @@ module smmu_xlate
     input  logic [47:0]          strtab_base,
     input  logic [31:0]          strtab_cfg,
 
-    // Invalidation (from the command queue), one per cycle
+    // Invalidation (from the command queue or the DVM port), one per cycle
     input  logic                 inv_valid,
     input  inv_t                 inv,
     output logic                 sync_busy,     // a stale engine is still running

@@ -157,3 +157,15 @@ async def el2_forms_do_not_reach_el1_entries(dut):
     assert not rsp["walked"], rsp
     await s.dvm.send([("VAE1IS", SHARED, VA, False)])
     check(await xl(s, SHARED, VA, tag=2), OK, pa=NEW)
+
+
+@cocotb.test(skip=NO_BTM or bool(CFG.ASID16))
+async def with_8_bit_asids_the_low_byte_matches(dut):
+    """IDR0.ASID16=0: ASIDs are 8 bits, so a broadcast's ASID[15:8] does not take part in the
+    match (as the command queue takes only the low byte of a command's ASID)."""
+    s, ttb = await setup(dut)
+    await cached(s, ttb, VA, OLD)
+    await s.dvm.send([("VAE1IS", 0x100 | SHARED, VA, False)])
+    rsp = await xl(s, SHARED, VA)
+    check(rsp, OK, pa=NEW)
+    assert rsp["walked"], rsp
