@@ -49,6 +49,12 @@ class RtlBackend:
         self.served: Counter[str] = Counter()
         self.pcie: PcieBfm | None = None  # the pins, taken over at the first endpoint
         self.router: PcieRouter | None = None
+        # The DMA engines use each translation the moment it comes (tb/devices/dma.py), as a
+        # TBU forwards its transaction: a CMD_SYNC that completes later covers the access.
+        # A response left for the driver's batched wake (up to WAKE_WAIT cycles, while
+        # another engine's request is outstanding) would reach its engine after such a SYNC
+        # was seen complete. Every response wakes Python in the time step of its handshake.
+        env_cfg().xbfm.set_wake(1, 1)
 
     async def translate(self, sid: int, ssv: int, ssid: int, va: int, rnw: int, ind: int,
                         pnu: int) -> dict[str, int]:
