@@ -7,9 +7,13 @@ depend on the agents, the stack or the scoreboard they are there to check.
 from __future__ import annotations
 
 import cocotb
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import Event, FallingEdge, First, RisingEdge, Timer
+from cocotb.utils import get_sim_time
 
 from models.smmu.port import RESP_FIELDS
+from tb.bfm.smmu_bfm import CLK_PERIOD_NS
+
+_PERIOD_PS = CLK_PERIOD_NS * 1000
 
 
 class XPort:
@@ -18,6 +22,10 @@ class XPort:
     Inputs change on the falling edge; a handshake is "valid and ready seen at a falling
     edge" (t_req_ready and t_rsp_valid are functions of registered state only, so they are
     stable there) and completes at the following rising edge.
+
+    Edges are counted from the simulation time (the clock starts low, so falling edge k is at
+    k periods), and the monitor samples only while a response is presented: an idle port
+    wakes no Python, so a directed test's length is not paid for cycle by cycle.
     """
 
     def __init__(self, dut) -> None:
@@ -30,24 +38,30 @@ class XPort:
         dut.t_rsp_ready.value = 1
         self.rsps: dict[int, dict] = {}
         self.order: list[int] = []
-        self.edge = 0
         self.accepted: dict[int, int] = {}
+        self._got = Event()
         cocotb.start_soon(self._monitor())
+
+    @property
+    def edge(self) -> int:
+        """Falling edges of the clock so far."""
+        return int(get_sim_time(unit="ps")) // _PERIOD_PS
 
     async def _monitor(self) -> None:
         dut = self.dut
         while True:
-            await FallingEdge(dut.clk)
-            self.edge += 1
             v = dut.t_rsp_valid.value
-            if not v.is_resolvable:  # before reset on Icarus
-                continue
-            if int(v) and int(dut.t_rsp_ready.value):
+            if not (v.is_resolvable and int(v)):  # (not resolvable before reset on Icarus)
+                await RisingEdge(dut.t_rsp_valid)
+            # t_rsp_valid comes from a register: it is stable from here to the falling edge
+            await FallingEdge(dut.clk)
+            if int(dut.t_rsp_valid.value) and int(dut.t_rsp_ready.value):
                 tag = int(dut.t_rsp_tag.value)
                 self.rsps[tag] = {k: int(getattr(dut, f"t_rsp_{k}").value) for k in RESP_FIELDS}
                 self.rsps[tag]["edge"] = self.edge
                 self.rsps[tag]["walked"] = int(dut.t_rsp_walked.value)
                 self.order.append(tag)
+                self._got.set()
 
     def hold_responses(self, hold: bool) -> None:
         """Back-pressure: t_rsp_ready low while ``hold``; responses wait inside the SMMU."""
@@ -82,10 +96,18 @@ class XPort:
         dut.t_req_valid.value = 0
 
     async def wait(self, tags, timeout: int = 2000) -> None:
-        for _ in range(timeout):
-            if all(t in self.rsps for t in tags):
-                return
+        """Until every tag has its response, for at most ``timeout`` cycles."""
+        end = self.edge + timeout
+        while not all(t in self.rsps for t in tags):
+            left = end - self.edge
+            if left <= 0:
+                break
+            self._got.clear()
+            await First(self._got.wait(), Timer(left * CLK_PERIOD_NS, unit="ns"))
+            # (the monitor files at a falling edge; the caller resumes at a rising one)
             await RisingEdge(self.dut.clk)
+        else:
+            return
         missing = [t for t in tags if t not in self.rsps]
         raise AssertionError(f"no response for tags {missing}")
 

@@ -39,10 +39,13 @@ PT_POOL = 0x0100_0000
 class Soft:
     """Just enough of a driver to program the SMMU for one test."""
 
-    def __init__(self, dut) -> None:
+    def __init__(self, dut, *, regport: str = "batch") -> None:
+        """``regport``: the wrapper's batch register engine, which keeps cocotbext-axi's
+        AxiLiteMaster's accesses and timing (tests/test_rtl.py checks the cycle counts) without
+        waking Python on every edge, or "cocotbext" for the master itself."""
         self.dut = dut
         self.mem = PhysicalMemory(48)
-        self.bfm = SmmuBfm(dut, self.mem)
+        self.bfm = SmmuBfm(dut, self.mem, regport=regport)
         self.x = XPort(dut)
         self.pt_next = PT_POOL
         self.cmdq_log2 = 4

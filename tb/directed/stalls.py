@@ -56,7 +56,7 @@ class HeldHalves:
 @cocotb.test()
 async def register_write_address_and_data_apart(dut):
     """AW before W and W before AW: every write lands as written (read back), bring-up too."""
-    s = Soft(dut)
+    s = Soft(dut, regport="cocotbext")  # cocotbext-axi's own channel pauses
     s.bfm.stall("regs.aw", pauses(1, 0.5))
     s.bfm.stall("regs.w", pauses(2, 0.5))
     held = HeldHalves(s)
@@ -115,7 +115,7 @@ async def register_writes_overlapping(dut):
     must wait in the slave until its own address arrives, never be taken over or dropped
     (AXI4-Lite: a write completes with one AW and one W). Every register reads back what was
     written to it."""
-    s = Soft(dut)
+    s = Soft(dut, regport="cocotbext")  # cocotbext-axi's own channel pauses
     await s.start(smmuen=0)
     s.bfm.stall("regs.aw", pauses(7, 0.8))
     for rnd in range(8):
