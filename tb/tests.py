@@ -6,7 +6,6 @@ import json
 import os
 from pathlib import Path
 
-import pyuvm
 from cocotb_coverage.coverage import coverage_db
 from pyuvm import uvm_test
 
@@ -16,6 +15,7 @@ from tb.agents.xlate_agent import TransItem
 from tb.bfm.mem_bfm import BatchAxiMemory
 from tb.env.config import env_cfg
 from tb.env.env import SmmuEnv
+from tb.env.pyuvm_test import pyuvm_test
 from tb.env.seq_lib.bench_sequences import BenchSeq
 from tb.env.seq_lib.port_stress import stress_memory_port, stress_translation_port
 from tb.env.seq_lib.reg_sequences import BringUpSeq, RegRandomSeq, RegResetSeq
@@ -60,7 +60,7 @@ class SmmuBaseTest(uvm_test):
             coverage_db.export_to_yaml(str(Path(out) / f"{type(self).__name__}-{os.getpid()}.yml"))
 
 
-@pyuvm.test()
+@pyuvm_test
 class RegResetTest(SmmuBaseTest):
     """Reset values of every register, IDRs derived from the configuration, RAZ holes."""
 
@@ -72,7 +72,7 @@ class RegResetTest(SmmuBaseTest):
         assert self.env.reg_sb.reads_checked >= len(R.REGISTERS) + 20
 
 
-@pyuvm.test()
+@pyuvm_test
 class RegAccessTest(SmmuBaseTest):
     """Constrained-random register traffic against the register model."""
 
@@ -86,7 +86,7 @@ class RegAccessTest(SmmuBaseTest):
         assert cov.coverage == cov.size, "every kind of malformed access was exercised"
 
 
-@pyuvm.test()
+@pyuvm_test
 class BringUpTest(SmmuBaseTest):
     """Linux bring-up (reference §1.6) by the software stack, on the RTL."""
 
@@ -137,7 +137,7 @@ class BringUpTest(SmmuBaseTest):
         Path("report.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
-@pyuvm.test()
+@pyuvm_test
 class XlateRandomTest(SmmuBaseTest):
     """Random worlds and traffic, with request gaps and response back-pressure; every response
     and event record against the model."""
@@ -183,7 +183,7 @@ class XlateRandomTest(SmmuBaseTest):
         assert held["xlate.rsp"], f"responses were never held back: {held}"
 
 
-@pyuvm.test()
+@pyuvm_test
 class ReplayTest(SmmuBaseTest):
     """`make replay BACKEND=rtl`: translation vectors through the software stack on the RTL;
     the scoreboard checks every response against the model on the way."""
@@ -209,7 +209,7 @@ class ReplayTest(SmmuBaseTest):
         holder.release()
 
 
-@pyuvm.test()
+@pyuvm_test
 class BenchTest(SmmuBaseTest):
     """`make bench`: cycle counts and co-simulation speed; writes bench.json in its directory."""
 
@@ -340,142 +340,142 @@ class SvaHttuTest(SvaScenarioTest):
         }, indent=2) + "\n")
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaHttuDirtyTrackingTest(SvaHttuTest):
     scenario = "dirty_tracking"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaHttuYoungAfterMigrationTest(SvaHttuTest):
     scenario = "young_after_migration"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaHttuHarvestRaceTest(SvaHttuTest):
     scenario = "harvest_race"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPcieDemandPagedDmaTest(SvaPcieTest):
     scenario = "ats_pri_demand_paged_dma"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPcieMunmapBusyAtcTest(SvaPcieTest):
     scenario = "munmap_with_busy_atc"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPcieInvalidPageRequestsTest(SvaPcieTest):
     scenario = "invalid_page_requests"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPcieAtcTimeoutTest(SvaPcieTest):
     scenario = "atc_invalidation_timeout"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPciePriQueueOverflowTest(SvaPcieTest):
     scenario = "pri_queue_overflow"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPcieUnbindWithPrgsTest(SvaPcieTest):
     scenario = "unbind_with_prgs_outstanding"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPcieStallAndPriTest(SvaPcieTest):
     scenario = "stall_and_pri_for_one_process"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaDemandPagedDmaTest(SvaIopfTest):
     scenario = "demand_paged_dma"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaIopfInvalidAccessTest(SvaIopfTest):
     scenario = "invalid_accesses"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaFaultStormTest(SvaIopfTest):
     scenario = "fault_storm"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaUnbindWithFaultsPendingTest(SvaIopfTest):
     scenario = "unbind_with_faults_pending"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaMmExitWithFaultsPendingTest(SvaIopfTest):
     scenario = "mm_exit_with_faults_pending"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaMunmapWhileStalledTest(SvaIopfTest):
     scenario = "munmap_while_stalled"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaMunmapRacingRetryTest(SvaIopfTest):
     scenario = "munmap_racing_retry"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaMultiProcessDmaTest(SvaScenarioTest):
     scenario = "multi_process_dma"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaMunmapDuringDmaTest(SvaScenarioTest):
     scenario = "munmap_during_dma"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaAsidCollisionTest(SvaScenarioTest):
     scenario = "asid_collision"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaBindTwiceTest(SvaScenarioTest):
     scenario = "bind_twice"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaTwoDevicesOneMmTest(SvaScenarioTest):
     scenario = "two_devices_one_mm"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaPasidReuseTest(SvaScenarioTest):
     scenario = "pasid_reuse"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaMmExitBeforeUnbindTest(SvaScenarioTest):
     scenario = "mm_exit_before_unbind"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaAsidRolloverTest(SvaScenarioTest):
     scenario = "asid_rollover"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaMunmapDuringDmaVheTest(SvaScenarioTest):
     scenario = "munmap_during_dma_vhe"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaFlagshipVheTest(SvaScenarioTest):
     scenario = "flagship_vhe"
 
 
-@pyuvm.test()
+@pyuvm_test
 class SvaFlagshipTest(SvaScenarioTest):
     """`make sim`: the flagship scenario; writes report.json in its directory."""
 

@@ -40,7 +40,7 @@ def _functions(files: list[Path], decorated: str | None = None) -> set[str]:
 
 MODEL_TESTS = _functions(sorted((ROOT / "tests").glob("test_*.py")))
 DIRECTED = _functions(sorted((ROOT / "tb" / "directed").glob("*.py")), "cocotb.test")
-PYUVM_TESTS = _functions([ROOT / "tb" / "tests.py"], "pyuvm.test")
+PYUVM_TESTS = _functions([ROOT / "tb" / "tests.py"], "pyuvm_test")
 _K = WorldKnobs()
 RANDOM_NAMES = (set(CATEGORIES) | set(MUTATION_KINDS) | set(vars(MutationWeights()))
                 | set(_K.l1std_kinds) | set(_K.stream_kinds) | set(_K.l1cd_kinds)

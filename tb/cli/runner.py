@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # mutant is compiled from its copy and never shares (or overwrites) the normal build.
 RTL_DIR = Path(os.environ.get("SMMU_RTL_DIR") or ROOT / "rtl")
 BUILD_ROOT = Path(os.environ.get("SMMU_BUILD_DIR") or ROOT / "build" / "sim")
+PYCACHE = BUILD_ROOT / "pycache"
 # The testbench's top: smmu_top inside a testbench-only wrapper (tb/hdl/smmu_tb.sv) that adds the
 # batch translation port and memory-port counters; every smmu_top port keeps its name.
 TOPLEVEL = "smmu_tb"
@@ -155,28 +156,37 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     # stimulus uses verbatim, so the number printed on failure reruns the same test.
     # cocotb has pytest rewrite the assertions of every module imported after it starts (the
     # model, the stack, the testbench): about 0.7 s per simulation, a fifth of a 10,000-
-    # translation run, since bytecode is not cached here. The test modules are where a
+    # translation run, where bytecode is not cached. The test modules are where a
     # rewritten assertion helps (the values of a failed comparison); the checkers elsewhere
     # assert with their own messages.
+    # Every launch imports the model, the stack and the testbench afresh: their bytecode
+    # (and the rewritten test modules') is cached under build/, also where the environment
+    # asks Python to write none into the source tree.
     env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed),
            "COCOTB_REWRITE_ASSERTION_FILES": "tb/tests.py tb/directed/*.py",
-           **(extra_env or {})}
-    # An exported COCOTB_RANDOM_SEED would silently override the seed we pass.
+           "PYTHONPYCACHEPREFIX": str(PYCACHE), **(extra_env or {})}
+    # An exported COCOTB_RANDOM_SEED would silently override the seed we pass (the runner
+    # lets the environment win), as PYTHONDONTWRITEBYTECODE would the cache.
     os.environ.pop("COCOTB_RANDOM_SEED", None)
-    results = _runner(sim).test(
-        hdl_toplevel=TOPLEVEL,
-        hdl_toplevel_lang="verilog",
-        test_module=test_module,
-        testcase=testcase,
-        seed=seed,
-        build_dir=bdir,
-        test_dir=tdir,
-        waves=waves,
-        plusargs=plusargs,
-        extra_env=env,
-        timescale=("1ns", "1ps"),
-        log_file=(tdir / log_file_name) if log_file_name else None,
-    )
+    no_bytecode = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    try:
+        results = _runner(sim).test(
+            hdl_toplevel=TOPLEVEL,
+            hdl_toplevel_lang="verilog",
+            test_module=test_module,
+            testcase=testcase,
+            seed=seed,
+            build_dir=bdir,
+            test_dir=tdir,
+            waves=waves,
+            plusargs=plusargs,
+            extra_env=env,
+            timescale=("1ns", "1ps"),
+            log_file=(tdir / log_file_name) if log_file_name else None,
+        )
+    finally:
+        if no_bytecode is not None:
+            os.environ["PYTHONDONTWRITEBYTECODE"] = no_bytecode
     # A misspelt test name runs nothing and would otherwise pass.
     n_tests, n_failed = get_results(results)
     if n_tests == 0:
