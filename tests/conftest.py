@@ -8,7 +8,9 @@ SVA_SEEDS, the random translation test on Verilator at least XLATE_SEEDS_VERILAT
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 
 def sims() -> list[str]:
@@ -23,8 +25,10 @@ def seeds(minimum: int = 1) -> list[int]:
 
 
 # The SVA scenarios are short and their traffic, timing and invalidation windows change with
-# the seed (make sim failed at every seed but 1 while only seed 1 ran): several seeds each.
+# the seed (make sim failed at every seed but 1 while only seed 1 ran): several seeds each,
+# on Verilator; Icarus, whose runs are mostly start-up, repeats the first SVA_SEEDS_ICARUS.
 SVA_SEEDS = 4
+SVA_SEEDS_ICARUS = 2
 # Every pyuvm test on the parameter set `stall` (the I/O page-fault scenarios, the random
 # translation test with stalls); the model runs the scenarios with SVA_SEEDS.
 IOPF_RTL_SEEDS = 2
@@ -32,4 +36,16 @@ IOPF_RTL_SEEDS = 2
 # enough to run this many fresh worlds (SEEDS x TRANSLATIONS each) in less time than two took
 # before (docs/profile.md). More seeds rather than longer runs: a world decays as
 # its tables are mutated, and a new one reaches fresh configurations.
-XLATE_SEEDS_VERILATOR = 26
+XLATE_SEEDS_VERILATOR = 22
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Longest first, by the durations pytest-split keeps (.test_durations), so that the
+    last items `make test`'s workers run (xdist's worksteal: each starts on half of the
+    collection, an idle one takes half of what the other has left) are short ones, and both
+    finish together. The order is the same in every worker, as xdist requires."""
+    path = Path(config.rootpath) / ".test_durations"
+    if not path.exists():
+        return
+    durations = json.loads(path.read_text())
+    items.sort(key=lambda it: -durations.get(it.nodeid, 0.0))
