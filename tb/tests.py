@@ -179,6 +179,8 @@ class XlateRandomTest(SmmuBaseTest):
         held = self.env.bfm.held_back()
         self.logger.info("cycles held back by the testbench: %s", held)
         if isinstance(self.env.bfm.memport, BatchAxiMemory):
+            self.logger.info("memory latency (read, jitter, write, jitter): %s",
+                             self.env.bfm.memport.latency)
             assert all(held.values()), f"a port was never held back: {held}"
         assert held["xlate.rsp"], f"responses were never held back: {held}"
 

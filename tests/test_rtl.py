@@ -167,6 +167,7 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
     its record's write, register read and write round trips, CMD_SYNC after a register write)
     is the same under both."""
     figures = {}
+    latency = {}
     for model in ("batch", "cocotbext"):
         tdir = tmp_path / model
         run("verilator", "BenchTest", 1, test_dir=tdir, log_file_name="sim.log",
@@ -174,7 +175,22 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
                        "SMMU_BENCH_COSIM": "0"})
         got = json.loads((tdir / "bench.json").read_text())
         got.pop("cosim")
+        latency[model] = got.pop("memory_latency", None)  # (the batch engine's model only)
         figures[model] = got
     assert figures["batch"] == figures["cocotbext"]
+    # The latency model delays each read's data by the read latency and nothing else: a
+    # miss costs its zero-wait cycles plus that latency once per read in its dependent
+    # chain (STE, CD, then one per table level walked; the walk cache leaves the leaf's).
+    lat, miss = latency["batch"], figures["batch"]["miss_latency"]
+    assert latency["cocotbext"] is None
+    r = lat["read_latency_cycles"]
+    for level, reads_cold in ((0, 6), (2, 4)):
+        row = miss[f"start_level_{level}"]
+        assert lat[f"miss_start_level_{level}_cold_cycles"] == \
+            row["cold"]["cycles"] + reads_cold * r
+        assert lat[f"miss_start_level_{level}_config_cached_cycles"] == \
+            row["config_cached"]["cycles"] + (reads_cold - 2) * r
+    assert lat["miss_walk_cached_cycles"] == figures["batch"]["miss_walk_cached"]["cycles"] + r
+    assert lat["hit_cycles"] == figures["batch"]["hit_latency_cycles"]["min"]
     assert figures["batch"]["fault_with_record"]["record_visible_cycles"] > 0
     assert figures["batch"]["register_read_cycles"] > 0 < figures["batch"]["register_write_cycles"]

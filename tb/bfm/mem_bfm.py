@@ -15,6 +15,9 @@ comparing every cycle count (tests/test_rtl.py):
 * a write's bytes stored in the time step of its last W beat, its B two cycles later; writes
   served one at a time in order, so a held write holds every later one;
 * an access the memory model refuses (an injected fault) answers SLVERR;
+* with a latency set (``set_latency``: a fixed number of cycles plus a uniformly drawn
+  extra, for reads and for writes, from a seed), each read's first beat and each write's B
+  wait that much longer, in order: a read drawn shorter than one before it waits behind it;
 * exclusive accesses (AxLOCK, the SMMU's HTTU updates, section 3.15: atomicity through an
   exclusive monitor on a coherent port): an exclusive read of one beat answers EXOKAY and
   arms the monitor of its ID; an exclusive write answers EXOKAY and stores, as one
@@ -30,6 +33,7 @@ half of the testbench's coroutine resumptions in random traffic (docs/profile.md
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple
@@ -77,7 +81,11 @@ class Addr(NamedTuple):
 class BatchAxiMemory:
     """Serves the SMMU's memory port from a MemoryTarget through the wrapper's rings."""
 
-    def __init__(self, dut, target) -> None:
+    def __init__(self, dut, target, cycle: Callable[[], int]) -> None:
+        """``cycle``: the clock edges before the current time step's (SmmuBfm.cycle), which
+        is the engine's tb_cycle as the edge of this time step sees it; read from the
+        simulation time, as tb_cycle itself may not yet show this edge's update when a kick
+        calls back (the order of nonblocking updates across processes is the simulator's)."""
         self.dut = dut
         self.target = target
         self._ar = [RawVector(dut.tbm_ar_q[i]) for i in range(RING)]
@@ -107,6 +115,9 @@ class BatchAxiMemory:
         self.update_listeners: list[Callable[[int, int, int], None]] = []
         self.pauses = PauseMask(dut.tbm_pause, PAUSE_BIT)
         self.set_random_pauses((), 0, 0.0, 1)
+        self._cycle = cycle
+        self._latency: tuple[random.Random, int, int, int, int] | None = None
+        dut.tbm_lat_en.value = 0
         dut.tbm_r_wp.value = self._r_wp
         dut.tbm_b_wp.value = self._b_wp
         dut.tbm_en.value = 1
@@ -127,6 +138,33 @@ class BatchAxiMemory:
         dut.tbm_rnd_seed.value = seed & 0xFFFF
         dut.tbm_rnd_p.value = min(255, round(p * 256))
         dut.tbm_rnd_runmask.value = max_run - 1
+
+    def set_latency(self, seed: int, read: int = 0, read_jitter: int = 0, write: int = 0,
+                    write_jitter: int = 0) -> None:
+        """A read's data ``read`` + U(0..read_jitter) cycles later than the engine's own
+        timing, a write's B ``write`` + U(0..write_jitter) later; all zero: none (the engine's
+        timing exactly)."""
+        lat = (read, read_jitter, write, write_jitter)
+        if min(lat) < 0 or max(lat) >= 1 << 20:
+            raise ValueError(f"memory latency {lat}: cycles from 0 to 2^20 - 1")
+        self._latency = (random.Random(seed), *lat) if any(lat) else None
+        self.dut.tbm_lat_en.value = int(self._latency is not None)
+
+    @property
+    def latency(self) -> tuple[int, int, int, int]:
+        """(read, read jitter, write, write jitter) in cycles, as set."""
+        return tuple(self._latency[1:]) if self._latency else (0, 0, 0, 0)  # type: ignore
+
+    def _due(self, write: bool) -> int:
+        """The cycle a beat filed now may be presented from (0 without a latency: unused)."""
+        if self._latency is None:
+            return 0
+        rng, r, rj, w, wj = self._latency
+        fixed, jitter = (w, wj) if write else (r, rj)
+        extra = fixed + (rng.randint(0, jitter) if jitter else 0)
+        # filed in this time step, the beat is loaded at the next edge at the earliest, where
+        # the engine compares tb_cycle (this edge's + 1) with its due cycle
+        return (self._cycle() + 1 + extra) & 0xFFFF_FFFF
 
     def _serve(self) -> None:
         """On a kick: every AR, AW and W handshake since the last one."""
@@ -198,7 +236,7 @@ class BatchAxiMemory:
                 blob = read(beats[0], BEAT * (last + 1), source=source)
             except Exception:
                 blob = None
-        r_id = ar.id << 67
+        r_id = ar.id << 67 | self._due(False) << 75
         if ar.lock:
             self._exclusive_read(ar, beats, r_id)
             return
@@ -302,7 +340,7 @@ class BatchAxiMemory:
                         i += 1
             except Exception:
                 resp = RESP_SLVERR
-        self._b[self._b_wp].write_now(resp | aw.id << 2)
+        self._b[self._b_wp].write_now(resp | aw.id << 2 | self._due(True) << 10)
         self._b_wp = (self._b_wp + 1) % RING
 
     def _held(self, beats: list[int]) -> list[Event] | None:

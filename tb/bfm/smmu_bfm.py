@@ -83,7 +83,8 @@ class SmmuBfm:
                     dut.m_axi_bvalid, dut.pr_valid, dut.pr_sid, dut.pr_ssv, dut.pr_ssid,
                     dut.pr_last, dut.pr_r, dut.pr_w, dut.pr_x, dut.pr_priv, dut.pr_prgi,
                     dut.pr_page, dut.ainv_ready, dut.acpl_valid, dut.acpl_itag,
-                    dut.dvm_valid, dut.dvm_op, dut.dvm_asid, dut.dvm_va, dut.dvm_e2h):
+                    dut.dvm_valid, dut.dvm_op, dut.dvm_asid, dut.dvm_va, dut.dvm_e2h,
+                    dut.tbm_lat_en):
             sig.value = 0
         # ATC invalidations are completed by the wrapper unless a test takes the port over
         # (tb/bfm/atc_port.py): a SYNC after a CMD_ATC_INV would otherwise time out.
@@ -125,7 +126,7 @@ class SmmuBfm:
             self.memport.read_if.ar_channel.queue_occupancy_limit = 32
             self.memport.read_if.r_channel.queue_occupancy_limit = 32
         else:
-            self.memport = BatchAxiMemory(dut, self.target)
+            self.memport = BatchAxiMemory(dut, self.target, self.cycle)
 
     def stall(self, channel: str, pattern: Iterator[bool] | None) -> None:
         """Pause one AXI channel in the cycles where ``pattern`` yields True (None: never).

@@ -197,6 +197,7 @@ module smmu_tb
     // The batch memory port (below): with tbm_en=1 the engine serves m_axi_*, otherwise the
     // m_axi_* pins do (cocotbext-axi's slave, kept to cross-check the engine's timing).
     input  logic              tbm_en,
+    input  logic              tbm_lat_en,     // R and B beats wait for their due cycle
     input  logic [4:0]        tbm_pause,      // {B, W, AW, R, AR}: hold the channel this cycle
     input  logic [4:0]        tbm_rnd_en,     // and random pauses on these channels:
     input  logic [15:0]       tbm_rnd_seed,   //   each its own LFSR, seeded from this,
@@ -344,15 +345,20 @@ module smmu_tb
     // AR at the earliest, a burst's beats back to back, B two cycles after the last W beat.
     // Ring entries: AR/AW addr[47:0] len[55:48] size[58:56] burst[60:59] prot[63:61]
     // id[71:64] lock[72]; W data[63:0] strb[71:64] last[72]; R data[63:0] resp[65:64]
-    // last[66] id[74:67]; B resp[1:0] id[9:2].
+    // last[66] id[74:67] due[106:75]; B resp[1:0] id[9:2] due[41:10].
+    // The memory latency model: with tbm_lat_en, the beat at the head of the R (B) ring is
+    // not loaded before tb_cycle reaches its due cycle, which Python stamps as the next
+    // edge's tb_cycle plus the latency it drew (tb/bfm/mem_bfm.py): a latency of 0 gives the
+    // timing above. Beats are played in ring order, so a short latency waits behind a longer
+    // one before it (an in-order memory).
     /* verilator lint_off UNUSEDSIGNAL */
     logic [72:0] tbm_ar_q [0:255];
     logic [72:0] tbm_aw_q [0:255];
     logic [72:0] tbm_w_q [0:255];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNDRIVEN */
-    logic [74:0] tbm_r_q [0:255];
-    logic [9:0]  tbm_b_q [0:255];
+    logic [106:0] tbm_r_q [0:255];
+    logic [41:0]  tbm_b_q [0:255];
     /* verilator lint_on UNDRIVEN */
     logic              x_m_axi_arready, x_m_axi_awready, x_m_axi_wready;
     logic              x_m_axi_rvalid, x_m_axi_rlast, x_m_axi_bvalid;
@@ -361,8 +367,8 @@ module smmu_tb
     logic [1:0]        x_m_axi_rresp, x_m_axi_bresp;
     logic              e_rvalid, e_bvalid;
     /* verilator lint_off UNUSEDSIGNAL */  // ID bits above M_ID_W
-    logic [74:0]       e_r;
-    logic [9:0]        e_b;
+    logic [106:0]      e_r;
+    logic [41:0]       e_b;
     /* verilator lint_on UNUSEDSIGNAL */
 
     // Random pauses, as the translation port's back-pressure: one LFSR per channel, so that
@@ -460,7 +466,16 @@ module smmu_tb
     end
 
     // R and B: a beat is loaded when the channel is empty or its beat was taken, as an AXI
-    // source may; a paused channel loads nothing, so VALID drops after the beat in flight.
+    // source may; a paused channel loads nothing, so VALID drops after the beat in flight,
+    // nor does one whose head beat is not yet due.
+    logic [106:0] r_head;
+    logic [41:0] b_head;
+    assign r_head = tbm_r_q[tbm_r_rp];
+    assign b_head = tbm_b_q[tbm_b_rp];
+    wire r_due = !tbm_lat_en || $signed(tb_cycle - r_head[106:75]) >= 0;
+    wire b_due = !tbm_lat_en || $signed(tb_cycle - b_head[41:10]) >= 0;
+    wire r_load = tbm_en && tbm_r_rp != tbm_r_wp && !pause[1] && r_due;
+    wire b_load = tbm_en && tbm_b_rp != tbm_b_wp && !pause[4] && b_due;
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             e_rvalid <= 1'b0;
@@ -469,16 +484,16 @@ module smmu_tb
             tbm_b_rp <= tbm_b_wp;
         end else begin
             if (!e_rvalid || m_axi_rready) begin
-                e_rvalid <= tbm_en && tbm_r_rp != tbm_r_wp && !pause[1];
-                if (tbm_en && tbm_r_rp != tbm_r_wp && !pause[1]) begin
-                    e_r <= tbm_r_q[tbm_r_rp];
+                e_rvalid <= r_load;
+                if (r_load) begin
+                    e_r <= r_head;
                     tbm_r_rp <= tbm_r_rp + 8'd1;
                 end
             end
             if (!e_bvalid || m_axi_bready) begin
-                e_bvalid <= tbm_en && tbm_b_rp != tbm_b_wp && !pause[4];
-                if (tbm_en && tbm_b_rp != tbm_b_wp && !pause[4]) begin
-                    e_b <= tbm_b_q[tbm_b_rp];
+                e_bvalid <= b_load;
+                if (b_load) begin
+                    e_b <= b_head;
                     tbm_b_rp <= tbm_b_rp + 8'd1;
                 end
             end

@@ -29,6 +29,7 @@ from models.arch.geometry import PAGE, level_size
 from models.memory import FrameAllocator
 from models.smmu.port import Result, TransReq
 from tb.agents.xlate_agent import TransItem
+from tb.bfm.mem_bfm import BatchAxiMemory
 from tb.dut_config import PARAM_SETS
 from tb.env.config import env_cfg
 from tb.env.seq_lib.sva_sequences import RtlBackend
@@ -47,6 +48,9 @@ HIT_STREAM = 8192  # hits timed for the co-simulation speed (several ms of wall 
 FLOOR_CYCLES = 20_000
 RANDOM_N = 2000  # random translations for the headline rate
 SCALING_N = 1000  # per point of the scaling figures
+# A DRAM-like memory behind the port, in SMMU clock cycles (about 100 ns at 1 GHz)
+MEM_READ_LATENCY = 100
+MEM_WRITE_LATENCY = 60
 FAR_STRIDE = level_size(1)  # one level-1 entry: 1 GiB
 VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
 
@@ -278,6 +282,31 @@ class BenchSeq(uvm_sequence):
             await self.bfm.edge()
         f["cmd_sync_after_tlbi_cycles"] = self.bfm.cycle() - start
         await q.sync()  # keep the driver's view of CONS consistent
+
+        # The same misses against a DRAM-like memory: every read's data MEM_READ_LATENCY
+        # cycles later than the zero-wait port above, every write's response
+        # MEM_WRITE_LATENCY later (the batch memory engine's latency model; cocotbext-axi's
+        # slave has none).
+        if isinstance(self.bfm.memport, BatchAxiMemory):
+            self.bfm.memport.set_latency(1, read=MEM_READ_LATENCY, write=MEM_WRITE_LATENCY)
+            dram: dict[str, object] = {"read_latency_cycles": MEM_READ_LATENCY,
+                                       "write_latency_cycles": MEM_WRITE_LATENCY}
+            for level in (0, 2):
+                for kind in ("cold", "config_cached"):
+                    await self._invalidate(config=(kind == "cold"))
+                    (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
+                    assert it.rsp is not None and it.rsp["walked"], it
+                    dram[f"miss_start_level_{level}_{kind}_cycles"] = it.t_done - it.t_accept
+            await self._invalidate(config=False)
+            await self._burst([TransReq(sid=0, addr=VA_BASE)])
+            await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
+            (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE)])
+            dram["miss_walk_cached_cycles"] = it.t_done - it.t_accept
+            (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE + 8)])
+            assert it.rsp is not None and not it.rsp["walked"], it
+            dram["hit_cycles"] = it.t_done - it.t_accept
+            self.bfm.memport.set_latency(0)
+            f["memory_latency"] = dram
 
         # Co-simulation speed with the full scoreboard: random traffic, then how its cost grows
         # with the contexts the model tracks and with invalidation churn. SMMU_BENCH_COSIM=0

@@ -43,12 +43,19 @@ def stress_translation_port(xbfm: XlateBfm, seed: int, *, p_gap: float = 0.2,
 def stress_memory_port(bfm: SmmuBfm, seed: int, *, p_pause: float = 0.25,
                        max_run: int = 8) -> None:
     """Read-address and write back-pressure, and read-data and write-response latency, in
-    bursts of up to ``max_run`` cycles on each channel independently."""
+    bursts of up to ``max_run`` cycles on each channel independently; on the batch memory
+    engine, in half of the seeds, a latency model as well (BatchAxiMemory.set_latency)."""
     rng = random.Random(f"memory-stress-{seed}")
     channels = [f"mem.{ch}" for ch in ("ar", "r", "aw", "w", "b")]
     if isinstance(bfm.memport, BatchAxiMemory):
         bfm.memport.set_random_pauses(channels, rng.getrandbits(16),
                                       p_pause / ((1 + max_run) / 2), max_run)
+        # and, in half of the runs, a latency: a few cycles fixed plus a random part, so
+        # that reads of one walk and of others return later and out of step
+        if rng.random() < 0.5:
+            bfm.memport.set_latency(rng.getrandbits(16), read=rng.randint(0, 8),
+                                    read_jitter=rng.choice((0, 4, 16)),
+                                    write=rng.randint(0, 8), write_jitter=rng.choice((0, 4)))
         return
     for ch in channels:
         bfm.stall(ch, _bursty(random.Random(rng.random()), p_pause, max_run))
