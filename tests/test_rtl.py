@@ -192,5 +192,16 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
             row["config_cached"]["cycles"] + (reads_cold - 2) * r
     assert lat["miss_walk_cached_cycles"] == figures["batch"]["miss_walk_cached"]["cycles"] + r
     assert lat["hit_cycles"] == figures["batch"]["hit_latency_cycles"]["min"]
+    # The cost of SVA: a bypassed access with its STE cached is answered as fast as a hit,
+    # so a warm bypass run costs its data phases plus a hit latency per access; every
+    # translated run costs more than the bypassed one, and the overhead is their ratio.
+    for name in ("stream_copy", "random_64b"):
+        row = lat["sva_cost"][name]
+        hit = figures["batch"]["hit_latency_cycles"]["min"]
+        assert row["bypass_warm_cycles"] == row["data_cycles"] + hit * row["accesses"], row
+        for when in ("cold", "warm"):
+            t, b = row[f"translated_{when}_cycles"], row[f"bypass_{when}_cycles"]
+            assert t > b >= row["data_cycles"], row
+            assert row[f"overhead_{when}_pct"] == round(100 * (t - b) / b, 1)
     assert figures["batch"]["fault_with_record"]["record_visible_cycles"] > 0
     assert figures["batch"]["register_read_cycles"] > 0 < figures["batch"]["register_write_cycles"]

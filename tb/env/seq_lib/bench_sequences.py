@@ -32,6 +32,8 @@ from tb.agents.xlate_agent import TransItem
 from tb.bfm.mem_bfm import BatchAxiMemory
 from tb.dut_config import PARAM_SETS
 from tb.env.config import env_cfg
+from tb.env.seq_lib.sva_cost import install_dma_streams
+from tb.env.seq_lib.sva_cost import measure as measure_sva_cost
 from tb.env.seq_lib.sva_sequences import RtlBackend
 from tb.env.seq_lib.xlate_sequences import WORLD_WINDOW, RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 from tb.scenarios.harness import SvaBench
@@ -166,6 +168,7 @@ class BenchSeq(uvm_sequence):
             cd: CD = context_cd(table, asid=1 + level)
             cdt.write_cd(0, cd, 0, True)
             install_ste(setup.strtab, level, s1_ste(cdt.ptr))
+        install_dma_streams(mem, alloc, setup.strtab, T0SZ_BY_LEVEL[0])  # (the cost of SVA)
         await self.sess.install_world(setup, recinvsid=True)  # type: ignore[arg-type]
         f = self.result.figures
 
@@ -305,6 +308,11 @@ class BenchSeq(uvm_sequence):
             (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE + 8)])
             assert it.rsp is not None and not it.rsp["walked"], it
             dram["hit_cycles"] = it.t_done - it.t_accept
+            # The cost of SVA under that memory: DMA workloads translated, and through an
+            # identity bypass STE (tb/env/seq_lib/sva_cost.py)
+            dram["sva_cost"] = await measure_sva_cost(
+                self._burst, lambda: self._invalidate(config=True), MEM_READ_LATENCY,
+                MEM_WRITE_LATENCY)
             self.bfm.memport.set_latency(0)
             f["memory_latency"] = dram
 
