@@ -36,7 +36,7 @@ IOPF_RTL_SEEDS = 2
 # enough to run this many fresh worlds (SEEDS x TRANSLATIONS each) in less time than two took
 # before (docs/profile.md). More seeds rather than longer runs: a world decays as
 # its tables are mutated, and a new one reaches fresh configurations.
-XLATE_SEEDS_VERILATOR = 22
+XLATE_SEEDS_VERILATOR = 20
 
 
 def pytest_collection_modifyitems(config, items) -> None:
