@@ -2,7 +2,8 @@
 
 ``SIMS`` (space-separated, default "verilator icarus") picks the simulators; ``SEEDS``
 (a count, default 2) how many seeds each random test runs with (the SVA scenarios at least
-SVA_SEEDS, the random translation test on Verilator at least XLATE_SEEDS_VERILATOR);
+SVA_SEEDS on Verilator and SVA_SEEDS_ICARUS on Icarus, the random translation test on
+Verilator at least XLATE_SEEDS_VERILATOR);
 ``SEED=N`` pins one seed.
 """
 

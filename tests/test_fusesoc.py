@@ -4,6 +4,7 @@ lint (Verilator -Wall) and sim (Icarus elaborating the testbench wrapper) target
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,9 +32,20 @@ def test_rtl_fileset_is_files_f() -> None:
 def test_target_runs(target: str, sim: str, tmp_path: Path) -> None:
     if sim not in sims():
         pytest.skip(f"{sim} not in SIMS")
-    bindir = Path(sys.executable).parent  # the venv's verilator shim and fusesoc
+    # A cores root of its own (the core and the directories it names), and no user
+    # configuration: FuseSoC walks every directory under the root, and the checkout's build
+    # products and caches change while other tests run.
+    lib = tmp_path / "lib"
+    (lib / "tb").mkdir(parents=True)
+    shutil.copy(CORE, lib / CORE.name)
+    (lib / "rtl").symlink_to(ROOT / "rtl")
+    (lib / "tb" / "hdl").symlink_to(ROOT / "tb" / "hdl")
+    conf = tmp_path / "fusesoc.conf"
+    conf.write_text("")
+    bindir = Path(sys.executable).parent  # the venv's verilator shim
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
-    r = subprocess.run([str(bindir / "fusesoc"), "--cores-root", str(ROOT), "run",
-                        "--build-root", str(tmp_path), "--target", target, VLNV],
+    r = subprocess.run([sys.executable, "-m", "fusesoc.main", "--config", str(conf),
+                        "--cores-root", str(lib), "run", "--build-root", str(tmp_path / "build"),
+                        "--target", target, VLNV],
                        capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
     assert r.returncode == 0, f"fusesoc {target}:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"

@@ -81,11 +81,9 @@ class Addr(NamedTuple):
 class BatchAxiMemory:
     """Serves the SMMU's memory port from a MemoryTarget through the wrapper's rings."""
 
-    def __init__(self, dut, target, cycle: Callable[[], int]) -> None:
-        """``cycle``: the clock edges before the current time step's (SmmuBfm.cycle), which
-        is the engine's tb_cycle as the edge of this time step sees it; read from the
-        simulation time, as tb_cycle itself may not yet show this edge's update when a kick
-        calls back (the order of nonblocking updates across processes is the simulator's)."""
+    def __init__(self, dut, target, next_edge_cycle: Callable[[], int]) -> None:
+        """``next_edge_cycle``: the engine's tb_cycle as the next rising edge sees it
+        (SmmuBfm.next_edge_cycle), where a beat filed now is loaded at the earliest."""
         self.dut = dut
         self.target = target
         self._ar = [RawVector(dut.tbm_ar_q[i]) for i in range(RING)]
@@ -115,7 +113,7 @@ class BatchAxiMemory:
         self.update_listeners: list[Callable[[int, int, int], None]] = []
         self.pauses = PauseMask(dut.tbm_pause, PAUSE_BIT)
         self.set_random_pauses((), 0, 0.0, 1)
-        self._cycle = cycle
+        self._next_edge_cycle = next_edge_cycle
         self._latency: tuple[random.Random, int, int, int, int] | None = None
         dut.tbm_lat_en.value = 0
         dut.tbm_r_wp.value = self._r_wp
@@ -162,9 +160,9 @@ class BatchAxiMemory:
         rng, r, rj, w, wj = self._latency
         fixed, jitter = (w, wj) if write else (r, rj)
         extra = fixed + (rng.randint(0, jitter) if jitter else 0)
-        # filed in this time step, the beat is loaded at the next edge at the earliest, where
-        # the engine compares tb_cycle (this edge's + 1) with its due cycle
-        return (self._cycle() + 1 + extra) & 0xFFFF_FFFF
+        # filed in this time step, the beat is loaded at the next rising edge at the earliest,
+        # where the engine compares tb_cycle with its due cycle
+        return (self._next_edge_cycle() + extra) & 0xFFFF_FFFF
 
     def _serve(self) -> None:
         """On a kick: every AR, AW and W handshake since the last one."""

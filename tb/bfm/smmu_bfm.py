@@ -126,7 +126,7 @@ class SmmuBfm:
             self.memport.read_if.ar_channel.queue_occupancy_limit = 32
             self.memport.read_if.r_channel.queue_occupancy_limit = 32
         else:
-            self.memport = BatchAxiMemory(dut, self.target, self.cycle)
+            self.memport = BatchAxiMemory(dut, self.target, self.next_edge_cycle)
 
     def stall(self, channel: str, pattern: Iterator[bool] | None) -> None:
         """Pause one AXI channel in the cycles where ``pattern`` yields True (None: never).
@@ -200,6 +200,14 @@ class SmmuBfm:
     def cycle(self) -> int:
         """Simulated clock cycles since time zero."""
         return int(self.now_ns() // CLK_PERIOD_NS)
+
+    @staticmethod
+    def next_edge_cycle() -> int:
+        """The wrapper's tb_cycle as the next rising edge after this time step sees it (rising
+        edge k, half a period into cycle k, sees k): from the simulation time, since tb_cycle
+        itself may not yet show this time step's update where a callback reads it."""
+        period = CLK_PERIOD_NS * 1000
+        return int((get_sim_time("ps") + period // 2) // period)
 
     async def clocks(self, n: int) -> None:
         await ClockCycles(self.dut.clk, n)

@@ -23,9 +23,9 @@ class XPort:
     edge" (t_req_ready and t_rsp_valid are functions of registered state only, so they are
     stable there) and completes at the following rising edge.
 
-    Edges are counted from the simulation time (the clock starts low, so falling edge k is at
-    k periods), and the monitor samples only while a response is presented: an idle port
-    wakes no Python, so a directed test's length is not paid for cycle by cycle.
+    Edges are counted from the simulation time (one falling edge per period; the tests use
+    differences of edges only), and the monitor samples only while a response is presented:
+    an idle port wakes no Python, so a directed test's length is not paid for cycle by cycle.
     """
 
     def __init__(self, dut) -> None:

@@ -409,11 +409,21 @@ module smmu_tb
     wire aw_fire = m_axi_awvalid && x_m_axi_awready;
     wire w_fire  = m_axi_wvalid && x_m_axi_wready;
 
+    // The heads of the R and B rings, and whether they may be loaded (below)
+    logic [106:0] r_head;
+    logic [41:0] b_head;
+    assign r_head = tbm_r_q[tbm_r_rp];
+    assign b_head = tbm_b_q[tbm_b_rp];
+    wire r_due = !tbm_lat_en || $signed(tb_cycle - r_head[106:75]) >= 0;
+    wire b_due = !tbm_lat_en || $signed(tb_cycle - b_head[41:10]) >= 0;
+    wire r_load = tbm_en && tbm_r_rp != tbm_r_wp && !pause[1] && r_due;
+    wire b_load = tbm_en && tbm_b_rp != tbm_b_wp && !pause[4] && b_due;
+    // (a beat not yet due is the latency model's, not a pause: not counted)
     wire [4:0] held_back = {
-        tbm_b_rp != tbm_b_wp && (!e_bvalid || m_axi_bready) && pause[4],
+        tbm_b_rp != tbm_b_wp && (!e_bvalid || m_axi_bready) && pause[4] && b_due,
         m_axi_wvalid && !x_m_axi_wready,
         m_axi_awvalid && !x_m_axi_awready,
-        tbm_r_rp != tbm_r_wp && (!e_rvalid || m_axi_rready) && pause[1],
+        tbm_r_rp != tbm_r_wp && (!e_rvalid || m_axi_rready) && pause[1] && r_due,
         m_axi_arvalid && !x_m_axi_arready};
     // The pointers' next values, also filed packed in tbm_wps by the same process before the
     // kick (a continuous concatenation may update after the kick's callback on some
@@ -468,14 +478,6 @@ module smmu_tb
     // R and B: a beat is loaded when the channel is empty or its beat was taken, as an AXI
     // source may; a paused channel loads nothing, so VALID drops after the beat in flight,
     // nor does one whose head beat is not yet due.
-    logic [106:0] r_head;
-    logic [41:0] b_head;
-    assign r_head = tbm_r_q[tbm_r_rp];
-    assign b_head = tbm_b_q[tbm_b_rp];
-    wire r_due = !tbm_lat_en || $signed(tb_cycle - r_head[106:75]) >= 0;
-    wire b_due = !tbm_lat_en || $signed(tb_cycle - b_head[41:10]) >= 0;
-    wire r_load = tbm_en && tbm_r_rp != tbm_r_wp && !pause[1] && r_due;
-    wire b_load = tbm_en && tbm_b_rp != tbm_b_wp && !pause[4] && b_due;
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             e_rvalid <= 1'b0;
