@@ -203,6 +203,17 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
         assert row["bypass_warm_cycles"] == row["data_cycles"] + hit * row["accesses"], row
         for when in ("cold", "warm"):
             assert row[f"translated_{when}_cycles"] > row[f"bypass_{when}_cycles"], row
+    # The IOTLB (fully associative, smmu_top's TLB_N = 16 entries) from empty: a working set
+    # that fits misses once per page (512 reads), one that does not misses more, and more
+    # the larger it is.
+    rates = figures["batch"]["hit_rate_vs_working_set"]
+    sizes = sorted(int(k.split("_")[1]) for k in rates)
+    for n in sizes:
+        if n <= 16:
+            assert rates[f"pages_{n}"] == round((512 - n) / 512, 4), rates
+        else:
+            assert rates[f"pages_{n}"] < round((512 - n) / 512, 4), rates
+    assert all(rates[f"pages_{a}"] > rates[f"pages_{b}"] for a, b in zip(sizes, sizes[1:])), rates
     row = lat["sva_cost"]["stream_copy"]
     assert row["translated_warm_cycles"] - row["bypass_warm_cycles"] == \
         32 * (lat["miss_walk_cached_cycles"] - hit), row

@@ -32,6 +32,7 @@ from tb.agents.xlate_agent import TransItem
 from tb.bfm.mem_bfm import BatchAxiMemory
 from tb.dut_config import PARAM_SETS
 from tb.env.config import env_cfg
+from tb.env.seq_lib.sva_cost import hit_rate as sva_hit_rate
 from tb.env.seq_lib.sva_cost import install_dma_streams
 from tb.env.seq_lib.sva_cost import measure as measure_sva_cost
 from tb.env.seq_lib.sva_sequences import RtlBackend
@@ -50,6 +51,7 @@ HIT_STREAM = 8192  # hits timed for the co-simulation speed (several ms of wall 
 FLOOR_CYCLES = 20_000
 RANDOM_N = 2000  # random translations for the headline rate
 SCALING_N = 1000  # per point of the scaling figures
+WORKING_SETS = (4, 8, 16, 32, 64, 256)  # pages, for the IOTLB's hit rate
 # A DRAM-like memory behind the port, in SMMU clock cycles (about 100 ns at 1 GHz)
 MEM_READ_LATENCY = 100
 MEM_WRITE_LATENCY = 60
@@ -285,6 +287,13 @@ class BenchSeq(uvm_sequence):
             await self.bfm.edge()
         f["cmd_sync_after_tlbi_cycles"] = self.bfm.cycle() - start
         await q.sync()  # keep the driver's view of CONS consistent
+
+        # The IOTLB's hit rate against the working set: sequential random reads over the
+        # first N pages of the DMA buffer (tb/env/seq_lib/sva_cost.py)
+        f["hit_rate_vs_working_set"] = {
+            f"pages_{n}": await sva_hit_rate(self._burst,
+                                             lambda: self._invalidate(config=False), n)
+            for n in WORKING_SETS}
 
         # The same misses against a DRAM-like memory: every read's data MEM_READ_LATENCY
         # cycles later than the zero-wait port above, every write's response

@@ -68,6 +68,22 @@ def workloads() -> dict[str, list[tuple[int, int]]]:
     return {"stream_copy": copy, "random_64b": rand}
 
 
+async def hit_rate(burst: Callable[[list[TransReq]], Awaitable[list[TransItem]]],
+                   invalidate_tlb: Callable[[], Awaitable[None]],
+                   pages: int, accesses: int = 512) -> float:
+    """The IOTLB hit rate of ``accesses`` sequential reads at random lines of the buffer's
+    first ``pages`` pages, from an empty TLB (the configuration cached)."""
+    await invalidate_tlb()
+    rng = random.Random(f"working-set-{pages}")
+    hits = 0
+    for _ in range(accesses):
+        off = rng.randrange(pages) * PAGE + rng.randrange(PAGE // LINE) * LINE
+        (it,) = await burst([TransReq(sid=SID_DMA, addr=DMA_VA + off)])
+        assert it.rsp is not None and it.rsp["result"] == Result.OK_TRANSLATED, it
+        hits += not it.rsp["walked"]
+    return round(hits / accesses, 4)
+
+
 def access_cycles(read_latency: int, write_latency: int, rnw: int) -> int:
     """The data phase of one 64-byte access."""
     return (read_latency if rnw else write_latency) + LINE // BEAT
