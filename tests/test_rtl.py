@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -213,7 +214,7 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
             assert rates[f"pages_{n}"] == round((512 - n) / 512, 4), rates
         else:
             assert rates[f"pages_{n}"] < round((512 - n) / 512, 4), rates
-    assert all(rates[f"pages_{a}"] > rates[f"pages_{b}"] for a, b in zip(sizes, sizes[1:])), rates
+    assert all(rates[f"pages_{a}"] > rates[f"pages_{b}"] for a, b in pairwise(sizes)), rates
     row = lat["sva_cost"]["stream_copy"]
     assert row["translated_warm_cycles"] - row["bypass_warm_cycles"] == \
         32 * (lat["miss_walk_cached_cycles"] - hit), row
