@@ -155,13 +155,11 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     # cocotb derives a per-test seed from COCOTB_RANDOM_SEED; SMMU_SEED is the seed our
     # stimulus uses verbatim, so the number printed on failure reruns the same test.
     # cocotb has pytest rewrite the assertions of every module imported after it starts (the
-    # model, the stack, the testbench): about 0.7 s per simulation, a fifth of a 10,000-
-    # translation run, where bytecode is not cached. The test modules are where a
-    # rewritten assertion helps (the values of a failed comparison); the checkers elsewhere
-    # assert with their own messages.
-    # Every launch imports the model, the stack and the testbench afresh: their bytecode
-    # (and the rewritten test modules') is cached under build/, also where the environment
-    # asks Python to write none into the source tree.
+    # model, the stack, the testbench): about 0.7 s per simulation without a bytecode cache.
+    # The test modules are where a rewritten assertion helps (the values of a failed
+    # comparison); the checkers elsewhere assert with their own messages. Every launch
+    # imports all of it afresh, so the bytecode (the rewritten modules' too) is cached under
+    # build/, also where the environment asks Python to write none into the source tree.
     env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed),
            "COCOTB_REWRITE_ASSERTION_FILES": "tb/tests.py tb/directed/*.py",
            "PYTHONPYCACHEPREFIX": str(PYCACHE), **(extra_env or {})}

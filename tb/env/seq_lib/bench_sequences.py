@@ -75,6 +75,33 @@ class BenchSeq(uvm_sequence):
         await seq.start(self.xseqr)
         return seq.items
 
+    async def _timed_miss(self, req: TransReq) -> dict[str, int]:
+        """One request that must miss and translate: its cycles from acceptance to response
+        and the read beats the SMMU fetched for it."""
+        mem = self.mem
+        mem.enable_log()
+        mem.take_log()
+        (it,) = await self._burst([req])
+        reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
+        mem.disable_log()
+        assert it.rsp is not None and it.rsp["result"] == Result.OK_TRANSLATED, it
+        assert it.rsp["walked"], f"a miss was reported as a hit: {it}"
+        return {"cycles": it.t_done - it.t_accept, "read_beats": reads}
+
+    async def _miss(self, level: int, *, cold: bool) -> dict[str, int]:
+        """A miss through the stream whose walk starts at ``level``: cold (everything
+        invalidated) or with the configuration cached (TLB invalidated only)."""
+        await self._invalidate(config=cold)
+        return await self._timed_miss(TransReq(sid=level, addr=VA_BASE))
+
+    async def _walk_cached_miss(self) -> dict[str, int]:
+        """A miss next to a primed page, after a Leaf=1 TLBI that keeps the cached table
+        descriptors."""
+        await self._invalidate(config=False)
+        await self._burst([TransReq(sid=0, addr=VA_BASE)])
+        await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
+        return await self._timed_miss(TransReq(sid=0, addr=VA_BASE + PAGE))
+
     async def _invalidate(self, *, config: bool) -> None:
         cmds = ([cfgi_all()] if config else []) + [CmdTlbiNsnhAll()]
         await self.sess.smmu.cmdq_drv.issue(cmds)
@@ -142,6 +169,7 @@ class BenchSeq(uvm_sequence):
     # ---- measurements ---------------------------------------------------------------------
     async def body(self) -> None:
         self.bfm = env_cfg().bfm
+        self.mem = env_cfg().mem
         self.xseqr = env_cfg().xlate_seqr
         mem = env_cfg().mem
         holder = RegSeqHolder("sw")
@@ -194,23 +222,10 @@ class BenchSeq(uvm_sequence):
 
         # Miss latency per start level, cold (everything invalidated) and with the
         # configuration cached (TLB invalidated only).
-        misses = {}
-        for level in (0, 1, 2):
-            row = {}
-            for kind in ("cold", "config_cached"):
-                await self._invalidate(config=(kind == "cold"))
-                mem.enable_log()
-                mem.take_log()
-                (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
-                assert it.rsp is not None, f"level {level}: {it}"
-                assert it.rsp["result"] == Result.OK_TRANSLATED, f"level {level}: {it}"
-                assert it.rsp["walked"], f"a miss was reported as a hit: {it}"
-                reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
-                mem.disable_log()
-                row[kind] = {"cycles": it.t_done - it.t_accept,
-                             "read_beats": reads}
-            misses[f"start_level_{level}"] = row
-        f["miss_latency"] = misses
+        f["miss_latency"] = {
+            f"start_level_{level}": {kind: await self._miss(level, cold=kind == "cold")
+                                     for kind in ("cold", "config_cached")}
+            for level in (0, 1, 2)}
 
         # Walks in flight: 16 misses to distinct pages at once, configuration cached.
         await self._invalidate(config=False)
@@ -219,18 +234,8 @@ class BenchSeq(uvm_sequence):
         f["walks_in_flight_max"] = self.bfm.reads_outstanding_max()
         f["miss_burst_16_cycles"] = items[-1].t_done - items[0].t_accept
 
-        # Walk cache: a miss next to a primed page, after a Leaf=1 TLBI that keeps the
-        # cached table descriptors.
-        await self._invalidate(config=False)
-        await self._burst([TransReq(sid=0, addr=VA_BASE)])
-        await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
-        mem.enable_log()
-        mem.take_log()
-        (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE)])
-        reads = sum(1 for a in mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
-        mem.disable_log()
-        f["miss_walk_cached"] = {"cycles": it.t_done - it.t_accept,
-                                 "read_beats": reads}
+        # Walk cache: a miss whose upper levels are cached.
+        f["miss_walk_cached"] = await self._walk_cached_miss()
 
         # A translation fault with the configuration cached: its response, and the cycle its
         # event record becomes visible (EVENTQ_PROD moves: after the record's write response).
@@ -305,15 +310,9 @@ class BenchSeq(uvm_sequence):
                                        "write_latency_cycles": MEM_WRITE_LATENCY}
             for level in (0, 2):
                 for kind in ("cold", "config_cached"):
-                    await self._invalidate(config=(kind == "cold"))
-                    (it,) = await self._burst([TransReq(sid=level, addr=VA_BASE)])
-                    assert it.rsp is not None and it.rsp["walked"], it
-                    dram[f"miss_start_level_{level}_{kind}_cycles"] = it.t_done - it.t_accept
-            await self._invalidate(config=False)
-            await self._burst([TransReq(sid=0, addr=VA_BASE)])
-            await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
-            (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE)])
-            dram["miss_walk_cached_cycles"] = it.t_done - it.t_accept
+                    miss = await self._miss(level, cold=kind == "cold")
+                    dram[f"miss_start_level_{level}_{kind}_cycles"] = miss["cycles"]
+            dram["miss_walk_cached_cycles"] = (await self._walk_cached_miss())["cycles"]
             (it,) = await self._burst([TransReq(sid=0, addr=VA_BASE + PAGE + 8)])
             assert it.rsp is not None and not it.rsp["walked"], it
             dram["hit_cycles"] = it.t_done - it.t_accept

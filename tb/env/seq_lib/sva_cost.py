@@ -1,5 +1,6 @@
 """`make bench`'s cost of SVA: a DMA workload translated through a process's page tables
-against the same workload through an identity bypass STE, under the same memory latency.
+against the same workload through an identity bypass STE, under the same memory latency; and
+the IOTLB's hit rate against the working set, over the same buffer (``hit_rate``).
 
 The device is sequential: for each 64-byte access it asks the SMMU (one request outstanding),
 then moves the data, which costs the memory's latency plus the eight 8-byte beats (a read waits
