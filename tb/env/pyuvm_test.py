@@ -10,6 +10,7 @@ stage 0, no timeout, singletons cleared between tests).
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 
 import cocotb
@@ -22,6 +23,9 @@ def pyuvm_test(cls: type) -> type:
     @cocotb.test(name=cls.__name__)
     @functools.wraps(cls)
     async def test_obj(_) -> None:
+        # What the simulation built before the test (the model, the environment, imported
+        # modules) lives to its end: the collector's full passes need not scan it again.
+        gc.freeze()
         await uvm_root().run_test(cls, keep_singletons=False, keep_set=set())
 
     setattr(sys.modules[cls.__module__], f"__{cls.__name__}", test_obj)
