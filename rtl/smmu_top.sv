@@ -41,9 +41,9 @@ module smmu_top
     parameter int GBPA_ABORT_RESET = 0,
     parameter int CR0ACK_DELAY = 4,
     parameter int GBPA_DELAY = 4,
-    parameter int M_ID_W = 4,
+    parameter int M_ID_W = 5,
     parameter int TAG_W = 8,
-    parameter int N_WALK = 8,      // miss engines = walks in flight (< 2^M_ID_W)
+    parameter int N_WALK = 16,     // miss engines = walks in flight (< 2^M_ID_W)
     parameter int CTX_N = 8,       // configuration-cache entries (resolved STE + CD)
     parameter int TLB_N = 16,      // IOTLB entries
     parameter int WALK_N = 16,     // walk-cache entries (cached table-descriptor chains); 0: none

@@ -7,10 +7,10 @@
 //   cycle 0  t_req handshake; the request is registered into stage 1 (s1).
 //   cycle 1  s1 looks up the configuration cache (key StreamID, SSV, SubstreamID) and, with
 //            the context's ASID, the IOTLB; smmu_xcalc turns (request, context, leaf) into the
-//            outcome. A complete outcome is pushed into the 2-entry response FIFO at the end
-//            of the cycle (and its event record into the event queue); anything else is
-//            handed to an idle miss engine.
-//   cycle 2  t_rsp_valid.
+//            outcome. A complete outcome is presented on t_rsp in this cycle if the 2-entry
+//            response FIFO is empty (else pushed behind it), and its event record goes to the
+//            event queue; anything else is handed to an idle miss engine. t_rsp_* depends on
+//            registers only (s1, the FIFO, the engines), never on t_req_*.
 // s1 advances every cycle unless its outcome cannot leave (response FIFO full, event FIFO
 // full, or no idle engine for a miss); t_req_ready is `s1 empty or s1 advances` (with a
 // stall model also: no retry entering stage 1, and room for every transaction in flight to
@@ -418,8 +418,12 @@ module smmu_xlate
     assign evt_slot = st_evt_slot;
     assign st_evt_ready = evt_ready && !w_evt_any;
 
-    assign t_rsp_valid = (rq_n != 2'd0);
-    assign {t_rsp_tag, t_rsp, t_rsp_walked} = rq0;
+    // An empty FIFO is bypassed: what is pushed this cycle is presented at once (a hit one
+    // cycle after its request), and enters the FIFO only if t_rsp_ready does not take it.
+    // push_data comes from s1 and the engines' registers, never from t_req_*.
+    wire rq_bypass = (rq_n == 2'd0);
+    assign t_rsp_valid = !rq_bypass || do_push;
+    assign {t_rsp_tag, t_rsp, t_rsp_walked} = rq_bypass ? push_data : rq0;
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
@@ -437,6 +441,7 @@ module smmu_xlate
                 s1 <= t_req;
             end else if (s1_adv) s1_v <= 1'b0;
 
+            // A bypassed push taken by t_rsp_ready (2'b11 with rq_n = 0) leaves the FIFO empty.
             case ({do_push, rq_pop})
                 2'b10: begin
                     if (rq_n == 2'd0) begin rq0 <= push_data; rs0 <= push_stale; end
@@ -450,7 +455,7 @@ module smmu_xlate
                 end
                 2'b11: begin
                     if (rq_n == 2'd1) begin rq0 <= push_data; rs0 <= push_stale; end
-                    else begin
+                    else if (rq_n == 2'd2) begin
                         rq0 <= rq1; rs0 <= rs1 || inv_valid;
                         rq1 <= push_data; rs1 <= push_stale;
                     end

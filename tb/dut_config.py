@@ -26,7 +26,7 @@ CONFIGS: dict[str, SmmuConfig] = {"default": DEFAULT, "full": FULL, "mixed": MIX
 # RTL-only knobs (ACK delays and the ATC invalidation timeout in cycles, miss engines), chosen
 # differently per set so tests cannot depend on them.
 _TIMING: dict[str, dict[str, int]] = {
-    "default": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4, "N_WALK": 8},
+    "default": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4, "N_WALK": 16},
     "full": {"CR0ACK_DELAY": 7, "GBPA_DELAY": 2, "N_WALK": 4, "ATC_TIMEOUT": 300},
     "mixed": {"CR0ACK_DELAY": 1, "GBPA_DELAY": 9, "N_WALK": 2, "ATC_TIMEOUT": 170},
     "nosub": {"CR0ACK_DELAY": 4, "GBPA_DELAY": 4, "N_WALK": 8},

@@ -56,6 +56,7 @@ WORKING_SETS = (4, 8, 16, 32, 64, 256)  # pages, for the IOTLB's hit rate
 MEM_READ_LATENCY = 100
 MEM_WRITE_LATENCY = 60
 FAR_STRIDE = level_size(1)  # one level-1 entry: 1 GiB
+FAR_N = max(p["N_WALK"] for p in PARAM_SETS.values())  # a far page per miss engine
 VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
 
 
@@ -183,7 +184,8 @@ class BenchSeq(uvm_sequence):
         # One stream per start level, 64 pages each, one CD (SSID 0, S1CDMax 0).
         # Level-0 stream: PAGES pages in one 2 MiB region, and one page in each of 8 other
         # 1 GiB regions (misses there share no table below level 0 with the first region).
-        far = tuple((VA_BASE + (j + 1) * FAR_STRIDE, 0xA000_0000 + j * PAGE) for j in range(8))
+        far = tuple((VA_BASE + (j + 1) * FAR_STRIDE, 0xA000_0000 + j * PAGE)
+                    for j in range(FAR_N))
         setup = single_stream(mem, WORLD_WINDOW, sid=0, asid=1, t0sz=T0SZ_BY_LEVEL[0],
                               log2size=4,
                               mappings=tuple((VA_BASE + i * PAGE, 0x8000_0000 + i * PAGE)
