@@ -34,6 +34,7 @@ module smmu_xlate
     parameter int CTX_N = 8,
     parameter int TLB_N = 16,
     parameter int WALK_N = 16,
+    parameter int MERGE_N = 8,
     parameter int S1P = 1,
     parameter int CD2L = 1,
     parameter int STALL_MODEL = 1,
@@ -49,7 +50,8 @@ module smmu_xlate
     parameter int ATS = 0,
     parameter int HAD = 0,
     localparam int WI_W = (N_WALK > 1) ? $clog2(N_WALK) : 1,
-    localparam int SL_W = (STALL_MAX > 1) ? $clog2(STALL_MAX) : 1
+    localparam int SL_W = (STALL_MAX > 1) ? $clog2(STALL_MAX) : 1,
+    localparam int MI_W = (MERGE_N > 1) ? $clog2(MERGE_N) : 1
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -63,7 +65,7 @@ module smmu_xlate
     input  logic                 t_rsp_ready,
     output logic [TAG_W-1:0]     t_rsp_tag,
     output xrsp_t                t_rsp,
-    output logic                 t_rsp_walked,  // served by a miss engine, not the hit path
+    output logic                 t_rsp_walked,  // a miss: served by an engine, or parked behind one
 
     // Configuration
     input  logic                 smmuen,
@@ -124,6 +126,7 @@ module smmu_xlate
 
     // ---- stage 1 --------------------------------------------------------------------------
     logic             s1_v;
+    logic             s1_merged;    // a parked same-page miss: its response counts as walked
     logic [TAG_W-1:0] s1_tag;
     xreq_t            s1;
 
@@ -143,6 +146,19 @@ module smmu_xlate
 
     logic              any_idle, w_rsp_any, w_evt_any, w_cf_any, w_tf_any, w_wl_any, w_wf_any;
     logic              w_stl_any;
+
+    // ---- same-page miss merging ----------------------------------------------------------
+    // A miss to the page (VA[63:12]) and context (StreamID, SSV, SubstreamID) of a busy
+    // engine's request parks in a merge slot instead of walking again. When that engine goes
+    // idle (its response and fills done), the parked request enters stage 1 again, as a new
+    // arrival would, and finds the IOTLB filled (or walks itself if the walk filled nothing).
+    // Merging only ever delays a request behind a walk of the same page: the parked request
+    // has used no cache yet, so no invalidation can make it stale.
+    logic                 m_take;       // s1's miss parks this cycle
+    logic                 m_retry_valid, m_retry_ready;
+    logic [TAG_W-1:0]     m_retry_tag;
+    xreq_t                m_retry_req;
+    logic [MI_W:0]        m_busy_n;     // parked requests (transactions in flight)
     logic [WI_W-1:0]   idle_sel, rsp_sel, evt_sel, cf_sel, tf_sel, wl_sel, wf_sel, stl_sel;
     assign w_rsp_norm = w_rsp_valid & ~w_stall;
     assign w_rsp_stl = w_rsp_valid & w_stall;
@@ -354,7 +370,7 @@ module smmu_xlate
             busy_n = '0;
             for (int i = 0; i < N_WALK; i++) busy_n = busy_n + (WI_W+1)'(!w_idle[i]);
         end
-        assign st_admit = 32'(st_free_n) > 32'(busy_n) + 32'(s1_v);
+        assign st_admit = 32'(st_free_n) > 32'(busy_n) + 32'(m_busy_n) + 32'(s1_v);
     end else begin : g_no_stall
         // STALL_MODEL=0b01: CD.S=1 is ILLEGAL (C_BAD_CD), nothing ever stalls.
         assign st_in_ready = 1'b0;
@@ -376,7 +392,7 @@ module smmu_xlate
     wire need_walk = smmuen && (!c_hit || fx_miss) && !at_nolookup;
     wire front_stall = !need_walk && fx_stall;
     wire front_evt = !need_walk && fx_evt_valid;
-    wire s1_adv = s1_v && (need_walk ? any_idle
+    wire s1_adv = s1_v && (need_walk ? (m_take || any_idle)
                          : front_stall ? (st_in_ready && !w_stl_any)
                          : (rq_space && !w_rsp_any && !st_rsp_valid &&
                             (!front_evt || (evt_ready && !w_evt_any && !st_evt_valid))));
@@ -385,7 +401,7 @@ module smmu_xlate
     wire stl_push = rq_space && !w_rsp_any && st_rsp_valid;
     wire [RSP_W:0] push_data = eng_push ? {w_rsp[rsp_sel], 1'b1}
                              : stl_push ? {st_rsp_tag, st_rsp, 1'b0}
-                                        : {s1_tag, fx_rsp, 1'b0};
+                                        : {s1_tag, fx_rsp, s1_merged};
     wire do_push = eng_push || stl_push || front_push;
     wire push_stale = inv_valid || (eng_push && w_stale[rsp_sel]);
     assign st_rsp_ready = stl_push;
@@ -395,13 +411,15 @@ module smmu_xlate
     assign st_in_req = w_stl_any ? w_req[stl_sel] : s1;
     assign st_in_evt = w_stl_any ? w_evt[stl_sel] : fx_evt;
 
-    // A retry takes stage 1 as a new arrival would, ahead of the port.
+    // A retry takes stage 1 as a new arrival would, ahead of the port: the stall unit's
+    // first, then a parked same-page miss.
     wire s1_free = !s1_v || s1_adv;
     assign st_retry_ready = s1_free;
-    assign t_req_ready = s1_free && !st_retry_valid && st_admit;
+    assign m_retry_ready = s1_free && !st_retry_valid;
+    assign t_req_ready = s1_free && !st_retry_valid && !m_retry_valid && st_admit;
     always @(*) begin
         for (int i = 0; i < N_WALK; i++) begin
-            w_start[i] = s1_adv && need_walk && (idle_sel == WI_W'(i));
+            w_start[i] = s1_adv && need_walk && !m_take && (idle_sel == WI_W'(i));
             w_rsp_ready[i] = (eng_push && (rsp_sel == WI_W'(i))) ||
                              (w_stl_any && st_in_ready && (stl_sel == WI_W'(i)));
             w_evt_ready[i] = evt_ready && (evt_sel == WI_W'(i));
@@ -410,6 +428,68 @@ module smmu_xlate
             w_wl_gnt[i] = w_wl_any && (wl_sel == WI_W'(i));
             w_wf_ready[i] = wf_ready && (wf_sel == WI_W'(i));
         end
+    end
+
+    // ---- same-page miss merging: the parking slots -----------------------------------
+    if (MERGE_N > 0) begin : g_merge
+        logic [MERGE_N-1:0] mv, mrdy;
+        logic [TAG_W-1:0]   mtag [MERGE_N];
+        xreq_t              mreq [MERGE_N];
+        logic [WI_W-1:0]    mlead [MERGE_N];
+        logic               lead_hit, free_any, rdy_any;
+        logic [WI_W-1:0]    lead_sel;
+        logic [MI_W-1:0]    free_sel, rdy_sel;
+        logic [N_WALK-1:0]  lead_m;     // engines walking s1's page for s1's context
+        for (genvar g = 0; g < N_WALK; g++) begin : g_lead
+            // verilator lint_off UNUSEDSIGNAL
+            xreq_t q;    // (its access bits take no part in the match)
+            // verilator lint_on UNUSEDSIGNAL
+            assign q = w_req[g];
+            assign lead_m[g] = !w_idle[g] && q.sid == s1.sid && q.ssv == s1.ssv &&
+                               q.ssid == s1.ssid && q.addr[63:12] == s1.addr[63:12];
+        end
+        always @(*) begin
+            lead_hit = 1'b0; lead_sel = '0;
+            for (int i = N_WALK - 1; i >= 0; i--)
+                if (lead_m[i]) begin lead_hit = 1'b1; lead_sel = WI_W'(i); end
+            free_any = 1'b0; free_sel = '0;
+            rdy_any = 1'b0; rdy_sel = '0;
+            m_busy_n = '0;
+            for (int i = MERGE_N - 1; i >= 0; i--) begin
+                if (!mv[i]) begin free_any = 1'b1; free_sel = MI_W'(i); end
+                if (mv[i] && mrdy[i]) begin rdy_any = 1'b1; rdy_sel = MI_W'(i); end
+                m_busy_n = m_busy_n + (MI_W+1)'(mv[i]);
+            end
+        end
+        assign m_take = s1_v && need_walk && lead_hit && free_any;
+        assign m_retry_valid = rdy_any;
+        assign m_retry_tag = mtag[rdy_sel];
+        assign m_retry_req = mreq[rdy_sel];
+        always_ff @(posedge clk or negedge rst_n) begin
+            if (!rst_n) begin
+                mv <= '0; mrdy <= '0;
+                for (int i = 0; i < MERGE_N; i++) begin
+                    mtag[i] <= '0; mreq[i] <= '0; mlead[i] <= '0;
+                end
+            end else begin
+                for (int i = 0; i < MERGE_N; i++)
+                    if (mv[i] && w_idle[mlead[i]]) mrdy[i] <= 1'b1;
+                if (m_retry_valid && m_retry_ready) begin
+                    mv[rdy_sel] <= 1'b0; mrdy[rdy_sel] <= 1'b0;
+                end
+                if (m_take && s1_adv) begin
+                    mv[free_sel] <= 1'b1; mrdy[free_sel] <= 1'b0;
+                    mtag[free_sel] <= s1_tag; mreq[free_sel] <= s1; mlead[free_sel] <= lead_sel;
+                end
+            end
+        end
+    end else begin : g_no_merge
+        assign m_take = 1'b0;
+        assign m_retry_valid = 1'b0; assign m_retry_tag = '0; assign m_retry_req = '0;
+        assign m_busy_n = '0;
+        // verilator lint_off UNUSEDSIGNAL
+        wire unused_merge = ^{m_retry_ready, w_req[0]};
+        // verilator lint_on UNUSEDSIGNAL
     end
 
     assign evt_valid = w_evt_any || st_evt_valid || (s1_v && s1_adv && front_evt);
@@ -427,16 +507,23 @@ module smmu_xlate
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
-            s1_v <= 1'b0; s1_tag <= '0; s1 <= '0;
+            s1_v <= 1'b0; s1_merged <= 1'b0; s1_tag <= '0; s1 <= '0;
             rq0 <= '0; rq1 <= '0; rq_n <= 2'd0;
             rs0 <= 1'b0; rs1 <= 1'b0;
         end else begin
             if (st_retry_valid && st_retry_ready) begin
                 s1_v <= 1'b1;
+                s1_merged <= 1'b0;
                 s1_tag <= st_retry_tag;
                 s1 <= st_retry_req;
+            end else if (m_retry_valid && m_retry_ready) begin
+                s1_v <= 1'b1;
+                s1_merged <= 1'b1;
+                s1_tag <= m_retry_tag;
+                s1 <= m_retry_req;
             end else if (t_req_valid && t_req_ready) begin
                 s1_v <= 1'b1;
+                s1_merged <= 1'b0;
                 s1_tag <= t_req_tag;
                 s1 <= t_req;
             end else if (s1_adv) s1_v <= 1'b0;

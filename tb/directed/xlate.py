@@ -104,6 +104,40 @@ async def s1_page_hit(dut):
 
 
 @cocotb.test()
+async def same_page_misses_merge(dut):
+    """Misses to one page, back to back: one walk serves them all (docs/rtl.md, "Same-page
+    miss merging"), each still answered with its own translation. Misses that fault are not
+    merged into nothing: each terminated transaction records its own F_TRANSLATION (CD.R=1);
+    the architecture merges only identical Stall=0 records, and not at all with STE.MEV=0,
+    while these differ in InputAddr."""
+    s, ttb = await basic(dut)
+    va, pa = 0x0000_7F12_3456_7000, 0x0000_0008_9ABC_D000
+    s.map(ttb, va, pa, AP=0b01)
+    leaf = s.leaf_addr(ttb, va)
+    s.mem.enable_log()
+    s.mem.take_log()
+    reqs = [{"tag": 40 + i, "addr": va + 64 * i, "sid": 1} for i in range(8)]
+    await s.x.send(reqs)
+    await s.x.wait([q["tag"] for q in reqs])
+    reads = [a.addr for a in s.mem.take_log() if a.op == "r"]
+    for q in reqs:
+        check(s.x.rsps[q["tag"]], OK, pa=pa + q["addr"] - va)
+    assert reads.count(leaf) == 1, [hex(a) for a in reads]
+    # every one was a miss: the parked ones are answered through stage 1 but count as walked
+    assert all(s.x.rsps[q["tag"]]["walked"] for q in reqs)
+    # an unmapped page: no fill to wait for, so each parked miss walks again and faults
+    bad = va + 0x10_0000
+    reqs = [{"tag": 50 + i, "addr": bad + 8 * i, "sid": 1} for i in range(4)]
+    await s.x.send(reqs)
+    await s.x.wait([q["tag"] for q in reqs])
+    for q in reqs:
+        check(s.x.rsps[q["tag"]], ABORT, fault=EventID.F_TRANSLATION)
+    ev = await s.events(4)
+    assert sorted(e.InputAddr for e in ev) == [q["addr"] for q in reqs], ev
+    s.mem.disable_log()
+
+
+@cocotb.test()
 async def s1_blocks_and_t0sz(dut):
     """1 GiB and 2 MiB blocks; a 39-bit VA (T0SZ=25) starts at level 1."""
     s = Soft(dut)

@@ -103,6 +103,18 @@ class BenchSeq(uvm_sequence):
         await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
         return await self._timed_miss(TransReq(sid=0, addr=VA_BASE + PAGE))
 
+    async def _same_page_misses(self, n: int) -> dict[str, int]:
+        await self._invalidate(config=False)
+        self.mem.enable_log()
+        self.mem.take_log()
+        items = await self._burst([TransReq(sid=0, addr=VA_BASE + 64 * i) for i in range(n)])
+        reads = sum(1 for a in self.mem.take_log() if a.op == "r" and a.source == "smmu-rtl")
+        self.mem.disable_log()
+        assert all(it.rsp is not None and it.rsp["result"] == Result.OK_TRANSLATED
+                   for it in items), items
+        return {"misses": n, "read_beats": reads,
+                "cycles": max(it.t_done for it in items) - items[0].t_accept}
+
     async def _invalidate(self, *, config: bool) -> None:
         cmds = ([cfgi_all()] if config else []) + [CmdTlbiNsnhAll()]
         await self.sess.smmu.cmdq_drv.issue(cmds)
@@ -238,6 +250,10 @@ class BenchSeq(uvm_sequence):
 
         # Walk cache: a miss whose upper levels are cached.
         f["miss_walk_cached"] = await self._walk_cached_miss()
+
+        # Same-page misses: 8 requests to one page, back to back, configuration cached and
+        # the walk cache empty. Merged, they cost one walk's reads (one per level).
+        f["same_page_misses"] = await self._same_page_misses(8)
 
         # A translation fault with the configuration cached: its response, and the cycle its
         # event record becomes visible (EVENTQ_PROD moves: after the record's write response).
