@@ -1,33 +1,40 @@
-// IOTLB: TLB_N leaves, fully associative, one lookup per cycle (docs/rtl.md).
+// IOTLB: TLB_N leaves in TLB_N / TLB_WAYS sets of TLB_WAYS ways, one lookup per cycle
+// (docs/rtl.md). TLB_WAYS = TLB_N makes it fully associative.
 //
 // An entry is a leaf at its size (4 KiB, 2 MiB, 1 GiB) for one ASID (or global, nG = 0,
 // tagged with the ASET of the CD it was walked through), with the permissions already merged
 // with the table attributes (unless HADx), and the half (TTB0 or TTB1, VA[55]) it belongs to.
-//   - Lookup, combinational: the lowest valid entry that is of lk_asid (non-global) or global
-//     with lk_aset (section 3.17.1: a global entry matches only lookups through a
-//     configuration of the same ASET), of the same half, and whose VA[47:12] matches under
-//     its size. The hit path looks up stage 1's request every cycle with the ASID of its
-//     configuration-cache context.
-//   - Fill, at the clock edge: the entry of the same page (ASID or global with ASET, half,
-//     size, VA) if there is one, replaced in place (an HTTU update refills a page it had
-//     cached read-only: the old copy must not shadow the new one), else the lowest free
-//     entry, else the round-robin pointer (which then advances); the VA bits below the
-//     leaf's size are cleared. No fill in a cycle with an invalidation (fill_ready is low).
-//   - Invalidation, at the clock edge of inv_valid: TLBI_NH_ALL/NSNH_ALL every entry,
-//     TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries covering the VA
-//     with the ASID or global, TLBI_NH_VAA the entries covering the VA. ASET plays no part
-//     (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their ASET; a
-//     broadcast TLBI from the DVM port, inv.shared, only those of ASET=0). An
-//     entry covers Addr[55:12] when Addr[55:48] is its VA[55:48] (all zeros for TTB0, all
-//     ones for TTB1: every address that passed the range check has them so) and Addr[47:12]
-//     matches under its size.
+// A leaf lives in the set its size indexes: VA[12+:SI_W] for 4 KiB, VA[21+:SI_W] for 2 MiB,
+// VA[30+:SI_W] for 1 GiB (the lowest VA bits that name the leaf).
+//   - Lookup, combinational: three probes, one per size, each comparing the ways of the set
+//     that size indexes; a way matches if it is valid, of that size, of lk_asid (non-global)
+//     or global with lk_aset (section 3.17.1: a global entry matches only lookups through a
+//     configuration of the same ASET), of the same half, and its VA[47:12] matches under its
+//     size. The smallest size wins, then the lowest way (any matching entry is a legal
+//     answer: the model's envelope allows each). The hit path looks up stage 1's request
+//     every cycle with the ASID of its configuration-cache context.
+//   - Fill, at the clock edge, in the set of the leaf's size: the way holding the same page
+//     (ASID or global with ASET, half, size, VA) if there is one, replaced in place (an HTTU
+//     update refills a page it had cached read-only: the old copy must not shadow the new
+//     one), else the lowest free way, else the set's round-robin pointer (which then
+//     advances); the VA bits below the leaf's size are cleared. No fill in a cycle with an
+//     invalidation (fill_ready is low).
+//   - Invalidation, at the clock edge of inv_valid, every entry at once: TLBI_NH_ALL/NSNH_ALL
+//     every entry, TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries
+//     covering the VA with the ASID or global, TLBI_NH_VAA the entries covering the VA. ASET
+//     plays no part (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their
+//     ASET; a broadcast TLBI from the DVM port, inv.shared, only those of ASET=0). An entry
+//     covers Addr[55:12] when Addr[55:48] is its VA[55:48] (all zeros for TTB0, all ones for
+//     TTB1: every address that passed the range check has them so) and Addr[47:12] matches
+//     under its size.
 `default_nettype none
 
 module smmu_iotlb
     import smmu_arch_pkg::*;
     import smmu_types_pkg::*;
 #(
-    parameter int TLB_N = 16
+    parameter int TLB_N = 256,
+    parameter int TLB_WAYS = 4
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -49,7 +56,10 @@ module smmu_iotlb
     input  logic                 inv_valid,
     input  inv_t                 inv
 );
+    localparam int SETS = TLB_N / TLB_WAYS;
     localparam int TI_W = (TLB_N > 1) ? $clog2(TLB_N) : 1;
+    localparam int WI_W = (TLB_WAYS > 1) ? $clog2(TLB_WAYS) : 1;
+    localparam int SI_W = (SETS > 1) ? $clog2(SETS) : 1;
 
     // VA[47:12] bits that name the page, block or section of a leaf of size `size`
     function automatic logic [35:0] va_mask(input logic [1:0] size);
@@ -60,11 +70,28 @@ module smmu_iotlb
         endcase
     endfunction
 
+    // the set a leaf of size `size` at VA[47:12] `va` lives in
+    function automatic logic [SI_W-1:0] set_of(input logic [35:0] va, input logic [1:0] size);
+        if (SETS == 1) set_of = '0;
+        else case (size)
+            SIZE_2M: set_of = SI_W'(va >> 9);
+            SIZE_1G: set_of = SI_W'(va >> 18);
+            default: set_of = SI_W'(va);
+        endcase
+    endfunction
+
+    // the entry index of way `w` of set `set`
+    function automatic logic [TI_W-1:0] at(input logic [SI_W-1:0] set, input int w);
+        at = TI_W'(32'(set) * TLB_WAYS + w);
+    endfunction
+
     logic            tv [TLB_N];
     tlb_entry_t      te [TLB_N];
-    logic [TI_W-1:0] t_rr;          // round-robin replacement pointer
+    logic [WI_W-1:0] t_rr [SETS];  // round-robin replacement pointer of each set
     logic [TI_W-1:0] l_sel;
     logic            tf_do, tf_found, tf_same;
+    logic [SI_W-1:0] tf_set, l_set;
+    logic [WI_W-1:0] tf_way;
     logic [TI_W-1:0] tf_idx;
     tlb_entry_t      tf_new;
     logic [TLB_N-1:0] t_inv;
@@ -74,69 +101,82 @@ module smmu_iotlb
     tlb_entry_t      t_e, t_s, t_i, t_f;
     // verilator lint_on UNUSEDSIGNAL
 
-    // lookup: valid, the ASID (non-global) or the ASET (global), the half, VA[47:12] under
-    // the size
+    // lookup: per size, the ways of its set: valid, that size, the ASID (non-global) or the
+    // ASET (global), the half, VA[47:12] under the size
     always @(*) begin
         lk_hit = 1'b0;
         l_sel = '0;
-        for (int j = TLB_N - 1; j >= 0; j--) begin
-            t_e = te[j];
-            if (tv[j] && (t_e.gbl ? t_e.aset == lk_aset : t_e.asid == lk_asid) &&
-                t_e.upper == lk_upper &&
-                ((t_e.va ^ lk_va) & va_mask(t_e.leaf.size)) == 36'h0) begin
-                lk_hit = 1'b1;
-                l_sel = TI_W'(j);
+        l_set = '0;
+        for (int p = 2; p >= 0; p--) begin
+            l_set = set_of(lk_va, 2'(p));
+            for (int w = TLB_WAYS - 1; w >= 0; w--) begin
+                t_e = te[at(l_set, w)];
+                if (tv[at(l_set, w)] && t_e.leaf.size == 2'(p) &&
+                    (t_e.gbl ? t_e.aset == lk_aset : t_e.asid == lk_asid) &&
+                    t_e.upper == lk_upper &&
+                    ((t_e.va ^ lk_va) & va_mask(t_e.leaf.size)) == 36'h0) begin
+                    lk_hit = 1'b1;
+                    l_sel = at(l_set, w);
+                end
             end
         end
         t_s = te[l_sel];
         lk_leaf = t_s.leaf;
     end
 
-    // fill: a free entry, else round robin; VA bits below the leaf's size are cleared
+    // fill: in the set of the leaf's size, the same page's way, else a free way, else the
+    // set's round robin; VA bits below the leaf's size are cleared
     assign fill_ready = !inv_valid;
     always @(*) begin
         tf_do = fill_valid && !inv_valid;
         tf_new = fill;
         tf_new.va = fill.va & va_mask(fill.leaf.size);
-        tf_found = 1'b0; tf_same = 1'b0; tf_idx = t_rr;
-        for (int j = TLB_N - 1; j >= 0; j--)
-            if (!tv[j]) begin tf_found = 1'b1; tf_idx = TI_W'(j); end
-        for (int j = TLB_N - 1; j >= 0; j--) begin
-            t_f = te[j];
-            if (tv[j] && t_f.gbl == tf_new.gbl &&
+        tf_set = set_of(tf_new.va, tf_new.leaf.size);
+        tf_found = 1'b0; tf_same = 1'b0; tf_way = t_rr[tf_set];
+        for (int w = TLB_WAYS - 1; w >= 0; w--)
+            if (!tv[at(tf_set, w)]) begin tf_found = 1'b1; tf_way = WI_W'(w); end
+        for (int w = TLB_WAYS - 1; w >= 0; w--) begin
+            t_f = te[at(tf_set, w)];
+            if (tv[at(tf_set, w)] && t_f.gbl == tf_new.gbl &&
                 (tf_new.gbl ? t_f.aset == tf_new.aset : t_f.asid == tf_new.asid) &&
                 t_f.upper == tf_new.upper && t_f.leaf.size == tf_new.leaf.size &&
                 t_f.va == tf_new.va) begin
-                tf_same = 1'b1; tf_idx = TI_W'(j);
+                tf_same = 1'b1; tf_way = WI_W'(w);
             end
         end
         if (tf_same) tf_found = 1'b1;
+        tf_idx = at(tf_set, int'(tf_way));
     end
 
-    // invalidation: Addr[55:48] names a half only when all its bits agree
+    // invalidation: Addr[55:48] names a half only when all its bits agree. Evaluated only
+    // in a cycle with an invalidation.
     logic inv_lo, inv_hi, t_cov;
     always @(*) begin
         inv_lo = inv.va[43:36] == 8'h00;
         inv_hi = inv.va[43:36] == 8'hFF;
-        for (int j = 0; j < TLB_N; j++) begin
-            t_i = te[j];
-            t_cov = (t_i.upper ? inv_hi : inv_lo) &&
-                    ((t_i.va ^ inv.va[35:0]) & va_mask(t_i.leaf.size)) == 36'h0;
-            case (inv.op)
-                INV_TLB_ALL: t_inv[j] = 1'b1;
-                INV_TLB_ASID: t_inv[j] = !t_i.gbl && t_i.asid == inv.asid;
-                INV_TLB_VA: t_inv[j] = (t_i.gbl || t_i.asid == inv.asid) && t_cov;
-                INV_TLB_VAA: t_inv[j] = t_cov;
-                default: t_inv[j] = 1'b0;
-            endcase
-            // a broadcast TLBI by ASID or VA leaves entries of ASET=1 contexts (CD.ASET)
-            if (inv.shared && t_i.aset) t_inv[j] = 1'b0;
-        end
+        t_inv = '0;
+        t_i = '0;
+        t_cov = 1'b0;
+        if (inv_valid)
+            for (int j = 0; j < TLB_N; j++) begin
+                t_i = te[j];
+                t_cov = (t_i.upper ? inv_hi : inv_lo) &&
+                        ((t_i.va ^ inv.va[35:0]) & va_mask(t_i.leaf.size)) == 36'h0;
+                case (inv.op)
+                    INV_TLB_ALL: t_inv[j] = 1'b1;
+                    INV_TLB_ASID: t_inv[j] = !t_i.gbl && t_i.asid == inv.asid;
+                    INV_TLB_VA: t_inv[j] = (t_i.gbl || t_i.asid == inv.asid) && t_cov;
+                    INV_TLB_VAA: t_inv[j] = t_cov;
+                    default: t_inv[j] = 1'b0;
+                endcase
+                // a broadcast TLBI by ASID or VA leaves entries of ASET=1 contexts (CD.ASET)
+                if (inv.shared && t_i.aset) t_inv[j] = 1'b0;
+            end
     end
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
-            t_rr <= '0;
+            for (int i = 0; i < SETS; i++) t_rr[i] <= '0;
             // Everything is reset, not only the valid bits, so no X ever leaves the cache.
             for (int j = 0; j < TLB_N; j++) begin
                 tv[j] <= 1'b0;
@@ -146,7 +186,7 @@ module smmu_iotlb
             if (tf_do) begin
                 tv[tf_idx] <= 1'b1;
                 te[tf_idx] <= tf_new;
-                if (!tf_found) t_rr <= t_rr + TI_W'(1);
+                if (!tf_found) t_rr[tf_set] <= t_rr[tf_set] + WI_W'(1);
             end
             if (inv_valid)
                 for (int j = 0; j < TLB_N; j++)

@@ -45,7 +45,8 @@ module smmu_top
     parameter int TAG_W = 8,
     parameter int N_WALK = 16,     // miss engines = walks in flight (< 2^M_ID_W)
     parameter int CTX_N = 8,       // configuration-cache entries (resolved STE + CD)
-    parameter int TLB_N = 16,      // IOTLB entries
+    parameter int TLB_N = 256,     // IOTLB entries
+    parameter int TLB_WAYS = 4,    // IOTLB ways (TLB_N / TLB_WAYS sets, a power of two)
     parameter int WALK_N = 16,     // walk-cache entries (cached table-descriptor chains); 0: none
     parameter int MERGE_N = 8,     // misses parked behind a walk of the same page; 0: none
     parameter int EVTQ_FIFO = 4,   // event records buffered before the event queue
@@ -290,7 +291,7 @@ module smmu_top
 
     smmu_xlate #(
         .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N),
-        .MERGE_N(MERGE_N),
+        .TLB_WAYS(TLB_WAYS), .MERGE_N(MERGE_N),
         .S1P(S1P),
         .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .STALL_MAX(STALL_MAX), .TERM_MODEL(TERM_MODEL),
         .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .OAS(OAS),

@@ -497,6 +497,7 @@ class SvaFlagshipTest(SvaScenarioTest):
             "latency": {"mean": round(sum(k * v for k, v in lat.items()) / max(n, 1), 1),
                         "min": min(lat, default=0), "max": max(lat, default=0)},
             "served": dict(self.seq.backend.served),
+            "pages_translated": len(self.seq.backend.pages),
             "mmio_accesses": self.seq.backend.plat.mmio_count,
             "reads_checked": self.env.reg_sb.reads_checked,
             # HTTU and BTM (`make sim` runs the flagship on the parameter set with both too)

@@ -183,7 +183,8 @@ def print_summary(rep: dict[str, Any], where: str) -> None:
         ok = sum(served.values())
         print(f"    IOTLB hit rate: {served.get('iotlb', 0)}/{ok} successful translations "
               f"({100 * served.get('iotlb', 0) / max(ok, 1):.0f}%) served by the hit path, "
-              f"the rest by a walk")
+              f"the rest by a walk; {rep['pages_translated']} distinct (stream, substream, "
+              f"page) translated")
         print(f"    translation latency (queued to response): min {lat['min']}, mean "
               f"{lat['mean']}, max {lat['max']} cycles")
     print(f"    events: {_kv(rep['events'])}")

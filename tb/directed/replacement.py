@@ -1,6 +1,7 @@
 """Directed tests of the caches' documented capacity and replacement (docs/rtl.md): the lowest
-free entry first, then a round-robin pointer that advances only when it was used, and a fill
-whose key is already cached refilling that entry.
+free entry (for the IOTLB: way of the leaf's set) first, then a round-robin pointer (the
+IOTLB's: one per set) that advances only when it was used, and a fill whose key is already
+cached refilling that entry.
 
 The architecture lets a cache drop anything at any time, so these are the implementation's
 own contract, as `make bench` figures are: a policy that loses capacity costs walks, which
@@ -17,7 +18,9 @@ from models.arch import commands as C
 from tb.bfm.monitors import MemReadMonitor
 from tb.directed.harness import CDTAB, OK, Soft, basic, s1_ste
 
-TLB_N, CTX_N, WALK_N = 16, 8, 16   # smmu_top's defaults, which every parameter set keeps
+# smmu_top's defaults, which every parameter set keeps
+TLB_N, TLB_WAYS, CTX_N, WALK_N = 256, 4, 8, 16
+TLB_SETS = TLB_N // TLB_WAYS      # a 4 KiB page's set: VA[12 + log2(TLB_SETS) - 1:12]
 BASE = 0x0000_4000_0000_0000
 
 
@@ -30,19 +33,34 @@ async def reads(s: Soft, ar: MemReadMonitor, tag: int, addr: int, sid: int = 1) 
 
 
 @cocotb.test()
-async def iotlb_keeps_the_newest_entries(dut):
-    """2 * TLB_N + 4 pages of one table walked in turn: the first TLB_N fill free entries,
-    the rest replace the oldest (round robin from entry 0, wrapping after the last entry);
-    the newest TLB_N then all hit."""
+async def iotlb_set_keeps_its_newest_ways(dut):
+    """2 * TLB_WAYS + 4 pages of one set (TLB_SETS pages apart) walked in turn: the first
+    TLB_WAYS fill its free ways, the rest replace the oldest (the set's round robin from way
+    0); the newest TLB_WAYS then all hit, and the first page walks again."""
     s, ttb = await basic(dut)
-    pages = [BASE + (i << 12) for i in range(2 * TLB_N + 4)]
+    pages = [BASE + (i * TLB_SETS << 12) for i in range(2 * TLB_WAYS + 4)]
     for i, va in enumerate(pages):
         s.map(ttb, va, 0x8_0000_0000 + (i << 12))
     ar = MemReadMonitor(dut)
     for tag, va in enumerate(pages, start=1):
         await reads(s, ar, tag, va)
-    got = [await reads(s, ar, 100 + i, va) for i, va in enumerate(pages[-TLB_N:])]
-    assert got == [0] * TLB_N, got
+    got = [await reads(s, ar, 100 + i, va) for i, va in enumerate(pages[-TLB_WAYS:])]
+    assert got == [0] * TLB_WAYS, got
+    assert await reads(s, ar, 120, pages[0]) > 0
+
+
+@cocotb.test()
+async def iotlb_holds_tlb_n_consecutive_pages(dut):
+    """TLB_N consecutive pages take TLB_WAYS ways of every set: walked once, all then hit."""
+    s, ttb = await basic(dut)
+    pages = [BASE + (i << 12) for i in range(TLB_N)]
+    for i, va in enumerate(pages):
+        s.map(ttb, va, 0x8_0000_0000 + (i << 12))
+    ar = MemReadMonitor(dut)
+    for i, va in enumerate(pages):
+        await reads(s, ar, 1 + i % 200, va)
+    got = [await reads(s, ar, 1 + i % 200, va) for i, va in enumerate(pages)]
+    assert got == [0] * TLB_N, [i for i, n in enumerate(got) if n]
 
 
 @cocotb.test()

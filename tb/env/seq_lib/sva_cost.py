@@ -69,16 +69,21 @@ def workloads() -> dict[str, list[tuple[int, int]]]:
     return {"stream_copy": copy, "random_64b": rand}
 
 
+def working_set(pages: int, accesses: int = 512) -> list[int]:
+    """Buffer offsets of ``accesses`` random lines of the buffer's first ``pages`` pages."""
+    rng = random.Random(f"working-set-{pages}")
+    return [rng.randrange(pages) * PAGE + rng.randrange(PAGE // LINE) * LINE
+            for _ in range(accesses)]
+
+
 async def hit_rate(burst: Callable[[list[TransReq]], Awaitable[list[TransItem]]],
                    invalidate_tlb: Callable[[], Awaitable[None]],
                    pages: int, accesses: int = 512) -> float:
     """The IOTLB hit rate of ``accesses`` sequential reads at random lines of the buffer's
-    first ``pages`` pages, from an empty TLB (the configuration cached)."""
+    first ``pages`` pages (``working_set``), from an empty TLB (the configuration cached)."""
     await invalidate_tlb()
-    rng = random.Random(f"working-set-{pages}")
     hits = 0
-    for _ in range(accesses):
-        off = rng.randrange(pages) * PAGE + rng.randrange(PAGE // LINE) * LINE
+    for off in working_set(pages, accesses):
         (it,) = await burst([TransReq(sid=SID_DMA, addr=DMA_VA + off)])
         assert it.rsp is not None and it.rsp["result"] == Result.OK_TRANSLATED, it
         hits += not it.rsp["walked"]

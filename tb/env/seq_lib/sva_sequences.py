@@ -47,6 +47,9 @@ class RtlBackend:
         self.latency: Counter[int] = Counter()
         # Successful translations by where they came from: the IOTLB (hit path) or a walk.
         self.served: Counter[str] = Counter()
+        # (StreamID, SSV, SubstreamID, page) of every successful translation: each one's
+        # first translation is a miss in any IOTLB (streams sharing an ASID share entries)
+        self.pages: set[tuple[int, int, int, int]] = set()
         self.pcie: PcieBfm | None = None  # the pins, taken over at the first endpoint
         self.router: PcieRouter | None = None
         # The DMA engines use each translation the moment it comes (tb/devices/dma.py), as a
@@ -66,6 +69,7 @@ class RtlBackend:
         self.latency[it.latency] += 1
         if it.rsp["result"] == Result.OK_TRANSLATED:
             self.served["walk" if it.rsp["walked"] else "iotlb"] += 1
+            self.pages.add((sid, ssv, ssid, va >> 12))
         return it.rsp
 
     async def cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
