@@ -12,9 +12,9 @@ without the submodules it instantiates) and for the whole design:
   memory_bits  bits of the memories Yosys infers (`$mem_v2` after synth's `memory -nomap`,
                WIDTH x SIZE); `memory_map` then turns them into flip-flops, which ff_bits
                counts. Every array of the RTL is reset or read in parallel, so there are none.
-  latches      latch bits in the synthesized netlist, plus latch cells right after `proc`
-               (`latches_after_proc`; Yosys's own optimisation makes and removes constant
-               latches in between, which are not counted)
+  latches      latch bits in the synthesized netlist
+  latches_after_proc  latch cells right after `proc` (Yosys's own optimisation makes and
+               removes constant latches later, from reset-only registers: not counted)
   comb_loops   combinational loops that `check` finds after `proc`: read_slang models an
                always_comb that does not assign a variable on every path as a loop, not as a
                latch (an `always @(*)` one becomes a `$dlatch`); both fail the run
@@ -290,7 +290,13 @@ def synthesize(sources: Sequence[str], top: str, work: Path, *, cwd: Path = ROOT
     t0 = time.monotonic()
     _run_yosys(_script(sources, top, params or {}, hit_path), work, cwd)
     runtime = time.monotonic() - t0
+    try:
+        return _read(work, top, hit_path, round(runtime, 1))
+    except (OSError, ValueError, KeyError) as exc:
+        raise SynthError(f"cannot read Yosys's output in {work}: {exc}") from exc
 
+
+def _read(work: Path, top: str, hit_path: bool, runtime_s: float) -> SynthResult:
     final = _stat_modules(work / "stat.json")
     after_proc = _stat_modules(work / "stat_proc.json")
     mem = _memory_bits(work / "memories.il")
@@ -313,18 +319,19 @@ def synthesize(sources: Sequence[str], top: str, work: Path, *, cwd: Path = ROOT
                                    if _LATCH_WORD.match(t)),
             comb_loops=max(loops.get(mod, 0), loops_final.get(mod, 0)))
 
-    # instances: walk the hierarchy from the top
-    count: dict[str, int] = {top: 1}
-    order = [top]
-    for mod in order:
+    # instances: walk the hierarchy from the top (submodules are cells named by module)
+    count: dict[str, int] = {}
+
+    def visit(mod: str, times: int) -> None:
+        count[mod] = count.get(mod, 0) + times
         for sub, n in final.get(mod, {}).items():
             if sub in final:
-                if sub not in count:
-                    order.append(sub)
-                count[sub] = count.get(sub, 0) + count[mod] * n
+                visit(sub, times * n)
+
+    visit(top, 1)
     modules: dict[str, ModuleFigures] = {}
     total = ModuleFigures(instances=1)
-    for mod in order:
+    for mod in count:
         figs = modules.setdefault(_base(mod), ModuleFigures())
         figs.instances += count[mod]
         figs.add(per_module[mod], count[mod])
@@ -337,7 +344,7 @@ def synthesize(sources: Sequence[str], top: str, work: Path, *, cwd: Path = ROOT
         hit_path=_ltp(work / "ltp_hit.txt") if hit_path else None,
         frontend_warnings=_frontend_warnings(log), check_warnings=check_warnings,
         frontend="read_slang (" + ", ".join(f"{k} {v[:12]}" for k, v in rev) + ")",
-        runtime_s=round(runtime, 1))
+        runtime_s=runtime_s)
 
 
 def latch_errors(result: SynthResult) -> list[str]:
