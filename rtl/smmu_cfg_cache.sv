@@ -3,8 +3,8 @@
 // An entry is the resolved context of a (StreamID, SSV, SubstreamID): abort, bypass or
 // stage-1 translate with the STE and CD fields the hit path needs. Configuration errors are
 // never cached.
-//   - Lookup, combinational: the lowest valid entry whose key matches (the SubstreamID is
-//     compared only with SSV). The hit path looks up stage 1's request every cycle.
+//   - Lookup, combinational: the valid entry whose key matches (the SubstreamID is compared
+//     only with SSV; keys are unique). The hit path looks up stage 1's request every cycle.
 //   - Fill, at the clock edge: an entry with the same key, else the lowest free one, else
 //     the round-robin pointer (which then advances). No fill in a cycle with an
 //     invalidation (fill_ready is low).
@@ -15,7 +15,7 @@
 module smmu_cfg_cache
     import smmu_types_pkg::*;
 #(
-    parameter int CTX_N = 8
+    parameter int CTX_N = 64
 ) (
     input  logic       clk,
     input  logic       rst_n,
@@ -23,7 +23,7 @@ module smmu_cfg_cache
     // lookup
     input  ctx_key_t   lk_key,
     output logic       lk_hit,
-    output ctx_t       lk_ctx,      // the hit entry's context (entry 0's without a hit)
+    output ctx_t       lk_ctx,      // the hit entry's context (zero without a hit)
 
     // fill
     input  logic       fill_valid,
@@ -39,30 +39,29 @@ module smmu_cfg_cache
     logic            cv [CTX_N];
     ctx_entry_t      ce [CTX_N];
     logic [CI_W-1:0] c_rr;          // round-robin replacement pointer
-    logic [CI_W-1:0] c_sel;
     logic            cf_do, cf_found;
     logic [CI_W-1:0] cf_idx;
     logic [CTX_N-1:0] c_inv;
     // Entries are copied out of the array whole (Icarus 11 cannot select a member of an
     // array element); not every field of each copy is used.
     // verilator lint_off UNUSEDSIGNAL
-    ctx_entry_t      c_e, c_s, c_f, c_i;
+    ctx_entry_t      c_e, c_f, c_i;
     // verilator lint_on UNUSEDSIGNAL
 
-    // lookup: key StreamID, SSV, SubstreamID (the SubstreamID only with SSV)
+    // lookup: key StreamID, SSV, SubstreamID (the SubstreamID only with SSV). A key is in
+    // at most one entry (a fill of a cached key refills its entry), so the hit entry's
+    // context is the OR of every entry's under its match bit: a tree as deep as log2(CTX_N),
+    // not a chain through every entry.
+    logic [CTX_N-1:0] c_m;
     always @(*) begin
-        lk_hit = 1'b0;
-        c_sel = '0;
-        for (int i = CTX_N - 1; i >= 0; i--) begin
+        lk_ctx = '0;
+        for (int i = 0; i < CTX_N; i++) begin
             c_e = ce[i];
-            if (cv[i] && c_e.key.sid == lk_key.sid && c_e.key.ssv == lk_key.ssv &&
-                (!lk_key.ssv || c_e.key.ssid == lk_key.ssid)) begin
-                lk_hit = 1'b1;
-                c_sel = CI_W'(i);
-            end
+            c_m[i] = cv[i] && c_e.key.sid == lk_key.sid && c_e.key.ssv == lk_key.ssv &&
+                     (!lk_key.ssv || c_e.key.ssid == lk_key.ssid);
+            lk_ctx = lk_ctx | (c_m[i] ? c_e.ctx : '0);
         end
-        c_s = ce[c_sel];
-        lk_ctx = c_s.ctx;
+        lk_hit = |c_m;
     end
 
     // fill: an entry with the same key, else a free one, else round robin
@@ -78,9 +77,12 @@ module smmu_cfg_cache
         end
     end
 
-    // invalidation: by StreamID (range), or by StreamID and CD index
+    // invalidation: by StreamID (range), or by StreamID and CD index; evaluated only in a
+    // cycle with an invalidation
     always @(*) begin
-        for (int i = 0; i < CTX_N; i++) begin
+        c_inv = '0;
+        c_i = '0;
+        if (inv_valid) for (int i = 0; i < CTX_N; i++) begin
             c_i = ce[i];
             case (inv.op)
                 INV_CFG_SID: c_inv[i] = ((c_i.key.sid ^ inv.sid) & inv.sid_mask) == 32'h0;

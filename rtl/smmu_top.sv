@@ -44,7 +44,7 @@ module smmu_top
     parameter int M_ID_W = 5,
     parameter int TAG_W = 8,
     parameter int N_WALK = 16,     // miss engines = walks in flight (< 2^M_ID_W)
-    parameter int CTX_N = 8,       // configuration-cache entries (resolved STE + CD)
+    parameter int CTX_N = 64,      // configuration-cache entries (resolved STE + CD)
     parameter int TLB_N = 256,     // IOTLB entries
     parameter int TLB_WAYS = 4,    // IOTLB ways (TLB_N / TLB_WAYS sets, a power of two)
     parameter int WALK_N = 16,     // walk-cache entries (cached table-descriptor chains); 0: none

@@ -31,7 +31,7 @@ module smmu_xlate
 #(
     parameter int TAG_W = 8,
     parameter int N_WALK = 4,
-    parameter int CTX_N = 8,
+    parameter int CTX_N = 64,
     parameter int TLB_N = 256,
     parameter int TLB_WAYS = 4,
     parameter int WALK_N = 16,

@@ -219,5 +219,15 @@ def test_batch_engines_keep_cocotbext_axi_timing(tmp_path) -> None:
         touched = len({off // PAGE for off in working_set(n)})
         assert rates[f"pages_{n}"] == round((512 - touched) / 512, 4), (n, touched, rates)
     assert all(rates[f"pages_{a}"] > rates[f"pages_{b}"] for a, b in pairwise(sizes)), rates
+    # The mixed load's outcomes are what they claim: alone each costs what the directed
+    # figures say (a hit, a one-read walk-cached miss, a four-read config-cached miss from
+    # level 0), and contention only adds to it.
+    mixed, f = figures["batch"]["mixed_load"]["latency_cycles"], figures["batch"]
+    assert mixed["hit"]["min"] == f["hit_latency_cycles"]["min"], mixed
+    assert mixed["walk_cache_hit"]["min"] >= f["miss_walk_cached"]["cycles"], mixed
+    assert mixed["cold_miss"]["min"] >= \
+        f["miss_latency"]["start_level_0"]["config_cached"]["cycles"], mixed
+    assert mixed["hit"]["max"] < mixed["walk_cache_hit"]["min"], mixed
+    assert mixed["walk_cache_hit"]["max"] < mixed["cold_miss"]["min"], mixed
     assert figures["batch"]["fault_with_record"]["record_visible_cycles"] > 0
     assert figures["batch"]["register_read_cycles"] > 0 < figures["batch"]["register_write_cycles"]

@@ -1,9 +1,10 @@
 """`make synth` (tb/cli/synth.py): one parameter set through the whole flow, and the latch
 check on modules with a latch planted in them.
 
-The flow runs on `mixed`, the set with the fewest miss engines (2), the quickest to
-synthesize (about 40 s on one core); the others take up to 90 s each. The planted modules
-take a fraction of a second each.
+The flow runs on `mixed`, the set with the fewest miss engines (2), with the IOTLB and the
+configuration cache cut to 16 and 8 entries (`--set`): about 45 s on one core, where the
+default caches (256 and 64 entries) take about 10 minutes. The planted modules take a
+fraction of a second each.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tb.cli import synth
 from tb.dut_config import PARAM_SETS
 
 SET = "mixed"
+SMALL = {"TLB_N": 16, "TLB_WAYS": 4, "CTX_N": 8}
 FIGURES = ("instances", "cells", "ff_bits", "memory_bits", "latches", "latches_after_proc",
            "comb_loops")
 
@@ -26,7 +28,8 @@ def test_synth_set_report() -> None:
     # under build/, not tmp_path: YoWASP's Yosys sees a /tmp of its own
     out = synth.ROOT / "build" / "test-synth"
     shutil.rmtree(out, ignore_errors=True)
-    assert synth.main(["--params", SET, "--out", str(out)]) == 0
+    assert synth.main(["--params", SET, "--out", str(out),
+                       *(f"--set={k}={v}" for k, v in SMALL.items())]) == 0
 
     report = json.loads((out / "report.json").read_text())
     assert report["yosys"].startswith("Yosys ")
@@ -35,7 +38,7 @@ def test_synth_set_report() -> None:
     assert report["top"] == "smmu_top"
     assert list(report["sets"]) == [SET]
     s = report["sets"][SET]
-    assert s["params"] == PARAM_SETS[SET]
+    assert s["params"] == {**PARAM_SETS[SET], **SMALL}
     assert s["runtime_s"] > 0
     for figs in [*s["modules"].values(), s["total"]]:
         assert set(figs) == set(FIGURES)
@@ -103,3 +106,10 @@ def test_yosys_error_is_reported(tmp_path: Path) -> None:
                                         "  assign = a;\nendmodule\n")
     with pytest.raises(synth.SynthError, match=r"yosys failed: broken\.sv:2: ERROR"):
         synth.synthesize(["broken.sv"], "broken", tmp_path / "work", cwd=tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["TLB_N", "TLB_N=lots", "=4"])
+def test_bad_override(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        synth.main(["--params", SET, "--set", bad])
+    assert exc.value.code == 2 and bad in capsys.readouterr().err

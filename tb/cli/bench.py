@@ -12,6 +12,7 @@ import json
 import sys
 import time
 
+from tb.cli.bench_plots import plot
 from tb.cli.runner import ROOT, SIMULATORS, build_dir, run
 
 OUT = ROOT / "build" / "bench" / "bench.json"
@@ -57,6 +58,8 @@ def main() -> int:
         print(f"{k:<{w}}{flat['verilator'][k]!s:>12}{flat['icarus'].get(k)!s:>12}  "
               f"{TARGETS.get(k, '')}")
     print(f"written: {OUT}")
+    for png in plot(results[SIMULATORS[0]], OUT.parent):
+        print(f"plot: {png}")
     if mismatch:
         print(f"bench: cycle counts differ between simulators: {mismatch}", file=sys.stderr)
         return 1

