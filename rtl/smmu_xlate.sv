@@ -12,10 +12,10 @@
 //            event queue; anything else is handed to an idle miss engine. t_rsp_* depends on
 //            registers only (s1, the FIFO, the engines), never on t_req_*.
 // s1 advances every cycle unless its outcome cannot leave (response FIFO full, event FIFO
-// full, or no idle engine for a miss); t_req_ready is `s1 empty or s1 advances` (with a
-// stall model also: no retry entering stage 1, and room for every transaction in flight to
-// stall), computed from registered state only, so it never depends on t_req_valid or
-// t_rsp_ready.
+// full, or a miss with neither a merge slot nor an idle engine); t_req_ready is `s1 empty
+// or s1 advances`, and no parked miss re-entering stage 1 (with a stall model also: no stall
+// retry entering, and room for every transaction in flight to stall), computed from
+// registered state only, so it never depends on t_req_valid or t_rsp_ready.
 //
 // Engines finish out of order; their responses share the response FIFO with the hit path
 // (engines first, lowest index first), their records share the event port, their fills share
