@@ -20,6 +20,7 @@ from tb.env.seq_lib.bench_sequences import BenchSeq
 from tb.env.seq_lib.port_stress import stress_memory_port, stress_translation_port
 from tb.env.seq_lib.reg_sequences import BringUpSeq, RegRandomSeq, RegResetSeq
 from tb.env.seq_lib.sva_sequences import SvaScenarioSeq
+from tb.env.seq_lib.watchdog_sequences import WatchdogSelfSeq
 from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq, XlateRandomSeq
 from tb.replay.harness import Replay
 from tb.replay.vectors import HARNESS_WINDOW, load
@@ -183,6 +184,20 @@ class XlateRandomTest(SmmuBaseTest):
                              self.env.bfm.memport.latency)
             assert all(held.values()), f"a port was never held back: {held}"
         assert held["xlate.rsp"], f"responses were never held back: {held}"
+
+
+@pyuvm_test
+class WatchdogTest(SmmuBaseTest):
+    """The watchdog names a translation and a command the memory never lets finish."""
+
+    async def sequences(self, seqr) -> None:
+        self.seq = WatchdogSelfSeq("watchdog", self.env.watchdog)
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        assert set(self.seq.findings) == {"translation", "command"}, self.seq.findings
+        for kind, msg in self.seq.findings.items():
+            self.logger.info("watchdog self-test, %s: %s", kind, msg)
 
 
 @pyuvm_test

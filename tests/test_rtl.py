@@ -29,6 +29,8 @@ CASES = [
     ("default", "RegAccessTest", True),
     ("default", "BringUpTest", False),
     ("default", "XlateRandomTest", True),
+    # the watchdog every pyuvm test runs names a planted hang (a memory that stops answering)
+    ("default", "WatchdogTest", False),
     # the same with the stall model: CDs with S=1, stall records answered by CMD_RESUME
     ("stall", "XlateRandomTest", True),
     # and with ATS: ATS requests and ATS-Translated transactions among the traffic, every

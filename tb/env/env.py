@@ -17,6 +17,7 @@ from tb.dut_config import CONFIGS
 from tb.env.config import SmmuEnvConfig, set_env_cfg
 from tb.env.coverage import RegCoverage, XlateCoverage
 from tb.env.reg_scoreboard import RegScoreboard
+from tb.env.watchdog import Watchdog
 from tb.env.xlate_scoreboard import XlateScoreboard
 from tb.platform.model import DMA_WINDOW
 
@@ -43,6 +44,7 @@ class SmmuEnv(uvm_env):
         self.scoreboard = XlateScoreboard("xlate_scoreboard", self)
         self.reg_cov = RegCoverage("reg_coverage", self)
         self.xlate_cov = XlateCoverage("xlate_coverage", self)
+        self.watchdog = Watchdog("watchdog", self)
         self.env_cfg.xlate_sb = self.scoreboard
 
     def connect_phase(self) -> None:
@@ -53,6 +55,9 @@ class SmmuEnv(uvm_env):
         self.xlate.ap.connect(self.xlate_cov.analysis_export)
         # the scoreboard matches stall records with the requests still in flight
         self.scoreboard.inflight = self.xlate.driver.inflight
+        self.regs.ap.connect(self.watchdog.analysis_export)
+        self.watchdog.inflight = self.xlate.driver.inflight
+        self.watchdog.held = self.scoreboard.held_items
         self.cmdq_cons = CmdqConsMonitor(cocotb.top, self.bfm.cycle, self.scoreboard.on_cmdq_cons)
         self.evtq_prod = EvtqProdMonitor(cocotb.top, self.bfm.cycle,
                                          self.scoreboard.on_eventq_prod)
