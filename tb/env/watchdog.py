@@ -180,18 +180,19 @@ class Watchdog(uvm_subscriber):
 
     def state(self) -> str:
         """The SMMU's port and queue state, for a violation's message."""
-        p = self._peek
-        dut = self.bfm.dut
-        return (f"cycle {self.bfm.cycle()}: t_req valid/ready {int(dut.t_req_valid.value)}/"
-                f"{int(dut.t_req_ready.value)}, t_rsp valid/ready {int(dut.t_rsp_valid.value)}/"
-                f"{int(dut.t_rsp_ready.value)}, engines asking memory {p('rq_valid'):#x}, "
-                f"memory AR/R valid/ready {int(dut.m_axi_arvalid.value)}/"
-                f"{int(dut.m_axi_arready.value)}/{int(dut.m_axi_rvalid.value)}/"
-                f"{int(dut.m_axi_rready.value)}, CR0ACK {p('cr0_ack'):#x}, GERROR active "
-                f"{p('gerror_active'):#x}, CMDQ PROD/CONS {p('cmdq_prod_q'):#x}/"
-                f"{p('cmdq_cons_q'):#x}, EVENTQ PROD/CONS {p('eventq_prod_q'):#x}/"
-                f"{p('eventq_cons_q'):#x} (writable {p('evtq_writable')}), "
-                f"{len(self.inflight)} translations in flight, {len(self.held)} held")
+        def p(name: str) -> str:
+            v = getattr(self.rtl, name).value
+            return f"{int(v):#x}" if v.is_resolvable else str(v)
+
+        return (f"cycle {self.bfm.cycle()}: t_req valid/ready {p('t_req_valid')}/"
+                f"{p('t_req_ready')}, t_rsp valid/ready {p('t_rsp_valid')}/{p('t_rsp_ready')}, "
+                f"engines asking memory {p('rq_valid')}, memory AR valid/ready "
+                f"{p('m_axi_arvalid')}/{p('m_axi_arready')}, R valid/ready {p('m_axi_rvalid')}/"
+                f"{p('m_axi_rready')}, CR0ACK {p('cr0_ack')}, GERROR active "
+                f"{p('gerror_active')}, CMDQ PROD/CONS {p('cmdq_prod_q')}/{p('cmdq_cons_q')}, "
+                f"EVENTQ PROD/CONS {p('eventq_prod_q')}/{p('eventq_cons_q')} (writable "
+                f"{p('evtq_writable')}), {len(self.inflight)} translations in flight, "
+                f"{len(self.held)} held")
 
     def _raise(self, msg: str) -> None:
         self.logger.error(msg)
