@@ -19,21 +19,34 @@ from tb.env.watchdog import Watchdog
 CR0_ON = R.CR0(SMMUEN=1, CMDQEN=1, EVENTQEN=1).to_int()
 
 
+class Val(int):
+    is_resolvable = True
+
+
 class Sig:
-    def __init__(self, v: int = 0) -> None:
-        self.value = v
+    """A signal handle: ``value`` reads like cocotb's (int(), is_resolvable)."""
+
+    def __init__(self) -> None:
+        self._v = Val(0)
+
+    @property
+    def value(self) -> Val:
+        return self._v
+
+    @value.setter
+    def value(self, v: int) -> None:
+        self._v = Val(v)
 
 
 class FakeBfm:
     def __init__(self) -> None:
         self.now = 0
         names = ("evtq_writable", "cmdq_prod_q", "cmdq_cons_q", "cr0_ack", "gerror_active",
-                 "irq_ctrlack_q", "gbpa_q", "rq_valid", "eventq_prod_q", "eventq_cons_q")
+                 "irq_ctrlack_q", "gbpa_q", "rq_valid", "eventq_prod_q", "eventq_cons_q",
+                 "t_req_valid", "t_req_ready", "t_rsp_valid", "t_rsp_ready", "m_axi_arvalid",
+                 "m_axi_arready", "m_axi_rvalid", "m_axi_rready")
         self.rtl = SimpleNamespace(**{n: Sig() for n in names})
         self.rtl.evtq_writable.value = 1
-        pins = ("t_req_valid", "t_req_ready", "t_rsp_valid", "t_rsp_ready", "m_axi_arvalid",
-                "m_axi_arready", "m_axi_rvalid", "m_axi_rready")
-        self.dut = SimpleNamespace(**{n: Sig() for n in pins})
 
     def cycle(self) -> int:
         return self.now

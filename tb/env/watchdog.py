@@ -62,7 +62,7 @@ class Watchdog(uvm_subscriber):
         self.setup(cfg.bfm, cfg.mem, cfg.smmu, cfg.seed)
 
     def setup(self, bfm, mem, smmu: SmmuConfig, seed: int) -> None:
-        """``bfm``: cycle(), dut (the wrapper's pins) and rtl (smmu_top's signals)."""
+        """``bfm``: cycle() and rtl (smmu_top's signals)."""
         self.bfm = bfm
         self.rtl = bfm.rtl
         self.mem = mem
