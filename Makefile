@@ -51,8 +51,11 @@ $(STAMP): scripts/setup.sh requirements.txt
 
 setup: $(STAMP) ## install the toolchain (Debian packages, .venv, verilator shim); idempotent
 
+# The tools check every value before they build or write anything: a bad one is one line on
+# stderr and exit status 2, and the previous result stays. Values are quoted so that an empty
+# or spaced one reaches the check as it was given.
 sim: $(STAMP) ## the flagship SVA scenario on BACKEND=rtl|model: bind, DMA, munmap, unbind
-	@$(PY) -m tb.cli.sim --sim $(SIM) --seed $(SEED) --backend $(BACKEND)
+	@$(PY) -m tb.cli.sim --sim '$(SIM)' --seed '$(SEED)' --backend '$(BACKEND)'
 
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
 	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) --dist worksteal -q
@@ -65,15 +68,21 @@ lint: $(STAMP) ## generated RTL package current, verilator -Wall and Icarus on t
 	iverilog -g2012 -o /dev/null -s smmu_tb -c rtl/files.f tb/hdl/smmu_tb.sv
 	$(PY) -m ruff check .
 
+# The arguments are checked first (tb.cli.args: one line, exit 2, nothing built); the runner's
+# last line goes to a temporary file that replaces build/last-waves.txt only when it passed.
 waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
-	@SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.runner --sim $(SIM) --test $(TEST) --seed $(SEED) --params $(PARAMS) --waves \
-	  | tail -n 1 | tee build/last-waves.txt
+	@$(PY) -m tb.cli.args --prog waves --sim '$(SIM)' --test '$(TEST)' --seed '$(SEED)' \
+	  --params '$(PARAMS)' --translations '$(TRANSLATIONS)' --waves
+	@set -o pipefail; mkdir -p build; tmp=build/.last-waves.txt.$$$$; trap 'rm -f "$$tmp"' EXIT; \
+	  SMMU_TRANSLATIONS='$(TRANSLATIONS)' $(PY) -m tb.cli.runner --sim '$(SIM)' --test '$(TEST)' \
+	    --seed '$(SEED)' --params '$(PARAMS)' --waves | tail -n 1 > "$$tmp" \
+	  && mv "$$tmp" build/last-waves.txt && cat build/last-waves.txt
 	@f=$$(sed 's/^waves: //' build/last-waves.txt); \
 	  if [ -n "$$DISPLAY" ] && command -v gtkwave >/dev/null; then gtkwave "$$f" waves/smmu.gtkw & fi; \
 	  echo "open with: gtkwave $$f waves/smmu.gtkw"
 
 replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results to OUT
-	@$(PY) -m tb.replay.cli $(VECTORS) $(OUT) --backend $(BACKEND) --sim $(SIM) --params $(PARAMS)
+	@$(PY) -m tb.replay.cli '$(VECTORS)' '$(OUT)' --backend '$(BACKEND)' --sim '$(SIM)' --params '$(PARAMS)'
 
 bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
 	@$(PY) -m tb.cli.bench
@@ -89,7 +98,7 @@ mutate: $(STAMP) ## plant COUNT faults (from SEED) in rtl/, run tests on each ->
 	  $(if $(filter file,$(origin TRANSLATIONS)),,--translations $(TRANSLATIONS))
 
 profile: $(STAMP) ## TEST (default XlateRandomTest) under cocotb's profiler: Python time by layer
-	@$(PY) -m tb.cli.profile --sim $(SIM) --test $(if $(filter command line,$(origin TEST)),$(TEST),XlateRandomTest) --seed $(SEED) --translations $(or $(PROFILE_TRANSLATIONS),2000)
+	@$(PY) -m tb.cli.profile --sim '$(SIM)' --test '$(if $(filter command line,$(origin TEST)),$(TEST),XlateRandomTest)' --seed '$(SEED)' --translations '$(or $(PROFILE_TRANSLATIONS),2000)'
 
 # SIMS and TRANSLATIONS as in make test: every shard must collect the same items.
 regress: $(STAMP) ## shard SHARD=i/N of the suite (pytest-split, JOBS workers) -> build/regress/shard-i-of-N/

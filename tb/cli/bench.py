@@ -9,9 +9,11 @@ every edge of the idle DUT), as a ratio to it, which is what survives a noisy ma
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
+from tb.cli.args import ArgumentParser
 from tb.cli.bench_plots import plot
 from tb.cli.runner import ROOT, SIMULATORS, build_dir, run
 
@@ -33,7 +35,10 @@ def _flat(d: dict, prefix: str = "") -> dict[str, object]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    # make bench takes no variables (both simulators, the default parameter set, seed 1): a
+    # stray argument is a one-line error before anything runs.
+    ArgumentParser(prog="bench", description=__doc__.splitlines()[0]).parse_args(argv)
     results: dict[str, dict] = {}
     for sim in SIMULATORS:
         tdir = build_dir(sim, "default") / "BenchTest"
@@ -49,9 +54,12 @@ def main() -> int:
     keys = list(flat[SIMULATORS[0]])
     mismatch = [k for k in keys if not (k.startswith("cosim.") or k == "wall_s")
                 and flat[SIMULATORS[0]][k] != flat[SIMULATORS[1]].get(k)]
+    # Replaced whole (a temporary file renamed over it), only once both runs have succeeded.
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"per_simulator": results, "targets": TARGETS,
+    tmp = OUT.with_name(f".{OUT.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"per_simulator": results, "targets": TARGETS,
                                "cycle_counts_differ": mismatch}, indent=2) + "\n")
+    os.replace(tmp, OUT)
     w = max(map(len, keys)) + 2
     print(f"{'figure':<{w}}{'verilator':>12}{'icarus':>12}  target")
     for k in keys:

@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 from cocotb_coverage.coverage import merge_coverage
 
+from tb.cli import args as cli_args
 from tb.cli import rtl_cov
 from tb.cli.runner import ROOT, build_dir, run
 from tb.directed import DIRECTED_MODULES
@@ -146,10 +147,19 @@ def side_by_side(left: list[tuple[str, str]], right: list[tuple[str, str]], n_ru
         print(f"{lname:<16} {lfig:<37} | {rname:<14} {rfig}")
 
 
-def main() -> int:
-    sim = os.environ.get("SIM", "verilator")
+def main(argv: list[str] | None = None) -> int:
+    # Its variables come from the environment (the Makefile sets them); every one is checked
+    # here, before a build or a run (one line and exit status 2 when bad).
+    ap = cli_args.ArgumentParser(prog="cov", description=__doc__.splitlines()[0])
+    ap.parse_args(argv)
+    sim = cli_args.from_env(ap, "SIM", cli_args.sim, "verilator")
+    n_seeds = cli_args.from_env(ap, "SEEDS", cli_args.count("SEEDS"), "2")
+    jobs = str(cli_args.from_env(ap, "JOBS", cli_args.count("JOBS", 0), "2"))
+    if "SMMU_TRANSLATIONS" in os.environ:
+        cli_args.from_env(ap, "TRANSLATIONS", cli_args.count("TRANSLATIONS"), "",
+                          env_var="SMMU_TRANSLATIONS")
     code = sim == "verilator"
-    seeds = range(1, int(os.environ.get("SEEDS", "2")) + 1)
+    seeds = range(1, n_seeds + 1)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     dats: list[Path] = []
@@ -171,7 +181,7 @@ def main() -> int:
     print()
     left = rtl(dats) if code else [("(SIM=" + sim + ": no code coverage)", "")]
     try:
-        right = model(os.environ.get("JOBS", "2"))
+        right = model(jobs)
     except RuntimeError as exc:
         print(f"cov: {exc}", file=sys.stderr)
         return 1

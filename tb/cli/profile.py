@@ -12,7 +12,6 @@ per simulated cycle, and the hottest functions.
 
 from __future__ import annotations
 
-import argparse
 import pstats
 import re
 import sys
@@ -20,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 from tb.bfm.smmu_bfm import CLK_PERIOD_NS
+from tb.cli import args as cli_args
+from tb.cli.args import ArgumentParser
 from tb.cli.runner import ROOT, build_dir, run
 
 # (group, path pattern), first match wins; self time of builtins counts as their own group.
@@ -85,11 +86,13 @@ def _sim_time_and_wall(log: Path) -> tuple[int, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sim", default="verilator")
-    ap.add_argument("--test", default="XlateRandomTest")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--translations", type=int, default=2000)
+    # Every value is checked before the build (one line and exit status 2 when bad).
+    ap = ArgumentParser(prog="profile", description=__doc__.split("\n")[0])
+    ap.add_argument("--sim", type=cli_args.sim, default="verilator")
+    ap.add_argument("--test", type=cli_args.pyuvm_test_name, default="XlateRandomTest")
+    ap.add_argument("--seed", type=cli_args.seed, default=1)
+    ap.add_argument("--translations", type=cli_args.count("PROFILE_TRANSLATIONS"),
+                    default=2000)
     a = ap.parse_args(argv)
     tdir = build_dir(a.sim) / f"profile-{a.test}-s{a.seed}"
     try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -36,6 +37,7 @@ from _pytest.junitxml import mangle_test_address
 from cocotb_coverage.coverage import merge_coverage
 from junitparser import JUnitXml
 
+from tb.cli import args as cli_args
 from tb.cli.runner import ROOT
 
 OUT = ROOT / "build" / "regress"
@@ -58,7 +60,7 @@ class Counts:
 def parse_shard(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not m or not 1 <= int(m[1]) <= int(m[2]):
-        raise argparse.ArgumentTypeError(f"SHARD must be i/N with 1 <= i <= N, not {text!r}")
+        raise argparse.ArgumentTypeError(f"bad shard {text!r} (SHARD): i/N with 1 <= i <= N")
     return int(m[1]), int(m[2])
 
 
@@ -189,18 +191,31 @@ def merge(out: Path) -> int:
     return 0
 
 
+def check_env(ap: argparse.ArgumentParser) -> None:
+    """The variables the suite reads at collection (tests/conftest.py, tests/test_rtl.py),
+    checked before the shard's previous results are removed: a bad one would otherwise fail
+    every item, or the collection, after that."""
+    cli_args.from_env(ap, "SIMS", cli_args.sims, "verilator icarus")
+    cli_args.from_env(ap, "SEEDS", cli_args.count("SEEDS"), "2")
+    cli_args.from_env(ap, "TRANSLATIONS", cli_args.count("TRANSLATIONS"), "20000")
+    if os.environ.get("SEED"):
+        cli_args.from_env(ap, "SEED", cli_args.seed, "1")
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = cli_args.ArgumentParser(prog="regress", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run one shard")
     r.add_argument("--shard", type=parse_shard, default=(1, 1), help="i/N (default 1/1)")
-    r.add_argument("--jobs", type=int, default=2, help="pytest-xdist workers (0: none)")
+    r.add_argument("--jobs", type=cli_args.count("JOBS", 0), default=2,
+                   help="pytest-xdist workers (0: none)")
     r.add_argument("--out", type=Path, default=OUT)
     r.add_argument("pytest_args", nargs="*", help="after --: passed to pytest (selection)")
     m = sub.add_parser("merge", help="combine the shards' results")
     m.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     if args.cmd == "run":
+        check_env(r)
         return run_shard(*args.shard, args.jobs, args.out.resolve(), args.pytest_args)
     return merge(args.out.resolve())
 

@@ -15,7 +15,6 @@ goes to a log file.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tb.cli import args as cli_args
 from tb.cli.runner import BUILD_ROOT, SIMULATORS, build, run
 
 TEST = "SvaFlagshipTest"
@@ -198,11 +198,24 @@ def print_summary(rep: dict[str, Any], where: str) -> None:
           + (f", {cyc} cycles simulated" if cyc is not None else ", no simulator"))
 
 
+def write_report(rep: dict[str, Any], path: Path = REPORT) -> None:
+    """``path`` replaced whole (a temporary file renamed over it): an interrupted run leaves
+    the previous report, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(rep, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), choices=SIMULATORS)
-    ap.add_argument("--backend", default="rtl", choices=("rtl", "model"))
-    ap.add_argument("--seed", type=int, default=1)
+    # Every value is checked here (one line and exit status 2 when bad), before anything is
+    # built or the previous report is touched.
+    ap = cli_args.ArgumentParser(prog="sim", description=__doc__.splitlines()[0])
+    ap.add_argument("--sim", type=cli_args.sim, default=os.environ.get("SIM", "verilator"),
+                    metavar="{" + ",".join(SIMULATORS) + "}")
+    ap.add_argument("--backend", type=cli_args.backend, default="rtl",
+                    metavar="{" + ",".join(cli_args.BACKENDS) + "}")
+    ap.add_argument("--seed", type=cli_args.seed, default=1)
     ap.add_argument("--waves", action="store_true")
     args = ap.parse_args(argv)
 
@@ -239,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{args.sim} (seed {args.seed})"
     wall = time.monotonic() - t0
     rep["wall_s"] = round(wall, 2)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(rep, indent=2) + "\n")
+    write_report(rep, REPORT)
     print_summary(rep, where)
     print_httu_btm(rep["btm"], rep["httu"])
     print_iopf(rep["iopf"])

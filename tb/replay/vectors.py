@@ -72,9 +72,21 @@ def _int(v: Any, where: str, *, bits: int | None = None) -> int:
             raise VectorError(f"{where}: {v!r} is not an integer (decimal or 0x-hex)") from None
     else:
         raise VectorError(f"{where}: expected an integer or a hex string, got {v!r}")
-    if n < 0 or (bits is not None and n >> bits):
+    if n < 0:
+        raise VectorError(f"{where}: {v!r} is negative")
+    if bits is not None and n >> bits:
         raise VectorError(f"{where}: {v!r} out of range for {bits} bits")
     return n
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook: a key given twice is an error, not the last one silently kept."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise VectorError(f"key {k!r} given twice")
+        out[k] = v
+    return out
 
 
 def _fields(layout: type, values: Any, where: str) -> dict[str, int]:
@@ -97,9 +109,13 @@ def _fields(layout: type, values: Any, where: str) -> dict[str, int]:
 
 def parse_line(text: str, line: int) -> Vector:
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise VectorError(f"line {line}: not JSON: {exc}") from None
+    except VectorError as exc:
+        raise VectorError(f"line {line}: {exc}") from None
+    except RecursionError:
+        raise VectorError(f"line {line}: not JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise VectorError(f"line {line}: expected a JSON object")
     w = f"line {line}"
@@ -131,6 +147,8 @@ def parse_line(text: str, line: int) -> Vector:
         if HARNESS_WINDOW[0] <= pa < HARNESS_WINDOW[1]:
             raise VectorError(f"{w}.memory[{k!r}]: inside the harness window "
                               f"[{HARNESS_WINDOW[0]:#x}, {HARNESS_WINDOW[1]:#x})")
+        if pa in mem:
+            raise VectorError(f"{w}.memory[{k!r}]: address {pa:#x} given twice")
         mem[pa] = _int(v, f"{w}.memory[{k!r}]", bits=64)
     reqs = obj["requests"]
     if not isinstance(reqs, list) or not reqs:
@@ -155,13 +173,27 @@ def parse_line(text: str, line: int) -> Vector:
 
 
 def load(path: Path) -> list[Vector]:
-    """Parse the whole file first so a bad line stops the run before anything executes."""
+    """Parse the whole file first so a bad line stops the run before anything executes.
+    Every error is one line that names the file (and the line: ``in.jsonl: line 3.sid: ...``):
+    a file that cannot be read, a line that is not UTF-8 or not a vector, no vectors."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise VectorError(f"{path}: cannot read: {exc.strerror or exc}") from None
     vectors = []
-    for n, text in enumerate(path.read_text().splitlines(), 1):
+    for n, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise VectorError(f"{path}: line {n}: not UTF-8 text (byte {exc.start + 1})") \
+                from None
         if text.strip() and not text.lstrip().startswith("#"):
-            vectors.append(parse_line(text, n))
+            try:
+                vectors.append(parse_line(text, n))
+            except VectorError as exc:
+                raise VectorError(f"{path}: {exc}") from None
     if not vectors:
-        raise VectorError(f"{path}: no vectors")
+        raise VectorError(f"{path}: no vectors (the file is empty or only comments)")
     return vectors
 
 
