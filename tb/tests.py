@@ -14,6 +14,7 @@ from models.arch.ste import L1STD, STE, StreamConfig
 from tb.agents.xlate_agent import TransItem
 from tb.bfm.mem_bfm import BatchAxiMemory
 from tb.env.config import env_cfg
+from tb.env.coverage import ERROR_POINTS
 from tb.env.env import SmmuEnv
 from tb.env.pyuvm_test import pyuvm_test
 from tb.env.seq_lib.bench_sequences import BenchSeq
@@ -51,6 +52,11 @@ class SmmuBaseTest(uvm_test):
         cov = coverage_db["smmu.regs.access"]
         self.logger.info("register access coverage: %d/%d bins (%.1f%%)", cov.coverage, cov.size,
                  cov.cover_percentage)
+        for point in ERROR_POINTS:
+            cov = coverage_db[point]
+            reached = sorted(str(b) for b, n in cov.detailed_coverage.items() if n)
+            self.logger.info("error paths, %s: %d/%d reached %s", point, cov.coverage, cov.size,
+                             reached)
         # For `make cov`: everything sampled in this run, in the simulation's directory.
         coverage_db.export_to_yaml("coverage.yml")
         # For `make regress`: a copy in the directory its plugin gave the pytest item

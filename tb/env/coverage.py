@@ -18,6 +18,7 @@ from models.smmu.port import Result
 from models.smmu.regfile import RegisterFile
 from tb.agents.reg_agent import RegItem
 from tb.agents.xlate_agent import TransItem
+from tb.bfm.smmu_bfm import RESP_OKAY
 
 _NAMES = sorted(R.REGISTERS)
 
@@ -34,7 +35,46 @@ def _sample_bad(kind: str) -> None:
     """The ways an access can miss a register."""
 
 
-REG_POINTS = {"bad": "smmu.regs.bad_access", "access": "smmu.regs.access"}
+# Error paths. Every EventID this SMMU can record (the model's, models/smmu: no stage 2, no
+# TLB or configuration conflict detection, no UUT), each CERROR and each GERROR bit.
+ERROR_EVENTS = [e.name for e in (
+    EventID.C_BAD_STREAMID, EventID.F_STE_FETCH, EventID.C_BAD_STE, EventID.F_BAD_ATS_TREQ,
+    EventID.F_STREAM_DISABLED, EventID.F_TRANSL_FORBIDDEN, EventID.C_BAD_SUBSTREAMID,
+    EventID.F_CD_FETCH, EventID.C_BAD_CD, EventID.F_WALK_EABT, EventID.F_TRANSLATION,
+    EventID.F_ADDR_SIZE, EventID.F_ACCESS, EventID.F_PERMISSION)]
+CERRORS = [e.name for e in R.CmdqErr if e]
+GERRORS = ["CMDQ_ERR", "EVENTQ_ABT_ERR", "PRIQ_ABT_ERR", "MSI_CMDQ_ABT_ERR",
+           "MSI_EVENTQ_ABT_ERR", "MSI_PRIQ_ABT_ERR", "MSI_GERROR_ABT_ERR", "SFM_ERR"]
+_GERROR_MASKS = [(n, R.GERROR.field(n).mask) for n in GERRORS]
+_CONS_ERR = R.CMDQ_CONS.field("ERR")
+
+
+@CoverPoint("smmu.errors.event", xf=lambda name: name, bins=ERROR_EVENTS)
+def _sample_event(name: str) -> None:
+    """Event records written and checked, by EventID."""
+
+
+@CoverPoint("smmu.errors.cerror", xf=lambda name: name, bins=CERRORS)
+def _sample_cerror(name: str) -> None:
+    """Command errors a CMDQ_CONS read showed."""
+
+
+@CoverPoint("smmu.errors.gerror", xf=lambda name: name, bins=GERRORS)
+def _sample_gerror(name: str) -> None:
+    """Global errors a GERROR read showed active (differing from the last GERRORN write)."""
+
+
+REG_POINTS = {"bad": "smmu.regs.bad_access", "access": "smmu.regs.access",
+              "cerror": "smmu.errors.cerror", "gerror": "smmu.errors.gerror",
+              "event": "smmu.errors.event"}
+ERROR_POINTS = ("smmu.errors.event", "smmu.errors.cerror", "smmu.errors.gerror")
+_EVENT_NAMES = {int(getattr(EventID, n)): n for n in ERROR_EVENTS}
+
+
+def event_bin(raw: int) -> tuple[str, object] | None:
+    """The error-path bin of an event record (its EventID, bits [7:0]), or None."""
+    name = _EVENT_NAMES.get(raw & 0xFF)
+    return None if name is None else ("event", name)
 
 
 class RegCoverage(uvm_subscriber):
@@ -42,10 +82,26 @@ class RegCoverage(uvm_subscriber):
     the report, as translations are (TranslationBatch)."""
 
     def build_phase(self) -> None:
-        self.pending: Counter[tuple[str, str]] = Counter()  # (point, bin): hits
+        self.pending: Counter[tuple[str, object]] = Counter()  # (point, bin): hits
+        self.gerrorn = 0
 
     def write(self, item: RegItem) -> None:
-        self.pending[reg_bin(item)] += 1
+        b = reg_bin(item)
+        self.pending[b] += 1
+        if b[0] != "access" or item.resp != RESP_OKAY:
+            return
+        name, op = b[1]  # type: ignore[misc]
+        if op == "write":
+            if name == "GERRORN":
+                self.gerrorn = item.value
+        elif name == "CMDQ_CONS" and (err := (item.value & _CONS_ERR.mask) >> _CONS_ERR.lsb):
+            if err in R.CmdqErr._value2member_map_:
+                self.pending["cerror", R.CmdqErr(err).name] += 1
+        elif name == "GERROR":
+            active = item.value ^ self.gerrorn
+            for n, m in _GERROR_MASKS:
+                if active & m:
+                    self.pending["gerror", n] += 1
 
     def extract_phase(self) -> None:
         flush_reg_coverage(self.pending)
@@ -67,6 +123,12 @@ def sample_reg(point: str, b: object) -> None:
     """Sample one register access's bin through cocotb-coverage."""
     if point == "bad":
         _sample_bad(b)
+    elif point == "cerror":
+        _sample_cerror(b)
+    elif point == "gerror":
+        _sample_gerror(b)
+    elif point == "event":
+        _sample_event(b)
     else:
         _sample_access(*b)  # type: ignore[misc]
 

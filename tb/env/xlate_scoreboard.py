@@ -37,6 +37,7 @@ from tb.agents.xlate_agent import TransItem
 from tb.bfm.smmu_bfm import RESP_OKAY
 from tb.env.cmdq_consumer import CmdqConsumer
 from tb.env.config import env_cfg
+from tb.env.coverage import event_bin, flush_reg_coverage
 
 
 def same(resp: TransResp, rsp: dict[str, int]) -> bool:
@@ -109,6 +110,7 @@ class XlateScoreboard(uvm_component):
         self.errors: list[str] = []
         self.expected_events: list[tuple[frozenset[int | None], TransItem]] = []
         self.events_checked = 0
+        self.error_bins: Counter[tuple[str, object]] = Counter()  # coverage: EventIDs seen
         self.cmdq = CmdqConsumer(self.mem, self._queue, self._apply_command)
         self.held: dict[tuple[int, int], Held] = {}  # (StreamID, STAG) -> held transaction
         self.held_items: set[int] = set()            # id() of the held items
@@ -310,6 +312,9 @@ class XlateScoreboard(uvm_component):
         self.cmdq.settle()
         raws = [r.to_int() for r in records]
         self.events_checked += len(raws)
+        for raw in raws:
+            if (b := event_bin(raw)) is not None:
+                self.error_bins[b] += 1
         got = Counter(r for r in raws if not r & _STALL_BIT)
         for rec, raw in zip(records, raws, strict=True):
             if not raw & _STALL_BIT:
@@ -379,6 +384,9 @@ class XlateScoreboard(uvm_component):
             if id(it) not in self.held_items and it.rsp is None:
                 runs = self.model.predict_runs(it.req)
                 self.model.commit_runs(it.req, runs, [oc for oc, _ in runs])
+
+    def extract_phase(self) -> None:
+        flush_reg_coverage(self.error_bins)
 
     def check_phase(self) -> None:
         self.cmdq.settle()

@@ -230,8 +230,9 @@ class Stream:
     """A StreamID with an STE written in memory.
 
     ``kind``: translate, bypass, abort, reserved (Config 0b001..0b011), v0, illegal,
-    cd_eabt (S1ContextPtr in the abort range). ``base`` is the stage-1 STE the stream was
-    built around, so an STE mutation can switch to bypass and back.
+    cd_eabt (S1ContextPtr in the abort range), fuzz (random bits: World.fuzz_ste). ``base``
+    is the stage-1 STE the stream was built around, so an STE mutation can switch to bypass
+    and back.
     """
 
     sid: int

@@ -46,6 +46,13 @@ from tb.stimgen.streams import CdSlot, CdTable, Stream, StreamTable
 __all__ = ["Route", "World", "WorldKnobs"]
 
 
+def _flip(rng: random.Random, raw: int, nbits: int) -> int:
+    """``raw`` with 1 to 3 of its ``nbits`` bits flipped."""
+    for _ in range(rng.randint(1, 3)):
+        raw ^= 1 << rng.randrange(nbits)
+    return raw
+
+
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
     names = list(weights)
     return rng.choices(names, [weights[n] for n in names])[0]
@@ -64,6 +71,9 @@ class WorldKnobs:
     stream_kinds: dict[str, float] = field(default_factory=lambda: {
         "translate": 70, "bypass": 6, "abort": 4, "reserved": 3, "v0": 4, "illegal": 8,
         "cd_eabt": 3})
+    # Streams with fuzzed STEs (World.fuzz_ste) at SIDs the others left, drawn from a
+    # generator of their own so that the rest of the world is what it would be without them
+    n_fuzz: int = 2
     p_priv_override: float = 0.25  # PRIVCFG / INSTCFG force values
     s1cdmax: dict[str, float] = field(default_factory=lambda: {
         "zero": 40, "small": 50, "large": 10})
@@ -127,9 +137,11 @@ class World:
         self.cd_tables: list[CdTable] = []
         self.retired: dict[int, list[int]] = {}  # context index -> VAs unmapped by mutations
         self._routes: list[Route] | None = None
+        self._fuzz_cds: int | None = None  # the CD frame of the fuzz streams, once drawn
         self._build_contexts(rng)
         self.strtab = self._build_strtab(rng)
         self._build_streams(rng)
+        self._add_fuzz_streams(random.Random(hash(rng.getstate())))
         self.request_state = RequestState()
 
     # -- registers -----------------------------------------------------------------------------
@@ -152,6 +164,59 @@ class World:
             if asid not in self._used_asids:
                 self._used_asids.add(asid)
                 return asid
+
+    def _add_fuzz_streams(self, frng: random.Random) -> None:
+        """``n_fuzz`` streams with fuzzed STEs at reachable SIDs no other stream took;
+        ``frng`` is derived from the world's generator without drawing from it."""
+        free = [s for s in self.sid_pool()
+                if s not in self.streams and self.strtab.sid_status(s) == "ok"]
+        for sid in frng.sample(free, min(self.knobs.n_fuzz, len(free))):
+            ste = self.fuzz_ste(frng)
+            stream = Stream(sid, "fuzz", ste, ste, None, base_kind="fuzz")
+            stream.addr = self.strtab.write_ste(sid, ste)
+            self.streams[sid] = stream
+        self._routes = None
+
+    def fuzz_ste(self, rng: random.Random) -> STE:
+        """An STE with random bits: in every field (a third of them), or 1 to 3 bits flipped
+        in a legal stage-1 STE whose CD table is a frame of fuzzed CDs (the first time, drawn
+        then), so that the checks past the STE's are reached too."""
+        if rng.random() < 0.3:
+            return STE.from_bytes(rng.randbytes(STE.SIZE))
+        if self._fuzz_cds is None:
+            self._fuzz_cds = self._fuzz_cd_frame(rng)
+        s1cdmax = min(rng.choice((0, 0, 1, 3, 6)), self.cfg.SSIDSIZE)
+        legal = STE(V=1, Config=StreamConfig.S1_TRANS, S1ContextPtr=self._fuzz_cds,
+                    S1CDMax=s1cdmax, S1DSS=rng.randrange(3) if s1cdmax else 0,
+                    **self.ste_attrs(rng))
+        return STE.from_int(_flip(rng, legal.to_int(), STE.SIZE * 8))
+
+    def _fuzz_cd_frame(self, rng: random.Random) -> int:
+        """A page of fuzzed CDs (also what a 2-level S1Fmt reads as L1CDs): legal CDs with 1
+        to 3 bits flipped, or random bits in every field. None may translate: each table base
+        is an empty table, in the abort range, or beyond the 48-bit output range, so whatever
+        ASID they carry (their own, reserved here, with random upper bits now and then) fills
+        no TLB entry another CD could meet."""
+        frame = self.alloc.alloc(PAGE, PAGE)
+        empty = self.alloc.alloc(PAGE, PAGE)
+        asid = self.fresh_asid(rng)
+
+        def ttb() -> int:
+            u = rng.random()
+            return empty if u < 0.4 else self.fault_addr(rng, PAGE) if u < 0.7 else \
+                (rng.getrandbits(52) | 1 << 48) & ~0xF
+
+        for i in range(PAGE // CD.SIZE):
+            if rng.random() < 0.4:
+                cd = CD.from_bytes(rng.randbytes(CD.SIZE))
+            else:
+                legal = random_context_cd(rng, self.cfg, asid, empty, self.knobs.contexts,
+                                          self.window[1])
+                cd = CD.from_int(_flip(rng, legal.to_int(), CD.SIZE * 8))
+            wide = rng.getrandbits(16) & 0xFF00 if rng.random() < 0.1 else 0
+            cd = dataclasses.replace(cd, TTB0=ttb(), TTB1=ttb(), ASID=asid | wide)
+            self.mem.write(frame + i * CD.SIZE, cd.to_bytes())
+        return frame
 
     def fault_addr(self, rng: random.Random, align: int) -> int:
         """An ``align``-aligned address inside the external-abort range."""
