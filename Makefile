@@ -30,7 +30,7 @@ COUNT  ?= 30
 SHARD  ?= 1/1
 ARGS   ?=
 
-.PHONY: help setup sim test lint waves replay bench cov mutate profile regress merge \
+.PHONY: help setup sim test lint waves replay bench cov mutate profile regress merge soak \
 	regress-selftest synth clean
 
 help: ## list the targets
@@ -42,6 +42,7 @@ help: ## list the targets
 	@echo "             VECTORS=in.jsonl OUT=out.jsonl BACKEND=rtl|model (make replay, make sim)"
 	@echo "             SEEDS=N (seeds per random test in make test)  JOBS=N (pytest workers)"
 	@echo "             TRANSLATIONS=N (per random translation run, default 20000)"
+	@echo "             ACCESSES=N (make soak: DMA accesses, default 1000000 on the model, 100000 on the RTL)"
 	@echo "             COUNT=N (make mutate: mutants; MUTATE_CMD=\"...\" replaces its tests)"
 	@echo "             SHARD=i/N (make regress, default 1/1)  ARGS=\"...\" (pytest arguments: selection)"
 
@@ -83,6 +84,11 @@ waves: $(STAMP) ## rerun TEST with FST tracing on SIM and print the wave file
 
 replay: $(STAMP) ## translate VECTORS (JSON lines) on BACKEND=rtl|model, results to OUT
 	@$(PY) -m tb.replay.cli '$(VECTORS)' '$(OUT)' --backend '$(BACKEND)' --sim '$(SIM)' --params '$(PARAMS)'
+
+# BACKEND defaults to model here (1,000,000 accesses); ACCESSES only when given.
+soak: $(STAMP) ## SVA under churn for ACCESSES DMA accesses on BACKEND=model|rtl, 0 isolation violations -> build/soak/report.json
+	@$(PY) -m tb.cli.soak --backend '$(if $(filter command line environment,$(origin BACKEND)),$(BACKEND),model)' \
+	  --seed '$(SEED)' --sim '$(SIM)' --params '$(PARAMS)' $(if $(ACCESSES),--accesses '$(ACCESSES)')
 
 bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
 	@$(PY) -m tb.cli.bench

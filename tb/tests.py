@@ -11,6 +11,7 @@ from pyuvm import uvm_test
 
 from models.arch import registers as R
 from models.arch.ste import L1STD, STE, StreamConfig
+from models.cpu.features import CpuFeatures
 from tb.agents.xlate_agent import TransItem
 from tb.bfm.mem_bfm import BatchAxiMemory
 from tb.env.config import env_cfg
@@ -29,6 +30,7 @@ from tb.scenarios.httu import HTTU_SCENARIOS
 from tb.scenarios.iopf import IOPF_EVTQ_SHIFT, IOPF_SCENARIOS
 from tb.scenarios.pcie import PCIE_PRIQ_SHIFT, PCIE_SCENARIOS, pcie_summary
 from tb.scenarios.scenarios import SCENARIOS
+from tb.scenarios.soak import soak
 
 
 class SmmuBaseTest(uvm_test):
@@ -272,6 +274,26 @@ class SvaScenarioTest(SmmuBaseTest):
             cpu = sum(len(mm.tlbi_log) for mm in b.sys.mms)
             port = sum(n for op, n in dvm.sent.items() if op != "SYNC")
             assert port == cpu, f"{cpu} broadcast TLBIs, {port} on the DVM port"
+
+
+@pyuvm_test
+class SvaSoakTest(SvaScenarioTest):
+    """The soak (tb/scenarios/soak.py) on the RTL, ports stressed: SMMU_SOAK_ACCESSES DMA
+    accesses (by default a tenth of SMMU_TRANSLATIONS, so TRANSLATIONS scales it), 8-bit CPU
+    ASIDs; writes soak.json for `make soak`."""
+
+    scenario = "soak"
+
+    async def sequences(self, seqr) -> None:
+        n = int(os.environ.get("SMMU_SOAK_ACCESSES",
+                               int(os.environ.get("SMMU_TRANSLATIONS", "20000")) // 10))
+        self.seq = SvaScenarioSeq("soak", lambda b: soak(b, n),
+                                  CpuFeatures(asid_bits=8, nr_cpus=2))
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        super().check_phase()
+        Path("soak.json").write_text(json.dumps(self.seq.result, indent=2) + "\n")
 
 
 class SvaIopfTest(SvaScenarioTest):

@@ -53,6 +53,9 @@ CASES = [
     ("default", "SvaMmExitBeforeUnbindTest", True),
     ("default", "SvaAsidRolloverTest", True),
     ("default", "SvaFlagshipTest", True),
+    # the soak: churn (bind/unbind, munmap/mprotect under DMA, exits, ASID rollovers, faults)
+    # for TRANSLATIONS / 10 DMA accesses (tb/scenarios/soak.py); `make soak` runs it longer
+    ("default", "SvaSoakTest", True),
     # I/O page faults through the stall model (tb/scenarios/iopf.py): stall records matched with
     # held requests, every response (retried or terminated) checked
     ("stall", "SvaDemandPagedDmaTest", True),
@@ -94,6 +97,8 @@ TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
 
 
 def _min_seeds(sim: str, test: str, params: str = "default") -> int:
+    if test == "SvaSoakTest":
+        return 1
     if params == "stall" or (params, test) in (("pcie", "XlateRandomTest"),
                                                ("httu", "XlateRandomTest")):
         return IOPF_RTL_SEEDS

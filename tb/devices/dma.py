@@ -152,7 +152,8 @@ class DescriptorRunner:
                 self.stats.bytes_read += n
             else:
                 k = len(d.pattern)
-                data = bytes(d.pattern[(done + i) % k] for i in range(n))
+                off = done % k
+                data = (d.pattern * ((off + n) // k + 1))[off:off + n]
             pa = await self._pa(d.pasid, dst, True, done)
             if isinstance(pa, Completion):
                 return self._complete(pa)
