@@ -3,7 +3,7 @@
 # The cocotb test modules, each run whole (every test in it) on the default parameter set.
 DIRECTED_MODULES = ("tb.directed.xlate", "tb.directed.walkcache", "tb.directed.cmd_ill",
                     "tb.directed.walk_edges", "tb.directed.stalls", "tb.directed.conformance",
-                    "tb.directed.ttb1", "tb.directed.replacement")
+                    "tb.directed.ttb1", "tb.directed.replacement", "tb.directed.inject")
 
 # (module, parameter set): the conformance, command and TTB1 tests include feature-dependent
 # rules (ATS, no substreams, a 52-bit OAS, range invalidation, IDR3.HAD for CD.HAD1), which
