@@ -451,6 +451,11 @@ class SvaFaultStormTest(SvaIopfTest):
 
 
 @pyuvm_test
+class SvaStallStormTest(SvaIopfTest):
+    scenario = "stall_storm"
+
+
+@pyuvm_test
 class SvaUnbindWithFaultsPendingTest(SvaIopfTest):
     scenario = "unbind_with_faults_pending"
 

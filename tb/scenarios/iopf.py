@@ -74,6 +74,39 @@ async def demand_paged_dma(b: SvaBench, pages: int = 4) -> dict[str, Any]:
             "bytes_moved": eng.stats.bytes_written}
 
 
+async def stall_storm(b: SvaBench, devs: int = 10, pages: int = 100) -> dict[str, Any]:
+    """A thousand stalls (``devs`` stall-capable engines, each copying into ``pages`` pages
+    its process never touched) against a 4-record event queue: the queue stays full for
+    most of the run and stalls wait for room without a record; with more engines than
+    STALL_MAX, as many as that are held and the rest wait at the port. None is lost: every
+    page faults exactly once, gets one Success response, and every copy completes with its
+    data in place."""
+    engines = [await b.device(f"dma{i}", 0x10 * (i + 1), stall=True) for i in range(devs)]
+    work = []
+    for i, eng in enumerate(engines):
+        mm = b.process(f"p{i}", cpu=i % 2)
+        bond = await b.bind(eng, mm)
+        src = b.buffer(mm, pages)
+        dst = mm.mmap(None, pages * PAGE, RW)  # never touched
+        work.append((eng, mm, bond, src, dst, mm.read(src, pages * PAGE)))
+
+    async def job(eng, bond, src, dst) -> None:
+        expect_ok(await eng.run(D.copy(src, dst, pages * PAGE, bond.pasid)))
+
+    await b.serviced(*(job(eng, bond, src, dst) for eng, _mm, bond, src, dst, _ in work))
+    for _eng, mm, _bond, _src, dst, data in work:
+        check_memory(mm, dst, data)
+    n = devs * pages
+    stats = dict(b.drv.fault_stats)
+    assert stats.get("reported") == n, stats
+    assert _responses(b) == {"SUCCESS": n}
+    assert b.events.get("F_TRANSLATION") == n
+    assert b.drv.evtq_consumer.stats.overflows == 0  # stall records are never discarded
+    for _eng, _mm, bond, *_ in work:
+        await b.unbind(bond)
+    return {"stalls_serviced": n, "responses": _responses(b)}
+
+
 async def invalid_accesses(b: SvaBench) -> dict[str, Any]:
     """A write into a read-only mapping and a read outside every mapping: the handler answers
     Invalid, the SMMU aborts the transaction, the engine reports a clean error naming the
@@ -319,6 +352,7 @@ IOPF_SCENARIOS = {
     "demand_paged_dma": demand_paged_dma,
     "invalid_accesses": invalid_accesses,
     "fault_storm": fault_storm,
+    "stall_storm": stall_storm,
     "unbind_with_faults_pending": unbind_with_faults_pending,
     "mm_exit_with_faults_pending": mm_exit_with_faults_pending,
     "munmap_while_stalled": munmap_while_stalled,
@@ -326,6 +360,7 @@ IOPF_SCENARIOS = {
 }
 
 __all__ = ["IOPF_EVTQ_SHIFT", "IOPF_SCENARIOS", "demand_paged_dma", "fault_storm",
+           "stall_storm",
            "invalid_accesses", "mm_exit_with_faults_pending", "munmap_racing_retry",
            "munmap_while_stalled",
            "unbind_with_faults_pending"]
