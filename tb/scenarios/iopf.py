@@ -146,6 +146,10 @@ async def fault_storm(b: SvaBench, devs: int = 6, pages: int = 3) -> dict[str, A
     never overflowed), and every DMA completes."""
     shift = b.drv.smmu.evtq.shift
     assert 1 << shift < devs, f"a 2^{shift}-record event queue: the storm cannot fill it"
+    # With STALL_MAX held the port takes nothing, and this storm services the queue only
+    # after the engine that cannot stall has faulted: it would wait forever.
+    stall_max = R.IDR5.from_int(b.drv.smmu.features.idr["IDR5"]).STALL_MAX
+    assert devs < stall_max, f"{devs} stalling engines: at most STALL_MAX - 1 = {stall_max - 1}"
     engines = [await b.device(f"dma{i}", 0x10 * (i + 1), stall=True) for i in range(devs)]
     plain = await b.device("plain", 0x10 * (devs + 1))  # no "dma-can-stall"
     pmm = b.process("q")
