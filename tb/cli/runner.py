@@ -196,16 +196,24 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), choices=SIMULATORS)
+    # The checks `make waves` runs first (one-line errors, exit 2, nothing built); imported
+    # here, as tb.cli.args imports this module.
+    from tb.cli.args import ArgumentParser, check_test, params, seed, sim
+
+    ap = ArgumentParser(prog="runner", description=__doc__.splitlines()[0])
+    ap.add_argument("--sim", type=sim, default=os.environ.get("SIM", "verilator"))
     ap.add_argument("--test", required=True, help="pyuvm test class name")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--params", default="default", choices=sorted(PARAM_SETS))
+    ap.add_argument("--seed", type=seed, default=1)
+    ap.add_argument("--params", type=params, default="default")
     ap.add_argument("--waves", action="store_true")
     ap.add_argument("--module", default=TEST_MODULE, help="cocotb test module")
     ap.add_argument("--coverage", action="store_true",
                     help="Verilator line and toggle coverage (writes coverage.dat)")
     args = ap.parse_args(argv)
+    try:
+        check_test(args.test, args.module)
+    except argparse.ArgumentTypeError as exc:
+        ap.error(str(exc))
     tdir = build_dir(args.sim, args.params, args.waves, args.coverage) / f"{args.test}-s{args.seed}"
     log = tdir / "sim.log"
     try:
