@@ -93,12 +93,17 @@ def count(name: str, minimum: int = 1) -> Callable[[str], int]:
     return parse
 
 
+def _member(text: str, names: object, what: str, var: str) -> str:
+    """``text`` if it is one of ``names``, else the one-line error naming ``var``."""
+    if text not in names:  # type: ignore[operator]
+        raise argparse.ArgumentTypeError(
+            f"unknown {what} {text!r} ({var}): one of {_one_of(names)}")
+    return text
+
+
 def sim(text: str) -> str:
     """SIM: one of tb.cli.runner's simulators."""
-    if text not in SIMULATORS:
-        raise argparse.ArgumentTypeError(
-            f"unknown simulator {text!r} (SIM): one of {_one_of(SIMULATORS)}")
-    return text
+    return _member(text, SIMULATORS, "simulator", "SIM")
 
 
 def sims(text: str) -> list[str]:
@@ -113,18 +118,12 @@ def sims(text: str) -> list[str]:
 
 def params(text: str) -> str:
     """PARAMS: a parameter set of tb/dut_config.py."""
-    if text not in PARAM_SETS:
-        raise argparse.ArgumentTypeError(
-            f"unknown parameter set {text!r} (PARAMS): one of {_one_of(PARAM_SETS)}")
-    return text
+    return _member(text, PARAM_SETS, "parameter set", "PARAMS")
 
 
 def backend(text: str) -> str:
     """BACKEND: rtl or model."""
-    if text not in BACKENDS:
-        raise argparse.ArgumentTypeError(
-            f"unknown backend {text!r} (BACKEND): one of {_one_of(BACKENDS)}")
-    return text
+    return _member(text, BACKENDS, "backend", "BACKEND")
 
 
 def _decorator_name(node: ast.expr) -> str:
