@@ -9,6 +9,7 @@ programs a PRI queue of 2^``log2`` entries at PRIQ and enables it with the other
 from __future__ import annotations
 
 import os
+import random
 
 import cocotb
 from cocotb.triggers import ClockCycles
@@ -16,6 +17,9 @@ from cocotb.triggers import ClockCycles
 from models.arch import commands as C
 from models.arch import registers as R
 from models.arch.priq import PriEntry, PriRespCode
+from models.memory import PhysicalMemory
+from models.smmu.pri import PriQueue
+from models.smmu.regfile import RegisterFile
 from tb.bfm.pri_port import PriPort
 from tb.directed.harness import Soft
 from tb.dut_config import CONFIGS
@@ -243,3 +247,75 @@ async def a_stop_marker_with_room_is_written_like_any_request(dut):
         (SID, 1, PASID, 0x40, 1, 0, 0, VA + 0x3000), e
     assert e.is_stop_marker
     assert p.responses == []
+
+
+class _ModelPriq:
+    """The reference PRI queue (models/smmu/pri.py) programmed as ``setup`` programs the
+    RTL's, in memory of its own: what the fuzz compares with."""
+
+    def __init__(self, log2: int) -> None:
+        self.regs = RegisterFile(CFG)
+        self.mem = PhysicalMemory(48)
+        self.q = PriQueue(CFG, self.regs, self.mem, lambda _sid: None)  # PPS=1: no STE read
+        self.log2 = log2
+        self.cons = 0
+        for name, v in (("PRIQ_BASE", PRIQ | log2), ("IRQ_CTRL", 0x7), ("CR0", 0b1111)):
+            self.regs.write(R.OFFSETS[name], v)
+
+    def responses(self) -> list[tuple[int, ...]]:
+        return [(r.sid, int(r.pasid is not None), r.pasid or 0, r.prgi, r.code, int(r.auto))
+                for r in self.q.responses]
+
+    def drain(self, ack: bool) -> list[PriEntry]:
+        mask = (2 << self.log2) - 1
+        prod = self.regs.hw_value("PRIQ_PROD")
+        out = []
+        while (self.cons & mask) != (prod & mask):
+            idx = self.cons & ((1 << self.log2) - 1)
+            out.append(PriEntry.from_bytes(self.mem.read(PRIQ + 16 * idx, 16)))
+            self.cons = (self.cons + 1) & mask
+        old = self.regs.hw_value("PRIQ_CONS")
+        ovack = (prod & 0x8000_0000) if ack else (old & 0x8000_0000)
+        self.regs.write(R.OFFSETS["PRIQ_CONS"], self.cons | ovack)
+        return out
+
+
+FUZZ_BURSTS = 24
+
+
+@cocotb.test(skip=skip_without_pri())
+async def random_page_requests_against_the_model(dut):
+    """Fuzz: bursts of 1 to 8 page requests with random fields (StreamID, a PASID or none,
+    R/W/X/Priv, PRGIndex, page, Last; Stop markers among them) into a 4-entry queue, drained
+    after each burst, an overflow acknowledged or left standing: the entries the RTL writes
+    and the PRG responses it sends are the reference model's, in order, burst by burst."""
+    s, p = await setup(dut, log2=2)
+    model = _ModelPriq(2)
+    rng = random.Random(cocotb.RANDOM_SEED)
+    sent = written = 0
+    for burst in range(FUZZ_BURSTS):
+        for _ in range(rng.randint(1, 8)):
+            ssv = rng.randrange(2)
+            f = {"sid": rng.getrandbits(CFG.SIDSIZE), "ssv": ssv,
+                 "ssid": rng.getrandbits(CFG.SSIDSIZE) if ssv else 0,
+                 "prgi": rng.getrandbits(9), "last": rng.randrange(2),
+                 "page": rng.getrandbits(52) << 12, "priv": rng.randrange(2),
+                 "x": rng.randrange(2)}
+            stop = ssv and f["last"] and rng.random() < 0.2
+            f["r"], f["w"] = (0, 0) if stop else (rng.randrange(2), rng.randrange(2))
+            await p.port.request(**f)
+            model.q.page_request(PriEntry(StreamID=f["sid"], SSV=ssv, SubstreamID=f["ssid"],
+                                          PRGIndex=f["prgi"], Last=f["last"], R=f["r"],
+                                          W=f["w"], X=f["x"], Priv=f["priv"],
+                                          PageAddr=f["page"]))
+            sent += 1
+        await p.settle()
+        ack = rng.random() < 0.7
+        got, want = await drain(s, ack=ack), model.drain(ack)
+        assert got == want, f"burst {burst}: entries {got}, the model's {want}"
+        written += len(got)
+        assert p.responses == model.responses(), \
+            f"burst {burst}: responses {p.responses}, the model's {model.responses()}"
+    dut._log.info("%d random page requests: %d written, %d automatic responses", sent,
+                  written, len(p.responses))
+    assert written and p.responses, "the draw should give both outcomes"
