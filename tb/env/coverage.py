@@ -61,7 +61,8 @@ def _sample_cerror(name: str) -> None:
 
 @CoverPoint("smmu.errors.gerror", xf=lambda name: name, bins=GERRORS)
 def _sample_gerror(name: str) -> None:
-    """Global errors a GERROR read showed active (differing from the last GERRORN write)."""
+    """Global errors the SMMU raised: GERROR bits a read shows toggled since the last read
+    (software's GERRORN writes acknowledge, they never move GERROR)."""
 
 
 REG_POINTS = {"bad": "smmu.regs.bad_access", "access": "smmu.regs.access",
@@ -83,7 +84,7 @@ class RegCoverage(uvm_subscriber):
 
     def build_phase(self) -> None:
         self.pending: Counter[tuple[str, object]] = Counter()  # (point, bin): hits
-        self.gerrorn = 0
+        self.gerror = 0  # the last GERROR read: only the SMMU toggles its bits
 
     def write(self, item: RegItem) -> None:
         b = reg_bin(item)
@@ -92,15 +93,14 @@ class RegCoverage(uvm_subscriber):
             return
         name, op = b[1]  # type: ignore[misc]
         if op == "write":
-            if name == "GERRORN":
-                self.gerrorn = item.value
-        elif name == "CMDQ_CONS" and (err := (item.value & _CONS_ERR.mask) >> _CONS_ERR.lsb):
+            return
+        if name == "CMDQ_CONS" and (err := (item.value & _CONS_ERR.mask) >> _CONS_ERR.lsb):
             if err in R.CmdqErr._value2member_map_:
                 self.pending["cerror", R.CmdqErr(err).name] += 1
         elif name == "GERROR":
-            active = item.value ^ self.gerrorn
+            raised, self.gerror = item.value ^ self.gerror, item.value
             for n, m in _GERROR_MASKS:
-                if active & m:
+                if raised & m:
                     self.pending["gerror", n] += 1
 
     def extract_phase(self) -> None:
