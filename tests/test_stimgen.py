@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +70,18 @@ def test_same_seed_gives_identical_memory_and_requests(seed: int) -> None:
     assert ma == mb
     assert wa.snapshot() == wb.snapshot()
     assert make(seed + 100).snapshot() != a.snapshot()
+
+
+def test_same_seed_gives_identical_memory_in_another_process() -> None:
+    """A seed reruns identically in a new process too (a failing seed is rerun in one): no
+    draw may depend on something that differs between processes, such as hash() of None."""
+    code = ("import hashlib, sys; from tests.test_stimgen import make; "
+            "sys.stdout.write(hashlib.sha256(b''.join(m for _, m in make(3).snapshot()))"
+            ".hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).parent.parent).stdout
+               for _ in range(2)}
+    assert len(digests) == 1, digests
 
 
 # -- legality and placement, re-read from memory ---------------------------------------------

@@ -126,8 +126,11 @@ def traffic(seed: int, cfg: SmmuConfig, mem: PhysicalMemory, *, translations: in
 
 def run(seed: int, cfg: SmmuConfig, *, translations: int, contexts: int, churn: bool,
         memo: bool, faults: bool = False,
-        hook: Callable[[SmmuModel], None] | None = None) -> tuple[float, int]:
-    """(seconds spent in the model, translations) for one replay."""
+        hook: Callable[[SmmuModel], None] | None = None,
+        on_outcome: Callable[[World, TransReq, Outcome], None] | None = None,
+        ) -> tuple[float, int]:
+    """(seconds spent in the model, translations) for one replay; ``on_outcome`` sees each
+    request with the outcome committed for it."""
     mem = PhysicalMemory(pa_bits=cfg.pa_bits)
     model = SmmuModel(cfg, mem, predictor=True, memo=memo)
     rng = random.Random(seed ^ 0x5EED)
@@ -151,6 +154,8 @@ def run(seed: int, cfg: SmmuConfig, *, translations: int, contexts: int, churn: 
             model.commit_runs(req, runs, matching)  # type: ignore[arg-type]
             count += 1
             spent += time.perf_counter() - t0
+            if on_outcome:
+                on_outcome(world, req, matching[0])  # type: ignore[arg-type]
             if matching[0].event is not None:
                 # The SMMU writes the record: a memory write the model must not mistake
                 # for a table change.

@@ -32,7 +32,7 @@ from models.arch import registers as R
 from models.arch.commands import decode_command
 from models.smmu.config import SmmuConfig
 from models.smmu.regfile import RegisterFile
-from tb.bfm.smmu_bfm import CLK_PERIOD_NS
+from tb.bfm.smmu_bfm import CLK_PERIOD_NS, RESP_OKAY
 from tb.env.config import env_cfg
 
 PERIOD = 1_000        # cycles between checks
@@ -85,7 +85,7 @@ class Watchdog(uvm_subscriber):
 
     def write(self, item) -> None:
         """A completed register access (the register agent's analysis port)."""
-        if not item.write or item.resp != 0 or len(item.data) != 4 or item.addr % 4:
+        if not item.write or item.resp != RESP_OKAY or len(item.data) != 4 or item.addr % 4:
             return
         v = item.value
         self.regs.write(item.addr, v)

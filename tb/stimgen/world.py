@@ -141,7 +141,9 @@ class World:
         self._build_contexts(rng)
         self.strtab = self._build_strtab(rng)
         self._build_streams(rng)
-        self._add_fuzz_streams(random.Random(hash(rng.getstate())))
+        # Seeded from the generator's state as text (hashed with SHA-512: the same in every
+        # process, where hash() of the state is not), without drawing from it.
+        self._add_fuzz_streams(random.Random(str(rng.getstate()[1])))
         self.request_state = RequestState()
 
     # -- registers -----------------------------------------------------------------------------
