@@ -521,6 +521,11 @@ class SvaMunmapDuringDmaVheTest(SvaScenarioTest):
 
 
 @pyuvm_test
+class SvaGerrorRecoveryTest(SvaScenarioTest):
+    scenario = "gerror_recovery"
+
+
+@pyuvm_test
 class SvaFlagshipVheTest(SvaScenarioTest):
     scenario = "flagship_vhe"
 

@@ -207,16 +207,17 @@ class SvaBench:
         with self.checker.changing(mm):
             await self.backend.cpu(mm.exit)
 
-    async def drain_events(self) -> list[int]:
+    async def drain_events(self, *, lossy: bool = False) -> list[int]:
         """CMD_SYNC (records of completed transactions become visible), then the driver's
         event thread (stall records become I/O page faults); on the RTL the scoreboard
-        matches the records with the model's predictions."""
+        matches the records with the model's predictions. ``lossy``: records may be missing
+        (an EVENTQ_ABT_ERR discarded them since the last drain)."""
         await self.drv.smmu.cmdq_drv.sync()
         ids = await self._evtq_thread()
         # Everything seen must be predicted now, and every predicted record present unless
         # the queue overflowed since the last check (the records it discarded, never stall
         # records: those are matched as they are written).
-        lossy = self.evtq.stats.overflows != self._overflows_checked
+        lossy |= self.evtq.stats.overflows != self._overflows_checked
         self._overflows_checked = self.evtq.stats.overflows
         self.backend.check_events([], final=True, lossy=lossy)
         return ids

@@ -17,6 +17,7 @@ from models.cpu.features import CpuFeatures
 from models.cpu.pgprot import PROT_READ, PROT_WRITE, pte_dirty, pte_young
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.dma import Descriptor as D
+from tb.scenarios.gerror import gerror_recovery
 from tb.scenarios.harness import (
     SvaBench,
     Work,
@@ -363,4 +364,5 @@ SCENARIOS: dict[str, tuple[Scenario, CpuFeatures | None]] = {
     # arm_smmu_device_hw_probe) and sends its own TLBI commands.
     "munmap_during_dma_vhe": (munmap_during_dma, CpuFeatures(vhe=True)),
     "flagship_vhe": (flagship, CpuFeatures(vhe=True)),
+    "gerror_recovery": (gerror_recovery, None),
 }

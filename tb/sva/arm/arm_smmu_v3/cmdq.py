@@ -14,6 +14,7 @@ an abort is retried, and the error is acknowledged through GERRORN.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from models.arch import registers as R
@@ -45,6 +46,11 @@ class CommandQueue:
         self.timeout_ns = timeout_ns
         self.poll_ns = poll_ns
         self.stats = CmdqStats()
+        # Called with the error's name (CERROR_ABT, ...) once it is seen and before it is
+        # acknowledged: where the platform repairs what caused it. Linux has no such hook; a
+        # scenario uses it to end an injected memory fault, as a transient bus error ends,
+        # so that the retried fetch succeeds.
+        self.on_error: list[Callable[[str], None]] = []
 
     # ---- queue arithmetic ---------------------------------------------------------------
     def _slot(self, ptr: int) -> int:
@@ -147,9 +153,14 @@ class CommandQueue:
         err = R.CMDQ_CONS.from_int(cons).ERR
         name = R.CmdqErr(err).name if err in R.CmdqErr._value2member_map_ else f"ERR_{err:#x}"
         self.stats.errors[name] = self.stats.errors.get(name, 0) + 1
+        for fn in self.on_error:
+            fn(name)
+        if err in (R.CmdqErr.CERROR_ABT, R.CmdqErr.CERROR_ATC_INV_SYNC):
+            # As Linux, the entry is not read: after an abort the memory may abort the CPU too.
+            log.error("command queue error %s at CONS=%#x: retrying", name, cons)
+            return
         slot = self._slot(cons & ((2 << self.shift) - 1))
         bad = decode_command(self.plat.mem.read(slot, CMD_BYTES, source="cpu"))
         log.error("command queue error %s at CONS=%#x: %s", name, cons, bad)
-        if err not in (R.CmdqErr.CERROR_ABT, R.CmdqErr.CERROR_ATC_INV_SYNC):
-            # Skip the offending command by turning it into a harmless CMD_SYNC.
-            self.plat.mem.write(slot, CmdSync(CS=SyncCS.SIG_NONE).to_bytes(), source="cpu")
+        # Skip the offending command by turning it into a harmless CMD_SYNC.
+        self.plat.mem.write(slot, CmdSync(CS=SyncCS.SIG_NONE).to_bytes(), source="cpu")
