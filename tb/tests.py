@@ -29,6 +29,7 @@ from tb.replay.vectors import HARNESS_WINDOW, load
 from tb.scenarios.httu import HTTU_SCENARIOS
 from tb.scenarios.iopf import IOPF_EVTQ_SHIFT, IOPF_SCENARIOS
 from tb.scenarios.pcie import PCIE_PRIQ_SHIFT, PCIE_SCENARIOS, pcie_summary
+from tb.scenarios.robustness import CMDQ_STORM_SHIFT, cmdq_storm
 from tb.scenarios.scenarios import SCENARIOS
 from tb.scenarios.soak import soak
 
@@ -523,6 +524,23 @@ class SvaMunmapDuringDmaVheTest(SvaScenarioTest):
 @pyuvm_test
 class SvaGerrorRecoveryTest(SvaScenarioTest):
     scenario = "gerror_recovery"
+
+
+@pyuvm_test
+class SvaCmdqStormTest(SvaScenarioTest):
+    """tb/scenarios/robustness.py's invalidation storm through a command queue of
+    2^CMDQ_STORM_SHIFT entries: the driver must have found it full."""
+
+    scenario = "cmdq_storm"
+
+    async def sequences(self, seqr) -> None:
+        self.seq = SvaScenarioSeq(self.scenario, cmdq_storm, cmdq_max_shift=CMDQ_STORM_SHIFT)
+        await self.seq.start()
+
+    def check_phase(self) -> None:
+        super().check_phase()
+        r = self.seq.result
+        assert r["queue_full_waits"] > 0, f"the command queue was never full: {r}"
 
 
 @pyuvm_test

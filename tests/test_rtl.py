@@ -54,6 +54,7 @@ CASES = [
     ("default", "SvaAsidRolloverTest", True),
     ("default", "SvaFlagshipTest", True),
     ("default", "SvaGerrorRecoveryTest", True),
+    ("default", "SvaCmdqStormTest", True),
     # the soak: churn (bind/unbind, munmap/mprotect under DMA, exits, ASID rollovers, faults)
     # for TRANSLATIONS / 10 DMA accesses (tb/scenarios/soak.py); `make soak` runs it longer
     ("default", "SvaSoakTest", True),

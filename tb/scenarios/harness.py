@@ -26,7 +26,7 @@ from models.smmu.ats import AtsCompletion, AtsReq
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.isolation import IsolationChecker
 from tb.devices.pcie_ep import PcieEndpoint
-from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
+from tb.sva.arm.arm_smmu_v3.device import CMDQ_MAX_SHIFT, EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
 from tb.sva.arm.arm_smmu_v3.fault import arm_smmu_evtq_thread
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.arm.arm_smmu_v3.pri import arm_smmu_priq_thread
@@ -130,11 +130,13 @@ class SvaBench:
     @classmethod
     async def create(cls, backend: Backend, cpu: CpuFeatures | None = None,
                      seed: int = 1, *, evtq_max_shift: int = EVTQ_MAX_SHIFT,
-                     priq_max_shift: int = PRIQ_MAX_SHIFT) -> SvaBench:
-        """``evtq_max_shift``, ``priq_max_shift``: the driver's caps on the event and PRI
-        queues (log2 entries)."""
+                     priq_max_shift: int = PRIQ_MAX_SHIFT,
+                     cmdq_max_shift: int = CMDQ_MAX_SHIFT) -> SvaBench:
+        """``evtq_max_shift``, ``priq_max_shift``, ``cmdq_max_shift``: the driver's caps on
+        the event, PRI and command queues (log2 entries)."""
         sys = await SvaSystem.create(backend.plat, cpu, evtq_max_shift=evtq_max_shift,
-                                     priq_max_shift=priq_max_shift)
+                                     priq_max_shift=priq_max_shift,
+                                     cmdq_max_shift=cmdq_max_shift)
         return cls(backend, sys, seed)
 
     # ---- the pieces ------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from models.cpu.features import CpuFeatures
 from models.cpu.pgprot import PROT_READ, PROT_WRITE, pte_dirty, pte_young
 from tb.devices.dma import Completion, DmaEngine, Status
 from tb.devices.dma import Descriptor as D
-from tb.scenarios.gerror import gerror_recovery
 from tb.scenarios.harness import (
     SvaBench,
     Work,
@@ -26,6 +25,7 @@ from tb.scenarios.harness import (
     expect_ok,
     until,
 )
+from tb.scenarios.robustness import gerror_recovery
 from tb.sva.iopgtable import IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE
 
 # ---- scenarios ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from models.cpu.features import CpuFeatures
 from models.cpu.mm import MM
 from models.memory import FrameAllocator
 from tb.sva.arm.arm_smmu_v3.arm_smmu_v3 import arm_smmu_device_probe
-from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
+from tb.sva.arm.arm_smmu_v3.device import CMDQ_MAX_SHIFT, EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
 from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
 from tb.sva.arm.arm_smmu_v3.master import Master
 from tb.sva.iommu import IOMMU_DEV_FEAT_SVA, iommu_dev_enable_feature, iommu_probe_device
@@ -38,11 +38,13 @@ class SvaSystem:
     @classmethod
     async def create(cls, plat: Platform, cpu: CpuFeatures | None = None, *,
                      evtq_max_shift: int = EVTQ_MAX_SHIFT,
-                     priq_max_shift: int = PRIQ_MAX_SHIFT) -> SvaSystem:
+                     priq_max_shift: int = PRIQ_MAX_SHIFT,
+                     cmdq_max_shift: int = CMDQ_MAX_SHIFT) -> SvaSystem:
         cpu = cpu or CpuFeatures()
         drv = await arm_smmu_device_probe(plat, cpu, AsidAllocator(cpu),
                                           evtq_max_shift=evtq_max_shift,
-                                          priq_max_shift=priq_max_shift)
+                                          priq_max_shift=priq_max_shift,
+                                          cmdq_max_shift=cmdq_max_shift)
         return cls(drv, cpu)
 
     def process(self, name: str = "mm", cpu: int | None = 0) -> MM:

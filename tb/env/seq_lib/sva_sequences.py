@@ -32,7 +32,7 @@ from tb.env.seq_lib.xlate_sequences import RegSeqHolder, XlateBurstSeq
 from tb.platform.rtl import CocotbPlatform, cpu_call
 from tb.scenarios.harness import SvaBench
 from tb.scenarios.scenarios import Scenario
-from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
+from tb.sva.arm.arm_smmu_v3.device import CMDQ_MAX_SHIFT, EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT
 
 
 class RtlBackend:
@@ -137,13 +137,15 @@ class SvaScenarioSeq(uvm_sequence):
 
     def __init__(self, name: str, scenario: Scenario, cpu: CpuFeatures | None = None,
                  *, stress: bool = True, evtq_max_shift: int = EVTQ_MAX_SHIFT,
-                 priq_max_shift: int = PRIQ_MAX_SHIFT) -> None:
+                 priq_max_shift: int = PRIQ_MAX_SHIFT,
+                 cmdq_max_shift: int = CMDQ_MAX_SHIFT) -> None:
         super().__init__(name)
         self.scenario = scenario
         self.cpu = cpu
         self.stress = stress
         self.evtq_max_shift = evtq_max_shift
         self.priq_max_shift = priq_max_shift
+        self.cmdq_max_shift = cmdq_max_shift
         self.bench: SvaBench | None = None
         self.backend: RtlBackend | None = None
         self.result: dict[str, Any] = {}
@@ -157,7 +159,8 @@ class SvaScenarioSeq(uvm_sequence):
         self.backend = RtlBackend(holder.session.plat, stress=self.stress)
         self.bench = await SvaBench.create(self.backend, self.cpu, seed=env_cfg().seed,
                                            evtq_max_shift=self.evtq_max_shift,
-                                           priq_max_shift=self.priq_max_shift)
+                                           priq_max_shift=self.priq_max_shift,
+                                           cmdq_max_shift=self.cmdq_max_shift)
         self.result = await self.scenario(self.bench)
         self.bench.finish()
         holder.release()

@@ -25,7 +25,12 @@ from tb.sva.arm.arm_smmu_v3.arm_smmu_v3_sva import (
     arm_smmu_sva_unbind,
 )
 from tb.sva.arm.arm_smmu_v3.asid import AsidMap
-from tb.sva.arm.arm_smmu_v3.device import EVTQ_MAX_SHIFT, PRIQ_MAX_SHIFT, ArmSmmuV3
+from tb.sva.arm.arm_smmu_v3.device import (
+    CMDQ_MAX_SHIFT,
+    EVTQ_MAX_SHIFT,
+    PRIQ_MAX_SHIFT,
+    ArmSmmuV3,
+)
 from tb.sva.arm.arm_smmu_v3.domain import ArmSmmuDomain
 from tb.sva.arm.arm_smmu_v3.driver import ArmSmmuDriver
 from tb.sva.arm.arm_smmu_v3.fault import (
@@ -115,10 +120,12 @@ async def arm_smmu_device_probe(plat: Platform, cpu: CpuFeatures | None = None,
                                 asid_map: AsidMap | None = None,
                                 sva: IommuSva | None = None,
                                 evtq_max_shift: int = EVTQ_MAX_SHIFT,
-                                priq_max_shift: int = PRIQ_MAX_SHIFT) -> ArmSmmuDriver:
+                                priq_max_shift: int = PRIQ_MAX_SHIFT,
+                                cmdq_max_shift: int = CMDQ_MAX_SHIFT) -> ArmSmmuDriver:
     """arm_smmu_device_probe: probe and bring up the SMMU, then wrap it with its ops."""
     cpu = cpu or CpuFeatures()
-    smmu = ArmSmmuV3(plat, cpu, evtq_max_shift=evtq_max_shift, priq_max_shift=priq_max_shift)
+    smmu = ArmSmmuV3(plat, cpu, evtq_max_shift=evtq_max_shift, priq_max_shift=priq_max_shift,
+                     cmdq_max_shift=cmdq_max_shift)
     report = await smmu.device_reset()
     drv = ArmSmmuDriver(smmu, cpu_asids or AsidAllocator(cpu), ArmSmmuOps,
                         asid_map=asid_map, sva=sva)

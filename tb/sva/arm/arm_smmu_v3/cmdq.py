@@ -33,6 +33,10 @@ class CmdqStats:
     by_opcode: dict[str, int] = field(default_factory=dict)
     syncs: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    # batches that found too little space on a fresh CMDQ_CONS read, and the most polls one
+    # of them made before the SMMU had consumed enough
+    full_waits: int = 0
+    full_polls_max: int = 0
 
 
 class CommandQueue:
@@ -68,13 +72,18 @@ class CommandQueue:
             return
         deadline = self.plat.now_ns() + self.timeout_ns
         last = None
+        polls = 0
         while True:
             cons = await self._cons()
             if cons == last:
                 await self._check_error()
             last = cons
             if (1 << self.shift) - R.q_used(self.prod, cons, self.shift) >= n:
+                if polls:
+                    self.stats.full_waits += 1
+                    self.stats.full_polls_max = max(self.stats.full_polls_max, polls)
                 return
+            polls += 1
             if self.plat.now_ns() >= deadline:
                 raise SmmuTimeout(f"command queue full: PROD={self.prod:#x} CONS={cons:#x}")
             await self.plat.sleep_ns(self.poll_ns)

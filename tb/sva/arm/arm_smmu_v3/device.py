@@ -27,7 +27,7 @@ from models.arch.ste import L1STD, STE, S1DefaultSubstream, StreamConfig, Stream
 from models.cpu.features import CpuFeatures
 from tb.sva.arm.arm_smmu_v3.cd import CdTable
 from tb.sva.arm.arm_smmu_v3.cmdq import CommandQueue
-from tb.sva.arm.arm_smmu_v3.probe import SmmuFeatures, probe, sva_blockers
+from tb.sva.arm.arm_smmu_v3.probe import CMDQ_BATCH_SHIFT, SmmuFeatures, probe, sva_blockers
 from tb.sva.platform import Platform, mmio_write64, poll32
 
 log = logging.getLogger("sva.smmu")
@@ -69,7 +69,8 @@ class ArmSmmuV3:
     def __init__(self, plat: Platform, cpu: CpuFeatures | None = None, *,
                  disable_bypass: bool = True, poll_timeout_ns: float = 100_000.0,
                  evtq_max_shift: int = EVTQ_MAX_SHIFT,
-                 priq_max_shift: int = PRIQ_MAX_SHIFT) -> None:
+                 priq_max_shift: int = PRIQ_MAX_SHIFT,
+                 cmdq_max_shift: int = CMDQ_MAX_SHIFT) -> None:
         self.plat = plat
         self.cpu = cpu or CpuFeatures()
         self.disable_bypass = disable_bypass
@@ -78,6 +79,12 @@ class ArmSmmuV3:
         # lower, so that a handful of faults fills it (the fault-storm scenario).
         self.evtq_max_shift = evtq_max_shift
         self.priq_max_shift = priq_max_shift  # likewise for the PRI queue
+        # and the command queue, which a smaller cap keeps full through an invalidation storm;
+        # a batch and its CMD_SYNC must still fit, as Linux's probe requires of CMDQS
+        if cmdq_max_shift <= CMDQ_BATCH_SHIFT:
+            raise ValueError(f"command queue cap 2^{cmdq_max_shift}: a batch of "
+                             f"2^{CMDQ_BATCH_SHIFT} commands and a CMD_SYNC must fit")
+        self.cmdq_max_shift = cmdq_max_shift
         self.features: SmmuFeatures | None = None
         self.strtab = Queue(entry_bytes=STE_BYTES)
         self.l2_tables: dict[int, int] | None = None  # 2-level: L1 index -> leaf PA
@@ -267,7 +274,7 @@ class ArmSmmuV3:
         kind = "2-level, 2^%d L1 descriptors" if f.has("2_LVL_STRTAB") else "linear, 2^%d STEs"
         rep.steps.append(f"stream table: {kind % self.strtab.shift} at {self.strtab.base:#x}")
 
-        self._alloc_queue(self.cmdq, min(f.cmdq_shift, CMDQ_MAX_SHIFT))
+        self._alloc_queue(self.cmdq, min(f.cmdq_shift, self.cmdq_max_shift))
         await mmio_write64(self.plat, R.OFFSETS["CMDQ_BASE"],
                            self._queue_base(self.cmdq, "RA", R.CMDQ_BASE))
         await self.plat.mmio_write32(R.OFFSETS["CMDQ_PROD"], 0)
