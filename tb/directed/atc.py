@@ -9,6 +9,7 @@ SMMU's timeout is the parameter set's ATC_TIMEOUT cycles (tb/dut_config.py).
 from __future__ import annotations
 
 import os
+import random
 
 import cocotb
 from cocotb.triggers import ClockCycles
@@ -152,3 +153,58 @@ async def atc_inv_is_ignored_with_smmuen_0(dut):
     s, a = await setup(dut, smmuen=0)
     await s.cmds(C.CmdAtcInv(StreamID=1, Size=52), C.CmdSync())
     assert a.requests == []
+
+
+@cocotb.test(skip=NO_ATS)
+async def random_completions_complete_only_their_own_itag(dut):
+    """Fuzzing the completion port: rounds of 1 to 4 ATC_INVs with random fields and a SYNC,
+    answered by their completions in random order mixed with completions of ITAGs that name
+    no invalidation (never sent, or already completed). A completion counts only for the
+    invalidation its ITAG names (docs/port-contract.md): whatever else arrives, the SYNC
+    waits until the last real completion (§5.3), and then completes without an error. The
+    strays are sent once every request of the round was taken, so none races an ITAG being
+    handed out. Random fields and order come from the simulation's seed."""
+    rng = random.Random(cocotb.RANDOM_SEED)
+    s, a = await setup(dut)
+    ntag = 1 << len(dut.acpl_itag)
+    strays = 0
+    rd = 0
+    wrap = 2 << s.cmdq_log2  # CONS.RD: the index and its wrap bit
+    for _ in range(24):
+        k = rng.randint(1, 4)
+        invs = [C.CmdAtcInv(StreamID=rng.randrange(1 << 16), SSV=(ssv := rng.randrange(2)),
+                            SubstreamID=rng.randrange(1 << 20) if ssv else 0,
+                            Global=rng.randrange(2), Addr=rng.randrange(1 << 40) << 12,
+                            Size=rng.choice((0, 1, 5, 12, 52)))
+                for _ in range(k)]
+        before = len(a.requests)
+        await s.cmds(*invs, C.CmdSync(), wait=False)
+        for _ in range(200):
+            if len(a.requests) == before + k:
+                break
+            await ClockCycles(dut.clk, 1)
+        new = a.requests[before:]
+        assert len(new) == k, f"{len(new)} of {k} invalidations went out"
+        real = [r["itag"] for r in new]
+        assert len(set(real)) == k, f"ITAGs in flight reused: {real}"
+        free = [t for t in range(ntag) if t not in real]
+        noise = rng.sample(free, rng.randint(1, 6))
+        last = rng.choice(real)
+        early = [t for t in real if t != last] + noise
+        rng.shuffle(early)
+        for t in early:
+            await a.complete(t)
+        strays += len(noise)
+        c = await cons(s)
+        assert (c.RD, c.ERR) == ((rd + k) % wrap, R.CmdqErr.CERROR_NONE), \
+            f"the SYNC did not wait for ITAG {last} (CONS {c}, strays {noise})"
+        await a.complete(last)
+        for t in rng.sample(real, rng.randint(0, k)):  # duplicates, after the fact
+            await a.complete(t)
+            strays += 1
+        rd = (rd + k + 1) % wrap
+        c = R.CMDQ_CONS.from_int(await s.poll("CMDQ_CONS", rd, mask=wrap - 1))
+        assert c.ERR == R.CmdqErr.CERROR_NONE, c
+    gerror = await s.r32("GERROR") ^ await s.r32("GERRORN")
+    assert not gerror & R.GERROR.field("CMDQ_ERR").mask
+    dut._log.info("24 rounds, %d invalidations, %d stray completions", len(a.requests), strays)
