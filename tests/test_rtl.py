@@ -12,7 +12,7 @@ import pytest
 
 from models.arch.geometry import PAGE
 from tb.cli.runner import build_dir, run
-from tb.directed import DIRECTED
+from tb.directed import DIRECTED, FUZZ
 from tb.env.seq_lib.sva_cost import working_set
 from tests.conftest import (
     IOPF_RTL_SEEDS,
@@ -149,6 +149,28 @@ def test_rtl_directed_smoke(sim: str, module: str, params: str) -> None:
             test_module=module)
     except (RuntimeError, SystemExit) as exc:
         pytest.fail(f"directed tests {module} failed on {sim} ({params}): {exc}")
+
+
+FUZZ_ITEMS = [
+    pytest.param(module, test, params, seed, id=f"{params}-{test}-s{seed}")
+    for module, test, sets in FUZZ
+    for params in sets
+    for seed in seeds(2) if seed != 1  # seed 1 runs in test_rtl_directed_smoke
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize(("module", "test", "params", "seed"), FUZZ_ITEMS)
+def test_rtl_fuzz_seeds(module: str, test: str, params: str, seed: int) -> None:
+    """The directed fuzz tests with more seeds (Verilator; Icarus runs seed 1)."""
+    tdir = build_dir("verilator", params) / f"{test}-s{seed}"
+    try:
+        run("verilator", test, seed, params=params, test_dir=tdir, log_file_name="sim.log",
+            test_module=module)
+    except (RuntimeError, SystemExit) as exc:
+        pytest.fail(f"{test} on verilator ({params}) failed with seed {seed}; rerun with "
+                    f"`python -m tb.cli.runner --sim verilator --module {module} --test {test} "
+                    f"--seed {seed} --params {params}`; log in {tdir}: {exc}")
 
 
 @pytest.mark.rtl

@@ -20,3 +20,12 @@ DIRECTED = tuple((m, "default") for m in DIRECTED_MODULES) + tuple(
     ("tb.directed.ats", p) for p in ("full", "mixed", "pcie")) + tuple(
     ("tb.directed.httu", p) for p in ("full", "mixed")) + tuple(
     ("tb.directed.btm", p) for p in ("full", "mixed", "btm"))
+
+# The fuzz tests, (module, test, parameter sets): their random fields come from the
+# simulation's seed. Seed 1 runs with the whole module above; tests/test_rtl.py runs each
+# again with seeds 2..SEEDS on Verilator, so a nightly SEEDS=N fuzzes N times as much.
+FUZZ = (
+    ("tb.directed.cmd_ill", "random_fields_of_every_opcode", ("default", "full")),
+    ("tb.directed.pri", "random_page_requests_against_the_model", ("full", "mixed")),
+    ("tb.directed.atc", "random_completions_complete_only_their_own_itag", ("full", "mixed")),
+)
