@@ -60,3 +60,24 @@ def test_without_iopf_the_same_dma_faults() -> None:
         assert c.status is Status.FAULT and c.va == dst
 
     asyncio.run(go())
+
+
+def test_a_stall_nobody_answers_fails_by_the_watchdog_not_a_hang() -> None:
+    """The model backend has no clock: a held transaction whose CMD_RESUME never comes (no
+    event thread runs here) would leave the event loop waiting forever. The model platform's
+    watchdog fails it after its step budget, naming the transaction."""
+    from tb.platform.model import ModelWatchdog
+
+    b = bench()
+    b.plat.watchdog_steps = 500
+
+    async def go() -> None:
+        eng = await b.device("dma0", 0x10, stall=True)
+        mm = b.process("p")
+        va = mm.mmap(None, PAGE, PROT_READ | PROT_WRITE)  # never touched: not mapped yet
+        pasid = (await b.bind(eng, mm)).pasid
+        await eng.run(D.fill(va, 64, pasid, b"x"))
+
+    with pytest.raises(ModelWatchdog, match=r"va=0x[0-9a-f]+ write held without a response "
+                                            r"for 500 event-loop steps \(1 transactions held"):
+        asyncio.run(go())

@@ -17,13 +17,23 @@ from models.smmu.port import TransReq, TransResp
 from models.smmu.smmu import SmmuModel
 from tb.devices.pcie_ep import PcieRouter
 
+# Event-loop steps a transaction may wait on the model before the watchdog fails it.
+WATCHDOG_STEPS = 100_000
+
+
+class ModelWatchdog(AssertionError):
+    """A transaction on the model waited longer than the watchdog allows: a lost stall, or
+    a port that never takes it."""
+
+
 # Where the software stack allocates tables and queues; device buffers live elsewhere.
 DMA_WINDOW = (0x4000_0000, 0x8000_0000)
 
 
 class ModelPlatform:
     def __init__(self, cfg: SmmuConfig, *, dma_window: tuple[int, int] = DMA_WINDOW,
-                 atc_inv_timeout_ns: float = 10_000.0) -> None:
+                 atc_inv_timeout_ns: float = 10_000.0,
+                 watchdog_steps: int = WATCHDOG_STEPS) -> None:
         """``atc_inv_timeout_ns``: how long a CMD_SYNC waits for ATC invalidation completions
         before CERROR_ATC_INV_SYNC (shorter than the driver's poll timeout)."""
         self.cfg = cfg
@@ -43,6 +53,10 @@ class ModelPlatform:
         # (A CPU operation whose mmu notifier cannot suspend calls responses_taken first.)
         self._untaken = 0
         self.atc_inv_timeout_ns = atc_inv_timeout_ns
+        # The model backend has no clock: a transaction's wait (held by a stall, or at the
+        # port while STALL_MAX are held) is bounded in event-loop steps instead.
+        self.watchdog_steps = watchdog_steps
+        self.max_wait_steps = 0
         # (CMDQ_CONS at the waiting SYNC, since when): a SYNC that completed and a later one
         # that waits are told apart by CONS, so each gets the whole timeout.
         self._sync_wait: tuple[int, float] | None = None
@@ -112,8 +126,10 @@ class ModelPlatform:
         """One transaction on the model's translation port (docs/port-contract.md fields).
         A transaction that stalls waits for its response (CMD_RESUME, CMD_STALL_TERM); while
         IDR5.STALL_MAX transactions are held, a new one waits to be taken."""
+        steps = 0
         while not self.model.accepting():
             self.ingress_waits += 1
+            steps = self._watchdog(steps, "waited to be taken", sid, ssv, ssid, va, rnw)
             await asyncio.sleep(0)
         done: asyncio.Future[TransResp] = asyncio.get_running_loop().create_future()
 
@@ -125,6 +141,26 @@ class ModelPlatform:
                                           ind=ind, pnu=pnu), answered)
         if r is None:
             self.stalled += 1
-            r = await done
+            # Polled rather than awaited: a stall nobody answers must fail the test, not
+            # leave the event loop waiting forever.
+            steps = 0
+            while not done.done():
+                steps = self._watchdog(steps, "held without a response", sid, ssv, ssid, va,
+                                       rnw)
+                await asyncio.sleep(0)
+            r = done.result()
             self._untaken -= 1  # the engine's access follows with no await between
         return r.fields()
+
+    def _watchdog(self, steps: int, what: str, sid: int, ssv: int, ssid: int, va: int,
+                  rnw: int) -> int:
+        """One more event-loop step of a transaction's wait; past ``watchdog_steps`` the wait
+        fails, naming the transaction."""
+        steps += 1
+        self.max_wait_steps = max(self.max_wait_steps, steps)
+        if steps > self.watchdog_steps:
+            raise ModelWatchdog(
+                f"translation sid={sid:#x} ssv={ssv} ssid={ssid:#x} va={va:#x} "
+                f"{'read' if rnw else 'write'} {what} for {steps - 1} event-loop steps "
+                f"({len(self.model.stalls.held)} transactions held by the SMMU)")
+        return steps
