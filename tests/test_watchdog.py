@@ -144,3 +144,20 @@ def test_command_queue_standing_still_names_the_command(wd: Watchdog) -> None:
     # a halted queue (CERROR, GERROR.CMDQ_ERR active) waits for software: not a hang
     rtl.gerror_active.value = R.GERROR(CMDQ_ERR=1).to_int()
     assert at(wd, 20 * wd.cmd_bound) == []
+
+
+def test_page_requests_must_be_taken_and_their_groups_answered(wd: Watchdog) -> None:
+    pcie = SimpleNamespace(pr_offered_at=None, awaiting_response={})
+    wd.pcie = pcie
+    assert at(wd, 50_000) == []  # nothing offered, no group waiting
+    pcie.pr_offered_at = 1_000
+    assert at(wd, 1_000 + wd.pri_bound) == []
+    (msg,) = at(wd, 1_001 + wd.pri_bound)
+    assert "page request offered at cycle 1000 not taken" in msg
+    pcie.pr_offered_at = None
+    pcie.awaiting_response[(0x42, 0x1F)] = 30_000
+    assert at(wd, 30_000 + wd.pri_bound) == []
+    (msg,) = at(wd, 30_001 + wd.pri_bound)
+    assert "group sid=0x42 PRGI=0x1f" in msg and "no PRG response" in msg
+    del pcie.awaiting_response[(0x42, 0x1F)]  # answered
+    assert at(wd, 90_000) == []

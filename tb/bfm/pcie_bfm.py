@@ -53,6 +53,7 @@ class PcieBfm:
         # not), by the group's (StreamID, PRGI)
         self.serviced_cycles: list[int] = []
         self._pr_at: dict[tuple[int, int], int] = {}
+        self.pr_offered_at: int | None = None  # the cycle the page request now offered was
         self._rng: random.Random | None = None
         self._p_hold = 0.0
         self.held_cycles = 0  # cycles a message was offered and refused
@@ -138,13 +139,21 @@ class PcieBfm:
                             ("pr_page", ppr.PageAddr >> 12)):
                 getattr(d, name).value = v
             d.pr_valid.value = 1
+            self.pr_offered_at = self._cycle()
             while not int(d.pr_ready.value):
                 await FallingEdge(d.clk)
             if ppr.Last:  # taken at the next rising edge
                 self._pr_at[ppr.StreamID, ppr.PRGIndex] = self._cycle() + 1
             await FallingEdge(d.clk)  # the handshake completed at the rising edge between
             d.pr_valid.value = 0
+            self.pr_offered_at = None
             self.page_requests += 1
+
+    @property
+    def awaiting_response(self) -> dict[tuple[int, int], int]:
+        """Page request groups whose last request was taken and whose PRG response has not
+        come: (StreamID, PRGI) -> the cycle of the last request's handshake."""
+        return self._pr_at
 
     def _cycle(self) -> int:
         return int(get_sim_time("ns") // CLK_PERIOD_NS)

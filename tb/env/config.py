@@ -33,6 +33,7 @@ class SmmuEnvConfig:
     reg_seqr: Any = None      # set by RegAgent
     xlate_seqr: Any = None    # set by XlateAgent
     xlate_sb: Any = None      # set by SmmuEnv
+    watchdog: Any = None      # set by SmmuEnv
 
 
 def env_cfg(component: Any = None) -> SmmuEnvConfig:

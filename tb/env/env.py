@@ -46,6 +46,7 @@ class SmmuEnv(uvm_env):
         self.xlate_cov = XlateCoverage("xlate_coverage", self)
         self.watchdog = Watchdog("watchdog", self)
         self.env_cfg.xlate_sb = self.scoreboard
+        self.env_cfg.watchdog = self.watchdog
 
     def connect_phase(self) -> None:
         self.regs.ap.connect(self.reg_sb.analysis_export)

@@ -11,6 +11,9 @@ per-cycle coroutine):
 - the command queue makes progress: with CMDQEN acknowledged, CONS != PROD and no
   GERROR.CMDQ_ERR active, CONS moves within ``cmd_bound`` cycles (a CMD_SYNC completes, or
   the command raises CERROR_* and halts the queue);
+- with a PCIe endpoint attached (the PRI port driven), every page request offered is taken,
+  and every page request group whose last request was taken gets its PRG response (an
+  automatic one, or the driver's CMD_PRI_RESP), within ``pri_bound`` cycles;
 - every write to CR0 and IRQ_CTRL is acknowledged (CR0ACK / IRQ_CTRLACK equal to what was
   written, section 6.3.2) and every GBPA write with Update=1 completes (Update reads 0)
   within ``ack_bound`` cycles.
@@ -39,6 +42,8 @@ PERIOD = 1_000        # cycles between checks
 XLATE_BOUND = 20_000  # cycles from loading a translation to its response
 CMD_BOUND = 20_000    # cycles CONS may stand still with commands to consume
 ACK_BOUND = 2_000     # cycles from a CR0/IRQ_CTRL/GBPA write to its acknowledgement
+PRI_BOUND = 20_000    # cycles from offering a page request to its handshake, and from a
+                      # group's last request to its PRG response
 
 _UPDATE = R.GBPA.field("Update").mask
 _CMDQEN = R.CR0.field("CMDQEN").mask
@@ -75,12 +80,14 @@ class Watchdog(uvm_subscriber):
         self.held: set[int] = set()       # id() of the items the scoreboard holds
         self.period, self.xlate_bound = PERIOD, XLATE_BOUND
         self.cmd_bound, self.ack_bound = CMD_BOUND, ACK_BOUND
+        self.pri_bound = PRI_BOUND
+        self.pcie = None  # the PRI port's BFM (tb/bfm/pcie_bfm.py), once a sequence drives it
         # what a violation does: raise (the test fails), or a self-test's recorder
         self.on_violation: Callable[[str], None] = self._raise
         self._released: dict[int, int] = {}  # id(item) -> last cycle it was held
         self._acks: dict[str, tuple[int, int]] = {}  # ack register -> (wanted, write cycle)
         self._cons: tuple[int, int] | None = None  # (CONS, first cycle seen at this value)
-        self.longest = {"translation": 0, "command": 0, "ack": 0}
+        self.longest = {"translation": 0, "command": 0, "ack": 0, "page_request": 0}
         self.violations: list[str] = []
 
     def write(self, item) -> None:
@@ -108,7 +115,8 @@ class Watchdog(uvm_subscriber):
 
     def check(self) -> None:
         now = self.bfm.cycle()
-        for msg in self._translations(now) + self._commands(now) + self._ack_checks(now):
+        for msg in (self._translations(now) + self._commands(now) + self._ack_checks(now)
+                    + self._page_requests(now)):
             self.violations.append(msg)
             self.on_violation(f"watchdog: {msg} (seed {self.seed}); {self.state()}")
 
@@ -161,6 +169,26 @@ class Watchdog(uvm_subscriber):
         except Exception as exc:  # a name for the message, whatever is there
             return f"an undecodable command at {addr:#x} ({exc})"
 
+    def _page_requests(self, now: int) -> list[str]:
+        if self.pcie is None:
+            return []
+        out = []
+        offered = self.pcie.pr_offered_at
+        if offered is not None:
+            age = now - offered
+            self.longest["page_request"] = max(self.longest["page_request"], age)
+            if age > self.pri_bound:
+                out.append(f"page request offered at cycle {offered} not taken after {age} "
+                           f"cycles (bound {self.pri_bound})")
+        for (sid, prgi), at in list(self.pcie.awaiting_response.items()):
+            age = now - at
+            self.longest["page_request"] = max(self.longest["page_request"], age)
+            if age > self.pri_bound:
+                out.append(f"page request group sid={sid:#x} PRGI={prgi:#x}, last request "
+                           f"taken at cycle {at}, has no PRG response after {age} cycles "
+                           f"(bound {self.pri_bound})")
+        return out[:4]
+
     def _ack_checks(self, now: int) -> list[str]:
         out = []
         for reg, (want, at) in list(self._acks.items()):
@@ -200,5 +228,6 @@ class Watchdog(uvm_subscriber):
 
     def report_phase(self) -> None:
         self.logger.info("watchdog: longest waits seen at its checks (every %d cycles) %s; "
-                         "bounds: translation %d, command %d, ack %d", self.period,
-                         self.longest, self.xlate_bound, self.cmd_bound, self.ack_bound)
+                         "bounds: translation %d, command %d, ack %d, page request %d",
+                         self.period, self.longest, self.xlate_bound, self.cmd_bound,
+                         self.ack_bound, self.pri_bound)

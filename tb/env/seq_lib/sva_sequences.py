@@ -111,6 +111,8 @@ class RtlBackend:
         if self.pcie is None:
             self.router = router = PcieRouter(lambda itag, ur: pcie.complete(itag, ur))
             self.pcie = pcie = PcieBfm(self.bfm.dut, router.prg_response, router.invalidation)
+            if env_cfg().watchdog is not None:
+                env_cfg().watchdog.pcie = pcie  # page requests taken, groups answered
             if self.stress:
                 # PRG responses and invalidation requests refused in a quarter of the cycles
                 self.pcie.set_backpressure(random.Random(f"pcie/{env_cfg().seed}"), 0.25)
