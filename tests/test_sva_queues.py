@@ -101,3 +101,24 @@ def test_gerror_handler_repairs_the_command_queue():
     assert q.stats.errors == {"CERROR_ILL": 1}
     asyncio.run(q.sync())  # the repaired slot is consumed, the queue runs again
     assert plat.regs.hw_value("CMDQ_CONS") & ((2 << q.shift) - 1) == q.prod
+
+
+def test_an_aborted_command_fetch_is_retried_without_reading_the_entry():
+    """CERROR_ABT (§5.6): Linux's arm_smmu_cmdq_skip_err only acknowledges, and the SMMU
+    fetches again at CONS. The driver must not read the entry itself: the memory that aborted
+    the SMMU's fetch may abort the CPU's read too (it did, before the driver stopped reading
+    it). While the memory still aborts, the retry fails again; once it answers, the queue
+    runs."""
+    plat, smmu = up()
+    q = smmu.cmdq_drv
+    fault = plat.mem.add_fault(smmu.cmdq.base, smmu.cmdq.base + smmu.cmdq.size_bytes, on="r")
+    plat.mem.write(q._slot(q.prod), CmdSync().to_bytes(), source="cpu")
+    q.prod = R.q_inc(q.prod, q.shift)
+    asyncio.run(plat.mmio_write32(R.OFFSETS["CMDQ_PROD"], q.prod))
+    assert R.CMDQ_CONS.from_int(plat.regs.hw_value("CMDQ_CONS")).ERR == R.CmdqErr.CERROR_ABT
+    assert asyncio.run(smmu.handle_gerror()) == ["CMDQ_ERR"]  # no ExternalAbort here
+    assert plat.regs.hw_value("CMDQ_CONS") & ((2 << q.shift) - 1) != q.prod  # aborted again
+    plat.mem.remove_fault(fault)
+    assert asyncio.run(smmu.handle_gerror()) == ["CMDQ_ERR"]
+    assert plat.regs.hw_value("CMDQ_CONS") & ((2 << q.shift) - 1) == q.prod
+    assert q.stats.errors == {"CERROR_ABT": 2}
