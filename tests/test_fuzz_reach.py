@@ -14,7 +14,8 @@ from tb.env.coverage import ERROR_EVENTS
 
 
 def reach(params: str, seed: int, n: int) -> tuple[Counter, Counter, int]:
-    """Event records by EventID name: all, and those of requests to fuzzed streams; and the
+    """Event records by EventID name: all, and those of requests to fuzzed streams (and, as
+    "walk:<result or EventID>", of requests aimed at fuzzed page-table entries); and the
     number of fuzzed streams the world was built with (seen at the first request, before
     any mutation)."""
     seen: Counter[str] = Counter()
@@ -24,6 +25,10 @@ def reach(params: str, seed: int, n: int) -> tuple[Counter, Counter, int]:
     def count(world, req, oc) -> None:
         if not n_fuzz:
             n_fuzz.append(sum(1 for s in world.streams.values() if s.kind == "fuzz"))
+        if getattr(req, "kind", "") == "hole/fuzz":  # (injected requests have none)
+            what = EventID(oc.event.EventID).name if oc.event is not None else \
+                oc.resp.result.name
+            fuzz[f"walk:{what}"] += 1
         if oc.event is None:
             return
         name = EventID(oc.event.EventID).name
@@ -53,3 +58,6 @@ def test_random_stimulus_reaches_every_error_path() -> None:
     assert streams >= 8
     # The fuzzed structures get past the STE's checks: CD and substream checks fire too.
     assert {"C_BAD_CD", "C_BAD_SUBSTREAMID"} <= set(fuzz), dict(fuzz)
+    # Fuzzed page-table entries fault in more than one way, and some translate.
+    walks = {k for k in fuzz if k.startswith("walk:")}
+    assert "walk:F_TRANSLATION" in walks and len(walks) >= 3, dict(fuzz)

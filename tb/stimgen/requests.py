@@ -343,7 +343,7 @@ def _bad_sid(world: World, rng: random.Random, w: RequestWeights):
         for _ in range(4):
             idx = rng.randrange(st.n_l1)
             e = st.l1.get(idx)
-            if e is None or e.span == 0 or e.kind in ("reserved", "eabt"):
+            if e is None or e.span == 0 or e.kind in ("reserved", "eabt", "fuzz"):
                 sid = idx << st.split | rng.randrange(mask + 1)
                 options.append((st.sid_status(sid), sid))
                 break

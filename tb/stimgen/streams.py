@@ -36,7 +36,7 @@ class L1StdEntry:
     span: int
     table: int | None  # PA of the level-2 table (in the fault range for kind "eabt")
     table_span: int
-    kind: str  # full, small, invalid, eabt, reserved
+    kind: str  # full, small, invalid, eabt, reserved, fuzz (random Span and L2Ptr)
 
 
 class StreamTable:
@@ -98,6 +98,8 @@ class StreamTable:
             return "l1_reserved"
         if sid & ((1 << self.split) - 1) >= 1 << (span - 1):
             return "beyond_span"
+        if e.kind == "fuzz":
+            return "l1_fuzz"
         return "l1_eabt" if e.kind == "eabt" else "ok"
 
     def ste_addr(self, sid: int) -> int | None:
@@ -108,7 +110,8 @@ class StreamTable:
             return self.base + sid * STE.SIZE
         e = self.l1.get(sid >> self.split)
         low = sid & ((1 << self.split) - 1)
-        if e is None or e.table is None or e.kind == "eabt" or low >= 1 << (e.table_span - 1):
+        if e is None or e.table is None or e.kind in ("eabt", "fuzz") \
+                or low >= 1 << (e.table_span - 1):
             return None
         return e.table + low * STE.SIZE
 
@@ -210,6 +213,8 @@ class CdTable:
         e = self.l1.get(self.l1_index(ssid))
         if e is None or not e.valid:
             return "l1_invalid"
+        if e.kind == "fuzz":
+            return "l1_fuzz"
         return "l1_eabt" if e.kind == "eabt" else "ok"
 
     def write_cd(self, ssid: int, cd: CD, ctx: int, legal: bool, reason: str = "") -> CdSlot:

@@ -14,6 +14,7 @@ import dataclasses
 import random
 from dataclasses import dataclass, field
 
+from models.arch import pgtable as pt
 from models.arch.cd import CD, L1CD
 from models.arch.geometry import PAGE
 from models.arch.registers import HTTU, StallModel
@@ -35,8 +36,10 @@ from tb.stimgen.contexts import (
     ContextKnobs,
     cd_for,
     illegal_cd,
+    pick_va,
     populate,
     random_context_cd,
+    table_attrs,
 )
 from tb.stimgen.mutations import Mutation, MutationWeights, mutate
 from tb.stimgen.pagetable import LEVEL_SIZES, PageTable
@@ -74,6 +77,11 @@ class WorldKnobs:
     # Streams with fuzzed STEs (World.fuzz_ste) at SIDs the others left, drawn from a
     # generator of their own so that the rest of the world is what it would be without them
     n_fuzz: int = 2
+    # and, from the same generator, L1STDs with random Span and L2Ptr at L1 indices no stream
+    # uses (2-level stream tables), and page-table entries with random bits (nG forced: a
+    # global entry would alias other ASIDs) at free slots of any level
+    n_fuzz_l1std: int = 2
+    n_fuzz_descriptors: int = 4
     p_priv_override: float = 0.25  # PRIVCFG / INSTCFG force values
     s1cdmax: dict[str, float] = field(default_factory=lambda: {
         "zero": 40, "small": 50, "large": 10})
@@ -90,6 +98,25 @@ class WorldKnobs:
     fault_size: int = 0x10000  # the external-abort range (at least one 64 KiB CD leaf)
     contexts: ContextKnobs = field(default_factory=ContextKnobs)
 
+
+
+def fuzz_descriptor(rng: random.Random, level: int) -> int:
+    """A page-table entry for ``level`` with random bits, kept where the architecture defines
+    the outcome: reserved bits cleared, SH never the reserved 0b01 and Contiguous 0 (both
+    CONSTRAINED UNPREDICTABLE, which the RTL and the model need not resolve alike), and nG
+    set (a global entry would alias other ASIDs' lookups, which the world keeps apart). Any
+    type may come out: invalid (a fifth of them), table, block, page, or a reserved encoding
+    (an L0 block, an L3 type 0b01), which translation-faults."""
+    raw = rng.getrandbits(64) | (rng.random() < 0.6)  # valid 80% of the time
+    d = pt.decode_descriptor(raw, level)
+    raw &= ~d.reserved_mask()
+    if isinstance(d, pt.LeafDescriptor):
+        raw |= pt.PTE_NG
+        raw &= ~pt.PageDescriptor.field("Contiguous").mask
+        sh = pt.PageDescriptor.field("SH")
+        if (raw & sh.mask) >> sh.lsb == 0b01:
+            raw ^= rng.choice((0b01, 0b11)) << sh.lsb  # 0b00 or 0b10
+    return raw or 1 << 2  # never 0: an empty slot; an invalid entry with an ignored bit
 
 @dataclass(frozen=True, eq=False)
 class Route:
@@ -143,7 +170,10 @@ class World:
         self._build_streams(rng)
         # Seeded from the generator's state as text (hashed with SHA-512: the same in every
         # process, where hash() of the state is not), without drawing from it.
-        self._add_fuzz_streams(random.Random(str(rng.getstate()[1])))
+        frng = random.Random(str(rng.getstate()[1]))
+        self._add_fuzz_streams(frng)
+        self._add_fuzz_l1stds(frng)
+        self._add_fuzz_descriptors(frng)
         self.request_state = RequestState()
 
     # -- registers -----------------------------------------------------------------------------
@@ -177,6 +207,45 @@ class World:
             stream = Stream(sid, "fuzz", ste, ste, None, base_kind="fuzz")
             stream.addr = self.strtab.write_ste(sid, ste)
             self.streams[sid] = stream
+        self._routes = None
+
+    def _add_fuzz_l1stds(self, frng: random.Random) -> None:
+        """``n_fuzz_l1std`` L1STDs with a random Span (0..31: invalid, in range or reserved)
+        and a random L2Ptr within the OAS, at L1 indices nothing was put at; the bad_sid
+        requests aim under them."""
+        st = self.strtab
+        if not st.two_level:
+            return
+        free = [i for i in range(st.n_l1) if i not in st.l1]
+        for idx in frng.sample(free, min(self.knobs.n_fuzz_l1std, len(free))):
+            span = frng.randrange(32)
+            # Within the OAS (the RTL truncates an L2Ptr beyond it, the model aborts the fetch,
+            # and the project's copy of the spec does not settle it), and aligned to the L2
+            # table's size where the Span is valid: a misaligned L2Ptr is CONSTRAINED
+            # UNPREDICTABLE, which the RTL and the model need not resolve alike.
+            size = 64 << (span - 1) if 1 <= span <= st.split + 1 else 64
+            st.set_l1(idx, span, frng.getrandbits(self.cfg.pa_bits) & -size,
+                      max(1, min(span, st.split + 1)), "fuzz")
+        self._routes = None
+
+    def _add_fuzz_descriptors(self, frng: random.Random) -> None:
+        """``n_fuzz_descriptors`` entries from :func:`fuzz_descriptor`, each at a free slot of
+        a random level of a random context's table (a hole of kind "fuzz", which the hole
+        requests aim at). A valid leaf among them translates to a random PA; a table
+        descriptor sends the walk to random memory."""
+        tables = [(c, t) for c in self.contexts if c.kind != "ttb_eabt" for t in c.tables]
+        if not tables:
+            return
+        for _ in range(self.knobs.n_fuzz_descriptors):
+            ctx, cpt = frng.choice(tables)
+            for _ in range(8):
+                level = frng.randint(cpt.start, 3)
+                va = pick_va(frng, cpt, level, self.knobs.contexts)
+                if not self.va_ok(ctx, va, LEVEL_SIZES[level], False):
+                    continue
+                raw = fuzz_descriptor(frng, level)
+                if cpt.put_hole(va, level, raw, "fuzz", table_attrs(frng, self.knobs.contexts)):
+                    break
         self._routes = None
 
     def fuzz_ste(self, rng: random.Random) -> STE:
@@ -352,7 +421,7 @@ class World:
             return list(range(1 << st.log2size))
         out = []
         for idx, e in sorted(st.l1.items()):
-            if e.table is not None and e.kind not in ("eabt", "reserved"):
+            if e.table is not None and e.kind not in ("eabt", "reserved", "fuzz"):
                 out += [(idx << st.split) | low for low in range(1 << (e.table_span - 1))]
         return out
 
