@@ -437,6 +437,11 @@ class SvaPcieStallAndPriTest(SvaPcieTest):
 
 
 @pyuvm_test
+class SvaPciePriAbortRecoveryTest(SvaPcieTest):
+    scenario = "pri_abort_recovery"
+
+
+@pyuvm_test
 class SvaDemandPagedDmaTest(SvaIopfTest):
     scenario = "demand_paged_dma"
 

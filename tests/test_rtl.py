@@ -78,6 +78,7 @@ CASES = [
     ("pcie", "SvaPciePriQueueOverflowTest", True),
     ("pcie", "SvaPcieUnbindWithPrgsTest", True),
     ("pcie", "SvaPcieStallAndPriTest", True),
+    ("pcie", "SvaPciePriAbortRecoveryTest", True),
     ("pcie", "RegResetTest", False),
     # HTTU through the software stack (tb/scenarios/httu.py): the SMMU dirties and ages the
     # process's own PTEs while the CPU harvests and ages them

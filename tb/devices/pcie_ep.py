@@ -402,6 +402,11 @@ class PcieEndpoint(DescriptorRunner):
         raise AssertionError("no free PRGI although fewer than 512 groups are outstanding")
 
     # ---- SMMU -> endpoint ---------------------------------------------------------------
+    def clear_response_failure(self) -> None:
+        """Software writes 1 to the PRI Status register's Response Failure bit (RW1C), as a
+        driver recovering the function does: the endpoint sends Page Requests again."""
+        self.pri_failed = False
+
     def prg_response(self, resp: PrgResponse) -> None:
         """A PRG Response message. It answers the outstanding group with its PRGI if its PASID
         fits: the same PASID, or none where the function does not require one (PRI

@@ -238,6 +238,47 @@ async def stall_and_pri_for_one_process(b: SvaBench, pages: int = 3) -> dict[str
     return {"stall_faults": pages, "page_requests": ep.stats.page_requests}
 
 
+async def pri_abort_recovery(b: SvaBench, pages: int = 2) -> dict[str, Any]:
+    """The PRI queue's memory aborts a write (fault-paths.md §1.4, §8.2): GERROR.PRIQ_ABT_ERR,
+    the entry is lost and its page request gets Response Failure (taken as a synchronous
+    abort). The endpoint stops sending page requests (PRI Status Response Failure) and its copy
+    fails. The GERROR handler reports and acknowledges the error, the device driver clears the
+    endpoint's Response Failure, and the copy, run again, completes through PRI: the page
+    requests are written, the driver's PRI thread answers them Success."""
+    ep = await b.pcie_device("nic", 0x40)
+    mm = b.process("p")
+    bond = await b.bind(ep, mm)
+    src = b.buffer(mm, pages)
+    data = mm.read(src, pages * PAGE)
+    dst = mm.mmap(None, pages * PAGE, RW)
+    smmu, mem = b.drv.smmu, b.plat.mem
+
+    async def copy() -> Any:
+        return await ep.run(D.copy(src, dst, pages * PAGE, bond.pasid))
+
+    fault = mem.add_fault(smmu.priq.base, smmu.priq.base + smmu.priq.size_bytes, on="w")
+    try:
+        (c,) = await b.serviced(copy())
+        assert c.status is Status.FAULT and c.done == 0, c
+        assert ep.stats.faults_by_type.get("PRG_RESPONSE_FAILURE") == 1, ep.stats
+        assert ep.pri_failed and ep.stats.page_requests == 1, ep.stats
+        await until(b, lambda: b.plat.irq_line("gerror"), "the GERROR interrupt")
+    finally:
+        mem.remove_fault(fault)
+    active = await smmu.handle_gerror()  # the GERROR interrupt handler
+    assert active == ["PRIQ_ABT_ERR"], f"active global errors: {active}"
+    assert not b.plat.irq_line("gerror")
+    assert _pri_responses(b) == {}, "the driver answered a request it never saw"
+    ep.clear_response_failure()
+    (c,) = await b.serviced(copy())
+    expect_ok(c)
+    check_memory(mm, dst, data)
+    assert _pri_responses(b) == {"success": pages}
+    await b.unbind(bond)
+    return {"page_requests": ep.stats.page_requests, "prg_responses": dict(ep.stats.prg_responses),
+            "gerror_acknowledged": active}
+
+
 def pcie_summary(b: SvaBench) -> dict[str, Any]:
     """The PCIe traffic of every endpoint of ``b`` (what `make sim` prints)."""
     eps = list(b.endpoints.values())
@@ -265,6 +306,7 @@ PCIE_SCENARIOS = {
     "pri_queue_overflow": pri_queue_overflow,
     "unbind_with_prgs_outstanding": unbind_with_prgs_outstanding,
     "stall_and_pri_for_one_process": stall_and_pri_for_one_process,
+    "pri_abort_recovery": pri_abort_recovery,
 }
 
 __all__ = ["PCIE_PRIQ_SHIFT", "PCIE_SCENARIOS", "pcie_summary", *PCIE_SCENARIOS]
