@@ -263,6 +263,20 @@ class SvaBench:
                 await arm_smmu_priq_thread(self.drv)
             await self.backend.pause(1)
 
+    async def global_error(self, fault: Any, name: str) -> list[str]:
+        """After an injected memory ``fault`` raised GERROR.``name``: wait for the GERROR
+        interrupt, end the fault (the memory answers again, as after a transient bus error),
+        then run the driver's GERROR handler, which must report exactly ``name`` and
+        acknowledge it."""
+        try:
+            await until(self, lambda: self.plat.irq_line("gerror"), "the GERROR interrupt")
+        finally:
+            self.plat.mem.remove_fault(fault)
+        active = await self.drv.smmu.handle_gerror()
+        assert active == [name], f"active global errors: {active}"
+        assert not self.plat.irq_line("gerror"), f"{name} still active after its handler"
+        return active
+
     def finish(self) -> None:
         v = self.checker.violations
         assert not v, f"{len(v)} isolation violations, first: {v[0]}"

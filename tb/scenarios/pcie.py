@@ -35,17 +35,23 @@ def _pri_responses(b: SvaBench) -> dict[str, int]:
             if k.startswith("pri_resp_")}
 
 
-async def ats_pri_demand_paged_dma(b: SvaBench, pages: int = 4) -> dict[str, Any]:
-    """Copy from a buffer the CPU filled into one it never touched: the source translates
-    at once (read-only entries cached), every destination page comes back with no access,
-    is requested, populated by the handler, answered Success and translated again. A second
-    copy of the same buffers is served from the ATC: no Translation Request at all."""
+async def _untouched_destination(b: SvaBench, pages: int) -> tuple:
+    """An endpoint bound to a new process, a source buffer the CPU filled, its bytes, and a
+    destination mapping the CPU never touched: (endpoint, mm, bond, src, data, dst)."""
     ep = await b.pcie_device("nic", 0x40)
     mm = b.process("p")
     bond = await b.bind(ep, mm)
     src = b.buffer(mm, pages)
     data = mm.read(src, pages * PAGE)
-    dst = mm.mmap(None, pages * PAGE, RW)
+    return ep, mm, bond, src, data, mm.mmap(None, pages * PAGE, RW)
+
+
+async def ats_pri_demand_paged_dma(b: SvaBench, pages: int = 4) -> dict[str, Any]:
+    """Copy from a buffer the CPU filled into one it never touched: the source translates
+    at once (read-only entries cached), every destination page comes back with no access,
+    is requested, populated by the handler, answered Success and translated again. A second
+    copy of the same buffers is served from the ATC: no Translation Request at all."""
+    ep, mm, bond, src, data, dst = await _untouched_destination(b, pages)
     assert all(mm.translate(dst + i * PAGE) is None for i in range(pages))
 
     async def job() -> None:
@@ -245,29 +251,18 @@ async def pri_abort_recovery(b: SvaBench, pages: int = 2) -> dict[str, Any]:
     fails. The GERROR handler reports and acknowledges the error, the device driver clears the
     endpoint's Response Failure, and the copy, run again, completes through PRI: the page
     requests are written, the driver's PRI thread answers them Success."""
-    ep = await b.pcie_device("nic", 0x40)
-    mm = b.process("p")
-    bond = await b.bind(ep, mm)
-    src = b.buffer(mm, pages)
-    data = mm.read(src, pages * PAGE)
-    dst = mm.mmap(None, pages * PAGE, RW)
+    ep, mm, bond, src, data, dst = await _untouched_destination(b, pages)
     smmu, mem = b.drv.smmu, b.plat.mem
 
     async def copy() -> Any:
         return await ep.run(D.copy(src, dst, pages * PAGE, bond.pasid))
 
     fault = mem.add_fault(smmu.priq.base, smmu.priq.base + smmu.priq.size_bytes, on="w")
-    try:
-        (c,) = await b.serviced(copy())
-        assert c.status is Status.FAULT and c.done == 0, c
-        assert ep.stats.faults_by_type.get("PRG_RESPONSE_FAILURE") == 1, ep.stats
-        assert ep.pri_failed and ep.stats.page_requests == 1, ep.stats
-        await until(b, lambda: b.plat.irq_line("gerror"), "the GERROR interrupt")
-    finally:
-        mem.remove_fault(fault)
-    active = await smmu.handle_gerror()  # the GERROR interrupt handler
-    assert active == ["PRIQ_ABT_ERR"], f"active global errors: {active}"
-    assert not b.plat.irq_line("gerror")
+    (c,) = await b.serviced(copy())
+    assert c.status is Status.FAULT and c.done == 0, c
+    assert ep.stats.faults_by_type.get("PRG_RESPONSE_FAILURE") == 1, ep.stats
+    assert ep.pri_failed and ep.stats.page_requests == 1, ep.stats
+    active = await b.global_error(fault, "PRIQ_ABT_ERR")
     assert _pri_responses(b) == {}, "the driver answered a request it never saw"
     ep.clear_response_failure()
     (c,) = await b.serviced(copy())
