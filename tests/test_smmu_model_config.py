@@ -116,6 +116,22 @@ def test_l1std_l2ptr_low_bits_ignored() -> None:
     assert b.events() == []
 
 
+def test_l1std_l2ptr_beyond_the_oas() -> None:
+    """§3.4.3 (5), an STE fetch through L1STD.L2Ptr beyond the OAS: "It is CONSTRAINED
+    UNPREDICTABLE whether an implementation truncates an STE fetch address (and continues
+    translation) or generates an F_STE_FETCH condition which terminates the transaction".
+    The envelope allows exactly those two: F_STE_FETCH with the fetch address, or the STE at
+    the address truncated to the 48-bit OAS (a bypass STE here)."""
+    b = Bench(two_level=True, split=8)
+    l2 = b.alloc.alloc(4096)
+    high = 1 << 50
+    b.mem.write64(b.strtab + 8 * 3, L1STD(Span=5, L2Ptr=l2 | high).to_int())
+    b.mem.write(l2 + 64 * 2, STE(V=1, Config=StreamConfig.BYPASS).to_bytes())
+    got = {(o.resp.result, o.resp.fault, getattr(o.event, "FetchAddr", None))
+           for o in b.smmu.predict(TransReq(sid=0x302, addr=0x1234))}
+    assert got == {(ABORT, EventID.F_STE_FETCH, (l2 | high) + 64 * 2), (BYPASS, 0, None)}
+
+
 # ---- 4./5. STE validity ---------------------------------------------------------------------
 @pytest.mark.parametrize("config", [0b000, 0b001, 0b010, 0b011])
 def test_ste_config_abort_is_silent(config: int) -> None:

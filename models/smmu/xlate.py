@@ -371,6 +371,13 @@ def _fetch_ste(c: _Ctx) -> int:
             raise c.config_fault(EventID.C_BAD_STREAMID, bool(regs.RECINVSID))
         # §5.1: "Bits L2Ptr[N:0] are treated as 0 by the SMMU, where N == 5 + (Span -1)".
         ste_addr = align_down(l1.L2Ptr, STE.SIZE << (l1.Span - 1)) + l2_index * STE.SIZE
+        if ste_addr >> c.cfg.pa_bits:
+            # §3.4.3 (5): an STE fetch address beyond the OAS: "CONSTRAINED UNPREDICTABLE
+            # whether an implementation truncates an STE fetch address (and continues
+            # translation) or generates an F_STE_FETCH condition".
+            if c.look.choose(("fetch", "truncate")) == "fetch":
+                raise c.config_fault(EventID.F_STE_FETCH, FetchAddr=ste_addr)
+            ste_addr &= c.pa_limit - 1
     else:
         # Linear (FMT reserved, or 2-level without ST_LEVEL support: choice, read as linear).
         ste_addr = (regs.STRTAB_BASE & ~((STE.SIZE << regs.LOG2SIZE) - 1)) + sid * STE.SIZE

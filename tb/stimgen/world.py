@@ -211,20 +211,21 @@ class World:
 
     def _add_fuzz_l1stds(self, frng: random.Random) -> None:
         """``n_fuzz_l1std`` L1STDs with a random Span (0..31: invalid, in range or reserved)
-        and a random L2Ptr within the OAS, at L1 indices nothing was put at; the bad_sid
-        requests aim under them."""
+        and a random L2Ptr, at L1 indices nothing was put at; the bad_sid requests aim under
+        them."""
         st = self.strtab
         if not st.two_level:
             return
         free = [i for i in range(st.n_l1) if i not in st.l1]
         for idx in frng.sample(free, min(self.knobs.n_fuzz_l1std, len(free))):
             span = frng.randrange(32)
-            # Within the OAS (the RTL truncates an L2Ptr beyond it, the model aborts the fetch,
-            # and the project's copy of the spec does not settle it), and aligned to the L2
-            # table's size where the Span is valid: a misaligned L2Ptr is CONSTRAINED
-            # UNPREDICTABLE, which the RTL and the model need not resolve alike.
+            # Aligned to the L2 table's size where the Span is valid (a misaligned L2Ptr is
+            # CONSTRAINED UNPREDICTABLE, which the RTL and the model need not resolve alike);
+            # half of them beyond the OAS, where §3.4.3 (5) allows a truncated fetch or
+            # F_STE_FETCH and the model's envelope holds both.
             size = 64 << (span - 1) if 1 <= span <= st.split + 1 else 64
-            st.set_l1(idx, span, frng.getrandbits(self.cfg.pa_bits) & -size,
+            bits = 52 if frng.random() < 0.5 else self.cfg.pa_bits
+            st.set_l1(idx, span, frng.getrandbits(bits) & -size,
                       max(1, min(span, st.split + 1)), "fuzz")
         self._routes = None
 
