@@ -4,8 +4,8 @@
   queues in, while a process bound to a DMA engine keeps working. Each ends as a transient
   bus error does: the memory answers again once the driver has seen the error, before it
   acknowledges it. The driver's GERROR handling recovers and traffic resumes.
-- :func:`cmdq_storm`: an invalidation storm through a command queue of a few entries, which
-  the SMMU keeps full while DMA runs.
+- :func:`cmdq_storm`: an invalidation storm through the smallest command queue Linux
+  accepts (128 entries), which the SMMU keeps full while DMA runs.
 """
 
 from __future__ import annotations
