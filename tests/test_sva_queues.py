@@ -122,3 +122,17 @@ def test_an_aborted_command_fetch_is_retried_without_reading_the_entry():
     assert asyncio.run(smmu.handle_gerror()) == ["CMDQ_ERR"]
     assert plat.regs.hw_value("CMDQ_CONS") & ((2 << q.shift) - 1) == q.prod
     assert q.stats.errors == {"CERROR_ABT": 2}
+
+
+def test_cmdq_err_with_cerror_none_leaves_the_queue_alone():
+    """Linux's arm_smmu_cmdq_skip_err returns at once for CERROR_NONE: an active CMDQ_ERR
+    whose CONS.ERR names no error (software toggled GERRORN itself) must not get the command
+    at CONS overwritten with a CMD_SYNC."""
+    plat, smmu = up()
+    q = smmu.cmdq_drv
+    slot = q._slot(q.prod)
+    cmd = CmdTlbiNhAsid(ASID=5).to_bytes()
+    plat.mem.write(slot, cmd, source="cpu")
+    q.skip_err(q.prod)  # CONS with ERR = CERROR_NONE
+    assert plat.mem.read(slot, len(cmd)) == cmd
+    assert q.stats.errors == {"CERROR_NONE": 1}

@@ -164,8 +164,9 @@ class CommandQueue:
         self.stats.errors[name] = self.stats.errors.get(name, 0) + 1
         for fn in self.on_error:
             fn(name)
-        if err in (R.CmdqErr.CERROR_ABT, R.CmdqErr.CERROR_ATC_INV_SYNC):
-            # As Linux, the entry is not read: after an abort the memory may abort the CPU too.
+        if err in (R.CmdqErr.CERROR_NONE, R.CmdqErr.CERROR_ABT, R.CmdqErr.CERROR_ATC_INV_SYNC):
+            # As Linux, the entry is not read (after an abort the memory may abort the CPU
+            # too) nor touched: CERROR_NONE names no command to skip.
             log.error("command queue error %s at CONS=%#x: retrying", name, cons)
             return
         slot = self._slot(cons & ((2 << self.shift) - 1))
