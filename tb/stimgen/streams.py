@@ -213,8 +213,6 @@ class CdTable:
         e = self.l1.get(self.l1_index(ssid))
         if e is None or not e.valid:
             return "l1_invalid"
-        if e.kind == "fuzz":
-            return "l1_fuzz"
         return "l1_eabt" if e.kind == "eabt" else "ok"
 
     def write_cd(self, ssid: int, cd: CD, ctx: int, legal: bool, reason: str = "") -> CdSlot:

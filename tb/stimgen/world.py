@@ -99,7 +99,6 @@ class WorldKnobs:
     contexts: ContextKnobs = field(default_factory=ContextKnobs)
 
 
-
 def fuzz_descriptor(rng: random.Random, level: int) -> int:
     """A page-table entry for ``level`` with random bits, kept where the architecture defines
     the outcome: reserved bits cleared, SH never the reserved 0b01 and Contiguous 0 (both
@@ -117,6 +116,7 @@ def fuzz_descriptor(rng: random.Random, level: int) -> int:
         if (raw & sh.mask) >> sh.lsb == 0b01:
             raw ^= rng.choice((0b01, 0b11)) << sh.lsb  # 0b00 or 0b10
     return raw or 1 << 2  # never 0: an empty slot; an invalid entry with an ignored bit
+
 
 @dataclass(frozen=True, eq=False)
 class Route:
@@ -219,13 +219,11 @@ class World:
         free = [i for i in range(st.n_l1) if i not in st.l1]
         for idx in frng.sample(free, min(self.knobs.n_fuzz_l1std, len(free))):
             span = frng.randrange(32)
-            # Aligned to the L2 table's size where the Span is valid (a misaligned L2Ptr is
-            # CONSTRAINED UNPREDICTABLE, which the RTL and the model need not resolve alike);
-            # half of them beyond the OAS, where §3.4.3 (5) allows a truncated fetch or
-            # F_STE_FETCH and the model's envelope holds both.
-            size = 64 << (span - 1) if 1 <= span <= st.split + 1 else 64
+            # Low bits too: §5.1 has the SMMU treat L2Ptr[5+(Span-1):0] as 0. Half of them
+            # beyond the OAS, where §3.4.3 (5) allows a truncated fetch or F_STE_FETCH and the
+            # model's envelope holds both.
             bits = 52 if frng.random() < 0.5 else self.cfg.pa_bits
-            st.set_l1(idx, span, frng.getrandbits(bits) & -size,
+            st.set_l1(idx, span, frng.getrandbits(bits) & ~0x3F,
                       max(1, min(span, st.split + 1)), "fuzz")
         self._routes = None
 
