@@ -15,6 +15,7 @@ rtl/smmu_rd_arb.sv
 rtl/smmu_regs.sv
 rtl/smmu_stall.sv
 rtl/smmu_top.sv
+rtl/smmu_walk_level.sv
 rtl/smmu_walk_cache.sv
 rtl/smmu_walker.sv
 rtl/smmu_xcalc.sv

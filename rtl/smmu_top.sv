@@ -47,8 +47,9 @@ module smmu_top
     parameter int CTX_N = 64,      // configuration-cache entries (resolved STE + CD)
     parameter int TLB_N = 256,     // IOTLB entries
     parameter int TLB_WAYS = 4,    // IOTLB ways (TLB_N / TLB_WAYS sets, a power of two)
-    parameter int WALK_N = 16,     // walk-cache entries (cached table-descriptor chains); 0: none
-    parameter int MERGE_N = 8,     // misses parked behind a walk of the same page; 0: none
+    parameter int WALK_N = 16,     // walk-cache level-2 entries (cached table-descriptor chains); 0: no walk cache
+    parameter int WALK_UP_N = 8,   // walk-cache entries of levels 0 and 1, each
+    parameter int MERGE_N = 16,    // misses parked behind an engine on the same page or context; 0: none
     parameter int EVTQ_FIFO = 4,   // event records buffered before the event queue
     parameter int ATC_TIMEOUT = 1024  // cycles a CMD_SYNC waits for ATC invalidations (ATS=1)
 ) (
@@ -290,7 +291,7 @@ module smmu_top
     logic [CMD_STAG_W-1:0] stall_stag;
 
     smmu_xlate #(
-        .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N),
+        .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N), .WALK_UP_N(WALK_UP_N),
         .TLB_WAYS(TLB_WAYS), .MERGE_N(MERGE_N),
         .S1P(S1P),
         .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .STALL_MAX(STALL_MAX), .TERM_MODEL(TERM_MODEL),

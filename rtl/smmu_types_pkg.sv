@@ -149,6 +149,19 @@ package smmu_types_pkg;
         walk_chain_t                    chain;
     } walk_entry_t;
 
+    // What a walk offers the walk cache in DONE: the chain down to each level whose table
+    // descriptor it read from memory (v[l]), one entry per level's array.
+    typedef struct packed {
+        logic [CD_ASID_W-1:0]           asid;
+        logic [1:0]                     slvl;
+        logic                           upper;
+        logic [26:0]                    va;       // VA[47:21]
+        logic [2:0]                     v;
+        walk_chain_t                    c2;       // down to level 2
+        walk_chain_t                    c1;       // down to level 1
+        walk_chain_t                    c0;       // level 0 (a walk starting there)
+    } walk_fill_t;
+
     // ---- invalidation (smmu_cmdq or smmu_dvm -> the caches), one per cycle with inv_valid ---
     typedef struct packed {
         logic [2:0]                     op;       // INV_*

@@ -1,31 +1,23 @@
-// Walk cache: WALK_N chains of table descriptors, fully associative, used by the miss
-// engines only (never on the hit path); WALK_N = 0 removes it (docs/rtl.md, "Walk cache").
+// Walk cache: one array per table level (smmu_walk_level), used by the miss engines only
+// (never on the hit path); WALK_N = 0 removes it (docs/rtl.md, "Walk cache").
 //
-// An entry is a chain of valid table descriptors read by one walk, from the walk's start
-// level down to level `lvl` (0..2), tagged like the model's WALK entries: ASID (never
-// global), the level and VA[55:shift(lvl)] (as the half, VA[55], and VA[47:shift(lvl)]:
-// VA[55:48] of a walked address all equal VA[55]), plus the start level (a chain is only
-// reused by walks starting at the same level). It holds the last descriptor's
-// NextTableAddr, the raw APTable/UXNTable/PXNTable ORed over the chain and the ORed
-// NextTableAddr[47:32] (a walk with a smaller IPS must not use it).
-//   - Lookup, combinational, one engine per cycle (smmu_xlate grants the lowest): the
-//     deepest matching chain (the lowest entry among equally deep ones).
-//   - Fill, at the clock edge: an entry with the same (ASID, start level, half, level,
-//     region), else the lowest free one, else the round-robin pointer (which then advances).
-//     No fill in a cycle with an invalidation (fill_ready is low).
-//   - Invalidation, at the clock edge of inv_valid (reference §5.2, models/smmu/caches.py):
-//     TLBI_NH_ALL/NSNH_ALL everything, TLBI_NH_ASID every entry of the ASID; a chain depends
-//     on every descriptor from its start level down, so TLBI_NH_VA/VAA with Leaf=0 drop it
-//     when the VA lies in the region of its first (start-level) descriptor (VA: with the
-//     ASID; VAA: any ASID; Addr[55:48] all equal to the entry's half); Leaf=1 keeps it.
-//     CFGI_* leave it.
+// Level 2 holds WALK_N chains, levels 0 and 1 WALK_UP_N each: a chain ending at level l
+// serves every walk into the region that descriptor maps (512 GiB, 1 GiB, 2 MiB), so a walk
+// into a new 2 MiB region of a known 1 GiB region reads two descriptors, not four.
+//   - Lookup, combinational, one engine per cycle (smmu_xlate grants the lowest): the arrays
+//     are probed together and the deepest hit wins.
+//   - Fill, at the clock edge: a walk offers the chain down to every level it read a table
+//     descriptor at, and each level's array takes its own in the same cycle. No fill in a
+//     cycle with an invalidation (fill_ready is low).
+//   - Invalidation: each array at once, by the same rule (smmu_walk_level).
 `default_nettype none
 
 module smmu_walk_cache
     import smmu_arch_pkg::*;
     import smmu_types_pkg::*;
 #(
-    parameter int WALK_N = 16
+    parameter int WALK_N = 16,
+    parameter int WALK_UP_N = 8
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -33,135 +25,54 @@ module smmu_walk_cache
     // lookup
     input  walk_req_t   lk,
     output logic        lk_hit,
-    output walk_chain_t lk_chain,     // the hit entry's chain (entry 0's without a hit)
+    output walk_chain_t lk_chain,     // the deepest hit's chain (zero without a hit)
 
     // fill
     input  logic        fill_valid,
     output logic        fill_ready,
-    input  walk_entry_t fill,
+    input  walk_fill_t  fill,
 
     // invalidation
     input  logic        inv_valid,
     input  inv_t        inv
 );
-    localparam int WN = (WALK_N > 0) ? WALK_N : 1;   // array size (WALK_N = 0: never valid)
-    localparam int KI_W = (WN > 1) ? $clog2(WN) : 1;
+    localparam int UP_N = (WALK_N > 0) ? WALK_UP_N : 0;
 
-    // VA[47:21] bits that name the region a level-`l` table descriptor maps
-    function automatic logic [26:0] lvl_mask(input logic [1:0] l);
-        case (l)
-            2'd0: lvl_mask = {9'h1FF, 18'h0};
-            2'd1: lvl_mask = {18'h3_FFFF, 9'h0};
-            default: lvl_mask = {27{1'b1}};
-        endcase
-    endfunction
+    logic         h0, h1, h2;
+    walk_chain_t  c0, c1, c2;
+    walk_entry_t  f0, f1, f2;
+    logic         fill_do;
 
-    // NextTableAddr[47:32] bits beyond an effective IPS (none beyond 48 bits)
-    function automatic logic [15:0] ips_hi_mask(input logic [CD_IPS_W-1:0] ips);
-        ips_hi_mask = (oas_bits(ips) >= 48) ? 16'h0000 : (16'hFFFF << (oas_bits(ips) - 32));
-    endfunction
-
-    logic            kv [WN];
-    walk_entry_t     ke [WN];
-    logic [KI_W-1:0] k_rr;          // round-robin replacement pointer
-    logic [KI_W-1:0] kl_sel;
-    logic [1:0]      kl_lvl;
-    logic            wf_do, wf_found;
-    logic [KI_W-1:0] wf_idx;
-    logic [26:0]     wf_key;
-    walk_entry_t     wf_new;
-    logic [WN-1:0]   k_inv;
-    // Entries are copied out of the array whole (Icarus 11 cannot select a member of an
-    // array element); not every field of each copy is used.
-    // verilator lint_off UNUSEDSIGNAL
-    walk_entry_t     k_e, k_s, k_f, k_i;
-    // verilator lint_on UNUSEDSIGNAL
-
-    // lookup: the deepest matching chain
-    always @(*) begin
-        lk_hit = 1'b0;
-        kl_sel = '0;
-        kl_lvl = '0;
-        for (int k = 0; k < WN; k++) begin
-            k_e = ke[k];
-            if (WALK_N != 0 && kv[k] && k_e.asid == lk.asid && k_e.slvl == lk.slvl &&
-                k_e.upper == lk.upper &&
-                ((k_e.va ^ lk.va) & lvl_mask(k_e.chain.lvl)) == 27'h0 &&
-                (k_e.chain.hi & ips_hi_mask(lk.ips)) == 16'h0 &&
-                (!lk_hit || k_e.chain.lvl > kl_lvl)) begin
-                lk_hit = 1'b1;
-                kl_sel = KI_W'(k);
-                kl_lvl = k_e.chain.lvl;
-            end
-        end
-        k_s = ke[kl_sel];
-        lk_chain = k_s.chain;
-    end
-
-    // fill: same key (ASID, start level, level, region) else free else round robin
     assign fill_ready = !inv_valid;
+    assign fill_do = fill_valid && !inv_valid;
+
     always @(*) begin
-        wf_do = (WALK_N != 0) && fill_valid && !inv_valid;
-        wf_key = fill.va & lvl_mask(fill.chain.lvl);
-        wf_found = 1'b0; wf_idx = k_rr;
-        for (int k = WN - 1; k >= 0; k--)
-            if (!kv[k]) begin wf_found = 1'b1; wf_idx = KI_W'(k); end
-        for (int k = WN - 1; k >= 0; k--) begin
-            k_f = ke[k];
-            if (kv[k] && k_f.asid == fill.asid && k_f.slvl == fill.slvl &&
-                k_f.upper == fill.upper && k_f.chain.lvl == fill.chain.lvl &&
-                k_f.va == wf_key) begin
-                wf_found = 1'b1; wf_idx = KI_W'(k);
-            end
-        end
-        wf_new = fill;
-        wf_new.va = wf_key;
+        f2.asid = fill.asid;
+        f2.slvl = fill.slvl;
+        f2.upper = fill.upper;
+        f2.va = fill.va;
+        f2.chain = fill.c2;
+        f1 = f2;
+        f1.chain = fill.c1;
+        f0 = f2;
+        f0.chain = fill.c0;
     end
 
-    // invalidation: Addr[55:48] names a half only when all its bits agree
-    logic inv_lo, inv_hi, k_cov;
-    always @(*) begin
-        inv_lo = inv.va[43:36] == 8'h00;
-        inv_hi = inv.va[43:36] == 8'hFF;
-        for (int k = 0; k < WN; k++) begin
-            k_i = ke[k];
-            k_cov = !inv.leaf && (k_i.upper ? inv_hi : inv_lo) &&
-                    ((k_i.va ^ inv.va[35:9]) & lvl_mask(k_i.slvl)) == 27'h0;
-            case (inv.op)
-                INV_TLB_ALL: k_inv[k] = 1'b1;
-                INV_TLB_ASID: k_inv[k] = k_i.asid == inv.asid;
-                INV_TLB_VA: k_inv[k] = k_cov && k_i.asid == inv.asid;
-                INV_TLB_VAA: k_inv[k] = k_cov;
-                default: k_inv[k] = 1'b0;
-            endcase
-        end
-    end
+    smmu_walk_level #(.LVL(0), .N(UP_N)) u_l0 (
+        .clk, .rst_n, .lk, .lk_hit(h0), .lk_chain(c0),
+        .fill_do(fill_do && fill.v[0]), .fill(f0), .inv_valid, .inv
+    );
+    smmu_walk_level #(.LVL(1), .N(UP_N)) u_l1 (
+        .clk, .rst_n, .lk, .lk_hit(h1), .lk_chain(c1),
+        .fill_do(fill_do && fill.v[1]), .fill(f1), .inv_valid, .inv
+    );
+    smmu_walk_level #(.LVL(2), .N(WALK_N)) u_l2 (
+        .clk, .rst_n, .lk, .lk_hit(h2), .lk_chain(c2),
+        .fill_do(fill_do && fill.v[2]), .fill(f2), .inv_valid, .inv
+    );
 
-    always_ff @(posedge clk or negedge rst_n) begin
-        if (!rst_n) begin
-            k_rr <= '0;
-            // Everything is reset, not only the valid bits, so no X ever leaves the cache.
-            for (int k = 0; k < WN; k++) begin
-                kv[k] <= 1'b0;
-                ke[k] <= '0;
-            end
-        end else begin
-            if (wf_do) begin
-                kv[wf_idx] <= 1'b1;
-                ke[wf_idx] <= wf_new;
-                if (!wf_found) k_rr <= (k_rr == KI_W'(WN - 1)) ? '0 : k_rr + KI_W'(1);
-            end
-            if (inv_valid)
-                for (int k = 0; k < WN; k++)
-                    if (k_inv[k]) kv[k] <= 1'b0;
-        end
-    end
-
-    // The configuration-cache fields of an invalidation, and VA[20:12] (a chain's region is
-    // at least 2 MiB), are not needed here.
-    // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{inv.sid, inv.sid_mask, inv.ssid, inv.va[8:0], inv.shared};
-    // verilator lint_on UNUSEDSIGNAL
+    assign lk_hit = h0 || h1 || h2;
+    assign lk_chain = h2 ? c2 : h1 ? c1 : c0;
 endmodule
 
 `default_nettype wire

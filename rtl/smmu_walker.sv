@@ -8,13 +8,14 @@
 // Several engines run in parallel (smmu_xlate, parameter N_WALK); each owns one AXI read ID,
 // so it has at most one read outstanding and needs no reordering.
 //
-// Walk cache (smmu_xlate, parameter WALK_N): in WINIT the engine asks the shared walk-cache
-// lookup port for the deepest cached table descriptor on the way to its VA (key: ASID, start
-// level, half, VA bits above the level). On a hit it continues the walk at the next level
-// from the cached next-table address, with the cached (raw, accumulated)
-// APTable/UXNTable/PXNTable; a 4-level walk with levels 0-2 cached reads one descriptor. In
-// DONE it offers the deepest table descriptor it read itself (with the chain's accumulated
-// attributes) as a fill.
+// Walk cache (smmu_xlate, parameters WALK_N, WALK_UP_N): in WINIT the engine asks the shared
+// walk-cache lookup port for the deepest cached table descriptor on the way to its VA (key:
+// ASID, start level, half, VA bits above the level). On a hit it continues the walk at the
+// next level from the cached next-table address, with the cached (raw, accumulated)
+// APTable/UXNTable/PXNTable; a 4-level walk with levels 0-2 cached reads one descriptor. With
+// no level-2 chain cached while other engines walk the same 2 MiB region (wl_wait), it stays
+// in WINIT until they are done (wl_hold) and asks again. In DONE it offers, as one fill, the
+// chain down to every level it read a table descriptor at itself.
 //
 // Invalidation: `inv` pulses whenever the command queue (or, with BTM, the DVM port)
 // invalidates anything. An engine that
@@ -53,6 +54,7 @@ module smmu_walker
     // Start (accepted when idle): the request and what the hit path found
     input  logic              start,
     output logic              idle,
+    output logic              ctx_fetch,     // busy with a request whose context missed
     input  logic [TAG_W-1:0]  s_tag,
     input  xreq_t             s_req,
     input  logic              s_ctx_hit,     // s_ctx comes from the configuration cache
@@ -70,13 +72,16 @@ module smmu_walker
     // Walk-cache lookup (WINIT; shared port, the engine waits for wl_gnt)
     output logic              wl_req,
     input  logic              wl_gnt,
+    input  logic              wl_wait,       // with wl_gnt: wait for a leader's chain
+    input  logic              wl_hold,       // a leader waited for is still walking
+    output logic              wl_lead,       // walking, and may fill the level-2 chain of wl
     output walk_req_t         wl,
     input  logic              wl_hit,
     input  walk_chain_t       wl_chain,      // the deepest cached chain on the way to the VA
     // Walk-cache fill (DONE)
     output logic              wf_valid,
     input  logic              wf_ready,
-    output walk_entry_t       wf,
+    output walk_fill_t        wf,
 
     // Memory reads (one outstanding)
     output logic              ar_valid,
@@ -160,13 +165,13 @@ module smmu_walker
     logic [1:0]        aptab;          // accumulated APTable: [1] no write, [0] no EL0
     logic              pxnt, uxnt;
     // walk-cache view of the walk: raw table attributes and NextTableAddr[47:32] ORed over
-    // the chain, and the deepest table descriptor read from memory (the fill)
+    // the chain, and the chain down to each level whose table descriptor was read from
+    // memory (the fill: wfv[l] and wfc[l])
     logic [1:0]        r_ap;
     logic              r_uxn, r_pxn;
     logic [15:0]       r_hi;
-    logic              wfill_need;
-    logic [1:0]        wfl_lvl;
-    logic [35:0]       wfl_table;
+    logic [2:0]        wfv;
+    walk_chain_t       wfc0, wfc1, wfc2, wfc_new;
     // outcome
     logic              l_hit, l_global;
     leaf_t             lf;             // the leaf walked
@@ -497,8 +502,8 @@ module smmu_walker
             k <= '0; k_cdidx <= '0; k_s1fmt <= '0;
             rd_addr <= '0; rd_len <= '0; beat <= '0; d0 <= '0; d1 <= '0; d2 <= '0; d3 <= '0;
             rerr <= 1'b0; lvl <= '0; aptab <= '0; pxnt <= 1'b0; uxnt <= 1'b0;
-            r_ap <= '0; r_uxn <= 1'b0; r_pxn <= 1'b0; r_hi <= '0; wfill_need <= 1'b0;
-            wfl_lvl <= '0; wfl_table <= '0; wf_done <= 1'b0;
+            r_ap <= '0; r_uxn <= 1'b0; r_pxn <= 1'b0; r_hi <= '0; wfv <= '0;
+            wfc0 <= '0; wfc1 <= '0; wfc2 <= '0; wf_done <= 1'b0;
             l_hit <= 1'b0; l_global <= 1'b0; lf <= '0;
             l_af0 <= 1'b0; u_dirty <= 1'b0; l_nofill <= 1'b0; u_desc <= '0; rexok <= 1'b0;
             x_fault <= '0; x_record <= 1'b0; x_fetch <= '0; cfill_need <= 1'b0;
@@ -516,7 +521,7 @@ module smmu_walker
                     cfill_need <= 1'b0;
                     stale <= inv;  // an invalidation in the dispatch cycle already counts
                     rsp_done <= 1'b0; evt_done <= 1'b0; cf_done <= 1'b0; tf_done <= 1'b0;
-                    wf_done <= 1'b0; wfill_need <= 1'b0;
+                    wf_done <= 1'b0; wfv <= '0;
                     if (s_ctx_hit) st <= S_WINIT;
                     else begin
                         // Stream table lookup (reference §2.4)
@@ -605,13 +610,16 @@ module smmu_walker
                         end
                         // a valid table descriptor within IPS: cacheable (even if the walk
                         // faults further down)
-                        r_ap <= r_ap | d0[DESC_TABLE_APTABLE_LSB +: DESC_TABLE_APTABLE_W];
-                        r_pxn <= r_pxn | d0[DESC_TABLE_PXNTABLE_LSB];
-                        r_uxn <= r_uxn | d0[DESC_TABLE_UXNTABLE_LSB];
-                        r_hi <= r_hi | tbl_addr[47:32];
-                        wfill_need <= 1'b1;
-                        wfl_lvl <= lvl;
-                        wfl_table <= tbl_addr[47:12];
+                        r_ap <= wfc_new.ap;
+                        r_pxn <= wfc_new.pxn;
+                        r_uxn <= wfc_new.uxn;
+                        r_hi <= wfc_new.hi;
+                        wfv[lvl] <= 1'b1;
+                        case (lvl)
+                            2'd0: wfc0 <= wfc_new;
+                            2'd1: wfc1 <= wfc_new;
+                            default: wfc2 <= wfc_new;
+                        endcase
                     end
                     if (dc_leaf) begin
                         // AP[2]: read-only, AP[1]: EL0 access
@@ -705,7 +713,7 @@ module smmu_walker
                 end
                 S_WINIT: begin
                     if (xc_nowalk) st <= S_DONE;  // F_TRANSLATION: input range or EPDx
-                    else if (WALK_N == 0 || wl_gnt) begin
+                    else if (WALK_N == 0 || (wl_gnt && !wl_wait)) begin
                         rd_len <= 2'd0;
                         ph <= PH_WALK;
                         st <= S_AR;
@@ -787,31 +795,48 @@ module smmu_walker
     assign tf.va = q.addr[47:12];
     assign tf.leaf = lf;
 
-    assign wl_req = (st == S_WINIT) && !xc_nowalk;
+    assign ctx_fetch = (st != S_IDLE) && !ctx_hit;
+    assign wl_req = (st == S_WINIT) && !xc_nowalk && !wl_hold;
+    // A leader: past WINIT in its walk, not stale, and not yet past level 2 without having
+    // read a level-2 table descriptor, until its walk-cache fill has gone (or it has none).
+    always @(*) begin
+        case (st)
+            S_AR, S_R, S_PROC, S_LEAF, S_AW, S_W, S_B: wl_lead = 1'b1;
+            S_DONE: wl_lead = wf_valid;
+            default: wl_lead = 1'b0;
+        endcase
+        wl_lead = wl_lead && (WALK_N != 0) && ph == PH_WALK && !stale &&
+                  (lvl != 2'd3 || wfv[2]);
+    end
     assign wl.asid = k.asid;
     assign wl.slvl = w_lvl;
     assign wl.upper = w_upper;
     assign wl.va = q.addr[47:21];
     assign wl.ips = k.ips;
 
-    assign wf_valid = (WALK_N != 0) && (st == S_DONE) && !wf_done && wfill_need && fill_ok;
+    assign wf_valid = (WALK_N != 0) && (st == S_DONE) && !wf_done && (wfv != 3'b000) && fill_ok;
     assign wf.asid = k.asid;
     assign wf.slvl = w_lvl;
     assign wf.upper = w_upper;
     assign wf.va = q.addr[47:21];
-    walk_chain_t wf_chain;
-    assign wf_chain.lvl = wfl_lvl;
-    assign wf_chain.tbl = wfl_table;
-    assign wf_chain.ap = r_ap;
-    assign wf_chain.uxn = r_uxn;
-    assign wf_chain.pxn = r_pxn;
-    assign wf_chain.hi = r_hi;
-    assign wf.chain = wf_chain;
+    assign wf.v = wfv;
+    assign wf.c0 = wfc0;
+    assign wf.c1 = wfc1;
+    assign wf.c2 = wfc2;
+    // the chain extended by the table descriptor in d0 (at level `lvl`)
+    always @(*) begin
+        wfc_new.lvl = lvl;
+        wfc_new.tbl = tbl_addr[47:12];
+        wfc_new.ap = r_ap | d0[DESC_TABLE_APTABLE_LSB +: DESC_TABLE_APTABLE_W];
+        wfc_new.pxn = r_pxn | d0[DESC_TABLE_PXNTABLE_LSB];
+        wfc_new.uxn = r_uxn | d0[DESC_TABLE_UXNTABLE_LSB];
+        wfc_new.hi = r_hi | tbl_addr[47:32];
+    end
 
     // The STE/CD burst (blk) carries fields not used here;
     // xc_miss cannot be set in DONE (every path ends with a leaf or a fault).
     // verilator lint_off UNUSEDSIGNAL
-    wire unused = ^{blk, xc_miss, ctx_hit, strtab_cfg};
+    wire unused = ^{blk, xc_miss, strtab_cfg};
     // verilator lint_on UNUSEDSIGNAL
 endmodule
 

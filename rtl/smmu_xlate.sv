@@ -35,6 +35,7 @@ module smmu_xlate
     parameter int TLB_N = 256,
     parameter int TLB_WAYS = 4,
     parameter int WALK_N = 16,
+    parameter int WALK_UP_N = 8,
     parameter int MERGE_N = 8,
     parameter int S1P = 1,
     parameter int CD2L = 1,
@@ -132,7 +133,7 @@ module smmu_xlate
     xreq_t            s1;
 
     // ---- engines and their arbitration (fixed priority, lowest engine first) -------------
-    logic [N_WALK-1:0]  w_idle, w_start, w_stale;
+    logic [N_WALK-1:0]  w_idle, w_start, w_stale, w_ctx_fetch;
     logic [N_WALK-1:0]  w_rsp_valid, w_rsp_ready, w_evt_valid, w_evt_ready;
     logic [N_WALK-1:0]  w_stall, w_rsp_norm, w_rsp_stl;  // outcome to the FIFO / stall unit
     xreq_t                  w_req [N_WALK];
@@ -143,17 +144,19 @@ module smmu_xlate
     ctx_entry_t             wc [N_WALK];       // configuration-cache fills
     tlb_entry_t             wt [N_WALK];       // IOTLB fills
     walk_req_t              wl [N_WALK];       // walk-cache lookups
-    walk_entry_t            wk [N_WALK];       // walk-cache fills
+    walk_fill_t             wk [N_WALK];       // walk-cache fills
 
     logic              any_idle, w_rsp_any, w_evt_any, w_cf_any, w_tf_any, w_wl_any, w_wf_any;
     logic              w_stl_any;
 
-    // ---- same-page miss merging ----------------------------------------------------------
+    // ---- same-page and same-context miss merging ------------------------------------------
     // A miss to the page (VA[63:12]) and context (StreamID, SSV, SubstreamID) of a busy
-    // engine's request parks in a merge slot instead of walking again. When that engine goes
-    // idle (its response and fills done), the parked request enters stage 1 again, as a new
-    // arrival would, and finds the IOTLB filled (or walks itself if the walk filled nothing).
-    // Merging only ever delays a request behind a walk of the same page: the parked request
+    // engine's request parks in a merge slot instead of walking again; so does a miss in the
+    // configuration cache to the context a busy engine is fetching (its request missed there
+    // too). When that engine goes idle (its response and fills done), the parked request
+    // enters stage 1 again, as a new arrival would, and finds the IOTLB (or the
+    // configuration cache, and the walk cache) filled, or walks itself if the engine filled
+    // nothing. Merging only ever delays a request behind an engine's work: the parked request
     // has used no cache yet, so no invalidation can make it stale.
     logic                 m_take;       // s1's miss parks this cycle
     logic                 m_retry_valid, m_retry_ready;
@@ -215,12 +218,37 @@ module smmu_xlate
     );
 
     // walk cache: looked up by the engine granted this cycle (wl_sel), engines only
-    smmu_walk_cache #(.WALK_N(WALK_N)) u_walkc (
+    smmu_walk_cache #(.WALK_N(WALK_N), .WALK_UP_N(WALK_UP_N)) u_walkc (
         .clk, .rst_n,
         .lk(wl[wl_sel]), .lk_hit(kl_hit), .lk_chain(kl_chain),
         .fill_valid(w_wf_any), .fill_ready(wf_ready), .fill(wk[wf_sel]),
         .inv_valid, .inv
     );
+
+    // ---- walks into one 2 MiB region --------------------------------------------------------
+    // A granted lookup that finds no level-2 chain, while other engines (leaders) walk the
+    // same (ASID, start level, half, VA[47:21], IPS), does not start: the engine stays in
+    // WINIT, remembers those leaders (w_wait_on) and asks again once none of them is
+    // walking, to find the chain they filled (or to walk itself if they filled none). Leaders
+    // are past WINIT and never wait, and a waiter waits only for a set of leaders that only
+    // shrinks, so every wait ends. The lookup port is not asked while holding.
+    logic [N_WALK-1:0] w_lead, w_hold, kl_match;
+    logic [N_WALK-1:0] w_wait_on [N_WALK];
+    logic              kl_wait;
+    always @(*) begin
+        for (int j = 0; j < N_WALK; j++) kl_match[j] = w_lead[j] && wl[j] == wl[wl_sel];
+        kl_wait = w_wl_any && !(kl_hit && kl_chain.lvl == 2'd2) && kl_match != '0;
+        for (int i = 0; i < N_WALK; i++) w_hold[i] = (w_wait_on[i] & w_lead) != '0;
+    end
+    always_ff @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            for (int i = 0; i < N_WALK; i++) w_wait_on[i] <= '0;
+        end else begin
+            for (int i = 0; i < N_WALK; i++)
+                w_wait_on[i] <= (kl_wait && wl_sel == WI_W'(i)) ? kl_match
+                                                                 : (w_wait_on[i] & w_lead);
+        end
+    end
 
     // ---- hit path: outcome of s1 ----------------------------------------------------------
     logic [1:0]   f_kind;
@@ -291,11 +319,12 @@ module smmu_xlate
             .ATS(ATS), .HAD(HAD), .WALK_N(WALK_N)
         ) u_w (
             .clk, .rst_n,
-            .start(w_start[g]), .idle(w_idle[g]),
+            .start(w_start[g]), .idle(w_idle[g]), .ctx_fetch(w_ctx_fetch[g]),
             .s_tag(s1_tag), .s_req(s1), .s_ctx_hit(c_hit), .s_ctx(c_ctx), .atschk,
             .strtab_base, .strtab_cfg, .recinvsid,
             .inv(inv_valid), .busy_stale(w_stale[g]),
             .wl_req(w_wl_req[g]), .wl_gnt(w_wl_gnt[g]), .wl(wl[g]),
+            .wl_wait(kl_wait), .wl_hold(w_hold[g]), .wl_lead(w_lead[g]),
             .wl_hit(kl_hit), .wl_chain(kl_chain),
             .wf_valid(w_wf_valid[g]), .wf_ready(w_wf_ready[g]), .wf(wk[g]),
             .ar_valid(ar_valid[g]), .ar_ready(ar_ready[g]), .ar_addr(ar_addr[g*48 +: 48]),
@@ -447,7 +476,8 @@ module smmu_xlate
             // verilator lint_on UNUSEDSIGNAL
             assign q = w_req[g];
             assign lead_m[g] = !w_idle[g] && q.sid == s1.sid && q.ssv == s1.ssv &&
-                               q.ssid == s1.ssid && q.addr[63:12] == s1.addr[63:12];
+                               q.ssid == s1.ssid &&
+                               (q.addr[63:12] == s1.addr[63:12] || (!c_hit && w_ctx_fetch[g]));
         end
         always @(*) begin
             lead_hit = 1'b0; lead_sel = '0;

@@ -7,7 +7,8 @@ The architecture lets a cache drop anything at any time, so these are the implem
 own contract, as `make bench` figures are: a policy that loses capacity costs walks, which
 the memory-port read counts show. Expected counts follow from the policy: a configuration
 miss reads the STE and the CD, a cold walk from a cached context reads 4 descriptors, a walk
-whose level-2 chain is in the walk cache reads 1, an IOTLB hit reads nothing.
+whose level-2 chain is in the walk cache reads 1, one whose level-1 chain is (and not its
+level-2 chain) reads 2, an IOTLB hit reads nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tb.bfm.monitors import MemReadMonitor
 from tb.directed.harness import CDTAB, OK, Soft, basic, s1_ste
 
 # smmu_top's defaults, which every parameter set keeps
-TLB_N, TLB_WAYS, CTX_N, WALK_N = 256, 4, 64, 16
+TLB_N, TLB_WAYS, CTX_N, WALK_N, WALK_UP_N = 256, 4, 64, 16, 8
 TLB_SETS = TLB_N // TLB_WAYS      # a 4 KiB page's set: VA[12 + log2(TLB_SETS) - 1:12]
 BASE = 0x0000_4000_0000_0000
 
@@ -84,9 +85,11 @@ async def walk_cache_keeps_the_newest_chains(dut):
 
 @cocotb.test()
 async def concurrent_walks_of_one_chain_fill_one_entry(dut):
-    """With the walk cache full, two walks into one new region run together and both offer
-    its chain: the second refills the entry the first took, so only one older chain (the
-    round-robin pointer's, region 0) is lost; region 1's chain still serves a walk."""
+    """With the level-2 array full, two misses into one new region arrive together: the
+    second waits for the first's chain and reads its leaf only, so one entry is filled and
+    only one older chain (the round-robin pointer's, region 0) is lost; region 1's chain
+    still serves a walk (1 read), and region 0's walk starts below the level-1 chain that
+    every region here shares (2 reads)."""
     s, ttb = await basic(dut)
     regions = [BASE + (i << 21) for i in range(WALK_N + 1)]
     for i, va in enumerate(regions):
@@ -100,7 +103,28 @@ async def concurrent_walks_of_one_chain_fill_one_entry(dut):
                                                           "sid": 1}])
     await s.x.wait([50, 51])
     assert await reads(s, ar, 60, regions[1] + 0x2000) == 1
-    assert await reads(s, ar, 61, regions[0] + 0x2000) == 4
+    assert await reads(s, ar, 61, regions[0] + 0x2000) == 2
+
+
+@cocotb.test()
+async def walk_cache_level_1_keeps_the_newest_chains(dut):
+    """2 * WALK_UP_N + 4 regions of 1 GiB in one 512 GiB region, one page each: every walk
+    fills a level-1 chain, replacing round robin once full. A page in another 2 MiB region of
+    each of the newest WALK_UP_N then reads 2 (its level-2 chain is not cached); one in the
+    first region reads 3 (only the shared level-0 chain is left)."""
+    s, ttb = await basic(dut)
+    gib = [BASE + (i << 30) for i in range(2 * WALK_UP_N + 4)]
+    for i, va in enumerate(gib):
+        for off in (0, 1 << 21):
+            s.map(ttb, va + off, 0x8_0000_0000 + (i << 22) + off)
+    ar = MemReadMonitor(dut)
+    # the first also fetches the STE and the CD; the rest start below the level-0 chain
+    for tag, va in enumerate(gib, start=1):
+        assert await reads(s, ar, tag, va) == (2 + 4 if tag == 1 else 3)
+    got = [await reads(s, ar, 100 + i, va + (1 << 21))
+           for i, va in enumerate(gib[-WALK_UP_N:])]
+    assert got == [2] * WALK_UP_N, got
+    assert await reads(s, ar, 120, gib[0] + (1 << 21)) == 3
 
 
 @cocotb.test()
