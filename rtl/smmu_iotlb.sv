@@ -1,32 +1,35 @@
-// IOTLB: TLB_N leaves in TLB_N / TLB_WAYS sets of TLB_WAYS ways, one lookup per cycle
-// (docs/rtl.md). TLB_WAYS = TLB_N makes it fully associative.
+// IOTLB: TLB_N 4 KiB leaves in TLB_N / TLB_WAYS sets of TLB_WAYS ways, and TLB_BLK_N 2 MiB and
+// 1 GiB leaves in a fully associative array of their own; one lookup per cycle (docs/rtl.md).
+// TLB_WAYS = TLB_N makes the page array fully associative too.
 //
 // An entry is a leaf at its size (4 KiB, 2 MiB, 1 GiB) for one ASID (or global, nG = 0,
 // tagged with the ASET of the CD it was walked through), with the permissions already merged
 // with the table attributes (unless HADx), and the half (TTB0 or TTB1, VA[55]) it belongs to.
-// A leaf lives in the set its size indexes: VA[12+:SI_W] for 4 KiB, VA[21+:SI_W] for 2 MiB,
-// VA[30+:SI_W] for 1 GiB (the lowest VA bits that name the leaf).
-//   - Lookup, combinational: three probes, one per size, each comparing the ways of the set
-//     that size indexes; a way matches if it is valid, of that size, of lk_asid (non-global)
-//     or global with lk_aset (section 3.17.1: a global entry matches only lookups through a
-//     configuration of the same ASET), of the same half, and its VA[47:12] matches under its
-//     size. The smallest size wins, then the lowest way (any matching entry is a legal
-//     answer: the model's envelope allows each). The hit path looks up stage 1's request
-//     every cycle with the ASID of its configuration-cache context.
-//   - Fill, at the clock edge, in the set of the leaf's size: the way holding the same page
-//     (ASID or global with ASET, half, size, VA) if there is one, replaced in place (an HTTU
-//     update refills a page it had cached read-only: the old copy must not shadow the new
-//     one), else the lowest free way, else the set's round-robin pointer (which then
-//     advances); the VA bits below the leaf's size are cleared. No fill in a cycle with an
-//     invalidation (fill_ready is low).
-//   - Invalidation, at the clock edge of inv_valid, every entry at once: TLBI_NH_ALL/NSNH_ALL
-//     every entry, TLBI_NH_ASID the non-global entries of the ASID, TLBI_NH_VA the entries
-//     covering the VA with the ASID or global, TLBI_NH_VAA the entries covering the VA. ASET
-//     plays no part (section 3.17: CMD_TLBI_* invalidate matching entries regardless of their
-//     ASET; a broadcast TLBI from the DVM port, inv.shared, only those of ASET=0). An entry
-//     covers Addr[55:12] when Addr[55:48] is its VA[55:48] (all zeros for TTB0, all ones for
-//     TTB1: every address that passed the range check has them so) and Addr[47:12] matches
-//     under its size.
+// A page lives in the set VA[12+:SI_W] indexes; a block anywhere in the block array. Keeping
+// blocks apart makes a lookup one probe of one set plus a compare of TLB_BLK_N entries,
+// instead of a probe per size: the sets' read multiplexers are what a wide IOTLB in flip-flops
+// costs.
+//   - Lookup, combinational: the ways of the page's set, and every block entry; an entry
+//     matches if it is valid, of lk_asid (non-global) or global with lk_aset (section 3.17.1:
+//     a global entry matches only lookups through a configuration of the same ASET), of the
+//     same half, and its VA[47:12] matches under its size. A page wins over a block, then the
+//     lowest way or entry (any matching entry is a legal answer: the model's envelope allows
+//     each). The hit path looks up stage 1's request every cycle with the ASID of its
+//     configuration-cache context.
+//   - Fill, at the clock edge, into the page's set or the block array: the entry holding the
+//     same leaf (ASID or global with ASET, half, size, VA) if there is one, replaced in place
+//     (an HTTU update refills a page it had cached read-only: the old copy must not shadow
+//     the new one), else the lowest free one, else the set's (or the block array's)
+//     round-robin pointer (which then advances); the VA bits below the leaf's size are
+//     cleared. No fill in a cycle with an invalidation (fill_ready is low).
+//   - Invalidation, at the clock edge of inv_valid, every entry of both arrays at once:
+//     TLBI_NH_ALL/NSNH_ALL every entry, TLBI_NH_ASID the non-global entries of the ASID,
+//     TLBI_NH_VA the entries covering the VA with the ASID or global, TLBI_NH_VAA the entries
+//     covering the VA. ASET plays no part (section 3.17: CMD_TLBI_* invalidate matching
+//     entries regardless of their ASET; a broadcast TLBI from the DVM port, inv.shared, only
+//     those of ASET=0). An entry covers Addr[55:12] when Addr[55:48] is its VA[55:48] (all
+//     zeros for TTB0, all ones for TTB1: every address that passed the range check has them
+//     so) and Addr[47:12] matches under its size.
 `default_nettype none
 
 module smmu_iotlb
@@ -34,7 +37,8 @@ module smmu_iotlb
     import smmu_types_pkg::*;
 #(
     parameter int TLB_N = 256,
-    parameter int TLB_WAYS = 4
+    parameter int TLB_WAYS = 4,
+    parameter int TLB_BLK_N = 16    // 0: blocks are not cached
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -45,7 +49,7 @@ module smmu_iotlb
     input  logic                 lk_upper,    // VA[55]
     input  logic [35:0]          lk_va,       // VA[47:12]
     output logic                 lk_hit,
-    output leaf_t                lk_leaf,     // the hit entry's leaf (entry 0's without a hit)
+    output leaf_t                lk_leaf,     // the hit entry's leaf (an entry's without a hit)
 
     // fill
     input  logic                 fill_valid,
@@ -60,6 +64,8 @@ module smmu_iotlb
     localparam int TI_W = (TLB_N > 1) ? $clog2(TLB_N) : 1;
     localparam int WI_W = (TLB_WAYS > 1) ? $clog2(TLB_WAYS) : 1;
     localparam int SI_W = (SETS > 1) ? $clog2(SETS) : 1;
+    localparam int BN = (TLB_BLK_N > 0) ? TLB_BLK_N : 1;   // block array size (0: never valid)
+    localparam int BI_W = (BN > 1) ? $clog2(BN) : 1;
 
     // VA[47:12] bits that name the page, block or section of a leaf of size `size`
     function automatic logic [35:0] va_mask(input logic [1:0] size);
@@ -70,14 +76,9 @@ module smmu_iotlb
         endcase
     endfunction
 
-    // the set a leaf of size `size` at VA[47:12] `va` lives in
-    function automatic logic [SI_W-1:0] set_of(input logic [35:0] va, input logic [1:0] size);
-        if (SETS == 1) set_of = '0;
-        else case (size)
-            SIZE_2M: set_of = SI_W'(va >> 9);
-            SIZE_1G: set_of = SI_W'(va >> 18);
-            default: set_of = SI_W'(va);
-        endcase
+    // the set a page at VA[47:12] `va` lives in: VA[12+:SI_W]
+    function automatic logic [SI_W-1:0] set_of(input logic [SI_W-1:0] va);
+        set_of = (SETS == 1) ? '0 : va;
     endfunction
 
     // the entry index of way `w` of set `set`
@@ -88,50 +89,67 @@ module smmu_iotlb
     logic            tv [TLB_N];
     tlb_entry_t      te [TLB_N];
     logic [WI_W-1:0] t_rr [SETS];  // round-robin replacement pointer of each set
+    logic            bv [BN];
+    tlb_entry_t      be [BN];
+    logic [BI_W-1:0] b_rr;         // the block array's round-robin pointer
     logic [TI_W-1:0] l_sel;
-    logic            tf_do, tf_found, tf_same;
+    logic [BI_W-1:0] lb_sel;
+    logic            lp_hit, lb_hit;
+    logic            tf_do, tf_blk, tf_found, tf_same, bf_found, bf_same;
     logic [SI_W-1:0] tf_set, l_set;
     logic [WI_W-1:0] tf_way;
     logic [TI_W-1:0] tf_idx;
+    logic [BI_W-1:0] bf_idx;
     tlb_entry_t      tf_new;
     logic [TLB_N-1:0] t_inv;
-    // Entries are copied out of the array whole (Icarus 11 cannot select a member of an
+    logic [BN-1:0]   b_inv;
+    // Entries are copied out of the arrays whole (Icarus 11 cannot select a member of an
     // array element); not every field of each copy is used.
     // verilator lint_off UNUSEDSIGNAL
-    tlb_entry_t      t_e, t_s, t_i, t_f;
+    tlb_entry_t      t_e, t_s, t_i, t_f, b_e, b_s, b_i, b_f;
     // verilator lint_on UNUSEDSIGNAL
 
-    // lookup: per size, the ways of its set: valid, that size, the ASID (non-global) or the
-    // ASET (global), the half, VA[47:12] under the size
+    // lookup: the ways of the page's set (valid, the ASID (non-global) or the ASET (global),
+    // the half, VA[47:12]), and every block (the same, VA[47:12] under its size)
     always @(*) begin
-        lk_hit = 1'b0;
+        lp_hit = 1'b0;
         l_sel = '0;
-        l_set = '0;
-        for (int p = 2; p >= 0; p--) begin
-            l_set = set_of(lk_va, 2'(p));
-            for (int w = TLB_WAYS - 1; w >= 0; w--) begin
-                t_e = te[at(l_set, w)];
-                if (tv[at(l_set, w)] && t_e.leaf.size == 2'(p) &&
-                    (t_e.gbl ? t_e.aset == lk_aset : t_e.asid == lk_asid) &&
-                    t_e.upper == lk_upper &&
-                    ((t_e.va ^ lk_va) & va_mask(t_e.leaf.size)) == 36'h0) begin
-                    lk_hit = 1'b1;
-                    l_sel = at(l_set, w);
-                end
+        l_set = set_of(lk_va[SI_W-1:0]);
+        for (int w = TLB_WAYS - 1; w >= 0; w--) begin
+            t_e = te[at(l_set, w)];
+            if (tv[at(l_set, w)] && (t_e.gbl ? t_e.aset == lk_aset : t_e.asid == lk_asid) &&
+                t_e.upper == lk_upper && t_e.va == lk_va) begin
+                lp_hit = 1'b1;
+                l_sel = at(l_set, w);
+            end
+        end
+        lb_hit = 1'b0;
+        lb_sel = '0;
+        for (int b = BN - 1; b >= 0; b--) begin
+            b_e = be[b];
+            if (TLB_BLK_N != 0 && bv[b] &&
+                (b_e.gbl ? b_e.aset == lk_aset : b_e.asid == lk_asid) &&
+                b_e.upper == lk_upper && ((b_e.va ^ lk_va) & va_mask(b_e.leaf.size)) == 36'h0) begin
+                lb_hit = 1'b1;
+                lb_sel = BI_W'(b);
             end
         end
         t_s = te[l_sel];
-        lk_leaf = t_s.leaf;
+        b_s = be[lb_sel];
+        lk_hit = lp_hit || lb_hit;
+        lk_leaf = lp_hit ? t_s.leaf : b_s.leaf;
     end
 
-    // fill: in the set of the leaf's size, the same page's way, else a free way, else the
-    // set's round robin; VA bits below the leaf's size are cleared
+    // fill: a page into its set (the same page's way, else a free way, else the set's round
+    // robin), a block into the block array (the same block's entry, else a free one, else
+    // round robin); VA bits below the leaf's size are cleared
     assign fill_ready = !inv_valid;
     always @(*) begin
-        tf_do = fill_valid && !inv_valid;
         tf_new = fill;
         tf_new.va = fill.va & va_mask(fill.leaf.size);
-        tf_set = set_of(tf_new.va, tf_new.leaf.size);
+        tf_blk = fill.leaf.size != SIZE_4K;
+        tf_do = fill_valid && !inv_valid && (!tf_blk || TLB_BLK_N != 0);
+        tf_set = set_of(tf_new.va[SI_W-1:0]);
         tf_found = 1'b0; tf_same = 1'b0; tf_way = t_rr[tf_set];
         for (int w = TLB_WAYS - 1; w >= 0; w--)
             if (!tv[at(tf_set, w)]) begin tf_found = 1'b1; tf_way = WI_W'(w); end
@@ -139,29 +157,43 @@ module smmu_iotlb
             t_f = te[at(tf_set, w)];
             if (tv[at(tf_set, w)] && t_f.gbl == tf_new.gbl &&
                 (tf_new.gbl ? t_f.aset == tf_new.aset : t_f.asid == tf_new.asid) &&
-                t_f.upper == tf_new.upper && t_f.leaf.size == tf_new.leaf.size &&
-                t_f.va == tf_new.va) begin
+                t_f.upper == tf_new.upper && t_f.va == tf_new.va) begin
                 tf_same = 1'b1; tf_way = WI_W'(w);
             end
         end
         if (tf_same) tf_found = 1'b1;
         tf_idx = at(tf_set, int'(tf_way));
+        bf_found = 1'b0; bf_same = 1'b0; bf_idx = b_rr;
+        for (int b = BN - 1; b >= 0; b--)
+            if (!bv[b]) begin bf_found = 1'b1; bf_idx = BI_W'(b); end
+        for (int b = BN - 1; b >= 0; b--) begin
+            b_f = be[b];
+            if (bv[b] && b_f.gbl == tf_new.gbl &&
+                (tf_new.gbl ? b_f.aset == tf_new.aset : b_f.asid == tf_new.asid) &&
+                b_f.upper == tf_new.upper && b_f.leaf.size == tf_new.leaf.size &&
+                b_f.va == tf_new.va) begin
+                bf_same = 1'b1; bf_idx = BI_W'(b);
+            end
+        end
+        if (bf_same) bf_found = 1'b1;
     end
 
     // invalidation: Addr[55:48] names a half only when all its bits agree. Evaluated only
     // in a cycle with an invalidation.
-    logic inv_lo, inv_hi, t_cov;
+    logic inv_lo, inv_hi, t_cov, b_cov;
     always @(*) begin
         inv_lo = inv.va[43:36] == 8'h00;
         inv_hi = inv.va[43:36] == 8'hFF;
         t_inv = '0;
         t_i = '0;
         t_cov = 1'b0;
-        if (inv_valid)
+        b_inv = '0;
+        b_i = '0;
+        b_cov = 1'b0;
+        if (inv_valid) begin
             for (int j = 0; j < TLB_N; j++) begin
                 t_i = te[j];
-                t_cov = (t_i.upper ? inv_hi : inv_lo) &&
-                        ((t_i.va ^ inv.va[35:0]) & va_mask(t_i.leaf.size)) == 36'h0;
+                t_cov = (t_i.upper ? inv_hi : inv_lo) && t_i.va == inv.va[35:0];
                 case (inv.op)
                     INV_TLB_ALL: t_inv[j] = 1'b1;
                     INV_TLB_ASID: t_inv[j] = !t_i.gbl && t_i.asid == inv.asid;
@@ -172,25 +204,52 @@ module smmu_iotlb
                 // a broadcast TLBI by ASID or VA leaves entries of ASET=1 contexts (CD.ASET)
                 if (inv.shared && t_i.aset) t_inv[j] = 1'b0;
             end
+            for (int j = 0; j < BN; j++) begin
+                b_i = be[j];
+                b_cov = (b_i.upper ? inv_hi : inv_lo) &&
+                        ((b_i.va ^ inv.va[35:0]) & va_mask(b_i.leaf.size)) == 36'h0;
+                case (inv.op)
+                    INV_TLB_ALL: b_inv[j] = 1'b1;
+                    INV_TLB_ASID: b_inv[j] = !b_i.gbl && b_i.asid == inv.asid;
+                    INV_TLB_VA: b_inv[j] = (b_i.gbl || b_i.asid == inv.asid) && b_cov;
+                    INV_TLB_VAA: b_inv[j] = b_cov;
+                    default: b_inv[j] = 1'b0;
+                endcase
+                if (inv.shared && b_i.aset) b_inv[j] = 1'b0;
+            end
+        end
     end
 
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             for (int i = 0; i < SETS; i++) t_rr[i] <= '0;
+            b_rr <= '0;
             // Everything is reset, not only the valid bits, so no X ever leaves the cache.
             for (int j = 0; j < TLB_N; j++) begin
                 tv[j] <= 1'b0;
                 te[j] <= '0;
             end
+            for (int j = 0; j < BN; j++) begin
+                bv[j] <= 1'b0;
+                be[j] <= '0;
+            end
         end else begin
-            if (tf_do) begin
+            if (tf_do && !tf_blk) begin
                 tv[tf_idx] <= 1'b1;
                 te[tf_idx] <= tf_new;
                 if (!tf_found) t_rr[tf_set] <= t_rr[tf_set] + WI_W'(1);
             end
-            if (inv_valid)
+            if (tf_do && tf_blk) begin
+                bv[bf_idx] <= 1'b1;
+                be[bf_idx] <= tf_new;
+                if (!bf_found) b_rr <= (b_rr == BI_W'(BN - 1)) ? '0 : b_rr + BI_W'(1);
+            end
+            if (inv_valid) begin
                 for (int j = 0; j < TLB_N; j++)
                     if (t_inv[j]) tv[j] <= 1'b0;
+                for (int j = 0; j < BN; j++)
+                    if (b_inv[j]) bv[j] <= 1'b0;
+            end
         end
     end
 

@@ -45,8 +45,9 @@ module smmu_top
     parameter int TAG_W = 8,
     parameter int N_WALK = 16,     // miss engines = walks in flight (< 2^M_ID_W)
     parameter int CTX_N = 64,      // configuration-cache entries (resolved STE + CD)
-    parameter int TLB_N = 256,     // IOTLB entries
-    parameter int TLB_WAYS = 4,    // IOTLB ways (TLB_N / TLB_WAYS sets, a power of two)
+    parameter int TLB_N = 256,     // IOTLB entries for 4 KiB pages
+    parameter int TLB_WAYS = 4,    // their ways (TLB_N / TLB_WAYS sets, a power of two)
+    parameter int TLB_BLK_N = 16,  // IOTLB entries for 2 MiB and 1 GiB blocks (fully associative); 0: none
     parameter int WALK_N = 16,     // walk-cache level-2 entries (cached table-descriptor chains); 0: no walk cache
     parameter int WALK_UP_N = 8,   // walk-cache entries of levels 0 and 1, each
     parameter int MERGE_N = 16,    // misses parked behind an engine on the same page or context; 0: none
@@ -292,7 +293,7 @@ module smmu_top
 
     smmu_xlate #(
         .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .WALK_N(WALK_N), .WALK_UP_N(WALK_UP_N),
-        .TLB_WAYS(TLB_WAYS), .MERGE_N(MERGE_N),
+        .TLB_WAYS(TLB_WAYS), .TLB_BLK_N(TLB_BLK_N), .MERGE_N(MERGE_N),
         .S1P(S1P),
         .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .STALL_MAX(STALL_MAX), .TERM_MODEL(TERM_MODEL),
         .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .OAS(OAS),

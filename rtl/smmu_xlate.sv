@@ -34,6 +34,7 @@ module smmu_xlate
     parameter int CTX_N = 64,
     parameter int TLB_N = 256,
     parameter int TLB_WAYS = 4,
+    parameter int TLB_BLK_N = 16,
     parameter int WALK_N = 16,
     parameter int WALK_UP_N = 8,
     parameter int MERGE_N = 8,
@@ -209,7 +210,7 @@ module smmu_xlate
     );
 
     // IOTLB: looked up by stage 1 with the ASID of its context
-    smmu_iotlb #(.TLB_N(TLB_N), .TLB_WAYS(TLB_WAYS)) u_tlb (
+    smmu_iotlb #(.TLB_N(TLB_N), .TLB_WAYS(TLB_WAYS), .TLB_BLK_N(TLB_BLK_N)) u_tlb (
         .clk, .rst_n,
         .lk_asid(c_ctx.asid), .lk_aset(c_ctx.aset), .lk_upper(s1.addr[55]),
         .lk_va(s1.addr[47:12]), .lk_hit(l_hit), .lk_leaf(l_leaf),

@@ -21,7 +21,7 @@ from tb.bfm.monitors import MemReadMonitor
 from tb.directed.harness import CDTAB, OK, Soft, basic, s1_ste
 
 # smmu_top's defaults, which every parameter set keeps
-TLB_N, TLB_WAYS, CTX_N, WALK_N, WALK_UP_N = 256, 4, 64, 16, 8
+TLB_N, TLB_WAYS, TLB_BLK_N, CTX_N, WALK_N, WALK_UP_N = 256, 4, 16, 64, 16, 8
 TLB_SETS = TLB_N // TLB_WAYS      # a 4 KiB page's set: VA[12 + log2(TLB_SETS) - 1:12]
 BASE = 0x0000_4000_0000_0000
 
@@ -63,6 +63,30 @@ async def iotlb_holds_tlb_n_consecutive_pages(dut):
         await reads(s, ar, 1 + i % 200, va)
     got = [await reads(s, ar, 1 + i % 200, va) for i, va in enumerate(pages)]
     assert got == [0] * TLB_N, [i for i, n in enumerate(got) if n]
+
+
+@cocotb.test()
+async def iotlb_block_array_keeps_the_newest_blocks(dut):
+    """2 * TLB_BLK_N + 4 blocks of 2 MiB (level-2 block descriptors) walked in turn: they
+    fill the block array's free entries, then replace round robin from entry 0; the newest
+    TLB_BLK_N then all hit, and the first walks again (below the cached level-1 chain: 1
+    read, its block descriptor). A 4 KiB page walked after them is not displaced by them: it
+    takes a page way and hits."""
+    s, ttb = await basic(dut)
+    blocks = [BASE + (i << 21) for i in range(2 * TLB_BLK_N + 4)]
+    for i, va in enumerate(blocks):
+        s.map(ttb, va, 0x8_0000_0000 + (i << 21), level=2)
+    page = BASE + (1 << 30)
+    s.map(ttb, page, 0x9_0000_0000)
+    ar = MemReadMonitor(dut)
+    for tag, va in enumerate(blocks, start=1):
+        await reads(s, ar, tag, va + 0x1234)
+    got = [await reads(s, ar, 100 + i, va + 0x5678)
+           for i, va in enumerate(blocks[-TLB_BLK_N:])]
+    assert got == [0] * TLB_BLK_N, got
+    assert await reads(s, ar, 120, blocks[0] + 0x40) == 1
+    await reads(s, ar, 121, page)
+    assert await reads(s, ar, 122, page + 0x80) == 0
 
 
 @cocotb.test()

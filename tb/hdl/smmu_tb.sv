@@ -50,6 +50,7 @@ module smmu_tb
     parameter int CTX_N = 64,
     parameter int TLB_N = 256,
     parameter int TLB_WAYS = 4,
+    parameter int TLB_BLK_N = 16,
     parameter int WALK_N = 16,
     parameter int WALK_UP_N = 8,
     parameter int MERGE_N = 16,
@@ -639,7 +640,7 @@ module smmu_tb
     assign x_acpl_valid = tb_atc_auto ? auto_cpl : acpl_valid;
     assign x_acpl_itag = tb_atc_auto ? auto_itag : acpl_itag;
 
-    smmu_top #(.S1P(S1P), .COHACC(COHACC), .BTM(BTM), .HTTU(HTTU), .HYP(HYP), .ATS(ATS), .ASID16(ASID16), .MSI(MSI), .SEV(SEV), .PRI(PRI), .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .TERM_MODEL(TERM_MODEL), .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .PRIQS(PRIQS), .EVENTQS(EVENTQS), .CMDQS(CMDQS), .HAD(HAD), .PPS(PPS), .RIL(RIL), .OAS(OAS), .STALL_MAX(STALL_MAX), .IIDR(IIDR), .AIDR(AIDR), .GBPA_ABORT_RESET(GBPA_ABORT_RESET), .CR0ACK_DELAY(CR0ACK_DELAY), .GBPA_DELAY(GBPA_DELAY), .M_ID_W(M_ID_W), .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .TLB_WAYS(TLB_WAYS), .WALK_N(WALK_N), .WALK_UP_N(WALK_UP_N), .MERGE_N(MERGE_N), .EVTQ_FIFO(EVTQ_FIFO), .ATC_TIMEOUT(ATC_TIMEOUT)) u_smmu (
+    smmu_top #(.S1P(S1P), .COHACC(COHACC), .BTM(BTM), .HTTU(HTTU), .HYP(HYP), .ATS(ATS), .ASID16(ASID16), .MSI(MSI), .SEV(SEV), .PRI(PRI), .CD2L(CD2L), .STALL_MODEL(STALL_MODEL), .TERM_MODEL(TERM_MODEL), .ST_LEVEL(ST_LEVEL), .SIDSIZE(SIDSIZE), .SSIDSIZE(SSIDSIZE), .PRIQS(PRIQS), .EVENTQS(EVENTQS), .CMDQS(CMDQS), .HAD(HAD), .PPS(PPS), .RIL(RIL), .OAS(OAS), .STALL_MAX(STALL_MAX), .IIDR(IIDR), .AIDR(AIDR), .GBPA_ABORT_RESET(GBPA_ABORT_RESET), .CR0ACK_DELAY(CR0ACK_DELAY), .GBPA_DELAY(GBPA_DELAY), .M_ID_W(M_ID_W), .TAG_W(TAG_W), .N_WALK(N_WALK), .CTX_N(CTX_N), .TLB_N(TLB_N), .TLB_WAYS(TLB_WAYS), .TLB_BLK_N(TLB_BLK_N), .WALK_N(WALK_N), .WALK_UP_N(WALK_UP_N), .MERGE_N(MERGE_N), .EVTQ_FIFO(EVTQ_FIFO), .ATC_TIMEOUT(ATC_TIMEOUT)) u_smmu (
         .clk(clk),
         .rst_n(rst_n),
         .s_axil_awaddr(x_s_axil_awaddr),
