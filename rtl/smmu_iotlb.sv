@@ -81,6 +81,22 @@ module smmu_iotlb
         set_of = (SETS == 1) ? '0 : va;
     endfunction
 
+    // whether invalidation `iv` removes entry `e`, `cov`: the entry covers the VA (the
+    // entry's leaf and VA, the invalidation's VA and configuration fields, play no part here)
+    // verilator lint_off UNUSEDSIGNAL
+    function automatic logic inv_hits(input tlb_entry_t e, input logic cov, input inv_t iv);
+        case (iv.op)
+            INV_TLB_ALL: inv_hits = 1'b1;
+            INV_TLB_ASID: inv_hits = !e.gbl && e.asid == iv.asid;
+            INV_TLB_VA: inv_hits = (e.gbl || e.asid == iv.asid) && cov;
+            INV_TLB_VAA: inv_hits = cov;
+            default: inv_hits = 1'b0;
+        endcase
+        // a broadcast TLBI by ASID or VA leaves entries of ASET=1 contexts (CD.ASET)
+        if (iv.shared && e.aset) inv_hits = 1'b0;
+    endfunction
+    // verilator lint_on UNUSEDSIGNAL
+
     // the entry index of way `w` of set `set`
     function automatic logic [TI_W-1:0] at(input logic [SI_W-1:0] set, input int w);
         at = TI_W'(32'(set) * TLB_WAYS + w);
@@ -194,28 +210,13 @@ module smmu_iotlb
             for (int j = 0; j < TLB_N; j++) begin
                 t_i = te[j];
                 t_cov = (t_i.upper ? inv_hi : inv_lo) && t_i.va == inv.va[35:0];
-                case (inv.op)
-                    INV_TLB_ALL: t_inv[j] = 1'b1;
-                    INV_TLB_ASID: t_inv[j] = !t_i.gbl && t_i.asid == inv.asid;
-                    INV_TLB_VA: t_inv[j] = (t_i.gbl || t_i.asid == inv.asid) && t_cov;
-                    INV_TLB_VAA: t_inv[j] = t_cov;
-                    default: t_inv[j] = 1'b0;
-                endcase
-                // a broadcast TLBI by ASID or VA leaves entries of ASET=1 contexts (CD.ASET)
-                if (inv.shared && t_i.aset) t_inv[j] = 1'b0;
+                t_inv[j] = inv_hits(t_i, t_cov, inv);
             end
             for (int j = 0; j < BN; j++) begin
                 b_i = be[j];
                 b_cov = (b_i.upper ? inv_hi : inv_lo) &&
                         ((b_i.va ^ inv.va[35:0]) & va_mask(b_i.leaf.size)) == 36'h0;
-                case (inv.op)
-                    INV_TLB_ALL: b_inv[j] = 1'b1;
-                    INV_TLB_ASID: b_inv[j] = !b_i.gbl && b_i.asid == inv.asid;
-                    INV_TLB_VA: b_inv[j] = (b_i.gbl || b_i.asid == inv.asid) && b_cov;
-                    INV_TLB_VAA: b_inv[j] = b_cov;
-                    default: b_inv[j] = 1'b0;
-                endcase
-                if (inv.shared && b_i.aset) b_inv[j] = 1'b0;
+                b_inv[j] = inv_hits(b_i, b_cov, inv);
             end
         end
     end
