@@ -238,7 +238,9 @@ module smmu_iotlb
             if (tf_do && !tf_blk) begin
                 tv[tf_idx] <= 1'b1;
                 te[tf_idx] <= tf_new;
-                if (!tf_found) t_rr[tf_set] <= t_rr[tf_set] + WI_W'(1);
+                if (!tf_found)
+                    t_rr[tf_set] <= (t_rr[tf_set] == WI_W'(TLB_WAYS - 1)) ? '0
+                                                                         : t_rr[tf_set] + WI_W'(1);
             end
             if (tf_do && tf_blk) begin
                 bv[bf_idx] <= 1'b1;

@@ -54,7 +54,7 @@ module smmu_walker
     // Start (accepted when idle): the request and what the hit path found
     input  logic              start,
     output logic              idle,
-    output logic              ctx_fetch,     // busy with a request whose context missed
+    output logic              ctx_fetch,     // fetching a context it will fill (it missed)
     input  logic [TAG_W-1:0]  s_tag,
     input  xreq_t             s_req,
     input  logic              s_ctx_hit,     // s_ctx comes from the configuration cache
@@ -795,18 +795,24 @@ module smmu_walker
     assign tf.va = q.addr[47:12];
     assign tf.leaf = lf;
 
-    assign ctx_fetch = (st != S_IDLE) && !ctx_hit;
+    // A context this engine will still fill: not for an ATS-Translated request (it resolves
+    // no context), not once stale or faulted, and in DONE only while the fill is offered.
+    assign ctx_fetch = (st != S_IDLE) && !ctx_hit && !q.at && !stale && k.kind != CTX_FAULT &&
+                       (st != S_DONE || cf_valid);
     assign wl_req = (st == S_WINIT) && !xc_nowalk && !wl_hold;
-    // A leader: past WINIT in its walk, not stale, and not yet past level 2 without having
-    // read a level-2 table descriptor, until its walk-cache fill has gone (or it has none).
+    // A leader: past WINIT in its walk, not stale, and still able to fill a level-2 chain:
+    // reading levels 0-2, or holding the level-2 table descriptor it read; then in DONE
+    // until its walk-cache fill has gone, so that a waiter finds even the shallower chains
+    // of a walk that ended at level 1 or 2 (a block, a fault). Such a walk does not lead
+    // through an HTTU update of its block (LEAF, AW, W, B).
     always @(*) begin
         case (st)
-            S_AR, S_R, S_PROC, S_LEAF, S_AW, S_W, S_B: wl_lead = 1'b1;
+            S_AR, S_R, S_PROC: wl_lead = wfv[2] || lvl != 2'd3;
+            S_LEAF, S_AW, S_W, S_B: wl_lead = wfv[2];
             S_DONE: wl_lead = wf_valid;
             default: wl_lead = 1'b0;
         endcase
-        wl_lead = wl_lead && (WALK_N != 0) && ph == PH_WALK && !stale &&
-                  (lvl != 2'd3 || wfv[2]);
+        wl_lead = wl_lead && (WALK_N != 0) && ph == PH_WALK && !stale;
     end
     assign wl.asid = k.asid;
     assign wl.slvl = w_lvl;

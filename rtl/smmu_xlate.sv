@@ -37,7 +37,7 @@ module smmu_xlate
     parameter int TLB_BLK_N = 16,
     parameter int WALK_N = 16,
     parameter int WALK_UP_N = 8,
-    parameter int MERGE_N = 8,
+    parameter int MERGE_N = 16,
     parameter int S1P = 1,
     parameter int CD2L = 1,
     parameter int STALL_MODEL = 1,
@@ -129,7 +129,7 @@ module smmu_xlate
 
     // ---- stage 1 --------------------------------------------------------------------------
     logic             s1_v;
-    logic             s1_merged;    // a parked same-page miss: its response counts as walked
+    logic             s1_merged;    // a parked miss: its response counts as walked
     logic [TAG_W-1:0] s1_tag;
     xreq_t            s1;
 
@@ -228,26 +228,33 @@ module smmu_xlate
 
     // ---- walks into one 2 MiB region --------------------------------------------------------
     // A granted lookup that finds no level-2 chain, while other engines (leaders) walk the
-    // same (ASID, start level, half, VA[47:21], IPS), does not start: the engine stays in
-    // WINIT, remembers those leaders (w_wait_on) and asks again once none of them is
-    // walking, to find the chain they filled (or to walk itself if they filled none). Leaders
-    // are past WINIT and never wait, and a waiter waits only for a set of leaders that only
-    // shrinks, so every wait ends. The lookup port is not asked while holding.
-    logic [N_WALK-1:0] w_lead, w_hold, kl_match;
+    // same (ASID, start level, half, VA[47:21], IPS) and may still fill its level-2 chain,
+    // does not start: the engine stays in WINIT, remembers those leaders (w_wait_on) and asks
+    // again once none of them leads, to find the chain they filled, or to walk itself: an
+    // engine waits at most once per request (w_waited), so a region that never gets a
+    // level-2 chain cannot keep it waiting. Leaders are past WINIT and never wait, and a
+    // waiter waits only for a set of leaders that only shrinks, so the wait ends. The lookup
+    // port is not asked while holding.
+    logic [N_WALK-1:0] w_lead, w_hold, kl_match, w_waited;
     logic [N_WALK-1:0] w_wait_on [N_WALK];
     logic              kl_wait;
     always @(*) begin
         for (int j = 0; j < N_WALK; j++) kl_match[j] = w_lead[j] && wl[j] == wl[wl_sel];
-        kl_wait = w_wl_any && !(kl_hit && kl_chain.lvl == 2'd2) && kl_match != '0;
+        kl_wait = w_wl_any && !w_waited[wl_sel] && !(kl_hit && kl_chain.lvl == 2'd2) &&
+                  kl_match != '0;
         for (int i = 0; i < N_WALK; i++) w_hold[i] = (w_wait_on[i] & w_lead) != '0;
     end
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
+            w_waited <= '0;
             for (int i = 0; i < N_WALK; i++) w_wait_on[i] <= '0;
         end else begin
-            for (int i = 0; i < N_WALK; i++)
+            for (int i = 0; i < N_WALK; i++) begin
                 w_wait_on[i] <= (kl_wait && wl_sel == WI_W'(i)) ? kl_match
                                                                  : (w_wait_on[i] & w_lead);
+                if (w_start[i]) w_waited[i] <= 1'b0;
+                else if (kl_wait && wl_sel == WI_W'(i)) w_waited[i] <= 1'b1;
+            end
         end
     end
 
@@ -443,7 +450,7 @@ module smmu_xlate
     assign st_in_evt = w_stl_any ? w_evt[stl_sel] : fx_evt;
 
     // A retry takes stage 1 as a new arrival would, ahead of the port: the stall unit's
-    // first, then a parked same-page miss.
+    // first, then a parked miss.
     wire s1_free = !s1_v || s1_adv;
     assign st_retry_ready = s1_free;
     assign m_retry_ready = s1_free && !st_retry_valid;
@@ -461,7 +468,7 @@ module smmu_xlate
         end
     end
 
-    // ---- same-page miss merging: the parking slots -----------------------------------
+    // ---- miss merging: the parking slots ---------------------------------------------
     if (MERGE_N > 0) begin : g_merge
         logic [MERGE_N-1:0] mv, mrdy;
         logic [TAG_W-1:0]   mtag [MERGE_N];
@@ -470,7 +477,7 @@ module smmu_xlate
         logic               lead_hit, free_any, rdy_any;
         logic [WI_W-1:0]    lead_sel;
         logic [MI_W-1:0]    free_sel, rdy_sel;
-        logic [N_WALK-1:0]  lead_m;     // engines walking s1's page for s1's context
+        logic [N_WALK-1:0]  lead_m;     // engines on s1's page, or fetching its context
         for (genvar g = 0; g < N_WALK; g++) begin : g_lead
             // verilator lint_off UNUSEDSIGNAL
             xreq_t q;    // (its access bits take no part in the match)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import cocotb
 
 from models.arch import commands as C
+from models.arch.events import EventID
 from models.arch.pgtable import PageDescriptor, TableDescriptor
 from tb.bfm.monitors import MemReadMonitor
-from tb.directed.harness import OK, basic, check
+from tb.directed.harness import ABORT, OK, basic, check
 
 
 def l2_entry(s, ttb, va):
@@ -123,3 +124,34 @@ async def walks_into_one_region_share_the_first_walk(dut):
     dut._log.info("16 misses into one region: %d reads, %d cycles", n,
                   max(s.x.rsps[10 + i]["edge"] for i in range(16)) - s.x.accepted[10])
     assert n == 4 + 15, n
+
+
+@cocotb.test()
+async def misses_into_an_unmapped_region_wait_once(dut):
+    """16 misses to pages of a 2 MiB region whose level-2 descriptor is invalid, back to
+    back, context cached, walk cache empty: the first walk reads levels 0-2 and faults, so it
+    fills no level-2 chain; the engines that waited for it look up once more and walk
+    themselves below its level-1 chain (one read each: 3 + 15), none waits twice, and each
+    transaction is terminated with its own F_TRANSLATION record (§3.12: a translation fault
+    with CD.R=1 is recorded; records are not merged here, their InputAddr differ)."""
+    s, ttb = await basic(dut)
+    base = 0x0000_7F12_3440_0000  # 2 MiB aligned
+    s.map(ttb, base + 0x20_0000, 0x8_0000_0000)  # the neighbour region: level 2 allocated
+    check(await s.x.xlate(tag=1, addr=base + 0x20_0000, sid=1), OK, pa=0x8_0000_0000)
+    await s.sync(C.CmdTlbiNhAsid(VMID=0, ASID=1))
+    ar = MemReadMonitor(dut)
+    n0 = ar.n
+    vas = [base + i * 0x1000 for i in range(16)]
+    await s.x.send([{"tag": 10 + i, "addr": va, "sid": 1} for i, va in enumerate(vas)])
+    await s.x.wait([10 + i for i in range(16)])
+    for i in range(16):
+        check(s.x.rsps[10 + i], ABORT, fault=EventID.F_TRANSLATION)
+    cycles = max(s.x.rsps[10 + i]["edge"] for i in range(16)) - s.x.accepted[10]
+    dut._log.info("16 misses into an unmapped region: %d reads, %d cycles", ar.n - n0, cycles)
+    assert ar.n - n0 == 3 + 15, ar.n - n0
+    # Waiting again would chain the 15 level-2 reads one behind another (each engine leading
+    # the next), at least a one-read miss's 8 cycles each (docs/rtl.md, "Walk cache"); once,
+    # they issue together behind the first walk.
+    assert cycles < 15 * 8, cycles
+    ev = await s.events(16)
+    assert sorted(e.InputAddr for e in ev) == vas, ev
