@@ -149,9 +149,10 @@ async def misses_into_an_unmapped_region_wait_once(dut):
     cycles = max(s.x.rsps[10 + i]["edge"] for i in range(16)) - s.x.accepted[10]
     dut._log.info("16 misses into an unmapped region: %d reads, %d cycles", ar.n - n0, cycles)
     assert ar.n - n0 == 3 + 15, ar.n - n0
-    # Waiting again would chain the 15 level-2 reads one behind another (each engine leading
-    # the next), at least a one-read miss's 8 cycles each (docs/rtl.md, "Walk cache"); once,
-    # they issue together behind the first walk.
-    assert cycles < 15 * 8, cycles
+    # Waiting once, the 15 level-2 reads issue together behind the first walk: the burst
+    # ends within that walk (a config-cached 4-level miss, 23 cycles in make bench), 16
+    # lookups one per cycle and a one-read miss (8 cycles), 47 cycles (docs/rtl.md, "Walk
+    # cache"). Waiting again would chain them, each engine leading the next.
+    assert cycles <= 23 + 16 + 8, cycles
     ev = await s.events(16)
     assert sorted(e.InputAddr for e in ev) == vas, ev
