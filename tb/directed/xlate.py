@@ -105,8 +105,8 @@ async def s1_page_hit(dut):
 
 @cocotb.test()
 async def same_page_misses_merge(dut):
-    """Misses to one page, back to back: one walk serves them all (docs/rtl.md, "Same-page
-    miss merging"), each still answered with its own translation. Misses that fault are not
+    """Misses to one page, back to back: one walk serves them all (docs/rtl.md, "Miss
+    merging"), each still answered with its own translation. Misses that fault are not
     merged into nothing: each terminated transaction records its own F_TRANSLATION (CD.R=1);
     the architecture merges only identical Stall=0 records, and not at all with STE.MEV=0,
     while these differ in InputAddr."""
