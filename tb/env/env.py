@@ -58,7 +58,7 @@ class SmmuEnv(uvm_env):
         self.scoreboard.inflight = self.xlate.driver.inflight
         self.regs.ap.connect(self.watchdog.analysis_export)
         self.watchdog.inflight = self.xlate.driver.inflight
-        self.watchdog.held = self.scoreboard.held_items
+        self.watchdog.held = self.scoreboard.stalls.held_items
         self.cmdq_cons = CmdqConsMonitor(cocotb.top, self.bfm.cycle, self.scoreboard.on_cmdq_cons)
         self.evtq_prod = EvtqProdMonitor(cocotb.top, self.bfm.cycle,
                                          self.scoreboard.on_eventq_prod)

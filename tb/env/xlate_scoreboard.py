@@ -15,13 +15,14 @@ among held transactions), and the transaction is held from then on. The commands
 consumes end it: CMD_RESUME with Ac=1 makes its eventual response a new arrival's (predicted
 when it comes), with Ac=0 an abort (Ab=1 or TERM_MODEL=1) or RAZ/WI, CMD_STALL_TERM and
 SMMUEN=0 an abort; a terminated transaction's response carries the fault that stalled it and
-nothing else. A response never matches a predicted stall.
+nothing else. A response never matches a predicted stall. The book of held and ended
+stalls, and how twins (transactions whose stalls write the same record) are told apart, is
+`tb.env.stall_book`.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from pyuvm import uvm_component, uvm_subscriber
@@ -38,6 +39,7 @@ from tb.bfm.smmu_bfm import RESP_OKAY
 from tb.env.cmdq_consumer import CmdqConsumer
 from tb.env.config import env_cfg
 from tb.env.coverage import event_bin, flush_reg_coverage
+from tb.env.stall_book import StallBook
 
 
 def same(resp: TransResp, rsp: dict[str, int]) -> bool:
@@ -77,15 +79,6 @@ _STAG_MASK = Event.field("STAG").mask
 _STALL_BIT = Event.field("Stall").mask
 
 
-@dataclass(eq=False)
-class Held:
-    """A transaction the RTL holds (stalled), and how commands ended it (None: not yet)."""
-
-    item: TransItem
-    fault: int
-    end: Result | str | None = None  # "retry", or the termination's result
-
-
 class _Tap(uvm_subscriber):
     """Forwards one analysis stream to a scoreboard method."""
 
@@ -112,9 +105,7 @@ class XlateScoreboard(uvm_component):
         self.events_checked = 0
         self.error_bins: Counter[tuple[str, object]] = Counter()  # coverage: EventIDs seen
         self.cmdq = CmdqConsumer(self.mem, self._queue, self._apply_command)
-        self.held: dict[tuple[int, int], Held] = {}  # (StreamID, STAG) -> held transaction
-        self.held_items: set[int] = set()            # id() of the held items
-        self.ended: dict[int, Held] = {}             # id(item) -> held, ended by a command
+        self.stalls = StallBook()
         self.stalls_checked = 0
         self.serviced_latency: list[int] = []        # cycles, acceptance to final response
         self.carry_events: list[int] = []            # records seen before their response
@@ -154,28 +145,22 @@ class XlateScoreboard(uvm_component):
         self.model.regs.write(item.addr, item.value)
         if item.addr == R.OFFSETS["CR0"] and not R.CR0.from_int(item.value).SMMUEN:
             # SMMUEN 1->0: every stalled transaction is marked for abort.
-            for key in list(self.held):
-                self._end(key, Result.ABORT)
+            for key in self.stalls:
+                self.stalls.end(key, Result.ABORT)
 
     def _apply_command(self, cmd) -> None:
         """A consumed command: stall commands end held transactions, the rest go to the
         model."""
         if isinstance(cmd, C.CmdResume):
             key = (cmd.StreamID, cmd.STAG)
-            if key in self.held:
+            if key in self.stalls:
                 term = Result.ABORT if cmd.Ab or self.cfg.TERM_MODEL else Result.RAZ_WI
-                self._end(key, "retry" if cmd.Ac else term)
+                self.stalls.end(key, "retry" if cmd.Ac else term)
         elif isinstance(cmd, C.CmdStallTerm):
-            for key in [k for k in self.held if k[0] == cmd.StreamID]:
-                self._end(key, Result.ABORT)
+            for key in [k for k in self.stalls if k[0] == cmd.StreamID]:
+                self.stalls.end(key, Result.ABORT)
         else:
             self.model.apply_command(cmd)
-
-    def _end(self, key: tuple[int, int], end: Result | str) -> None:
-        h = self.held.pop(key)
-        self.held_items.discard(id(h.item))
-        h.end = end
-        self.ended[id(h.item)] = h
 
     def _queue(self) -> tuple[int, int]:
         base = R.CMDQ_BASE.from_int(self.model.regs.v["CMDQ_BASE"])
@@ -216,17 +201,15 @@ class XlateScoreboard(uvm_component):
         assert item.rsp is not None
         self.cmdq.settle(before=item.t_done)
         self.checked += 1
-        h = self.ended.pop(id(item), None)
-        if h is None and id(item) in self.held_items:
+        held, h = self.stalls.settle(item, lambda resp: same(resp, item.rsp))
+        if held:
             self._error(f"{item}: answered while held (no CMD_RESUME, CMD_STALL_TERM or "
                         "SMMUEN=0 ended it)")
             return
         if h is not None and h.end != "retry":
             # A terminated stall: its result and the fault that stalled it, nothing else.
-            assert isinstance(h.end, Result)
-            want = TransResp(h.end, fault=h.fault)
-            if not same(want, item.rsp):
-                self._error(f"{item}: a terminated stall must answer {want}")
+            if not same(h.want(), item.rsp):
+                self._error(f"{item}: a terminated stall must answer {h.want()}")
             self.by_result[f"stall_{h.end.name}"] += 1
             return
         if h is not None:  # retried: from its first acceptance to this response
@@ -349,9 +332,9 @@ class XlateScoreboard(uvm_component):
         sid, stag, addr, rnw = rec.StreamID, rec.STAG, rec.InputAddr, rec.RnW
         ssv, ssid = rec.SSV, rec.SubstreamID
         self.stalls_checked += 1
-        if (sid, stag) in self.held:
+        if (sid, stag) in self.stalls:
             self._error(f"stall record {raw:#066x}: STAG {stag} of StreamID {sid:#x} is "
-                        f"already held by {self.held[sid, stag].item}")
+                        f"already held by {self.stalls.held[sid, stag].item}")
             return
         want = raw & ~_STAG_MASK
         key = (sid, addr, rnw, ssv, ssid)
@@ -360,14 +343,13 @@ class XlateScoreboard(uvm_component):
                 self._widen_with_inflight()
             for it in self.inflight.values():
                 if (it.sid, it.addr, it.rnw, it.ssv, it.ssid if it.ssv else 0) != key or \
-                        id(it) in self.held_items or it.ats or it.at:
+                        not self.stalls.may_stall(it) or it.ats or it.at:
                     continue
                 runs = self.model.predict_runs(it.req)
                 stalls = [oc for oc, _ in runs if oc.stall and oc.key()[1] == want]
                 if stalls:
                     self.model.commit_runs(it.req, runs, stalls)
-                    self.held[sid, stag] = Held(it, int(rec.EventID))
-                    self.held_items.add(id(it))
+                    self.stalls.hold((sid, stag), it, int(rec.EventID), want)
                     return
         self._error(f"stall record {raw:#066x} names no transaction in flight that the "
                     "model predicts to stall so")
@@ -381,7 +363,7 @@ class XlateScoreboard(uvm_component):
         unanswered, unheld transaction could have made counts as possibly cached."""
         self.widened += 1
         for it in self.inflight.values():
-            if id(it) not in self.held_items and it.rsp is None:
+            if id(it) not in self.stalls.held_items and it.rsp is None:
                 runs = self.model.predict_runs(it.req)
                 self.model.commit_runs(it.req, runs, [oc for oc, _ in runs])
 
@@ -392,14 +374,15 @@ class XlateScoreboard(uvm_component):
         self.cmdq.settle()
         # Every stall needs exactly one CMD_RESUME or CMD_STALL_TERM; every record seen must
         # have been predicted by then.
-        for (sid, stag), h in self.held.items():
+        for (sid, stag), h in self.stalls.items():
             self._error(f"{h.item} still held at the end (StreamID {sid:#x}, STAG {stag})")
         for raw in self.carry_events:
             self._error(f"unexpected event record {raw:#066x}")
         if self.stalls_checked:
             self.logger.info("translation scoreboard: %d stall records matched, %d of them "
-                             "after widening with unanswered transactions' fills",
-                             self.stalls_checked, self.widened)
+                             "after widening with unanswered transactions' fills; %d "
+                             "re-associated between twins by their responses",
+                             self.stalls_checked, self.widened, self.stalls.swapped)
         self.logger.info("translation scoreboard: %d responses checked %s, %d stale-cache "
                          "outcomes accepted, %d event records checked, %d commands consumed "
                          "(CMDQ_CONS moved by software %d times), %d errors",

@@ -285,7 +285,7 @@ class XlateRandomSeq(uvm_sequence):
                 open_by_sid.setdefault(it.sid, set()).add(id(it))
         drained: dict[int, set[int]] = {}      # held with a record in this drain, by stream
         for r in stalls:
-            h = sb.held.get((r.StreamID, r.STAG))
+            h = sb.stalls.held.get((r.StreamID, r.STAG))
             if h is not None:
                 drained.setdefault(r.StreamID, set()).add(id(h.item))
         term = {sid for sid, held in drained.items()
@@ -321,7 +321,7 @@ class XlateRandomSeq(uvm_sequence):
         self.stats["stray"] = self.stats.get("stray", 0) + 1
         if rng.random() < 0.3:
             return CmdStallTerm(StreamID=sid)
-        held = sorted(sb.held)
+        held = sorted(sb.stalls.held)
         stag = rng.choice(held)[1] if held and rng.random() < 0.7 else rng.randrange(1 << 16)
         return CmdResume.make(sid, stag, rng.choice(list(ResumeAction)))
 
