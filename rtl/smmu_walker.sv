@@ -795,12 +795,11 @@ module smmu_walker
     assign tf.va = q.addr[47:12];
     assign tf.leaf = lf;
 
-    // Busy with a request whose context missed: a miss to that context parks behind it.
-    // It may fill nothing (an ATS-Translated request, a stale engine, a configuration fault,
-    // a stall), and the parked request then fetches the context itself once this engine is
-    // idle. (A narrower condition, excluding those, made the random test on the stall set
-    // fail on Icarus, seed 2: not yet understood, docs/rtl.md.)
-    assign ctx_fetch = (st != S_IDLE) && !ctx_hit;
+    // Fetching a context it will fill (it missed): a miss to that context parks behind it.
+    // Not for an ATS-Translated request (it resolves no context), not once stale or faulted
+    // in the configuration (no fill), and in DONE only while the fill is still offered.
+    assign ctx_fetch = (st != S_IDLE) && !ctx_hit && !q.at && !stale && k.kind != CTX_FAULT &&
+                       (st != S_DONE || cf_valid);
     assign wl_req = (st == S_WINIT) && !xc_nowalk && !wl_hold;
     // A leader: past WINIT in its walk, not stale, and still able to fill a level-2 chain:
     // reading levels 0-2, or holding the level-2 table descriptor it read; then in DONE
