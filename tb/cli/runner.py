@@ -118,7 +118,10 @@ def build(sim: str, params: str = "default", waves: bool = False,
     runner = _runner(sim)
     # cocotb rebuilds when a source is newer than the build, not when a parameter value or a
     # build argument changed: a stamp of those forces the rebuild.
-    stamp = json.dumps({"parameters": PARAM_SETS[params], "args": build_args}, sort_keys=True)
+    # The Verilator configuration file is an argument, not a source: its text goes in too.
+    vlt = PUBLIC_VLT.read_text() if sim == "verilator" else ""
+    stamp = json.dumps({"parameters": PARAM_SETS[params], "args": build_args, "vlt": vlt},
+                       sort_keys=True)
     with _locked(bdir):
         stamp_file = bdir / ".build-stamp"
         stale = not stamp_file.exists() or stamp_file.read_text() != stamp
