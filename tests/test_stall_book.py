@@ -3,7 +3,7 @@ STAG belong to, and how twins whose records are equal are told apart by their re
 
 Expected values follow the stall model: CMD_RESUME with Ac=1 retries the transaction, which
 may stall again with a new record; with Ac=0 it terminates it (Ab=1: abort, Ab=0: RAZ/WI);
-a terminated transaction then completes and never stalls again (SMMUv3 §4.5.3, §3.12.2).
+a terminated transaction then completes and never stalls again (SMMUv3 §4.7.1, §3.12.2).
 """
 
 from models.smmu.port import Result, TransResp

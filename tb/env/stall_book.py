@@ -1,5 +1,6 @@
 """The scoreboard's book of stalled transactions: which one each (StreamID, STAG) holds, and
-how the stall commands ended them (the stall model, §3.12.2, §4.5.3, §4.5.4).
+how the stall commands ended them (the stall model, §3.12.2; CMD_RESUME §4.7.1,
+CMD_STALL_TERM §4.7.2).
 
 A stall record names its transaction by what it carries (StreamID, SubstreamID, address,
 RnW, PnU, InD, the fault), never by an identity, so two transactions in flight can write the
@@ -36,7 +37,7 @@ class Held:
 
     def want(self) -> TransResp:
         """A terminated stall's response: its result and the fault that stalled it, nothing
-        else (§4.5.3: a terminated transaction completes with an abort or RAZ/WI)."""
+        else (§4.7.1: a terminated transaction completes with an abort, or RAZ/WI)."""
         assert isinstance(self.end, Result)
         return TransResp(self.end, fault=self.fault)
 
