@@ -6,6 +6,8 @@ may stall again with a new record; with Ac=0 it terminates it (Ab=1: abort, Ab=0
 a terminated transaction then completes and never stalls again (SMMUv3 §4.7.1, §3.12.2).
 """
 
+import pytest
+
 from models.smmu.port import Result, TransResp
 from tb.env.stall_book import StallBook
 
@@ -37,6 +39,8 @@ def test_a_terminated_transaction_takes_no_new_record():
     book.hold((1, 5), a, F_PERMISSION, REC)
     book.end((1, 5), Result.RAZ_WI)
     assert not book.may_stall(a)  # its response is on its way
+    with pytest.raises(ValueError):
+        book.hold((1, 6), a, F_PERMISSION, REC)
 
 
 def test_own_ending_explains_the_response():

@@ -67,7 +67,11 @@ class StallBook:
         return e is None or not e.terminated()
 
     def hold(self, key: Key, item: Any, fault: int, rec: int) -> None:
+        """Book a stall record's transaction. The caller picks one that ``may_stall``; one held
+        already, or ended for good, is a scoreboard error and refused here too."""
         assert key not in self.held, key
+        if not self.may_stall(item):
+            raise ValueError(f"{item} is held or ended for good: it takes no stall record")
         self.held[key] = Held(item, fault, rec)
         self.held_items.add(id(item))
 
