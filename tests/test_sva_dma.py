@@ -11,7 +11,7 @@ from models.arch.events import EventID
 from models.arch.geometry import PAGE
 from models.smmu.config import DEFAULT
 from tb.devices.dma import Descriptor as D
-from tb.devices.dma import Status
+from tb.devices.dma import DmaEngine, Status
 from tb.platform.model import ModelPlatform
 from tb.scenarios.harness import ModelBackend, SvaBench
 from tb.scenarios.scenarios import SCENARIOS
@@ -91,3 +91,34 @@ def test_checker_catches_a_write_to_a_read_only_page_and_a_stale_use():
     b.checker.observe(Access("dma0", 0x10, h.pasid, va + PAGE, pa2, 8, False))
     assert "no page mapped" in b.checker.violations[-1]
     assert len(b.checker.violations) == 2
+
+
+def test_a_burst_never_crosses_its_size_or_a_4k_boundary():
+    """AMBA AXI A3.4.1: a burst must not cross a 4 KiB boundary; the engine translates each
+    burst on its own. A 1,024-byte fill at page offset 0xF80 in 256-byte bursts: 128 bytes to
+    the page's end, then 256, 256, 256 and the last 128."""
+    b = bench()
+    b.dma_burst = 256
+
+    async def go():
+        eng = await b.device("dma0", 0x10)
+        mm = b.process("p")
+        va = b.buffer(mm, 2)
+        h = await b.bind(eng, mm)
+        seen = []
+        eng.observers.append(seen.append)
+        c = await eng.run(D.fill(va + 0xF80, 1024, h.pasid, b"\xa5"))
+        assert c.status is Status.OK and c.done == 1024
+        assert [(a.va - va, a.length) for a in seen] == [
+            (0xF80, 128), (PAGE, 256), (PAGE + 256, 256), (PAGE + 512, 256), (PAGE + 768, 128)]
+        assert eng.stats.translations == 5
+        assert mm.read(va + 0xF80, 1024) == b"\xa5" * 1024
+
+    asyncio.run(go())
+    b.finish()
+
+
+@pytest.mark.parametrize("burst", [0, PAGE + 1])
+def test_a_burst_outside_1_to_a_page_is_refused(burst):
+    with pytest.raises(ValueError, match="burst"):
+        DmaEngine("dma0", 0x10, bench().plat.mem, lambda *a: None, burst=burst)

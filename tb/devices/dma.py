@@ -4,14 +4,15 @@ buffers, each access translated by the SMMU, data moved in the shared physical m
 Transaction level and backend-agnostic (no cocotb, no pyuvm): the engine gets a
 ``translate`` coroutine function with the translation port's request fields (on the RTL a
 sequence item on the translation agent, so the scoreboard checks every response; on the
-functional model ``ModelPlatform.translate``). Data moves page by page: translate the source
-chunk and read it at once, translate the destination chunk and write it at once, so nothing
-runs between a translation and the memory access that uses it (a real TBU forwards the
-transaction with its translation; a CMD_SYNC that completes later covers it).
+functional model ``ModelPlatform.translate``). Data moves burst by burst (a page at most,
+never across a 4 KiB boundary): translate the source burst and read it at once, translate
+the destination burst and write it at once, so nothing runs between a translation and the
+memory access that uses it (a real TBU forwards the transaction with its translation; a
+CMD_SYNC that completes later covers it).
 
 A transaction the SMMU stalls simply waits for its response (the I/O page fault is the
 host's business); a translation that aborts ends the descriptor with an error completion
-naming the failing VA, the access and the fault; the pages before it were moved. The loop
+naming the failing VA, the access and the fault; the bursts before it were moved. The loop
 is :class:`DescriptorRunner`'s, shared with the PCIe endpoint (tb/devices/pcie_ep.py).
 """
 
@@ -110,12 +111,16 @@ class DmaStats:
 
 
 class DescriptorRunner:
-    """What every DMA-capable device here shares: descriptors run page by page, each access
+    """What every DMA-capable device here shares: descriptors run burst by burst, each access
     translated by the subclass's :meth:`_pa` and used at once (no await between the
     translation and the memory access), ``observers`` getting every :class:`Access` just
     before the data moves (the isolation checker subscribes)."""
 
     SOURCE = "dma"  # the memory log's source tag: "<SOURCE>:<name>"
+    # The most bytes one access moves with one translation. Never more than a page: an AXI
+    # burst does not cross a 4 KiB boundary (AMBA AXI A3.4.1), so neither does a TBU's
+    # translation of it.
+    burst: int = PAGE
     name: str
     sid: int
     mem: PhysicalMemory
@@ -140,7 +145,7 @@ class DescriptorRunner:
         done = 0
         while done < d.length:
             dst = d.dst + done
-            n = min(d.length - done, PAGE - dst % PAGE)
+            n = min(d.length - done, self.burst, PAGE - dst % PAGE)
             if d.op is Op.COPY:
                 src = d.src + done
                 n = min(n, PAGE - src % PAGE)
@@ -171,7 +176,11 @@ class DescriptorRunner:
 class DmaEngine(DescriptorRunner):
     """One DMA channel with its own StreamID on the translation port."""
 
-    def __init__(self, name: str, sid: int, mem: PhysicalMemory, translate: Translate) -> None:
+    def __init__(self, name: str, sid: int, mem: PhysicalMemory, translate: Translate, *,
+                 burst: int = PAGE) -> None:
+        if not 0 < burst <= PAGE:
+            raise ValueError(f"burst {burst} bytes: a DMA access moves 1 to {PAGE} bytes")
+        self.burst = burst
         self.name = name
         self.sid = sid
         self.mem = mem

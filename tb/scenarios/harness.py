@@ -111,6 +111,9 @@ class SvaBench:
         self.rng = random.Random(seed)
         self.checker = IsolationChecker(frames=sys.frames)
         self.engines: dict[str, DmaEngine] = {}
+        # The largest access a DMA engine made from here on moves with one translation
+        # (tb/devices/dma.py): a page by default, the fewest translations to simulate.
+        self.dma_burst = PAGE
         self.endpoints: dict[str, PcieEndpoint] = {}
         # When the PRI interrupt thread may run (irq_thread); None: whenever the line is up.
         self.priq_irq_gate: Callable[[], bool] | None = None
@@ -145,7 +148,8 @@ class SvaBench:
         """A DMA engine; ``stall``: the firmware marks it "dma-can-stall", so on an SMMU that
         can stall its SVA takes I/O page faults."""
         m = await self.sys.master(name, [sid], pasid_bits=pasid_bits, sva=sva, stall=stall)
-        eng = DmaEngine(name, sid, self.plat.mem, self.backend.translate)
+        eng = DmaEngine(name, sid, self.plat.mem, self.backend.translate,
+                        burst=self.dma_burst)
         eng.observers.append(self.checker.observe)
         self.checker.attached(sid, m.domain)
         self.engines[name], self.masters[name] = eng, m

@@ -301,10 +301,16 @@ async def writeback_round(b: SvaBench) -> dict[str, int]:
     return {"pages_dirtied": dirty, "pages_made_young": young}
 
 
+FLAGSHIP_BURST = 256
+
+
 async def flagship(b: SvaBench) -> dict[str, Any]:
     """`make sim`: three processes on three devices, concurrent copies and fills, (with HTTU
     a write-back round: harvest and aging, one more copy, the flags as the device left them),
-    a munmap under traffic, unbind everything."""
+    a munmap under traffic, unbind everything. The devices move data in 256-byte bursts, each
+    translated on its own, as a DMA master behind a TBU does (256 bytes: a common PCIe Max
+    Payload Size), so the IOTLB serves every burst after a page's first."""
+    b.dma_burst = FLAGSHIP_BURST
     out = await multi_process_dma(b, procs=3, devs=3, rounds=2)
     f = b.drv.smmu.features
     if f is not None and f.has("HA") and f.has("HD"):
