@@ -184,6 +184,44 @@ class ArchStruct:
         return {s.name: int(getattr(self, s.name)) for s in self.FIELDS}
 
 
+def _compile_codec(cls: type, order: list[str]) -> None:
+    """Give ``cls`` a ``from_int`` and a ``to_int`` written out for its fields: the same
+    results as ArchStruct's loops over FIELDS, without their per-field lookups and dict.
+    Decoding and encoding are on the hot path of every check (descriptors, STEs, CDs,
+    commands, event records), and the loops cost several times the straight-line code."""
+    specs = {s.name: s for s in cls.FIELDS}
+    env: dict[str, Any] = {"ValueError": ValueError, "_setattr": object.__setattr__}
+    dec = []
+    for name in order:
+        s = specs[name]
+        expr = f"(raw >> {s.lsb}) & {(1 << s.width) - 1:#x}"
+        dec.append(f"({expr}) << {s.addr_lo}" if s.addr_lo else expr)
+    src = ["def from_int(cls, raw):",
+           f"    if raw < 0 or raw >> {cls.NBITS}:",
+           f"        raise ValueError(f'{{cls.__name__}}: {{raw:#x}} does not fit in "
+           f"{cls.NBITS} bits')",
+           f"    obj = cls({', '.join(dec)})",
+           "    _setattr(obj, '_raw', raw)",
+           "    return obj",
+           "def to_int(self):",
+           "    raw = 0"]
+    for i, s in enumerate(cls.FIELDS):
+        env[f"_s{i}"] = s
+        src.append(f"    v = self.{s.name}")
+        if s.addr_lo:
+            src.append(f"    raw |= _s{i}.to_raw(v) << {s.lsb}")
+        else:
+            # a plain in-range int needs none of to_raw's conversions or checks
+            src += [f"    if type(v) is int and 0 <= v < {1 << s.width:#x}:",
+                    f"        raw |= v << {s.lsb}",
+                    "    else:",
+                    f"        raw |= _s{i}.to_raw(v) << {s.lsb}"]
+    src.append("    return raw")
+    exec("\n".join(src), env)
+    cls.from_int = classmethod(env["from_int"])
+    cls.to_int = env["to_int"]
+
+
 def arch_struct(nbits: int):
     """Class decorator: make a dataclass of the fields and check that no two overlap."""
 
@@ -206,6 +244,7 @@ def arch_struct(nbits: int):
         cls.SIZE = nbits // 8
         cls.FIELDS = tuple(specs)
         cls._BY_LOWER = {s.name.lower(): s for s in specs}
+        _compile_codec(cls, [f.name for f in dataclasses.fields(cls)])
         return cls
 
     return wrap

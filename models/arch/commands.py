@@ -389,7 +389,9 @@ def decode_command(raw: bytes | bytearray | int | Sequence[int]) -> AnyCommand:
     too wide) raises, since that is a caller bug, not data the SMMU could be handed.
     """
     if isinstance(raw, (bytes, bytearray)):
-        value = UnknownCommand.from_bytes(bytes(raw)).to_int()
+        if len(raw) != UnknownCommand.SIZE:
+            raise ValueError(f"UnknownCommand: need {UnknownCommand.SIZE} bytes, got {len(raw)}")
+        value = int.from_bytes(raw, "little")
     elif isinstance(raw, int):
         value = raw
     else:

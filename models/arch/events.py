@@ -144,7 +144,9 @@ def decode_event(raw: bytes | bytearray | int | Sequence[int]) -> AnyEvent:
     Never raises on the contents; only a malformed container (wrong size) raises.
     """
     if isinstance(raw, (bytes, bytearray)):
-        value = UnknownEvent.from_bytes(bytes(raw)).to_int()
+        if len(raw) != UnknownEvent.SIZE:
+            raise ValueError(f"UnknownEvent: need {UnknownEvent.SIZE} bytes, got {len(raw)}")
+        value = int.from_bytes(raw, "little")
     elif isinstance(raw, int):
         value = raw
     else:

@@ -40,13 +40,33 @@ class EngineRegs:
         self.cfg = cfg
         self.mem = mem
         self.decoder = CommandQueue(cfg, RegisterFile(cfg), mem, lambda _cmd: None)
+        # Every CMDQ_CONS read is checked against the commands from the last CONS to PROD,
+        # so the same few entries are judged again and again: CERROR_ILL is a function of
+        # the command's bytes and the SMMU's configuration alone, the geometry of CMDQ_BASE.
+        self._ill: dict[bytes, bool] = {}
+        self._geom: dict[int, tuple[int, int, int]] = {}
 
     # ---- the command queue ------------------------------------------------------------
     def _cmdq(self, v: dict[str, int]) -> tuple[int, int, int]:
         """(log2size, pointer mask, base address) of the command queue."""
-        base = R.CMDQ_BASE.from_int(v["CMDQ_BASE"])
-        shift = min(base.LOG2SIZE, self.cfg.CMDQS)
-        return shift, (2 << shift) - 1, R.q_base(base.ADDR, C.Command.SIZE, shift)
+        got = self._geom.get(v["CMDQ_BASE"])
+        if got is None:
+            base = R.CMDQ_BASE.from_int(v["CMDQ_BASE"])
+            shift = min(base.LOG2SIZE, self.cfg.CMDQS)
+            got = shift, (2 << shift) - 1, R.q_base(base.ADDR, C.Command.SIZE, shift)
+            if len(self._geom) >= 64:
+                self._geom.clear()
+            self._geom[v["CMDQ_BASE"]] = got
+        return got
+
+    def _illegal(self, raw: bytes) -> bool:
+        got = self._ill.get(raw)
+        if got is None:
+            got = self.decoder.illegal(C.decode_command(raw))
+            if len(self._ill) >= 4096:
+                self._ill.clear()
+            self._ill[raw] = got
+        return got
 
     def cmd_error(self, v: dict[str, int], ptr: int) -> int:
         """The CMDQ_CONS.ERR code the command at ``ptr`` raises (0: it is legal)."""
@@ -56,7 +76,7 @@ class EngineRegs:
                                 source="scoreboard")
         except (ExternalAbort, ValueError):
             return R.CmdqErr.CERROR_ABT
-        return R.CmdqErr.CERROR_ILL if self.decoder.illegal(C.decode_command(raw)) else 0
+        return R.CmdqErr.CERROR_ILL if self._illegal(raw) else 0
 
     def _atc_sync(self, v: dict[str, int], ptr: int) -> bool:
         """Whether the command at ``ptr`` is a CMD_SYNC that may wait for ATC invalidations
