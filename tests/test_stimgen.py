@@ -430,3 +430,24 @@ def test_directed_single_stream_walks_to_the_page(two_level: bool) -> None:
     with pytest.raises(ValueError):
         s.map(va, pa)  # already mapped
     assert s.map(0x20_0000, 0x4000_0000, level=2) % 8 == 0
+
+
+def test_dropping_a_table_keeps_its_ancestors_that_start_at_the_same_va() -> None:
+    """A level-3 table for VA 0x80_0000_0000 starts where its level-2 and level-1 ancestors
+    start. Dropping it invalidates the level-2 descriptor that points at it; the ancestors
+    stay mapped, in memory and in the record, so later mappings under them can use them."""
+    from models.memory.alloc import FrameAllocator
+    from tb.stimgen.pagetable import PageTable
+    mem = PhysicalMemory(48)
+    cpt = PageTable(mem, FrameAllocator(mem, WINDOW[0], WINDOW[1]), 16)  # 48-bit IA, L0 start
+    va = 0x80_0000_0000
+    assert cpt.map(va, 3, pt.PageDescriptor(Valid=1, OutputAddr=0x1000, AF=1).to_int())
+    by_level = {lvl: t for t, (lvl, _b) in cpt.tables.items()}
+    assert sorted(by_level) == [0, 1, 2, 3]
+    gone = cpt.drop_table(by_level[3])
+    assert [lf.va for lf in gone] == [va]
+    assert cpt.read(cpt.entry_addr(by_level[2], va, 2)) == 0  # the pointer to it is invalid
+    assert set(cpt.tables) == {by_level[0], by_level[1], by_level[2]}
+    assert cpt.lookup_addr(va, 2) == cpt.entry_addr(by_level[2], va, 2)
+    assert cpt.map(va + 0x1000, 3, pt.PageDescriptor(Valid=1, OutputAddr=0x2000, AF=1).to_int())
+    assert by_level[3] not in cpt.tables and cpt.check() == []

@@ -212,8 +212,10 @@ class PageTable:
             del self.leaves[lf.va]
         for va in [h.va for h in self.holes.values() if base <= h.va < base + size]:
             del self.holes[va]
-        for t in [t for t, (_, b) in self.tables.items() if t != self.root
-                  and base <= b < base + size]:
+        # The table and the tables under it. Its ancestors may start at the same VA (a
+        # table's first entry covers the start of its own span): they stay.
+        for t in [t for t, (lvl, b) in self.tables.items() if t != self.root
+                  and lvl >= level and base <= b < base + size]:
             del self.tables[t]
         return gone
 
@@ -221,6 +223,10 @@ class PageTable:
     def check(self) -> list[str]:
         """Differences between the record and memory (empty when consistent)."""
         out = []
+        for t, (lvl, b) in self.tables.items():
+            at = None if t == self.root else self.lookup_addr(b, lvl - 1)
+            if t != self.root and (at is None or self.read(at) & ~0xFFF & ((1 << 48) - 1) != t):
+                out.append(f"L{lvl} table {t:#x} at VA {b:#x}: no descriptor points at it")
         for rec in (*self.leaves.values(), *self.holes.values()):
             found = self.lookup_addr(rec.va, rec.level)
             if found != rec.addr:
