@@ -14,6 +14,7 @@ import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from models.arch import pgtable as pt
 from models.arch.cd import CD, IPSize, TG0Granule, TG1Granule
@@ -108,10 +109,21 @@ class Context:
         return self.pt1 if va >> 55 & 1 else self.pt
 
     def mapped(self) -> list[Leaf]:
-        return [lf for t in self.tables for lf in t.leaves.values()]
+        """Every leaf of both halves. Asked for every request aimed at a leaf, so the list is
+        kept until a table adds or removes one (PageTable.edits); not to be changed."""
+        return self._listed("leaves")
 
     def holes(self) -> list[Hole]:
-        return [h for t in self.tables for h in t.holes.values()]
+        return self._listed("holes")
+
+    def _listed(self, what: str) -> list[Any]:
+        stamp = tuple((t, t.edits) for t in self.tables)  # (holding the tables: no id reuse)
+        memo = self.__dict__.setdefault("_listed_memo", {})
+        got = memo.get(what)
+        if got is None or got[0] != stamp:
+            got = memo[what] = (stamp, [r for t in self.tables
+                                        for r in getattr(t, what).values()])
+        return got[1]
 
 
 def cd_for(ctx: Context, *, a: int, r: int, v: int = 1) -> CD:

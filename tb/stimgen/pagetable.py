@@ -106,6 +106,7 @@ class PageTable:
         self.tables: dict[int, tuple[int, int]] = {self.root: (self.start, self.va_base)}
         self.leaves: dict[int, Leaf] = {}
         self.holes: dict[int, Hole] = {}
+        self.edits = 0  # leaves or holes added or removed (what Context.mapped caches on)
 
     # -- memory ------------------------------------------------------------------------------
     def read(self, addr: int) -> int:
@@ -165,6 +166,7 @@ class PageTable:
             return None
         self.write(addr, raw)
         leaf = self.leaves[va] = Leaf(va, level, raw, addr)
+        self.edits += 1
         return leaf
 
     def put_hole(self, va: int, level: int, raw: int, kind: str,
@@ -176,6 +178,7 @@ class PageTable:
             return None
         self.write(addr, raw)
         hole = self.holes[va] = Hole(va, level, raw, addr, kind)
+        self.edits += 1
         return hole
 
     def _claim(self, va: int, level: int,
@@ -197,6 +200,7 @@ class PageTable:
         assert not raw & 1
         self.write(leaf.addr, raw)
         del self.leaves[leaf.va]
+        self.edits += 1
 
     def drop_table(self, table: int, raw: int = 0) -> list[Leaf]:
         """Invalidate the descriptor pointing at ``table``; returns the leaves that vanished."""
@@ -204,6 +208,7 @@ class PageTable:
         assert table != self.root
         parent_level = level - 1
         size = level_size(parent_level)
+        self.edits += 1
         parent = next(t for t, (lvl, b) in self.tables.items()
                       if lvl == parent_level and b <= base < b + level_size(lvl) * ENTRIES)
         self.write(self.entry_addr(parent, base, parent_level), raw)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from models.arch import pgtable as pt
@@ -47,6 +48,8 @@ from tb.stimgen.requests import Req, RequestState, RequestWeights, random_reques
 from tb.stimgen.streams import CdSlot, CdTable, Stream, StreamTable
 
 __all__ = ["Route", "World", "WorldKnobs"]
+
+_M48 = (1 << 48) - 1
 
 
 def _flip(rng: random.Random, raw: int, nbits: int) -> int:
@@ -160,6 +163,7 @@ class World:
         # sent to these VAs; ranges stay reserved after an unmap. VA[55:0], as TLB entries are
         # tagged: a TTB1 range starts at 0xFF.. in VA[55:48].
         self.global_ranges: list[tuple[int, int, int]] = []
+        self._global_idx: tuple[int, tuple[list[int], list[int], list[int]]] = (0, ([], [], []))
         self.streams: dict[int, Stream] = {}
         self.cd_tables: list[CdTable] = []
         self.retired: dict[int, list[int]] = {}  # context index -> VAs unmapped by mutations
@@ -325,17 +329,34 @@ class World:
             return False
         owner = -1 if ctx is None else ctx.index
         if addr >> 55 & 1:
-            cands = {addr & VA56}
+            cands: tuple[int, ...] = (addr & VA56,)
         else:
-            cands = {addr & ((1 << b) - 1) for b in (48, 56, 64)}
+            cands = (addr & _M48, addr & VA56, addr)
             if ctx is not None:
-                cands.add(addr & ((1 << ctx.ia) - 1))
-        for s, e, o in self.global_ranges:  # (plain loops: this runs for every request)
-            if o != owner:
-                for a in cands:
-                    if s <= a < e:
-                        return True
+                cands += (addr & ((1 << ctx.ia) - 1),)
+        starts, ends, owners = self._global_index()
+        for a in cands:  # (this runs for every request)
+            i = bisect_right(starts, a) - 1
+            if i >= 0 and a < ends[i] and owners[i] != owner:
+                return True
         return False
+
+    def _global_index(self) -> tuple[list[int], list[int], list[int]]:
+        """``global_ranges`` as disjoint intervals sorted by start, each with its owner:
+        ranges of different owners never overlap (``va_ok``), so overlapping ones are one
+        owner's and merge. Rebuilt when a range was added (they are never removed)."""
+        n = len(self.global_ranges)
+        if self._global_idx[0] != n:
+            merged: list[list[int]] = []
+            for s, e, o in sorted(self.global_ranges):
+                if merged and s < merged[-1][1]:
+                    assert merged[-1][2] == o, "global ranges of two contexts overlap"
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e, o])
+            self._global_idx = (n, ([m[0] for m in merged], [m[1] for m in merged],
+                                    [m[2] for m in merged]))
+        return self._global_idx[1]
 
     # -- contexts ------------------------------------------------------------------------------
     def _build_contexts(self, rng: random.Random) -> None:
