@@ -222,6 +222,21 @@ def _compile_codec(cls: type, order: list[str]) -> None:
     cls.to_int = env["to_int"]
 
 
+def _lazy_codec(cls: type, order: list[str]) -> None:
+    """Stand-ins that write the codec out at its first use: a simulator launch imports every
+    structure but decodes a few dozen, and writing them all out would cost it 80 ms."""
+    def from_int(k: type, raw: int) -> Any:
+        _compile_codec(cls, order)
+        return cls.__dict__["from_int"].__get__(None, k)(raw)
+
+    def to_int(self: Any) -> int:
+        _compile_codec(cls, order)
+        return cls.__dict__["to_int"](self)
+
+    cls.from_int = classmethod(from_int)  # type: ignore[attr-defined]
+    cls.to_int = to_int  # type: ignore[attr-defined]
+
+
 def arch_struct(nbits: int):
     """Class decorator: make a dataclass of the fields and check that no two overlap."""
 
@@ -244,7 +259,7 @@ def arch_struct(nbits: int):
         cls.SIZE = nbits // 8
         cls.FIELDS = tuple(specs)
         cls._BY_LOWER = {s.name.lower(): s for s in specs}
-        _compile_codec(cls, [f.name for f in dataclasses.fields(cls)])
+        _lazy_codec(cls, [f.name for f in dataclasses.fields(cls)])
         return cls
 
     return wrap
