@@ -61,3 +61,18 @@ def test_overflow_flag_toggles_once_per_full_queue() -> None:
     assert "toggled again" in e.check_eventq_prod(v, 4)             # not acknowledged
     v["EVENTQ_CONS"] = R.EVENTQ_CONS(RD=4, OVACKFLG=1).to_int()     # drained and acked
     assert e.check_eventq_prod(v, 4 | ovf) == ""
+
+
+def test_the_first_erroneous_command_follows_the_queues_memory() -> None:
+    """The scoreboard remembers its last answer for the same pointers; a command rewritten
+    in place (the queue's memory changed) is judged again, and so is a longer queue."""
+    e, v = rig([C.CmdSync(), C.CmdSync()])
+    assert e.first_error(v, 0) is None
+    e.mem.write(CMDQ + 16, C.CmdSync(CS=0b11).to_bytes())            # CS=0b11: CERROR_ILL
+    assert e.first_error(v, 0) == (1, ILL)
+    e.mem.write(CMDQ + 16, C.CmdSync().to_bytes())
+    assert e.first_error(v, 0) is None
+    e.mem.write(CMDQ + 32, C.CmdSync(CS=0b11).to_bytes())
+    v["CMDQ_PROD"] = 3
+    assert e.first_error(v, 0) == (2, ILL)
+    assert e.first_error(v, 3) is None

@@ -19,6 +19,8 @@ known state:
 
 from __future__ import annotations
 
+from typing import Any
+
 from models.arch import commands as C
 from models.arch import registers as R
 from models.memory import ExternalAbort, PhysicalMemory
@@ -45,6 +47,7 @@ class EngineRegs:
         # the command's bytes and the SMMU's configuration alone, the geometry of CMDQ_BASE.
         self._ill: dict[bytes, bool] = {}
         self._geom: dict[int, tuple[int, int, int]] = {}
+        self._first: tuple[Any, ...] | None = None  # first_error's last answer
 
     # ---- the command queue ------------------------------------------------------------
     def _cmdq(self, v: dict[str, int]) -> tuple[int, int, int]:
@@ -104,14 +107,25 @@ class EngineRegs:
 
     def first_error(self, v: dict[str, int], frm: int) -> tuple[int, int] | None:
         """(pointer, code) of the first erroneous command from ``frm`` up to CMDQ_PROD."""
-        shift, m, _base = self._cmdq(v)
+        shift, m, base = self._cmdq(v)
         prod, ptr = v["CMDQ_PROD"] & m, frm & m
+        # A CMD_SYNC is polled for several times with the same commands outstanding: the
+        # answer stands while the queue's memory is unchanged.
+        key = (v["CMDQ_BASE"], ptr, prod)
+        memo = self._first
+        if memo is not None and memo[0] == key and self.mem.unchanged(memo[1], memo[2]):
+            return memo[3]
+        epoch = self.mem.epoch
+        pages = self.mem.page_versions(base, C.Command.SIZE << shift)
+        found = None
         while ptr != prod:
             code = self.cmd_error(v, ptr)
             if code:
-                return ptr, code
+                found = ptr, code
+                break
             ptr = R.q_inc(ptr, shift) & m
-        return None
+        self._first = (key, epoch, pages, found)
+        return found
 
     def check_cmdq_cons(self, v: dict[str, int], got: int) -> str:
         shift, m, _base = self._cmdq(v)
