@@ -39,6 +39,8 @@ CASES = [
     # and with HTTU: CDs with HA/HD, leaves with AF=0 and DBM; every flag update checked
     # (tb/env/xlate_scoreboard.py), walks racing an update may have read either value
     ("httu", "XlateRandomTest", True),
+    # and everything at once: stall, ATS and PRI, HTTU, BTM, 52-bit OAS, range invalidation
+    ("full", "XlateRandomTest", True),
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
     ("mixed", "RegResetTest", False),
@@ -105,7 +107,8 @@ def _min_seeds(sim: str, test: str, params: str = "default") -> int:
     if test == "SvaSoakTest":
         return 1
     if params == "stall" or (params, test) in (("pcie", "XlateRandomTest"),
-                                               ("httu", "XlateRandomTest")):
+                                               ("httu", "XlateRandomTest"),
+                                               ("full", "XlateRandomTest")):
         return IOPF_RTL_SEEDS
     if test.startswith("Sva"):
         return SVA_SEEDS if sim == "verilator" else SVA_SEEDS_ICARUS

@@ -322,6 +322,14 @@ ILLEGAL_CDS = {
     "A=0 with TERM_MODEL=1": (DEFAULT.replace(TERM_MODEL=1), {"A": 0}),
     "S=1 terminate-only": (DEFAULT, {"S": 1}),
     "TTB1 enabled bad TG1": (DEFAULT, {"EPD1": 0, "TG1": 0b00, "T1SZ": 16}),
+    # §5.4 TTB0: "it is ILLEGAL for the address in this field to be outside of a 48-bit range
+    # when CD.DS == 0, CD.AA64 selects VMSAv8-64 and CD.TG0 selects a granule smaller than
+    # 64KB", even with a 52-bit effective IPS (no CD.DS here: it is always 0)
+    "TTB0 beyond 48 bits, 52-bit IPS, 4 KiB": (DEFAULT.replace(OAS=R.OAS.PA52),
+                                               {"IPS": R.OAS.PA52, "TTB0": 1 << 48}),
+    "TTB1 beyond 48 bits, 52-bit IPS, 4 KiB": (DEFAULT.replace(OAS=R.OAS.PA52),
+                                               {"IPS": R.OAS.PA52, "EPD1": 0, "TG1": 0b10,
+                                                "T1SZ": 16, "TTB1": 0xF << 48}),
 }
 
 

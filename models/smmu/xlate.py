@@ -528,11 +528,17 @@ def _cd_legal(cfg: SmmuConfig, ste: STE, cd: CD) -> bool:
     # §5.4 ENDI: IGNORED when both EPDs are 1; big-endian tables are not implemented.
     if not cd.V or not cd.AA64 or (cd.ENDI and not (cd.EPD0 and cd.EPD1)):
         return False
+    # §5.4 TTB0: "it is ILLEGAL for the address in this field to be outside the range
+    # described by the CD's effective IPS value. In addition, it is ILLEGAL for the address
+    # in this field to be outside of a 48-bit range when CD.DS == 0, CD.AA64 selects
+    # VMSAv8-64 and CD.TG0 selects a granule smaller than 64KB" (TTB1 likewise). This SMMU
+    # has no CD.DS and only the 4 KiB granule: a 52-bit IPS still bounds TTBx to 48 bits.
+    ttb_bits = min(_ips_bits(cfg, cd), 48)
     for upper in (0, 1):
         txsz, is4k, ttb, _tbi, epd, _had = _half(cd, upper)
         if epd:
             continue  # values in a disabled TTBx do not count
-        if not is4k or not TXSZ_MIN <= txsz <= TXSZ_MAX or ttb >> _ips_bits(cfg, cd):
+        if not is4k or not TXSZ_MIN <= txsz <= TXSZ_MAX or ttb >> ttb_bits:
             return False
     if (cd.HA or cd.HD) and cfg.HTTU == R.HTTU.NONE:
         return False

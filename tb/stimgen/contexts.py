@@ -181,15 +181,15 @@ def illegal_cd(rng: random.Random, cfg: SmmuConfig, base: CD, asid: int,
     ``exclude`` drops reasons a model treats differently (T0SZ out of range is CONSTRAINED
     UNPREDICTABLE before SMMUv3.1)."""
     cd = dataclasses.replace(base, ASID=asid)
-    eff_ips = min(IPSize(cd.IPS).nbits, cfg.pa_bits)
+    # TTBx must lie within the effective IPS and, with the 4 KiB granule and no CD.DS, within
+    # 48 bits (§5.4 TTB0)
+    ttb_bits = min(IPSize(cd.IPS).nbits, cfg.pa_bits, 48)
     reasons = ["tg0", "aa64", "t0sz", "ttb0_ips", "endi", "stall", "httu",
                "tg1", "t1sz", "ttb1_ips"]
     if not cfg.ASID16:
         reasons.append("asid16")
     if cfg.TERM_MODEL:
         reasons.append("a0_term")
-    if eff_ips >= 52:
-        reasons = [r for r in reasons if r not in ("ttb0_ips", "ttb1_ips")]
     # ILLEGAL values in a disabled half do not count (ref §3.5, §5.4.1.1)
     if cd.EPD0:
         reasons = [r for r in reasons if r not in ("tg0", "t0sz", "ttb0_ips")]
@@ -206,16 +206,16 @@ def illegal_cd(rng: random.Random, cfg: SmmuConfig, base: CD, asid: int,
             cd = dataclasses.replace(cd, T0SZ=rng.choice((*range(0, TXSZ_MIN),
                                                        *range(TXSZ_MAX + 1, 64))))
         case "ttb0_ips":
-            high = rng.randrange(1, 1 << (52 - eff_ips)) << eff_ips
-            cd = dataclasses.replace(cd, TTB0=high | (cd.TTB0 & ((1 << eff_ips) - 1)))
+            high = rng.randrange(1, 1 << (52 - ttb_bits)) << ttb_bits
+            cd = dataclasses.replace(cd, TTB0=high | (cd.TTB0 & ((1 << ttb_bits) - 1)))
         case "tg1":  # 0b00 Reserved; 16 KiB and 64 KiB not implemented (IDR5)
             cd = dataclasses.replace(cd, TG1=rng.choice((0b00, 0b01, 0b11)))
         case "t1sz":
             cd = dataclasses.replace(cd, T1SZ=rng.choice((*range(0, TXSZ_MIN),
                                                        *range(TXSZ_MAX + 1, 64))))
         case "ttb1_ips":
-            high = rng.randrange(1, 1 << (52 - eff_ips)) << eff_ips
-            cd = dataclasses.replace(cd, TTB1=high | (cd.TTB1 & ((1 << eff_ips) - 1)))
+            high = rng.randrange(1, 1 << (52 - ttb_bits)) << ttb_bits
+            cd = dataclasses.replace(cd, TTB1=high | (cd.TTB1 & ((1 << ttb_bits) - 1)))
         case "endi":
             cd = dataclasses.replace(cd, ENDI=1)
         case "stall":
@@ -235,7 +235,9 @@ def new_leaf_raw(rng: random.Random, level: int, oa_bits: int, knobs: ContextKno
     """Random block/page descriptor: AP, XN, AF, nG, AttrIndx, SH; Contiguous always 0."""
     size = level_size(level)
     if oa is None:
-        bits = 48 if rng.random() < knobs.p_oa_anywhere else oa_bits
+        # A 4 KiB-granule descriptor holds OA[47:12] alone: with a 52-bit IPS the output is
+        # still at most 48 bits wide.
+        bits = 48 if rng.random() < knobs.p_oa_anywhere else min(oa_bits, 48)
         oa = rng.randrange(1 << bits) & ~(size - 1)
     return leaf_descriptor(
         level, oa, AttrIndx=rng.randrange(8), AP=rng.choice(list(AccessPerm)),

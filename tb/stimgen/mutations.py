@@ -186,7 +186,7 @@ def _remap(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder)
         return None
     ctx, cpt, leaf = got
     d = leaf.desc
-    eff = min(ctx.ips_bits, world.cfg.pa_bits)
+    eff = min(ctx.ips_bits, world.cfg.pa_bits, 48)  # a 4 KiB descriptor holds OA[47:12]
     bits = 48 if rng.random() < world.knobs.contexts.p_oa_anywhere else eff
     oa = rng.randrange(1 << bits) & ~(leaf.size - 1)
     rec.touch(leaf.addr, DESC_BYTES)
