@@ -224,7 +224,7 @@ def _compile_codec(cls: type, order: list[str]) -> None:
 
 def _lazy_codec(cls: type, order: list[str]) -> None:
     """Stand-ins that write the codec out at its first use: a simulator launch imports every
-    structure but decodes a few dozen, and writing them all out would cost it 80 ms."""
+    structure but decodes a few of them, and writing them all out would cost it about 50 ms."""
     def from_int(k: type, raw: int) -> Any:
         _compile_codec(cls, order)
         return cls.__dict__["from_int"].__get__(None, k)(raw)
