@@ -583,8 +583,9 @@ class SvaFlagshipTest(SvaScenarioTest):
         }
         Path("report.json").write_text(json.dumps(report, indent=2) + "\n")
         # The hardware's performance target (docs/rtl.md, "The IOTLB's hit rate against the
-        # working set"): with 256-byte bursts only a page's first touch, or a touch after its
-        # invalidation, may walk, so the hit path serves more than 90% of the successes.
+        # working set"): with 256-byte bursts a walk is a page's first touch, a touch after
+        # its invalidation or eviction, or a miss beside another engine's on the same page,
+        # and the hit path serves more than 90% of the successes.
         served = report["served"]
         hits, ok = served.get("iotlb", 0), sum(served.values())
         assert hits > 0.9 * ok, f"IOTLB hit rate {hits}/{ok}: not above 90%"

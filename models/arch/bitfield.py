@@ -233,8 +233,11 @@ def _lazy_codec(cls: type, order: list[str]) -> None:
         _compile_codec(cls, order)
         return cls.__dict__["to_int"](self)
 
-    cls.from_int = classmethod(from_int)  # type: ignore[attr-defined]
-    cls.to_int = to_int  # type: ignore[attr-defined]
+    # (a structure that spells out its own codec keeps it)
+    if "from_int" not in cls.__dict__:
+        cls.from_int = classmethod(from_int)  # type: ignore[attr-defined]
+    if "to_int" not in cls.__dict__:
+        cls.to_int = to_int  # type: ignore[attr-defined]
 
 
 def arch_struct(nbits: int):

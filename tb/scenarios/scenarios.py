@@ -309,7 +309,7 @@ async def flagship(b: SvaBench) -> dict[str, Any]:
     a write-back round: harvest and aging, one more copy, the flags as the device left them),
     a munmap under traffic, unbind everything. The devices move data in 256-byte bursts, each
     translated on its own, as a DMA master behind a TBU does (256 bytes: a common PCIe Max
-    Payload Size), so the IOTLB serves every burst after a page's first."""
+    Payload Size), so the IOTLB can serve every burst after a page's first."""
     b.dma_burst = FLAGSHIP_BURST
     out = await multi_process_dma(b, procs=3, devs=3, rounds=2)
     f = b.drv.smmu.features

@@ -208,7 +208,8 @@ class BenchSeq(uvm_sequence):
         bench.finish()
         holder.release()
         hits, ok = backend.served["iotlb"], sum(backend.served.values())
-        return {"translations_ok": ok, "iotlb_hits": hits, "iotlb_hit_rate": round(hits / ok, 4),
+        return {"translations_ok": ok, "iotlb_hits": hits,
+                "iotlb_hit_rate": round(hits / ok, 4) if ok else 0.0,
                 "pages_translated": len(backend.pages)}
 
     async def _cosim(self, cosim: dict[str, object], floor: float) -> None:
