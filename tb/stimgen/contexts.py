@@ -126,6 +126,11 @@ class Context:
         return got[1]
 
 
+# With the 4 KiB granule and no CD.DS, a descriptor holds OA[47:12] and a TTB must lie within
+# 48 bits (§5.4 TTB0), whatever the IPS.
+GRANULE_4K_BITS = 48
+
+
 def cd_for(ctx: Context, *, a: int, r: int, v: int = 1) -> CD:
     """A CD for this context: only A, R and V may differ between CDs of one ASID."""
     return dataclasses.replace(ctx.template, A=a, R=r, V=v)
@@ -181,9 +186,7 @@ def illegal_cd(rng: random.Random, cfg: SmmuConfig, base: CD, asid: int,
     ``exclude`` drops reasons a model treats differently (T0SZ out of range is CONSTRAINED
     UNPREDICTABLE before SMMUv3.1)."""
     cd = dataclasses.replace(base, ASID=asid)
-    # TTBx must lie within the effective IPS and, with the 4 KiB granule and no CD.DS, within
-    # 48 bits (§5.4 TTB0)
-    ttb_bits = min(IPSize(cd.IPS).nbits, cfg.pa_bits, 48)
+    ttb_bits = min(IPSize(cd.IPS).nbits, cfg.pa_bits, GRANULE_4K_BITS)
     reasons = ["tg0", "aa64", "t0sz", "ttb0_ips", "endi", "stall", "httu",
                "tg1", "t1sz", "ttb1_ips"]
     if not cfg.ASID16:
@@ -235,9 +238,7 @@ def new_leaf_raw(rng: random.Random, level: int, oa_bits: int, knobs: ContextKno
     """Random block/page descriptor: AP, XN, AF, nG, AttrIndx, SH; Contiguous always 0."""
     size = level_size(level)
     if oa is None:
-        # A 4 KiB-granule descriptor holds OA[47:12] alone: with a 52-bit IPS the output is
-        # still at most 48 bits wide.
-        bits = 48 if rng.random() < knobs.p_oa_anywhere else min(oa_bits, 48)
+        bits = 48 if rng.random() < knobs.p_oa_anywhere else min(oa_bits, GRANULE_4K_BITS)
         oa = rng.randrange(1 << bits) & ~(size - 1)
     return leaf_descriptor(
         level, oa, AttrIndx=rng.randrange(8), AP=rng.choice(list(AccessPerm)),

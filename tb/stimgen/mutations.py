@@ -24,7 +24,7 @@ from models.arch.cd import CD, L1CD
 from models.arch.geometry import DESC_BYTES, PAGE, level_size
 from models.arch.pgtable import PTE_NG
 from models.arch.ste import L1STD, STE, StreamConfig
-from tb.stimgen.contexts import cd_for, new_leaf_raw, pick_va, table_attrs
+from tb.stimgen.contexts import GRANULE_4K_BITS, cd_for, new_leaf_raw, pick_va, table_attrs
 from tb.stimgen.pagetable import Leaf, PageTable
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ def _remap(world: World, rng: random.Random, w: MutationWeights, rec: _Recorder)
         return None
     ctx, cpt, leaf = got
     d = leaf.desc
-    eff = min(ctx.ips_bits, world.cfg.pa_bits, 48)  # a 4 KiB descriptor holds OA[47:12]
+    eff = min(ctx.ips_bits, world.cfg.pa_bits, GRANULE_4K_BITS)
     bits = 48 if rng.random() < world.knobs.contexts.p_oa_anywhere else eff
     oa = rng.randrange(1 << bits) & ~(leaf.size - 1)
     rec.touch(leaf.addr, DESC_BYTES)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cocotb
 from pyuvm import uvm_sequence
@@ -182,31 +184,33 @@ class BenchSeq(uvm_sequence):
         await seq.start()
         return n / (time.perf_counter() - t0)
 
-    async def _sva_dma(self) -> float:
-        """DMA accesses per second of the SVA stack on the RTL: processes bound to DMA
-        engines through the software stack (a fresh bring-up), every translation checked by
-        the scoreboard and every access by the isolation checker."""
-        holder = RegSeqHolder("sva")
-        await holder.start_session(env_cfg().reg_seqr)
-        bench = await SvaBench.create(RtlBackend(holder.session.plat), seed=1)
-        t0 = time.perf_counter()
-        await multi_process_dma(bench, procs=3, devs=3, rounds=2)
-        wall = time.perf_counter() - t0
-        accesses = bench.summary()["translations"]
-        bench.finish()
-        holder.release()
-        return accesses / wall
-
-    async def _flagship(self) -> dict[str, object]:
-        """The flagship (`make sim`'s scenario, seed 1) on a fresh bring-up: how many of its
-        successful translations the hit path served (the rest walked)."""
-        holder = RegSeqHolder("flagship")
+    async def _scenario(self, name: str, scenario: Callable[[SvaBench], Awaitable[Any]]
+                        ) -> tuple[RtlBackend, SvaBench, float]:
+        """``scenario`` through the SVA stack on the RTL, after a fresh bring-up, seed 1:
+        every translation checked by the scoreboard, every access by the isolation checker.
+        Returns the backend, the bench and the scenario's wall time."""
+        holder = RegSeqHolder(name)
         await holder.start_session(env_cfg().reg_seqr)
         backend = RtlBackend(holder.session.plat)
         bench = await SvaBench.create(backend, seed=1)
-        await flagship(bench)
+        t0 = time.perf_counter()
+        await scenario(bench)
+        wall = time.perf_counter() - t0
         bench.finish()
         holder.release()
+        return backend, bench, wall
+
+    async def _sva_dma(self) -> float:
+        """DMA accesses per second of the SVA stack on the RTL: processes bound to DMA
+        engines, each access translated."""
+        _, bench, wall = await self._scenario(
+            "sva", lambda b: multi_process_dma(b, procs=3, devs=3, rounds=2))
+        return bench.summary()["translations"] / wall
+
+    async def _flagship(self) -> dict[str, object]:
+        """The flagship (`make sim`'s scenario): how many of its successful translations the
+        hit path served (the rest walked)."""
+        backend, _, _ = await self._scenario("flagship", flagship)
         hits, ok = backend.served["iotlb"], sum(backend.served.values())
         return {"translations_ok": ok, "iotlb_hits": hits,
                 "iotlb_hit_rate": round(hits / ok, 4) if ok else 0.0,
