@@ -101,6 +101,22 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Builds this process has made or found up to date: build directory -> what it was built
+# from. cocotb's Verilator runner re-runs Verilator's own dependency check (a Perl start and
+# a make) at every call, about 0.15 s; a pytest worker launches hundreds of simulations
+# from the same sources, so a build seen up to date is not checked again until one of its
+# inputs changes (mtime or size) or its binary goes.
+_BUILT: dict[Path, tuple[object, ...]] = {}
+
+
+def _inputs(stamp: str) -> tuple[object, ...]:
+    """What a build depends on: the stamp, and every file of the RTL directory and of the
+    testbench's HDL (includes too, whatever their names)."""
+    files = sorted([*RTL_DIR.iterdir(), *TB_HDL.parent.iterdir()])
+    return (stamp, *((str(f), st.st_mtime_ns, st.st_size)
+                     for f in files if f.is_file() for st in (f.stat(),)))
+
+
 def build(sim: str, params: str = "default", waves: bool = False,
           coverage: bool = False) -> Path:
     if sim not in SIMULATORS:
@@ -122,6 +138,9 @@ def build(sim: str, params: str = "default", waves: bool = False,
     vlt = PUBLIC_VLT.read_text() if sim == "verilator" else ""
     stamp = json.dumps({"parameters": PARAM_SETS[params], "args": build_args, "vlt": vlt},
                        sort_keys=True)
+    inputs = _inputs(stamp)
+    if _BUILT.get(bdir) == inputs and (bdir / ".build-stamp").exists():
+        return bdir
     with _locked(bdir):
         stamp_file = bdir / ".build-stamp"
         stale = not stamp_file.exists() or stamp_file.read_text() != stamp
@@ -137,6 +156,7 @@ def build(sim: str, params: str = "default", waves: bool = False,
             log_file=bdir / "build.log",
         )
         stamp_file.write_text(stamp)
+    _BUILT[bdir] = inputs
     return bdir
 
 
