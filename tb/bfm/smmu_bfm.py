@@ -75,6 +75,9 @@ class SmmuBfm:
         tb/bfm/reg_bfm.py: the same accesses and timing at a fraction of the cost)."""
         self.dut = dut
         self.rtl = dut.u_smmu  # smmu_top inside the testbench wrapper (tb/hdl/smmu_tb.sv)
+        # A simulation may run several tests one after the other (tb/env/pyuvm_test.py): each
+        # builds its BFM, and starts its clock (below), when it starts.
+        self.start_ns = self.now_ns()
         self._pauses: dict[str, Task] = {}
         self.mem = mem
         # Plain assignments: Icarus 11 drops Immediate writes to inputs at time zero.
@@ -200,6 +203,11 @@ class SmmuBfm:
     def cycle(self) -> int:
         """Simulated clock cycles since time zero."""
         return int(self.now_ns() // CLK_PERIOD_NS)
+
+    def test_cycles(self) -> int:
+        """Simulated clock cycles since this test began (its BFM was built and its clock
+        started), as ``cycle()`` counts them in a simulation that runs the test alone."""
+        return int((self.now_ns() - self.start_ns) // CLK_PERIOD_NS)
 
     @staticmethod
     def next_edge_cycle() -> int:

@@ -20,10 +20,12 @@ import argparse
 import fcntl
 import json
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from xml.etree import ElementTree
 
 from cocotb_tools.runner import Runner, Verilator, get_results, get_runner
 
@@ -164,13 +166,41 @@ def wave_file(sim: str, test_dir: Path) -> Path:
     return test_dir / ("dump.fst" if sim == "verilator" else f"{TOPLEVEL}.fst")
 
 
+class SimFailure(RuntimeError):
+    """Tests of a simulation failed; ``seeds``: the seeds whose test failed (one simulation
+    may run a test with several, ``run(seeds=...)``)."""
+
+    def __init__(self, message: str, seeds: list[int]) -> None:
+        super().__init__(message)
+        self.seeds = seeds
+
+
+def failed_tests(results_xml: Path) -> list[str]:
+    """Names of the tests a cocotb results file records as failed."""
+    root = ElementTree.parse(results_xml).getroot()
+    return [case.get("name", "?") for case in root.iter("testcase")
+            if case.find("failure") is not None or case.find("error") is not None]
+
+
 def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", waves: bool = False,
         test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
         log_file_name: str | None = None, test_module: str = TEST_MODULE,
-        coverage: bool = False) -> Path:
+        coverage: bool = False, seeds: Sequence[int] = ()) -> Path:
     """Run one pyuvm test (or, with ``testcase=None``, every test of ``test_module``); returns
-    the test directory. Raises RuntimeError when a test failed or none ran. With ``coverage``
-    the run uses the coverage build and leaves ``coverage.dat`` in the test directory."""
+    the test directory. Raises RuntimeError (SimFailure when tests ran and failed) when a
+    test failed or none ran. With ``coverage`` the run uses the coverage build and leaves
+    ``coverage.dat`` in the test directory.
+
+    ``seeds``: run ``testcase`` once per seed in this one simulation (``seed`` is then
+    ignored), each after a reset of the DUT and with a fresh environment, as its own
+    cocotb test (``tb.env.pyuvm_test``) in a directory ``s<seed>`` of its own: a simulator
+    launch costs about a second before the first test starts, more than many scenarios
+    take. Each seed runs as it does alone (``tests/test_rtl.py`` checks this)."""
+    group = list(seeds)
+    if group and testcase is None:
+        raise ValueError("seeds= runs one test with several seeds: name the test")
+    if group:
+        seed = group[0]
     bdir = build(sim, params, waves, coverage)
     tdir = test_dir or (bdir / f"{testcase or test_module}-s{seed}")
     tdir.mkdir(parents=True, exist_ok=True)
@@ -186,16 +216,25 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed),
            "COCOTB_REWRITE_ASSERTION_FILES": "tb/tests.py tb/directed/*.py",
            "PYTHONPYCACHEPREFIX": str(PYCACHE), **(extra_env or {})}
+    test_filter, name = None, testcase or test_module
+    if group:
+        name = f"{testcase} with seeds {', '.join(map(str, group))}"
+        env["SMMU_SEEDS"] = ",".join(map(str, group))
+        test_filter = rf"\.{re.escape(testcase or '')}_s\d+$"  # its per-seed tests only
+        testcase = None
     # An exported COCOTB_RANDOM_SEED would silently override the seed we pass (the runner
     # lets the environment win), as PYTHONDONTWRITEBYTECODE would the cache.
     os.environ.pop("COCOTB_RANDOM_SEED", None)
     no_bytecode = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    results = tdir / "results.xml"
     try:
-        results = _runner(sim).test(
+        _runner(sim).test(
             hdl_toplevel=TOPLEVEL,
             hdl_toplevel_lang="verilog",
             test_module=test_module,
             testcase=testcase,
+            test_filter=test_filter,
+            results_xml=str(results),
             seed=seed,
             build_dir=bdir,
             test_dir=tdir,
@@ -205,16 +244,24 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
             timescale=("1ns", "1ps"),
             log_file=(tdir / log_file_name) if log_file_name else None,
         )
+    except SystemExit:
+        # Under pytest, cocotb's runner exits when a test failed; the results say which.
+        if not results.is_file():
+            raise
     finally:
         if no_bytecode is not None:
             os.environ["PYTHONDONTWRITEBYTECODE"] = no_bytecode
     # A misspelt test name runs nothing and would otherwise pass.
     n_tests, n_failed = get_results(results)
-    if n_tests == 0:
-        raise RuntimeError(f"no cocotb test {testcase or test_module!r} ran ({sim}, see {tdir})")
+    if n_tests == 0 or (group and n_tests != len(group)):
+        raise RuntimeError(f"{n_tests} cocotb tests ran for {name} ({sim}, see {tdir})")
     if n_failed:
-        raise RuntimeError(f"{n_failed} of {n_tests} tests of {testcase or test_module} failed "
-                           f"on {sim} with seed {seed} (log in {tdir})")
+        failed = failed_tests(results)
+        bad = ([int(m.group(1)) for f in failed if (m := re.search(r"_s(\d+)$", f))]
+               if group else [seed])
+        raise SimFailure(f"{n_failed} of {n_tests} tests of {name} failed on {sim} "
+                         f"({', '.join(failed)}) with seed(s) {', '.join(map(str, bad))} "
+                         f"(log in {tdir})", bad)
     return tdir
 
 

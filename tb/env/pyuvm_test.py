@@ -4,32 +4,55 @@ pyuvm's decorator finds the module to file the cocotb test in with ``inspect.sta
 builds source context for every frame of the import: a few milliseconds per test, paid by
 every simulation launch for every test of tb/tests.py (``make test`` launches a few hundred).
 The class already names its module; the rest is what pyuvm does with default arguments (cocotb
-stage 0, no timeout, singletons cleared between tests).
+stage 0, no timeout, singletons cleared between tests). One simulation may also run a test
+once per seed (SMMU_SEEDS).
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import os
 import sys
+from pathlib import Path
 
 import cocotb
 from pyuvm import uvm_root
 
+# Seeds to run every test with in this one simulation (tb.cli.runner ``run(seeds=...)``):
+# each becomes a cocotb test ``<class>_s<seed>``. Unset: one test per class, named after
+# it, with SMMU_SEED as the runner set it.
+SEEDS = [int(s) for s in os.environ.get("SMMU_SEEDS", "").split(",") if s]
+
 
 def pyuvm_test(cls: type) -> type:
-    """Register ``cls`` (a uvm_test) as the cocotb test named after it."""
+    """Register ``cls`` (a uvm_test) as the cocotb test named after it (one per seed of
+    SMMU_SEEDS, when set)."""
+    for seed in SEEDS or [None]:
+        name = cls.__name__ if seed is None else f"{cls.__name__}_s{seed}"
+        test_obj = cocotb.test(name=name)(functools.wraps(cls)(_body(cls, seed)))
+        setattr(sys.modules[cls.__module__], f"__{name}", test_obj)
+    return cls
 
-    @cocotb.test(name=cls.__name__)
-    @functools.wraps(cls)
+
+def _body(cls: type, seed: int | None):
     async def test_obj(_) -> None:
+        here = Path.cwd()
+        if seed is not None:
+            # What a seed's run reads from the environment (SmmuEnv) and writes into its
+            # directory (reports, coverage) is its own, as if it ran alone.
+            os.environ["SMMU_SEED"] = str(seed)
+            (here / f"s{seed}").mkdir(exist_ok=True)
+            os.chdir(here / f"s{seed}")
         # What the simulation built before the test (the model, the environment, imported
         # modules) lives to its end: the collector's full passes need not scan it again.
         gc.freeze()
-        await uvm_root().run_test(cls, keep_singletons=False, keep_set=set())
+        try:
+            await uvm_root().run_test(cls, keep_singletons=False, keep_set=set())
+        finally:
+            os.chdir(here)
 
-    setattr(sys.modules[cls.__module__], f"__{cls.__name__}", test_obj)
-    return cls
+    return test_obj
 
 
 pyuvm_test.__test__ = False  # type: ignore[attr-defined]  # (not a pytest test)

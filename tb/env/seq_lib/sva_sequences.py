@@ -130,7 +130,7 @@ class RtlBackend:
         self.sb.check_events(records, final=final, lossy=lossy)
 
     def cycles(self) -> int | None:
-        return int(self.bfm.cycle())
+        return int(self.bfm.test_cycles())
 
 
 class SvaScenarioSeq(uvm_sequence):

@@ -1,0 +1,114 @@
+"""tb.cli.runner without a simulator: a build this process found up to date is not checked
+again until one of its inputs changes; a simulation running a test with several seeds names
+the seeds that failed."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tb.cli import runner
+
+
+class _CountingRunner:
+    def __init__(self) -> None:
+        self.calls: list[bool] = []
+
+    def build(self, *, always: bool, **_: object) -> None:
+        self.calls.append(always)
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, _CountingRunner]:
+    rtl, hdl = tmp_path / "rtl", tmp_path / "hdl"
+    rtl.mkdir()
+    hdl.mkdir()
+    (rtl / "files.f").write_text("rtl/a.sv\n")
+    (rtl / "a.sv").write_text("module a; endmodule\n")
+    (rtl / "defs.svh").write_text("`define X 1\n")
+    (hdl / "smmu_tb.sv").write_text("module smmu_tb; endmodule\n")
+    fake = _CountingRunner()
+    monkeypatch.setattr(runner, "RTL_DIR", rtl)
+    monkeypatch.setattr(runner, "TB_HDL", hdl / "smmu_tb.sv")
+    monkeypatch.setattr(runner, "BUILD_ROOT", tmp_path / "build")
+    monkeypatch.setattr(runner, "_runner", lambda sim: fake)
+    monkeypatch.setattr(runner, "_BUILT", {})
+    return rtl, fake
+
+
+def _touch(path: Path) -> None:
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+
+def test_an_unchanged_build_is_checked_once(tree) -> None:
+    _, fake = tree
+    for _ in range(3):
+        runner.build("icarus", "default")
+    assert fake.calls == [True]  # first: no stamp yet, so a forced build; then none
+
+
+@pytest.mark.parametrize("changed", ["a.sv", "defs.svh", "smmu_tb.sv"])
+def test_a_changed_input_is_checked_again(tree, changed: str) -> None:
+    rtl, fake = tree
+    runner.build("icarus", "default")
+    path = (rtl.parent / "hdl" / changed) if changed == "smmu_tb.sv" else rtl / changed
+    _touch(path)
+    runner.build("icarus", "default")
+    runner.build("icarus", "default")
+    assert fake.calls == [True, False]  # the stamp matches: the simulator's own check decides
+
+
+def test_another_parameter_set_or_a_removed_build_is_checked(tree) -> None:
+    _, fake = tree
+    bdir = runner.build("icarus", "default")
+    runner.build("icarus", "full")
+    (bdir / ".build-stamp").unlink()
+    runner.build("icarus", "default")
+    assert fake.calls == [True, True, True]
+
+
+class _FakeSim:
+    """Stands in for cocotb's runner: records the environment it was given and writes a
+    results file in cocotb's form, exiting as cocotb's runner does under pytest."""
+
+    def __init__(self, cases: dict[str, bool]) -> None:
+        self.cases = cases  # test name -> passed
+        self.env: dict[str, str] = {}
+        self.filter: str | None = None
+
+    def test(self, *, results_xml: str, extra_env: dict[str, str], test_filter: str | None,
+             **_: object) -> None:
+        self.env, self.filter = extra_env, test_filter
+        fails = sum(not ok for ok in self.cases.values())
+        body = "".join(f'<testcase name="{n}">{"" if ok else "<failure/>"}</testcase>'
+                       for n, ok in self.cases.items())
+        Path(results_xml).write_text(f'<testsuites><testsuite tests="{len(self.cases)}" '
+                                     f'failures="{fails}">{body}</testsuite></testsuites>')
+        if fails:
+            raise SystemExit(1)
+
+
+def test_a_failed_seed_is_named(tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = _FakeSim({"SvaX_s1": True, "SvaX_s2": False, "SvaX_s3": True, "SvaX_s4": False})
+    monkeypatch.setattr(runner, "_runner", lambda name: sim)
+    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+    with pytest.raises(runner.SimFailure, match=r"SvaX_s2, SvaX_s4\) with seed\(s\) 2, 4") as exc:
+        runner.run("icarus", "SvaX", 1, seeds=(1, 2, 3, 4), test_dir=tmp_path / "t")
+    assert exc.value.seeds == [2, 4]
+    assert sim.env["SMMU_SEEDS"] == "1,2,3,4"
+    assert sim.filter is not None and re.search(sim.filter, "tb.tests.SvaX_s3")
+    assert not re.search(sim.filter, "tb.tests.SvaX")
+    assert not re.search(sim.filter, "tb.tests.SvaXY_s3")
+
+
+def test_a_seed_that_did_not_run_fails(tree, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = _FakeSim({"SvaX_s1": True})
+    monkeypatch.setattr(runner, "_runner", lambda name: sim)
+    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+    with pytest.raises(RuntimeError, match="1 cocotb tests ran for SvaX with seeds 1, 2"):
+        runner.run("icarus", "SvaX", 1, seeds=(1, 2), test_dir=tmp_path / "t")
