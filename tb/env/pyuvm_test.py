@@ -44,6 +44,11 @@ def _body(cls: type, seed: int | None):
             os.environ["SMMU_SEED"] = str(seed)
             (here / f"s{seed}").mkdir(exist_ok=True)
             os.chdir(here / f"s{seed}")
+        if seed is not None:
+            # The tests before this one left their environments behind, frozen with the rest
+            # (below): let the collector free what they no longer reach.
+            gc.unfreeze()
+            gc.collect()
         # What the simulation built before the test (the model, the environment, imported
         # modules) lives to its end: the collector's full passes need not scan it again.
         gc.freeze()
