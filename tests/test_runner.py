@@ -75,21 +75,23 @@ class _FakeSim:
     """Stands in for cocotb's runner: records the environment it was given and writes a
     results file in cocotb's form, exiting as cocotb's runner does under pytest."""
 
-    def __init__(self, cases: dict[str, bool]) -> None:
+    def __init__(self, cases: dict[str, bool], status: int = 0) -> None:
         self.cases = cases  # test name -> passed
+        self.status = status  # the simulator's exit status
         self.env: dict[str, str] = {}
         self.filter: str | None = None
+        self.results = ""
 
     def test(self, *, results_xml: str, extra_env: dict[str, str], test_filter: str | None,
              **_: object) -> None:
-        self.env, self.filter = extra_env, test_filter
+        self.env, self.filter, self.results = extra_env, test_filter, results_xml
         fails = sum(not ok for ok in self.cases.values())
         body = "".join(f'<testcase name="{n}">{"" if ok else "<failure/>"}</testcase>'
                        for n, ok in self.cases.items())
         Path(results_xml).write_text(f'<testsuites><testsuite tests="{len(self.cases)}" '
                                      f'failures="{fails}">{body}</testsuite></testsuites>')
-        if fails:
-            raise SystemExit(1)
+        if fails or self.status:
+            raise SystemExit(self.status or 1)
 
 
 def test_a_failed_seed_is_named(tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,3 +114,22 @@ def test_a_seed_that_did_not_run_fails(tree, tmp_path: Path,
     monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
     with pytest.raises(RuntimeError, match="1 cocotb tests ran for SvaX with seeds 1, 2"):
         runner.run("icarus", "SvaX", 1, seeds=(1, 2), test_dir=tmp_path / "t")
+
+
+def test_a_simulator_that_exits_badly_fails_though_its_tests_passed(
+        tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = _FakeSim({"SvaX_s1": True, "SvaX_s2": True}, status=139)
+    monkeypatch.setattr(runner, "_runner", lambda name: sim)
+    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+    with pytest.raises(RuntimeError, match="exited with status 139 after 2 tests"):
+        runner.run("icarus", "SvaX", 1, seeds=(1, 2), test_dir=tmp_path / "t")
+
+
+def test_a_relative_test_directory_gets_an_absolute_results_file(
+        tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = _FakeSim({"SvaX": True})
+    monkeypatch.setattr(runner, "_runner", lambda name: sim)
+    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+    monkeypatch.chdir(tmp_path)
+    runner.run("icarus", "SvaX", 1, test_dir=Path("rel"))
+    assert Path(sim.results) == tmp_path / "rel" / "results.xml"

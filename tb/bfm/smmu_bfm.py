@@ -30,6 +30,25 @@ from tb.bfm.reg_bfm import BatchAxiLiteMaster
 CLK_PERIOD_NS = 10
 
 
+async def start_as_at_time_zero(dut) -> None:
+    """Before a test that follows another in the same simulation builds its BFM: wait for the
+    clock's grid (a multiple of the period; the previous test's clock stopped with it), and
+    set the wrapper's cycle counter to the cycles that grid has counted. A test run alone
+    starts at time zero with tb_cycle 0, and ``SmmuBfm`` counts cycles from the simulation
+    time while the wrapper stamps them with tb_cycle (responses, due cycles of the memory
+    latency model): the two agree only on the grid, and the stopped clock's last edges and
+    cocotb's step between tests put the next test off it. From here the test runs as it
+    would alone, ``tests/test_rtl.py`` compares."""
+    period = CLK_PERIOD_NS * 1000
+    now = int(get_sim_time("ps"))
+    if now == 0:
+        return
+    if now % period:
+        await Timer(period - now % period, unit="ps")
+        now += period - now % period
+    dut.tb_cycle.value = now // period
+
+
 class MemoryTarget:
     """cocotbext-axi target over PhysicalMemory; an injected fault becomes SLVERR.
 
@@ -78,6 +97,8 @@ class SmmuBfm:
         # A simulation may run several tests one after the other (tb/env/pyuvm_test.py): each
         # builds its BFM, and starts its clock (below), when it starts.
         self.start_ns = self.now_ns()
+        # (X before the wrapper's initial blocks ran, at time zero on some simulators)
+        self._held_at_start = self._held_back() if self.start_ns else {}
         self._pauses: dict[str, Task] = {}
         self.mem = mem
         # Plain assignments: Icarus 11 drops Immediate writes to inputs at time zero.
@@ -233,9 +254,12 @@ class SmmuBfm:
         return int(self.dut.tbm_rd_out_max.value)
 
     def held_back(self) -> dict[str, int]:
-        """Cycles the testbench has held each port back since time zero (the wrapper counts
-        them): memory-port channels paused with something to pass (batch memory port only)
-        and translation responses not taken."""
+        """Cycles the testbench has held each port back since this test began (the wrapper
+        counts them from time zero): memory-port channels paused with something to pass
+        (batch memory port only) and translation responses not taken."""
+        return {ch: n - self._held_at_start.get(ch, 0) for ch, n in self._held_back().items()}
+
+    def _held_back(self) -> dict[str, int]:
         stalls = int(self.dut.tbm_stalls.value)
         out = {ch: stalls >> (32 * bit) & 0xFFFF_FFFF for ch, bit in PAUSE_BIT.items()}
         out["xlate.rsp"] = int(self.dut.tbq_rsp_stalls.value)

@@ -107,7 +107,7 @@ def _locked(path: Path) -> Iterator[None]:
 # from. cocotb's Verilator runner re-runs Verilator's own dependency check (a Perl start and
 # a make) at every call, about 0.15 s; a pytest worker launches hundreds of simulations
 # from the same sources, so a build seen up to date is not checked again until one of its
-# inputs changes (mtime or size) or its binary goes.
+# inputs changes (mtime or size) or its stamp file goes (`make clean`).
 _BUILT: dict[Path, tuple[object, ...]] = {}
 
 
@@ -195,7 +195,9 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     ignored), each after a reset of the DUT and with a fresh environment, as its own
     cocotb test (``tb.env.pyuvm_test``) in a directory ``s<seed>`` of its own: a simulator
     launch costs about a second before the first test starts, more than many scenarios
-    take. Each seed runs as it does alone (``tests/test_rtl.py`` checks this)."""
+    take. Each seed starts on the clock's grid with the wrapper's cycle counter where a run
+    of its own would have it (``start_as_at_time_zero``), and runs as it does alone
+    (``tests/test_rtl.py`` checks this)."""
     group = list(seeds)
     if group and testcase is None:
         raise ValueError("seeds= runs one test with several seeds: name the test")
@@ -226,7 +228,8 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     # lets the environment win), as PYTHONDONTWRITEBYTECODE would the cache.
     os.environ.pop("COCOTB_RANDOM_SEED", None)
     no_bytecode = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    results = tdir / "results.xml"
+    results = tdir.resolve() / "results.xml"  # (cocotb takes an absolute path as it is)
+    exited: SystemExit | None = None
     try:
         _runner(sim).test(
             hdl_toplevel=TOPLEVEL,
@@ -244,10 +247,12 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
             timescale=("1ns", "1ps"),
             log_file=(tdir / log_file_name) if log_file_name else None,
         )
-    except SystemExit:
-        # Under pytest, cocotb's runner exits when a test failed; the results say which.
+    except SystemExit as exc:
+        # cocotb's runner exits when the simulator did, and under pytest when a test failed:
+        # the results say which tests failed, if any did.
         if not results.is_file():
             raise
+        exited = exc
     finally:
         if no_bytecode is not None:
             os.environ["PYTHONDONTWRITEBYTECODE"] = no_bytecode
@@ -262,6 +267,9 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
         raise SimFailure(f"{n_failed} of {n_tests} tests of {name} failed on {sim} "
                          f"({', '.join(failed)}) with seed(s) {', '.join(map(str, bad))} "
                          f"(log in {tdir})", bad)
+    if exited is not None:
+        raise RuntimeError(f"the simulator exited with status {exited.code} after {n_tests} "
+                           f"tests of {name} passed ({sim}, log in {tdir})") from exited
     return tdir
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import cocotb
 from pyuvm import uvm_root
 
+from tb.bfm.smmu_bfm import start_as_at_time_zero
+
 # Seeds to run every test with in this one simulation (tb.cli.runner ``run(seeds=...)``):
 # each becomes a cocotb test ``<class>_s<seed>``. Unset: one test per class, named after
 # it, with SMMU_SEED as the runner set it.
@@ -38,6 +40,7 @@ def pyuvm_test(cls: type) -> type:
 def _body(cls: type, seed: int | None):
     async def test_obj(_) -> None:
         here = Path.cwd()
+        await start_as_at_time_zero(cocotb.top)
         if seed is not None:
             # What a seed's run reads from the environment (SmmuEnv) and writes into its
             # directory (reports, coverage) is its own, as if it ran alone.
