@@ -94,10 +94,19 @@ class _FakeSim:
             raise SystemExit(self.status or 1)
 
 
-def test_a_failed_seed_is_named(tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sim = _FakeSim({"SvaX_s1": True, "SvaX_s2": False, "SvaX_s3": True, "SvaX_s4": False})
-    monkeypatch.setattr(runner, "_runner", lambda name: sim)
-    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+@pytest.fixture
+def simulate(tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Make run() use a _FakeSim with these cases (and exit status), and no build."""
+    def make(cases: dict[str, bool], status: int = 0) -> _FakeSim:
+        sim = _FakeSim(cases, status)
+        monkeypatch.setattr(runner, "_runner", lambda name: sim)
+        monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+        return sim
+    return make
+
+
+def test_a_failed_seed_is_named(simulate, tmp_path: Path) -> None:
+    sim = simulate({"SvaX_s1": True, "SvaX_s2": False, "SvaX_s3": True, "SvaX_s4": False})
     with pytest.raises(runner.SimFailure, match=r"SvaX_s2, SvaX_s4\) with seed\(s\) 2, 4") as exc:
         runner.run("icarus", "SvaX", 1, seeds=(1, 2, 3, 4), test_dir=tmp_path / "t")
     assert exc.value.seeds == [2, 4]
@@ -107,29 +116,22 @@ def test_a_failed_seed_is_named(tree, tmp_path: Path, monkeypatch: pytest.Monkey
     assert not re.search(sim.filter, "tb.tests.SvaXY_s3")
 
 
-def test_a_seed_that_did_not_run_fails(tree, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    sim = _FakeSim({"SvaX_s1": True})
-    monkeypatch.setattr(runner, "_runner", lambda name: sim)
-    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+def test_a_seed_that_did_not_run_fails(simulate, tmp_path: Path) -> None:
+    simulate({"SvaX_s1": True})
     with pytest.raises(RuntimeError, match="1 cocotb tests ran for SvaX with seeds 1, 2"):
         runner.run("icarus", "SvaX", 1, seeds=(1, 2), test_dir=tmp_path / "t")
 
 
-def test_a_simulator_that_exits_badly_fails_though_its_tests_passed(
-        tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sim = _FakeSim({"SvaX_s1": True, "SvaX_s2": True}, status=139)
-    monkeypatch.setattr(runner, "_runner", lambda name: sim)
-    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+def test_a_simulator_that_exits_badly_fails_though_its_tests_passed(simulate,
+                                                                   tmp_path: Path) -> None:
+    simulate({"SvaX_s1": True, "SvaX_s2": True}, status=139)
     with pytest.raises(RuntimeError, match="exited with status 139 after 2 tests"):
         runner.run("icarus", "SvaX", 1, seeds=(1, 2), test_dir=tmp_path / "t")
 
 
 def test_a_relative_test_directory_gets_an_absolute_results_file(
-        tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sim = _FakeSim({"SvaX": True})
-    monkeypatch.setattr(runner, "_runner", lambda name: sim)
-    monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
+        simulate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = simulate({"SvaX": True})
     monkeypatch.chdir(tmp_path)
     runner.run("icarus", "SvaX", 1, test_dir=Path("rel"))
     assert Path(sim.results) == tmp_path / "rel" / "results.xml"
