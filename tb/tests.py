@@ -34,19 +34,23 @@ from tb.scenarios.scenarios import SCENARIOS
 from tb.scenarios.soak import soak
 
 
+def coverage_counts() -> dict[str, dict[object, int]]:
+    """Hits per bin of every cover point sampled so far in this simulation."""
+    return {name: dict(item.detailed_coverage) for name, item in coverage_db.items()
+            if isinstance(item.detailed_coverage, dict)}
+
+
 class SmmuBaseTest(uvm_test):
     """Reset the DUT, run ``sequences()``, let the scoreboard judge in check_phase."""
 
     def build_phase(self) -> None:
+        # cocotb-coverage's database lives as long as the simulation, which may run several
+        # tests (tb/env/pyuvm_test.py): what this test sampled is what it adds to it.
+        self.cov_before = coverage_counts()
         self.env = SmmuEnv("env", self)
 
     async def run_phase(self) -> None:
         self.raise_objection()
-        # cocotb-coverage's database lives as long as the simulation, which may run several
-        # tests (tb/env/pyuvm_test.py): what this test sampled is what it adds to it.
-        self.cov_before = {name: dict(item.detailed_coverage)
-                           for name, item in coverage_db.items()
-                           if isinstance(item.detailed_coverage, dict)}
         self.logger.info("seed %d (rerun: make waves TEST=%s SEED=%d), configuration %s",
                  self.env.seed, type(self).__name__, self.env.seed, self.env.cfg)
         await self.env.bfm.reset()

@@ -47,7 +47,6 @@ def _body(cls: type, seed: int | None):
             os.environ["SMMU_SEED"] = str(seed)
             (here / f"s{seed}").mkdir(exist_ok=True)
             os.chdir(here / f"s{seed}")
-        if seed is not None:
             # The tests before this one left their environments behind, frozen with the rest
             # (below): let the collector free what they no longer reach.
             gc.unfreeze()
