@@ -215,8 +215,11 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     # comparison); the checkers elsewhere assert with their own messages. Every launch
     # imports all of it afresh, so the bytecode (the rewritten modules' too) is cached under
     # build/, also where the environment asks Python to write none into the source tree.
+    # The pytest configuration cocotb builds for that rewriting would also load every pytest
+    # plugin installed (xdist, split, their dependencies): about 0.1 s per launch, for nothing.
     env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed),
            "COCOTB_REWRITE_ASSERTION_FILES": "tb/tests.py tb/directed/*.py",
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
            "PYTHONPYCACHEPREFIX": str(PYCACHE), **(extra_env or {})}
     test_filter, name = None, testcase or test_module
     if group:
