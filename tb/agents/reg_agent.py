@@ -11,9 +11,9 @@ from pyuvm import (
     uvm_analysis_port,
     uvm_driver,
     uvm_sequence_item,
-    uvm_sequencer,
 )
 
+from tb.agents.sequencer import DirectSequencer
 from tb.env.config import env_cfg
 
 
@@ -68,7 +68,7 @@ class RegDriver(uvm_driver):
 
 class RegAgent(uvm_agent):
     def build_phase(self) -> None:
-        self.seqr = uvm_sequencer("seqr", self)
+        self.seqr = DirectSequencer("seqr", self)
         self.driver = RegDriver("driver", self)
         env_cfg(self).reg_seqr = self.seqr
 

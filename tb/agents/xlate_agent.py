@@ -19,10 +19,10 @@ from pyuvm import (
     uvm_analysis_port,
     uvm_driver,
     uvm_sequence_item,
-    uvm_sequencer,
 )
 
 from models.smmu.port import REQ_FIELDS, TransReq, result_name
+from tb.agents.sequencer import DirectSequencer
 from tb.bfm.xlate_bfm import Req
 from tb.env.config import env_cfg
 
@@ -190,7 +190,7 @@ class XlateDriver(uvm_driver):
 
 class XlateAgent(uvm_agent):
     def build_phase(self) -> None:
-        self.seqr = uvm_sequencer("seqr", self)
+        self.seqr = DirectSequencer("seqr", self)
         self.driver = XlateDriver("driver", self)
         env_cfg(self).xlate_seqr = self.seqr
 
