@@ -451,9 +451,17 @@ def _foreign_global(world: World, rng: random.Random, w: RequestWeights):
     if not ranges:
         return None
     # Mostly a page the owner used lately, so that its global entry is likely in the TLB.
-    hot = [(page, owner) for _s, _v, _i, asid, page in world.request_state.recent
-           for lo, hi, owner in ranges
-           if lo <= (page & VA56) < hi and world.contexts[owner].asid == asid]
+    # (Each recent page is compared with its ASID's ranges only, taken in their order.)
+    asids = [c.asid for c in world.contexts]
+    by_asid: dict[int, list[tuple[int, int, int]]] = {}
+    for r in ranges:
+        by_asid.setdefault(asids[r[2]], []).append(r)
+    hot = []
+    for _s, _v, _i, asid, page in world.request_state.recent:
+        own = by_asid.get(asid)
+        if own:
+            va = page & VA56
+            hot += [(page, owner) for lo, hi, owner in own if lo <= va < hi]
     if hot and rng.random() < 0.8:
         page, owner = rng.choice(hot)
         addr = page + rng.randrange(PAGE)
