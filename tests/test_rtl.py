@@ -31,6 +31,8 @@ CASES = [
     ("default", "XlateRandomTest", True),
     # the watchdog every pyuvm test runs names a planted hang (a memory that stops answering)
     ("default", "WatchdogTest", False),
+    # the agents' sequencer (tb/agents/sequencer.py): FIFO order, finish_item after item_done
+    ("default", "DirectSequencerTest", False),
     # the same with the stall model: CDs with S=1, stall records answered by CMD_RESUME
     ("stall", "XlateRandomTest", True),
     # and with ATS: ATS requests and ATS-Translated transactions among the traffic, every
