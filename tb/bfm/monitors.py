@@ -12,6 +12,7 @@ from cocotb.task import Task
 from cocotb.triggers import RisingEdge
 
 from tb.bfm.raw import RawVector
+from tb.bfm.wake import SimWake
 
 
 class _Monitor:
@@ -70,10 +71,12 @@ class IrqPulseMonitor(_Monitor):
                 self.cycles.append(self.cycle())
 
 
-class _RegisterMonitor(_Monitor):
+class _RegisterMonitor:
     """One of the register file's hardware-updated registers, each time it changes (white-box:
-    software would only see the value through a register read some cycles later). It wakes
-    on changes only, not every cycle, and hands (cycle, value) to ``callback``."""
+    software would only see the value through a register read some cycles later). It is
+    called on changes only, not every cycle, and hands (cycle, value) to ``callback``, from
+    the simulator's value-change callback (SimWake) rather than a task awaiting each change:
+    the same time step, without a task resumption per change."""
 
     REG = ""
 
@@ -83,14 +86,12 @@ class _RegisterMonitor(_Monitor):
         self._raw = RawVector(self.sig)
         self.cycle = cycle
         self.callback = callback
-        super().__init__(dut)
+        self._wake = SimWake(self.sig, self._changed)
 
-    async def _run(self) -> None:
-        while True:
-            await self.sig.value_change
-            v = self._raw.read_resolved()
-            if v is not None:
-                self.callback(self.cycle(), v)
+    def _changed(self) -> None:
+        v = self._raw.read_resolved()
+        if v is not None:
+            self.callback(self.cycle(), v)
 
 
 class CmdqConsMonitor(_RegisterMonitor):
