@@ -51,6 +51,10 @@ class _DirectExport(uvm_seq_item_export):
         self.current_item = self._pending.popleft()
         return self.current_item
 
+    async def put_req(self, item: uvm_sequence_item) -> None:
+        raise UVMSequenceError("DirectSequencer: items reach the driver through finish_item "
+                               "only (put_req's queue is not read)")
+
     def try_next_item(self) -> tuple[bool, uvm_sequence_item | None]:
         if self.current_item is not None:
             raise UVMSequenceError("You must call item_done() before calling try_next_item again")
@@ -73,6 +77,9 @@ class DirectSequencer(uvm_sequencer):
 
     async def start_item(self, item: uvm_sequence_item) -> None:
         return
+
+    async def put_req(self, req: uvm_sequence_item) -> None:
+        await self.seq_item_export.put_req(req)  # raises: see _DirectExport.put_req
 
     async def finish_item(self, item: uvm_sequence_item) -> None:
         # item_done sets and at once clears the event: this task is woken by the set

@@ -1,8 +1,9 @@
 """Passive monitors: they sample handshakes on the DUT's pins and never drive anything.
 
-Every monitor samples at the rising edge, where a valid/ready handshake completes, the same
-way on Verilator and Icarus. They exist so that measurement sequences (`make bench`) and
-directed tests observe the ports without touching pins themselves.
+The port monitors sample at the rising edge, where a valid/ready handshake completes, the same
+way on Verilator and Icarus; the register monitors are called on each change. They exist so
+that measurement sequences (`make bench`), the scoreboard and directed tests observe the DUT
+without touching pins themselves.
 """
 
 from __future__ import annotations
