@@ -78,9 +78,6 @@ class DirectSequencer(uvm_sequencer):
     async def start_item(self, item: uvm_sequence_item) -> None:
         return
 
-    async def put_req(self, req: uvm_sequence_item) -> None:
-        await self.seq_item_export.put_req(req)  # raises: see _DirectExport.put_req
-
     async def finish_item(self, item: uvm_sequence_item) -> None:
         # item_done sets and at once clears the event: this task is woken by the set
         self.seq_item_export.push(item)
