@@ -94,15 +94,17 @@ module smmu_stall
     logic [EVENT_EVENTID_W-1:0]  s_fault [STALL_MAX];
 
     // lowest free slot, lowest record to push, lowest retry, lowest termination
-    logic            any_free, any_pend, any_retry, any_term;
+    logic            any_free, any_pend, any_retry, any_term, any_used;
     logic [SL_W-1:0] free_i, pend_i, retry_i, term_i;
     always @(*) begin
+        any_used = 1'b0;
         any_free = 1'b0; free_i = '0;
         any_pend = 1'b0; pend_i = '0;
         any_retry = 1'b0; retry_i = '0;
         any_term = 1'b0; term_i = '0;
         for (int i = STALL_MAX - 1; i >= 0; i--) begin
             if (s_st[i] == F) begin any_free = 1'b1; free_i = SL_W'(i); end
+            else any_used = 1'b1;
             if (s_pend[i]) begin any_pend = 1'b1; pend_i = SL_W'(i); end
             if (s_st[i] == R) begin any_retry = 1'b1; retry_i = SL_W'(i); end
             if (s_st[i] == TA || s_st[i] == TZ) begin any_term = 1'b1; term_i = SL_W'(i); end
@@ -150,7 +152,11 @@ module smmu_stall
                 s_sid[i] <= '0; s_fault[i] <= '0;
             end
             s_pend <= '0; s_out <= '0;
-        end else begin
+        end else if (take || any_used) begin
+            // A free slot has no record pending or out (it frees only once both are done),
+            // so with every slot free and none taken nothing below changes: skipping the
+            // loop then costs the hardware nothing and spares event-driven simulators its
+            // STALL_MAX iterations on every idle cycle (docs/rtl.md).
             for (int i = 0; i < STALL_MAX; i++) begin
                 logic [2:0] st;
                 logic       pend, out;

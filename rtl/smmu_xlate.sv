@@ -237,18 +237,24 @@ module smmu_xlate
     // port is not asked while holding.
     logic [N_WALK-1:0] w_lead, w_hold, kl_match, w_waited;
     logic [N_WALK-1:0] w_wait_on [N_WALK];
-    logic              kl_wait;
+    logic              kl_wait, w_wait_nz;
     always @(*) begin
         for (int j = 0; j < N_WALK; j++) kl_match[j] = w_lead[j] && wl[j] == wl[wl_sel];
         kl_wait = w_wl_any && !w_waited[wl_sel] && !(kl_hit && kl_chain.lvl == 2'd2) &&
                   kl_match != '0;
-        for (int i = 0; i < N_WALK; i++) w_hold[i] = (w_wait_on[i] & w_lead) != '0;
+        w_wait_nz = 1'b0;
+        for (int i = 0; i < N_WALK; i++) begin
+            w_hold[i] = (w_wait_on[i] & w_lead) != '0;
+            w_wait_nz = w_wait_nz || w_wait_on[i] != '0;
+        end
     end
     always_ff @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             w_waited <= '0;
             for (int i = 0; i < N_WALK; i++) w_wait_on[i] <= '0;
-        end else begin
+        end else if (kl_wait || w_wait_nz || w_start != '0) begin
+            // (otherwise nothing below changes: skipped, as the stall unit's slots, for
+            // event-driven simulators' sake; docs/rtl.md)
             for (int i = 0; i < N_WALK; i++) begin
                 w_wait_on[i] <= (kl_wait && wl_sel == WI_W'(i)) ? kl_match
                                                                  : (w_wait_on[i] & w_lead);
@@ -511,8 +517,9 @@ module smmu_xlate
                     mtag[i] <= '0; mreq[i] <= '0; mlead[i] <= '0;
                 end
             end else begin
-                for (int i = 0; i < MERGE_N; i++)
-                    if (mv[i] && w_idle[mlead[i]]) mrdy[i] <= 1'b1;
+                if (mv != '0)  // (the same without it; docs/rtl.md)
+                    for (int i = 0; i < MERGE_N; i++)
+                        if (mv[i] && w_idle[mlead[i]]) mrdy[i] <= 1'b1;
                 if (m_retry_valid && m_retry_ready) begin
                     mv[rdy_sel] <= 1'b0; mrdy[rdy_sel] <= 1'b0;
                 end
