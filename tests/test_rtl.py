@@ -17,8 +17,8 @@ from tb.env.seq_lib.sva_cost import working_set
 from tests.conftest import (
     IOPF_RTL_SEEDS,
     SVA_SEEDS,
-    SVA_SEEDS_ICARUS,
     XLATE_SEEDS_VERILATOR,
+    icarus_seeds,
     seeds,
     sims,
 )
@@ -105,7 +105,8 @@ TRANSLATIONS = int(os.environ.get("TRANSLATIONS", "20000"))
 
 
 
-def _min_seeds(sim: str, test: str, params: str = "default") -> int:
+def _min_seeds(test: str, params: str = "default") -> int:
+    """Seeds of a random item on Verilator (at least; SEEDS may ask for more)."""
     if test == "SvaSoakTest":
         return 1
     if params == "stall" or (params, test) in (("pcie", "XlateRandomTest"),
@@ -113,14 +114,19 @@ def _min_seeds(sim: str, test: str, params: str = "default") -> int:
                                                ("full", "XlateRandomTest")):
         return IOPF_RTL_SEEDS
     if test.startswith("Sva"):
-        return SVA_SEEDS if sim == "verilator" else SVA_SEEDS_ICARUS
-    return XLATE_SEEDS_VERILATOR if (sim, test) == ("verilator", "XlateRandomTest") else 1
+        return SVA_SEEDS
+    return XLATE_SEEDS_VERILATOR if test == "XlateRandomTest" else 1
 
 
 def _items():
     for sim in sims():
         for params, test, rnd in CASES:
-            group = seeds(_min_seeds(sim, test, params)) if rnd else [1]
+            if not rnd:
+                group = [1]
+            elif sim == "icarus":
+                group = icarus_seeds()
+            else:
+                group = seeds(_min_seeds(test, params))
             # One simulation runs every seed of a test (tb.cli.runner ``run(seeds=...)``): a
             # launch costs about a second before its first test starts, more than most of
             # these tests take. The random translation test keeps one seed per item: each
