@@ -154,8 +154,8 @@ module smmu_stall
             s_pend <= '0; s_out <= '0;
         end else if (take || any_used) begin
             // A free slot has no record pending or out (it frees only once both are done),
-            // so with every slot free and none taken nothing below changes: skipping the
-            // loop then costs the hardware nothing and spares event-driven simulators its
+            // so with every slot free and none taken nothing below changes. The hardware
+            // does not need this enable; event-driven simulators are spared the loop's
             // STALL_MAX iterations on every idle cycle (docs/rtl.md).
             for (int i = 0; i < STALL_MAX; i++) begin
                 logic [2:0] st;

@@ -126,3 +126,19 @@ def test_shard_must_be_i_of_n(text: str) -> None:
 def test_a_shard_without_simulations_has_an_empty_database(tmp_path: Path) -> None:
     regress.merge_fcov([], tmp_path / "c.yml")
     assert yaml.safe_load((tmp_path / "c.yml").read_text()) == {}
+
+
+@pytest.mark.skipif(bool(os.environ.get("SEED") or os.environ.get("SEEDS")),
+                    reason="the RTL items' ids follow SEED/SEEDS; the selftest sets SEEDS=2")
+def test_selftest_rtl_items_are_collected() -> None:
+    """The RTL items `make regress-selftest` selects by id are items of tests/test_rtl.py as
+    the selftest collects them (Verilator, SEEDS=2, the same ids as the default): a renamed
+    item would make every selftest run stop at collection ("not found")."""
+    from tb.cli.regress_selftest import RTL_ITEMS
+    from tests.test_rtl import ITEMS
+
+    verilator = {f"tests/test_rtl.py::test_rtl[{p.id}]" for p in ITEMS
+                 if p.values[0] == "verilator"}
+    if not verilator:
+        pytest.skip("Verilator not selected (SIMS)")
+    assert set(RTL_ITEMS) <= verilator, sorted(set(RTL_ITEMS) - verilator)
