@@ -129,9 +129,13 @@ class BringUpTest(SmmuBaseTest):
         f = smmu.features
         assert f is not None and f.idr["IDR0"] == model.idr("IDR0")
         # The hardware state the bring-up must leave, as the model tracked it from the bus.
+        # With PRI (the parameter set's IDR0.PRI), Linux also enables the PRI queue and its
+        # interrupt (arm_smmu_device_reset, arm_smmu_setup_irqs).
+        pri = int(env_cfg().smmu.PRI)
         cr0 = R.CR0.from_int(model.v["CR0ACK"])
-        assert (cr0.SMMUEN, cr0.CMDQEN, cr0.EVENTQEN) == (1, 1, 1), cr0
-        assert model.v["IRQ_CTRLACK"] == R.IRQ_CTRL(GERROR_IRQEN=1, EVENTQ_IRQEN=1).to_int()
+        assert (cr0.SMMUEN, cr0.CMDQEN, cr0.EVENTQEN, cr0.PRIQEN) == (1, 1, 1, pri), cr0
+        assert model.v["IRQ_CTRLACK"] == R.IRQ_CTRL(GERROR_IRQEN=1, EVENTQ_IRQEN=1,
+                                                     PRIQ_IRQEN=pri).to_int()
         base = R.STRTAB_BASE.from_int(model.v["STRTAB_BASE"])
         assert base.ADDR == smmu.strtab.base and base.RA == 1
         cfg = R.STRTAB_BASE_CFG.from_int(model.v["STRTAB_BASE_CFG"])

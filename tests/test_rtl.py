@@ -45,6 +45,9 @@ CASES = [
     ("full", "XlateRandomTest", True),
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
+    # bring-up with PRI (the PRI queue and its interrupt), a 2-level stream table and
+    # 2-level CD tables
+    ("full", "BringUpTest", False),
     ("mixed", "RegResetTest", False),
     ("nosub", "RegResetTest", False),
     # SVA scenarios with DMA engines (tb/scenarios/scenarios.py), every access isolation-checked
