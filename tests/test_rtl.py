@@ -45,8 +45,7 @@ CASES = [
     ("full", "XlateRandomTest", True),
     ("full", "RegResetTest", False),
     ("full", "RegAccessTest", True),
-    # bring-up with PRI (the PRI queue and its interrupt), a 2-level stream table and
-    # 2-level CD tables
+    # bring-up with PRI (the PRI queue and its interrupt) and a 2-level stream table
     ("full", "BringUpTest", False),
     ("mixed", "RegResetTest", False),
     ("nosub", "RegResetTest", False),
