@@ -59,7 +59,7 @@ sim: $(STAMP) ## the flagship SVA scenario on BACKEND=rtl|model: bind, DMA, munm
 	@$(PY) -m tb.cli.sim --sim '$(SIM)' --seed '$(SEED)' --backend '$(BACKEND)'
 
 test: $(STAMP) ## run every test: models, formats, and the RTL on Verilator and Icarus
-	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) --dist worksteal -q
+	@SIMS="$(SIMS)" TRANSLATIONS=$(TRANSLATIONS) $(PY) -m pytest -n $(JOBS) --dist loadgroup -q
 
 lint: $(STAMP) ## generated RTL package current, verilator -Wall and Icarus on the RTL and the testbench wrapper, ruff
 	$(PY) -m models.arch.svpkg --check

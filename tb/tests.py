@@ -83,10 +83,13 @@ class SmmuBaseTest(uvm_test):
         coverage_db.export_to_yaml("coverage.yml")
         # For `make regress`: a copy in the directory its plugin gave the pytest item
         # (tb/cli/regress_plugin.py), so a shard collects what its own items sampled and no
-        # older run's file; named per process, as an item may run several simulations.
+        # older run's file; named per process, as an item may run several simulations. The
+        # database holds everything the simulation sampled, whichever tests it ran (seeds,
+        # a launch group: tests/launch_groups.py): each test's export replaces the one
+        # before, so each simulation's hits are counted once.
         if out := os.environ.get("SMMU_FCOV_DIR"):
             Path(out).mkdir(parents=True, exist_ok=True)
-            coverage_db.export_to_yaml(str(Path(out) / f"{type(self).__name__}-{os.getpid()}.yml"))
+            coverage_db.export_to_yaml(str(Path(out) / f"sim-{os.getpid()}.yml"))
 
 
 @pyuvm_test

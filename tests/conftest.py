@@ -13,6 +13,8 @@ import json
 import os
 from pathlib import Path
 
+from tests.launch_groups import LaunchGroupScheduling, launch_group
+
 
 def sims() -> list[str]:
     return os.environ.get("SIMS", "verilator icarus").split()
@@ -51,11 +53,23 @@ XLATE_SEEDS_VERILATOR = 11
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Longest first, by the durations pytest-split keeps (.test_durations), so that the
-    last items `make test`'s workers run (xdist's worksteal: each starts on half of the
-    collection, an idle one takes half of what the other has left) are short ones, and both
-    finish together. The order is the same in every worker, as xdist requires."""
+    last units `make test`'s workers run are short ones, and both finish together. A launch
+    group (tests/launch_groups.py: items sharing one simulation, one worker's unit) goes where
+    its items' total puts it, its items together. The order is the same in every worker, as
+    xdist requires."""
     path = Path(config.rootpath) / ".test_durations"
     if not path.exists():
         return
     durations = json.loads(path.read_text())
-    items.sort(key=lambda it: -durations.get(it.nodeid, 0.0))
+    unit = {it.nodeid: launch_group(it.nodeid) or it.nodeid for it in items}
+    total: dict[str, float] = {}
+    for it in items:
+        total[unit[it.nodeid]] = total.get(unit[it.nodeid], 0.0) + durations.get(it.nodeid, 0.0)
+    items.sort(key=lambda it: (-total[unit[it.nodeid]], unit[it.nodeid]))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (make test, make regress): each launch group on one worker."""
+    if config.getvalue("dist") == "loadgroup":
+        return LaunchGroupScheduling(config, log)
+    return None

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from models.arch.geometry import PAGE
-from tb.cli.runner import build_dir, run
+from tb.cli.runner import TEST_MODULE, Batch, build_dir, run, run_batch
 from tb.directed import DIRECTED, FUZZ
 from tb.env.seq_lib.sva_cost import working_set
 from tests.conftest import (
@@ -22,6 +22,7 @@ from tests.conftest import (
     seeds,
     sims,
 )
+from tests.launch_groups import launch_group
 
 # (parameter set, pyuvm test, random?)
 CASES = [
@@ -146,54 +147,123 @@ def _items():
 ITEMS = list(_items())
 
 
+def _translations(sim: str) -> int:
+    # Icarus runs the random test a quarter as long: its simulator is about five times
+    # slower, and Verilator's seeds carry the volume.
+    return TRANSLATIONS // 4 if sim == "icarus" else TRANSLATIONS
+
+
+# The simulations of the launch groups this process ran (tests/launch_groups.py), by group;
+# an exception stands for a simulation that wrote no results.
+_BATCHES: dict[str, Batch | Exception] = {}
+
+
+def _batch(request: pytest.FixtureRequest, sim: str, params: str) -> Batch:
+    """The simulation of this item's launch group: run (for every item of the group that the
+    session selected) the first time one of them asks."""
+    key = launch_group(request.node.nodeid)
+    assert key == f"{sim}-{params}", key
+    if key not in _BATCHES:
+        pyuvm, modules = [], []
+        for item in request.session.items:
+            if launch_group(item.nodeid) != key:
+                continue
+            cs = item.callspec.params  # type: ignore[attr-defined]
+            if "module" in cs:
+                modules.append(cs["module"])
+            else:
+                pyuvm.append((cs["test"], cs["group"]))
+        try:
+            _BATCHES[key] = run_batch(
+                sim, params=params, pyuvm=pyuvm, modules=modules,
+                test_dir=build_dir(sim, params) / "launch-group", log_file_name="sim.log",
+                extra_env={"SMMU_TRANSLATIONS": str(_translations(sim))})
+        except (RuntimeError, SystemExit) as exc:
+            _BATCHES[key] = exc
+    got = _BATCHES[key]
+    if isinstance(got, Exception):
+        pytest.fail(f"the simulation of launch group {key} wrote no results: {got}")
+    return got
+
+
+def _judge(batch: Batch, names: list[str], what: str) -> list[str]:
+    """The names of ``names`` that failed; fails the item when one did not run."""
+    missing = [n for n in names if n not in batch.outcomes]
+    if missing or not names:
+        end = (f"the simulator exited with status {batch.exit_status}"
+               if batch.exit_status is not None else "no such test ran")
+        pytest.fail(f"{what}: {', '.join(missing) or 'no test'} did not run in the launch "
+                    f"group's simulation ({end}; log in {batch.tdir / 'sim.log'})")
+    return [n for n in names if batch.outcomes[n] is not None]
+
+
 @pytest.mark.rtl
 @pytest.mark.parametrize(("sim", "params", "test", "group"), ITEMS)
 def test_rtl(sim: str, params: str, test: str, group: tuple[int, ...],
              request: pytest.FixtureRequest) -> None:
+    n = _translations(sim)
+    rerun = f"make waves TEST={test} SEED={{seed}} SIM={sim} PARAMS={params}"
+    if test == "XlateRandomTest":
+        rerun += f" TRANSLATIONS={n}"
+    if launch_group(request.node.nodeid):
+        batch = _batch(request, sim, params)
+        failed = _judge(batch, [f"{TEST_MODULE}.{test}_s{s}" for s in group], test)
+        if failed:
+            bad = [int(f.rsplit("_s", 1)[1]) for f in failed]
+            pytest.fail(f"{test} on {sim} ({params}) failed with seed(s) "
+                        f"{', '.join(map(str, bad))}; rerun with `{rerun.format(seed=bad[0])}`; "
+                        f"log in {batch.tdir / 'sim.log'}: "
+                        + "; ".join(f"{f}: {batch.outcomes[f]}" for f in failed))
+        return
     tdir = build_dir(sim, params) / re.sub(r"[^\w.-]", "_", request.node.name)
-    # Icarus runs the random test a quarter as long: its simulator is about five times
-    # slower, and Verilator's seeds carry the volume.
-    n = TRANSLATIONS // 4 if sim == "icarus" else TRANSLATIONS
     try:
         run(sim, test, group[0], seeds=group if len(group) > 1 else (), params=params,
             test_dir=tdir, log_file_name="sim.log", extra_env={"SMMU_TRANSLATIONS": str(n)})
     except (RuntimeError, SystemExit) as exc:
         bad = getattr(exc, "seeds", None) or list(group)
-        rerun = f"make waves TEST={test} SEED={bad[0]} SIM={sim} PARAMS={params}"
-        if test == "XlateRandomTest":
-            rerun += f" TRANSLATIONS={n}"
         pytest.fail(f"{test} on {sim} ({params}) failed with seed(s) "
-                    f"{', '.join(map(str, bad))}; rerun with `{rerun}`; "
+                    f"{', '.join(map(str, bad))}; rerun with `{rerun.format(seed=bad[0])}`; "
                     f"log in {tdir}: {exc}")
 
 
 @pytest.mark.rtl
 @pytest.mark.skipif("verilator" not in sims(), reason="Verilator not selected (SIMS)")
 def test_seeds_in_one_simulation_run_as_alone(tmp_path: Path) -> None:
-    """A seed run after others in one simulation (run(seeds=...)) does what it does alone:
-    the flagship's report (every latency, cycle and count) of seeds 3 and 4 run after 1 and 2
-    is the same byte for byte (seed 4 also turns the memory port's latency model on), and
-    differs from seed 1's. Each test boundary moves the clock off its grid unless the next
-    test starts back on it."""
-    run("verilator", "SvaFlagshipTest", 1, seeds=(1, 2, 3, 4), test_dir=tmp_path / "all")
+    """A seed run after other tests in one simulation (a launch group's ``run_batch``: the
+    random translation test with its port stress, the same test's earlier seeds, and a
+    directed module after them) does what it does alone: the flagship's report (every
+    latency, cycle and count) of seeds 3 and 4 is the same byte for byte (seed 4 also turns
+    the memory port's latency model on), and differs from seed 1's. Each test boundary moves
+    the clock off its grid unless the next test starts back on it."""
+    batch = run_batch("verilator", pyuvm=[("XlateRandomTest", (2,)),
+                                          ("SvaFlagshipTest", (1, 2, 3, 4))],
+                      modules=["tb.directed.ttb1"], test_dir=tmp_path / "all",
+                      extra_env={"SMMU_TRANSLATIONS": "300"})
+    assert len(batch.outcomes) > 5 and not any(batch.outcomes.values()), batch.outcomes
+    assert batch.exit_status is None
     for seed in (3, 4):
         run("verilator", "SvaFlagshipTest", seed, test_dir=tmp_path / f"s{seed}")
         alone = (tmp_path / f"s{seed}" / "report.json").read_text()
-        assert (tmp_path / "all" / f"s{seed}" / "report.json").read_text() == alone, seed
-        assert (tmp_path / "all" / "s1" / "report.json").read_text() != alone
+        got = tmp_path / "all" / f"SvaFlagshipTest-s{seed}" / "report.json"
+        assert got.read_text() == alone, seed
+        assert (tmp_path / "all" / "SvaFlagshipTest-s1" / "report.json").read_text() != alone
 
 
 @pytest.mark.rtl
 @pytest.mark.parametrize(("module", "params"), DIRECTED)
 @pytest.mark.parametrize("sim", sims())
-def test_rtl_directed_smoke(sim: str, module: str, params: str) -> None:
-    """Directed translation tests with hand-derived expectations (every test of the module)."""
-    tdir = build_dir(sim, params) / module.rsplit(".", 1)[1]
-    try:
-        run(sim, None, 1, params=params, test_dir=tdir, log_file_name="sim.log",
-            test_module=module)
-    except (RuntimeError, SystemExit) as exc:
-        pytest.fail(f"directed tests {module} failed on {sim} ({params}): {exc}")
+def test_rtl_directed_smoke(sim: str, module: str, params: str,
+                            request: pytest.FixtureRequest) -> None:
+    """Directed translation tests with hand-derived expectations (every test of the module),
+    in the simulation of their launch group."""
+    batch = _batch(request, sim, params)
+    names = [n for n in batch.outcomes if n.startswith(f"{module}.")]
+    if failed := _judge(batch, names, module):
+        pytest.fail(f"directed tests {module} failed on {sim} ({params}): "
+                    + "; ".join(f"{f}: {batch.outcomes[f]}" for f in failed)
+                    + f"; log in {batch.tdir / 'sim.log'}; rerun alone with `python -m "
+                    f"tb.cli.runner --sim {sim} --module {module} "
+                    f"--test {failed[0].rsplit('.', 1)[1]} --params {params}`")
 
 
 FUZZ_ITEMS = [

@@ -86,8 +86,10 @@ class _FakeSim:
              **_: object) -> None:
         self.env, self.filter, self.results = extra_env, test_filter, results_xml
         fails = sum(not ok for ok in self.cases.values())
-        body = "".join(f'<testcase name="{n}">{"" if ok else "<failure/>"}</testcase>'
-                       for n, ok in self.cases.items())
+        fail = '<failure message="boom"/>'
+        body = "".join(f'<testcase classname="{mod}" name="{name}">{"" if ok else fail}'
+                       "</testcase>" for n, ok in self.cases.items()
+                       for mod, _, name in (n.rpartition("."),))
         Path(results_xml).write_text(f'<testsuites><testsuite tests="{len(self.cases)}" '
                                      f'failures="{fails}">{body}</testsuite></testsuites>')
         if fails or self.status:
@@ -135,3 +137,23 @@ def test_a_relative_test_directory_gets_an_absolute_results_file(
     monkeypatch.chdir(tmp_path)
     runner.run("icarus", "SvaX", 1, test_dir=Path("rel"))
     assert Path(sim.results) == tmp_path / "rel" / "results.xml"
+
+
+def test_a_batch_names_its_tests_and_reports_each(simulate, tmp_path: Path) -> None:
+    """run_batch registers exactly the pyuvm tests and seeds asked for (SMMU_TESTS, no filter:
+    a filter would make cocotb run the directed modules' skipped tests) and reports each
+    test's outcome, a failure with its message."""
+    sim = simulate({"tb.tests.A_s1": True, "tb.tests.B_s1": False, "tb.tests.B_s2": True,
+                    "tb.directed.x.t1": True}, status=1)
+    got = runner.run_batch("icarus", pyuvm=[("A", (1,)), ("B", (1, 2))],
+                           modules=["tb.directed.x"], test_dir=tmp_path / "t")
+    assert sim.env["SMMU_TESTS"] == "A=1;B=1,2" and sim.filter is None
+    assert got.outcomes == {"tb.tests.A_s1": None, "tb.tests.B_s1": "boom",
+                            "tb.tests.B_s2": None, "tb.directed.x.t1": None}
+    assert got.exit_status == 1
+
+
+def test_a_batch_of_nothing_is_refused(simulate, tmp_path: Path) -> None:
+    simulate({})
+    with pytest.raises(ValueError, match="no tests"):
+        runner.run_batch("icarus", test_dir=tmp_path / "t")

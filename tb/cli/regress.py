@@ -101,7 +101,8 @@ def run_shard(i: int, n: int, jobs: int, out: Path, pytest_args: list[str],
            f"--fcov-dir={sdir / 'fcov'}", f"--ids-file={sdir / 'ids.txt'}",
            f"--junitxml={sdir / 'junit.xml'}", "-n", str(jobs)]
     if jobs:
-        cmd += ["--dist", "worksteal"]  # (as make test: an idle worker takes a busy one's items)
+        # as make test: each launch group (tests/launch_groups.py) on one worker
+        cmd += ["--dist", "loadgroup"]
     if n > 1:
         # least_duration balances better than the default contiguous chunks; it sorts by
         # duration, so the shards' contents do not depend on file order.

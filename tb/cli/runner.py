@@ -24,6 +24,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -182,31 +183,12 @@ def failed_tests(results_xml: Path) -> list[str]:
             if case.find("failure") is not None or case.find("error") is not None]
 
 
-def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", waves: bool = False,
-        test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
-        log_file_name: str | None = None, test_module: str = TEST_MODULE,
-        coverage: bool = False, seeds: Sequence[int] = ()) -> Path:
-    """Run one pyuvm test (or, with ``testcase=None``, every test of ``test_module``); returns
-    the test directory. Raises RuntimeError (SimFailure when tests ran and failed) when a
-    test failed or none ran. With ``coverage`` the run uses the coverage build and leaves
-    ``coverage.dat`` in the test directory.
-
-    ``seeds``: run ``testcase`` once per seed in this one simulation (``seed`` is then
-    ignored), each after a reset of the DUT and with a fresh environment, as its own
-    cocotb test (``tb.env.pyuvm_test``) in a directory ``s<seed>`` of its own: a simulator
-    launch costs about a second before the first test starts, more than many scenarios
-    take. Each seed starts on the clock's grid with the wrapper's cycle counter where a run
-    of its own would have it (``start_as_at_time_zero``), and runs as it does alone
-    (``tests/test_rtl.py`` checks this)."""
-    group = list(seeds)
-    if group and testcase is None:
-        raise ValueError("seeds= runs one test with several seeds: name the test")
-    if group:
-        seed = group[0]
-    bdir = build(sim, params, waves, coverage)
-    tdir = test_dir or (bdir / f"{testcase or test_module}-s{seed}")
-    tdir.mkdir(parents=True, exist_ok=True)
-    plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
+def _simulate(sim: str, bdir: Path, tdir: Path, test_module: str | Sequence[str],
+              testcase: str | None, test_filter: str | None, seed: int, env: dict[str, str],
+              *, waves: bool = False, plusargs: Sequence[str] = (),
+              log_file_name: str | None = None) -> tuple[Path, SystemExit | None]:
+    """One simulator launch; returns its results file and how the simulator exited when it
+    did so with an error after writing the results (SystemExit raised when it wrote none)."""
     # cocotb derives a per-test seed from COCOTB_RANDOM_SEED; SMMU_SEED is the seed our
     # stimulus uses verbatim, so the number printed on failure reruns the same test.
     # cocotb has pytest rewrite the assertions of every module imported after it starts (the
@@ -217,21 +199,15 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     # build/, also where the environment asks Python to write none into the source tree.
     # The pytest configuration cocotb builds for that rewriting would also load every pytest
     # plugin installed (xdist, split, their dependencies): about 0.1 s per launch, for nothing.
-    env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed),
-           "COCOTB_REWRITE_ASSERTION_FILES": "tb/tests.py tb/directed/*.py",
+    env = {"COCOTB_REWRITE_ASSERTION_FILES": "tb/tests.py tb/directed/*.py",
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-           "PYTHONPYCACHEPREFIX": str(PYCACHE), **(extra_env or {})}
-    test_filter, name = None, testcase or test_module
-    if group:
-        name = f"{testcase} with seeds {', '.join(map(str, group))}"
-        env["SMMU_SEEDS"] = ",".join(map(str, group))
-        test_filter = rf"\.{re.escape(testcase or '')}_s\d+$"  # its per-seed tests only
-        testcase = None
+           "PYTHONPYCACHEPREFIX": str(PYCACHE), **env}
     # An exported COCOTB_RANDOM_SEED would silently override the seed we pass (the runner
     # lets the environment win), as PYTHONDONTWRITEBYTECODE would the cache.
     os.environ.pop("COCOTB_RANDOM_SEED", None)
     no_bytecode = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     results = tdir.resolve() / "results.xml"  # (cocotb takes an absolute path as it is)
+    results.unlink(missing_ok=True)  # (a previous run's would stand in for a crashed one)
     exited: SystemExit | None = None
     try:
         _runner(sim).test(
@@ -245,7 +221,7 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
             build_dir=bdir,
             test_dir=tdir,
             waves=waves,
-            plusargs=plusargs,
+            plusargs=list(plusargs),
             extra_env=env,
             timescale=("1ns", "1ps"),
             log_file=(tdir / log_file_name) if log_file_name else None,
@@ -259,6 +235,44 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     finally:
         if no_bytecode is not None:
             os.environ["PYTHONDONTWRITEBYTECODE"] = no_bytecode
+    return results, exited
+
+
+def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", waves: bool = False,
+        test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
+        log_file_name: str | None = None, test_module: str = TEST_MODULE,
+        coverage: bool = False, seeds: Sequence[int] = ()) -> Path:
+    """Run one pyuvm test (or, with ``testcase=None``, every test of ``test_module``); returns
+    the test directory. Raises RuntimeError (SimFailure when tests ran and failed) when a
+    test failed or none ran. With ``coverage`` the run uses the coverage build and leaves
+    ``coverage.dat`` in the test directory.
+
+    ``seeds``: run ``testcase`` once per seed in this one simulation (``seed`` is then
+    ignored), each after a reset of the DUT and with a fresh environment, as its own
+    cocotb test (``tb.env.pyuvm_test``) in a directory ``<test>-s<seed>`` of its own: a simulator
+    launch costs about a second before the first test starts, more than many scenarios
+    take. Each seed starts on the clock's grid with the wrapper's cycle counter where a run
+    of its own would have it (``start_as_at_time_zero``), and runs as it does alone
+    (``tests/test_rtl.py`` checks this)."""
+    group = list(seeds)
+    if group and testcase is None:
+        raise ValueError("seeds= runs one test with several seeds: name the test")
+    if group:
+        seed = group[0]
+    bdir = build(sim, params, waves, coverage)
+    tdir = test_dir or (bdir / f"{testcase or test_module}-s{seed}")
+    tdir.mkdir(parents=True, exist_ok=True)
+    plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
+    env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed), **(extra_env or {})}
+    test_filter, name = None, testcase or test_module
+    if group:
+        name = f"{testcase} with seeds {', '.join(map(str, group))}"
+        env["SMMU_SEEDS"] = ",".join(map(str, group))
+        test_filter = rf"\.{re.escape(testcase or '')}_s\d+$"  # its per-seed tests only
+        testcase = None
+    results, exited = _simulate(sim, bdir, tdir, test_module, testcase, test_filter, seed,
+                                env, waves=waves, plusargs=plusargs,
+                                log_file_name=log_file_name)
     # A misspelt test name runs nothing and would otherwise pass.
     n_tests, n_failed = get_results(results)
     if n_tests == 0 or (group and n_tests != len(group)):
@@ -274,6 +288,52 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
         raise RuntimeError(f"the simulator exited with status {exited.code} after {n_tests} "
                            f"tests of {name} passed ({sim}, log in {tdir})") from exited
     return tdir
+
+
+@dataclass
+class Batch:
+    """What one simulation of several tests (``run_batch``) did: each cocotb test that ran,
+    by its full name (``tb.tests.BringUpTest_s1``, ``tb.directed.xlate.s1_page_hit``), with
+    its failure message or None when it passed; the simulator's exit status when it exited
+    with an error; the test directory."""
+
+    tdir: Path
+    outcomes: dict[str, str | None]
+    exit_status: object | None
+
+
+def run_batch(sim: str, *, params: str = "default", pyuvm: Sequence[tuple[str, Sequence[int]]] = (),
+              modules: Sequence[str] = (), test_dir: Path, extra_env: dict[str, str] | None = None,
+              log_file_name: str | None = None) -> Batch:
+    """Run several tests in one simulation: each pyuvm test of ``pyuvm`` (class name, seeds)
+    once per seed, as ``run(seeds=...)`` does (its directory ``<test>-s<seed>``, the clock's
+    grid and cycle counter as if alone), then every test of each directed module of
+    ``modules``, as ``run(test_module=...)`` does. A launch costs about a second before the
+    first test starts (docs/profile.md), more than most directed tests and scenarios take.
+    The caller judges the outcomes: unlike ``run`` this raises only when the simulator
+    wrote no results."""
+    if not pyuvm and not modules:
+        raise ValueError("run_batch: no tests")
+    bdir = build(sim, params)
+    test_dir.mkdir(parents=True, exist_ok=True)
+    seeds = sorted({s for _, group in pyuvm for s in group})
+    env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seeds[0] if seeds else 1),
+           **(extra_env or {})}
+    if pyuvm:
+        env["SMMU_TESTS"] = ";".join(f"{cls}={','.join(map(str, group))}"
+                                     for cls, group in pyuvm)
+    # No filter: cocotb would run the tests it selects even where they are marked skip.
+    results, exited = _simulate(sim, bdir, test_dir,
+                                [TEST_MODULE, *modules] if pyuvm else list(modules), None,
+                                None, 1, env, log_file_name=log_file_name)
+    outcomes: dict[str, str | None] = {}
+    for case in ElementTree.parse(results).getroot().iter("testcase"):
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+        outcomes[f"{case.get('classname')}.{case.get('name')}"] = (
+            None if bad is None else (bad.get("message") or bad.text or "failed").strip())
+    return Batch(test_dir, outcomes, None if exited is None else exited.code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,12 +25,20 @@ from tb.bfm.smmu_bfm import start_as_at_time_zero
 # each becomes a cocotb test ``<class>_s<seed>``. Unset: one test per class, named after
 # it, with SMMU_SEED as the runner set it.
 SEEDS = [int(s) for s in os.environ.get("SMMU_SEEDS", "").split(",") if s]
+# Or the tests of this simulation and their seeds, ``Test=1,2;Other=1`` (tb.cli.runner
+# ``run_batch``): only these are registered, each ``<class>_s<seed>``. (A filter would do
+# too, but cocotb runs the tests a filter selects even where they are marked skip, and the
+# simulation runs the directed modules' tests alongside.)
+TESTS = {name: [int(s) for s in seeds.split(",")]
+         for name, _, seeds in (t.partition("=") for t in
+                                os.environ.get("SMMU_TESTS", "").split(";") if t)}
 
 
 def pyuvm_test(cls: type) -> type:
     """Register ``cls`` (a uvm_test) as the cocotb test named after it (one per seed of
-    SMMU_SEEDS, when set)."""
-    for seed in SEEDS or [None]:
+    SMMU_SEEDS, when set; as SMMU_TESTS says, when that is set)."""
+    seeds = TESTS.get(cls.__name__, []) if TESTS else SEEDS or [None]
+    for seed in seeds:
         name = cls.__name__ if seed is None else f"{cls.__name__}_s{seed}"
         test_obj = cocotb.test(name=name)(functools.wraps(cls)(_body(cls, seed)))
         setattr(sys.modules[cls.__module__], f"__{name}", test_obj)
@@ -45,8 +53,10 @@ def _body(cls: type, seed: int | None):
             # What a seed's run reads from the environment (SmmuEnv) and writes into its
             # directory (reports, coverage) is its own, as if it ran alone.
             os.environ["SMMU_SEED"] = str(seed)
-            (here / f"s{seed}").mkdir(exist_ok=True)
-            os.chdir(here / f"s{seed}")
+            # (named after the test too: one simulation may run several, tb.cli.runner
+            # ``run_batch``)
+            (here / f"{cls.__name__}-s{seed}").mkdir(exist_ok=True)
+            os.chdir(here / f"{cls.__name__}-s{seed}")
             # The tests before this one left their environments behind, frozen with the rest
             # (below): let the collector free what they no longer reach.
             gc.unfreeze()

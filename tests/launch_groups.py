@@ -1,0 +1,50 @@
+"""Launch groups: the short RTL items that share one simulation.
+
+A simulator launch costs about a second before its first test starts (the simulator, cocotb,
+pytest and the testbench imported afresh; docs/profile.md), more than most directed tests and
+scenarios take. The short items of one simulator and parameter set (every ``test_rtl`` item but
+the random translation test's, every ``test_rtl_directed_smoke`` item) form a group: the first
+of them a process runs starts one simulation for every item of the group the session selected
+(``tb.cli.runner.run_batch``), and each item passes or fails on its own tests' outcomes.
+
+The group is read from the node id alone, so that the scheduler of `make test`'s workers,
+which sees only ids, can keep a group on one worker (``LaunchGroupScheduling``, chosen with
+``--dist loadgroup``). Under another ``--dist`` a group's items may reach both workers and
+each runs the group once: the same outcomes, twice the work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xdist.scheduler import LoadGroupScheduling
+
+_RTL = re.compile(r"::test_rtl\[(verilator|icarus)-(\w+)-(\w+)-s[\d-]+\]$")
+_DIRECTED = re.compile(r"::test_rtl_directed_smoke\[(verilator|icarus)-[\w.]+-(\w+)\]$")
+# Long enough to share a worker better as items of their own (each a quarter of a minute or
+# more), and run with TRANSLATIONS of their own.
+ALONE = ("XlateRandomTest",)
+
+
+def launch_group(nodeid: str) -> str | None:
+    """``<simulator>-<parameter set>`` for an item that runs in its group's simulation."""
+    if (m := _RTL.search(nodeid)) and m.group(3) not in ALONE:
+        return f"{m.group(1)}-{m.group(2)}"
+    if m := _DIRECTED.search(nodeid):
+        return f"{m.group(1)}-{m.group(2)}"
+    return None
+
+
+class LaunchGroupScheduling(LoadGroupScheduling):
+    """xdist's loadgroup scheduling (whole groups to a worker, in collection order, a worker
+    given more when it has at most two items left), with the launch groups as groups; an item
+    of none is a unit of its own. Collection order is kept: conftest.py sorts longest first,
+    a group by its items' total, so that the last units the workers run are short ones."""
+
+    def __init__(self, config, log=None) -> None:
+        super().__init__(config, log)
+        # (xdist reorders units by their number of items unless told not to)
+        config.option.loadscopereorder = False
+
+    def _split_scope(self, nodeid: str) -> str:
+        return launch_group(nodeid) or super()._split_scope(nodeid)
