@@ -85,7 +85,7 @@ class SmmuBaseTest(uvm_test):
         # (tb/cli/regress_plugin.py), so a shard collects what its own items sampled and no
         # older run's file; named per process, as an item may run several simulations. The
         # database holds everything the simulation sampled, whichever tests it ran (seeds,
-        # a launch group: tests/launch_groups.py): each test's export replaces the one
+        # a launch group: tb/cli/launch_groups.py): each test's export replaces the one
         # before, so each simulation's hits are counted once.
         if out := os.environ.get("SMMU_FCOV_DIR"):
             Path(out).mkdir(parents=True, exist_ok=True)

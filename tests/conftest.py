@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from tests.launch_groups import LaunchGroupScheduling, launch_group
+from tb.cli.launch_groups import LaunchGroupScheduling, launch_group
 
 
 def sims() -> list[str]:
@@ -54,7 +54,7 @@ XLATE_SEEDS_VERILATOR = 11
 def pytest_collection_modifyitems(config, items) -> None:
     """Longest first, by the durations pytest-split keeps (.test_durations), so that the
     last units `make test`'s workers run are short ones, and both finish together. A launch
-    group (tests/launch_groups.py: items sharing one simulation, one worker's unit) goes where
+    group (tb/cli/launch_groups.py: items sharing one simulation, one worker's unit) goes where
     its items' total puts it, its items together. The order is the same in every worker, as
     xdist requires."""
     path = Path(config.rootpath) / ".test_durations"

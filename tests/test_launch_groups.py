@@ -1,12 +1,12 @@
-"""The launch groups (tests/launch_groups.py): which RTL items share a simulation, and that
+"""The launch groups (tb/cli/launch_groups.py): which RTL items share a simulation, and that
 `make test`'s scheduler keeps a group on one worker and the collection's order."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+from tb.cli.launch_groups import ALONE, LaunchGroupScheduling, launch_group
 from tests import test_rtl
-from tests.launch_groups import ALONE, LaunchGroupScheduling, launch_group
 
 
 def _ids(func: str, params: list) -> list[str]:

@@ -142,3 +142,20 @@ def test_selftest_rtl_items_are_collected() -> None:
     if not verilator:
         pytest.skip("Verilator not selected (SIMS)")
     assert set(RTL_ITEMS) <= verilator, sorted(set(RTL_ITEMS) - verilator)
+
+
+def test_a_launch_groups_time_is_shared_by_its_items(tmp_path: Path) -> None:
+    """The item that started a launch group's simulation carries the group's time in JUnit;
+    the stored durations give each item of the group an equal share (a shard given part of
+    a group runs a simulation for that part), other items keep their own."""
+    grouped = [f"tests/test_rtl.py::test_rtl[icarus-default-{t}-s1]"
+               for t in ("BringUpTest", "RegResetTest", "WatchdogTest")]
+    alone = "tests/test_rtl.py::test_rtl[icarus-default-XlateRandomTest-s1]"
+    times = dict(zip([*grouped, alone], ("9.0", "0.001", "0.002", "5.0"), strict=True))
+    cases = "".join(f'<testcase classname="tests.test_rtl" name="{n.split("::")[1]}" '
+                    f'time="{t}"/>' for n, t in times.items())
+    junit = tmp_path / "junit.xml"
+    junit.write_text(f'<testsuites><testsuite name="pytest" tests="4">{cases}</testsuite>'
+                     "</testsuites>")
+    got = regress.durations_from(junit, list(times), {"tests/x.py::y": 1.5})
+    assert got == {**dict.fromkeys(grouped, 3.001), alone: 5.0, "tests/x.py::y": 1.5}

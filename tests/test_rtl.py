@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from models.arch.geometry import PAGE
+from tb.cli.launch_groups import launch_group
 from tb.cli.runner import TEST_MODULE, Batch, build_dir, run, run_batch
 from tb.directed import DIRECTED, FUZZ
 from tb.env.seq_lib.sva_cost import working_set
@@ -22,7 +23,6 @@ from tests.conftest import (
     seeds,
     sims,
 )
-from tests.launch_groups import launch_group
 
 # (parameter set, pyuvm test, random?)
 CASES = [
@@ -154,7 +154,7 @@ def _translations(sim: str) -> int:
     return TRANSLATIONS // 8 if sim == "icarus" else TRANSLATIONS
 
 
-# The simulations of the launch groups this process ran (tests/launch_groups.py), by group;
+# The simulations of the launch groups this process ran (tb/cli/launch_groups.py), by group;
 # an exception stands for a simulation that wrote no results.
 _BATCHES: dict[str, Batch | Exception] = {}
 

@@ -38,6 +38,7 @@ from cocotb_coverage.coverage import merge_coverage
 from junitparser import JUnitXml
 
 from tb.cli import args as cli_args
+from tb.cli.launch_groups import launch_group
 from tb.cli.runner import ROOT
 
 OUT = ROOT / "build" / "regress"
@@ -101,7 +102,7 @@ def run_shard(i: int, n: int, jobs: int, out: Path, pytest_args: list[str],
            f"--fcov-dir={sdir / 'fcov'}", f"--ids-file={sdir / 'ids.txt'}",
            f"--junitxml={sdir / 'junit.xml'}", "-n", str(jobs)]
     if jobs:
-        # as make test: each launch group (tests/launch_groups.py) on one worker
+        # as make test: each launch group (tb/cli/launch_groups.py) on one worker
         cmd += ["--dist", "loadgroup"]
     if n > 1:
         # least_duration balances better than the default contiguous chunks; it sorts by
@@ -148,16 +149,24 @@ def shard_ids(sdir: Path) -> list[str]:
 def durations_from(junit: Path, ids: list[str], old: dict[str, float]) -> dict[str, float]:
     """pytest-split's durations from a JUnit file's test times (pytest sums setup, call and
     teardown into a case's time, as --store-durations does), keyed by node id; ids not in the
-    file keep their old value."""
+    file keep their old value. The items of a launch group (tb/cli/launch_groups.py) share
+    their simulation's time equally: the item that started it carries it all in the file,
+    but a shard given part of the group runs a simulation of its own for that part."""
     by_case: dict[tuple[str, str], str] = {}
     for nodeid in ids:
         names = mangle_test_address(nodeid)
         by_case[".".join(names[:-1]), names[-1]] = nodeid
     new = dict(old)
+    groups: dict[str, list[str]] = {}
     for suite in JUnitXml.fromfile(str(junit)):
         for case in suite:
             if (nodeid := by_case.get((case.classname, case.name))) is not None:
                 new[nodeid] = round(float(case.time or 0.0), 3)
+                if (group := launch_group(nodeid)) is not None:
+                    groups.setdefault(group, []).append(nodeid)
+    for members in groups.values():
+        share = round(sum(new[m] for m in members) / len(members), 3)
+        new.update(dict.fromkeys(members, share))
     return new
 
 

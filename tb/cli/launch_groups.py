@@ -1,6 +1,6 @@
 """Launch groups: the short RTL items that share one simulation.
 
-A simulator launch costs about a second before its first test starts (the simulator, cocotb,
+A simulator launch costs 0.6 to 0.8 s before its first test starts (the simulator, cocotb,
 pytest and the testbench imported afresh; docs/profile.md), more than most directed tests and
 scenarios take. The short items of one simulator and parameter set (every ``test_rtl`` item but
 the random translation test's, every ``test_rtl_directed_smoke`` item) form a group: the first
@@ -10,7 +10,9 @@ of them a process runs starts one simulation for every item of the group the ses
 The group is read from the node id alone, so that the scheduler of `make test`'s workers,
 which sees only ids, can keep a group on one worker (``LaunchGroupScheduling``, chosen with
 ``--dist loadgroup``). Under another ``--dist`` a group's items may reach both workers and
-each runs the group once: the same outcomes, twice the work.
+each runs the group once: the same outcomes, twice the work. The item that started the
+simulation carries its time in JUnit; `make merge` stores each item of a group an equal
+share of it in .test_durations (``tb.cli.regress.durations_from``), for pytest-split.
 """
 
 from __future__ import annotations
