@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from tb.cli.launch_groups import ALONE, LaunchGroupScheduling, launch_group
+from tb.cli.launch_groups import OWN_GROUP, LaunchGroupScheduling, launch_group
 from tests import test_rtl
 
 
@@ -13,10 +13,11 @@ def _ids(func: str, params: list) -> list[str]:
     return [f"tests/test_rtl.py::{func}[{p.id}]" for p in params]
 
 
-def test_every_short_rtl_item_has_its_simulators_and_sets_group() -> None:
+def test_every_rtl_item_has_its_simulators_and_sets_group() -> None:
     for nodeid, p in zip(_ids("test_rtl", test_rtl.ITEMS), test_rtl.ITEMS, strict=True):
         sim, params, test, _ = p.values
-        assert launch_group(nodeid) == (None if test in ALONE else f"{sim}-{params}"), nodeid
+        own = f"-{test}" if test in OWN_GROUP else ""
+        assert launch_group(nodeid) == f"{sim}-{params}{own}", nodeid
 
 
 def test_directed_modules_join_their_group() -> None:
@@ -27,8 +28,7 @@ def test_directed_modules_join_their_group() -> None:
 
 
 def test_other_items_are_alone() -> None:
-    for nodeid in ("tests/test_rtl.py::test_rtl[verilator-default-XlateRandomTest-s3]",
-                   "tests/test_rtl.py::test_rtl_fuzz_seeds[full-random_x-s2]",
+    for nodeid in ("tests/test_rtl.py::test_rtl_fuzz_seeds[full-random_x-s2]",
                    "tests/test_rtl.py::test_rtl_replay_matches_model[icarus-httu-httu-1]",
                    "tests/test_models.py::test_x"):
         assert launch_group(nodeid) is None, nodeid

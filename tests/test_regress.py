@@ -150,7 +150,7 @@ def test_a_launch_groups_time_is_shared_by_its_items(tmp_path: Path) -> None:
     a group runs a simulation for that part), other items keep their own."""
     grouped = [f"tests/test_rtl.py::test_rtl[icarus-default-{t}-s1]"
                for t in ("BringUpTest", "RegResetTest", "WatchdogTest")]
-    alone = "tests/test_rtl.py::test_rtl[icarus-default-XlateRandomTest-s1]"
+    alone = "tests/test_rtl.py::test_rtl_fuzz_seeds[full-random_x-s2]"
     times = dict(zip([*grouped, alone], ("9.0", "0.001", "0.002", "5.0"), strict=True))
     cases = "".join(f'<testcase classname="tests.test_rtl" name="{n.split("::")[1]}" '
                     f'time="{t}"/>' for n, t in times.items())

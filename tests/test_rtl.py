@@ -1,10 +1,10 @@
-"""The RTL under cocotb: one pytest item per (simulator, parameter set, pyuvm test, seed)."""
+"""The RTL under cocotb: one pytest item per (simulator, parameter set, pyuvm test, seeds),
+run in the simulation of its launch group (tb/cli/launch_groups.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from itertools import pairwise
 from pathlib import Path
 
@@ -130,11 +130,10 @@ def _items():
                 group = icarus_seeds()
             else:
                 group = seeds(_min_seeds(test, params))
-            # One simulation runs every seed of a test (tb.cli.runner ``run(seeds=...)``): a
-            # launch costs about a second before its first test starts, more than most of
-            # these tests take. The random translation test keeps one seed per item: each
-            # runs for a quarter of a minute or more, and separate items share the workers
-            # better.
+            # One item runs every seed of a test; every item runs in the simulation of its
+            # launch group (tb/cli/launch_groups.py). The random translation test keeps one
+            # seed per item: each runs for a quarter of a minute or more, and says alone
+            # whether it passed.
             if test == "XlateRandomTest" or len(group) == 1:
                 for seed in group:
                     yield pytest.param(sim, params, test, (seed,),
@@ -163,7 +162,7 @@ def _batch(request: pytest.FixtureRequest, sim: str, params: str) -> Batch:
     """The simulation of this item's launch group: run (for every item of the group that the
     session selected) the first time one of them asks."""
     key = launch_group(request.node.nodeid)
-    assert key == f"{sim}-{params}", key
+    assert key is not None and key.startswith(f"{sim}-{params}"), key
     if key not in _BATCHES:
         pyuvm, modules = [], []
         for item in request.session.items:
@@ -177,7 +176,8 @@ def _batch(request: pytest.FixtureRequest, sim: str, params: str) -> Batch:
         try:
             _BATCHES[key] = run_batch(
                 sim, params=params, pyuvm=pyuvm, modules=modules,
-                test_dir=build_dir(sim, params) / "launch-group", log_file_name="sim.log",
+                test_dir=build_dir(sim, params) / f"launch-group{key[len(sim) + len(params) + 1:]}",
+                log_file_name="sim.log",
                 extra_env={"SMMU_TRANSLATIONS": str(_translations(sim))})
         except (RuntimeError, SystemExit) as exc:
             _BATCHES[key] = exc
@@ -206,25 +206,14 @@ def test_rtl(sim: str, params: str, test: str, group: tuple[int, ...],
     rerun = f"make waves TEST={test} SEED={{seed}} SIM={sim} PARAMS={params}"
     if test == "XlateRandomTest":
         rerun += f" TRANSLATIONS={n}"
-    if launch_group(request.node.nodeid):
-        batch = _batch(request, sim, params)
-        failed = _judge(batch, [f"{TEST_MODULE}.{test}_s{s}" for s in group], test)
-        if failed:
-            bad = [int(f.rsplit("_s", 1)[1]) for f in failed]
-            pytest.fail(f"{test} on {sim} ({params}) failed with seed(s) "
-                        f"{', '.join(map(str, bad))}; rerun with `{rerun.format(seed=bad[0])}`; "
-                        f"log in {batch.tdir / 'sim.log'}: "
-                        + "; ".join(f"{f}: {batch.outcomes[f]}" for f in failed))
-        return
-    tdir = build_dir(sim, params) / re.sub(r"[^\w.-]", "_", request.node.name)
-    try:
-        run(sim, test, group[0], seeds=group if len(group) > 1 else (), params=params,
-            test_dir=tdir, log_file_name="sim.log", extra_env={"SMMU_TRANSLATIONS": str(n)})
-    except (RuntimeError, SystemExit) as exc:
-        bad = getattr(exc, "seeds", None) or list(group)
+    batch = _batch(request, sim, params)
+    failed = _judge(batch, [f"{TEST_MODULE}.{test}_s{s}" for s in group], test)
+    if failed:
+        bad = [int(f.rsplit("_s", 1)[1]) for f in failed]
         pytest.fail(f"{test} on {sim} ({params}) failed with seed(s) "
                     f"{', '.join(map(str, bad))}; rerun with `{rerun.format(seed=bad[0])}`; "
-                    f"log in {tdir}: {exc}")
+                    f"log in {batch.tdir / 'sim.log'}: "
+                    + "; ".join(f"{f}: {batch.outcomes[f]}" for f in failed))
 
 
 @pytest.mark.rtl

@@ -145,7 +145,7 @@ def test_a_batch_names_its_tests_and_reports_each(simulate, tmp_path: Path) -> N
     test's outcome, a failure with its message."""
     sim = simulate({"tb.tests.A_s1": True, "tb.tests.B_s1": False, "tb.tests.B_s2": True,
                     "tb.directed.x.t1": True}, status=1)
-    got = runner.run_batch("icarus", pyuvm=[("A", (1,)), ("B", (1, 2))],
+    got = runner.run_batch("icarus", pyuvm=[("A", (1,)), ("B", (1,)), ("B", (2,))],
                            modules=["tb.directed.x"], test_dir=tmp_path / "t")
     assert sim.env["SMMU_TESTS"] == "A=1;B=1,2" and sim.filter is None
     assert got.outcomes == {"tb.tests.A_s1": None, "tb.tests.B_s1": "boom",

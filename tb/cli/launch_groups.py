@@ -3,8 +3,9 @@
 A simulator launch costs 0.6 to 0.8 s before its first test starts (the simulator, cocotb,
 pytest and the testbench imported afresh; docs/profile.md), more than most directed tests and
 scenarios take. The short items of one simulator and parameter set (every ``test_rtl`` item but
-the random translation test's, every ``test_rtl_directed_smoke`` item) form a group: the first
-of them a process runs starts one simulation for every item of the group the session selected
+the random translation test's, every ``test_rtl_directed_smoke`` item) form a group, and the
+random translation test's seeds of one simulator and set another: the first item of a group
+a process runs starts one simulation for every item of the group the session selected
 (``tb.cli.runner.run_batch``), and each item passes or fails on its own tests' outcomes.
 
 The group is read from the node id alone, so that the scheduler of `make test`'s workers,
@@ -23,15 +24,17 @@ from xdist.scheduler import LoadGroupScheduling
 
 _RTL = re.compile(r"::test_rtl\[(verilator|icarus)-(\w+)-(\w+)-s[\d-]+\]$")
 _DIRECTED = re.compile(r"::test_rtl_directed_smoke\[(verilator|icarus)-[\w.]+-(\w+)\]$")
-# Long enough to share a worker better as items of their own (each a quarter of a minute or
-# more), and run with TRANSLATIONS of their own.
-ALONE = ("XlateRandomTest",)
+# Tests whose items (one per seed) form a group of their own: each runs a quarter of a minute
+# or more, and a group of them one worker's unit (a long one: conftest.py sorts it first).
+OWN_GROUP = ("XlateRandomTest",)
 
 
 def launch_group(nodeid: str) -> str | None:
-    """``<simulator>-<parameter set>`` for an item that runs in its group's simulation."""
-    if (m := _RTL.search(nodeid)) and m.group(3) not in ALONE:
-        return f"{m.group(1)}-{m.group(2)}"
+    """The group of an item that runs in its group's simulation: ``<simulator>-<parameter
+    set>``, or ``<simulator>-<parameter set>-<test>`` for the seeds of an OWN_GROUP test."""
+    if m := _RTL.search(nodeid):
+        sim, params, test = m.groups()
+        return f"{sim}-{params}" + (f"-{test}" if test in OWN_GROUP else "")
     if m := _DIRECTED.search(nodeid):
         return f"{m.group(1)}-{m.group(2)}"
     return None

@@ -320,8 +320,12 @@ def run_batch(sim: str, *, params: str = "default", pyuvm: Sequence[tuple[str, S
     env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seeds[0] if seeds else 1),
            **(extra_env or {})}
     if pyuvm:
+        by_test: dict[str, list[int]] = {}
+        for cls, group in pyuvm:  # (a test may come once per seed)
+            listed = by_test.setdefault(cls, [])
+            listed += [s for s in group if s not in listed]
         env["SMMU_TESTS"] = ";".join(f"{cls}={','.join(map(str, group))}"
-                                     for cls, group in pyuvm)
+                                     for cls, group in by_test.items())
     # No filter: cocotb would run the tests it selects even where they are marked skip.
     results, exited = _simulate(sim, bdir, test_dir,
                                 [TEST_MODULE, *modules] if pyuvm else list(modules), None,
