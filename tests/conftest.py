@@ -4,7 +4,8 @@
 (a count, default 2) how many seeds each random test runs with (on Verilator the SVA
 scenarios at least SVA_SEEDS and the random translation test at least
 XLATE_SEEDS_VERILATOR; on Icarus seed 1 alone unless SEEDS is given, ``icarus_seeds``);
-``SEED=N`` pins one seed.
+``SEED=N`` pins one seed. ``LAUNCH_GROUPS=0`` runs every RTL item in a simulation of its own
+(tests/test_rtl.py; by default the items of a launch group share one, tb/cli/launch_groups.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+
+import pytest
 
 from tb.cli.launch_groups import LaunchGroupScheduling, launch_group
 
@@ -68,6 +71,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda it: (-total[unit[it.nodeid]], unit[it.nodeid]))
 
 
+@pytest.hookimpl(optionalhook=True)  # (xdist's hook: unknown with -p no:xdist)
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadgroup`` (make test, make regress): each launch group on one worker."""
     if config.getvalue("dist") == "loadgroup":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from itertools import pairwise
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from models.arch.geometry import PAGE
 from tb.cli.launch_groups import launch_group
-from tb.cli.runner import TEST_MODULE, Batch, build_dir, run, run_batch
+from tb.cli.runner import TEST_MODULE, GroupRun, build_dir, run, run_group
 from tb.directed import DIRECTED, FUZZ
 from tb.env.seq_lib.sva_cost import working_set
 from tests.conftest import (
@@ -147,90 +148,102 @@ ITEMS = list(_items())
 
 
 def _translations(sim: str) -> int:
-    # Icarus runs the random test an eighth as long: its simulator is about five times
-    # slower, it is there to show that an event-driven simulator agrees, and Verilator's
-    # seeds carry the volume.
-    return TRANSLATIONS // 8 if sim == "icarus" else TRANSLATIONS
+    # Icarus runs the random test (and the soak, TRANSLATIONS / 10 accesses) an eighth as
+    # long: its simulator is about five times slower, it is there to show that an
+    # event-driven simulator agrees, and Verilator's seeds carry the volume.
+    return max(1, TRANSLATIONS // 8) if sim == "icarus" else TRANSLATIONS
 
 
-# The simulations of the launch groups this process ran (tb/cli/launch_groups.py), by group;
-# an exception stands for a simulation that wrote no results.
-_BATCHES: dict[str, Batch | Exception] = {}
+# LAUNCH_GROUPS=0: every item in a simulation of its own (to compare with the groups' runs).
+GROUPED = os.environ.get("LAUNCH_GROUPS", "1") != "0"
+# The simulations this session ran, by launch group (tb/cli/launch_groups.py); an exception
+# stands for one that wrote no results.
+_RUNS = pytest.StashKey[dict[str, GroupRun | Exception]]()
+# The tests that read SMMU_TRANSLATIONS, so that a rerun gets the same length.
+_SIZED = ("XlateRandomTest", "SvaSoakTest")
 
 
-def _batch(request: pytest.FixtureRequest, sim: str, params: str) -> Batch:
+def _group_run(request: pytest.FixtureRequest, sim: str, params: str) -> GroupRun:
     """The simulation of this item's launch group: run (for every item of the group that the
     session selected) the first time one of them asks."""
-    key = launch_group(request.node.nodeid)
-    assert key is not None and key.startswith(f"{sim}-{params}"), key
-    if key not in _BATCHES:
+    nodeid = request.node.nodeid
+    key = launch_group(nodeid) if GROUPED else nodeid
+    assert key is not None, nodeid
+    runs = request.session.stash.setdefault(_RUNS, {})
+    if key not in runs:
+        members = ([it for it in request.session.items if launch_group(it.nodeid) == key]
+                   if GROUPED else [request.node])
         pyuvm, modules = [], []
-        for item in request.session.items:
-            if launch_group(item.nodeid) != key:
-                continue
+        for item in members:
             cs = item.callspec.params  # type: ignore[attr-defined]
             if "module" in cs:
                 modules.append(cs["module"])
             else:
                 pyuvm.append((cs["test"], cs["group"]))
+        name = (f"launch-group{key[len(sim) + len(params) + 1:]}" if GROUPED
+                else re.sub(r"[^\w.-]", "_", request.node.name))
         try:
-            _BATCHES[key] = run_batch(
-                sim, params=params, pyuvm=pyuvm, modules=modules,
-                test_dir=build_dir(sim, params) / f"launch-group{key[len(sim) + len(params) + 1:]}",
-                log_file_name="sim.log",
-                extra_env={"SMMU_TRANSLATIONS": str(_translations(sim))})
-        except (RuntimeError, SystemExit) as exc:
-            _BATCHES[key] = exc
-    got = _BATCHES[key]
+            runs[key] = run_group(sim, params=params, pyuvm=pyuvm, modules=modules,
+                                  test_dir=build_dir(sim, params) / name,
+                                  log_file_name="sim.log",
+                                  extra_env={"SMMU_TRANSLATIONS": str(_translations(sim))})
+        except Exception as exc:  # (kept: the group's other items fail with it, not rerun)
+            runs[key] = exc
+    got = runs[key]
     if isinstance(got, Exception):
-        pytest.fail(f"the simulation of launch group {key} wrote no results: {got}")
+        pytest.fail(f"the simulation of {key} wrote no results: {got!r}")
     return got
 
 
-def _judge(batch: Batch, names: list[str], what: str) -> list[str]:
+def _judge(run: GroupRun, names: list[str], what: str) -> list[str]:
     """The names of ``names`` that failed; fails the item when one did not run."""
-    missing = [n for n in names if n not in batch.outcomes]
+    missing = [n for n in names if n not in run.outcomes]
     if missing or not names:
-        end = (f"the simulator exited with status {batch.exit_status}"
-               if batch.exit_status is not None else "no such test ran")
-        pytest.fail(f"{what}: {', '.join(missing) or 'no test'} did not run in the launch "
-                    f"group's simulation ({end}; log in {batch.tdir / 'sim.log'})")
-    return [n for n in names if batch.outcomes[n] is not None]
+        end = f"; the simulation ended: {run.ended}" if run.ended else ""
+        pytest.fail(f"{what}: {', '.join(missing) or 'no test'} did not run in the "
+                    f"simulation (log in {run.tdir / 'sim.log'}{end})")
+    return [n for n in names if run.outcomes[n] is not None]
+
+
+def _in_group(sim: str, params: str) -> str:
+    """How to rerun a failure that shows only after the other tests of its launch group."""
+    return ("; if it passes alone, rerun its launch group with "
+            f"`SIMS={sim} python -m pytest tests/test_rtl.py -k '{sim} and {params} and not "
+            "fuzz and not replay'`" if GROUPED else "")
 
 
 @pytest.mark.rtl
 @pytest.mark.parametrize(("sim", "params", "test", "group"), ITEMS)
 def test_rtl(sim: str, params: str, test: str, group: tuple[int, ...],
              request: pytest.FixtureRequest) -> None:
-    n = _translations(sim)
-    rerun = f"make waves TEST={test} SEED={{seed}} SIM={sim} PARAMS={params}"
-    if test == "XlateRandomTest":
-        rerun += f" TRANSLATIONS={n}"
-    batch = _batch(request, sim, params)
-    failed = _judge(batch, [f"{TEST_MODULE}.{test}_s{s}" for s in group], test)
+    run = _group_run(request, sim, params)
+    failed = _judge(run, [f"{TEST_MODULE}.{test}_s{s}" for s in group], test)
     if failed:
         bad = [int(f.rsplit("_s", 1)[1]) for f in failed]
+        rerun = f"make waves TEST={test} SEED={bad[0]} SIM={sim} PARAMS={params}"
+        if test in _SIZED:
+            rerun += f" TRANSLATIONS={_translations(sim)}"
         pytest.fail(f"{test} on {sim} ({params}) failed with seed(s) "
-                    f"{', '.join(map(str, bad))}; rerun with `{rerun.format(seed=bad[0])}`; "
-                    f"log in {batch.tdir / 'sim.log'}: "
-                    + "; ".join(f"{f}: {batch.outcomes[f]}" for f in failed))
+                    f"{', '.join(map(str, bad))}; rerun alone with `{rerun}`"
+                    f"{_in_group(sim, params)}; log in {run.tdir / 'sim.log'}: "
+                    + "; ".join(f"{f}: {run.outcomes[f]}" for f in failed))
 
 
 @pytest.mark.rtl
 @pytest.mark.skipif("verilator" not in sims(), reason="Verilator not selected (SIMS)")
 def test_seeds_in_one_simulation_run_as_alone(tmp_path: Path) -> None:
-    """A seed run after other tests in one simulation (a launch group's ``run_batch``: the
+    """A seed run after other tests in one simulation (a launch group's ``run_group``: the
     random translation test with its port stress, the same test's earlier seeds, and a
     directed module after them) does what it does alone: the flagship's report (every
     latency, cycle and count) of seeds 3 and 4 is the same byte for byte (seed 4 also turns
     the memory port's latency model on), and differs from seed 1's. Each test boundary moves
     the clock off its grid unless the next test starts back on it."""
-    batch = run_batch("verilator", pyuvm=[("XlateRandomTest", (2,)),
-                                          ("SvaFlagshipTest", (1, 2, 3, 4))],
-                      modules=["tb.directed.ttb1"], test_dir=tmp_path / "all",
-                      extra_env={"SMMU_TRANSLATIONS": "300"})
-    assert len(batch.outcomes) > 5 and not any(batch.outcomes.values()), batch.outcomes
-    assert batch.exit_status is None
+    got = run_group("verilator", pyuvm=[("XlateRandomTest", (2,)),
+                                        ("SvaFlagshipTest", (1, 2, 3, 4))],
+                    modules=["tb.directed.ttb1"], test_dir=tmp_path / "all",
+                    extra_env={"SMMU_TRANSLATIONS": "300"})
+    assert len(got.outcomes) > 5 and not any(got.outcomes.values()), got.outcomes
+    assert got.ended is None
     for seed in (3, 4):
         run("verilator", "SvaFlagshipTest", seed, test_dir=tmp_path / f"s{seed}")
         alone = (tmp_path / f"s{seed}" / "report.json").read_text()
@@ -246,14 +259,17 @@ def test_rtl_directed_smoke(sim: str, module: str, params: str,
                             request: pytest.FixtureRequest) -> None:
     """Directed translation tests with hand-derived expectations (every test of the module),
     in the simulation of their launch group."""
-    batch = _batch(request, sim, params)
-    names = [n for n in batch.outcomes if n.startswith(f"{module}.")]
-    if failed := _judge(batch, names, module):
+    run = _group_run(request, sim, params)
+    names = [n for n in run.outcomes if n.startswith(f"{module}.")]
+    if failed := _judge(run, names, module):
         pytest.fail(f"directed tests {module} failed on {sim} ({params}): "
-                    + "; ".join(f"{f}: {batch.outcomes[f]}" for f in failed)
-                    + f"; log in {batch.tdir / 'sim.log'}; rerun alone with `python -m "
+                    + "; ".join(f"{f}: {run.outcomes[f]}" for f in failed)
+                    + f"; log in {run.tdir / 'sim.log'}; rerun alone with `python -m "
                     f"tb.cli.runner --sim {sim} --module {module} "
-                    f"--test {failed[0].rsplit('.', 1)[1]} --params {params}`")
+                    f"--test {failed[0].rsplit('.', 1)[1]} --params {params}`"
+                    + _in_group(sim, params))
+    if all(n in run.skipped for n in names):
+        pytest.skip(f"every test of {module} is marked skip on {params}")
 
 
 FUZZ_ITEMS = [

@@ -5,7 +5,6 @@ the seeds that failed."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -73,11 +72,13 @@ def test_another_parameter_set_or_a_removed_build_is_checked(tree) -> None:
 
 class _FakeSim:
     """Stands in for cocotb's runner: records the environment it was given and writes a
-    results file in cocotb's form, exiting as cocotb's runner does under pytest."""
+    results file in cocotb's form, exiting as cocotb's runner does under pytest (or raising
+    ``raises``)."""
 
-    def __init__(self, cases: dict[str, bool], status: int = 0) -> None:
-        self.cases = cases  # test name -> passed
+    def __init__(self, cases: dict[str, bool | None], status: int = 0) -> None:
+        self.cases = cases  # test name -> passed (None: skipped)
         self.status = status  # the simulator's exit status
+        self.raises: BaseException | None = None
         self.env: dict[str, str] = {}
         self.filter: str | None = None
         self.results = ""
@@ -85,13 +86,14 @@ class _FakeSim:
     def test(self, *, results_xml: str, extra_env: dict[str, str], test_filter: str | None,
              **_: object) -> None:
         self.env, self.filter, self.results = extra_env, test_filter, results_xml
-        fails = sum(not ok for ok in self.cases.values())
-        fail = '<failure message="boom"/>'
-        body = "".join(f'<testcase classname="{mod}" name="{name}">{"" if ok else fail}'
-                       "</testcase>" for n, ok in self.cases.items()
-                       for mod, _, name in (n.rpartition("."),))
+        fails = sum(ok is False for ok in self.cases.values())
+        mark = {True: "", False: '<failure message="boom"/>', None: "<skipped/>"}
+        body = "".join(f'<testcase classname="{mod}" name="{name}">{mark[ok]}</testcase>'
+                       for n, ok in self.cases.items() for mod, _, name in (n.rpartition("."),))
         Path(results_xml).write_text(f'<testsuites><testsuite tests="{len(self.cases)}" '
                                      f'failures="{fails}">{body}</testsuite></testsuites>')
+        if self.raises is not None:
+            raise self.raises
         if fails or self.status:
             raise SystemExit(self.status or 1)
 
@@ -99,7 +101,7 @@ class _FakeSim:
 @pytest.fixture
 def simulate(tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Make run() use a _FakeSim with these cases (and exit status), and no build."""
-    def make(cases: dict[str, bool], status: int = 0) -> _FakeSim:
+    def make(cases: dict[str, bool | None], status: int = 0) -> _FakeSim:
         sim = _FakeSim(cases, status)
         monkeypatch.setattr(runner, "_runner", lambda name: sim)
         monkeypatch.setattr(runner, "build", lambda *a, **k: tmp_path)
@@ -107,28 +109,29 @@ def simulate(tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return make
 
 
-def test_a_failed_seed_is_named(simulate, tmp_path: Path) -> None:
-    sim = simulate({"SvaX_s1": True, "SvaX_s2": False, "SvaX_s3": True, "SvaX_s4": False})
-    with pytest.raises(runner.SimFailure, match=r"SvaX_s2, SvaX_s4\) with seed\(s\) 2, 4") as exc:
-        runner.run("icarus", "SvaX", 1, seeds=(1, 2, 3, 4), test_dir=tmp_path / "t")
-    assert exc.value.seeds == [2, 4]
-    assert sim.env["SMMU_SEEDS"] == "1,2,3,4"
-    assert sim.filter is not None and re.search(sim.filter, "tb.tests.SvaX_s3")
-    assert not re.search(sim.filter, "tb.tests.SvaX")
-    assert not re.search(sim.filter, "tb.tests.SvaXY_s3")
+def test_a_test_that_did_not_run_fails(simulate, tmp_path: Path) -> None:
+    simulate({})
+    with pytest.raises(RuntimeError, match="no cocotb test ran for SvaX"):
+        runner.run("icarus", "SvaX", 1, test_dir=tmp_path / "t")
 
 
-def test_a_seed_that_did_not_run_fails(simulate, tmp_path: Path) -> None:
-    simulate({"SvaX_s1": True})
-    with pytest.raises(RuntimeError, match="1 cocotb tests ran for SvaX with seeds 1, 2"):
-        runner.run("icarus", "SvaX", 1, seeds=(1, 2), test_dir=tmp_path / "t")
+def test_a_failed_test_is_named(simulate, tmp_path: Path) -> None:
+    simulate({"SvaX": False})
+    with pytest.raises(runner.SimFailure, match=r"1 of 1 tests of SvaX failed .*\(SvaX\) "
+                                                r"with seed 3"):
+        runner.run("icarus", "SvaX", 3, test_dir=tmp_path / "t")
 
 
-def test_a_simulator_that_exits_badly_fails_though_its_tests_passed(simulate,
-                                                                   tmp_path: Path) -> None:
-    simulate({"SvaX_s1": True, "SvaX_s2": True}, status=139)
-    with pytest.raises(RuntimeError, match="exited with status 139 after 2 tests"):
-        runner.run("icarus", "SvaX", 1, seeds=(1, 2), test_dir=tmp_path / "t")
+@pytest.mark.parametrize("how", [SystemExit(139), RuntimeError("Command failed with return "
+                                                                "code: 139")])
+def test_a_simulator_that_exits_badly_fails_though_its_tests_passed(
+        simulate, tmp_path: Path, how: BaseException) -> None:
+    """cocotb's runner raises RuntimeError when the simulator's exit status is not 0 (and
+    exits under pytest); either way, with results written, the run fails and says so."""
+    sim = simulate({"SvaX": True})
+    sim.raises = how
+    with pytest.raises(RuntimeError, match=r"ended with an error .*139.* after 1 tests"):
+        runner.run("icarus", "SvaX", 1, test_dir=tmp_path / "t")
 
 
 def test_a_relative_test_directory_gets_an_absolute_results_file(
@@ -139,21 +142,23 @@ def test_a_relative_test_directory_gets_an_absolute_results_file(
     assert Path(sim.results) == tmp_path / "rel" / "results.xml"
 
 
-def test_a_batch_names_its_tests_and_reports_each(simulate, tmp_path: Path) -> None:
-    """run_batch registers exactly the pyuvm tests and seeds asked for (SMMU_TESTS, no filter:
+def test_a_group_names_its_tests_and_reports_each(simulate, tmp_path: Path) -> None:
+    """run_group registers exactly the pyuvm tests and seeds asked for (SMMU_TESTS, no filter:
     a filter would make cocotb run the directed modules' skipped tests) and reports each
-    test's outcome, a failure with its message."""
+    test's outcome, a failure with its message, a skipped test as skipped."""
     sim = simulate({"tb.tests.A_s1": True, "tb.tests.B_s1": False, "tb.tests.B_s2": True,
-                    "tb.directed.x.t1": True}, status=1)
-    got = runner.run_batch("icarus", pyuvm=[("A", (1,)), ("B", (1,)), ("B", (2,))],
+                    "tb.directed.x.t1": True, "tb.directed.x.t2": None}, status=1)
+    got = runner.run_group("icarus", pyuvm=[("A", (1,)), ("B", (1,)), ("B", (2,))],
                            modules=["tb.directed.x"], test_dir=tmp_path / "t")
     assert sim.env["SMMU_TESTS"] == "A=1;B=1,2" and sim.filter is None
     assert got.outcomes == {"tb.tests.A_s1": None, "tb.tests.B_s1": "boom",
-                            "tb.tests.B_s2": None, "tb.directed.x.t1": None}
-    assert got.exit_status == 1
+                            "tb.tests.B_s2": None, "tb.directed.x.t1": None,
+                            "tb.directed.x.t2": None}
+    assert got.skipped == {"tb.directed.x.t2"}
+    assert got.ended == "exit status 1"
 
 
-def test_a_batch_of_nothing_is_refused(simulate, tmp_path: Path) -> None:
+def test_a_group_of_nothing_is_refused(simulate, tmp_path: Path) -> None:
     simulate({})
     with pytest.raises(ValueError, match="no tests"):
-        runner.run_batch("icarus", test_dir=tmp_path / "t")
+        runner.run_group("icarus", test_dir=tmp_path / "t")

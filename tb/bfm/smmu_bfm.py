@@ -86,7 +86,8 @@ class MemoryTarget:
 
 
 class SmmuBfm:
-    """Owns the DUT's pins. One per simulation."""
+    """Owns the DUT's pins. One per test; a simulation may run several tests one after the
+    other (tb.cli.runner ``run_group``), each building its own."""
 
     def __init__(self, dut, mem: PhysicalMemory, *, regport: str = "cocotbext") -> None:
         """``regport``: "cocotbext" (cocotbext-axi's AxiLiteMaster on the pins, whose channel
@@ -108,11 +109,7 @@ class SmmuBfm:
                     dut.pr_last, dut.pr_r, dut.pr_w, dut.pr_x, dut.pr_priv, dut.pr_prgi,
                     dut.pr_page, dut.ainv_ready, dut.acpl_valid, dut.acpl_itag,
                     dut.dvm_valid, dut.dvm_op, dut.dvm_asid, dut.dvm_va, dut.dvm_e2h,
-                    dut.tbm_lat_en,
-                    # what a test before this one in the simulation may have left on (port
-                    # stress, the batch translation port): a test starts as it would alone
-                    dut.tbm_pause, dut.tbm_rnd_en, dut.tbm_rnd_p, dut.tbr_pause, dut.tbq_en,
-                    dut.tbq_bp_p, dut.t_req_valid):
+                    dut.tbm_lat_en):
             sig.value = 0
         # ATC invalidations are completed by the wrapper unless a test takes the port over
         # (tb/bfm/atc_port.py): a SYNC after a CMD_ATC_INV would otherwise time out.

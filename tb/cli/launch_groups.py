@@ -6,14 +6,16 @@ scenarios take. The short items of one simulator and parameter set (every ``test
 the random translation test's, every ``test_rtl_directed_smoke`` item) form a group, and the
 random translation test's seeds of one simulator and set another: the first item of a group
 a process runs starts one simulation for every item of the group the session selected
-(``tb.cli.runner.run_batch``), and each item passes or fails on its own tests' outcomes.
+(``tb.cli.runner.run_group``), and each item passes or fails on its own tests' outcomes.
 
 The group is read from the node id alone, so that the scheduler of `make test`'s workers,
 which sees only ids, can keep a group on one worker (``LaunchGroupScheduling``, chosen with
 ``--dist loadgroup``). Under another ``--dist`` a group's items may reach both workers and
-each runs the group once: the same outcomes, twice the work. The item that started the
-simulation carries its time in JUnit; `make merge` stores each item of a group an equal
-share of it in .test_durations (``tb.cli.regress.durations_from``), for pytest-split.
+each runs the group, one after the other (``run_group`` locks the group's directory): the
+same outcomes, twice the work. LAUNCH_GROUPS=0 runs every item in a simulation of its own.
+The item that started the simulation carries its time in JUnit; `make merge` stores each
+item of a group an equal share of it in .test_durations (``tb.cli.regress.durations_from``),
+for pytest-split.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ def launch_group(nodeid: str) -> str | None:
 class LaunchGroupScheduling(LoadGroupScheduling):
     """xdist's loadgroup scheduling (whole groups to a worker, in collection order, a worker
     given more when it has at most two items left), with the launch groups as groups; an item
-    of none is a unit of its own. Collection order is kept: conftest.py sorts longest first,
-    a group by its items' total, so that the last units the workers run are short ones."""
+    of none is a unit of its own. Collection order is kept (``--loadscope-reorder`` is
+    overridden): conftest.py sorts longest first, a group by its items' total, so that the
+    last units the workers run are short ones."""
 
     def __init__(self, config, log=None) -> None:
         super().__init__(config, log)

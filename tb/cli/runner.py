@@ -20,7 +20,6 @@ import argparse
 import fcntl
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -168,12 +167,7 @@ def wave_file(sim: str, test_dir: Path) -> Path:
 
 
 class SimFailure(RuntimeError):
-    """Tests of a simulation failed; ``seeds``: the seeds whose test failed (one simulation
-    may run a test with several, ``run(seeds=...)``)."""
-
-    def __init__(self, message: str, seeds: list[int]) -> None:
-        super().__init__(message)
-        self.seeds = seeds
+    """Tests of a simulation ran and failed."""
 
 
 def failed_tests(results_xml: Path) -> list[str]:
@@ -186,9 +180,10 @@ def failed_tests(results_xml: Path) -> list[str]:
 def _simulate(sim: str, bdir: Path, tdir: Path, test_module: str | Sequence[str],
               testcase: str | None, test_filter: str | None, seed: int, env: dict[str, str],
               *, waves: bool = False, plusargs: Sequence[str] = (),
-              log_file_name: str | None = None) -> tuple[Path, SystemExit | None]:
-    """One simulator launch; returns its results file and how the simulator exited when it
-    did so with an error after writing the results (SystemExit raised when it wrote none)."""
+              log_file_name: str | None = None) -> tuple[Path, str | None]:
+    """One simulator launch; returns its results file and, when the simulator or cocotb's
+    runner ended with an error after the results were written, what it said (the error is
+    raised when there are no results)."""
     # cocotb derives a per-test seed from COCOTB_RANDOM_SEED; SMMU_SEED is the seed our
     # stimulus uses verbatim, so the number printed on failure reruns the same test.
     # cocotb has pytest rewrite the assertions of every module imported after it starts (the
@@ -207,8 +202,7 @@ def _simulate(sim: str, bdir: Path, tdir: Path, test_module: str | Sequence[str]
     os.environ.pop("COCOTB_RANDOM_SEED", None)
     no_bytecode = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     results = tdir.resolve() / "results.xml"  # (cocotb takes an absolute path as it is)
-    results.unlink(missing_ok=True)  # (a previous run's would stand in for a crashed one)
-    exited: SystemExit | None = None
+    exited: str | None = None
     try:
         _runner(sim).test(
             hdl_toplevel=TOPLEVEL,
@@ -226,12 +220,13 @@ def _simulate(sim: str, bdir: Path, tdir: Path, test_module: str | Sequence[str]
             timescale=("1ns", "1ps"),
             log_file=(tdir / log_file_name) if log_file_name else None,
         )
-    except SystemExit as exc:
-        # cocotb's runner exits when the simulator did, and under pytest when a test failed:
-        # the results say which tests failed, if any did.
+    except (SystemExit, RuntimeError) as exc:
+        # cocotb's runner raises RuntimeError when the simulator's exit status was not 0, and
+        # exits under pytest when a test failed: the results say which tests failed, if any
+        # did. (It removes a previous run's results file before it starts.)
         if not results.is_file():
             raise
-        exited = exc
+        exited = (f"exit status {exc.code}" if isinstance(exc, SystemExit) else str(exc))
     finally:
         if no_bytecode is not None:
             os.environ["PYTHONDONTWRITEBYTECODE"] = no_bytecode
@@ -241,103 +236,89 @@ def _simulate(sim: str, bdir: Path, tdir: Path, test_module: str | Sequence[str]
 def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", waves: bool = False,
         test_dir: Path | None = None, extra_env: dict[str, str] | None = None,
         log_file_name: str | None = None, test_module: str = TEST_MODULE,
-        coverage: bool = False, seeds: Sequence[int] = ()) -> Path:
+        coverage: bool = False) -> Path:
     """Run one pyuvm test (or, with ``testcase=None``, every test of ``test_module``); returns
     the test directory. Raises RuntimeError (SimFailure when tests ran and failed) when a
     test failed or none ran. With ``coverage`` the run uses the coverage build and leaves
-    ``coverage.dat`` in the test directory.
-
-    ``seeds``: run ``testcase`` once per seed in this one simulation (``seed`` is then
-    ignored), each after a reset of the DUT and with a fresh environment, as its own
-    cocotb test (``tb.env.pyuvm_test``) in a directory ``<test>-s<seed>`` of its own: a simulator
-    launch costs about a second before the first test starts, more than many scenarios
-    take. Each seed starts on the clock's grid with the wrapper's cycle counter where a run
-    of its own would have it (``start_as_at_time_zero``), and runs as it does alone
-    (``tests/test_rtl.py`` checks this)."""
-    group = list(seeds)
-    if group and testcase is None:
-        raise ValueError("seeds= runs one test with several seeds: name the test")
-    if group:
-        seed = group[0]
+    ``coverage.dat`` in the test directory. (Several tests in one simulation: ``run_group``.)"""
     bdir = build(sim, params, waves, coverage)
     tdir = test_dir or (bdir / f"{testcase or test_module}-s{seed}")
     tdir.mkdir(parents=True, exist_ok=True)
     plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
     env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed), **(extra_env or {})}
-    test_filter, name = None, testcase or test_module
-    if group:
-        name = f"{testcase} with seeds {', '.join(map(str, group))}"
-        env["SMMU_SEEDS"] = ",".join(map(str, group))
-        test_filter = rf"\.{re.escape(testcase or '')}_s\d+$"  # its per-seed tests only
-        testcase = None
-    results, exited = _simulate(sim, bdir, tdir, test_module, testcase, test_filter, seed,
-                                env, waves=waves, plusargs=plusargs,
-                                log_file_name=log_file_name)
+    name = testcase or test_module
+    results, exited = _simulate(sim, bdir, tdir, test_module, testcase, None, seed, env,
+                                waves=waves, plusargs=plusargs, log_file_name=log_file_name)
     # A misspelt test name runs nothing and would otherwise pass.
     n_tests, n_failed = get_results(results)
-    if n_tests == 0 or (group and n_tests != len(group)):
-        raise RuntimeError(f"{n_tests} cocotb tests ran for {name} ({sim}, see {tdir})")
+    if n_tests == 0:
+        raise RuntimeError(f"no cocotb test ran for {name} ({sim}, see {tdir})")
     if n_failed:
-        failed = failed_tests(results)
-        bad = ([int(m.group(1)) for f in failed if (m := re.search(r"_s(\d+)$", f))]
-               if group else [seed])
         raise SimFailure(f"{n_failed} of {n_tests} tests of {name} failed on {sim} "
-                         f"({', '.join(failed)}) with seed(s) {', '.join(map(str, bad))} "
-                         f"(log in {tdir})", bad)
+                         f"({', '.join(failed_tests(results))}) with seed {seed} "
+                         f"(log in {tdir})")
     if exited is not None:
-        raise RuntimeError(f"the simulator exited with status {exited.code} after {n_tests} "
-                           f"tests of {name} passed ({sim}, log in {tdir})") from exited
+        raise RuntimeError(f"the simulation ended with an error ({exited}) after {n_tests} "
+                           f"tests of {name} passed ({sim}, log in {tdir})")
     return tdir
 
 
 @dataclass
-class Batch:
-    """What one simulation of several tests (``run_batch``) did: each cocotb test that ran,
+class GroupRun:
+    """What one simulation of several tests (``run_group``) did: each cocotb test that ran,
     by its full name (``tb.tests.BringUpTest_s1``, ``tb.directed.xlate.s1_page_hit``), with
-    its failure message or None when it passed; the simulator's exit status when it exited
+    its failure message or None when it passed (``skipped``: the tests cocotb skipped, a
+    directed test marked skip on this parameter set); how the simulation ended when it ended
     with an error; the test directory."""
 
     tdir: Path
     outcomes: dict[str, str | None]
-    exit_status: object | None
+    skipped: set[str]
+    ended: str | None
 
 
-def run_batch(sim: str, *, params: str = "default", pyuvm: Sequence[tuple[str, Sequence[int]]] = (),
-              modules: Sequence[str] = (), test_dir: Path, extra_env: dict[str, str] | None = None,
-              log_file_name: str | None = None) -> Batch:
+def run_group(sim: str, *, params: str = "default",
+              pyuvm: Sequence[tuple[str, Sequence[int]]] = (), modules: Sequence[str] = (),
+              test_dir: Path, extra_env: dict[str, str] | None = None,
+              log_file_name: str | None = None) -> GroupRun:
     """Run several tests in one simulation: each pyuvm test of ``pyuvm`` (class name, seeds)
-    once per seed, as ``run(seeds=...)`` does (its directory ``<test>-s<seed>``, the clock's
-    grid and cycle counter as if alone), then every test of each directed module of
-    ``modules``, as ``run(test_module=...)`` does. A launch costs about a second before the
-    first test starts (docs/profile.md), more than most directed tests and scenarios take.
-    The caller judges the outcomes: unlike ``run`` this raises only when the simulator
-    wrote no results."""
+    once per seed, each a cocotb test ``<test>_s<seed>`` (``tb.env.pyuvm_test``) in a
+    directory ``<test>-s<seed>`` of its own, after a reset of the DUT, with a fresh
+    environment and starting on the clock's grid with the wrapper's cycle counter where a run
+    of its own would have it (``start_as_at_time_zero``); then every test of each directed
+    module of ``modules``, as ``run(test_module=...)`` runs them. A launch costs 0.6 to 0.8 s
+    before the first test starts (docs/profile.md), more than most directed tests and
+    scenarios take. The caller judges the outcomes: this raises only when the simulator
+    wrote no results. ``test_dir`` is locked for the run: concurrent pytest processes (shards,
+    workers) may run the same group into it, one after the other."""
     if not pyuvm and not modules:
-        raise ValueError("run_batch: no tests")
+        raise ValueError("run_group: no tests")
     bdir = build(sim, params)
-    test_dir.mkdir(parents=True, exist_ok=True)
-    seeds = sorted({s for _, group in pyuvm for s in group})
-    env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seeds[0] if seeds else 1),
-           **(extra_env or {})}
-    if pyuvm:
-        by_test: dict[str, list[int]] = {}
-        for cls, group in pyuvm:  # (a test may come once per seed)
-            listed = by_test.setdefault(cls, [])
-            listed += [s for s in group if s not in listed]
+    by_test: dict[str, list[int]] = {}
+    for cls, group in pyuvm:  # (a test may come once per seed)
+        listed = by_test.setdefault(cls, [])
+        listed += [s for s in group if s not in listed]
+    env = {"SMMU_PARAMS": params, "SMMU_SEED": "1", **(extra_env or {})}
+    if by_test:
         env["SMMU_TESTS"] = ";".join(f"{cls}={','.join(map(str, group))}"
                                      for cls, group in by_test.items())
-    # No filter: cocotb would run the tests it selects even where they are marked skip.
-    results, exited = _simulate(sim, bdir, test_dir,
-                                [TEST_MODULE, *modules] if pyuvm else list(modules), None,
-                                None, 1, env, log_file_name=log_file_name)
     outcomes: dict[str, str | None] = {}
-    for case in ElementTree.parse(results).getroot().iter("testcase"):
-        bad = case.find("failure")
-        if bad is None:
-            bad = case.find("error")
-        outcomes[f"{case.get('classname')}.{case.get('name')}"] = (
-            None if bad is None else (bad.get("message") or bad.text or "failed").strip())
-    return Batch(test_dir, outcomes, None if exited is None else exited.code)
+    skipped: set[str] = set()
+    with _locked(test_dir):
+        # No filter: cocotb would run the tests it selects even where they are marked skip.
+        results, ended = _simulate(sim, bdir, test_dir,
+                                   [TEST_MODULE, *modules] if by_test else list(modules),
+                                   None, None, 1, env, log_file_name=log_file_name)
+        for case in ElementTree.parse(results).getroot().iter("testcase"):
+            name = f"{case.get('classname')}.{case.get('name')}"
+            bad = case.find("failure")
+            if bad is None:
+                bad = case.find("error")
+            outcomes[name] = (None if bad is None
+                              else (bad.get("message") or bad.text or "failed").strip())
+            if case.find("skipped") is not None:
+                skipped.add(name)
+    return GroupRun(test_dir, outcomes, skipped, ended)
 
 
 def main(argv: list[str] | None = None) -> int:

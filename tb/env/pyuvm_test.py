@@ -4,8 +4,8 @@ pyuvm's decorator finds the module to file the cocotb test in with ``inspect.sta
 builds source context for every frame of the import: a few milliseconds per test, paid by
 every simulation launch for every test of tb/tests.py (``make test`` launches a few hundred).
 The class already names its module; the rest is what pyuvm does with default arguments (cocotb
-stage 0, no timeout, singletons cleared between tests). One simulation may also run a test
-once per seed (SMMU_SEEDS).
+stage 0, no timeout, singletons cleared between tests). One simulation may also run several
+tests, a test once per seed (SMMU_TESTS).
 """
 
 from __future__ import annotations
@@ -21,23 +21,20 @@ from pyuvm import uvm_root
 
 from tb.bfm.smmu_bfm import start_as_at_time_zero
 
-# Seeds to run every test with in this one simulation (tb.cli.runner ``run(seeds=...)``):
-# each becomes a cocotb test ``<class>_s<seed>``. Unset: one test per class, named after
-# it, with SMMU_SEED as the runner set it.
-SEEDS = [int(s) for s in os.environ.get("SMMU_SEEDS", "").split(",") if s]
-# Or the tests of this simulation and their seeds, ``Test=1,2;Other=1`` (tb.cli.runner
-# ``run_batch``): only these are registered, each ``<class>_s<seed>``. (A filter would do
+# The tests of this simulation and their seeds, ``Test=1,2;Other=1`` (tb.cli.runner
+# ``run_group``): only these are registered, each ``<class>_s<seed>``. (A filter would do
 # too, but cocotb runs the tests a filter selects even where they are marked skip, and the
-# simulation runs the directed modules' tests alongside.)
+# simulation runs the directed modules' tests alongside.) Unset: one test per class, named
+# after it, with SMMU_SEED as the runner set it.
 TESTS = {name: [int(s) for s in seeds.split(",")]
          for name, _, seeds in (t.partition("=") for t in
                                 os.environ.get("SMMU_TESTS", "").split(";") if t)}
 
 
 def pyuvm_test(cls: type) -> type:
-    """Register ``cls`` (a uvm_test) as the cocotb test named after it (one per seed of
-    SMMU_SEEDS, when set; as SMMU_TESTS says, when that is set)."""
-    seeds = TESTS.get(cls.__name__, []) if TESTS else SEEDS or [None]
+    """Register ``cls`` (a uvm_test) as the cocotb test named after it (as SMMU_TESTS says,
+    when that is set)."""
+    seeds = TESTS.get(cls.__name__, []) if TESTS else [None]
     for seed in seeds:
         name = cls.__name__ if seed is None else f"{cls.__name__}_s{seed}"
         test_obj = cocotb.test(name=name)(functools.wraps(cls)(_body(cls, seed)))
@@ -54,7 +51,7 @@ def _body(cls: type, seed: int | None):
             # directory (reports, coverage) is its own, as if it ran alone.
             os.environ["SMMU_SEED"] = str(seed)
             # (named after the test too: one simulation may run several, tb.cli.runner
-            # ``run_batch``)
+            # ``run_group``)
             (here / f"{cls.__name__}-s{seed}").mkdir(exist_ok=True)
             os.chdir(here / f"{cls.__name__}-s{seed}")
             # The tests before this one left their environments behind, frozen with the rest
