@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from models.arch.geometry import PAGE
-from tb.cli.launch_groups import launch_group
+from tb.cli.launch_groups import OWN_GROUP, launch_group
 from tb.cli.runner import TEST_MODULE, GroupRun, build_dir, run, run_group
 from tb.directed import DIRECTED, FUZZ
 from tb.env.seq_lib.sva_cost import working_set
@@ -205,11 +205,15 @@ def _judge(run: GroupRun, names: list[str], what: str) -> list[str]:
     return [n for n in names if run.outcomes[n] is not None]
 
 
-def _in_group(sim: str, params: str) -> str:
-    """How to rerun a failure that shows only after the other tests of its launch group."""
+def _in_group(sim: str, params: str, test: str = "") -> str:
+    """How to rerun a failure that shows only after the other tests of its launch group (the
+    selection may take in a few items of other groups, which then run in theirs)."""
+    if not GROUPED:
+        return ""
+    which = test if test in OWN_GROUP else "not fuzz and not replay and not " + " and not ".join(
+        OWN_GROUP)
     return ("; if it passes alone, rerun its launch group with "
-            f"`SIMS={sim} python -m pytest tests/test_rtl.py -k '{sim} and {params} and not "
-            "fuzz and not replay'`" if GROUPED else "")
+            f"`SIMS={sim} python -m pytest tests/test_rtl.py -k '{sim} and {params} and {which}'`")
 
 
 @pytest.mark.rtl
@@ -225,7 +229,7 @@ def test_rtl(sim: str, params: str, test: str, group: tuple[int, ...],
             rerun += f" TRANSLATIONS={_translations(sim)}"
         pytest.fail(f"{test} on {sim} ({params}) failed with seed(s) "
                     f"{', '.join(map(str, bad))}; rerun alone with `{rerun}`"
-                    f"{_in_group(sim, params)}; log in {run.tdir / 'sim.log'}: "
+                    f"{_in_group(sim, params, test)}; log in {run.tdir / 'sim.log'}: "
                     + "; ".join(f"{f}: {run.outcomes[f]}" for f in failed))
 
 
