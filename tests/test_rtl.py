@@ -200,8 +200,8 @@ def _judge(run: GroupRun, names: list[str], what: str) -> list[str]:
     missing = [n for n in names if n not in run.outcomes]
     if missing or not names:
         end = f"; the simulation ended: {run.ended}" if run.ended else ""
-        pytest.fail(f"{what}: {', '.join(missing) or 'no test'} did not run in the "
-                    f"simulation (log in {run.tdir / 'sim.log'}{end})")
+        pytest.fail(f"{what}: {', '.join(missing) or 'none of its tests'} did not run in "
+                    f"the simulation (log in {run.tdir / 'sim.log'}{end})")
     return [n for n in names if run.outcomes[n] is not None]
 
 
@@ -251,8 +251,8 @@ def test_seeds_in_one_simulation_run_as_alone(tmp_path: Path) -> None:
     for seed in (3, 4):
         run("verilator", "SvaFlagshipTest", seed, test_dir=tmp_path / f"s{seed}")
         alone = (tmp_path / f"s{seed}" / "report.json").read_text()
-        got = tmp_path / "all" / f"SvaFlagshipTest-s{seed}" / "report.json"
-        assert got.read_text() == alone, seed
+        report = tmp_path / "all" / f"SvaFlagshipTest-s{seed}" / "report.json"
+        assert report.read_text() == alone, seed
         assert (tmp_path / "all" / "SvaFlagshipTest-s1" / "report.json").read_text() != alone
 
 

@@ -83,7 +83,7 @@ class _FakeSim:
         self.filter: str | None = None
         self.results = ""
 
-    def test(self, *, results_xml: str, extra_env: dict[str, str], test_filter: str | None,
+    def test(self, *, results_xml: str, extra_env: dict[str, str], test_filter: str | None = None,
              **_: object) -> None:
         self.env, self.filter, self.results = extra_env, test_filter, results_xml
         fails = sum(ok is False for ok in self.cases.values())

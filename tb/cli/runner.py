@@ -178,7 +178,7 @@ def failed_tests(results_xml: Path) -> list[str]:
 
 
 def _simulate(sim: str, bdir: Path, tdir: Path, test_module: str | Sequence[str],
-              testcase: str | None, test_filter: str | None, seed: int, env: dict[str, str],
+              testcase: str | None, seed: int, env: dict[str, str],
               *, waves: bool = False, plusargs: Sequence[str] = (),
               log_file_name: str | None = None) -> tuple[Path, str | None]:
     """One simulator launch; returns its results file and, when the simulator or cocotb's
@@ -209,7 +209,6 @@ def _simulate(sim: str, bdir: Path, tdir: Path, test_module: str | Sequence[str]
             hdl_toplevel_lang="verilog",
             test_module=test_module,
             testcase=testcase,
-            test_filter=test_filter,
             results_xml=str(results),
             seed=seed,
             build_dir=bdir,
@@ -247,7 +246,7 @@ def run(sim: str, testcase: str | None, seed: int, *, params: str = "default", w
     plusargs = [f"+dumpfile_path={wave_file(sim, tdir)}"] if (waves and sim == "icarus") else []
     env = {"SMMU_PARAMS": params, "SMMU_SEED": str(seed), **(extra_env or {})}
     name = testcase or test_module
-    results, exited = _simulate(sim, bdir, tdir, test_module, testcase, None, seed, env,
+    results, exited = _simulate(sim, bdir, tdir, test_module, testcase, seed, env,
                                 waves=waves, plusargs=plusargs, log_file_name=log_file_name)
     # A misspelt test name runs nothing and would otherwise pass.
     n_tests, n_failed = get_results(results)
@@ -308,7 +307,7 @@ def run_group(sim: str, *, params: str = "default",
         # No filter: cocotb would run the tests it selects even where they are marked skip.
         results, ended = _simulate(sim, bdir, test_dir,
                                    [TEST_MODULE, *modules] if by_test else list(modules),
-                                   None, None, 1, env, log_file_name=log_file_name)
+                                   None, 1, env, log_file_name=log_file_name)
         for case in ElementTree.parse(results).getroot().iter("testcase"):
             name = f"{case.get('classname')}.{case.get('name')}"
             bad = case.find("failure")
