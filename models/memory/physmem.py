@@ -237,14 +237,17 @@ class PhysicalMemory:
 
     def write(self, addr: int, data: BytesLike, *, source: str | None = None) -> None:
         data = bytes(data)
-        self._check_range(addr, len(data))
+        n = len(data)
+        self._check_range(addr, n)
         with self._lock:
-            self._abort_if_faulted("w", addr, len(data), data, source, is_write=True)
-            if self._word_watchers and len(data) == 8 and not addr & 7:
+            if self._faults:  # (the miss is the common case, as for read)
+                self._abort_if_faulted("w", addr, n, data, source, is_write=True)
+            if self._word_watchers and n == 8 and not addr & 7:
                 self._store_watched(addr, data, source, False)
             else:
                 self._store(addr, data)
-            self._record(Access("w", addr, len(data), data, source))
+            if self.log is not None:  # (a record is built only for a log)
+                self.log.append(Access("w", addr, n, data, source))
 
     def watch_words(self, fn: Callable[[int, int, int, int, str | None, bool], None]) -> None:
         """Call ``fn(stores, addr, old, new, source, cas)`` after every aligned 8-byte store
@@ -389,6 +392,15 @@ class PhysicalMemory:
 
     def _store(self, addr: int, data: bytes) -> None:
         self._stores += 1
+        off = addr & _PAGE_MASK
+        if 0 < len(data) <= PAGE_SIZE - off:  # within one page: most stores, and cheaper
+            pn = addr >> PAGE_SHIFT
+            self._versions[pn] = self._versions.get(pn, 0) + 1
+            page = self._pages.get(pn)
+            if page is None:
+                page = self._pages[pn] = bytearray(PAGE_SIZE)
+            page[off:off + len(data)] = data
+            return
         pos = 0
         for pn, off, n in self._chunks(addr, len(data)):
             self._versions[pn] = self._versions.get(pn, 0) + 1

@@ -46,6 +46,7 @@ from tb.bfm.wake import SimWake
 
 RING = 256
 BEAT = 8  # bytes per beat (64-bit data)
+FULL_STRB = (1 << BEAT) - 1
 RESP_OKAY, RESP_EXOKAY, RESP_SLVERR = 0, 1, 2
 # tbm_pause bits, by SmmuBfm.stall's channel names
 PAUSE_BIT = {"mem.ar": 0, "mem.r": 1, "mem.aw": 2, "mem.w": 3, "mem.b": 4}
@@ -327,6 +328,9 @@ class BatchAxiMemory:
             raw = data.to_bytes(BEAT, "little")
             i = 0
             try:
+                if strb == FULL_STRB:  # every lane: the SMMU's writes are whole beats
+                    write(a, raw, source=source)
+                    continue
                 while i < BEAT:  # each run of enabled byte lanes, as cocotbext-axi writes
                     if strb >> i & 1:
                         j = i
