@@ -73,7 +73,9 @@ class TransItem:
     @classmethod
     def of(cls, req) -> TransItem:
         """From any object with the request fields (a TransReq, a stimulus generator's Req)."""
-        return cls(**{k: getattr(req, k) for k in REQ_FIELDS})
+        # (spelled out: a dict of the fields per request cost more than the item itself)
+        return cls(sid=req.sid, ssv=req.ssv, ssid=req.ssid, addr=req.addr, rnw=req.rnw,
+                   ind=req.ind, pnu=req.pnu, ats=req.ats, nw=req.nw, at=req.at)
 
     @property
     def req(self) -> TransReq:

@@ -76,6 +76,8 @@ class Addr(NamedTuple):
         """The beat addresses of an INCR burst (the only kind the SMMU issues)."""
         step = 1 << self.size
         start = self.addr & -step
+        if not self.len:  # (most bursts are one beat: a descriptor, a command)
+            return [start & -BEAT]
         return [(start + i * step) & -BEAT for i in range(self.len + 1)]
 
 
@@ -298,7 +300,8 @@ class BatchAxiMemory:
 
     # ---- writes ------------------------------------------------------------------------
     def _write(self, aw: Addr, beats: list[tuple[int, int]]) -> None:
-        if self._write_task is not None or self._held(aw.beats()) is not None:
+        if self._write_task is not None or (self.target.holds
+                                            and self._held(aw.beats()) is not None):
             self._writes.append((aw, beats))
             if self._write_task is None:
                 self._write_task = cocotb.start_soon(self._held_writes())
