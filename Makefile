@@ -30,8 +30,8 @@ COUNT  ?= 30
 SHARD  ?= 1/1
 ARGS   ?=
 
-.PHONY: help setup sim test lint waves replay bench cov mutate profile regress merge soak \
-	regress-selftest synth clean
+.PHONY: help setup sim test lint waves replay bench bench-ab cov mutate profile regress merge \
+	soak regress-selftest synth clean
 
 help: ## list the targets
 	@echo "SVA on an Arm SMMUv3: RTL + reference models + cocotb/pyuvm testbench"
@@ -45,6 +45,7 @@ help: ## list the targets
 	@echo "             ACCESSES=N (make soak: DMA accesses, default 1000000 on the model, 100000 on the RTL)"
 	@echo "             COUNT=N (make mutate: mutants; MUTATE_CMD=\"...\" replaces its tests)"
 	@echo "             SHARD=i/N (make regress, default 1/1)  ARGS=\"...\" (pytest arguments: selection)"
+	@echo "             REF=<commit> ROUNDS=N (make bench-ab, default f446a4f and 8)"
 
 $(STAMP): scripts/setup.sh requirements.txt
 	@bash scripts/setup.sh
@@ -92,6 +93,11 @@ soak: $(STAMP) ## SVA under churn for ACCESSES DMA accesses on BACKEND=model|rtl
 
 bench: $(STAMP) ## cycle counts and co-simulation speed on both simulators -> build/bench/bench.json
 	@$(PY) -m tb.cli.bench
+
+# REF and ROUNDS reach tb.cli.bench_ab only when given (its defaults: f446a4f, 8 rounds).
+bench-ab: $(STAMP) ## random traffic here against REF's tree, ROUNDS alternated BenchTest runs -> build/bench-ab/report.json
+	@$(PY) -m tb.cli.bench_ab $(if $(filter command line environment,$(origin REF)),--ref '$(REF)') \
+	  $(if $(filter command line environment,$(origin ROUNDS)),--rounds '$(ROUNDS)')
 
 cov: $(STAMP) ## functional, RTL line/toggle (Verilator) and model line coverage -> build/cov/
 	@SIM=$(SIM) SEEDS=$(or $(SEEDS),2) JOBS=$(JOBS) SMMU_TRANSLATIONS=$(TRANSLATIONS) $(PY) -m tb.cli.cov

@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from tb.cli import args as cli_args
-from tb.cli import bench, cov, profile, regress, sim
+from tb.cli import bench, bench_ab, cov, profile, regress, sim
 from tb.replay import cli as replay
 from tb.replay import harness
 
 ROOT = Path(__file__).resolve().parent.parent
+_SUBPROCESS_RUN = subprocess.run  # (before the fixture below records every call instead)
 VEC = ROOT / "tests" / "vectors"
 SENTINEL = "previous result\n"
 
@@ -42,7 +43,8 @@ def launched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     import tb.cli.runner as runner
     for mod, names in ((runner, ("build", "run")), (sim, ("build", "run", "run_model")),
-                       (bench, ("run",)), (profile, ("run",)), (cov, ("run", "_run")),
+                       (bench, ("run",)), (bench_ab, ("bench_in",)), (profile, ("run",)),
+                       (cov, ("run", "_run")),
                        (regress.subprocess, ("run",)), (replay, ("_run_model",))):
         for n in names:
             monkeypatch.setattr(mod, n, recorder(f"{mod.__name__}.{n}"))
@@ -330,6 +332,21 @@ def test_bench_takes_no_arguments(argv, tmp_path, monkeypatch, capsys, launched)
                    argv[-1])
     assert out.read_text() == SENTINEL
     assert launched == []
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--ref", "no-such-commit"], ["REF", "'no-such-commit'"]),
+    (["--ref", ""], ["REF", "''"]),
+    (["--rounds", "0"], ["ROUNDS", "'0'"]),
+    (["--rounds", "x"], ["ROUNDS", "'x'"]),
+])
+def test_bench_ab_rejects(argv, named, tmp_path, monkeypatch, capsys, launched):
+    # REF is checked with git (rev-parse, read only): let that one through
+    monkeypatch.setattr(bench_ab.subprocess, "run", _SUBPROCESS_RUN)
+    monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "bench-ab")
+    one_line_error(capsys, call(bench_ab.main, argv), "bench-ab", *named)
+    assert launched == []
+    assert not (tmp_path / "bench-ab").exists()
 
 
 @pytest.mark.parametrize(("argv", "named"), [

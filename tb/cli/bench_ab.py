@@ -1,0 +1,131 @@
+"""`make bench-ab`: random traffic with the full scoreboard here against another commit.
+
+`make bench` reports each co-simulation speed as a ratio to cocotb's floor measured in the same
+run, which survives a noisy machine. A speed-up against an older tree cannot be put that way:
+the older tree may have no floor figure, and its DUT differs, so the floor differs too. What
+survives the noise instead is alternation: BenchTest (Verilator, default set, seed 1) in this
+tree and in the reference tree (a git worktree of ``REF`` under build/bench-ab/), one after the
+other, ``ROUNDS`` times, the order swapped every round so that a drift of the machine's speed
+weighs on both. Each round gives both random-traffic rates and their ratio; the report has
+every round, the mean rates, the ratio of the means, and the smallest, median and largest
+round ratio. The reference tree runs with this tree's Python environment.
+
+    python -m tb.cli.bench_ab [--ref COMMIT] [--rounds N]   -> build/bench-ab/report.json
+
+The worktree and its build stay for the next run (``git worktree remove`` drops them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from tb.cli.args import ArgumentParser, count, fail
+from tb.cli.runner import ROOT
+
+OUT_DIR = ROOT / "build" / "bench-ab"
+DEFAULT_REF = "f446a4f"  # the tree issue 9 (testbench speed) started from
+# Run in a tree with that tree's code (its runner's run(), which every tree since the batch
+# ports has): BenchTest on Verilator, then the random-traffic rate from its bench.json, which
+# older trees keep at the top level and newer ones under "cosim" with a ratio to the floor.
+_SNIPPET = """
+import json, sys
+from tb.cli.runner import build_dir, run
+tdir = build_dir("verilator", "default") / "BenchTest"
+run("verilator", "BenchTest", 1, test_dir=tdir, log_file_name="sim.log")
+print("BENCH_AB", json.dumps(json.loads((tdir / "bench.json").read_text())))
+"""
+
+
+def random_rate(bench: dict) -> float:
+    """Random translations per second from a BenchTest's bench.json, old layout or new."""
+    fig = bench.get("cosim", {}).get("random_translations_per_s",
+                                     bench.get("random_translations_per_s"))
+    if isinstance(fig, dict):
+        fig = fig.get("per_s")
+    if not isinstance(fig, (int, float)) or fig <= 0:
+        raise ValueError("bench.json has no random_translations_per_s figure")
+    return float(fig)
+
+
+def summary(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Mean rates, the ratio of the means and the spread of the round ratios."""
+    here = [r["here"] for r in rounds]
+    ref = [r["ref"] for r in rounds]
+    ratios = [r["here"] / r["ref"] for r in rounds]
+    return {"rounds": len(rounds), "here_mean": round(statistics.mean(here)),
+            "ref_mean": round(statistics.mean(ref)),
+            "ratio_of_means": round(statistics.mean(here) / statistics.mean(ref), 2),
+            "ratio_min": round(min(ratios), 2), "ratio_median": round(statistics.median(ratios), 2),
+            "ratio_max": round(max(ratios), 2)}
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def reference_tree(ref: str) -> tuple[str, Path]:
+    """(full commit, worktree path) for ``ref``, the worktree added if it is not there."""
+    try:
+        sha = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except subprocess.CalledProcessError:
+        fail("bench-ab", f"unknown commit {ref!r} (REF): a commit of this repository")
+    tree = OUT_DIR / sha[:12]
+    if not (tree / ".git").exists():
+        _git("worktree", "prune")  # (a worktree whose directory went with build/)
+        _git("worktree", "add", "--detach", str(tree), sha)
+    return sha, tree
+
+
+def bench_in(tree: Path) -> float:
+    """BenchTest's random-traffic rate, run in ``tree`` with its own code."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.run([sys.executable, "-c", _SNIPPET], cwd=tree, env=env,
+                          capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH_AB "):
+            return random_rate(json.loads(line.split(" ", 1)[1]))
+    tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+    raise RuntimeError(f"BenchTest failed in {tree} (status {proc.returncode}):\n{tail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = ArgumentParser(prog="bench-ab", description=__doc__.splitlines()[0])
+    ap.add_argument("--ref", default=DEFAULT_REF, help="the commit to compare with")
+    ap.add_argument("--rounds", type=count("ROUNDS"), default=8)
+    a = ap.parse_args(argv)
+    sha, ref_tree = reference_tree(a.ref)
+    here = _git("rev-parse", "HEAD")
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    rounds: list[dict[str, float]] = []
+    try:
+        for i in range(a.rounds):
+            order = ("ref", "here") if i % 2 == 0 else ("here", "ref")
+            got = {side: bench_in(ref_tree if side == "ref" else ROOT) for side in order}
+            rounds.append(got)
+            print(f"round {i + 1}: here {got['here']:.0f}/s, {a.ref} {got['ref']:.0f}/s, "
+                  f"{got['here'] / got['ref']:.2f}x", flush=True)
+    except RuntimeError as exc:
+        print(f"bench-ab: {exc}", file=sys.stderr)
+        return 1
+    report = {"here": here + (" (with uncommitted changes)" if dirty else ""), "ref": sha,
+              "figure": "random traffic with the full scoreboard, translations per second "
+                        "(BenchTest, Verilator, default set, seed 1)",
+              "per_round": rounds, "summary": summary(rounds)}
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUT_DIR / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    s = report["summary"]
+    print(f"{s['rounds']} rounds: here {s['here_mean']}/s, {a.ref} {s['ref_mean']}/s; "
+          f"{s['ratio_of_means']}x on the means, rounds from {s['ratio_min']}x to "
+          f"{s['ratio_max']}x (median {s['ratio_median']}x)")
+    print(f"written: {OUT_DIR / 'report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

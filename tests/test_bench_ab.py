@@ -1,0 +1,69 @@
+"""make bench-ab: the figure read from either bench.json layout, the summary, the alternation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tb.cli import bench_ab
+
+
+def test_random_rate_reads_both_layouts() -> None:
+    # f446a4f's bench.json kept the figure at the top level; later ones under "cosim", next to
+    # its ratio to the floor.
+    assert bench_ab.random_rate({"random_translations_per_s": 428}) == 428
+    assert bench_ab.random_rate({"cosim": {"random_translations_per_s":
+                                           {"per_s": 4087, "ratio_to_floor": 0.05}}}) == 4087
+    for bad in ({}, {"cosim": {}}, {"random_translations_per_s": 0},
+                {"cosim": {"random_translations_per_s": {"ratio_to_floor": 0.05}}}):
+        with pytest.raises(ValueError, match="random_translations_per_s"):
+            bench_ab.random_rate(bad)
+
+
+def test_summary() -> None:
+    rounds = [{"here": 4000.0, "ref": 400.0}, {"here": 3000.0, "ref": 250.0},
+              {"here": 5000.0, "ref": 625.0}]
+    # means 4000 and 425; round ratios 10, 12 and 8
+    assert bench_ab.summary(rounds) == {
+        "rounds": 3, "here_mean": 4000, "ref_mean": 425, "ratio_of_means": 9.41,
+        "ratio_min": 8.0, "ratio_median": 10.0, "ratio_max": 12.0}
+
+
+def test_rounds_alternate_and_report(tmp_path, monkeypatch, capsys) -> None:
+    ref_tree = tmp_path / "ref"
+    runs: list[str] = []
+    rates = {str(ref_tree): iter([100.0, 200.0, 100.0]),
+             str(bench_ab.ROOT): iter([1000.0, 1500.0, 1200.0])}
+
+    def fake_bench(tree):
+        runs.append("ref" if tree == ref_tree else "here")
+        return next(rates[str(tree)])
+
+    monkeypatch.setattr(bench_ab, "bench_in", fake_bench)
+    monkeypatch.setattr(bench_ab, "reference_tree", lambda ref: ("a" * 40, ref_tree))
+    monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "out")
+    assert bench_ab.main(["--ref", "HEAD", "--rounds", "3"]) == 0
+    # the order swaps every round, so that a drift of the machine's speed weighs on both
+    assert runs == ["ref", "here", "here", "ref", "ref", "here"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["ref"] == "a" * 40
+    assert report["per_round"] == [{"ref": 100.0, "here": 1000.0},
+                                   {"here": 1500.0, "ref": 200.0},
+                                   {"ref": 100.0, "here": 1200.0}]
+    assert report["summary"]["ratio_of_means"] == round(3700 / 400, 2)
+    assert report["summary"]["ratio_min"] == 7.5
+    out = capsys.readouterr().out
+    assert "round 2: here 1500/s, HEAD 200/s, 7.50x" in out
+
+
+def test_a_failed_run_writes_no_report(tmp_path, monkeypatch, capsys) -> None:
+    def failing(tree):
+        raise RuntimeError("BenchTest failed in somewhere (status 1):\nthe log's tail")
+
+    monkeypatch.setattr(bench_ab, "bench_in", failing)
+    monkeypatch.setattr(bench_ab, "reference_tree", lambda ref: ("a" * 40, tmp_path))
+    monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "out")
+    assert bench_ab.main(["--rounds", "1"]) == 1
+    assert "the log's tail" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
