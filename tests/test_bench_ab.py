@@ -43,27 +43,83 @@ def test_rounds_alternate_and_report(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(bench_ab, "bench_in", fake_bench)
     monkeypatch.setattr(bench_ab, "reference_tree", lambda ref: ("a" * 40, ref_tree))
     monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "out")
+    # this tree: a commit, and a file git does not track yet (it runs too)
+    git = {("rev-parse", "HEAD"): "b" * 40, ("status", "--porcelain"): "?? tb/new.py"}
+    monkeypatch.setattr(bench_ab, "_git", lambda *args, **kw: git[args])
     assert bench_ab.main(["--ref", "HEAD", "--rounds", "3"]) == 0
     # the order swaps every round, so that a drift of the machine's speed weighs on both
     assert runs == ["ref", "here", "here", "ref", "ref", "here"]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["ref"] == "a" * 40
-    assert report["per_round"] == [{"ref": 100.0, "here": 1000.0},
-                                   {"here": 1500.0, "ref": 200.0},
-                                   {"ref": 100.0, "here": 1200.0}]
+    assert report["here"] == "b" * 40 + " (with uncommitted changes)"
+    assert report["per_round"] == [{"ref": 100.0, "here": 1000.0, "ratio": 10.0},
+                                   {"here": 1500.0, "ref": 200.0, "ratio": 7.5},
+                                   {"ref": 100.0, "here": 1200.0, "ratio": 12.0}]
     assert report["summary"]["ratio_of_means"] == round(3700 / 400, 2)
     assert report["summary"]["ratio_min"] == 7.5
     out = capsys.readouterr().out
     assert "round 2: here 1500/s, HEAD 200/s, 7.50x" in out
 
 
-def test_a_failed_run_writes_no_report(tmp_path, monkeypatch, capsys) -> None:
+def test_a_failed_run_leaves_no_report(tmp_path, monkeypatch, capsys) -> None:
     def failing(tree):
         raise RuntimeError("BenchTest failed in somewhere (status 1):\nthe log's tail")
 
     monkeypatch.setattr(bench_ab, "bench_in", failing)
     monkeypatch.setattr(bench_ab, "reference_tree", lambda ref: ("a" * 40, tmp_path))
     monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "out")
+    old = tmp_path / "out" / "report.json"
+    old.parent.mkdir()
+    old.write_text("{}")  # an earlier run's: it must not look like this one's
     assert bench_ab.main(["--rounds", "1"]) == 1
     assert "the log's tail" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    assert not old.exists()
+
+
+def test_a_bench_json_without_the_figure_is_a_failed_run(tmp_path, monkeypatch) -> None:
+    class Done:
+        returncode = 0
+        stdout = 'BENCH_AB {"cosim": {}}\n'
+        stderr = ""
+
+    monkeypatch.setattr(bench_ab.subprocess, "run", lambda *a, **k: Done())
+    with pytest.raises(RuntimeError, match=r"bench\.json: .*random_translations_per_s"):
+        bench_ab.bench_in(tmp_path)
+
+
+def test_the_trees_runs_do_not_inherit_a_redirected_rtl_or_build(tmp_path, monkeypatch) -> None:
+    seen = {}
+
+    class Done:
+        returncode = 0
+        stdout = 'BENCH_AB {"random_translations_per_s": 400}\n'
+        stderr = ""
+
+    def run(cmd, **kw):
+        seen.update(kw["env"])
+        return Done()
+
+    monkeypatch.setattr(bench_ab.subprocess, "run", run)
+    monkeypatch.setenv("SMMU_RTL_DIR", "/elsewhere/rtl")
+    monkeypatch.setenv("SMMU_BUILD_DIR", "/elsewhere/build")
+    assert bench_ab.bench_in(tmp_path) == 400
+    assert "SMMU_RTL_DIR" not in seen and "SMMU_BUILD_DIR" not in seen
+    assert seen["PYTHONPATH"] == str(tmp_path)
+
+
+@pytest.mark.parametrize(("head", "status"), [("c" * 40, ""), ("a" * 40, " M tb/tests.py")])
+def test_a_worktree_no_longer_the_commit_is_refused(head, status, tmp_path, monkeypatch):
+    sha = "a" * 40
+    tree = tmp_path / sha[:12]
+    tree.mkdir()
+    (tree / ".git").write_text("gitdir: elsewhere\n")
+
+    def git(*args, tree=None):
+        if args[0] == "rev-parse" and tree is None:
+            return sha  # REF resolves
+        return {"rev-parse": head, "status": status}[args[0]]
+
+    monkeypatch.setattr(bench_ab, "_git", git)
+    monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path)
+    with pytest.raises(RuntimeError, match=r"no longer .* as committed"):
+        bench_ab.reference_tree("f446a4f")

@@ -341,8 +341,17 @@ def test_bench_takes_no_arguments(argv, tmp_path, monkeypatch, capsys, launched)
     (["--rounds", "x"], ["ROUNDS", "'x'"]),
 ])
 def test_bench_ab_rejects(argv, named, tmp_path, monkeypatch, capsys, launched):
-    # REF is checked with git (rev-parse, read only): let that one through
-    monkeypatch.setattr(bench_ab.subprocess, "run", _SUBPROCESS_RUN)
+    def git(*args: str, **kw: object) -> str:
+        # REF is checked with git rev-parse (read only): only that one runs
+        if args[0] != "rev-parse":
+            launched.append(f"git {args[0]}")
+            raise RuntimeError(f"git {args[0]} must not run on bad input")
+        proc = _SUBPROCESS_RUN(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        if proc.returncode:
+            raise RuntimeError(proc.stderr)
+        return proc.stdout.strip()
+
+    monkeypatch.setattr(bench_ab, "_git", git)
     monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "bench-ab")
     one_line_error(capsys, call(bench_ab.main, argv), "bench-ab", *named)
     assert launched == []

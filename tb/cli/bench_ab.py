@@ -8,7 +8,10 @@ tree and in the reference tree (a git worktree of ``REF`` under build/bench-ab/)
 other, ``ROUNDS`` times, the order swapped every round so that a drift of the machine's speed
 weighs on both. Each round gives both random-traffic rates and their ratio; the report has
 every round, the mean rates, the ratio of the means, and the smallest, median and largest
-round ratio. The reference tree runs with this tree's Python environment.
+round ratio. Each tree times its own random traffic as its own BenchTest does (f446a4f: 1,000
+translations of its generator; since: 2,000 of a generator that grew TTB1 halves, ATS and
+more), which is the figure issue 9 compares. The reference tree runs with this tree's Python
+environment; variables that redirect a tree's RTL or builds are not passed on.
 
     python -m tb.cli.bench_ab [--ref COMMIT] [--rounds N]   -> build/bench-ab/report.json
 
@@ -64,32 +67,48 @@ def summary(rounds: list[dict[str, float]]) -> dict[str, float]:
             "ratio_max": round(max(ratios), 2)}
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True,
-                          text=True).stdout.strip()
+# Variables that would point a tree's runner at another tree's RTL or builds.
+_TREE_VARS = ("SMMU_RTL_DIR", "SMMU_BUILD_DIR", "PYTHONPATH")
+
+
+def _git(*args: str, tree: Path = ROOT) -> str:
+    """git's output; a failure is a RuntimeError with git's own message."""
+    proc = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.strip() or proc.returncode}")
+    return proc.stdout.strip()
 
 
 def reference_tree(ref: str) -> tuple[str, Path]:
-    """(full commit, worktree path) for ``ref``, the worktree added if it is not there."""
+    """(full commit, worktree path) for ``ref``: the worktree under build/bench-ab/, added if
+    it is not there, and refused if it is no longer that commit's tree as committed."""
     try:
         sha = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except subprocess.CalledProcessError:
+    except RuntimeError:
         fail("bench-ab", f"unknown commit {ref!r} (REF): a commit of this repository")
     tree = OUT_DIR / sha[:12]
     if not (tree / ".git").exists():
         _git("worktree", "prune")  # (a worktree whose directory went with build/)
         _git("worktree", "add", "--detach", str(tree), sha)
+    elif (_git("rev-parse", "HEAD", tree=tree) != sha
+          or _git("status", "--porcelain", tree=tree)):
+        raise RuntimeError(f"{tree} is no longer {ref}'s tree as committed (git worktree "
+                           f"remove --force {tree} drops it; the next run adds it again)")
     return sha, tree
 
 
 def bench_in(tree: Path) -> float:
     """BenchTest's random-traffic rate, run in ``tree`` with its own code."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = {k: v for k, v in os.environ.items() if k not in _TREE_VARS}
+    env["PYTHONPATH"] = str(tree)
     proc = subprocess.run([sys.executable, "-c", _SNIPPET], cwd=tree, env=env,
                           capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_AB "):
-            return random_rate(json.loads(line.split(" ", 1)[1]))
+            try:
+                return random_rate(json.loads(line.split(" ", 1)[1]))
+            except ValueError as exc:  # (json's errors are ValueErrors too)
+                raise RuntimeError(f"{tree}'s bench.json: {exc}") from None
     tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
     raise RuntimeError(f"BenchTest failed in {tree} (status {proc.returncode}):\n{tail}")
 
@@ -99,17 +118,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ref", default=DEFAULT_REF, help="the commit to compare with")
     ap.add_argument("--rounds", type=count("ROUNDS"), default=8)
     a = ap.parse_args(argv)
-    sha, ref_tree = reference_tree(a.ref)
-    here = _git("rev-parse", "HEAD")
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    out = OUT_DIR / "report.json"
     rounds: list[dict[str, float]] = []
     try:
+        sha, ref_tree = reference_tree(a.ref)
+        here = _git("rev-parse", "HEAD")
+        dirty = bool(_git("status", "--porcelain"))  # (an untracked module runs too)
+        out.unlink(missing_ok=True)  # a failed run leaves no earlier report looking current
         for i in range(a.rounds):
             order = ("ref", "here") if i % 2 == 0 else ("here", "ref")
             got = {side: bench_in(ref_tree if side == "ref" else ROOT) for side in order}
+            got["ratio"] = round(got["here"] / got["ref"], 2)
             rounds.append(got)
             print(f"round {i + 1}: here {got['here']:.0f}/s, {a.ref} {got['ref']:.0f}/s, "
-                  f"{got['here'] / got['ref']:.2f}x", flush=True)
+                  f"{got['ratio']:.2f}x", flush=True)
     except RuntimeError as exc:
         print(f"bench-ab: {exc}", file=sys.stderr)
         return 1
@@ -118,12 +140,12 @@ def main(argv: list[str] | None = None) -> int:
                         "(BenchTest, Verilator, default set, seed 1)",
               "per_round": rounds, "summary": summary(rounds)}
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    (OUT_DIR / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    out.write_text(json.dumps(report, indent=2) + "\n")
     s = report["summary"]
     print(f"{s['rounds']} rounds: here {s['here_mean']}/s, {a.ref} {s['ref_mean']}/s; "
           f"{s['ratio_of_means']}x on the means, rounds from {s['ratio_min']}x to "
           f"{s['ratio_max']}x (median {s['ratio_median']}x)")
-    print(f"written: {OUT_DIR / 'report.json'}")
+    print(f"written: {out}")
     return 0
 
 
