@@ -41,7 +41,8 @@ def test_rounds_alternate_and_report(tmp_path, monkeypatch, capsys) -> None:
         return next(rates[str(tree)])
 
     monkeypatch.setattr(bench_ab, "bench_in", fake_bench)
-    monkeypatch.setattr(bench_ab, "reference_tree", lambda ref: ("a" * 40, ref_tree))
+    monkeypatch.setattr(bench_ab, "resolve", lambda ref: "a" * 40)
+    monkeypatch.setattr(bench_ab, "reference_tree", lambda ref, sha: ref_tree)
     monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "out")
     # this tree: a commit, and a file git does not track yet (it runs too)
     git = {("rev-parse", "HEAD"): "b" * 40, ("status", "--porcelain"): "?? tb/new.py"}
@@ -66,7 +67,9 @@ def test_a_failed_run_leaves_no_report(tmp_path, monkeypatch, capsys) -> None:
         raise RuntimeError("BenchTest failed in somewhere (status 1):\nthe log's tail")
 
     monkeypatch.setattr(bench_ab, "bench_in", failing)
-    monkeypatch.setattr(bench_ab, "reference_tree", lambda ref: ("a" * 40, tmp_path))
+    monkeypatch.setattr(bench_ab, "resolve", lambda ref: "a" * 40)
+    monkeypatch.setattr(bench_ab, "reference_tree", lambda ref, sha: tmp_path)
+    monkeypatch.setattr(bench_ab, "_git", lambda *args, **kw: "")
     monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path / "out")
     old = tmp_path / "out" / "report.json"
     old.parent.mkdir()
@@ -115,11 +118,25 @@ def test_a_worktree_no_longer_the_commit_is_refused(head, status, tmp_path, monk
     (tree / ".git").write_text("gitdir: elsewhere\n")
 
     def git(*args, tree=None):
-        if args[0] == "rev-parse" and tree is None:
-            return sha  # REF resolves
+        assert tree is not None, args  # (only the worktree is asked)
         return {"rev-parse": head, "status": status}[args[0]]
 
     monkeypatch.setattr(bench_ab, "_git", git)
     monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path)
     with pytest.raises(RuntimeError, match=r"no longer .* as committed"):
-        bench_ab.reference_tree("f446a4f")
+        bench_ab.reference_tree("f446a4f", sha)
+
+
+def test_a_bad_ref_keeps_the_earlier_report(tmp_path, monkeypatch, capsys) -> None:
+    def git(*args, **kw):
+        raise RuntimeError("git rev-parse: fatal: Needed a single revision")
+
+    monkeypatch.setattr(bench_ab, "_git", git)
+    monkeypatch.setattr(bench_ab, "OUT_DIR", tmp_path)
+    old = tmp_path / "report.json"
+    old.write_text("{}")
+    with pytest.raises(SystemExit) as exc:
+        bench_ab.main(["--ref", "nope"])
+    assert exc.value.code == 2
+    assert "unknown commit 'nope' (REF)" in capsys.readouterr().err
+    assert old.read_text() == "{}"  # a bad value changes nothing, as with every make variable

@@ -79,13 +79,17 @@ def _git(*args: str, tree: Path = ROOT) -> str:
     return proc.stdout.strip()
 
 
-def reference_tree(ref: str) -> tuple[str, Path]:
-    """(full commit, worktree path) for ``ref``: the worktree under build/bench-ab/, added if
-    it is not there, and refused if it is no longer that commit's tree as committed."""
+def resolve(ref: str) -> str:
+    """The full commit ``ref`` names; a one-line error (exit status 2) if it names none."""
     try:
-        sha = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        return _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except RuntimeError:
         fail("bench-ab", f"unknown commit {ref!r} (REF): a commit of this repository")
+
+
+def reference_tree(ref: str, sha: str) -> Path:
+    """The worktree of commit ``sha`` (named ``ref``) under build/bench-ab/, added if it is
+    not there, and refused if it is no longer that commit's tree as committed."""
     tree = OUT_DIR / sha[:12]
     if not (tree / ".git").exists():
         _git("worktree", "prune")  # (a worktree whose directory went with build/)
@@ -94,7 +98,7 @@ def reference_tree(ref: str) -> tuple[str, Path]:
           or _git("status", "--porcelain", tree=tree)):
         raise RuntimeError(f"{tree} is no longer {ref}'s tree as committed (git worktree "
                            f"remove --force {tree} drops it; the next run adds it again)")
-    return sha, tree
+    return tree
 
 
 def bench_in(tree: Path) -> float:
@@ -120,11 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     out = OUT_DIR / "report.json"
     rounds: list[dict[str, float]] = []
+    sha = resolve(a.ref)  # (a bad REF leaves the earlier report, as any bad value does)
+    out.unlink(missing_ok=True)  # a failed run leaves no earlier report looking current
     try:
-        sha, ref_tree = reference_tree(a.ref)
+        ref_tree = reference_tree(a.ref, sha)
         here = _git("rev-parse", "HEAD")
         dirty = bool(_git("status", "--porcelain"))  # (an untracked module runs too)
-        out.unlink(missing_ok=True)  # a failed run leaves no earlier report looking current
         for i in range(a.rounds):
             order = ("ref", "here") if i % 2 == 0 else ("here", "ref")
             got = {side: bench_in(ref_tree if side == "ref" else ROOT) for side in order}
